@@ -1,0 +1,204 @@
+//! fiable-core: the pure validators of fiable.
+//!
+//! Every check takes a value and [`Options`] and returns a [`Verdict`]:
+//! data, never a panic, never an error for a bad value. No I/O and no wasm
+//! here: the browser widget (`fiable`) and the lookup service
+//! (`fiable-lookup`) are thin shells around this crate.
+//!
+//! Most reference data is compiled in (generated tables under `tables/`).
+//! The larger French tables (communes, first names) are *chunks*: the
+//! browser fetches them on first use and hands the bytes to
+//! [`Validator::load_chunk`]; native users enable `embedded-chunks`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod birth_date;
+pub mod chunks;
+pub mod civility;
+pub mod communes;
+pub mod country;
+pub mod email;
+pub mod first_names;
+pub mod form;
+pub mod messages;
+pub mod names;
+pub mod pattern;
+pub mod phone;
+pub mod postcode;
+pub mod tables;
+pub mod text;
+pub mod verdict;
+
+pub use birth_date::Date;
+pub use messages::Locale;
+pub use verdict::{Detail, Details, Status, Verdict};
+
+/// Longest value any check looks at; longer input is rejected outright so
+/// that no check ever does unbounded work on a pasted novel.
+pub const MAX_INPUT: usize = 1024;
+
+/// The kinds of field fiable checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// An email address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// A postal code.
+    Postcode,
+    /// A city (commune) name.
+    City,
+    /// A first (given) name.
+    FirstName,
+    /// A last (family) name.
+    LastName,
+    /// A civility / title: M., Mme, Mr, Mrs, Ms…
+    Civility,
+    /// A date of birth.
+    BirthDate,
+    /// A country (ISO 3166 code or name).
+    Country,
+}
+
+impl Kind {
+    /// Every kind, in a stable order.
+    pub const ALL: [Kind; 9] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::Postcode,
+        Kind::City,
+        Kind::FirstName,
+        Kind::LastName,
+        Kind::Civility,
+        Kind::BirthDate,
+        Kind::Country,
+    ];
+
+    /// Parses `email`, `first_name`, `firstName`, `birth-date`, … (case-insensitive).
+    pub fn parse(s: &str) -> Option<Kind> {
+        let mut k = String::with_capacity(s.len());
+        for c in s.chars() {
+            if c != '_' && c != '-' {
+                k.push(c.to_ascii_lowercase());
+            }
+        }
+        Some(match k.as_str() {
+            "email" => Kind::Email,
+            "phone" | "tel" => Kind::Phone,
+            "postcode" | "postalcode" | "zip" => Kind::Postcode,
+            "city" => Kind::City,
+            "firstname" | "givenname" => Kind::FirstName,
+            "lastname" | "familyname" => Kind::LastName,
+            "civility" | "title" => Kind::Civility,
+            "birthdate" | "dateofbirth" => Kind::BirthDate,
+            "country" => Kind::Country,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name: `email`, `first_name`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Postcode => "postcode",
+            Kind::City => "city",
+            Kind::FirstName => "first_name",
+            Kind::LastName => "last_name",
+            Kind::Civility => "civility",
+            Kind::BirthDate => "birth_date",
+            Kind::Country => "country",
+        }
+    }
+}
+
+/// What a check may be told besides the value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    /// Message language.
+    pub locale: Locale,
+    /// Default country (ISO 3166 alpha-2, upper case) for phones and postcodes.
+    pub country: Option<String>,
+    /// Minimum age for a birth date (France: 15 to consent alone).
+    pub min_age: Option<u8>,
+    /// Today's date, given by the caller (the core has no clock).
+    pub today: Option<Date>,
+    /// Whether an empty value is invalid.
+    pub required: bool,
+}
+
+/// Holds the lazily loaded data and runs checks. Cheap to create; the
+/// compiled-in tables are statics shared by all validators.
+#[derive(Default)]
+pub struct Validator {
+    /// French communes by postcode, filled chunk by chunk.
+    pub communes: communes::Communes,
+    /// First names with their sex ratio.
+    pub first_names: first_names::FirstNames,
+}
+
+impl Validator {
+    /// A validator with only the compiled-in tables.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A validator with every chunk loaded (native builds).
+    #[cfg(feature = "embedded-chunks")]
+    pub fn with_embedded_chunks() -> Self {
+        let mut v = Self::new();
+        for (name, bytes) in chunks::EMBEDDED {
+            v.load_chunk(name, bytes).expect("embedded chunks are generated and valid");
+        }
+        v
+    }
+
+    /// Loads one data chunk by name (see [`chunks`]).
+    pub fn load_chunk(&mut self, name: &str, bytes: &[u8]) -> Result<(), chunks::ChunkError> {
+        chunks::load(self, name, bytes)
+    }
+
+    /// Checks one value of a kind. Never panics.
+    pub fn validate(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
+        let mut v = self.check(kind, value, opts);
+        if v.field.is_empty() {
+            v.field = kind.as_str().to_string();
+        }
+        v.message = messages::render(&v, value, opts.locale);
+        v
+    }
+
+    fn check(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
+        if value.len() > MAX_INPUT {
+            return Verdict::invalid("field.too_long");
+        }
+        if value.trim().is_empty() {
+            return if opts.required {
+                Verdict::invalid("field.required")
+            } else {
+                Verdict::valid("field.empty")
+            };
+        }
+        match kind {
+            Kind::Email => email::check(value, opts),
+            Kind::Phone => phone::check(value, opts),
+            Kind::Postcode => postcode::check(value, opts, &self.communes),
+            Kind::City => communes::check_city(value, opts, &self.communes),
+            Kind::FirstName => names::check_first(value, opts),
+            Kind::LastName => names::check_last(value, opts),
+            Kind::Civility => civility::check(value, opts),
+            Kind::BirthDate => birth_date::check(value, opts),
+            Kind::Country => country::check(value, opts),
+        }
+    }
+
+    /// The communes that use a French postcode (empty until the chunk is loaded).
+    pub fn cities_for_postcode(&self, postcode: &str) -> Vec<communes::City> {
+        self.communes.for_postcode(postcode)
+    }
+
+    /// Checks a whole form, then applies the cross-field rules.
+    pub fn validate_form(&self, fields: &[form::Field], opts: &Options) -> Vec<Verdict> {
+        form::validate(self, fields, opts)
+    }
+}

@@ -1,0 +1,139 @@
+//! Localised messages. Each validator module owns a catalogue of its codes;
+//! this module finds a code's template and fills `{placeholders}` from the
+//! verdict (`{suggestion}`, `{normalized}`, `{value}` or any detail key).
+
+use crate::verdict::Verdict;
+
+/// A message language. Unknown tags fall back to English.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+impl Locale {
+    /// Parses a BCP 47 tag such as `fr`, `fr-FR`, `en_GB`; anything else is English.
+    pub fn parse(tag: &str) -> Locale {
+        let lang = tag.split(['-', '_']).next().unwrap_or("");
+        if lang.eq_ignore_ascii_case("fr") { Locale::Fr } else { Locale::En }
+    }
+    /// The language subtag: `en` or `fr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Fr => "fr",
+        }
+    }
+}
+
+/// One code's message in each language. An empty template means "say nothing".
+pub struct Msg {
+    /// The stable code, e.g. `email.domain_typo`.
+    pub code: &'static str,
+    /// English template.
+    pub en: &'static str,
+    /// French template.
+    pub fr: &'static str,
+}
+
+/// Every catalogue, in one place so a translator finds them all.
+const CATALOGUES: &[&[Msg]] = &[
+    COMMON,
+    crate::email::MESSAGES,
+    crate::phone::MESSAGES,
+    crate::postcode::MESSAGES,
+    crate::names::MESSAGES,
+    crate::civility::MESSAGES,
+    crate::birth_date::MESSAGES,
+    crate::country::MESSAGES,
+];
+
+/// Codes shared by every field kind.
+pub(crate) const COMMON: &[Msg] = &[
+    Msg { code: "field.required", en: "This field is required.", fr: "Ce champ est obligatoire." },
+    Msg { code: "field.empty", en: "", fr: "" },
+    Msg { code: "field.too_long", en: "This is too long.", fr: "C'est trop long." },
+];
+
+/// The template of a code in a locale, if the code is known.
+pub fn template(code: &str, locale: Locale) -> Option<&'static str> {
+    CATALOGUES.iter().flat_map(|c| c.iter()).find(|m| m.code == code).map(|m| match locale {
+        Locale::En => m.en,
+        Locale::Fr => m.fr,
+    })
+}
+
+/// Renders the verdict's message for `value` in `locale`.
+pub fn render(v: &Verdict, value: &str, locale: Locale) -> String {
+    let Some(t) = template(v.code, locale) else { return String::new() };
+    fill(t, |key| match key {
+        "suggestion" => v.suggestion.clone(),
+        "normalized" => v.normalized.clone(),
+        "value" => Some(value.to_string()),
+        k => v.details.get(k).map(|d| d.to_text()),
+    })
+}
+
+/// Replaces each `{key}` with `lookup(key)`; unknown keys are kept as written.
+pub fn fill(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let key = &after[..close];
+                match lookup(key) {
+                    Some(val) => out.push_str(&val),
+                    None => {
+                        out.push('{');
+                        out.push_str(key);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_both_languages_and_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for m in CATALOGUES.iter().flat_map(|c| c.iter()) {
+            assert!(seen.insert(m.code), "duplicate code {}", m.code);
+            assert!(m.code.contains('.'), "code {} lacks a kind prefix", m.code);
+            assert_eq!(m.en.is_empty(), m.fr.is_empty(), "code {} translated in one language only", m.code);
+        }
+    }
+
+    #[test]
+    fn fill_replaces_known_keys_and_keeps_unknown() {
+        let s = fill("Did you mean {suggestion}? {x}", |k| (k == "suggestion").then(|| "a@b.fr".into()));
+        assert_eq!(s, "Did you mean a@b.fr? {x}");
+        assert_eq!(fill("open { brace", |_| None), "open { brace");
+    }
+
+    #[test]
+    fn locale_parse() {
+        assert_eq!(Locale::parse("fr-FR"), Locale::Fr);
+        assert_eq!(Locale::parse("FR"), Locale::Fr);
+        assert_eq!(Locale::parse("en_GB"), Locale::En);
+        assert_eq!(Locale::parse(""), Locale::En);
+        assert_eq!(Locale::parse("de"), Locale::En);
+    }
+}

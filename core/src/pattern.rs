@@ -1,0 +1,1 @@
+//! STUB: a tiny anchored matcher for the regex subset of Google's metadata.

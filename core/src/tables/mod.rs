@@ -1,0 +1,1 @@
+//! Generated tables (see `data/gen/`). Do not edit the generated files.

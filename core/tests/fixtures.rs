@@ -1,0 +1,82 @@
+//! Runs every JSON fixture in `tests/fixtures/<kind>.json`.
+//!
+//! A fixture file is a list of cases that a non-Rust reader can extend:
+//! ```json
+//! { "input": "jean@gmial.com",
+//!   "options": { "country": "FR", "locale": "fr", "min_age": 15,
+//!                "today": "2026-11-23", "required": true },
+//!   "expect": { "status": "warning", "code": "email.domain_typo",
+//!               "suggestion": "jean@gmail.com", "normalized": "…",
+//!               "message": "…", "details": { "type": "mobile" } },
+//!   "why": "optional note shown when the case fails" }
+//! ```
+//! Only the keys given in `expect` are compared (`details` key by key), and
+//! `"suggestion": null` asserts that there is none.
+
+use fiable_core::{Date, Kind, Locale, Options, Validator};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+fn options(v: Option<&Value>) -> Options {
+    let mut o = Options::default();
+    let Some(Value::Object(m)) = v else { return o };
+    if let Some(l) = m.get("locale").and_then(Value::as_str) {
+        o.locale = Locale::parse(l);
+    }
+    o.country = m.get("country").and_then(Value::as_str).map(str::to_string);
+    o.min_age = m.get("min_age").and_then(Value::as_u64).map(|n| n as u8);
+    o.required = m.get("required").and_then(Value::as_bool).unwrap_or(false);
+    // A fixed default "today" keeps birth-date fixtures reproducible.
+    let today = m.get("today").and_then(Value::as_str).unwrap_or("2026-11-23");
+    let p: Vec<i64> = today.split('-').map(|x| x.parse().unwrap()).collect();
+    o.today = Some(Date { year: p[0] as i32, month: p[1] as u8, day: p[2] as u8 });
+    o
+}
+
+fn verdict_json(v: &fiable_core::Verdict) -> Map<String, Value> {
+    match serde_json::to_value(v).unwrap() {
+        Value::Object(m) => m,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let validator = Validator::with_embedded_chunks();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files {
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let Some(kind) = Kind::parse(&stem) else { continue };
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cases: Vec<Value> = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not valid JSON: {e}", path.display()));
+        for (i, case) in cases.iter().enumerate() {
+            count += 1;
+            let input = case["input"].as_str().unwrap_or_else(|| panic!("{stem}[{i}]: no input"));
+            let got = verdict_json(&validator.validate(kind, input, &options(case.get("options"))));
+            let Some(Value::Object(expect)) = case.get("expect") else {
+                panic!("{stem}[{i}]: no expect object")
+            };
+            for (key, want) in expect {
+                let have = got.get(key).cloned().unwrap_or(Value::Null);
+                let ok = match (key.as_str(), want) {
+                    ("details", Value::Object(wd)) => wd.iter().all(|(k, wv)| have.get(k) == Some(wv)),
+                    _ => &have == want,
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{stem}[{i}] {input:?}: {key} is {have}, expected {want}{}\n    got {}",
+                        case.get("why").and_then(Value::as_str).map(|w| format!(" ({w})")).unwrap_or_default(),
+                        Value::Object(got.clone())
+                    ));
+                }
+            }
+        }
+    }
+    assert!(count > 0, "no fixture case found in {}", dir.display());
+    assert!(failures.is_empty(), "{} of {count} fixture checks failed:\n{}", failures.len(), failures.join("\n"));
+}

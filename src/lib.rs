@@ -1,0 +1,1 @@
+//! fiable: the WebAssembly side. Translation only; every rule is in fiable-core.
