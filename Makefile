@@ -17,4 +17,41 @@ tables:
 fetch:
 	@set -e; for f in data/fetch/*.sh; do echo "  fetch $$f"; bash $$f; done
 
-.PHONY: help tables fetch
+WASM := target/wasm32-unknown-unknown/release/fiable.wasm
+BIN := node_modules/.bin
+DIST := pkg/dist
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+# The npm package: Wasm + glue (wasm-bindgen), optimised for size, plus the data chunks.
+pkg: node_modules
+	cargo build --release --target wasm32-unknown-unknown -p fiable
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable --no-typescript $(WASM)
+	$(BIN)/wasm-opt -Oz --strip-debug --strip-producers \
+	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+	  $(DIST)/fiable_bg.wasm -o $(DIST)/fiable_bg.wasm
+	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
+	cp LICENSE-MIT LICENSE-APACHE pkg/
+	@node tests/node/size.mjs
+
+# Regenerating the tables from data/raw/ must change nothing that is checked in.
+tables-check: tables
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  if [ -n "$$(git status --porcelain -- core/src/tables core/chunks)" ]; then \
+	    git status --short -- core/src/tables core/chunks; \
+	    echo "generated tables are stale: run 'make tables' and commit the result"; exit 1; \
+	  fi; \
+	fi
+
+test: node_modules
+	$(MAKE) tables-check
+	cargo test --workspace
+	$(MAKE) pkg
+	node tests/node/size.mjs --check
+	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
+	node --test tests/node/
+
+.PHONY: help tables fetch pkg tables-check test

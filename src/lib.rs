@@ -1,1 +1,142 @@
-//! fiable: the WebAssembly side. Translation only; every rule is in fiable-core.
+//! fiable: the WebAssembly side of fiable.
+//!
+//! Translation only: every rule lives in `fiable-core`. Each export takes
+//! plain strings and numbers and returns a JSON string, so one check is one
+//! crossing of the JS↔Wasm boundary; `pkg/index.js` turns that into the
+//! friendly API (`validate`, `validateForm`, …) and checks option types.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use fiable_core::form::Field;
+use fiable_core::verdict::json_str;
+use fiable_core::{Date, Kind, Locale, Options, Validator};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static VALIDATOR: RefCell<Validator> = RefCell::new(Validator::new());
+}
+
+fn kind(name: &str) -> Result<Kind, JsError> {
+    Kind::parse(name).ok_or_else(|| {
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        JsError::new(&format!("fiable: unknown kind {name:?}; expected one of {}", all.join(", ")))
+    })
+}
+
+/// `yyyymmdd` as a date; 0 or nonsense means "no date".
+fn date(yyyymmdd: u32) -> Option<Date> {
+    let (y, m, d) = (yyyymmdd / 10000, (yyyymmdd / 100) % 100, yyyymmdd % 100);
+    (y > 0 && (1..=12).contains(&m) && (1..=31).contains(&d))
+        .then(|| Date { year: y as i32, month: m as u8, day: d as u8 })
+}
+
+fn options(locale: &str, country: &str, min_age: u32, required: bool, today: u32) -> Options {
+    Options {
+        locale: Locale::parse(locale),
+        country: (!country.is_empty()).then(|| country.to_ascii_uppercase()),
+        min_age: (min_age > 0).then(|| min_age.min(255) as u8),
+        today: date(today),
+        required,
+    }
+}
+
+/// Checks one value; returns the verdict as JSON. `min_age` 0 = none,
+/// `today` as `yyyymmdd` (0 = skip age checks).
+#[wasm_bindgen(js_name = checkRaw)]
+pub fn check_raw(
+    kind_name: &str,
+    value: &str,
+    locale: &str,
+    country: &str,
+    min_age: u32,
+    required: bool,
+    today: u32,
+) -> Result<String, JsError> {
+    let k = kind(kind_name)?;
+    let o = options(locale, country, min_age, required, today);
+    Ok(VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_json()))
+}
+
+/// Checks a whole form. `spec` holds one record per field, separated by
+/// U+001E; a record is `name␟kind␟value␟country␟required(0|1)␟minAge`
+/// (fields separated by U+001F). Returns `{"name": verdict, …}` as JSON.
+#[wasm_bindgen(js_name = checkFormRaw)]
+pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Result<String, JsError> {
+    let form = options(locale, country, 0, false, today);
+    let mut fields = Vec::new();
+    for rec in spec.split('\u{1e}').filter(|r| !r.is_empty()) {
+        let p: Vec<&str> = rec.split('\u{1f}').collect();
+        if p.len() != 6 {
+            return Err(JsError::new("fiable: malformed form record"));
+        }
+        let mut o = options(locale, p[3], p[5].parse().unwrap_or(0), p[4] == "1", today);
+        if o.country.is_none() {
+            o.country = form.country.clone();
+        }
+        fields.push(Field { name: p[0].to_string(), kind: kind(p[1])?, value: p[2].to_string(), options: o });
+    }
+    let verdicts = VALIDATOR.with(|v| v.borrow().validate_form(&fields, &form));
+    let mut out = String::from("{");
+    for (i, verdict) in verdicts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_str(&mut out, &verdict.field);
+        out.push(':');
+        out.push_str(&verdict.to_json());
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// Formats a phone number as it is being typed.
+#[wasm_bindgen(js_name = formatPhone)]
+pub fn format_phone(value: &str, country: &str) -> String {
+    let c = (!country.is_empty()).then(|| country.to_ascii_uppercase());
+    fiable_core::phone::format_as_you_type(value, c.as_deref())
+}
+
+/// The communes of a French postcode as a JSON array of `{name, insee, postcode}`.
+#[wasm_bindgen(js_name = citiesRaw)]
+pub fn cities_raw(postcode: &str) -> String {
+    VALIDATOR.with(|v| {
+        let mut out = String::from("[");
+        for (i, c) in v.borrow().cities_for_postcode(postcode).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"name\":");
+            json_str(&mut out, &c.name);
+            out.push_str(",\"insee\":");
+            json_str(&mut out, &c.insee);
+            out.push_str(",\"postcode\":");
+            json_str(&mut out, &c.postcode);
+            out.push('}');
+        }
+        out.push(']');
+        out
+    })
+}
+
+/// Loads a data chunk (bytes of `chunks/NAME.tsv`).
+#[wasm_bindgen(js_name = loadChunk)]
+pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
+    VALIDATOR
+        .with(|v| v.borrow_mut().load_chunk(name, bytes))
+        .map_err(|e| JsError::new(&format!("fiable: chunk {name}: {e}")))
+}
+
+/// The chunks a check of this kind and value would use that are not loaded
+/// yet, comma-separated (empty when none).
+#[wasm_bindgen(js_name = chunksFor)]
+pub fn chunks_for(kind_name: &str, value: &str) -> Result<String, JsError> {
+    let k = kind(kind_name)?;
+    Ok(VALIDATOR.with(|v| v.borrow().missing_chunks(k, value).join(",")))
+}
+
+/// The package version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

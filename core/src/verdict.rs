@@ -49,17 +49,45 @@ impl Detail {
     pub fn to_text(&self) -> String {
         match self {
             Detail::Text(s) => s.clone(),
-            Detail::Number(n) => {
-                if n.fract() == 0.0 && n.abs() < 1e15 {
-                    format!("{}", *n as i64)
-                } else {
-                    format!("{n}")
-                }
-            }
+            Detail::Number(n) => number_text(*n),
             Detail::Flag(b) => b.to_string(),
             Detail::List(l) => l.join(", "),
         }
     }
+}
+
+/// Formats a number with at most 4 decimals, without the float formatting
+/// machinery of `std::fmt` (it weighs ~20 KB of Wasm).
+fn number_text(n: f64) -> String {
+    if !n.is_finite() {
+        return "null".into();
+    }
+    let neg = n < 0.0;
+    let scaled = (n.abs() * 10_000.0).round();
+    if scaled >= 9.0e18 {
+        return if neg { "-1e18".into() } else { "1e18".into() };
+    }
+    let scaled = scaled as u64;
+    let (int, mut frac) = (scaled / 10_000, scaled % 10_000);
+    let mut s = String::new();
+    if neg && scaled > 0 {
+        s.push('-');
+    }
+    s.push_str(&int.to_string());
+    if frac > 0 {
+        let mut digits = 4;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        s.push('.');
+        let f = frac.to_string();
+        for _ in f.len()..digits {
+            s.push('0');
+        }
+        s.push_str(&f);
+    }
+    s
 }
 
 /// Structured facts about a value, in insertion order.
@@ -164,5 +192,118 @@ impl Verdict {
     /// True unless invalid: what a form may submit.
     pub fn is_acceptable(&self) -> bool {
         self.status != Status::Invalid
+    }
+}
+
+impl Verdict {
+    /// The verdict as compact JSON, written by hand so that the Wasm build
+    /// needs no JSON library (size). Same shape as the serde form.
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(96 + self.message.len());
+        s.push_str("{\"field\":");
+        json_str(&mut s, &self.field);
+        s.push_str(",\"status\":\"");
+        s.push_str(self.status.as_str());
+        s.push_str("\",\"code\":");
+        json_str(&mut s, self.code);
+        s.push_str(",\"message\":");
+        json_str(&mut s, &self.message);
+        if let Some(x) = &self.suggestion {
+            s.push_str(",\"suggestion\":");
+            json_str(&mut s, x);
+        }
+        if let Some(x) = &self.normalized {
+            s.push_str(",\"normalized\":");
+            json_str(&mut s, x);
+        }
+        if !self.details.is_empty() {
+            s.push_str(",\"details\":{");
+            for (i, (k, v)) in self.details.0.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                json_str(&mut s, k);
+                s.push(':');
+                json_detail(&mut s, v);
+            }
+            s.push('}');
+        }
+        s.push('}');
+        s
+    }
+}
+
+fn json_detail(s: &mut String, d: &Detail) {
+    match d {
+        Detail::Text(t) => json_str(s, t),
+        Detail::Number(n) => s.push_str(&number_text(*n)),
+        Detail::Flag(b) => s.push_str(if *b { "true" } else { "false" }),
+        Detail::List(l) => {
+            s.push('[');
+            for (i, t) in l.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                json_str(s, t);
+            }
+            s.push(']');
+        }
+    }
+}
+
+/// Appends `t` as a JSON string literal.
+pub fn json_str(s: &mut String, t: &str) {
+    s.push('"');
+    for c in t.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as u32;
+                s.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    s.push(HEX[((n >> shift) & 0xf) as usize] as char);
+                }
+            }
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_json_matches_serde() {
+        let v = Verdict::warning("email.domain_typo")
+            .with_suggestion("jean@gmail.com")
+            .with_normalized("a\"b\\c\n\u{1}\u{2028}é")
+            .with_flag("free", true)
+            .with_number("age", 36.0)
+            .with_number("share", 0.25)
+            .with_number("neg", -0.0625)
+            .with_number("small", 0.05)
+            .with_number("nan", f64::NAN)
+            .with("cities", Detail::List(vec!["Paris".into(), "L'Haÿ".into()]));
+        // Numbers compare as f64: `36` and `36.0` are the same JSON number.
+        fn num(v: serde_json::Value) -> serde_json::Value {
+            match v {
+                serde_json::Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+                serde_json::Value::Object(m) => m.into_iter().map(|(k, v)| (k, num(v))).collect(),
+                other => other,
+            }
+        }
+        let ours: serde_json::Value = serde_json::from_str(&v.to_json()).unwrap();
+        let theirs = serde_json::to_value(&v).unwrap();
+        assert_eq!(num(ours), num(theirs));
+        let plain = Verdict::valid("field.empty");
+        let ours: serde_json::Value = serde_json::from_str(&plain.to_json()).unwrap();
+        assert_eq!(ours, serde_json::to_value(&plain).unwrap());
     }
 }

@@ -1,0 +1,107 @@
+//! Property tests over every kind: no input panics, and every verdict is
+//! internally consistent (what the widget and the service rely on).
+
+use fiable_core::{Date, Kind, Locale, Options, Status, Validator, messages};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+fn validator() -> &'static Validator {
+    static V: OnceLock<Validator> = OnceLock::new();
+    V.get_or_init(Validator::with_embedded_chunks)
+}
+
+fn opts(country: Option<&str>, locale: Locale) -> Options {
+    Options {
+        locale,
+        country: country.map(str::to_string),
+        min_age: Some(15),
+        today: Some(Date { year: 2026, month: 11, day: 23 }),
+        required: true,
+    }
+}
+
+/// Checks the invariants of one verdict.
+fn consistent(kind: Kind, value: &str, o: &Options) {
+    let v = validator().validate(kind, value, o);
+    assert_eq!(v.field, kind.as_str());
+    assert!(v.status != Status::Pending, "a local check is never pending");
+    assert!(messages::template(v.code, o.locale).is_some(), "code {} has no message ({kind:?} {value:?})", v.code);
+    if v.status != Status::Valid {
+        assert!(!v.message.is_empty(), "{} verdict without a message: {} for {value:?}", v.status.as_str(), v.code);
+    }
+    assert!(!v.message.contains('{'), "unfilled placeholder in {:?}", v.message);
+    let prefix = v.code.split('.').next().unwrap();
+    assert!(
+        ["field", kind.as_str(), "name", "birth_date", "civility", "email", "phone", "postcode", "city", "country"].contains(&prefix),
+        "code {} does not belong to {kind:?}", v.code
+    );
+    if let Some(s) = &v.suggestion {
+        assert_ne!(s, value, "a suggestion equal to the input is noise ({})", v.code);
+        assert!(!s.is_empty());
+    }
+    // The canonical form of an acceptable value is itself acceptable.
+    if v.status == Status::Valid {
+        if let Some(n) = &v.normalized {
+            let again = validator().validate(kind, n, o);
+            assert!(again.status != Status::Invalid, "{kind:?}: normalized {n:?} of {value:?} is invalid: {}", again.code);
+        }
+    }
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,40}",
+        "[a-zA-Z0-9@.+ \\-'()]{0,40}",
+        "[0-9 +().-]{0,24}",
+        "\\PC{0,80}",
+        prop::collection::vec(any::<char>(), 0..300).prop_map(|v| v.into_iter().collect()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_input_panics_and_verdicts_are_consistent(
+        value in any_text(),
+        k in 0..Kind::ALL.len(),
+        country in prop::option::of(prop::sample::select(vec!["FR", "GB", "US", "DE", "BE", "CH", "GP", "ZZ", "fr", "", "FRA"])),
+        fr in any::<bool>(),
+    ) {
+        let locale = if fr { Locale::Fr } else { Locale::En };
+        consistent(Kind::ALL[k], &value, &opts(country, locale));
+    }
+}
+
+#[test]
+fn huge_and_hostile_inputs() {
+    let hostile = [
+        "@".repeat(2000),
+        ".".repeat(1023),
+        "+".repeat(1024),
+        "0".repeat(1024),
+        "é".repeat(600),
+        "\u{202e}gmail.com@jean".into(),
+        "a@b".repeat(300),
+        "(((((((((((((((((((((".into(),
+        "[[[[[[".into(),
+        "\u{0}\u{1}\u{1e}\u{1f}".into(),
+        "𝔍𝔢𝔞𝔫".into(),
+    ];
+    for kind in Kind::ALL {
+        for h in &hostile {
+            consistent(kind, h, &opts(Some("FR"), Locale::Fr));
+            consistent(kind, h, &opts(None, Locale::En));
+        }
+    }
+}
+
+#[test]
+fn empty_values_follow_required() {
+    for kind in Kind::ALL {
+        let mut o = opts(Some("FR"), Locale::En);
+        assert_eq!(validator().validate(kind, "  ", &o).code, "field.required");
+        o.required = false;
+        assert_eq!(validator().validate(kind, "", &o).status, Status::Valid);
+    }
+}

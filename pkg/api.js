@@ -1,0 +1,165 @@
+// The friendly API over the raw Wasm exports: argument checks, defaults,
+// JSON → objects, lazy data chunks. Shared by index.js (browser/bundler)
+// and node.js. Rules live in Rust; nothing here decides a verdict.
+import * as raw from './dist/fiable.js';
+
+const OPTION_KEYS = new Set(['locale', 'country', 'minAge', 'required', 'today']);
+let chunkLoader = null;
+const loaded = new Set();
+const loading = new Map();
+
+/** @internal Sets how chunks are fetched (browser: fetch; Node: fs). */
+export function setChunkLoader(fn) {
+  chunkLoader = fn;
+}
+
+function fail(msg) {
+  throw new TypeError(`fiable: ${msg}`);
+}
+
+function text(value, what) {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return fail(`${what} must be a string, got ${typeof value}`);
+}
+
+function yyyymmdd(today) {
+  if (today === undefined) today = new Date();
+  if (typeof today === 'string') {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(today);
+    if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
+    return Number(m[1] + m[2] + m[3]);
+  }
+  if (today instanceof Date && !Number.isNaN(today.getTime())) {
+    return today.getFullYear() * 10000 + (today.getMonth() + 1) * 100 + today.getDate();
+  }
+  return fail('options.today must be a Date or a "YYYY-MM-DD" string');
+}
+
+function defaultLocale() {
+  return (typeof document !== 'undefined' && document.documentElement.lang) || 'en';
+}
+
+function opts(options, where = 'options') {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) fail(`${where} must be an object`);
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) fail(`unknown option ${where}.${k}; expected one of ${[...OPTION_KEYS].join(', ')}`);
+  }
+  const { locale = defaultLocale(), country = '', minAge = 0, required = false } = options;
+  if (typeof locale !== 'string') fail(`${where}.locale must be a string such as "fr" or "en"`);
+  if (typeof country !== 'string' || (country !== '' && !/^[A-Za-z]{2}$/.test(country)))
+    fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);
+  if (!Number.isInteger(minAge) || minAge < 0 || minAge > 150) fail(`${where}.minAge must be a whole number of years`);
+  if (typeof required !== 'boolean') fail(`${where}.required must be true or false`);
+  return { locale, country, minAge, required, today: yyyymmdd(options.today) };
+}
+
+/**
+ * Checks one value. Returns a verdict object, never throws for a bad value
+ * (only for a wrong call, such as an unknown kind).
+ */
+export function validate(kind, value, options) {
+  const o = opts(options);
+  return JSON.parse(raw.checkRaw(String(kind), text(value, 'value'), o.locale, o.country, o.minAge, o.required, o.today));
+}
+
+// Control characters are never valid in a field; they would break the record framing.
+const clean = (s) => s.replace(/[\u001e\u001f]/g, '\ufffd');
+
+/**
+ * Checks a whole form and applies the cross-field rules
+ * (civility ↔ first name, postcode ↔ city, phone country ↔ address country).
+ * `config.fields` maps a field name to `{ type, country?, required?, minAge? }`;
+ * a value whose name is itself a kind (`email`, `phone`…) needs no config.
+ */
+export function validateForm(values, config = {}) {
+  if (!values || typeof values !== 'object') fail('validateForm(values): values must be an object');
+  if (!config || typeof config !== 'object') fail('validateForm(values, config): config must be an object');
+  const fields = config.fields ?? {};
+  const o = opts({ locale: config.locale, country: config.country, today: config.today }, 'config');
+  const names = new Set([...Object.keys(fields), ...Object.keys(values)]);
+  const recs = [];
+  for (const name of names) {
+    const f = fields[name] ?? { type: name };
+    if (typeof f !== 'object' || typeof f.type !== 'string') fail(`config.fields.${name}.type must be a field kind such as "email"`);
+    if (!fields[name] && !isKind(f.type)) continue; // an unrelated value, e.g. a CSRF token
+    const fo = opts({ country: f.country, required: f.required, minAge: f.minAge, today: config.today }, `config.fields.${name}`);
+    recs.push([clean(name), f.type, clean(text(values[name], `values.${name}`)), fo.country, fo.required ? '1' : '0', String(fo.minAge)].join('\u001f'));
+  }
+  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today));
+}
+
+/** Like validateForm, but first loads the data its checks need. */
+export async function validateFormAsync(values, config = {}) {
+  const fields = config?.fields ?? {};
+  const need = new Set();
+  for (const name of new Set([...Object.keys(fields), ...Object.keys(values ?? {})])) {
+    const type = fields[name]?.type ?? name;
+    if (isKind(type)) for (const c of chunksFor(type, values?.[name])) need.add(c);
+  }
+  await loadData([...need]);
+  return validateForm(values, config);
+}
+
+function isKind(name) {
+  try {
+    raw.chunksFor(name, '');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Formats a phone number as it is typed ("0612" → "06 12"). */
+export function formatPhone(value, country = '') {
+  if (typeof country !== 'string') fail('formatPhone(value, country): country must be a string such as "FR"');
+  return raw.formatPhone(text(value, 'value'), country);
+}
+
+/** The communes of a French postcode, `[{ name, insee, postcode }]` (needs its data chunk: see loadData). */
+export function citiesForPostcode(postcode) {
+  return JSON.parse(raw.citiesRaw(text(postcode, 'postcode')));
+}
+
+/** The package version. */
+export function version() {
+  return raw.version();
+}
+
+/** Loads data chunks by name (e.g. "firstnames", "communes-75"); resolves when loaded. */
+export async function loadData(names) {
+  await Promise.all(names.filter((n) => n && !loaded.has(n)).map(loadOne));
+}
+
+function loadOne(name) {
+  if (!loading.has(name)) {
+    if (!chunkLoader) fail('call init() before loading data');
+    const p = Promise.resolve(chunkLoader(name)).then((bytes) => {
+      raw.loadChunk(name, bytes);
+      loaded.add(name);
+    });
+    p.catch(() => loading.delete(name)); // allow a retry after a network error
+    loading.set(name, p);
+  }
+  return loading.get(name);
+}
+
+/** @internal Loads a chunk from bytes already at hand. */
+export function loadDataSync(name, bytes) {
+  raw.loadChunk(name, bytes);
+  loaded.add(name);
+}
+
+/** The data chunks a check of `kind` on `value` would use and that are not loaded. */
+export function chunksFor(kind, value) {
+  const s = raw.chunksFor(String(kind), text(value, 'value'));
+  return s ? s.split(',') : [];
+}
+
+/** Like validate, but first loads the data the check needs (communes, first names). */
+export async function validateAsync(kind, value, options) {
+  await loadData(chunksFor(kind, value));
+  return validate(kind, value, options);
+}

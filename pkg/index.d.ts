@@ -1,0 +1,83 @@
+// Types of the fiable package (hand-written; the Wasm glue's own types are internal).
+
+/** The field kinds fiable checks. */
+export type Kind =
+  | 'email' | 'phone' | 'postcode' | 'city' | 'first_name' | 'last_name'
+  | 'civility' | 'birth_date' | 'country';
+
+/** valid → fine; warning → usable but probably not meant; invalid → cannot be right; pending → remote check running. */
+export type Status = 'valid' | 'warning' | 'invalid' | 'pending';
+
+/** The result of every check: data, never an exception. */
+export interface Verdict {
+  /** The field name in the form, or the kind for a lone check. */
+  field: string;
+  status: Status;
+  /** Stable machine code, e.g. "email.domain_typo": switch on this, not on the message. */
+  code: string;
+  /** Localised message ("" when there is nothing to say). */
+  message: string;
+  /** A one-click correction of the whole value. */
+  suggestion?: string;
+  /** The canonical form: E.164 phone, punycode domain, ISO date, alpha-2 country… */
+  normalized?: string;
+  /** Extra facts: phone `type` and `country`, email `free`, postcode `cities`, birth date `age`… */
+  details?: Record<string, string | number | boolean | string[]>;
+}
+
+export interface Options {
+  /** Message language: "fr", "en" (BCP 47; defaults to <html lang>, then English). */
+  locale?: string;
+  /** Default country, ISO 3166 alpha-2 ("FR"), for phones and postcodes. */
+  country?: string;
+  /** Minimum age in years for birth dates (France: 15 to consent alone). */
+  minAge?: number;
+  /** An empty value is invalid when true. */
+  required?: boolean;
+  /** Today's date for age checks (defaults to the local date). */
+  today?: Date | string;
+}
+
+export interface FieldConfig {
+  type: Kind;
+  country?: string;
+  required?: boolean;
+  minAge?: number;
+  [other: string]: unknown;
+}
+
+export interface FormConfig {
+  locale?: string;
+  country?: string;
+  today?: Date | string;
+  fields?: Record<string, FieldConfig>;
+  [other: string]: unknown;
+}
+
+export interface City {
+  name: string;
+  /** INSEE commune code, e.g. "75056". */
+  insee: string;
+  postcode: string;
+}
+
+/** Browser/bundler: loads the Wasm module once (Node: already done on import). */
+export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+/** Checks one value. Throws only for a wrong call (unknown kind, bad option type). */
+export function validate(kind: Kind, value: string | number | null | undefined, options?: Options): Verdict;
+/** Like validate, after loading the data chunks the check uses (communes, first names). */
+export function validateAsync(kind: Kind, value: string | number | null | undefined, options?: Options): Promise<Verdict>;
+/** Checks a whole form with the cross-field rules; keyed by field name. */
+export function validateForm(values: Record<string, string | number | null | undefined>, config?: FormConfig): Record<string, Verdict>;
+/** Like validateForm, after loading the data chunks its checks use. */
+export function validateFormAsync(values: Record<string, string | number | null | undefined>, config?: FormConfig): Promise<Record<string, Verdict>>;
+/** Formats a phone number as it is typed. */
+export function formatPhone(value: string, country?: string): string;
+/** The communes of a French postcode (its data chunk must be loaded: see loadData/validateAsync). */
+export function citiesForPostcode(postcode: string | number): City[];
+/** Loads data chunks by name ("firstnames", "communes-75"…). */
+export function loadData(names: string[]): Promise<void>;
+/** The data chunks a check would use that are not loaded yet. */
+export function chunksFor(kind: Kind, value: string): string[];
+/** The package version. */
+export function version(): string;

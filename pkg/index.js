@@ -1,0 +1,25 @@
+// fiable for browsers and bundlers: `await init()` once, then call the checks.
+import wasmInit from './dist/fiable.js';
+import { setChunkLoader } from './api.js';
+
+export * from './api.js';
+
+let ready = null;
+
+/**
+ * Loads and instantiates the Wasm module (streaming where the server sends
+ * application/wasm). `input` may override where the .wasm comes from.
+ * Data chunks are fetched from `dist/chunks/` next to this file on first use.
+ */
+export function init(input) {
+  if (!ready) {
+    const base = new URL('./dist/', import.meta.url);
+    setChunkLoader(async (name) => {
+      const res = await fetch(new URL(`chunks/${name}.tsv`, base));
+      if (!res.ok) throw new Error(`fiable: data chunk ${name}: HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    });
+    ready = wasmInit({ module_or_path: input ?? new URL('fiable_bg.wasm', base) }).then(() => undefined);
+  }
+  return ready;
+}

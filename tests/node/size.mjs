@@ -1,0 +1,44 @@
+// Shipped size of what a page loads up front, raw / gzip / brotli.
+// `--check` fails when it grows past the budget in pkg/size-budget.json:
+// a size is deterministic, so unlike a time it can gate CI.
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+
+const root = new URL('../../pkg/', import.meta.url);
+const upFront = ['dist/fiable_bg.wasm', 'dist/fiable.js', 'api.js', 'index.js'];
+const gz = (b) => gzipSync(b, { level: 9 }).length;
+const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+const kb = (n) => (n / 1024).toFixed(1).padStart(7);
+
+let total = { raw: 0, gzip: 0, brotli: 0 };
+console.log('file                          raw KB  gzip KB  brotli KB');
+for (const f of upFront) {
+  const b = readFileSync(new URL(f, root));
+  const s = { raw: b.length, gzip: gz(b), brotli: br(b) };
+  for (const k in total) total[k] += s[k];
+  console.log(`${f.padEnd(28)} ${kb(s.raw)}  ${kb(s.gzip)}  ${kb(s.brotli)}`);
+}
+console.log(`${'up front, total'.padEnd(28)} ${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}`);
+
+const chunkDir = new URL('dist/chunks/', root);
+if (existsSync(chunkDir)) {
+  const chunks = readdirSync(chunkDir).filter((f) => f.endsWith('.tsv'));
+  let raw = 0, gzip = 0, biggest = [0, ''];
+  for (const f of chunks) {
+    const b = readFileSync(new URL(f, chunkDir));
+    raw += b.length;
+    const g = gz(b);
+    gzip += g;
+    if (g > biggest[0]) biggest = [g, f];
+  }
+  console.log(`lazy chunks: ${chunks.length} files, ${kb(raw)} KB raw, ${kb(gzip)} KB gzip; biggest ${biggest[1]} ${kb(biggest[0])} KB gzip`);
+}
+
+if (process.argv.includes('--check')) {
+  const budget = JSON.parse(readFileSync(new URL('size-budget.json', root), 'utf8'));
+  if (total.gzip > budget.upFrontGzipBytes) {
+    console.error(`size budget exceeded: ${total.gzip} B gzip up front > ${budget.upFrontGzipBytes} B (pkg/size-budget.json)`);
+    process.exit(1);
+  }
+  console.log(`size budget ok: ${total.gzip} B gzip up front <= ${budget.upFrontGzipBytes} B`);
+}

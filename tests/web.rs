@@ -1,0 +1,63 @@
+//! The Wasm exports, in headless Chromium (wasm-bindgen-test).
+//! Run: `cargo test --target wasm32-unknown-unknown --test web`.
+#![cfg(target_arch = "wasm32")]
+
+use fiable::{check_form_raw, check_raw, chunks_for, format_phone, version};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
+    let json = check_raw(kind, value, "fr", country, 0, false, 20261123).unwrap();
+    js_sys::JSON::parse(&json).unwrap().into()
+}
+
+fn get(o: &js_sys::Object, key: &str) -> String {
+    js_sys::Reflect::get(o, &key.into()).unwrap().as_string().unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+fn email_typo_in_the_browser() {
+    let v = verdict("email", "jean@gmial.com", "");
+    assert_eq!(get(&v, "status"), "warning");
+    assert_eq!(get(&v, "code"), "email.domain_typo");
+    assert_eq!(get(&v, "suggestion"), "jean@gmail.com");
+    assert!(get(&v, "message").starts_with("Vouliez-vous dire"));
+}
+
+#[wasm_bindgen_test]
+fn phone_normalised_to_e164() {
+    let v = verdict("phone", "06 12 34 56 78", "FR");
+    assert_eq!(get(&v, "status"), "valid");
+    assert_eq!(get(&v, "normalized"), "+33612345678");
+    assert_eq!(format_phone("0612", "FR"), "06 12");
+}
+
+#[wasm_bindgen_test]
+fn every_kind_answers_junk_with_a_verdict() {
+    for kind in ["email", "phone", "postcode", "city", "first_name", "last_name", "civility", "birth_date", "country"] {
+        for junk in ["", " ", "\u{0}", "😀😀", "@@@", "99999999999999999999", &"x".repeat(5000)] {
+            let v = verdict(kind, junk, "FR");
+            assert!(["valid", "warning", "invalid"].contains(&get(&v, "status").as_str()), "{kind} {junk:?}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn unknown_kind_is_an_error_not_a_trap() {
+    assert!(check_raw("emial", "x", "fr", "", 0, false, 0).is_err());
+    assert!(chunks_for("nope", "").is_err());
+    assert!(check_form_raw("a\u{1f}b", "fr", "", 0).is_err());
+}
+
+#[wasm_bindgen_test]
+fn form_and_chunks() {
+    // Without its chunk the first-names check is silent and asks for the data.
+    assert_eq!(chunks_for("first_name", "Jean").unwrap(), "firstnames");
+    let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
+    let spec = [rec("civ", "civility", "Mme"), rec("prenom", "first_name", "Jean")].join("\u{1e}");
+    let out = check_form_raw(&spec, "fr", "FR", 20261123).unwrap();
+    let o: js_sys::Object = js_sys::JSON::parse(&out).unwrap().into();
+    assert_eq!(js_sys::Object::keys(&o).length(), 2);
+    assert!(!version().is_empty());
+}
