@@ -52,6 +52,6 @@ test: node_modules
 	$(MAKE) pkg
 	node tests/node/size.mjs --check
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
-	node --test tests/node/
+	node --test tests/node/ tests/e2e/
 
 .PHONY: help tables fetch pkg tables-check test

@@ -1,6 +1,251 @@
-//! STUB
-use crate::messages::Msg;
-/// Messages of this module.
-pub(crate) const MESSAGES: &[Msg] = &[];
-/// Checks a country.
-pub fn check(_v: &str, _o: &crate::Options) -> crate::Verdict { crate::Verdict::valid("country.valid") }
+//! Countries: ISO 3166 alpha-2 and alpha-3 codes, English and French names.
+//!
+//! Input is matched whatever the case, accents, spaces, hyphens or
+//! apostrophes: "FR", "fra", "France", "Allemagne", "Germany",
+//! "royaume uni", "UK", "Côte d'Ivoire". The canonical form is the alpha-2
+//! code. Names come from `i18n-iso-countries` (see `data/gen/countries.py`).
+
+use crate::communes::name_key;
+use crate::messages::{Locale, Msg};
+use crate::tables::countries::{ALIASES, COUNTRIES};
+use crate::{Options, Verdict};
+use std::sync::OnceLock;
+
+/// Messages of the `country.` codes.
+pub(crate) const MESSAGES: &[Msg] = &[
+    Msg { code: "country.valid", en: "", fr: "" },
+    Msg { code: "country.unknown", en: "This country is not recognised.", fr: "Ce pays n'est pas reconnu." },
+];
+
+/// Longest input looked at (the longest name is about 45 characters).
+const MAX_LEN: usize = 80;
+
+/// One country: alpha-2, alpha-3, English name, French name ("" when the same).
+type Row = (&'static str, &'static str, &'static str, &'static str);
+
+/// Every country of the table, by alpha-2.
+fn rows() -> impl Iterator<Item = Row> {
+    COUNTRIES.lines().map(|l| {
+        let mut f = l.split('\t');
+        let mut next = || f.next().unwrap_or("");
+        (next(), next(), next(), next())
+    })
+}
+
+/// The extra names accepted as input: (name, alpha-2).
+fn aliases() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ALIASES.lines().filter_map(|l| l.split_once('\t'))
+}
+
+/// (name key, alpha-2), sorted by key.
+fn index() -> &'static [(String, &'static str)] {
+    static INDEX: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut v = Vec::with_capacity(700);
+        for (a2, _, en, fr) in rows() {
+            v.push((name_key(en), a2));
+            if !fr.is_empty() {
+                v.push((name_key(fr), a2));
+            }
+        }
+        for (name, a2) in aliases() {
+            v.push((name_key(name), a2));
+        }
+        v.sort();
+        v.dedup();
+        v
+    })
+}
+
+fn by_code(code: &str) -> Option<Row> {
+    let c = code.trim();
+    if !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    match c.len() {
+        2 => rows().find(|r| r.0.eq_ignore_ascii_case(c)),
+        3 => rows().find(|r| r.1.eq_ignore_ascii_case(c)),
+        _ => None,
+    }
+}
+
+/// The alpha-2 code of a country code or name ("fra", "Allemagne", "UK" → "DE"…), if known.
+pub fn resolve(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > MAX_LEN {
+        return None;
+    }
+    if let Some(r) = by_code(v) {
+        return Some(r.0);
+    }
+    let key = name_key(v);
+    let idx = index();
+    let i = idx.partition_point(|(k, _)| k.as_str() < key.as_str());
+    idx.get(i).filter(|(k, _)| *k == key).map(|(_, a2)| *a2)
+}
+
+/// The name of a country (alpha-2 or alpha-3 code, any case) in a locale.
+pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
+    by_code(code).map(|(_, _, en, fr)| match locale {
+        Locale::Fr if !fr.is_empty() => fr,
+        _ => en,
+    })
+}
+
+/// Edit distance with adjacent transpositions (optimal string alignment), on chars.
+fn distance(a: &[char], b: &[char]) -> usize {
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(prev2[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The one country whose name is close to `key`, if exactly one is.
+fn closest(key: &str) -> Option<&'static str> {
+    let k: Vec<char> = key.chars().collect();
+    let allowed = match k.len() {
+        0..=3 => return None,
+        4..=5 => 1,
+        6..=9 => 2,
+        _ => 3,
+    };
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tie = false;
+    for (name, a2) in index() {
+        let n: Vec<char> = name.chars().collect();
+        if n.len().abs_diff(k.len()) > allowed {
+            continue;
+        }
+        let d = distance(&k, &n);
+        if d > allowed {
+            continue;
+        }
+        match best {
+            Some((bd, b)) if d > bd || (d == bd && b == *a2) => {}
+            Some((bd, _)) if d == bd => tie = true,
+            _ => {
+                best = Some((d, a2));
+                tie = false;
+            }
+        }
+    }
+    if tie { None } else { best.map(|(_, a2)| a2) }
+}
+
+/// Checks a country field: `valid` with `normalized` = alpha-2 and details
+/// `name` in the locale, or `invalid` `country.unknown` with a suggestion
+/// (the name in the locale) when one country's name is close.
+pub fn check(value: &str, opts: &Options) -> Verdict {
+    let v = value.trim();
+    if let Some(a2) = resolve(v) {
+        let mut out = Verdict::valid("country.valid").with_normalized(a2);
+        if let Some(n) = name(a2, opts.locale) {
+            out = out.with_text("name", n);
+        }
+        return out;
+    }
+    let mut out = Verdict::invalid("country.unknown");
+    if v.len() <= MAX_LEN && v.chars().all(|c| c.is_alphabetic() || " -'’.,()".contains(c)) {
+        if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
+            out = out.with_suggestion(n);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fr() -> Options {
+        Options { locale: Locale::Fr, ..Options::default() }
+    }
+
+    #[test]
+    fn resolves_codes_and_names() {
+        for (input, want) in [
+            ("FR", "FR"),
+            ("fr", "FR"),
+            ("FRA", "FR"),
+            ("france", "FR"),
+            ("Allemagne", "DE"),
+            ("Germany", "DE"),
+            ("royaume uni", "GB"),
+            ("Royaume-Uni", "GB"),
+            ("UK", "GB"),
+            ("gbr", "GB"),
+            ("Etats-Unis", "US"),
+            ("U.S.A.", "US"),
+            ("cote d'ivoire", "CI"),
+            ("Côte-d’Ivoire", "CI"),
+            ("Pays-Bas", "NL"),
+            ("St Lucia", "LC"),
+            ("Sainte-Lucie", "LC"),
+            ("  Suisse ", "CH"),
+        ] {
+            assert_eq!(resolve(input), Some(want), "{input}");
+        }
+        assert_eq!(resolve("Congo"), None, "ambiguous");
+        assert_eq!(resolve("Narnia"), None);
+        assert_eq!(resolve(""), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(name("DE", Locale::Fr), Some("Allemagne"));
+        assert_eq!(name("de", Locale::En), Some("Germany"));
+        assert_eq!(name("DEU", Locale::En), Some("Germany"));
+        assert_eq!(name("AF", Locale::Fr), Some("Afghanistan"));
+        assert_eq!(name("ZZ", Locale::Fr), None);
+        assert_eq!(rows().count(), 250);
+        assert!(aliases().count() > 50);
+        // every country has a name in both languages and resolves to itself
+        for (a2, a3, en, fr) in rows() {
+            assert_eq!(resolve(a2), Some(a2));
+            assert_eq!(resolve(a3), Some(a2));
+            assert!(a2.len() == 2 && a3.len() == 3 && !en.is_empty(), "{a2}");
+            assert_eq!(resolve(en), Some(a2), "{en}");
+            if !fr.is_empty() {
+                assert_eq!(resolve(fr), Some(a2), "{fr}");
+            }
+        }
+        for (n, a2) in aliases() {
+            assert_eq!(resolve(n), Some(a2), "{n}");
+        }
+    }
+
+    #[test]
+    fn checks() {
+        let v = check("allemagne", &fr());
+        assert_eq!((v.code, v.normalized.as_deref()), ("country.valid", Some("DE")));
+        assert_eq!(v.details.get("name").map(|d| d.to_text()).as_deref(), Some("Allemagne"));
+        let v = check("Allemagen", &fr());
+        assert_eq!((v.code, v.suggestion.as_deref()), ("country.unknown", Some("Allemagne")));
+        let v = check("Frnace", &Options::default());
+        assert_eq!(v.suggestion.as_deref(), Some("France"));
+        let v = check("Xyzzyland", &Options::default());
+        assert_eq!((v.code, v.suggestion.as_deref()), ("country.unknown", None));
+        assert_eq!(check("QQ", &Options::default()).suggestion, None);
+    }
+
+    #[test]
+    fn distance_counts_transpositions_once() {
+        let d = |a: &str, b: &str| distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
+        assert_eq!(d("allemagen", "allemagne"), 1);
+        assert_eq!(d("", "abc"), 3);
+        assert_eq!(d("kitten", "sitting"), 3);
+    }
+}

@@ -1,6 +1,763 @@
-//! STUB
+//! Email addresses, the practical rule of signup forms (not full RFC 5322).
+//!
+//! Accepted: a dot-atom local part (letters, digits, ``!#$%&'*+/=?^_`{|}~-``
+//! and single dots inside), at most 64 bytes; an `@`; a domain of at least two
+//! labels of letters, digits and inner hyphens (1–63 bytes each) ending in a
+//! TLD that exists (IANA list); 254 bytes in all. Internationalised domains
+//! are accepted and normalised to punycode. Refused, each with its own code:
+//! quoted local parts, comments, IP literals, spaces, several `@`… A local
+//! part with accented letters (RFC 6531) is a warning: the address may exist,
+//! but most mail services (Gmail, Outlook, Orange…) refuse to create or
+//! deliver to one, so we say so and offer the unaccented form.
+//!
+//! Warnings, most important first: a mistyped provider domain or TLD (with a
+//! one-click suggestion, see [`typo`]), an accented local part, a disposable
+//! domain, a role account (contact@, info@…). `details.free` tells a free
+//! mailbox from a business one.
+//!
+//! The browser build carries small tables (see `tables::email_domains`);
+//! the lookup service loads the full public lists with [`DomainList`] and
+//! [`check_with`].
+
+#![allow(clippy::result_large_err)] // checks return the verdict itself as their error
+
+pub mod idna;
+pub mod typo;
+
 use crate::messages::Msg;
+use crate::tables::email_domains::{DISPOSABLE, FREE, REAL, TLDS};
+use crate::{Options, Verdict};
+
 /// Messages of this module.
-pub(crate) const MESSAGES: &[Msg] = &[];
-/// Checks an email.
-pub fn check(_v: &str, _o: &crate::Options) -> crate::Verdict { crate::Verdict::valid("email.valid") }
+pub(crate) const MESSAGES: &[Msg] = &[
+    Msg {
+        code: "email.valid",
+        en: "",
+        fr: "",
+    },
+    Msg {
+        code: "email.missing_at",
+        en: "An email address needs an @.",
+        fr: "Une adresse e-mail doit contenir un @.",
+    },
+    Msg {
+        code: "email.several_at",
+        en: "An email address has only one @.",
+        fr: "Une adresse e-mail ne contient qu’un seul @.",
+    },
+    Msg {
+        code: "email.space",
+        en: "An email address cannot contain spaces.",
+        fr: "Une adresse e-mail ne peut pas contenir d’espace.",
+    },
+    Msg {
+        code: "email.empty_local",
+        en: "Something is missing before the @.",
+        fr: "Il manque la partie avant le @.",
+    },
+    Msg {
+        code: "email.empty_domain",
+        en: "The domain after the @ is missing.",
+        fr: "Il manque le domaine après le @.",
+    },
+    Msg {
+        code: "email.quoted_local",
+        en: "Quoted addresses are not accepted.",
+        fr: "Les adresses entre guillemets ne sont pas acceptées.",
+    },
+    Msg {
+        code: "email.comment",
+        en: "Parentheses are not allowed in an email address.",
+        fr: "Les parenthèses ne sont pas autorisées dans une adresse e-mail.",
+    },
+    Msg {
+        code: "email.ip_literal",
+        en: "Use a domain name after the @, not an IP address.",
+        fr: "Indiquez un nom de domaine après le @, pas une adresse IP.",
+    },
+    Msg {
+        code: "email.local_dot",
+        en: "The part before the @ cannot start or end with a dot.",
+        fr: "La partie avant le @ ne peut ni commencer ni finir par un point.",
+    },
+    Msg {
+        code: "email.consecutive_dots",
+        en: "An email address cannot contain two dots in a row.",
+        fr: "Une adresse e-mail ne peut pas contenir deux points à la suite.",
+    },
+    Msg {
+        code: "email.invalid_char",
+        en: "The character {char} is not allowed in an email address.",
+        fr: "Le caractère {char} n’est pas autorisé dans une adresse e-mail.",
+    },
+    Msg {
+        code: "email.local_too_long",
+        en: "The part before the @ is too long (64 characters at most).",
+        fr: "La partie avant le @ est trop longue (64 caractères au plus).",
+    },
+    Msg {
+        code: "email.too_long",
+        en: "This email address is too long.",
+        fr: "Cette adresse e-mail est trop longue.",
+    },
+    Msg {
+        code: "email.trailing_dot",
+        en: "An email address cannot end with a dot.",
+        fr: "Une adresse e-mail ne peut pas finir par un point.",
+    },
+    Msg {
+        code: "email.invalid_domain",
+        en: "The domain after the @ is not valid.",
+        fr: "Le domaine après le @ n’est pas valide.",
+    },
+    Msg {
+        code: "email.label_too_long",
+        en: "A part of the domain is too long (63 characters at most).",
+        fr: "Une partie du domaine est trop longue (63 caractères au plus).",
+    },
+    Msg {
+        code: "email.missing_tld",
+        en: "The domain needs an extension such as .com or .fr.",
+        fr: "Le domaine doit avoir une extension comme .fr ou .com.",
+    },
+    Msg {
+        code: "email.unknown_tld",
+        en: "The extension .{tld} does not exist.",
+        fr: "L’extension .{tld} n’existe pas.",
+    },
+    Msg {
+        code: "email.domain_typo",
+        en: "Did you mean {suggestion}?",
+        fr: "Vouliez-vous dire {suggestion}\u{202F}?",
+    },
+    Msg {
+        code: "email.tld_typo",
+        en: "Did you mean {suggestion}?",
+        fr: "Vouliez-vous dire {suggestion}\u{202F}?",
+    },
+    Msg {
+        code: "email.unicode_local",
+        en: "Most mail services refuse accented letters before the @.",
+        fr: "La plupart des messageries refusent les lettres accentuées avant le @.",
+    },
+    Msg {
+        code: "email.disposable",
+        en: "This looks like a disposable address: use a permanent one to keep hearing from us.",
+        fr: "Cette adresse semble jetable\u{A0}: utilisez une adresse permanente pour continuer à recevoir nos messages.",
+    },
+    Msg {
+        code: "email.role_account",
+        en: "This is a shared address ({role}@): a personal address is better.",
+        fr: "C’est une adresse de service ({role}@)\u{A0}: une adresse personnelle est préférable.",
+    },
+];
+
+/// Local parts of role (shared) mailboxes, sorted, lower case, no `+tag`.
+const ROLES: &[&str] = &[
+    "abuse",
+    "accounts",
+    "accueil",
+    "admin",
+    "administrateur",
+    "administrator",
+    "billing",
+    "bonjour",
+    "careers",
+    "commercial",
+    "communication",
+    "compta",
+    "comptabilite",
+    "contact",
+    "direction",
+    "do-not-reply",
+    "donotreply",
+    "dpo",
+    "facturation",
+    "hello",
+    "help",
+    "hostmaster",
+    "hr",
+    "info",
+    "infos",
+    "jobs",
+    "marketing",
+    "newsletter",
+    "no-reply",
+    "noreply",
+    "office",
+    "postmaster",
+    "press",
+    "presse",
+    "privacy",
+    "recrutement",
+    "rgpd",
+    "rh",
+    "sales",
+    "sav",
+    "secretariat",
+    "security",
+    "service-client",
+    "serviceclient",
+    "support",
+    "team",
+    "webmaster",
+];
+
+/// A sorted set of lower-case ASCII domains, packed for the browser: entry
+/// `n` holds every domain of `n` bytes, sorted and concatenated. Looked up by
+/// binary search; no allocation, no start-up cost.
+pub struct DomainTable(pub &'static [&'static str]);
+
+impl DomainTable {
+    /// True when `domain` (lower-case ASCII) is in the table.
+    pub fn contains(&self, domain: &str) -> bool {
+        let n = domain.len();
+        let Some(bucket) = self.0.get(n) else {
+            return false;
+        };
+        if n == 0 {
+            return false;
+        }
+        let b = bucket.as_bytes();
+        let (mut lo, mut hi) = (0, b.len() / n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match b[mid * n..(mid + 1) * n].cmp(domain.as_bytes()) {
+                std::cmp::Ordering::Equal => return true,
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        false
+    }
+
+    /// Number of domains in the table.
+    pub fn len(&self) -> usize {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(n, s)| s.len().checked_div(n))
+            .sum()
+    }
+
+    /// True when the table holds no domain.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A list of domains loaded at run time, e.g. `core/data/disposable-full.txt`
+/// or `core/data/free-full.txt` in the lookup service: one domain a line,
+/// `#` comments and blank lines ignored.
+#[derive(Clone, Debug, Default)]
+pub struct DomainList {
+    domains: Vec<String>,
+}
+
+impl DomainList {
+    /// Parses the text of a list file.
+    pub fn parse(text: &str) -> DomainList {
+        let mut domains: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        domains.sort_unstable();
+        domains.dedup();
+        DomainList { domains }
+    }
+
+    /// True when `domain` itself is listed.
+    pub fn contains(&self, domain: &str) -> bool {
+        self.domains
+            .binary_search_by(|d| d.as_str().cmp(domain))
+            .is_ok()
+    }
+
+    /// Number of domains.
+    pub fn len(&self) -> usize {
+        self.domains.len()
+    }
+
+    /// True when the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty()
+    }
+}
+
+/// Calls `f` on the domain and each parent that still has two labels:
+/// `a.b.example.com`, `b.example.com`, `example.com`.
+fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
+    let mut d = domain;
+    loop {
+        if f(d) {
+            return true;
+        }
+        match d.find('.') {
+            Some(i) if d[i + 1..].contains('.') => d = &d[i + 1..],
+            _ => return false,
+        }
+    }
+}
+
+/// Normalises a bare domain for the lookups (lower case, punycode).
+fn lookup_form(domain: &str) -> Option<String> {
+    normalize_domain(domain.trim().trim_end_matches('.'))
+        .ok()
+        .map(|d| d.ascii)
+}
+
+/// True when the domain (or a parent) is a disposable-mail domain of the
+/// small browser list. See [`is_disposable_in`] for the full list.
+pub fn is_disposable(domain: &str) -> bool {
+    lookup_form(domain).is_some_and(|d| any_parent(&d, |p| DISPOSABLE.contains(p)))
+}
+
+/// True when the domain (or a parent) is in `list`, e.g. the full
+/// disposable list `core/data/disposable-full.txt`.
+pub fn is_disposable_in(list: &DomainList, domain: &str) -> bool {
+    lookup_form(domain)
+        .is_some_and(|d| any_parent(&d, |p| list.contains(p) || DISPOSABLE.contains(p)))
+}
+
+/// True when the domain is a free mailbox provider (gmail.com, orange.fr…)
+/// of the curated browser list.
+pub fn is_free_provider(domain: &str) -> bool {
+    lookup_form(domain).is_some_and(|d| FREE.contains(&d))
+}
+
+/// True when the domain is in `list` (e.g. `core/data/free-full.txt`) or in
+/// the curated list.
+pub fn is_free_in(list: &DomainList, domain: &str) -> bool {
+    lookup_form(domain).is_some_and(|d| FREE.contains(&d) || list.contains(&d))
+}
+
+/// The normalised ASCII (punycode, lower-case) domain of an address, for the
+/// lookup service's DNS check; `None` when there is no usable domain.
+pub fn domain_of(value: &str) -> Option<String> {
+    let value = value.trim();
+    let at = value.rfind('@')?;
+    let d = normalize_domain(&value[at + 1..]).ok()?;
+    TLDS.contains(d.tld()).then_some(d.ascii)
+}
+
+/// A domain after normalisation.
+struct Domain {
+    /// Lower-case ASCII (punycode) form.
+    ascii: String,
+    /// Lower-case Unicode form, when the input had non-ASCII letters.
+    unicode: Option<String>,
+}
+
+impl Domain {
+    fn tld(&self) -> &str {
+        self.ascii.rsplit('.').next().unwrap_or("")
+    }
+}
+
+/// Normalises and checks a domain's syntax (not its TLD).
+fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
+    if raw.is_empty() {
+        return Err(Verdict::invalid("email.empty_domain"));
+    }
+    if raw.starts_with('[') {
+        return Err(Verdict::invalid("email.ip_literal"));
+    }
+    let mapped: String = raw.chars().map(idna::map_char).collect();
+    if mapped.ends_with('.') {
+        return Err(Verdict::invalid("email.trailing_dot"));
+    }
+    if mapped.starts_with('.') {
+        return Err(Verdict::invalid("email.invalid_domain"));
+    }
+    if mapped.contains("..") {
+        return Err(Verdict::invalid("email.consecutive_dots"));
+    }
+    let mut ascii = String::with_capacity(mapped.len() + 8);
+    let mut unicode = String::with_capacity(mapped.len());
+    let mut labels = 0;
+    for label in mapped.split('.') {
+        labels += 1;
+        let lower =
+            idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+        let a =
+            idna::to_ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+        if a.len() > 63 {
+            return Err(Verdict::invalid("email.label_too_long"));
+        }
+        if a.starts_with('-')
+            || a.ends_with('-')
+            || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(Verdict::invalid("email.invalid_domain"));
+        }
+        if !ascii.is_empty() {
+            ascii.push('.');
+            unicode.push('.');
+        }
+        ascii.push_str(&a);
+        unicode.push_str(&lower);
+    }
+    if ascii.len() > 253 {
+        return Err(Verdict::invalid("email.too_long"));
+    }
+    let tld = ascii.rsplit('.').next().unwrap_or("");
+    if tld.bytes().all(|b| b.is_ascii_digit()) {
+        let ip = labels == 4
+            && ascii
+                .split('.')
+                .all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
+        return Err(Verdict::invalid(if ip {
+            "email.ip_literal"
+        } else {
+            "email.invalid_domain"
+        }));
+    }
+    if labels < 2 {
+        return Err(Verdict::invalid("email.missing_tld"));
+    }
+    let unicode = (unicode != ascii).then_some(unicode);
+    Ok(Domain { ascii, unicode })
+}
+
+/// The local part checks; `Ok(true)` when it has non-ASCII letters.
+fn check_local(local: &str) -> Result<bool, Verdict> {
+    if local.is_empty() {
+        return Err(Verdict::invalid("email.empty_local"));
+    }
+    if local.starts_with('.') || local.ends_with('.') {
+        return Err(Verdict::invalid("email.local_dot"));
+    }
+    if local.contains("..") {
+        return Err(Verdict::invalid("email.consecutive_dots"));
+    }
+    let mut unicode = false;
+    for c in local.chars() {
+        let ok = if c.is_ascii() {
+            c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c)
+        } else {
+            unicode = true;
+            c.is_alphanumeric()
+        };
+        if !ok {
+            return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
+        }
+    }
+    if local.len() > 64 {
+        return Err(Verdict::invalid("email.local_too_long"));
+    }
+    Ok(unicode)
+}
+
+/// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
+fn role_of(local: &str) -> Option<&'static str> {
+    let base = local
+        .split('+')
+        .next()
+        .unwrap_or(local)
+        .to_ascii_lowercase();
+    ROLES.binary_search(&base.as_str()).ok().map(|i| ROLES[i])
+}
+
+/// Checks an email address with the compiled-in (browser) tables.
+pub fn check(value: &str, opts: &Options) -> Verdict {
+    check_with(value, opts, None)
+}
+
+/// Checks an email address; `disposable` is an extra (full) disposable list,
+/// as the lookup service loads it.
+pub fn check_with(value: &str, _opts: &Options, disposable: Option<&DomainList>) -> Verdict {
+    match parse(value, disposable) {
+        Ok(v) | Err(v) => v,
+    }
+}
+
+fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdict> {
+    let value = value.trim();
+    if value.len() > crate::MAX_INPUT {
+        return Err(Verdict::invalid("email.too_long"));
+    }
+    let Some(at) = value.rfind('@') else {
+        return Err(Verdict::invalid("email.missing_at"));
+    };
+    if value[..at].contains('"') {
+        return Err(Verdict::invalid("email.quoted_local"));
+    }
+    if value.contains(['(', ')']) {
+        return Err(Verdict::invalid("email.comment"));
+    }
+    if value[..at].contains('@') {
+        return Err(Verdict::invalid("email.several_at"));
+    }
+    if value.chars().any(char::is_whitespace) {
+        return Err(Verdict::invalid("email.space"));
+    }
+    let (local, raw_domain) = (&value[..at], &value[at + 1..]);
+    if local.is_empty() {
+        return Err(Verdict::invalid("email.empty_local"));
+    }
+    let domain = normalize_domain(raw_domain)?;
+    let unicode_local = check_local(local)?;
+    if local.len() + 1 + domain.ascii.len() > 254 {
+        return Err(Verdict::invalid("email.too_long"));
+    }
+    let tld_known = TLDS.contains(domain.tld());
+
+    // A typo first: it also catches typosquats that sit in the disposable lists.
+    let mut typo = typo::suggest(&domain.ascii, tld_known);
+    if typo.is_none() {
+        if let Some(u) = &domain.unicode {
+            // "frée.fr", "gmaïl.com": an accent slipped into a provider's name.
+            let folded = crate::text::fold(u);
+            if folded.is_ascii() && folded != domain.ascii {
+                let folded_tld_known = TLDS.contains(folded.rsplit('.').next().unwrap_or(""));
+                typo = if typo::is_known(&folded) {
+                    Some((folded, typo::Kind::Domain))
+                } else if let Some(t) = typo::suggest(&folded, folded_tld_known) {
+                    Some(t)
+                } else if !tld_known && folded_tld_known {
+                    // "exemple.café": no such TLD, but .cafe exists.
+                    let (stem, _) = domain.ascii.rsplit_once('.').unwrap_or(("", ""));
+                    let tld = folded.rsplit('.').next().unwrap_or("");
+                    Some((format!("{stem}.{tld}"), typo::Kind::Tld))
+                } else {
+                    None
+                };
+            }
+        }
+    }
+    if !tld_known && typo.is_none() {
+        return Err(
+            Verdict::invalid("email.unknown_tld").with_text("tld", domain.tld().to_string())
+        );
+    }
+
+    let normalized = format!("{local}@{}", domain.ascii);
+    let free = FREE.contains(&domain.ascii);
+    let is_disposable = !REAL.contains(&domain.ascii)
+        && any_parent(&domain.ascii, |p| {
+            DISPOSABLE.contains(p) || disposable.is_some_and(|l| l.contains(p))
+        });
+    let role = role_of(local);
+
+    let mut v = if let Some((fixed, kind)) = typo {
+        let code = match kind {
+            typo::Kind::Domain => "email.domain_typo",
+            typo::Kind::Tld => "email.tld_typo",
+        };
+        Verdict::warning(code).with_suggestion(format!("{local}@{fixed}"))
+    } else if unicode_local {
+        let folded = crate::text::fold(local);
+        let v = Verdict::warning("email.unicode_local");
+        if folded.is_ascii() && check_local(&folded).is_ok() && folded != local.to_lowercase() {
+            v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
+        } else {
+            v
+        }
+    } else if is_disposable {
+        Verdict::warning("email.disposable")
+    } else if role.is_some() {
+        Verdict::warning("email.role_account")
+    } else {
+        Verdict::valid("email.valid")
+    };
+    // An address on a TLD that does not exist has no canonical form.
+    if tld_known {
+        v = v.with_normalized(normalized);
+    }
+    v = v.with_flag("free", free);
+    if is_disposable {
+        v = v.with_flag("disposable", true);
+    }
+    if let Some(r) = role {
+        v = v.with_text("role", r);
+    }
+    if let Some(u) = domain.unicode {
+        v = v.with_text("unicode_domain", u);
+    }
+    Ok(v)
+}
+
+/// The folded local part with the case of the original kept where possible
+/// ("José" → "Jose").
+fn ascii_like(original: &str, folded: &str) -> String {
+    let (oc, fc): (Vec<char>, Vec<char>) = (original.chars().collect(), folded.chars().collect());
+    if oc.len() != fc.len() {
+        return folded.to_string();
+    }
+    oc.iter()
+        .zip(&fc)
+        .map(|(o, f)| {
+            if o.is_uppercase() {
+                f.to_ascii_uppercase()
+            } else {
+                *f
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(v: &str) -> Verdict {
+        check(v, &Options::default())
+    }
+
+    #[test]
+    fn valid_and_normalized() {
+        let v = c("  Jean.Dupont@Orange.FR ");
+        assert_eq!(v.code, "email.valid");
+        assert_eq!(v.normalized.as_deref(), Some("Jean.Dupont@orange.fr"));
+        assert_eq!(v.details.get("free"), Some(&crate::Detail::Flag(true)));
+        let v = c("a@exemple.café");
+        assert_eq!(
+            (v.code, v.suggestion.as_deref()),
+            ("email.tld_typo", Some("a@exemple.cafe"))
+        );
+        let v = c("a@exemple.bücher.de");
+        assert_eq!(v.code, "email.valid");
+        assert_eq!(v.normalized.as_deref(), Some("a@exemple.xn--bcher-kva.de"));
+        assert_eq!(
+            v.details.get("unicode_domain"),
+            Some(&crate::Detail::Text("exemple.bücher.de".into()))
+        );
+    }
+
+    #[test]
+    fn invalid_codes() {
+        for (input, code) in [
+            ("jean", "email.missing_at"),
+            ("a@b@c.fr", "email.several_at"),
+            ("a..b@x.fr", "email.consecutive_dots"),
+            (".a@x.fr", "email.local_dot"),
+            ("a.@x.fr", "email.local_dot"),
+            ("\"a\"@x.fr", "email.quoted_local"),
+            ("a@[1.2.3.4]", "email.ip_literal"),
+            ("a@1.2.3.4", "email.ip_literal"),
+            ("a(x)@x.fr", "email.comment"),
+            ("a b@x.fr", "email.space"),
+            ("@x.fr", "email.empty_local"),
+            ("a@", "email.empty_domain"),
+            ("a@x.fr.", "email.trailing_dot"),
+            ("a@x..fr", "email.consecutive_dots"),
+            ("a@-x.fr", "email.invalid_domain"),
+            ("a@x_y.fr", "email.invalid_domain"),
+            ("a@localhost", "email.missing_tld"),
+            ("a@exemple.zzqq", "email.unknown_tld"),
+            ("a,b@x.fr", "email.invalid_char"),
+        ] {
+            assert_eq!(c(input).code, code, "{input}");
+        }
+        assert_eq!(
+            c(&format!("{}@x.fr", "a".repeat(65))).code,
+            "email.local_too_long"
+        );
+        assert_eq!(
+            c(&format!("a@{}.fr", "b".repeat(64))).code,
+            "email.label_too_long"
+        );
+        let long = format!(
+            "{}@{}.fr",
+            "a".repeat(60),
+            vec!["b".repeat(60); 4].join(".")
+        );
+        assert_eq!(c(&long).code, "email.too_long");
+    }
+
+    #[test]
+    fn warnings() {
+        let v = c("jean@gmial.com");
+        assert_eq!(
+            (v.code, v.suggestion.as_deref()),
+            ("email.domain_typo", Some("jean@gmail.com"))
+        );
+        assert_eq!(c("contact+x@exemple.fr").code, "email.role_account");
+        assert_eq!(c("x@yopmail.com").code, "email.disposable");
+        assert_eq!(
+            c("josé@gmail.com").suggestion.as_deref(),
+            Some("jose@gmail.com")
+        );
+    }
+
+    #[test]
+    fn tables_and_lists() {
+        assert!(TLDS.contains("fr") && TLDS.contains("xn--qxam") && !TLDS.contains("con"));
+        assert!(is_free_provider("Gmail.com") && !is_free_provider("exemple.fr"));
+        assert!(
+            is_disposable("yopmail.com")
+                && is_disposable("sub.yopmail.com")
+                && !is_disposable("gmail.com")
+        );
+        let list = DomainList::parse("# c\nthrowaway.example\n\nMAILNESIA.com\n");
+        assert!(
+            is_disposable_in(&list, "mailnesia.com")
+                && is_disposable_in(&list, "x.throwaway.example")
+        );
+        assert!(!is_disposable_in(&list, "orange.fr"));
+        assert_eq!(
+            domain_of(" jean@BÜCHER.de").as_deref(),
+            Some("xn--bcher-kva.de")
+        );
+        assert_eq!(domain_of("jean@x"), None);
+        let roles = ROLES.to_vec();
+        let mut sorted = roles.clone();
+        sorted.sort_unstable();
+        assert_eq!(roles, sorted, "ROLES must stay sorted");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn email_like() -> impl Strategy<Value = String> {
+            (
+                "[a-zA-Z0-9._%+!é'-]{0,70}",
+                prop::collection::vec("[a-zA-Z0-9éü-]{0,12}", 0..5),
+                prop::sample::select(vec![
+                    "fr", "com", "con", "ft", "de", "café", "xn--p1ai", "", "1",
+                ]),
+                "[ @.]{0,2}",
+            )
+                .prop_map(|(local, labels, tld, junk)| {
+                    format!("{local}@{}.{tld}{junk}", labels.join("."))
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn never_panics(s in "\\PC{0,300}|[@.a-z\\s\"()\\[\\]]{0,80}") {
+                let _ = check(&s, &Options::default());
+                let _ = domain_of(&s);
+                let _ = is_disposable(&s);
+                let _ = is_free_provider(&s);
+            }
+
+            #[test]
+            fn never_panics_long(n in 0usize..1200, c in prop::sample::select(vec!['a', '@', '.', 'é', '-'])) {
+                let s: String = std::iter::repeat_n(c, n).collect();
+                let _ = check(&s, &Options::default());
+                let _ = check(&format!("{s}@{s}.fr"), &Options::default());
+            }
+
+            #[test]
+            fn normalized_is_stable(s in email_like()) {
+                let v = check(&s, &Options::default());
+                if v.status == crate::Status::Valid {
+                    prop_assert!(v.normalized.is_some(), "{}", s);
+                }
+                if let Some(n) = v.normalized.clone() {
+                    let again = check(&n, &Options::default());
+                    prop_assert_eq!(again.normalized.as_deref(), Some(n.as_str()));
+                    if v.status == crate::Status::Valid {
+                        prop_assert_eq!(again.status, crate::Status::Valid, "{} → {}", s, n);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -192,6 +192,28 @@ impl Validator {
         }
     }
 
+    /// The chunks a check of `kind` on `value` would use that are not loaded
+    /// yet: what the browser should fetch before (or after) checking.
+    pub fn missing_chunks(&self, kind: Kind, value: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        match kind {
+            Kind::Postcode => {
+                if let Some(name) = chunks::communes_chunk_for(value) {
+                    if !self.communes.is_loaded(&name["communes-".len()..]) {
+                        out.push(name);
+                    }
+                }
+            }
+            Kind::FirstName | Kind::Civility => {
+                if !self.first_names.is_loaded() {
+                    out.push("firstnames".to_string());
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// The communes that use a French postcode (empty until the chunk is loaded).
     pub fn cities_for_postcode(&self, postcode: &str) -> Vec<communes::City> {
         self.communes.for_postcode(postcode)

@@ -45,9 +45,11 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::email::MESSAGES,
     crate::phone::MESSAGES,
     crate::postcode::MESSAGES,
+    crate::communes::MESSAGES,
     crate::names::MESSAGES,
     crate::civility::MESSAGES,
     crate::birth_date::MESSAGES,
+    crate::form::MESSAGES,
     crate::country::MESSAGES,
 ];
 

@@ -1,0 +1,243 @@
+//! Formatting: libphonenumber's national and international formats, and an
+//! as-you-type formatter built on partial matching of the same formats.
+
+use super::meta::{self, Format, Region};
+use super::{clean, expand};
+use crate::pattern;
+
+/// Formats a national significant number with the region's formats, as
+/// libphonenumber's format(NATIONAL / INTERNATIONAL) (without the `+cc`).
+pub(crate) fn format_nsn(nsn: &str, main: &Region, national: bool) -> String {
+    let chosen = if national { pick(main.formats(), nsn) } else { pick(main.intl_formats(), nsn) };
+    let Some(f) = chosen else { return nsn.to_string() };
+    let template = if national && !f.np_rule.is_empty() { with_np_rule(f.template, f.np_rule) } else { f.template.to_string() };
+    substitute(f.pattern, &template, nsn)
+}
+
+fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
+    // Both must hold; the format pattern is the cheaper test, so it goes first.
+    formats.filter(|f| pattern::full_match(f.pattern, nsn)).find(|f| f.leading.is_none_or(|ld| pattern::prefix_match(ld, nsn)))
+}
+
+/// Replaces the first group reference of `template` with the national-prefix
+/// formatting rule, whose `\1` stands for that reference.
+fn with_np_rule(template: &str, rule: &str) -> String {
+    let b = template.as_bytes();
+    match (0..b.len().saturating_sub(1)).find(|&i| b[i] == b'\\' && b[i + 1].is_ascii_digit()) {
+        Some(i) => format!("{}{}{}", &template[..i], rule.replace("\\1", &template[i..i + 2]), &template[i + 2..]),
+        None => template.to_string(),
+    }
+}
+
+/// Python's `re.sub(pattern, template, s)`: every non-overlapping match.
+fn substitute(pat: &str, template: &str, s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut pos = 0;
+    let mut start = 0;
+    while start < s.len() {
+        match pattern::captures_prefix(pat, &s[start..]) {
+            Some(m) if m.end > 0 => {
+                out.push_str(&s[pos..start]);
+                out.push_str(&expand(template, &m, &s[start..]));
+                start += m.end;
+                pos = start;
+            }
+            _ => start += 1,
+        }
+    }
+    out.push_str(&s[pos..]);
+    out
+}
+
+/// Formats a phone number while it is being typed: `"0612"` → `"06 12"`,
+/// `"+336123"` → `"+33 6 12 3"`, using the format of the region (the
+/// calling code's, or `country` for national input) that fits the digits so
+/// far. Falls back to the digits as typed when no format applies; input
+/// with other characters than digits and separators is returned unchanged.
+/// Never panics.
+pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
+    let Ok(c) = clean(value) else { return value.to_string() };
+    let region = country.and_then(meta::region);
+    let digits = c.digits.as_str();
+    if c.plus {
+        return international("+", digits);
+    }
+    if digits.is_empty() {
+        return String::new();
+    }
+    // An international prefix: `00` everywhere, or the region's own.
+    let idd_len = if digits.starts_with("00") {
+        Some(2)
+    } else {
+        region
+            .and_then(Region::idd)
+            .and_then(|idd| pattern::captures_prefix(idd, digits))
+            .map(|m| m.end)
+            .filter(|&e| e > 0 && !digits[e..].starts_with('0'))
+    };
+    if let Some(n) = idd_len {
+        return international(&format!("{} ", &digits[..n]), &digits[n..]);
+    }
+    let Some(region) = region else { return digits.to_string() };
+    national(digits, region).unwrap_or_else(|| digits.to_string())
+}
+
+/// `prefix` (`+` or `00 `) then the calling code and the national number.
+fn international(prefix: &str, digits: &str) -> String {
+    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
+    let (Some(n), false) = (cc, digits.starts_with('0')) else { return format!("{prefix}{digits}") };
+    let rest = &digits[n..];
+    if rest.is_empty() {
+        return format!("{prefix}{digits}");
+    }
+    let Some(main) = meta::main_region(digits[..n].parse().unwrap_or(0)) else { return format!("{prefix}{digits}") };
+    match partial(rest, main, Typed::International) {
+        Some(f) => format!("{prefix}{} {f}", &digits[..n]),
+        None => format!("{prefix}{digits}"),
+    }
+}
+
+/// National input: national prefix (if typed) then the national number.
+fn national(digits: &str, region: &Region) -> Option<String> {
+    let main = meta::main_region(u32::from(region.cc))?;
+    let np = region.national_prefix();
+    let typed_np = !np.is_empty()
+        && region
+            .npp()
+            .and_then(|npp| pattern::captures_prefix(npp, digits))
+            .is_some_and(|m| &digits[..m.end] == np);
+    if !typed_np {
+        return partial(digits, main, Typed::National);
+    }
+    let rest = &digits[np.len()..];
+    if rest.is_empty() {
+        return Some(np.to_string());
+    }
+    partial(rest, main, Typed::WithPrefix(np))
+}
+
+#[derive(Clone, Copy)]
+enum Typed<'a> {
+    International,
+    National,
+    WithPrefix(&'a str),
+}
+
+/// Formats the national number typed so far with the first format that can
+/// still match it, as libphonenumber's AsYouTypeFormatter chooses.
+fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
+    let intl = matches!(typed, Typed::International);
+    let formats: &mut dyn Iterator<Item = Format> =
+        if intl { &mut main.intl_formats() } else { &mut main.formats() };
+    for f in formats {
+        let adds_prefix = !f.np_rule.is_empty() && f.np_rule != "\\1" && f.np_rule != "(\\1)";
+        match typed {
+            Typed::WithPrefix(_) if !adds_prefix && !f.np_optional => continue,
+            Typed::National if adds_prefix && !f.np_optional => continue,
+            _ => {}
+        }
+        if !eligible(f.template) {
+            continue;
+        }
+        if let Some(ld) = f.leading {
+            if pattern::partial(ld, nsn, true).is_none() {
+                continue;
+            }
+        }
+        let Some(m) = pattern::partial(f.pattern, nsn, false) else { continue };
+        let (template, expected) = match typed {
+            Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}")),
+            _ => (f.template.to_string(), nsn.to_string()),
+        };
+        let mut out = render(&template, &m, nsn);
+        if let Typed::WithPrefix(np) = typed {
+            if !adds_prefix {
+                out = format!("{np} {out}");
+            }
+        }
+        let got: String = out.chars().filter(char::is_ascii_digit).collect();
+        let want = match typed {
+            Typed::WithPrefix(np) if !adds_prefix => format!("{np}{expected}"),
+            _ => expected,
+        };
+        if got == want {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// A template libphonenumber formats as you type: `\1` first, then only
+/// group references and punctuation.
+fn eligible(template: &str) -> bool {
+    let t = template.trim_start_matches([' ', '(', ')', '-', '.', '/']);
+    t.starts_with("\\1") && !template.bytes().enumerate().any(|(i, c)| c.is_ascii_digit() && (i == 0 || template.as_bytes()[i - 1] != b'\\'))
+}
+
+/// Writes the groups matched so far, each with the text before it; the text
+/// after the last group only once the format is complete.
+fn render(template: &str, m: &pattern::Captures, s: &str) -> String {
+    let mut out = String::with_capacity(template.len() + s.len());
+    let mut literal = String::new();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            literal.push(c);
+            continue;
+        }
+        let Some(g) = chars.next().and_then(|d| d.to_digit(10)) else { continue };
+        match m.group(g as usize) {
+            Some((a, b)) if b > a => {
+                out.push_str(&literal);
+                out.push_str(s.get(a..b).unwrap_or(""));
+                literal.clear();
+            }
+            _ => return out,
+        }
+    }
+    if m.complete {
+        out.push_str(&literal);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_as_you_type as f;
+
+    #[test]
+    fn french_as_you_type() {
+        assert_eq!(f("0", Some("FR")), "0");
+        assert_eq!(f("06", Some("FR")), "06");
+        assert_eq!(f("0612", Some("FR")), "06 12");
+        assert_eq!(f("06123456", Some("FR")), "06 12 34 56");
+        assert_eq!(f("0612345678", Some("FR")), "06 12 34 56 78");
+        assert_eq!(f("06 12 34 56 78 9", Some("FR")), "06123456789");
+        assert_eq!(f("+336123", None), "+33 6 12 3");
+        assert_eq!(f("+33612345678", None), "+33 6 12 34 56 78");
+        assert_eq!(f("+3", None), "+3");
+        assert_eq!(f("+33", None), "+33");
+        assert_eq!(f("+", None), "+");
+        assert_eq!(f("", None), "");
+        assert_eq!(f("0033612", Some("FR")), "00 33 6 12");
+    }
+
+    #[test]
+    fn other_regions() {
+        assert_eq!(f("6502530000", Some("US")), "(650) 253-0000");
+        assert_eq!(f("650253", Some("US")), "650-253"); // the 7-digit local format, as libphonenumber
+        assert_eq!(f("16502530000", Some("US")), "1 (650) 253-0000");
+        assert_eq!(f("+16502530000", None), "+1 650-253-0000");
+        assert_eq!(f("020 7946 0958", Some("GB")), "020 7946 0958");
+        assert_eq!(f("+44207946", None), "+44 20 7946");
+        assert_eq!(f("+4930123456", None), "+49 30 123456");
+    }
+
+    #[test]
+    fn odd_input() {
+        assert_eq!(f("06 12 ab", Some("FR")), "06 12 ab");
+        assert_eq!(f("0612", None), "0612");
+        assert_eq!(f("0612", Some("ZZ")), "0612");
+        assert_eq!(f("+999123", None), "+999123");
+    }
+}

@@ -1,0 +1,637 @@
+//! Phone numbers: validation, type, E.164 and national / international
+//! formats, and as-you-type formatting, for every region of Google's
+//! libphonenumber metadata (generated into `crate::tables::phone`).
+//!
+//! Parsing follows libphonenumber's algorithm step by step (international
+//! prefix, country calling code, national prefix and its transform rules,
+//! the region among those sharing a calling code, the type order), so that
+//! verdicts agree with Google's library; `tests/phone_google.rs` measures it.
+//! Two deliberate differences: letters are rejected (no vanity numbers or
+//! extensions in a form field), and `00` is accepted as an international
+//! prefix even where the region's own prefix differs or no region is given.
+
+mod format;
+pub(crate) mod meta;
+
+pub use format::format_as_you_type;
+
+use crate::messages::Msg;
+use crate::pattern;
+use crate::{Options, Verdict};
+use meta::Region;
+
+/// Messages of this module.
+pub(crate) const MESSAGES: &[Msg] = &[
+    Msg { code: "phone.valid", en: "", fr: "" },
+    Msg {
+        code: "phone.invalid_chars",
+        en: "A phone number can only contain digits, spaces and + ( ) . - /",
+        fr: "Un numéro de téléphone ne peut contenir que des chiffres, des espaces et + ( ) . - /",
+    },
+    Msg {
+        code: "phone.too_short",
+        en: "This phone number is too short.",
+        fr: "Ce numéro de téléphone est trop court.",
+    },
+    Msg {
+        code: "phone.too_long",
+        en: "This phone number is too long.",
+        fr: "Ce numéro de téléphone est trop long.",
+    },
+    Msg {
+        code: "phone.invalid_length",
+        en: "This phone number does not have the right number of digits.",
+        fr: "Ce numéro de téléphone n'a pas le bon nombre de chiffres.",
+    },
+    Msg {
+        code: "phone.invalid_country_code",
+        en: "This country calling code does not exist.",
+        fr: "Cet indicatif pays n'existe pas.",
+    },
+    Msg {
+        code: "phone.missing_country",
+        en: "Please start with + and the country code (e.g. +33).",
+        fr: "Commencez par + et l'indicatif du pays (par exemple +33).",
+    },
+    Msg {
+        code: "phone.invalid_number",
+        en: "This is not a valid phone number.",
+        fr: "Ce numéro de téléphone n'est pas valide.",
+    },
+];
+
+/// Longest national significant number (ITU E.164).
+const MAX_NSN: usize = 17;
+/// Shortest national significant number.
+const MIN_NSN: usize = 2;
+
+/// The type of a phone number, as in Google's metadata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PhoneType {
+    /// Fixed line (landline).
+    FixedLine,
+    /// Mobile.
+    Mobile,
+    /// Fixed line or mobile: the region's patterns cannot tell (e.g. US).
+    FixedLineOrMobile,
+    /// Toll free (e.g. 0800 in France).
+    TollFree,
+    /// Premium rate (e.g. 089x in France).
+    PremiumRate,
+    /// Shared cost.
+    SharedCost,
+    /// Voice over IP (e.g. 09 in France).
+    Voip,
+    /// Personal number.
+    PersonalNumber,
+    /// Pager.
+    Pager,
+    /// Universal access number (company number).
+    Uan,
+    /// Voicemail access.
+    Voicemail,
+    /// Valid but of no known type (not produced for valid numbers today).
+    Unknown,
+}
+
+/// Types in the order of the generated table's columns.
+const TABLE_TYPES: [PhoneType; meta::TYPE_COUNT] = [
+    PhoneType::FixedLine,
+    PhoneType::Mobile,
+    PhoneType::TollFree,
+    PhoneType::PremiumRate,
+    PhoneType::SharedCost,
+    PhoneType::Voip,
+    PhoneType::PersonalNumber,
+    PhoneType::Pager,
+    PhoneType::Uan,
+    PhoneType::Voicemail,
+];
+
+impl PhoneType {
+    /// The wire name: `mobile`, `fixed_line`, `toll_free`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneType::FixedLine => "fixed_line",
+            PhoneType::Mobile => "mobile",
+            PhoneType::FixedLineOrMobile => "fixed_line_or_mobile",
+            PhoneType::TollFree => "toll_free",
+            PhoneType::PremiumRate => "premium_rate",
+            PhoneType::SharedCost => "shared_cost",
+            PhoneType::Voip => "voip",
+            PhoneType::PersonalNumber => "personal_number",
+            PhoneType::Pager => "pager",
+            PhoneType::Uan => "uan",
+            PhoneType::Voicemail => "voicemail",
+            PhoneType::Unknown => "unknown",
+        }
+    }
+}
+
+/// A valid phone number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneNumber {
+    /// Region (ISO 3166 alpha-2, e.g. "GP"), or "001" for non-geographic
+    /// numbers (+800, +882, …).
+    pub region: &'static str,
+    /// Country calling code, e.g. 33.
+    pub calling_code: u16,
+    /// National significant number: digits without national prefix, e.g. "612345678".
+    pub national_number: String,
+    /// The number's type.
+    pub number_type: PhoneType,
+    /// E.164 form, e.g. "+33612345678".
+    pub e164: String,
+    /// National format, e.g. "06 12 34 56 78".
+    pub national: String,
+    /// International format, e.g. "+33 6 12 34 56 78".
+    pub international: String,
+}
+
+/// Checks a phone number. `opts.country` is the default region for numbers
+/// written in national format.
+pub fn check(value: &str, opts: &Options) -> Verdict {
+    match parse(value, opts.country.as_deref()) {
+        Ok(n) => Verdict::valid("phone.valid")
+            .with_normalized(n.e164.clone())
+            .with_text("type", n.number_type.as_str())
+            .with_text("country", n.region)
+            .with_text("national", n.national)
+            .with_text("international", n.international),
+        Err(code) => Verdict::invalid(code),
+    }
+}
+
+/// Parses and validates a phone number; the error is the verdict code
+/// (`phone.too_short`, `phone.invalid_number`, …).
+pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
+    let region = default_country.and_then(meta::region);
+    let cleaned = clean(value)?;
+    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| validate(cc, &nsn));
+    if first.is_ok() || cleaned.plus || cleaned.digits.starts_with("00") {
+        return first;
+    }
+    // One national numbering plan, several calling codes: from mainland
+    // France one dials 0690 12 34 56 for a Guadeloupe mobile (and from
+    // Guadeloupe 06 12 34 56 78 for a mainland one). A national number that
+    // is invalid in the default region is tried in the rest of its family.
+    let Some(r) = region else { return first };
+    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id)) else { return first };
+    for other in family.iter().filter(|id| **id != r.id) {
+        let found = meta::region(other)
+            .and_then(|o| parse_digits(&cleaned, Some(o)).ok().filter(|(cc, _)| *cc == u32::from(o.cc)))
+            .and_then(|(cc, nsn)| validate(cc, &nsn).ok());
+        if let Some(n) = found {
+            return Ok(n);
+        }
+    }
+    first
+}
+
+/// Regions that share one national numbering plan under several calling
+/// codes: France and its overseas departments and collectivities dialled
+/// with the national prefix 0 (ARCEP's 10-digit plan).
+const FAMILIES: &[&[&str]] = &[&["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"]];
+
+// ---------------------------------------------------------------------------
+// Cleaning the raw input.
+
+pub(crate) struct Cleaned {
+    /// A `+` came before the first digit.
+    pub plus: bool,
+    /// Every digit, ASCII.
+    pub digits: String,
+}
+
+/// Keeps the digits, notes a leading `+`, accepts the usual separators and a
+/// leading `tel:`; rejects anything else. Also used as you type.
+pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
+    let mut s = value.trim();
+    if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("tel:") {
+        s = s[4..].trim_start();
+    }
+    let mut out = Cleaned { plus: false, digits: String::new() };
+    for c in s.chars() {
+        if let Some(d) = digit_value(c) {
+            if out.digits.len() >= 2 * crate::pattern::MAX_INPUT {
+                return Err("phone.too_long");
+            }
+            out.digits.push(char::from(b'0' + d));
+        } else if c == '+' || c == '\u{FF0B}' {
+            if !out.digits.is_empty() {
+                return Err("phone.invalid_chars");
+            }
+            out.plus = true;
+        } else if !is_separator(c) {
+            return Err("phone.invalid_chars");
+        }
+    }
+    Ok(out)
+}
+
+fn digit_value(c: char) -> Option<u8> {
+    let zero = match c {
+        '0'..='9' => '0',
+        '\u{FF10}'..='\u{FF19}' => '\u{FF10}',
+        '\u{0660}'..='\u{0669}' => '\u{0660}',
+        '\u{06F0}'..='\u{06F9}' => '\u{06F0}',
+        _ => return None,
+    };
+    Some((c as u32 - zero as u32) as u8)
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '.' | '-'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '/'
+                | '~'
+                | '\u{2010}'..='\u{2015}'
+                | '\u{2212}'
+                | '\u{30FC}'
+                | '\u{FF0D}'..='\u{FF0F}'
+                | '\u{00AD}'
+                | '\u{200B}'
+                | '\u{2060}'
+                | '\u{FF08}'
+                | '\u{FF09}'
+                | '\u{FF3B}'
+                | '\u{FF3D}'
+                | '\u{2053}'
+                | '\u{223C}'
+                | '\u{FF5E}'
+        )
+}
+
+// ---------------------------------------------------------------------------
+// libphonenumber's parse().
+
+/// Splits the digits into calling code and national significant number.
+fn parse_digits(c: &Cleaned, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
+    let digits = c.digits.as_str();
+    if digits.len() < MIN_NSN || (digits.len() == MIN_NSN && c.plus) {
+        return Err("phone.too_short");
+    }
+    let mut plus = c.plus;
+    let mut digits = digits;
+    if region.is_none() && !plus {
+        // `00` always introduces an international number.
+        match digits.strip_prefix("00") {
+            Some(rest) => {
+                plus = true;
+                digits = rest;
+            }
+            None => return Err("phone.missing_country"),
+        }
+    }
+    let first = parse_with(plus, digits, region);
+    // `00` is an international prefix everywhere: when the region's own
+    // prefix differs and the number failed as a national one, try it.
+    if !plus && digits.starts_with("00") {
+        let ok = matches!(&first, Ok((cc, nsn)) if validate(*cc, nsn).is_ok());
+        if !ok {
+            if let Ok((cc, nsn)) = parse_with(true, &digits[2..], region) {
+                if validate(cc, &nsn).is_ok() {
+                    return Ok((cc, nsn));
+                }
+            }
+        }
+    }
+    first
+}
+
+fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
+    let extracted = match extract_country_code(plus, digits, region) {
+        Err("phone.invalid_country_code") if plus => match extract_country_code(false, digits, region)? {
+            (0, _) => return Err("phone.invalid_country_code"),
+            found => found,
+        },
+        other => other?,
+    };
+    let (cc, mut nsn, meta) = match extracted {
+        (0, _) => match region {
+            Some(r) => (u32::from(r.cc), digits.to_string(), Some(r)),
+            None => return Err("phone.missing_country"),
+        },
+        (cc, rest) => (cc, rest, meta::main_region(cc)),
+    };
+    if nsn.len() < MIN_NSN {
+        return Err("phone.too_short");
+    }
+    if let Some(m) = meta {
+        let (stripped, _) = strip_national_prefix(&nsn, m);
+        if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
+            nsn = stripped;
+        }
+    }
+    if nsn.len() > MAX_NSN {
+        return Err("phone.too_long");
+    }
+    if nsn.len() < MIN_NSN {
+        return Err("phone.too_short");
+    }
+    Ok((cc, nsn))
+}
+
+/// libphonenumber's maybeExtractCountryCode: (0, "") when the number has no
+/// calling code of its own.
+fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Result<(u32, String), &'static str> {
+    if number.is_empty() {
+        return Ok((0, String::new()));
+    }
+    let mut full = number;
+    let mut international = plus;
+    if !plus {
+        if let Some(m) = region.and_then(Region::idd).and_then(|idd| pattern::captures_prefix(idd, number)) {
+            let rest = &number[m.end..];
+            if !rest.starts_with('0') {
+                full = rest;
+                international = true;
+            }
+        }
+    }
+    if international {
+        if full.len() <= MIN_NSN {
+            return Err("phone.too_short");
+        }
+        if !full.starts_with('0') {
+            for n in 1..=full.len().min(3) {
+                let cc: u32 = full[..n].parse().unwrap_or(0);
+                if meta::is_calling_code(cc) {
+                    return Ok((cc, full[n..].to_string()));
+                }
+            }
+        }
+        return Err("phone.invalid_country_code");
+    }
+    if let Some(r) = region {
+        let ccs = r.cc.to_string();
+        if let Some(rest) = full.strip_prefix(ccs.as_str()) {
+            let (potential, _) = strip_national_prefix(rest, r);
+            if (!general_match(full, r) && general_match(&potential, r)) || test_length(full, r) == Length::TooLong {
+                return Ok((u32::from(r.cc), potential));
+            }
+        }
+    }
+    Ok((0, String::new()))
+}
+
+fn general_match(n: &str, r: &Region) -> bool {
+    r.general().is_some_and(|p| pattern::full_match(p, n))
+}
+
+/// libphonenumber's maybeStripNationalPrefixAndCarrierCode.
+fn strip_national_prefix(number: &str, r: &Region) -> (String, bool) {
+    let Some(npp) = r.npp() else { return (number.to_string(), false) };
+    if number.is_empty() {
+        return (String::new(), false);
+    }
+    let Some(m) = pattern::captures_prefix(npp, number) else { return (number.to_string(), false) };
+    let viable = general_match(number, r);
+    let groups = pattern::group_count(npp);
+    let rule = r.npt();
+    let last = if groups > 0 { m.group(groups) } else { None };
+    let candidate = if rule.is_empty() || last.is_none() {
+        number[m.end..].to_string()
+    } else {
+        let mut t = expand(rule, &m, number);
+        t.push_str(&number[m.end..]);
+        t
+    };
+    if viable && !general_match(&candidate, r) {
+        return (number.to_string(), false);
+    }
+    (candidate, true)
+}
+
+/// Fills `\1`…`\9` in a template from a match on `s`.
+fn expand(template: &str, m: &pattern::Captures, s: &str) -> String {
+    let mut out = String::with_capacity(template.len() + s.len());
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(d) = chars.next() {
+                if let Some(g) = d.to_digit(10) {
+                    if let Some((a, b)) = m.group(g as usize) {
+                        out.push_str(s.get(a..b).unwrap_or(""));
+                    }
+                } else {
+                    out.push(d);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Length {
+    Possible,
+    LocalOnly,
+    TooShort,
+    TooLong,
+    Invalid,
+}
+
+/// libphonenumber's testNumberLength against the general description.
+fn test_length(n: &str, r: &Region) -> Length {
+    let len = n.len();
+    let possible = r.lengths();
+    if len < 32 && r.local_lengths() & (1 << len) != 0 {
+        return Length::LocalOnly;
+    }
+    if possible == 0 {
+        return Length::Invalid;
+    }
+    let min = possible.trailing_zeros() as usize;
+    let max = 31 - possible.leading_zeros() as usize;
+    if len < min {
+        Length::TooShort
+    } else if len > max {
+        Length::TooLong
+    } else if possible & (1 << len) != 0 {
+        Length::Possible
+    } else {
+        Length::Invalid
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validation, type, region.
+
+fn matches_desc(nsn: &str, d: Option<meta::Desc>) -> bool {
+    match d {
+        Some(d) => {
+            let len = nsn.len();
+            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0)) && pattern::full_match(d.pattern, nsn)
+        }
+        None => false,
+    }
+}
+
+/// libphonenumber's getNumberTypeHelper.
+fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
+    if !general_match(nsn, r) {
+        return None;
+    }
+    // Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail.
+    for i in [3, 2, 4, 5, 6, 7, 8, 9] {
+        if matches_desc(nsn, r.desc(i)) {
+            return Some(TABLE_TYPES[i]);
+        }
+    }
+    if matches_desc(nsn, r.desc(0)) {
+        if r.same_mobile_fixed() || matches_desc(nsn, r.desc(1)) {
+            return Some(PhoneType::FixedLineOrMobile);
+        }
+        return Some(PhoneType::FixedLine);
+    }
+    if !r.same_mobile_fixed() && matches_desc(nsn, r.desc(1)) {
+        return Some(PhoneType::Mobile);
+    }
+    None
+}
+
+/// The region of a number and its type, as libphonenumber's getRegionCodeForNumber.
+fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneType>)> {
+    let mut regions = meta::regions_for_code(cc).peekable();
+    let first = regions.next()?;
+    if regions.peek().is_none() {
+        return Some((first, number_type(nsn, first)));
+    }
+    for r in std::iter::once(first).chain(regions) {
+        if let Some(lead) = r.leading() {
+            if pattern::prefix_match(lead, nsn) {
+                return Some((r, number_type(nsn, r)));
+            }
+        } else if let Some(t) = number_type(nsn, r) {
+            return Some((r, Some(t)));
+        }
+    }
+    None
+}
+
+fn validate(cc: u32, nsn: &str) -> Result<PhoneNumber, &'static str> {
+    let main = meta::main_region(cc).ok_or("phone.invalid_country_code")?;
+    match region_and_type(cc, nsn) {
+        Some((r, Some(t))) => Ok(PhoneNumber {
+            region: r.id,
+            calling_code: r.cc,
+            national_number: nsn.to_string(),
+            number_type: t,
+            e164: format!("+{cc}{nsn}"),
+            national: format::format_nsn(nsn, main, true),
+            international: format!("+{cc} {}", format::format_nsn(nsn, main, false)),
+        }),
+        _ => Err(match test_length(nsn, main) {
+            Length::TooShort | Length::LocalOnly => "phone.too_short",
+            Length::TooLong => "phone.too_long",
+            Length::Invalid => "phone.invalid_length",
+            Length::Possible => "phone.invalid_number",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(v: &str, c: Option<&str>) -> Result<PhoneNumber, &'static str> {
+        parse(v, c)
+    }
+
+    #[test]
+    fn french_mobile() {
+        let n = p("06 12 34 56 78", Some("FR")).unwrap();
+        assert_eq!(n.e164, "+33612345678");
+        assert_eq!(n.number_type, PhoneType::Mobile);
+        assert_eq!(n.region, "FR");
+        assert_eq!(n.national, "06 12 34 56 78");
+        assert_eq!(n.international, "+33 6 12 34 56 78");
+        assert_eq!(p("+33612345678", None).unwrap(), n);
+        assert_eq!(p("0033 6 12 34 56 78", None).unwrap(), n);
+        assert_eq!(p("tel:+33-6-12-34-56-78", None).unwrap(), n);
+        assert_eq!(p("(06) 12.34.56.78", Some("fr")).unwrap(), n);
+        assert_eq!(p("+33 (0)6 12 34 56 78", None).unwrap(), n);
+    }
+
+    #[test]
+    fn shared_calling_codes() {
+        assert_eq!(p("+590 690 00 12 34", None).unwrap().region, "GP");
+        assert_eq!(p("+262 269 60 12 34", None).unwrap().region, "YT");
+        assert_eq!(p("+262 692 12 34 56", None).unwrap().region, "RE");
+        assert_eq!(p("+1 416 555 0123", None).map(|n| n.region), Ok("CA"));
+        assert_eq!(p("+1 201 555 0123", None).unwrap().region, "US");
+    }
+
+    #[test]
+    fn french_overseas_numbers_dialled_from_france() {
+        let n = p("0690 00 12 34", Some("FR")).unwrap();
+        assert_eq!((n.region, n.e164.as_str()), ("GP", "+590690001234"));
+        assert_eq!(p("0639 01 23 45", Some("FR")).unwrap().region, "YT");
+        assert_eq!(p("06 12 34 56 78", Some("GP")).unwrap().region, "FR");
+        assert_eq!(p("0612", Some("FR")), Err("phone.too_short"));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(p("06 12 34 56 78", None), Err("phone.missing_country"));
+        assert_eq!(p("06 12 34 56 7a", Some("FR")), Err("phone.invalid_chars"));
+        assert_eq!(p("+999 12 34 56 78", None), Err("phone.invalid_country_code"));
+        assert_eq!(p("06 12", Some("FR")), Err("phone.too_short"));
+        assert_eq!(p("06 12 34 56 78 90 12 34 56 78", Some("FR")), Err("phone.too_long"));
+        assert_eq!(p("05 12 34 56 78", Some("FR")).map(|n| n.number_type), Ok(PhoneType::FixedLine));
+        assert_eq!(p("+33 0 12 34 56 78", None), Err("phone.invalid_number"));
+        assert_eq!(p("", Some("FR")), Err("phone.too_short"));
+        assert_eq!(p("+", None), Err("phone.too_short"));
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn opts(country: Option<&str>) -> Options {
+            Options { country: country.map(str::to_string), ..Options::default() }
+        }
+
+        fn check_one(value: &str, country: Option<&str>) {
+            let v = check(value, &opts(country));
+            let _ = format_as_you_type(value, country);
+            let p = parse(value, country);
+            assert_eq!(p.is_ok(), v.status == crate::Status::Valid);
+            if let Some(n) = &v.normalized {
+                assert!(n.starts_with('+'), "{value:?} -> {n}");
+                let again = check(n, &opts(None));
+                assert_eq!(again.normalized.as_deref(), Some(n.as_str()), "{value:?} -> {n} -> {again:?}");
+                assert_eq!(again.details, v.details, "{value:?}");
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+            #[test]
+            fn never_panics_on_any_string(s in ".{0,40}", c in prop::option::of("[A-Z]{2}|fr|001|[a-z]{0,3}")) {
+                check_one(&s, c.as_deref());
+            }
+
+            #[test]
+            fn phone_like_strings(s in "[+]?[0-9 ().-]{0,24}", c in prop::sample::select(vec![None, Some("FR"), Some("US"), Some("GB"), Some("DE"), Some("IT"), Some("GP"), Some("RE"), Some("BR"), Some("AR"), Some("MX"), Some("HK")])) {
+                check_one(&s, c);
+            }
+
+            #[test]
+            fn plus_and_digits(cc in 1u32..999, rest in "[0-9]{0,16}") {
+                check_one(&format!("+{cc}{rest}"), None);
+                let partial = format_as_you_type(&format!("+{cc}{rest}"), None);
+                prop_assert!(partial.starts_with('+'));
+            }
+        }
+    }
+}
