@@ -307,9 +307,9 @@ fn tokens(value: &str) -> Option<Vec<Tok>> {
             }
             toks.push(Tok::Num(n as u32, len));
             after_number = true;
-        } else if c.is_alphabetic() {
+        } else if crate::text::is_letter(c) {
             let mut w = String::new();
-            while let Some(&l) = chars.peek().filter(|l| l.is_alphabetic()) {
+            while let Some(&l) = chars.peek().filter(|l| crate::text::is_letter(**l)) {
                 w.push(l);
                 chars.next();
                 if w.len() > 20 {

@@ -438,7 +438,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
             c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c)
         } else {
             unicode = true;
-            c.is_alphanumeric()
+            crate::text::is_alphanumeric(c)
         };
         if !ok {
             return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
@@ -550,7 +550,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     } else if unicode_local {
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
-        if folded.is_ascii() && check_local(&folded).is_ok() && folded != local.to_lowercase() {
+        if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
             v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
         } else {
             v
@@ -589,7 +589,7 @@ fn ascii_like(original: &str, folded: &str) -> String {
     oc.iter()
         .zip(&fc)
         .map(|(o, f)| {
-            if o.is_uppercase() {
+            if crate::text::is_upper(*o) {
                 f.to_ascii_uppercase()
             } else {
                 *f

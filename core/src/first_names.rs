@@ -62,7 +62,7 @@ impl FirstNames {
             let female = f.trim().parse::<u32>().map_err(|_| bad("female births is not a number"))?;
             names.push((key.into_boxed_str(), NameStats { male, female }));
         }
-        names.sort_by(|a, b| a.0.cmp(&b.0));
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         // The generator folds already; merge what folds together here anyway
         // (e.g. a hand-made chunk with "Andréa" and "Andrea").
         let mut merged: Vec<(Box<str>, NameStats)> = Vec::with_capacity(names.len());

@@ -33,7 +33,7 @@
 //!   (`name.too_long`: probably two fields pasted into one).
 
 use crate::messages::Msg;
-use crate::text::fold;
+use crate::text::{self, fold};
 use crate::{Options, Verdict};
 
 /// Messages of this module.
@@ -114,7 +114,7 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
             .with("invalid_chars", crate::verdict::Detail::List(bad.iter().map(|c| c.to_string()).collect()));
     }
     let tidied = tidy(value);
-    let letters: String = fold(&tidied).chars().filter(|c| c.is_alphanumeric()).collect();
+    let letters: String = fold(&tidied).chars().filter(|c| text::is_alphanumeric(*c)).collect();
     if letters.is_empty() {
         return Verdict::invalid("name.no_letters");
     }
@@ -134,9 +134,9 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     }
     // One letter of a cased alphabet is an initial; one CJK or Hangul
     // character is a whole name ("李" is Li).
-    let mut letters_iter = tidied.chars().filter(|c| c.is_alphabetic());
+    let mut letters_iter = tidied.chars().filter(|c| text::is_letter(*c));
     let only = letters_iter.next().filter(|_| letters_iter.next().is_none());
-    if only.is_some_and(|c| c.is_uppercase() || c.is_lowercase()) {
+    if only.is_some_and(|c| text::is_upper(c) || text::is_lower(c)) {
         return with_norm(Verdict::warning("name.too_short"));
     }
     let len = normalized.chars().count();
@@ -151,7 +151,7 @@ fn bad_chars(value: &str) -> Vec<char> {
     let mut bad: Vec<char> = Vec::new();
     let mut prev_letter = false;
     for c in value.chars() {
-        let ok = c.is_alphabetic()
+        let ok = text::is_letter(c)
             || is_combining(c)
             || c.is_whitespace()
             || is_apostrophe(c)
@@ -161,7 +161,7 @@ fn bad_chars(value: &str) -> Vec<char> {
         if !ok && !bad.contains(&c) {
             bad.push(c);
         }
-        prev_letter = c.is_alphabetic() || is_combining(c);
+        prev_letter = text::is_letter(c) || is_combining(c);
     }
     bad
 }
@@ -178,7 +178,7 @@ fn is_combining(c: char) -> bool {
     matches!(c, '\u{0300}'..='\u{036f}' | '\u{1ab0}'..='\u{1aff}' | '\u{1dc0}'..='\u{1dff}' | '\u{20d0}'..='\u{20ff}')
         // Arabic and Hebrew vowel points; Indic viramas and vowel signs.
         || matches!(c, '\u{0591}'..='\u{05c7}' | '\u{064b}'..='\u{065f}' | '\u{0670}')
-        || (matches!(c, '\u{0900}'..='\u{0dff}') && !c.is_numeric() && !matches!(c, '\u{0964}' | '\u{0965}'))
+        || (matches!(c, '\u{0900}'..='\u{0dff}') && !text::is_digit(c) && !matches!(c, '\u{0964}' | '\u{0965}'))
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -282,8 +282,8 @@ fn recase(tidied: &str, which: Which) -> String {
 /// normalising twice changes nothing.
 fn particle_case(after: &str) -> bool {
     let next: &str = after.split(['-', '\'']).next().unwrap_or("");
-    let upper = next.chars().filter(|c| c.is_uppercase()).count();
-    let lower = next.chars().filter(|c| c.is_lowercase()).count();
+    let upper = next.chars().filter(|c| text::is_upper(*c)).count();
+    let lower = next.chars().filter(|c| text::is_lower(*c)).count();
     (lower > 0 && upper == 0) || (upper >= 2 && lower == 0)
 }
 
@@ -294,8 +294,8 @@ const MID_PARTICLES: &[&str] =
 
 /// True when a word is all capitals or all lower case (ignoring uncased letters).
 fn shouty_or_quiet(word: &str) -> bool {
-    let upper = word.chars().any(char::is_uppercase);
-    let lower = word.chars().any(char::is_lowercase);
+    let upper = word.chars().any(text::is_upper);
+    let lower = word.chars().any(text::is_lower);
     !(upper && lower)
 }
 
@@ -304,20 +304,20 @@ fn push_cased(out: &mut String, seg: &str) {
     let mut chars = seg.chars();
     let Some(first) = chars.next() else { return };
     let rest: Vec<char> = chars.collect();
-    let rest_upper = rest.iter().any(|c| c.is_uppercase());
-    let rest_lower = rest.iter().any(|c| c.is_lowercase());
-    let second_upper = rest.first().is_some_and(|c| c.is_uppercase());
+    let rest_upper = rest.iter().any(|c| text::is_upper(*c));
+    let rest_lower = rest.iter().any(|c| text::is_lower(*c));
+    let second_upper = rest.first().is_some_and(|c| text::is_upper(*c));
     // Deliberate: "Jean", "MacDonald", "DiCaprio" (capital first, then lower
     // case with maybe inner capitals) — but not "JEan" (caps lock let go late).
-    let deliberate = first.is_uppercase() && rest_lower && !(second_upper && rest_upper && rest.len() > 1);
-    let already_title = first.is_uppercase() && !rest_upper;
+    let deliberate = text::is_upper(first) && rest_lower && !(second_upper && rest_upper && rest.len() > 1);
+    let already_title = text::is_upper(first) && !rest_upper;
     if deliberate || already_title {
         out.push_str(seg);
         return;
     }
-    out.extend(first.to_uppercase());
+    out.push(text::upper(first));
     for c in rest {
-        out.extend(c.to_lowercase());
+        out.push(text::lower(c));
     }
 }
 

@@ -75,18 +75,25 @@ pub fn partial(pattern: &str, input: &str, prefix: bool) -> Option<Captures> {
 }
 
 fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures> {
-    let pat = pattern.as_bytes();
-    let inp = input.as_bytes();
-    if inp.len() > MAX_INPUT || pat.len() > MAX_PATTERN {
+    if input.len() > MAX_INPUT || pattern.len() > MAX_PATTERN {
         return None;
     }
-    let (close, sep, groups) = structure(pat)?;
+    let st = structure(pattern.as_bytes())?;
+    run_with(pattern, input, full, partial, &st)
+}
+
+fn run_with(pattern: &str, input: &str, full: bool, partial: bool, st: &Structure) -> Option<Captures> {
+    let pat = pattern.as_bytes();
+    let inp = input.as_bytes();
+    if inp.len() > MAX_INPUT || st.0.len() != pat.len() + 1 {
+        return None;
+    }
     let mut m = Matcher {
         pat,
         inp,
-        close,
-        sep,
-        groups,
+        close: &st.0,
+        sep: &st.1,
+        groups: st.2,
         budget: BUDGET,
         depth: 0,
         partial,
@@ -103,11 +110,82 @@ fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures
     m.out
 }
 
+/// The same functions for `'static` patterns (the generated tables): each
+/// pattern's structure is computed once, on first use, and kept, so a match
+/// costs only the digits it looks at.
+pub mod cached {
+    use super::{run_with, structure, Captures, Structure, MAX_PATTERN};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::hash::{BuildHasherDefault, Hasher};
+    use std::rc::Rc;
+
+    /// Keys are addresses: a multiplicative hash is plenty (no untrusted keys).
+    #[derive(Default)]
+    struct AddrHasher(u64);
+    impl Hasher for AddrHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.write_u64(u64::from(b));
+            }
+        }
+        fn write_usize(&mut self, n: usize) {
+            self.write_u64(n as u64);
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    type Cache = HashMap<(usize, usize), Option<Rc<Structure>>, BuildHasherDefault<AddrHasher>>;
+
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    }
+
+    fn run(pattern: &'static str, input: &str, full: bool, partial: bool) -> Option<Captures> {
+        if pattern.len() > MAX_PATTERN {
+            return None;
+        }
+        // A 'static string is never freed: its address and length name it.
+        let key = (pattern.as_ptr() as usize, pattern.len());
+        let st = CACHE.with(|c| {
+            if let Some(s) = c.borrow().get(&key) {
+                return s.clone();
+            }
+            let s = structure(pattern.as_bytes()).map(Rc::new);
+            c.borrow_mut().insert(key, s.clone());
+            s
+        })?;
+        run_with(pattern, input, full, partial, &st)
+    }
+
+    /// See [`super::full_match`].
+    pub fn full_match(pattern: &'static str, input: &str) -> bool {
+        run(pattern, input, true, false).is_some()
+    }
+    /// See [`super::prefix_match`].
+    pub fn prefix_match(pattern: &'static str, input: &str) -> bool {
+        run(pattern, input, false, false).is_some()
+    }
+    /// See [`super::captures_prefix`].
+    pub fn captures_prefix(pattern: &'static str, input: &str) -> Option<Captures> {
+        run(pattern, input, false, false)
+    }
+    /// See [`super::partial`].
+    pub fn partial(pattern: &'static str, input: &str, prefix: bool) -> Option<Captures> {
+        run(pattern, input, !prefix, true)
+    }
+}
+
 /// Jump tables: `close[i]` is the `)` (or `]`) closing the group (class)
 /// opened at `i`; `sep[k]` is the `|` or `)` ending the branch that starts
 /// after `k` (a `(` or a `|`; `k` = pattern length for the top level); and
 /// where each capturing group opens.
-type Structure = (Vec<u16>, Vec<u16>, [u16; MAX_GROUPS]);
+pub(crate) type Structure = (Vec<u16>, Vec<u16>, [u16; MAX_GROUPS]);
 
 /// One pass over the pattern: checks that it is well formed (balanced
 /// groups, closed classes, `(?` only as `(?:`, `\` only as `\d`, known
@@ -177,8 +255,8 @@ type Cont<'k, 'a> = &'k mut dyn FnMut(&mut Matcher<'a>, usize) -> bool;
 struct Matcher<'a> {
     pat: &'a [u8],
     inp: &'a [u8],
-    close: Vec<u16>,
-    sep: Vec<u16>,
+    close: &'a [u16],
+    sep: &'a [u16],
     groups: [u16; MAX_GROUPS],
     budget: u32,
     depth: u32,

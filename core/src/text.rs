@@ -1,7 +1,123 @@
 //! Small text helpers shared by the validators.
+//!
+//! Case mapping and letter classes are done here, for the scripts people
+//! write names, cities and mail domains in on European forms (Latin,
+//! Greek, Cyrillic, plus letters of other scripts that have no case),
+//! instead of with `char::to_lowercase`/`is_alphabetic`: std's full Unicode
+//! tables cost ~15 KB of Wasm, a quarter of the page budget.
+
+/// Lower case of one character (identity where we know no mapping).
+pub fn lower(c: char) -> char {
+    let n = c as u32;
+    let m = match n {
+        0x41..=0x5A => n + 32,
+        0xC0..=0xDE if n != 0xD7 => n + 32,
+        // Latin Extended-A: pairs (upper even, lower odd), except the dotless/ı ranges.
+        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 if n % 2 == 0 => n + 1,
+        0x139..=0x148 | 0x179..=0x17E if n % 2 == 1 => n + 1,
+        0x178 => 0xFF,
+        0x130 => 0x69,
+        // Latin Extended-B bits used in European names (Ș ș Ț ț, Ǎ…).
+        0x218..=0x21B if n % 2 == 0 => n + 1,
+        0x1CD..=0x1DC if n % 2 == 1 => n + 1,
+        // Greek and Cyrillic.
+        0x391..=0x3A9 if n != 0x3A2 => n + 32,
+        0x386 => 0x3AC,
+        0x388..=0x38A => n + 37,
+        0x38C => 0x3CC,
+        0x38E..=0x38F => n + 63,
+        0x410..=0x42F => n + 32,
+        0x400..=0x40F => n + 80,
+        0x1E00..=0x1EFF if n % 2 == 0 && !(0x1E96..=0x1E9F).contains(&n) => n + 1,
+        _ => n,
+    };
+    char::from_u32(m).unwrap_or(c)
+}
+
+/// Upper case of one character (identity where we know no mapping; ß stays ß).
+pub fn upper(c: char) -> char {
+    let n = c as u32;
+    let m = match n {
+        0x61..=0x7A => n - 32,
+        0xE0..=0xFE if n != 0xF7 => n - 32,
+        0xFF => 0x178,
+        0x101..=0x130 | 0x133..=0x138 | 0x14B..=0x178 if n % 2 == 1 => n - 1,
+        0x13A..=0x149 | 0x17A..=0x17F if n % 2 == 0 => n - 1,
+        0x131 => 0x49,
+        0x219..=0x21C if n % 2 == 1 => n - 1,
+        0x1CE..=0x1DD if n % 2 == 0 => n - 1,
+        0x3B1..=0x3C9 if n != 0x3C2 => n - 32,
+        0x3C2 => 0x3A3,
+        0x3AC => 0x386,
+        0x3AD..=0x3AF => n - 37,
+        0x3CC => 0x38C,
+        0x3CD..=0x3CE => n - 63,
+        0x430..=0x44F => n - 32,
+        0x450..=0x45F => n - 80,
+        0x1E01..=0x1EFF if n % 2 == 1 && !(0x1E96..=0x1E9F).contains(&n) => n - 1,
+        _ => n,
+    };
+    char::from_u32(m).unwrap_or(c)
+}
+
+/// The string in lower case (see [`lower`]).
+pub fn lower_str(s: &str) -> String {
+    s.chars().map(lower).collect()
+}
+
+/// True for a letter of the scripts names are written in: Latin (with
+/// accents), Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic, Indic,
+/// Thai, Hangul, kana and CJK ideographs. Digits, punctuation, symbols and
+/// emoji are not letters.
+pub fn is_letter(c: char) -> bool {
+    let n = c as u32;
+    matches!(n,
+        0x41..=0x5A | 0x61..=0x7A | 0xAA | 0xB5 | 0xBA
+        | 0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x24F | 0x250..=0x2AF
+        | 0x370..=0x373 | 0x376..=0x377 | 0x37B..=0x37D | 0x386 | 0x388..=0x3FF
+        | 0x400..=0x481 | 0x48A..=0x52F
+        | 0x531..=0x556 | 0x561..=0x587
+        | 0x5D0..=0x5EA | 0x620..=0x64A | 0x671..=0x6D3
+        | 0x900..=0x939 | 0x93D | 0x950..=0x961 | 0x980..=0xDFF
+        | 0xE01..=0xE30 | 0xE40..=0xE46
+        | 0x10A0..=0x10FF | 0x1100..=0x11FF | 0x1E00..=0x1FFF
+        | 0x3041..=0x3096 | 0x30A1..=0x30FA | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+    )
+}
+
+/// True for an upper-case letter (one that has a lower case).
+pub fn is_upper(c: char) -> bool {
+    lower(c) != c
+}
+
+/// True for a lower-case letter (one that has an upper case, or ß).
+pub fn is_lower(c: char) -> bool {
+    upper(c) != c || c == 'ß'
+}
+
+/// True for a decimal digit of any common script (ASCII, Arabic-Indic,
+/// Indic blocks, full-width).
+pub fn is_digit(c: char) -> bool {
+    let n = c as u32;
+    c.is_ascii_digit()
+        || matches!(n, 0x660..=0x669 | 0x6F0..=0x6F9 | 0xFF10..=0xFF19)
+        // Each Indic block (U+0900…U+0DFF, 128 code points) has its digits at 0x66–0x6F.
+        || ((0x900..=0xDFF).contains(&n) && (0x66..=0x6F).contains(&((n - 0x900) % 0x80)))
+}
+
+/// True for a letter or a digit (see [`is_letter`], [`is_digit`]).
+pub fn is_alphanumeric(c: char) -> bool {
+    is_letter(c) || is_digit(c)
+}
+
+/// True for combining marks (accents typed as a separate character).
+pub fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x300..=0x36F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
 
 /// Folds a string for comparison: lower case, Latin accents removed,
-/// apostrophes and dashes kept. "Éloïse" → "eloise", "ŒUF" → "oeuf".
+/// apostrophes and dashes unified. "Éloïse" → "eloise", "ŒUF" → "oeuf".
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -16,28 +132,32 @@ pub fn push_folded(out: &mut String, c: char) {
         out.push(c.to_ascii_lowercase());
         return;
     }
+    if is_combining(c) {
+        return; // "e" + U+0301 folds like "é"
+    }
     let s = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'ā' | 'Ā' | 'ă' | 'Ă' | 'ą' | 'Ą' => "a",
         'æ' | 'Æ' => "ae",
         'ç' | 'Ç' | 'ć' | 'Ć' | 'č' | 'Č' => "c",
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' | 'ę' | 'Ę' | 'ě' | 'Ě' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+        'ď' | 'Ď' | 'đ' | 'Đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' | 'ę' | 'Ę' | 'ě' | 'Ě' | 'ē' | 'Ē' | 'ė' | 'Ė' => "e",
+        'ğ' | 'Ğ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'ī' | 'Ī' | 'ı' | 'İ' => "i",
         'ñ' | 'Ñ' | 'ń' | 'Ń' | 'ň' | 'Ň' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ō' | 'Ō' | 'ő' | 'Ő' => "o",
         'œ' | 'Œ' => "oe",
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'ů' | 'Ů' => "u",
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'ů' | 'Ů' | 'ū' | 'Ū' | 'ű' | 'Ű' => "u",
         'ý' | 'ÿ' | 'Ý' | 'Ÿ' => "y",
         'ß' => "ss",
-        'š' | 'Š' | 'ś' | 'Ś' => "s",
+        'š' | 'Š' | 'ś' | 'Ś' | 'ş' | 'Ş' | 'ș' | 'Ș' => "s",
+        'ť' | 'Ť' | 'ţ' | 'Ţ' | 'ț' | 'Ț' => "t",
         'ž' | 'Ž' | 'ź' | 'Ź' | 'ż' | 'Ż' => "z",
         'ł' | 'Ł' => "l",
         'ř' | 'Ř' => "r",
-        '’' | 'ʼ' | '‘' => "'",
+        '’' | 'ʼ' | '‘' | '´' | '`' => "'",
         '‐' | '‑' | '–' | '—' => "-",
         _ => {
-            for l in c.to_lowercase() {
-                out.push(l);
-            }
+            out.push(lower(c));
             return;
         }
     };
@@ -47,11 +167,53 @@ pub fn push_folded(out: &mut String, c: char) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     #[test]
     fn folds() {
         assert_eq!(fold("Éloïse"), "eloise");
         assert_eq!(fold("ŒUF"), "oeuf");
         assert_eq!(fold("D’Artagnan"), "d'artagnan");
         assert_eq!(fold("Straße"), "strasse");
+        assert_eq!(fold("Ştefan Dvořák"), "stefan dvorak");
+        assert_eq!(fold("Cafe\u{301}"), "cafe");
+    }
+
+    /// Our mapping agrees with std's wherever we claim one.
+    #[test]
+    fn case_mapping_agrees_with_std() {
+        for n in 0..0x2000u32 {
+            let Some(c) = char::from_u32(n) else { continue };
+            let l = lower(c);
+            // İ lowers to "i̇" (two chars) in std; a plain i is what a form wants.
+            if l != c && c != 'İ' {
+                assert_eq!(c.to_lowercase().collect::<String>(), l.to_string(), "lower U+{n:04X}");
+            }
+            let u = upper(c);
+            if u != c {
+                assert_eq!(c.to_uppercase().collect::<String>(), u.to_string(), "upper U+{n:04X}");
+            }
+        }
+        for c in "ÀÉÎÕÜÇŒŸĀĞŠŽŁŘȘȚΑΩΆΈΉΊΌΎΏАЯЁЂ".chars() {
+            assert_ne!(lower(c), c, "{c} has a lower case");
+            assert_eq!(upper(lower(c)), c, "{c} round-trips");
+        }
+        assert_eq!(upper('ß'), 'ß');
+        assert!(is_upper('É') && !is_upper('é') && is_lower('ß') && !is_lower('1'));
+        for c in "0٣९৫੬૭୮௯౦೧൨෩５".chars() {
+            assert!(is_digit(c), "{c}");
+        }
+        for c in "aअ।".chars() {
+            assert!(!is_digit(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn letters() {
+        for c in "aZéÑœßÆøłğıΩжאبあ漢한".chars() {
+            assert!(is_letter(c), "{c}");
+        }
+        for c in "0 -'.@😀€_\u{301}".chars() {
+            assert!(!is_letter(c), "{c:?}");
+        }
     }
 }

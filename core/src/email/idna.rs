@@ -100,8 +100,8 @@ pub fn lower_label(label: &str) -> Option<String> {
     for c in label.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
+        } else if crate::text::is_alphanumeric(c) {
+            out.push(crate::text::lower(c));
         } else {
             return None;
         }

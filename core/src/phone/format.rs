@@ -16,7 +16,7 @@ pub(crate) fn format_nsn(nsn: &str, main: &Region, national: bool) -> String {
 
 fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
     // Both must hold; the format pattern is the cheaper test, so it goes first.
-    formats.filter(|f| pattern::full_match(f.pattern, nsn)).find(|f| f.leading.is_none_or(|ld| pattern::prefix_match(ld, nsn)))
+    formats.filter(|f| pattern::cached::full_match(f.pattern, nsn)).find(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)))
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -30,12 +30,12 @@ fn with_np_rule(template: &str, rule: &str) -> String {
 }
 
 /// Python's `re.sub(pattern, template, s)`: every non-overlapping match.
-fn substitute(pat: &str, template: &str, s: &str) -> String {
+fn substitute(pat: &'static str, template: &str, s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     let mut pos = 0;
     let mut start = 0;
     while start < s.len() {
-        match pattern::captures_prefix(pat, &s[start..]) {
+        match pattern::cached::captures_prefix(pat, &s[start..]) {
             Some(m) if m.end > 0 => {
                 out.push_str(&s[pos..start]);
                 out.push_str(&expand(template, &m, &s[start..]));
@@ -71,7 +71,7 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
     } else {
         region
             .and_then(Region::idd)
-            .and_then(|idd| pattern::captures_prefix(idd, digits))
+            .and_then(|idd| pattern::cached::captures_prefix(idd, digits))
             .map(|m| m.end)
             .filter(|&e| e > 0 && !digits[e..].starts_with('0'))
     };
@@ -104,7 +104,7 @@ fn national(digits: &str, region: &Region) -> Option<String> {
     let typed_np = !np.is_empty()
         && region
             .npp()
-            .and_then(|npp| pattern::captures_prefix(npp, digits))
+            .and_then(|npp| pattern::cached::captures_prefix(npp, digits))
             .is_some_and(|m| &digits[..m.end] == np);
     if !typed_np {
         return partial(digits, main, Typed::National);
@@ -140,11 +140,11 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
             continue;
         }
         if let Some(ld) = f.leading {
-            if pattern::partial(ld, nsn, true).is_none() {
+            if pattern::cached::partial(ld, nsn, true).is_none() {
                 continue;
             }
         }
-        let Some(m) = pattern::partial(f.pattern, nsn, false) else { continue };
+        let Some(m) = pattern::cached::partial(f.pattern, nsn, false) else { continue };
         let (template, expected) = match typed {
             Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}")),
             _ => (f.template.to_string(), nsn.to_string()),

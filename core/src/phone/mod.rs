@@ -347,7 +347,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
     let mut full = number;
     let mut international = plus;
     if !plus {
-        if let Some(m) = region.and_then(Region::idd).and_then(|idd| pattern::captures_prefix(idd, number)) {
+        if let Some(m) = region.and_then(Region::idd).and_then(|idd| pattern::cached::captures_prefix(idd, number)) {
             let rest = &number[m.end..];
             if !rest.starts_with('0') {
                 full = rest;
@@ -382,7 +382,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
 }
 
 fn general_match(n: &str, r: &Region) -> bool {
-    r.general().is_some_and(|p| pattern::full_match(p, n))
+    r.general().is_some_and(|p| pattern::cached::full_match(p, n))
 }
 
 /// libphonenumber's maybeStripNationalPrefixAndCarrierCode.
@@ -391,7 +391,7 @@ fn strip_national_prefix(number: &str, r: &Region) -> (String, bool) {
     if number.is_empty() {
         return (String::new(), false);
     }
-    let Some(m) = pattern::captures_prefix(npp, number) else { return (number.to_string(), false) };
+    let Some(m) = pattern::cached::captures_prefix(npp, number) else { return (number.to_string(), false) };
     let viable = general_match(number, r);
     let groups = pattern::group_count(npp);
     let rule = r.npt();
@@ -470,7 +470,7 @@ fn matches_desc(nsn: &str, d: Option<meta::Desc>) -> bool {
     match d {
         Some(d) => {
             let len = nsn.len();
-            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0)) && pattern::full_match(d.pattern, nsn)
+            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0)) && pattern::cached::full_match(d.pattern, nsn)
         }
         None => false,
     }
@@ -508,7 +508,7 @@ fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneT
     }
     for r in std::iter::once(first).chain(regions) {
         if let Some(lead) = r.leading() {
-            if pattern::prefix_match(lead, nsn) {
+            if pattern::cached::prefix_match(lead, nsn) {
                 return Some((r, number_type(nsn, r)));
             }
         } else if let Some(t) = number_type(nsn, r) {
