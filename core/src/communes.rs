@@ -16,6 +16,7 @@
 
 use crate::chunks::ChunkError;
 use crate::messages::Msg;
+use crate::text;
 use crate::{Options, Verdict};
 use std::collections::BTreeMap;
 
@@ -69,7 +70,7 @@ impl Entry {
 /// The loaded commune chunks.
 #[derive(Default, Debug)]
 pub struct Communes {
-    /// Two-digit prefix → entries sorted by postcode.
+    /// Two-digit prefix → entries, sorted by postcode as in the chunk.
     chunks: BTreeMap<String, Vec<Entry>>,
 }
 
@@ -117,6 +118,9 @@ impl Communes {
                 "-" => None,
                 p => Some(p.parse::<u32>().map_err(|_| bad("population is not a number or -"))?),
             };
+            if entries.last().is_some_and(|e: &Entry| e.postcode.as_str() > pc) {
+                return Err(bad("lines are not sorted by postcode"));
+            }
             entries.push(Entry {
                 postcode: pc.to_string(),
                 insee: f[1].to_string(),
@@ -125,8 +129,6 @@ impl Communes {
                 key: name_key(f[2]),
             });
         }
-        // Stable: keeps the chunk's rank order within a postcode.
-        entries.sort_by(|a, b| a.postcode.cmp(&b.postcode));
         self.chunks.insert(prefix.to_string(), entries);
         Ok(())
     }
@@ -201,7 +203,7 @@ fn name_words(s: &str) -> Vec<String> {
         crate::text::push_folded(&mut folded, c);
     }
     folded
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !text::is_alphanumeric(c))
         .filter(|w| !w.is_empty())
         .map(|w| match w {
             "st" => "saint".to_string(),
@@ -264,13 +266,13 @@ fn capitalize(s: &str) -> String {
         if word.is_empty() {
             return;
         }
-        let lower = word.to_lowercase();
+        let lower = text::lower_str(word);
         if !*first && PARTICLES.contains(&lower.as_str()) {
             out.push_str(&lower);
         } else {
             let mut cs = lower.chars();
             if let Some(c) = cs.next() {
-                out.extend(c.to_uppercase());
+                out.push(text::upper(c));
                 out.push_str(cs.as_str());
             }
         }
@@ -278,7 +280,7 @@ fn capitalize(s: &str) -> String {
         word.clear();
     };
     for c in s.chars() {
-        if c.is_alphanumeric() {
+        if text::is_alphanumeric(c) || text::is_combining(c) {
             word.push(c);
         } else {
             flush(&mut word, &mut out, &mut first);
@@ -309,11 +311,12 @@ fn tidy(s: &str) -> String {
 /// is only given a tidy capitalisation in `normalized`.
 pub fn check_city(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     let t = value.trim();
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "-'’.()/,".contains(c);
+    let allowed =
+        |c: char| text::is_alphanumeric(c) || text::is_combining(c) || c.is_whitespace() || "-'’.()/,".contains(c);
     if !t.chars().all(allowed) {
         return Verdict::invalid("city.invalid_characters");
     }
-    if !t.chars().any(char::is_alphabetic) {
+    if !t.chars().any(text::is_letter) {
         return Verdict::invalid("city.no_letters");
     }
     let tidy = tidy(t);
@@ -335,9 +338,9 @@ pub fn check_city(value: &str, opts: &Options, communes: &Communes) -> Verdict {
             return v.with_normalized(best.name.clone()).with("postcodes", crate::Detail::List(postcodes));
         }
     }
-    let letters = tidy.chars().filter(|c| c.is_alphabetic());
-    let all_lower = letters.clone().all(char::is_lowercase);
-    let all_upper = letters.clone().all(char::is_uppercase);
+    let letters = tidy.chars().filter(|&c| text::is_letter(c));
+    let all_lower = letters.clone().all(text::is_lower);
+    let all_upper = letters.clone().all(text::is_upper);
     let normalized = if all_lower || all_upper { capitalize(&tidy) } else { tidy };
     Verdict::valid("city.valid").with_normalized(normalized)
 }

@@ -37,7 +37,7 @@ fn aliases() -> impl Iterator<Item = (&'static str, &'static str)> {
     ALIASES.lines().filter_map(|l| l.split_once('\t'))
 }
 
-/// (name key, alpha-2), sorted by key.
+/// (name key, alpha-2) of every name and alias.
 fn index() -> &'static [(String, &'static str)] {
     static INDEX: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
     INDEX.get_or_init(|| {
@@ -51,8 +51,6 @@ fn index() -> &'static [(String, &'static str)] {
         for (name, a2) in aliases() {
             v.push((name_key(name), a2));
         }
-        v.sort();
-        v.dedup();
         v
     })
 }
@@ -79,9 +77,7 @@ pub fn resolve(value: &str) -> Option<&'static str> {
         return Some(r.0);
     }
     let key = name_key(v);
-    let idx = index();
-    let i = idx.partition_point(|(k, _)| k.as_str() < key.as_str());
-    idx.get(i).filter(|(k, _)| *k == key).map(|(_, a2)| *a2)
+    index().iter().find(|(k, _)| *k == key).map(|(_, a2)| *a2)
 }
 
 /// The name of a country (alpha-2 or alpha-3 code, any case) in a locale.
@@ -158,7 +154,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         return out;
     }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN && v.chars().all(|c| c.is_alphabetic() || " -'’.,()".contains(c)) {
+    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || " -'’.,()".contains(c)) {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }

@@ -82,7 +82,13 @@ fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures
     run_with(pattern, input, full, partial, &st)
 }
 
-fn run_with(pattern: &str, input: &str, full: bool, partial: bool, st: &Structure) -> Option<Captures> {
+fn run_with(
+    pattern: &str,
+    input: &str,
+    full: bool,
+    partial: bool,
+    st: &Structure,
+) -> Option<Captures> {
     let pat = pattern.as_bytes();
     let inp = input.as_bytes();
     if inp.len() > MAX_INPUT || st.0.len() != pat.len() + 1 {
@@ -104,7 +110,11 @@ fn run_with(pattern: &str, input: &str, full: bool, partial: bool, st: &Structur
         if full && j != s.inp.len() {
             return false;
         }
-        s.out = Some(Captures { end: j, complete: true, groups: s.caps });
+        s.out = Some(Captures {
+            end: j,
+            complete: true,
+            groups: s.caps,
+        });
         true
     });
     m.out
@@ -114,7 +124,7 @@ fn run_with(pattern: &str, input: &str, full: bool, partial: bool, st: &Structur
 /// pattern's structure is computed once, on first use, and kept, so a match
 /// costs only the digits it looks at.
 pub mod cached {
-    use super::{run_with, structure, Captures, Structure, MAX_PATTERN};
+    use super::{Captures, MAX_PATTERN, Structure, run_with, structure};
     use std::cell::RefCell;
     use std::collections::HashMap;
     use std::hash::{BuildHasherDefault, Hasher};
@@ -303,11 +313,17 @@ impl<'a> Matcher<'a> {
 
     fn seq_inner(&mut self, pi: usize, ii: usize, k: Cont<'_, 'a>) -> bool {
         let pat = self.pat;
-        let Some(&c) = pat.get(pi) else { return k(self, ii) };
+        let Some(&c) = pat.get(pi) else {
+            return k(self, ii);
+        };
         let atom_end = match c {
             b'|' | b')' => return k(self, ii),
             b'$' => {
-                return if ii == self.inp.len() { self.seq(pi + 1, ii, k) } else { false };
+                return if ii == self.inp.len() {
+                    self.seq(pi + 1, ii, k)
+                } else {
+                    false
+                };
             }
             b'(' | b'[' => match self.close.get(pi) {
                 Some(&close) if close as usize > pi => close as usize + 1,
@@ -317,7 +333,9 @@ impl<'a> Matcher<'a> {
             b'0'..=b'9' => pi + 1,
             _ => return false,
         };
-        let Some((min, max, next)) = quantifier(pat, atom_end) else { return false };
+        let Some((min, max, next)) = quantifier(pat, atom_end) else {
+            return false;
+        };
         self.rep(pi, atom_end, min, max, 0, ii, next, k)
     }
 
@@ -357,7 +375,11 @@ impl<'a> Matcher<'a> {
                 if pat.get(pi + 1) == Some(&b'?') {
                     return self.alt(pi + 3, pi, ii, k);
                 }
-                let gi = self.groups.iter().position(|&g| g as usize == pi).unwrap_or(MAX_GROUPS);
+                let gi = self
+                    .groups
+                    .iter()
+                    .position(|&g| g as usize == pi)
+                    .unwrap_or(MAX_GROUPS);
                 if gi >= MAX_GROUPS || ii >= UNSET as usize {
                     return self.alt(pi + 1, pi, ii, k);
                 }
@@ -399,7 +421,11 @@ impl<'a> Matcher<'a> {
                 g.1 = end;
             }
         }
-        self.out = Some(Captures { end: self.inp.len(), complete: false, groups });
+        self.out = Some(Captures {
+            end: self.inp.len(),
+            complete: false,
+            groups,
+        });
         true
     }
 }
@@ -534,8 +560,16 @@ mod tests {
 
     #[test]
     fn dollar_anchor() {
-        assert_eq!(captures_prefix("([2-9]\\d{6})$|1", "2345678").unwrap().group(1), Some((0, 7)));
-        assert_eq!(captures_prefix("([2-9]\\d{6})$|1", "12345678").unwrap().end, 1);
+        assert_eq!(
+            captures_prefix("([2-9]\\d{6})$|1", "2345678")
+                .unwrap()
+                .group(1),
+            Some((0, 7))
+        );
+        assert_eq!(
+            captures_prefix("([2-9]\\d{6})$|1", "12345678").unwrap().end,
+            1
+        );
         assert!(captures_prefix("([2-9]\\d{6})$", "23456789").is_none());
     }
 
@@ -566,8 +600,8 @@ mod tests {
     #[test]
     fn malformed_patterns_match_nothing() {
         for p in [
-            "(", ")", "(?:1", "1)", "[12", "[", "\\", "\\w", "1{", "1{2", "1{3,2}", "1{,2}", "(?=1)",
-            "(?", "a", "1*", "1+", "{2}", "?", "[]", "1{9999}", "((((", "))))", "[9-0]",
+            "(", ")", "(?:1", "1)", "[12", "[", "\\", "\\w", "1{", "1{2", "1{3,2}", "1{,2}",
+            "(?=1)", "(?", "a", "1*", "1+", "{2}", "?", "[]", "1{9999}", "((((", "))))", "[9-0]",
         ] {
             for i in ["", "1", "11", "12345678901234567"] {
                 let _ = full_match(p, i);

@@ -264,8 +264,13 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
     if names.is_empty() {
         return Verdict::warning("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
-    let mut seen = std::collections::HashSet::new();
-    names.retain(|n| seen.insert(n.clone()));
+    let mut unique: Vec<String> = Vec::with_capacity(names.len());
+    for n in names.drain(..) {
+        if !unique.contains(&n) {
+            unique.push(n);
+        }
+    }
+    names = unique;
     v.with("cities", Detail::List(names))
 }
 

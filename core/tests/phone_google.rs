@@ -40,7 +40,13 @@ fn every_example_number_validates_with_its_type() {
     for (key, region) in snap["regions"].as_object().unwrap() {
         let cc = region["country_code"].as_u64().unwrap();
         for t in TYPES {
-            let Some(ex) = region.get(t).and_then(|d| d.get("example")).and_then(Value::as_str) else { continue };
+            let Some(ex) = region
+                .get(t)
+                .and_then(|d| d.get("example"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
             count += 1;
             let input = format!("+{cc}{ex}");
             match phone::parse(&input, None) {
@@ -49,15 +55,19 @@ fn every_example_number_validates_with_its_type() {
                     // code whose patterns match (e.g. +1 800 toll-free numbers,
                     // the examples of SX or VI, are US numbers).
                     let region_ok = n.region == key.get(..3).filter(|k| *k == "001").unwrap_or(key)
-                        || phone::parse(&input, Some(key)).is_ok_and(|m| m.calling_code == n.calling_code);
+                        || phone::parse(&input, Some(key))
+                            .is_ok_and(|m| m.calling_code == n.calling_code);
                     let type_ok = n.number_type.as_str() == t
-                        || (n.number_type.as_str() == "fixed_line_or_mobile" && (t == "fixed_line" || t == "mobile"));
+                        || (n.number_type.as_str() == "fixed_line_or_mobile"
+                            && (t == "fixed_line" || t == "mobile"));
                     if !type_ok || !region_ok || n.e164 != input {
                         failures.push(format!("{key} {t} {input}: got {n:?}"));
                     }
                     match phone::parse(&n.e164, None) {
                         Ok(again) if again == n => {}
-                        other => failures.push(format!("{key} {t} {input}: E.164 does not round-trip: {other:?}")),
+                        other => failures.push(format!(
+                            "{key} {t} {input}: E.164 does not round-trip: {other:?}"
+                        )),
                     }
                 }
                 Err(e) => failures.push(format!("{key} {t} {input}: {e}")),
@@ -65,7 +75,12 @@ fn every_example_number_validates_with_its_type() {
         }
     }
     assert!(count > 1000, "only {count} example numbers");
-    assert!(failures.is_empty(), "{} of {count} examples fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} examples fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn describe(r: &Result<PhoneNumber, &'static str>) -> String {
@@ -116,13 +131,23 @@ fn agrees_with_phonenumbers() {
     // everywhere. Where a region's own prefix also starts with 00 (HK's
     // 001/008 carrier prefixes) and Google's reading is invalid, fiable
     // retries with 00 = "+", so "00 852 2123 4567" in HK is valid for fiable.
-    let deviations = mismatches.iter().filter(|m| m.starts_with("\"00") && m.contains("phonenumbers says [false]")).count();
+    let deviations = mismatches
+        .iter()
+        .filter(|m| m.starts_with("\"00") && m.contains("phonenumbers says [false]"))
+        .count();
     let total = cases.len();
     let agreement = 100.0 * (total - mismatches.len()) as f64 / total as f64;
-    println!("agreement with phonenumbers: {agreement:.2}% of {total} cases; {deviations} of the {} mismatches are the documented 00 rule", mismatches.len());
+    println!(
+        "agreement with phonenumbers: {agreement:.2}% of {total} cases; {deviations} of the {} mismatches are the documented 00 rule",
+        mismatches.len()
+    );
     for m in &mismatches {
         println!("  {m}");
     }
     assert!(total > 5000, "only {total} cases");
-    assert!(agreement >= 99.5, "agreement {agreement:.2}% < 99.5%:\n{}", mismatches.join("\n"));
+    assert!(
+        agreement >= 99.5,
+        "agreement {agreement:.2}% < 99.5%:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -111,8 +111,9 @@ def main():
         for n in names[a2]:
             k = key(n)
             if len(owners[k]) > 1:
-                print("note: alias %r is ambiguous (%s), dropped" % (n, ",".join(sorted(owners[k]))),
-                      file=sys.stderr)
+                if a2 == min(owners[k]):
+                    print("note: alias %r is ambiguous (%s), dropped" % (n, ",".join(sorted(owners[k]))),
+                          file=sys.stderr)
                 continue
             if k in primary or k in seen or k == a2.lower():
                 continue

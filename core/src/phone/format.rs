@@ -8,15 +8,30 @@ use crate::pattern;
 /// Formats a national significant number with the region's formats, as
 /// libphonenumber's format(NATIONAL / INTERNATIONAL) (without the `+cc`).
 pub(crate) fn format_nsn(nsn: &str, main: &Region, national: bool) -> String {
-    let chosen = if national { pick(main.formats(), nsn) } else { pick(main.intl_formats(), nsn) };
-    let Some(f) = chosen else { return nsn.to_string() };
-    let template = if national && !f.np_rule.is_empty() { with_np_rule(f.template, f.np_rule) } else { f.template.to_string() };
+    let chosen = if national {
+        pick(main.formats(), nsn)
+    } else {
+        pick(main.intl_formats(), nsn)
+    };
+    let Some(f) = chosen else {
+        return nsn.to_string();
+    };
+    let template = if national && !f.np_rule.is_empty() {
+        with_np_rule(f.template, f.np_rule)
+    } else {
+        f.template.to_string()
+    };
     substitute(f.pattern, &template, nsn)
 }
 
 fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
     // Both must hold; the format pattern is the cheaper test, so it goes first.
-    formats.filter(|f| pattern::cached::full_match(f.pattern, nsn)).find(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)))
+    formats
+        .filter(|f| pattern::cached::full_match(f.pattern, nsn))
+        .find(|f| {
+            f.leading
+                .is_none_or(|ld| pattern::cached::prefix_match(ld, nsn))
+        })
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -24,7 +39,12 @@ fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
 fn with_np_rule(template: &str, rule: &str) -> String {
     let b = template.as_bytes();
     match (0..b.len().saturating_sub(1)).find(|&i| b[i] == b'\\' && b[i + 1].is_ascii_digit()) {
-        Some(i) => format!("{}{}{}", &template[..i], rule.replace("\\1", &template[i..i + 2]), &template[i + 2..]),
+        Some(i) => format!(
+            "{}{}{}",
+            &template[..i],
+            rule.replace("\\1", &template[i..i + 2]),
+            &template[i + 2..]
+        ),
         None => template.to_string(),
     }
 }
@@ -56,7 +76,9 @@ fn substitute(pat: &'static str, template: &str, s: &str) -> String {
 /// with other characters than digits and separators is returned unchanged.
 /// Never panics.
 pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
-    let Ok(c) = clean(value) else { return value.to_string() };
+    let Ok(c) = clean(value) else {
+        return value.to_string();
+    };
     let region = country.and_then(meta::region);
     let digits = c.digits.as_str();
     if c.plus {
@@ -78,19 +100,26 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
     if let Some(n) = idd_len {
         return international(&format!("{} ", &digits[..n]), &digits[n..]);
     }
-    let Some(region) = region else { return digits.to_string() };
+    let Some(region) = region else {
+        return digits.to_string();
+    };
     national(digits, region).unwrap_or_else(|| digits.to_string())
 }
 
 /// `prefix` (`+` or `00 `) then the calling code and the national number.
 fn international(prefix: &str, digits: &str) -> String {
-    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
-    let (Some(n), false) = (cc, digits.starts_with('0')) else { return format!("{prefix}{digits}") };
+    let cc = (1..=digits.len().min(3))
+        .find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
+    let (Some(n), false) = (cc, digits.starts_with('0')) else {
+        return format!("{prefix}{digits}");
+    };
     let rest = &digits[n..];
     if rest.is_empty() {
         return format!("{prefix}{digits}");
     }
-    let Some(main) = meta::main_region(digits[..n].parse().unwrap_or(0)) else { return format!("{prefix}{digits}") };
+    let Some(main) = meta::main_region(digits[..n].parse().unwrap_or(0)) else {
+        return format!("{prefix}{digits}");
+    };
     match partial(rest, main, Typed::International) {
         Some(f) => format!("{prefix}{} {f}", &digits[..n]),
         None => format!("{prefix}{digits}"),
@@ -127,8 +156,11 @@ enum Typed<'a> {
 /// still match it, as libphonenumber's AsYouTypeFormatter chooses.
 fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
     let intl = matches!(typed, Typed::International);
-    let formats: &mut dyn Iterator<Item = Format> =
-        if intl { &mut main.intl_formats() } else { &mut main.formats() };
+    let formats: &mut dyn Iterator<Item = Format> = if intl {
+        &mut main.intl_formats()
+    } else {
+        &mut main.formats()
+    };
     for f in formats {
         let adds_prefix = !f.np_rule.is_empty() && f.np_rule != "\\1" && f.np_rule != "(\\1)";
         match typed {
@@ -144,9 +176,13 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
                 continue;
             }
         }
-        let Some(m) = pattern::cached::partial(f.pattern, nsn, false) else { continue };
+        let Some(m) = pattern::cached::partial(f.pattern, nsn, false) else {
+            continue;
+        };
         let (template, expected) = match typed {
-            Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}")),
+            Typed::WithPrefix(np) if adds_prefix => {
+                (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}"))
+            }
             _ => (f.template.to_string(), nsn.to_string()),
         };
         let mut out = render(&template, &m, nsn);
@@ -171,7 +207,11 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
 /// group references and punctuation.
 fn eligible(template: &str) -> bool {
     let t = template.trim_start_matches([' ', '(', ')', '-', '.', '/']);
-    t.starts_with("\\1") && !template.bytes().enumerate().any(|(i, c)| c.is_ascii_digit() && (i == 0 || template.as_bytes()[i - 1] != b'\\'))
+    t.starts_with("\\1")
+        && !template
+            .bytes()
+            .enumerate()
+            .any(|(i, c)| c.is_ascii_digit() && (i == 0 || template.as_bytes()[i - 1] != b'\\'))
 }
 
 /// Writes the groups matched so far, each with the text before it; the text
@@ -185,7 +225,9 @@ fn render(template: &str, m: &pattern::Captures, s: &str) -> String {
             literal.push(c);
             continue;
         }
-        let Some(g) = chars.next().and_then(|d| d.to_digit(10)) else { continue };
+        let Some(g) = chars.next().and_then(|d| d.to_digit(10)) else {
+            continue;
+        };
         match m.group(g as usize) {
             Some((a, b)) if b > a => {
                 out.push_str(&literal);

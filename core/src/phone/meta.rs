@@ -1,7 +1,9 @@
 //! The shape of the generated phone tables (`crate::tables::phone`) and
 //! lookups into them. Everything is `static`: nothing is built at startup.
 
-use crate::tables::phone::{CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERNS, REGIONS, STRINGS};
+use crate::tables::phone::{
+    CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERNS, REGIONS, STRINGS,
+};
 
 /// The number types of Google's metadata, in the order of [`Region::types`].
 pub(crate) const TYPE_COUNT: usize = 10;
@@ -143,18 +145,25 @@ impl Region {
     /// The pattern and lengths of type `i` (order of `TYPE_NAMES` in mod.rs).
     pub(crate) fn desc(&self, i: usize) -> Option<Desc> {
         let p = pat(*self.types.get(i)?)?;
-        Some(Desc { pattern: p, lengths: lengths(*self.type_lens.get(i)?) })
+        Some(Desc {
+            pattern: p,
+            lengths: lengths(*self.type_lens.get(i)?),
+        })
     }
     fn format_list(range: (u16, u8)) -> impl Iterator<Item = Format> {
         let start = range.0 as usize;
         let end = (start + range.1 as usize).min(FORMATS.len());
-        FORMATS.get(start.min(end)..end).unwrap_or(&[]).iter().map(|f| Format {
-            pattern: pat(f.0).unwrap_or(""),
-            leading: pat(f.1),
-            template: string(f.2),
-            np_rule: string(f.3 & 0x7fff),
-            np_optional: f.3 & 0x8000 != 0,
-        })
+        FORMATS
+            .get(start.min(end)..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|f| Format {
+                pattern: pat(f.0).unwrap_or(""),
+                leading: pat(f.1),
+                template: string(f.2),
+                np_rule: string(f.3 & 0x7fff),
+                np_optional: f.3 & 0x8000 != 0,
+            })
     }
     /// National number formats.
     pub(crate) fn formats(&self) -> impl Iterator<Item = Format> {
@@ -162,7 +171,11 @@ impl Region {
     }
     /// Formats for the international format (the national ones when none).
     pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> {
-        Self::format_list(if self.intl_formats.1 > 0 { self.intl_formats } else { self.formats })
+        Self::format_list(if self.intl_formats.1 > 0 {
+            self.intl_formats
+        } else {
+            self.formats
+        })
     }
 }
 
@@ -175,7 +188,9 @@ pub(crate) fn region(code: &str) -> Option<&'static Region> {
     let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
     let geo = REGIONS.partition_point(|r| r.id != "001");
     let geo = &REGIONS[..geo];
-    geo.binary_search_by(|r| r.id.as_bytes().cmp(&up[..])).ok().map(|i| &geo[i])
+    geo.binary_search_by(|r| r.id.as_bytes().cmp(&up[..]))
+        .ok()
+        .map(|i| &geo[i])
 }
 
 /// The regions sharing a calling code, main region first (empty if unknown).
@@ -183,7 +198,9 @@ pub(crate) fn regions_for_code(cc: u32) -> impl Iterator<Item = &'static Region>
     let slice: &[u8] = match CALLING_CODES.binary_search_by(|e| (e.0 as u32).cmp(&cc)) {
         Ok(i) => {
             let (_, start, n) = CALLING_CODES[i];
-            CC_REGIONS.get(start as usize..start as usize + n as usize).unwrap_or(&[])
+            CC_REGIONS
+                .get(start as usize..start as usize + n as usize)
+                .unwrap_or(&[])
         }
         Err(_) => &[],
     };
@@ -197,5 +214,7 @@ pub(crate) fn main_region(cc: u32) -> Option<&'static Region> {
 
 /// Whether a calling code is known.
 pub(crate) fn is_calling_code(cc: u32) -> bool {
-    CALLING_CODES.binary_search_by(|e| (e.0 as u32).cmp(&cc)).is_ok()
+    CALLING_CODES
+        .binary_search_by(|e| (e.0 as u32).cmp(&cc))
+        .is_ok()
 }

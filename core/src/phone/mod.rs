@@ -22,7 +22,11 @@ use meta::Region;
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg { code: "phone.valid", en: "", fr: "" },
+    Msg {
+        code: "phone.valid",
+        en: "",
+        fr: "",
+    },
     Msg {
         code: "phone.invalid_chars",
         en: "A phone number can only contain digits, spaces and + ( ) . - /",
@@ -176,10 +180,16 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     // Guadeloupe 06 12 34 56 78 for a mainland one). A national number that
     // is invalid in the default region is tried in the rest of its family.
     let Some(r) = region else { return first };
-    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id)) else { return first };
+    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id)) else {
+        return first;
+    };
     for other in family.iter().filter(|id| **id != r.id) {
         let found = meta::region(other)
-            .and_then(|o| parse_digits(&cleaned, Some(o)).ok().filter(|(cc, _)| *cc == u32::from(o.cc)))
+            .and_then(|o| {
+                parse_digits(&cleaned, Some(o))
+                    .ok()
+                    .filter(|(cc, _)| *cc == u32::from(o.cc))
+            })
             .and_then(|(cc, nsn)| validate(cc, &nsn).ok());
         if let Some(n) = found {
             return Ok(n);
@@ -210,7 +220,10 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("tel:") {
         s = s[4..].trim_start();
     }
-    let mut out = Cleaned { plus: false, digits: String::new() };
+    let mut out = Cleaned {
+        plus: false,
+        digits: String::new(),
+    };
     for c in s.chars() {
         if let Some(d) = digit_value(c) {
             if out.digits.len() >= 2 * crate::pattern::MAX_INPUT {
@@ -272,7 +285,10 @@ fn is_separator(c: char) -> bool {
 // libphonenumber's parse().
 
 /// Splits the digits into calling code and national significant number.
-fn parse_digits(c: &Cleaned, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
+fn parse_digits(
+    c: &Cleaned,
+    region: Option<&'static Region>,
+) -> Result<(u32, String), &'static str> {
     let digits = c.digits.as_str();
     if digits.len() < MIN_NSN || (digits.len() == MIN_NSN && c.plus) {
         return Err("phone.too_short");
@@ -305,12 +321,18 @@ fn parse_digits(c: &Cleaned, region: Option<&'static Region>) -> Result<(u32, St
     first
 }
 
-fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
+fn parse_with(
+    plus: bool,
+    digits: &str,
+    region: Option<&'static Region>,
+) -> Result<(u32, String), &'static str> {
     let extracted = match extract_country_code(plus, digits, region) {
-        Err("phone.invalid_country_code") if plus => match extract_country_code(false, digits, region)? {
-            (0, _) => return Err("phone.invalid_country_code"),
-            found => found,
-        },
+        Err("phone.invalid_country_code") if plus => {
+            match extract_country_code(false, digits, region)? {
+                (0, _) => return Err("phone.invalid_country_code"),
+                found => found,
+            }
+        }
         other => other?,
     };
     let (cc, mut nsn, meta) = match extracted {
@@ -325,7 +347,10 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
     }
     if let Some(m) = meta {
         let (stripped, _) = strip_national_prefix(&nsn, m);
-        if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
+        if matches!(
+            test_length(&stripped, m),
+            Length::Possible | Length::TooLong
+        ) {
             nsn = stripped;
         }
     }
@@ -340,14 +365,21 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
 
 /// libphonenumber's maybeExtractCountryCode: (0, "") when the number has no
 /// calling code of its own.
-fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Result<(u32, String), &'static str> {
+fn extract_country_code(
+    plus: bool,
+    number: &str,
+    region: Option<&Region>,
+) -> Result<(u32, String), &'static str> {
     if number.is_empty() {
         return Ok((0, String::new()));
     }
     let mut full = number;
     let mut international = plus;
     if !plus {
-        if let Some(m) = region.and_then(Region::idd).and_then(|idd| pattern::cached::captures_prefix(idd, number)) {
+        if let Some(m) = region
+            .and_then(Region::idd)
+            .and_then(|idd| pattern::cached::captures_prefix(idd, number))
+        {
             let rest = &number[m.end..];
             if !rest.starts_with('0') {
                 full = rest;
@@ -373,7 +405,9 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         let ccs = r.cc.to_string();
         if let Some(rest) = full.strip_prefix(ccs.as_str()) {
             let (potential, _) = strip_national_prefix(rest, r);
-            if (!general_match(full, r) && general_match(&potential, r)) || test_length(full, r) == Length::TooLong {
+            if (!general_match(full, r) && general_match(&potential, r))
+                || test_length(full, r) == Length::TooLong
+            {
                 return Ok((u32::from(r.cc), potential));
             }
         }
@@ -382,16 +416,21 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
 }
 
 fn general_match(n: &str, r: &Region) -> bool {
-    r.general().is_some_and(|p| pattern::cached::full_match(p, n))
+    r.general()
+        .is_some_and(|p| pattern::cached::full_match(p, n))
 }
 
 /// libphonenumber's maybeStripNationalPrefixAndCarrierCode.
 fn strip_national_prefix(number: &str, r: &Region) -> (String, bool) {
-    let Some(npp) = r.npp() else { return (number.to_string(), false) };
+    let Some(npp) = r.npp() else {
+        return (number.to_string(), false);
+    };
     if number.is_empty() {
         return (String::new(), false);
     }
-    let Some(m) = pattern::cached::captures_prefix(npp, number) else { return (number.to_string(), false) };
+    let Some(m) = pattern::cached::captures_prefix(npp, number) else {
+        return (number.to_string(), false);
+    };
     let viable = general_match(number, r);
     let groups = pattern::group_count(npp);
     let rule = r.npt();
@@ -470,7 +509,8 @@ fn matches_desc(nsn: &str, d: Option<meta::Desc>) -> bool {
     match d {
         Some(d) => {
             let len = nsn.len();
-            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0)) && pattern::cached::full_match(d.pattern, nsn)
+            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0))
+                && pattern::cached::full_match(d.pattern, nsn)
         }
         None => false,
     }
@@ -584,10 +624,19 @@ mod tests {
     fn errors() {
         assert_eq!(p("06 12 34 56 78", None), Err("phone.missing_country"));
         assert_eq!(p("06 12 34 56 7a", Some("FR")), Err("phone.invalid_chars"));
-        assert_eq!(p("+999 12 34 56 78", None), Err("phone.invalid_country_code"));
+        assert_eq!(
+            p("+999 12 34 56 78", None),
+            Err("phone.invalid_country_code")
+        );
         assert_eq!(p("06 12", Some("FR")), Err("phone.too_short"));
-        assert_eq!(p("06 12 34 56 78 90 12 34 56 78", Some("FR")), Err("phone.too_long"));
-        assert_eq!(p("05 12 34 56 78", Some("FR")).map(|n| n.number_type), Ok(PhoneType::FixedLine));
+        assert_eq!(
+            p("06 12 34 56 78 90 12 34 56 78", Some("FR")),
+            Err("phone.too_long")
+        );
+        assert_eq!(
+            p("05 12 34 56 78", Some("FR")).map(|n| n.number_type),
+            Ok(PhoneType::FixedLine)
+        );
         assert_eq!(p("+33 0 12 34 56 78", None), Err("phone.invalid_number"));
         assert_eq!(p("", Some("FR")), Err("phone.too_short"));
         assert_eq!(p("+", None), Err("phone.too_short"));
@@ -598,7 +647,10 @@ mod tests {
         use proptest::prelude::*;
 
         fn opts(country: Option<&str>) -> Options {
-            Options { country: country.map(str::to_string), ..Options::default() }
+            Options {
+                country: country.map(str::to_string),
+                ..Options::default()
+            }
         }
 
         fn check_one(value: &str, country: Option<&str>) {
@@ -609,7 +661,11 @@ mod tests {
             if let Some(n) = &v.normalized {
                 assert!(n.starts_with('+'), "{value:?} -> {n}");
                 let again = check(n, &opts(None));
-                assert_eq!(again.normalized.as_deref(), Some(n.as_str()), "{value:?} -> {n} -> {again:?}");
+                assert_eq!(
+                    again.normalized.as_deref(),
+                    Some(n.as_str()),
+                    "{value:?} -> {n} -> {again:?}"
+                );
                 assert_eq!(again.details, v.details, "{value:?}");
             }
         }
