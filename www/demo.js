@@ -22,6 +22,8 @@ function hint(input, v) {
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = v.suggestion;
+    // Keep focus in the field: a blur would re-check and replace this button mid-click.
+    b.addEventListener('mousedown', (e) => e.preventDefault());
     b.addEventListener('click', () => {
       input.value = v.suggestion;
       input.dispatchEvent(new Event('input', { bubbles: true }));

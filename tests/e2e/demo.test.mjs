@@ -55,7 +55,7 @@ test('civility_mismatch_warns_on_submit_and_camille_is_silent', async () => {
   await page.fill('[name=birth_date]', '23/11/1990');
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.querySelector('[name=civility]').dataset.status === 'warning');
-  await page.screenshot({ path: new URL('demo-warning.png', artifacts).pathname, fullPage: true });
+  await page.screenshot({ path: new URL('demo-warning.png', artifacts).pathname });
   await page.fill('[name=first_name]', 'Camille');
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.querySelector('[name=civility]').dataset.status === 'valid');
