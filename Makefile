@@ -51,6 +51,7 @@ test: node_modules
 	cargo test --workspace
 	$(MAKE) pkg
 	node tests/node/size.mjs --check
+	$(BIN)/tsc -p tests/types
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	node --test tests/node/ tests/e2e/
 

@@ -1,0 +1,28 @@
+// Compile-only check of pkg/index.d.ts: what a TypeScript user writes.
+import {
+  init, validate, validateAsync, validateForm, validateFormAsync, formatPhone,
+  citiesForPostcode, loadData, chunksFor, version, type Verdict, type Kind,
+} from 'fiable';
+
+async function main(): Promise<void> {
+  await init();
+  const v: Verdict = validate('email', 'jean@gmial.com', { locale: 'fr' });
+  if (v.status === 'warning' && v.suggestion) console.log(v.suggestion.toUpperCase());
+  const phone = await validateAsync('phone', '06 12 34 56 78', { country: 'FR', required: true });
+  const type: string | number | boolean | string[] | undefined = phone.details?.type;
+  const form: Record<string, Verdict> = validateForm(
+    { civ: 'Mme', prenom: 'Jean' },
+    { locale: 'fr', fields: { civ: { type: 'civility' }, prenom: { type: 'first_name' } } },
+  );
+  const later = await validateFormAsync({ email: 'a@b.fr' });
+  const kind: Kind = 'birth_date';
+  validate(kind, '23/11/1990', { minAge: 15, today: new Date() });
+  const cities: string[] = citiesForPostcode('75011').map((c) => `${c.name} ${c.insee}`);
+  await loadData(chunksFor('postcode', '75011'));
+  console.log(type, form, later, cities, formatPhone('0612', 'FR'), version());
+  // @ts-expect-error: not a kind
+  validate('emial', 'x');
+  // @ts-expect-error: minAge is a number
+  validate('birth_date', 'x', { minAge: '15' });
+}
+void main();
