@@ -55,4 +55,11 @@ test: node_modules
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	node --test tests/node/ tests/e2e/
 
-.PHONY: help tables fetch pkg tables-check test
+# Build everything, then start the lookup service with its embedded defaults:
+# the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.
+demo: pkg
+	cargo build --release -p fiable-lookup
+	@echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"
+	target/release/fiable-lookup serve
+
+.PHONY: help tables fetch pkg tables-check test demo

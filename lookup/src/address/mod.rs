@@ -1,0 +1,20 @@
+//! French address search over the Base Adresse Nationale (BAN).
+//!
+//! [`ban`] reads the CSV, [`index`] builds and opens the compact on-disk
+//! index, [`query`] parses what a person types, [`search`] ranks streets
+//! and resolves house numbers, [`normalize`] is shared by all of them.
+
+pub mod ban;
+pub mod index;
+pub mod normalize;
+pub mod query;
+pub mod search;
+
+pub use index::{BuildOptions, BuildReport, Index, IndexError};
+pub use search::{Filters, Hit, NumberMatch};
+
+/// Parses and runs one query (the whole pipeline, for callers that do not
+/// need the parsed form).
+pub fn search(idx: &Index, q: &str, filters: &Filters, limit: usize) -> Vec<Hit> {
+    search::search(idx, &query::parse(q), filters, limit)
+}

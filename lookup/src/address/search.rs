@@ -1,0 +1,593 @@
+//! Address search: streets first, then the house number on each street.
+//!
+//! 1. Each query word is resolved against the vocabulary: the exact
+//!    canonical token, tokens it is a prefix of (last word only, as the
+//!    person is still typing), and tokens within 1 typo (≥ 4 letters) or
+//!    2 typos (≥ 8 letters) through the deletion index.
+//! 2. Candidate streets come from the postings of the one or two rarest
+//!    naming words (or, with a postcode/commune filter, from that
+//!    commune's streets when fewer).
+//! 3. Each candidate is scored on how well the query words match its
+//!    name (and its commune name), and how much of its name is covered.
+//! 4. Ranking: match quality (to 0.05), then "the typed number exists on
+//!    this street", then importance (commune size, street size).
+//!
+//! A typed house number is never dropped or replaced silently: when the
+//! street lacks it, the closest number is returned and flagged
+//! `number_match: "closest"` with the number that was asked for.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::index::{Index, Street};
+use super::normalize::{self, TokenClass};
+use super::query::{Query, Term};
+
+/// Largest number of results.
+pub const MAX_LIMIT: usize = 20;
+/// Candidate streets scored at most per query.
+const MAX_CANDIDATES: usize = 20_000;
+/// Typo variants kept per word.
+const MAX_FUZZY: usize = 64;
+
+/// Restrictions on where to search.
+#[derive(Clone, Debug, Default)]
+pub struct Filters {
+    /// Only this postcode.
+    pub postcode: Option<String>,
+    /// Only this INSEE commune code.
+    pub citycode: Option<String>,
+}
+
+/// How the house number of a result relates to the typed one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberMatch {
+    /// The typed number (and repetition index) exists on this street.
+    Exact,
+    /// It does not: this is the closest number on the street.
+    Closest,
+    /// The street has no house numbers at all.
+    NoNumbers,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hit {
+    /// Display label: "12 Rue de la Roquette 75011 Paris".
+    pub label: String,
+    /// `housenumber` or `street`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Match quality in 0..=1 (street name only, not the number).
+    pub score: f32,
+    /// BAN id of the house number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// House number with its repetition index: "12 bis".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub housenumber: Option<String>,
+    /// Whether the typed number was found (only when one was typed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_match: Option<NumberMatch>,
+    /// The number that was typed, when it was not found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_housenumber: Option<String>,
+    /// Street name.
+    pub street: String,
+    /// Postcode.
+    pub postcode: String,
+    /// INSEE commune code.
+    pub citycode: String,
+    /// Commune ("Paris").
+    pub city: String,
+    /// District for Paris, Lyon, Marseille ("Paris 11e Arrondissement").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// Latitude (WGS84).
+    pub lat: f64,
+}
+
+/// A query word resolved against the vocabulary.
+struct Resolved {
+    weight: f32,
+    class: TokenClass,
+    exact: Vec<u32>,
+    prefix: Option<Range<u32>>,
+    fuzzy: Vec<(u32, f32)>,
+}
+
+impl Resolved {
+    fn posting_count(&self, idx: &Index) -> usize {
+        let mut n = 0;
+        for &t in self.exact.iter().chain(self.fuzzy.iter().map(|(t, _)| t)) {
+            n += idx.postings(t..t + 1).len();
+        }
+        if let Some(r) = &self.prefix {
+            n += idx.postings(r.clone()).len();
+        }
+        n
+    }
+
+    fn postings<'a>(&'a self, idx: &'a Index) -> impl Iterator<Item = u32> + 'a {
+        let singles = self.exact.iter().copied().chain(self.fuzzy.iter().map(|(t, _)| *t));
+        let ranges = singles.map(|t| t..t + 1).chain(self.prefix.clone());
+        ranges.flat_map(move |r| idx.postings(r).iter().copied())
+    }
+}
+
+fn resolve(idx: &Index, term: &Term) -> Resolved {
+    let mut exact = Vec::new();
+    if let Some(t) = idx.find_token(&term.canon) {
+        exact.push(t);
+    }
+    if term.text != term.canon {
+        if let Some(t) = idx.find_token(&term.text) {
+            exact.push(t);
+        }
+    }
+    let prefix = term.prefix.then(|| idx.prefix_range(&term.text)).filter(|r| !r.is_empty());
+    let mut fuzzy: Vec<(u32, f32)> = Vec::new();
+    let allowed = normalize::allowed_typos(&term.text);
+    if allowed > 0 && !normalize::is_abbreviation(&term.text) {
+        let mut keys = vec![term.text.clone()];
+        let d1 = normalize::deletes1(&term.text);
+        if allowed >= 2 {
+            for d in &d1 {
+                keys.extend(normalize::deletes1(d));
+            }
+        }
+        keys.extend(d1);
+        keys.sort_unstable();
+        keys.dedup();
+        'outer: for k in &keys {
+            for t in idx.fuzzy(normalize::hash32(k.as_bytes())) {
+                if exact.contains(&t) || fuzzy.iter().any(|(f, _)| *f == t) {
+                    continue;
+                }
+                let d = normalize::edit_distance(&term.text, idx.token(t), allowed);
+                if d >= 1 && d <= allowed {
+                    fuzzy.push((t, 1.0 - 0.2 * d as f32));
+                    if fuzzy.len() >= MAX_FUZZY {
+                        break 'outer;
+                    }
+                }
+            }
+        }
+    }
+    Resolved { weight: term.class.weight(), class: term.class, exact, prefix, fuzzy }
+}
+
+/// Which localities the filters allow (`None` = all).
+fn allowed_localities(idx: &Index, f: &Filters) -> Option<Vec<u32>> {
+    let mut set: Option<Vec<u32>> = None;
+    if let Some(pc) = &f.postcode {
+        set = Some(idx.localities_for_postcode(pc));
+    }
+    if let Some(cc) = &f.citycode {
+        let r = idx.localities_for_insee(cc);
+        set = Some(match set {
+            Some(s) => s.into_iter().filter(|l| r.contains(l)).collect(),
+            None => r.collect(),
+        });
+    }
+    if let Some(s) = set.as_mut() {
+        s.sort_unstable();
+    }
+    set
+}
+
+struct Scored {
+    street: u32,
+    score: f32,
+    importance: f32,
+}
+
+/// Searches the index. Never panics on any query.
+pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hit> {
+    let limit = limit.clamp(1, MAX_LIMIT);
+    if q.terms.is_empty() {
+        return Vec::new();
+    }
+    let resolved: Vec<Resolved> = q
+        .terms
+        .iter()
+        .map(|t| resolve(idx, t))
+        .collect();
+    let allowed = allowed_localities(idx, filters);
+    if allowed.as_ref().is_some_and(Vec::is_empty) {
+        return Vec::new();
+    }
+
+    // Seeds: the rarest naming words (street types or stop words only if
+    // nothing else was typed).
+    let best_class = [TokenClass::Word, TokenClass::Type, TokenClass::Stop]
+        .into_iter()
+        .find(|c| resolved.iter().any(|r| r.class == *c))
+        .unwrap_or(TokenClass::Word);
+    let mut seeds: Vec<(usize, usize)> = resolved
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.class == best_class)
+        .map(|(i, r)| (r.posting_count(idx), i))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    seeds.sort_unstable();
+    seeds.truncate(2);
+    if seeds.is_empty() {
+        return Vec::new();
+    }
+    let seed_total: usize = seeds.iter().map(|s| s.0).sum();
+
+    let in_filter = |s: u32| match &allowed {
+        None => true,
+        Some(a) => a.binary_search(&idx.street(s).locality).is_ok(),
+    };
+    let mut candidates: Vec<u32> = Vec::new();
+    let filter_streets: Option<usize> =
+        allowed.as_ref().map(|a| a.iter().map(|&l| idx.locality(l).street_count as usize).sum());
+    match (&allowed, filter_streets) {
+        (Some(a), Some(n)) if n <= seed_total => {
+            for &l in a {
+                let loc = idx.locality(l);
+                candidates.extend(loc.street_start..loc.street_start + loc.street_count);
+            }
+        }
+        _ => {
+            for (k, &(_, i)) in seeds.iter().enumerate() {
+                let cap = if k == 0 { MAX_CANDIDATES } else { MAX_CANDIDATES / 4 };
+                let mut taken = 0;
+                for s in resolved[i].postings(idx) {
+                    if taken >= cap {
+                        break;
+                    }
+                    if in_filter(s) {
+                        candidates.push(s);
+                        taken += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Streets of the localities the query names (by postcode typed in
+    // the query, or by commune-name words), when there are not too many:
+    // "26 rue bernard lazare 23490 lamarck" must not depend on "bernard"
+    // being rarer than the commune's words.
+    for l in named_localities(idx, q, &resolved) {
+        if allowed.as_ref().is_some_and(|a| a.binary_search(&l).is_err()) {
+            continue;
+        }
+        let loc = idx.locality(l);
+        candidates.extend(loc.street_start..loc.street_start + loc.street_count);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+
+    let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>() + if q.postcode.is_some() { 1.0 } else { 0.0 };
+    let mut class_cache: HashMap<u32, TokenClass> = HashMap::new();
+    let matcher = Matcher::new(&resolved);
+    let mut scored: Vec<Scored> = Vec::new();
+    for &s in &candidates {
+        let st = idx.street(s);
+        if let Some(score) = score_street(idx, &st, &resolved, &matcher, q, total_weight, &mut class_cache) {
+            scored.push(Scored { street: s, score, importance: st.importance });
+        }
+    }
+    if scored.is_empty() {
+        return Vec::new();
+    }
+    let best = scored.iter().map(|s| s.score).fold(0.0f32, f32::max);
+    scored.retain(|s| s.score >= best * 0.5);
+    // Pre-rank by score and importance; resolve numbers on the head only.
+    scored.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(b.importance.total_cmp(&a.importance)));
+    scored.truncate(200);
+
+    let mut hits: Vec<(i32, u8, f32, Hit)> = scored
+        .iter()
+        .map(|s| {
+            let st = idx.street(s.street);
+            let (hit, rank) = make_hit(idx, &st, q, s.score);
+            ((s.score * 20.0).round() as i32, rank, s.importance, hit)
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
+    hits.into_iter().take(limit).map(|h| h.3).collect()
+}
+
+/// Most streets added from named localities.
+const MAX_LOCALITY_STREETS: usize = 8_000;
+
+/// Localities named by the query: those of a typed postcode, else those
+/// whose commune name matches the most naming words exactly.
+fn named_localities(idx: &Index, q: &Query, resolved: &[Resolved]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut streets = 0usize;
+    if let Some(pc) = &q.postcode {
+        for l in idx.localities_for_postcode(pc) {
+            streets += idx.locality(l).street_count as usize;
+            out.push(l);
+        }
+    }
+    let words: Vec<&Resolved> = resolved.iter().filter(|r| r.class == TokenClass::Word && !r.exact.is_empty()).collect();
+    if !words.is_empty() && out.is_empty() {
+        let mut best = 0.0f32;
+        let mut best_locs: Vec<u32> = Vec::new();
+        for l in 0..idx.locality_count() as u32 {
+            let loc = idx.locality(l);
+            let toks = idx.locality_tokens(&loc);
+            let mut got = 0.0f32;
+            for r in &words {
+                if toks.iter().any(|t| r.exact.contains(t)) {
+                    got += r.weight;
+                }
+            }
+            if got > 0.0 && got >= best {
+                if got > best {
+                    best = got;
+                    best_locs.clear();
+                }
+                best_locs.push(l);
+            }
+        }
+        for l in best_locs {
+            streets += idx.locality(l).street_count as usize;
+            out.push(l);
+        }
+    }
+    if streets > MAX_LOCALITY_STREETS {
+        out.clear();
+    }
+    out
+}
+
+fn token_class(idx: &Index, t: u32, cache: &mut HashMap<u32, TokenClass>) -> TokenClass {
+    *cache.entry(t).or_insert_with(|| normalize::class(idx.token(t)))
+}
+
+/// Every (token, query word, quality) of the query, sorted by token, so a
+/// street token is matched against all words with one binary search.
+struct Matcher {
+    table: Vec<(u32, u16, f32)>,
+    prefixes: Vec<(u16, Range<u32>)>,
+}
+
+impl Matcher {
+    fn new(resolved: &[Resolved]) -> Self {
+        let mut table = Vec::new();
+        let mut prefixes = Vec::new();
+        for (i, r) in resolved.iter().enumerate() {
+            let i = i as u16;
+            table.extend(r.exact.iter().map(|&t| (t, i, 1.0)));
+            table.extend(r.fuzzy.iter().map(|&(t, q)| (t, i, q)));
+            if let Some(p) = &r.prefix {
+                prefixes.push((i, p.clone()));
+            }
+        }
+        table.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)));
+        Matcher { table, prefixes }
+    }
+
+    /// Calls `f(word, quality)` for every query word matching token `t`.
+    fn each(&self, t: u32, mut f: impl FnMut(usize, f32)) {
+        let start = self.table.partition_point(|e| e.0 < t);
+        for e in self.table[start..].iter().take_while(|e| e.0 == t) {
+            f(e.1 as usize, e.2);
+        }
+        for (i, r) in &self.prefixes {
+            if r.contains(&t) {
+                f(*i as usize, 0.9);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn score_street(
+    idx: &Index,
+    st: &Street,
+    resolved: &[Resolved],
+    matcher: &Matcher,
+    q: &Query,
+    total_weight: f32,
+    cache: &mut HashMap<u32, TokenClass>,
+) -> Option<f32> {
+    let toks = idx.street_tokens(st);
+    let loc = idx.locality(st.locality);
+    let ltoks = idx.locality_tokens(&loc);
+    let n = resolved.len().min(32);
+    // Best quality per query word on the street name, and where.
+    let mut best = [0.0f32; 32];
+    let mut at = [usize::MAX; 32];
+    for (j, &t) in toks.iter().enumerate() {
+        matcher.each(t, |i, qv| {
+            if i < n && qv > best[i] {
+                best[i] = qv;
+                at[i] = j;
+            }
+        });
+    }
+    let mut matched = [false; 32];
+    let mut naming_hit = false;
+    for i in 0..n {
+        if at[i] != usize::MAX {
+            if at[i] < 32 {
+                matched[at[i]] = true;
+            }
+            if resolved[i].class != TokenClass::Stop {
+                naming_hit = true;
+            }
+        }
+    }
+    if !naming_hit {
+        return None;
+    }
+    // Words not on the street may name the commune.
+    let mut city = [0.0f32; 32];
+    for &t in ltoks {
+        matcher.each(t, |i, qv| {
+            if i < n && resolved[i].class == TokenClass::Word {
+                city[i] = city[i].max(0.9 * qv);
+            }
+        });
+    }
+    let mut got = 0.0f32;
+    for i in 0..n {
+        got += resolved[i].weight * best[i].max(city[i]);
+    }
+    if let Some(pc) = &q.postcode {
+        if idx.str(loc.postcode) == pc {
+            got += 1.0;
+        }
+    }
+    let qcov = got / total_weight.max(1e-6);
+    let (mut sw, mut sm) = (0.0f32, 0.0f32);
+    for (j, &t) in toks.iter().enumerate() {
+        let w = match token_class(idx, t, cache) {
+            TokenClass::Type if j > 0 => 1.0,
+            c => c.weight(),
+        };
+        sw += w;
+        if j < matched.len() && matched[j] {
+            sm += w;
+        }
+    }
+    let scov = if sw > 0.0 { sm / sw } else { 0.0 };
+    Some(0.85 * qcov + 0.15 * scov)
+}
+
+/// Finds the typed number on a street: exact, or the closest one.
+/// Returns (house-number id, exact?).
+fn find_number(idx: &Index, st: &Street, n: u32, rep: Option<&str>) -> Option<(u32, bool)> {
+    if st.hn_count == 0 {
+        return None;
+    }
+    let range = st.hn_start..st.hn_start + st.hn_count;
+    let want_rep = rep.unwrap_or("");
+    // Same number: look for the repetition index.
+    let lo = partition(range.clone(), |i| idx.number(i).number < n);
+    let mut same = lo;
+    let mut same_first = None;
+    while same < range.end && idx.number(same).number == n {
+        if same_first.is_none() {
+            same_first = Some(same);
+        }
+        if idx.rep_canon(idx.number(same).rep) == want_rep {
+            return Some((same, true));
+        }
+        same += 1;
+    }
+    if let Some(f) = same_first {
+        return Some((f, false)); // the number exists, not with that index
+    }
+    // Closest number; ties go to the same side of the street (same
+    // parity), then to the number without repetition index.
+    let window = lo.saturating_sub(64).max(range.start)..(lo.saturating_add(64)).min(range.end);
+    let mut best: Option<(u64, u32)> = None;
+    for i in window {
+        let h = idx.number(i);
+        let cost = u64::from(h.number.abs_diff(n)) * 4 + u64::from(h.number % 2 != n % 2) * 2 + u64::from(h.rep != 0);
+        if best.is_none_or(|(c, _)| cost < c) {
+            best = Some((cost, i));
+        }
+    }
+    best.map(|(_, i)| (i, false))
+}
+
+fn partition(r: Range<u32>, pred: impl Fn(u32) -> bool) -> u32 {
+    let (mut lo, mut hi) = (r.start, r.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Splits "Paris 11e Arrondissement" into ("Paris", Some(district)).
+fn city_and_district(name: &str) -> (String, Option<String>) {
+    if let Some(pos) = name.find(|c: char| c.is_ascii_digit()) {
+        let tail = &name[pos..];
+        if pos > 0 && tail.to_lowercase().ends_with("arrondissement") {
+            return (name[..pos].trim().to_string(), Some(name.to_string()));
+        }
+    }
+    (name.to_string(), None)
+}
+
+fn make_hit(idx: &Index, st: &Street, q: &Query, score: f32) -> (Hit, u8) {
+    let loc = idx.locality(st.locality);
+    let street = idx.str(st.name).to_string();
+    let postcode = idx.str(loc.postcode).to_string();
+    let (city, district) = city_and_district(idx.str(loc.name));
+    let mut hit = Hit {
+        label: String::new(),
+        kind: "street",
+        score: (score * 1000.0).round() / 1000.0,
+        id: None,
+        housenumber: None,
+        number_match: None,
+        requested_housenumber: None,
+        street,
+        postcode,
+        citycode: idx.str(loc.insee).to_string(),
+        city,
+        district,
+        lon: f64::from(st.lon) / 1e6,
+        lat: f64::from(st.lat) / 1e6,
+    };
+    let mut rank = 0;
+    if let Some(n) = q.number {
+        match find_number(idx, st, n, q.rep.as_deref()) {
+            Some((i, exact)) => {
+                let hn = idx.number(i);
+                let rep = idx.rep_str(hn.rep);
+                let label = if rep.is_empty() {
+                    hn.number.to_string()
+                } else {
+                    format!("{} {}", hn.number, normalize::display_rep(rep))
+                };
+                hit.kind = "housenumber";
+                hit.id = Some(idx.number_id(i).to_string()).filter(|s| !s.is_empty());
+                hit.housenumber = Some(label);
+                hit.lon = f64::from(hn.lon) / 1e6;
+                hit.lat = f64::from(hn.lat) / 1e6;
+                if exact {
+                    hit.number_match = Some(NumberMatch::Exact);
+                    rank = 2;
+                } else {
+                    hit.number_match = Some(NumberMatch::Closest);
+                    hit.requested_housenumber = q.housenumber_label();
+                    rank = 1;
+                }
+            }
+            None => {
+                hit.number_match = Some(NumberMatch::NoNumbers);
+                hit.requested_housenumber = q.housenumber_label();
+            }
+        }
+    }
+    hit.label = match &hit.housenumber {
+        Some(h) => format!("{h} {} {} {}", hit.street, hit.postcode, hit.city),
+        None => format!("{} {} {}", hit.street, hit.postcode, hit.city),
+    };
+    (hit, rank)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn districts() {
+        assert_eq!(city_and_district("Paris 11e Arrondissement").0, "Paris");
+        assert_eq!(city_and_district("Paris 1er Arrondissement").0, "Paris");
+        assert_eq!(city_and_district("Mont-Bonvillers"), ("Mont-Bonvillers".into(), None));
+    }
+}

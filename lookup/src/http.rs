@@ -1,0 +1,487 @@
+//! The HTTP shell: `app(state) -> Router`, one error type with a stable
+//! JSON shape, Prometheus metrics, CORS from config, static demo files.
+//! Handlers only translate: every input is re-checked, then handed to the
+//! address search; no query text is ever logged.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::address::{self, Filters, Hit, Index, NumberMatch, query::MAX_QUERY_CHARS, search::MAX_LIMIT};
+
+/// The vendored Paris BAN file, relative to the repository root.
+pub const DEFAULT_BAN: &str = "data/raw/ban/adresses-75.csv.gz";
+
+/// Service configuration: flags or environment, defaulted for `make demo`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FIABLE_BIND", default_value = "127.0.0.1:8787")]
+    pub bind: SocketAddr,
+    /// Prebuilt address index (`fiable-lookup index`). Without it the BAN
+    /// files are indexed in memory at start (a second for Paris).
+    #[arg(long, env = "FIABLE_ADDRESS_INDEX")]
+    pub index: Option<PathBuf>,
+    /// BAN CSV files to index at start when no index is given.
+    #[arg(long = "ban", env = "FIABLE_BAN", value_delimiter = ',', default_value = DEFAULT_BAN)]
+    pub ban: Vec<PathBuf>,
+    /// Origins allowed by CORS (comma-separated; empty: same origin only).
+    #[arg(long = "cors-origin", env = "FIABLE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Demo pages served at `/` when the directory exists.
+    #[arg(long, env = "FIABLE_WWW", default_value = "www")]
+    pub www: PathBuf,
+    /// npm package served at `/pkg` when the directory exists.
+    #[arg(long, env = "FIABLE_PKG", default_value = "pkg")]
+    pub pkg: PathBuf,
+}
+
+impl Config {
+    /// A configuration for tests: nothing served from disk, no CORS.
+    pub fn for_tests() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            index: None,
+            ban: vec![],
+            cors_origins: vec![],
+            www: PathBuf::from("/nonexistent"),
+            pkg: PathBuf::from("/nonexistent"),
+        }
+    }
+
+    /// The BAN files to index, falling back to the copy in the source tree
+    /// when run from elsewhere than the repository root.
+    pub fn ban_files(&self) -> Vec<PathBuf> {
+        self.ban
+            .iter()
+            .map(|p| {
+                if !p.exists() && p == &PathBuf::from(DEFAULT_BAN) {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(DEFAULT_BAN)
+                } else {
+                    p.clone()
+                }
+            })
+            .collect()
+    }
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The address index.
+    pub index: Arc<Index>,
+    /// Request counters and latency histograms.
+    pub metrics: Arc<Metrics>,
+    /// The configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State around an opened index.
+    pub fn new(index: Index, config: Config) -> Self {
+        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config) }
+    }
+}
+
+/// The one error type of the API: `{ "error": { "code", "message" } }`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter is missing or malformed.
+    #[error("{message}")]
+    BadRequest {
+        /// Stable machine code, e.g. `address.query_too_long`.
+        code: &'static str,
+        /// Human explanation (never echoes personal data).
+        message: String,
+    },
+    /// No such route.
+    #[error("no such endpoint")]
+    NotFound,
+}
+
+impl ApiError {
+    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest { code, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+        };
+        (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::bad("bad_query_string", format!("bad query string: {}", e.body_text()))
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::bad("bad_json", format!("bad JSON body: {}", e.body_text()))
+    }
+}
+
+/// Builds the whole service.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/v1/address/search", get(address_search))
+        .route("/v1/address/verify", post(address_verify))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
+        .layer(DefaultBodyLimit::max(16 * 1024));
+    if state.config.pkg.is_dir() {
+        router = router.nest_service("/pkg", tower_http::services::ServeDir::new(&state.config.pkg));
+    }
+    router = if state.config.www.is_dir() {
+        router.fallback_service(tower_http::services::ServeDir::new(&state.config.www))
+    } else {
+        router.fallback(|| async { ApiError::NotFound })
+    };
+    let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
+    if !origins.is_empty() {
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE]),
+        );
+    }
+    router.with_state(state)
+}
+
+// ------------------------------------------------------------ input checks
+
+/// A French postcode: 5 digits. (Local check until `fiable_core::postcode`
+/// exposes one; then the core decides.)
+fn check_postcode(p: &str) -> Result<(), ApiError> {
+    if p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(ApiError::bad("address.bad_postcode", "postcode must be 5 digits"))
+    }
+}
+
+/// An INSEE commune code: 5 digits, or 2A/2B and 3 digits (Corsica).
+fn check_citycode(c: &str) -> Result<(), ApiError> {
+    let b = c.as_bytes();
+    let ok = b.len() == 5
+        && (b.iter().all(u8::is_ascii_digit)
+            || (b[0] == b'2' && matches!(b[1], b'A' | b'B' | b'a' | b'b') && b[2..].iter().all(u8::is_ascii_digit)));
+    if ok { Ok(()) } else { Err(ApiError::bad("address.bad_citycode", "citycode must be an INSEE code such as 75111 or 2A004")) }
+}
+
+fn check_query(q: &str) -> Result<&str, ApiError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(ApiError::bad("address.query_empty", "q is empty"));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
+    }
+    Ok(q)
+}
+
+fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
+    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());
+    let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
+    if let Some(p) = &postcode {
+        check_postcode(p)?;
+    }
+    if let Some(c) = &citycode {
+        check_citycode(c)?;
+    }
+    Ok(Filters { postcode, citycode })
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// Query string of `GET /v1/address/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    /// What the person typed.
+    pub q: Option<String>,
+    /// Only this postcode.
+    pub postcode: Option<String>,
+    /// Only this INSEE code.
+    pub citycode: Option<String>,
+    /// Number of results (1..=20, default 5).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct SearchResponse {
+    results: Vec<Hit>,
+}
+
+async fn address_search(
+    State(st): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let Query(p) = params?;
+    let q = check_query(p.q.as_deref().unwrap_or(""))?;
+    let f = filters(p.postcode, p.citycode)?;
+    let limit = p.limit.unwrap_or(5);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad("address.bad_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    Ok(Json(SearchResponse { results: address::search(&st.index, q, &f, limit) }))
+}
+
+/// Body of `POST /v1/address/verify`: either `q` (one line) or the parts.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The whole address on one line.
+    pub q: Option<String>,
+    /// House number with its index ("12 bis").
+    pub housenumber: Option<String>,
+    /// Street name.
+    pub street: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Commune name.
+    pub city: Option<String>,
+    /// INSEE commune code.
+    pub citycode: Option<String>,
+}
+
+/// The verdict of a verification, in the shape of the core's verdicts.
+#[derive(Debug, Serialize)]
+pub struct AddressVerdict {
+    /// `valid`, `warning` or `invalid`.
+    pub status: &'static str,
+    /// Stable code: `address.valid`, `address.number_not_found`,
+    /// `address.uncertain`, `address.not_found`.
+    pub code: &'static str,
+    /// The address to propose, one click.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// The canonical label when the address is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalized: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VerifyResponse {
+    verdict: AddressVerdict,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    best: Option<Hit>,
+}
+
+async fn address_verify(
+    State(st): State<AppState>,
+    body: Result<Json<VerifyRequest>, JsonRejection>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let Json(r) = body?;
+    let line = match &r.q {
+        Some(q) => q.clone(),
+        None => [&r.housenumber, &r.street, &r.postcode, &r.city]
+            .iter()
+            .filter_map(|p| p.as_deref())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let q = check_query(&line)?;
+    // The postcode of a structured address is a hard filter: a street of
+    // another postcode is not "this address".
+    let f = filters(if r.q.is_none() { r.postcode.clone() } else { None }, r.citycode.clone())?;
+    let best = address::search(&st.index, q, &f, 1).into_iter().next();
+    let verdict = match &best {
+        None => AddressVerdict { status: "invalid", code: "address.not_found", suggestion: None, normalized: None },
+        Some(h) if h.score < 0.9 => {
+            AddressVerdict { status: "warning", code: "address.uncertain", suggestion: Some(h.label.clone()), normalized: None }
+        }
+        Some(h) if matches!(h.number_match, Some(NumberMatch::Closest | NumberMatch::NoNumbers)) => AddressVerdict {
+            status: "warning",
+            code: "address.number_not_found",
+            suggestion: Some(h.label.clone()),
+            normalized: None,
+        },
+        Some(h) => AddressVerdict { status: "valid", code: "address.valid", suggestion: None, normalized: Some(h.label.clone()) },
+    };
+    Ok(Json(VerifyResponse { verdict, best }))
+}
+
+async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "address_index": {
+            "streets": st.index.street_count(),
+            "numbers": st.index.number_count(),
+            "localities": st.index.locality_count(),
+        }
+    }))
+}
+
+async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render())
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(openapi_document())
+}
+
+/// The OpenAPI 3.1 description of the routes this service answers.
+pub fn openapi_document() -> serde_json::Value {
+    let err = json!({ "description": "bad input", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "fiable lookup service", "version": env!("CARGO_PKG_VERSION") },
+        "paths": {
+            "/v1/address/search": { "get": {
+                "summary": "Autocomplete a French address (BAN)",
+                "parameters": [
+                    { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": MAX_QUERY_CHARS } },
+                    { "name": "postcode", "in": "query", "schema": { "type": "string", "pattern": "^[0-9]{5}$" } },
+                    { "name": "citycode", "in": "query", "schema": { "type": "string", "pattern": "^([0-9]{5}|2[AB][0-9]{3})$" } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 5 } }
+                ],
+                "responses": { "200": { "description": "results, best first" }, "400": err }
+            }},
+            "/v1/address/verify": { "post": {
+                "summary": "Verify one address; returns a verdict and the best match",
+                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "q": { "type": "string" }, "housenumber": { "type": "string" }, "street": { "type": "string" },
+                    "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } } } } },
+                "responses": { "200": { "description": "verdict" }, "400": err }
+            }},
+            "/healthz": { "get": { "responses": { "200": { "description": "alive" } } } },
+            "/metrics": { "get": { "responses": { "200": { "description": "Prometheus text format" } } } }
+        },
+        "components": { "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object",
+            "properties": { "code": { "type": "string" }, "message": { "type": "string" } }, "required": ["code", "message"] } } } } }
+    })
+}
+
+// ----------------------------------------------------------------- metrics
+
+const BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// Request counters and latency histograms, rendered in the Prometheus
+/// text format. Labels are route templates and status codes only.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<MetricsInner>,
+}
+
+#[derive(Default)]
+struct MetricsInner {
+    requests: BTreeMap<(String, u16), u64>,
+    latency: BTreeMap<String, ([u64; BUCKETS.len()], u64, f64)>,
+}
+
+impl Metrics {
+    fn record(&self, route: &str, status: u16, secs: f64) {
+        let Ok(mut m) = self.inner.lock() else { return };
+        *m.requests.entry((route.to_string(), status)).or_default() += 1;
+        let h = m.latency.entry(route.to_string()).or_insert(([0; BUCKETS.len()], 0, 0.0));
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                h.0[i] += 1;
+            }
+        }
+        h.1 += 1;
+        h.2 += secs;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let Ok(m) = self.inner.lock() else { return String::new() };
+        let mut s = String::new();
+        s += "# HELP fiable_http_requests_total HTTP requests by route and status.\n";
+        s += "# TYPE fiable_http_requests_total counter\n";
+        for ((route, status), n) in &m.requests {
+            s += &format!("fiable_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n");
+        }
+        s += "# HELP fiable_http_request_duration_seconds HTTP request latency by route.\n";
+        s += "# TYPE fiable_http_request_duration_seconds histogram\n";
+        for (route, (buckets, count, sum)) in &m.latency {
+            for (b, n) in BUCKETS.iter().zip(buckets) {
+                s += &format!("fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {n}\n");
+            }
+            s += &format!("fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n");
+            s += &format!("fiable_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}\n");
+            s += &format!("fiable_http_request_duration_seconds_count{{route=\"{route}\"}} {count}\n");
+        }
+        s
+    }
+}
+
+async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
+    let method = req.method().clone();
+    let t = Instant::now();
+    let resp = next.run(req).await;
+    let secs = t.elapsed().as_secs_f64();
+    st.metrics.record(&route, resp.status().as_u16(), secs);
+    // Route template only: never the query string (it is personal data).
+    tracing::info!(%method, route, status = resp.status().as_u16(), ms = secs * 1e3, "request");
+    resp
+}
+
+/// Opens or builds the index the configuration names.
+pub fn load_index(config: &Config) -> anyhow::Result<Index> {
+    use anyhow::Context;
+    match &config.index {
+        Some(p) => Ok(Index::open(p)?),
+        None => {
+            let files = config.ban_files();
+            let (idx, r) = address::index::build_in_memory(&files, &address::BuildOptions::default())
+                .context("indexing the BAN files (give --index for a prebuilt index)")?;
+            tracing::info!(
+                rows = r.read.rows,
+                skipped = r.read.skipped,
+                streets = r.streets,
+                ms = r.elapsed.as_millis() as u64,
+                "address index built in memory"
+            );
+            Ok(idx)
+        }
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let index = load_index(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let app = app(AppState::new(index, config));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

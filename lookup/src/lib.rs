@@ -1,0 +1,11 @@
+//! fiable-lookup: the lookup service of fiable. It answers what a browser
+//! cannot know: does this address exist (French BAN index), does this
+//! mail domain receive mail. Every input is re-checked here; the rules
+//! themselves live in `fiable-core`.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod address;
+pub mod synth;
+pub mod quality;
+pub mod http;
