@@ -19,8 +19,15 @@ thread_local! {
 
 fn kind(name: &str) -> Result<Kind, JsError> {
     Kind::parse(name).ok_or_else(|| {
-        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-        JsError::new(&format!("fiable: unknown kind {name:?}; expected one of {}", all.join(", ")))
+        // Built by hand: `{:?}` and `join` would pull Debug formatting into the Wasm.
+        let mut msg = String::from("fiable: unknown kind \"");
+        msg.push_str(name);
+        msg.push_str("\"; expected one of");
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            msg.push_str(if i == 0 { " " } else { ", " });
+            msg.push_str(k.as_str());
+        }
+        JsError::new(&msg)
     })
 }
 
@@ -124,7 +131,7 @@ pub fn cities_raw(postcode: &str) -> String {
 pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
     VALIDATOR
         .with(|v| v.borrow_mut().load_chunk(name, bytes))
-        .map_err(|e| JsError::new(&format!("fiable: chunk {name}: {e}")))
+        .map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
 }
 
 /// The chunks a check of this kind and value would use that are not loaded

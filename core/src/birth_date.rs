@@ -121,8 +121,40 @@ impl Date {
 impl std::fmt::Display for Date {
     /// ISO `YYYY-MM-DD`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let mut s = String::with_capacity(10);
+        push_padded(&mut s, self.year, 4);
+        s.push('-');
+        push_padded(&mut s, self.month.into(), 2);
+        s.push('-');
+        push_padded(&mut s, self.day.into(), 2);
+        f.write_str(&s)
     }
+}
+
+/// `format!("{:0w$}", n)` without the padding machinery of `std::fmt`
+/// (the sign counts in the width, as there).
+fn push_padded(out: &mut String, n: i32, width: usize) {
+    let digits = n.unsigned_abs().to_string();
+    let sign = usize::from(n < 0);
+    if n < 0 {
+        out.push('-');
+    }
+    for _ in digits.len() + sign..width {
+        out.push('0');
+    }
+    out.push_str(&digits);
+}
+
+/// `dd/mm/yyyy` (or `mm/dd/yyyy` when `us`).
+fn display_date(d: &Date, us: bool) -> String {
+    let (a, b) = if us { (d.month, d.day) } else { (d.day, d.month) };
+    let mut s = String::with_capacity(10);
+    push_padded(&mut s, a.into(), 2);
+    s.push('/');
+    push_padded(&mut s, b.into(), 2);
+    s.push('/');
+    push_padded(&mut s, d.year, 4);
+    s
 }
 
 /// Gregorian leap year.
@@ -172,6 +204,7 @@ enum ParseError {
 }
 
 /// Checks a birth date.
+#[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     let us = opts.country.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("US"));
     let parsed = match parse(value, us, opts.today) {
@@ -183,11 +216,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
     };
     let d = parsed.date;
     let iso = d.to_string();
-    let display = if us {
-        format!("{:02}/{:02}/{:04}", d.month, d.day, d.year)
-    } else {
-        format!("{:02}/{:02}/{:04}", d.day, d.month, d.year)
-    };
+    let display = display_date(&d, us);
     let mut verdict = match opts.today {
         Some(today) => {
             let age = d.age_on(today);

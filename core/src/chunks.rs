@@ -36,6 +36,7 @@ impl std::fmt::Display for ChunkError {
 impl std::error::Error for ChunkError {}
 
 /// Loads a chunk into the validator.
+#[inline(never)]
 pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkError> {
     let text = std::str::from_utf8(bytes).map_err(|_| ChunkError::NotText)?;
     if name == "firstnames" {

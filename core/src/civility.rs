@@ -124,6 +124,7 @@ pub fn gender(value: &str) -> Option<Gender> {
 
 /// Checks a civility: known titles are valid and normalised in the locale
 /// (details `gender`), anything else is invalid `civility.unknown`.
+#[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     match Title::parse(value) {
         Some(t) => {

@@ -18,7 +18,6 @@ use crate::chunks::ChunkError;
 use crate::messages::Msg;
 use crate::text;
 use crate::{Options, Verdict};
-use std::collections::BTreeMap;
 
 /// Messages of the `city.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
@@ -70,8 +69,10 @@ impl Entry {
 /// The loaded commune chunks.
 #[derive(Default, Debug)]
 pub struct Communes {
-    /// Two-digit prefix → entries, sorted by postcode as in the chunk.
-    chunks: BTreeMap<String, Vec<Entry>>,
+    /// (two-digit prefix, entries sorted by postcode as in the chunk),
+    /// sorted by prefix. A sorted `Vec`, not a `BTreeMap`: a few dozen
+    /// entries at most, and less code in the Wasm binary.
+    chunks: Vec<(String, Vec<Entry>)>,
 }
 
 fn is_prefix(p: &str) -> bool {
@@ -87,6 +88,7 @@ fn french_postcode(pc: &str) -> Option<String> {
 impl Communes {
     /// Loads (or replaces) the chunk of postcodes starting with `prefix`.
     /// A malformed line rejects the whole chunk and leaves the loaded ones as they were.
+    #[inline(never)]
     pub fn load(&mut self, prefix: &str, text: &str) -> Result<(), ChunkError> {
         if !is_prefix(prefix) {
             return Err(ChunkError::UnknownChunk(format!("communes-{prefix}")));
@@ -129,23 +131,31 @@ impl Communes {
                 key: name_key(f[2]),
             });
         }
-        self.chunks.insert(prefix.to_string(), entries);
+        match self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)) {
+            Ok(i) => self.chunks[i].1 = entries,
+            Err(i) => self.chunks.insert(i, (prefix.to_string(), entries)),
+        }
         Ok(())
     }
 
     /// Whether the chunk of `prefix` is loaded. `prefix` is two digits; a
     /// longer value (a whole postcode) is looked up by its first two characters.
     pub fn is_loaded(&self, prefix: &str) -> bool {
-        prefix.get(..2).is_some_and(|p| self.chunks.contains_key(p))
+        prefix.get(..2).is_some_and(|p| self.chunk(p).is_some())
     }
 
     /// The prefixes of the loaded chunks, in order.
     pub fn loaded(&self) -> impl Iterator<Item = &str> {
-        self.chunks.keys().map(String::as_str)
+        self.chunks.iter().map(|(p, _)| p.as_str())
+    }
+
+    fn chunk(&self, prefix: &str) -> Option<&Vec<Entry>> {
+        let i = self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)).ok()?;
+        self.chunks.get(i).map(|(_, e)| e)
     }
 
     fn entries_for(&self, pc: &str) -> &[Entry] {
-        let Some(entries) = self.chunks.get(&pc[..2]) else { return &[] };
+        let Some(entries) = self.chunk(&pc[..2]) else { return &[] };
         let start = entries.partition_point(|e| e.postcode.as_str() < pc);
         let end = start + entries[start..].partition_point(|e| e.postcode == pc);
         &entries[start..end]
@@ -165,16 +175,16 @@ impl Communes {
         if key.is_empty() {
             return Vec::new();
         }
-        let mut found: Vec<&Entry> = self.chunks.values().flatten().filter(|e| e.key == key).collect();
-        found.sort_by(|a, b| {
-            (a.population.is_none(), std::cmp::Reverse(a.population), &a.name, &a.postcode, &a.insee).cmp(&(
-                b.population.is_none(),
-                std::cmp::Reverse(b.population),
-                &b.name,
-                &b.postcode,
-                &b.insee,
-            ))
-        });
+        fn order(e: &Entry) -> (bool, std::cmp::Reverse<Option<u32>>, &str, &str, &str) {
+            (e.population.is_none(), std::cmp::Reverse(e.population), &e.name, &e.postcode, &e.insee)
+        }
+        // A stable insertion sort (few matches; no sort routine in the Wasm binary).
+        let mut found: Vec<&Entry> = Vec::new();
+        for e in self.chunks.iter().flat_map(|(_, c)| c).filter(|e| e.key == key) {
+            let k = order(e);
+            let at = found.partition_point(|f| order(f) <= k);
+            found.insert(at, e);
+        }
         found.into_iter().map(Entry::city).collect()
     }
 
@@ -309,10 +319,11 @@ fn tidy(s: &str) -> String {
 /// `valid`, with the official spelling as `suggestion` (`city.normalized`)
 /// when written differently and details `postcodes`. Otherwise the name
 /// is only given a tidy capitalisation in `normalized`.
+#[inline(never)]
 pub fn check_city(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     let t = value.trim();
     let allowed =
-        |c: char| text::is_alphanumeric(c) || text::is_combining(c) || c.is_whitespace() || "-'’.()/,".contains(c);
+        |c: char| text::is_alphanumeric(c) || text::is_combining(c) || c.is_whitespace() || matches!(c, '-' | '\'' | '’' | '.' | '(' | ')' | '/' | ',');
     if !t.chars().all(allowed) {
         return Verdict::invalid("city.invalid_characters");
     }

@@ -144,6 +144,7 @@ fn closest(key: &str) -> Option<&'static str> {
 /// Checks a country field: `valid` with `normalized` = alpha-2 and details
 /// `name` in the locale, or `invalid` `country.unknown` with a suggestion
 /// (the name in the locale) when one country's name is close.
+#[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     let v = value.trim();
     if let Some(a2) = resolve(v) {
@@ -154,7 +155,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         return out;
     }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || " -'’.,()".contains(c)) {
+    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')) {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }

@@ -42,6 +42,7 @@ pub struct FirstNames {
 impl FirstNames {
     /// Loads the chunk (replacing what was loaded). On a malformed line the
     /// table is left as it was and the line is reported; never panics.
+    #[inline(never)]
     pub fn load(&mut self, text: &str) -> Result<(), ChunkError> {
         let mut names: Vec<(Box<str>, NameStats)> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
@@ -60,9 +61,15 @@ impl FirstNames {
             }
             let male = m.trim().parse::<u32>().map_err(|_| bad("male births is not a number"))?;
             let female = f.trim().parse::<u32>().map_err(|_| bad("female births is not a number"))?;
-            names.push((key.into_boxed_str(), NameStats { male, female }));
+            // Generated chunks are sorted, so this is a push; a hand-made one
+            // is put in order here (no sort routine in the Wasm binary).
+            let stats = NameStats { male, female };
+            let at = match names.last() {
+                Some((last, _)) if **last > *key => names.partition_point(|(k, _)| **k <= *key),
+                _ => names.len(),
+            };
+            names.insert(at, (key.into_boxed_str(), stats));
         }
-        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         // The generator folds already; merge what folds together here anyway
         // (e.g. a hand-made chunk with "Andréa" and "Andrea").
         let mut merged: Vec<(Box<str>, NameStats)> = Vec::with_capacity(names.len());
@@ -111,7 +118,7 @@ impl FirstNames {
             return Some(s);
         }
         // "Jean Pierre" typed for "Jean-Pierre".
-        if key.contains(' ') {
+        if key.bytes().any(|b| b == b' ') {
             if let Some(s) = self.get(&key.replace(' ', "-")) {
                 return Some(s);
             }

@@ -154,11 +154,13 @@ impl Validator {
     }
 
     /// Loads one data chunk by name (see [`chunks`]).
+    #[inline(never)]
     pub fn load_chunk(&mut self, name: &str, bytes: &[u8]) -> Result<(), chunks::ChunkError> {
         chunks::load(self, name, bytes)
     }
 
     /// Checks one value of a kind. Never panics.
+    #[inline(never)]
     pub fn validate(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
         let mut v = self.check(kind, value, opts);
         if v.field.is_empty() {
@@ -168,6 +170,7 @@ impl Validator {
         v
     }
 
+    #[inline(never)]
     fn check(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
         if value.len() > MAX_INPUT {
             return Verdict::invalid("field.too_long");
@@ -194,6 +197,7 @@ impl Validator {
 
     /// The chunks a check of `kind` on `value` would use that are not loaded
     /// yet: what the browser should fetch before (or after) checking.
+    #[inline(never)]
     pub fn missing_chunks(&self, kind: Kind, value: &str) -> Vec<String> {
         let mut out = Vec::new();
         match kind {
@@ -215,11 +219,13 @@ impl Validator {
     }
 
     /// The communes that use a French postcode (empty until the chunk is loaded).
+    #[inline(never)]
     pub fn cities_for_postcode(&self, postcode: &str) -> Vec<communes::City> {
         self.communes.for_postcode(postcode)
     }
 
     /// Checks a whole form, then applies the cross-field rules.
+    #[inline(never)]
     pub fn validate_form(&self, fields: &[form::Field], opts: &Options) -> Vec<Verdict> {
         form::validate(self, fields, opts)
     }

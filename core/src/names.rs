@@ -83,11 +83,13 @@ enum Which {
 }
 
 /// Checks a first name.
+#[inline(never)]
 pub fn check_first(value: &str, opts: &Options) -> Verdict {
     check(value, opts, Which::First)
 }
 
 /// Checks a last name.
+#[inline(never)]
 pub fn check_last(value: &str, opts: &Options) -> Verdict {
     check(value, opts, Which::Last)
 }
@@ -108,9 +110,17 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     }
     let bad = bad_chars(value);
     if !bad.is_empty() {
-        let shown: Vec<String> = bad.iter().map(|c| format!("« {} »", show(*c))).collect();
+        let mut shown = String::new();
+        for c in &bad {
+            if !shown.is_empty() {
+                shown.push(' ');
+            }
+            shown.push_str("« ");
+            shown.push_str(&show(*c));
+            shown.push_str(" »");
+        }
         return Verdict::invalid("name.invalid_chars")
-            .with_text("chars", shown.join(" "))
+            .with_text("chars", shown)
             .with("invalid_chars", crate::verdict::Detail::List(bad.iter().map(|c| c.to_string()).collect()));
     }
     let tidied = tidy(value);
@@ -171,7 +181,17 @@ fn bad_chars(value: &str) -> Vec<char> {
 fn show(c: char) -> String {
     let invisible = c.is_control()
         || matches!(c, '{' | '}' | '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}');
-    if invisible { format!("U+{:04X}", c as u32) } else { c.to_string() }
+    if !invisible {
+        return c.to_string();
+    }
+    // `format!("U+{:04X}", c as u32)` without the formatting machinery.
+    let n = c as u32;
+    let mut out = String::from("U+");
+    let digits = if n > 0xFFFF { if n > 0xF_FFFF { 6 } else { 5 } } else { 4 };
+    for i in (0..digits).rev() {
+        out.push(char::from(b"0123456789ABCDEF"[((n >> (4 * i)) & 0xF) as usize]));
+    }
+    out
 }
 
 fn is_combining(c: char) -> bool {
@@ -339,8 +359,11 @@ fn is_keyboard_run(letters: &str) -> bool {
     if !letters.is_ascii() || n < 4 || letters == "azer" {
         return false;
     }
-    ROWS.iter().any(|r| r.contains(letters))
-        || (n >= 5 && ROWS.iter().any(|r| r.chars().rev().collect::<String>().contains(letters)))
+    // Byte windows, not `str::contains`: the rows and `letters` are ASCII,
+    // and this keeps the substring searcher out of the Wasm binary.
+    let l = letters.as_bytes();
+    ROWS.iter().any(|r| r.as_bytes().windows(n).any(|w| w == l))
+        || (n >= 5 && ROWS.iter().any(|r| r.as_bytes().windows(n).any(|w| w.iter().rev().eq(l.iter()))))
 }
 
 /// Folded, letters-only values that are fill-ins rather than names.

@@ -183,6 +183,7 @@ fn rep(atom: &[u8], lo: usize, hi: usize, rest: &[u8], s: &[u8], out: &mut Strin
 }
 
 /// Checks a postcode. See the module documentation for the codes.
+#[inline(never)]
 pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     // A code or name; Google's metadata also has AC and TA, which ISO 3166 does not.
     let country = opts.country.as_deref().and_then(|c| {

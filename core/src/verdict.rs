@@ -51,7 +51,16 @@ impl Detail {
             Detail::Text(s) => s.clone(),
             Detail::Number(n) => number_text(*n),
             Detail::Flag(b) => b.to_string(),
-            Detail::List(l) => l.join(", "),
+            Detail::List(l) => {
+                let mut s = String::new();
+                for (i, x) in l.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    s.push_str(x);
+                }
+                s
+            }
         }
     }
 }
@@ -198,6 +207,7 @@ impl Verdict {
 impl Verdict {
     /// The verdict as compact JSON, written by hand so that the Wasm build
     /// needs no JSON library (size). Same shape as the serde form.
+    #[inline(never)]
     pub fn to_json(&self) -> String {
         let mut s = String::with_capacity(96 + self.message.len());
         s.push_str("{\"field\":");

@@ -228,11 +228,38 @@ def main():
     w("//! Patterns are plain strings for `crate::pattern`; indices 0 mean \"none\".")
     w("use crate::phone::meta::{r, Fmt, Region};")
     w("")
-    w("/// Every pattern (general, per type, formats, prefixes), deduplicated.")
-    w(f"pub static PATTERNS: [&str; {len(patterns.items)}] = [")
+    # Patterns as one text plus end offsets: no 8-byte fat pointer per
+    # pattern. Ends are stored modulo 2^16; PATTERN_WRAPS lists the indices
+    # from which 65536 more must be added (ends only grow).
+    ends, wraps, total = [], [], 0
     for p in patterns.items:
-        w(f"    {rust_str(p)},")
+        if not p.isascii():
+            fail(f"non-ASCII pattern {p!r}")
+        total += len(p)
+        while total >> 16 > len(wraps):
+            wraps.append(len(ends))
+        ends.append(total & 0xFFFF)
+    w("/// Every pattern (general, per type, formats, prefixes), deduplicated and")
+    w("/// concatenated; pattern `i` ends at `PATTERN_ENDS[i]` (+ 65536 for each")
+    w("/// entry of `PATTERN_WRAPS` that is <= i) and starts where `i - 1` ends.")
+    w("pub static PATTERN_TEXT: &str = \"\\")
+    line = ""
+    for p in patterns.items:
+        q = p.replace("\\", "\\\\").replace('"', '\\"')
+        if line and len(line) + len(q) > 100:
+            w(line + "\\")
+            line = ""
+        line += q
+    w(line + "\";")
+    w("")
+    w(f"/// End offset (mod 2^16) of each pattern in `PATTERN_TEXT`.")
+    w(f"pub static PATTERN_ENDS: [u16; {len(ends)}] = [")
+    for i in range(0, len(ends), 12):
+        w("    " + " ".join(f"{e}," for e in ends[i:i + 12]))
     w("];")
+    w("")
+    w("/// Indices of `PATTERN_ENDS` from which the end offset is 65536 more.")
+    w(f"pub static PATTERN_WRAPS: [u16; {len(wraps)}] = [{', '.join(map(str, wraps))}];")
     w("")
     w("/// National prefixes, transform rules and format templates, deduplicated.")
     w(f"pub static STRINGS: [&str; {len(strings.items)}] = [")
@@ -254,12 +281,13 @@ def main():
     w("];")
     w("")
     w("/// Every region: geographic ones by code, then non-geographic entities (\"001\") by calling code.")
-    w("/// r(id, cc, idd, np, npp, npt, lead, same_mobile_fixed, general, lens, local,")
+    w("/// r(id (\"00\" = \"001\"), cc, idd, np, npp, npt, lead, same_mobile_fixed, general, lens, local,")
     w("///   [fixed_line, mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan, voicemail],")
     w("///   [their lengths], (formats, count), (intl formats, count))")
     w(f"pub static REGIONS: [Region; {len(rows)}] = [")
     for x in rows:
-        w(f'    r("{x["id"]}", {x["cc"]}, {x["idd"]}, {x["np"]}, {x["npp"]}, {x["npt"]}, {x["lead"]}, '
+        rid = "00" if x["id"] == "001" else x["id"]
+        w(f'    r(*b"{rid}", {x["cc"]}, {x["idd"]}, {x["np"]}, {x["npp"]}, {x["npt"]}, {x["lead"]}, '
           f'{str(x["same"]).lower()}, {x["general"]}, {x["lens"]}, {x["local"]}, '
           f'[{", ".join(map(str, x["types"]))}], [{", ".join(map(str, x["tlens"]))}], '
           f'({x["nf"][0]}, {x["nf"][1]}), ({x["inf"][0]}, {x["inf"][1]})),')

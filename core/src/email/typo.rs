@@ -223,7 +223,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
     let mut best: Option<((usize, usize), &str)> = None;
     for (rank, &tld) in COMMON_TLDS.iter().enumerate() {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
-        let typed = if tld.contains('.') {
+        let typed = if tld.bytes().any(|b| b == b'.') {
             suffix
         } else {
             &domain[domain.rfind('.')? + 1..]
@@ -238,7 +238,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         }
     }
     let (_, tld) = best?;
-    let stem = if tld.contains('.') {
+    let stem = if tld.bytes().any(|b| b == b'.') {
         name
     } else {
         &domain[..domain.rfind('.')?]

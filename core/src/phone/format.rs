@@ -39,12 +39,25 @@ fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
 fn with_np_rule(template: &str, rule: &str) -> String {
     let b = template.as_bytes();
     match (0..b.len().saturating_sub(1)).find(|&i| b[i] == b'\\' && b[i + 1].is_ascii_digit()) {
-        Some(i) => format!(
-            "{}{}{}",
-            &template[..i],
-            rule.replace("\\1", &template[i..i + 2]),
-            &template[i + 2..]
-        ),
+        Some(i) => {
+            // `rule.replace("\\1", group)` without the substring searcher.
+            let mut out = String::with_capacity(template.len() + rule.len());
+            out.push_str(&template[..i]);
+            let mut rest = rule;
+            while let Some(j) = rest.find('\\') {
+                if rest.as_bytes().get(j + 1) == Some(&b'1') {
+                    out.push_str(&rest[..j]);
+                    out.push_str(&template[i..i + 2]);
+                    rest = &rest[j + 2..];
+                } else {
+                    out.push_str(&rest[..=j]);
+                    rest = &rest[j + 1..];
+                }
+            }
+            out.push_str(rest);
+            out.push_str(&template[i + 2..]);
+            out
+        }
         None => template.to_string(),
     }
 }
@@ -75,6 +88,7 @@ fn substitute(pat: &'static str, template: &str, s: &str) -> String {
 /// far. Falls back to the digits as typed when no format applies; input
 /// with other characters than digits and separators is returned unchanged.
 /// Never panics.
+#[inline(never)]
 pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
     let Ok(c) = clean(value) else {
         return value.to_string();

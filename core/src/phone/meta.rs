@@ -2,7 +2,8 @@
 //! lookups into them. Everything is `static`: nothing is built at startup.
 
 use crate::tables::phone::{
-    CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERNS, REGIONS, STRINGS,
+    CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERN_ENDS, PATTERN_TEXT, PATTERN_WRAPS,
+    REGIONS, STRINGS,
 };
 
 /// The number types of Google's metadata, in the order of [`Region::types`].
@@ -16,8 +17,8 @@ pub struct Fmt(pub u16, pub u16, pub u16, pub u16);
 /// One region's metadata (indices into the generated tables, 0 = none).
 #[derive(Debug)]
 pub struct Region {
-    /// ISO 3166 alpha-2 code, or "001" for a non-geographic entity.
-    pub id: &'static str,
+    /// ISO 3166 alpha-2 code, or "00" for a non-geographic entity ("001").
+    code: [u8; 2],
     /// Country calling code.
     pub cc: u16,
     idd: u16,
@@ -38,7 +39,7 @@ pub struct Region {
 /// Builds a region row (used by the generated table).
 #[allow(clippy::too_many_arguments)]
 pub(crate) const fn r(
-    id: &'static str,
+    code: [u8; 2],
     cc: u16,
     idd: u16,
     np: u16,
@@ -55,7 +56,7 @@ pub(crate) const fn r(
     intl_formats: (u16, u8),
 ) -> Region {
     Region {
-        id,
+        code,
         cc,
         idd,
         np,
@@ -73,11 +74,18 @@ pub(crate) const fn r(
     }
 }
 
+/// End offset of pattern `i` in `PATTERN_TEXT`.
+fn pattern_end(i: usize) -> usize {
+    let wraps = PATTERN_WRAPS.iter().filter(|&&w| usize::from(w) <= i).count();
+    PATTERN_ENDS.get(i).map_or(0, |&e| usize::from(e) + (wraps << 16))
+}
+
 fn pat(i: u16) -> Option<&'static str> {
-    match PATTERNS.get(i as usize) {
-        Some(p) if i != 0 => Some(p),
-        _ => None,
+    let i = usize::from(i);
+    if i == 0 || i >= PATTERN_ENDS.len() {
+        return None;
     }
+    PATTERN_TEXT.get(pattern_end(i - 1)..pattern_end(i))
 }
 
 fn string(i: u16) -> &'static str {
@@ -106,6 +114,13 @@ pub(crate) struct Format {
 }
 
 impl Region {
+    /// ISO 3166 alpha-2 code, or "001" for a non-geographic entity.
+    pub fn id(&'static self) -> &'static str {
+        match &self.code {
+            b"00" => "001",
+            c => std::str::from_utf8(c).unwrap_or(""),
+        }
+    }
     /// International (IDD) prefix pattern.
     pub(crate) fn idd(&self) -> Option<&'static str> {
         pat(self.idd)
@@ -186,9 +201,9 @@ pub(crate) fn region(code: &str) -> Option<&'static Region> {
         return None;
     }
     let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
-    let geo = REGIONS.partition_point(|r| r.id != "001");
-    let geo = &REGIONS[..geo];
-    geo.binary_search_by(|r| r.id.as_bytes().cmp(&up[..]))
+    let geo = REGIONS.partition_point(|r| r.code != *b"00");
+    let geo = REGIONS.get(..geo).unwrap_or(&[]);
+    geo.binary_search_by(|r| r.code.cmp(&up))
         .ok()
         .map(|i| &geo[i])
 }

@@ -154,6 +154,7 @@ pub struct PhoneNumber {
 
 /// Checks a phone number. `opts.country` is the default region for numbers
 /// written in national format.
+#[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     match parse(value, opts.country.as_deref()) {
         Ok(n) => Verdict::valid("phone.valid")
@@ -180,10 +181,10 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     // Guadeloupe 06 12 34 56 78 for a mainland one). A national number that
     // is invalid in the default region is tried in the rest of its family.
     let Some(r) = region else { return first };
-    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id)) else {
+    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id())) else {
         return first;
     };
-    for other in family.iter().filter(|id| **id != r.id) {
+    for other in family.iter().filter(|id| **id != r.id()) {
         let found = meta::region(other)
             .and_then(|o| {
                 parse_digits(&cleaned, Some(o))
@@ -562,7 +563,7 @@ fn validate(cc: u32, nsn: &str) -> Result<PhoneNumber, &'static str> {
     let main = meta::main_region(cc).ok_or("phone.invalid_country_code")?;
     match region_and_type(cc, nsn) {
         Some((r, Some(t))) => Ok(PhoneNumber {
-            region: r.id,
+            region: r.id(),
             calling_code: r.cc,
             national_number: nsn.to_string(),
             number_type: t,
