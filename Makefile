@@ -8,6 +8,8 @@ help:
 	@echo "make pkg     build the npm package into pkg/"
 	@echo "make tables  regenerate the Rust tables and data chunks from data/raw/"
 	@echo "make fetch   refresh data/raw/ snapshots from the package registries"
+	@echo "make fuzz    fuzz the core with libFuzzer (FUZZ_SECONDS per target)"
+	@echo "make bench   fiable vs the JS libraries a form would use instead (Chromium; writes bench/results/)"
 
 # Regenerate every table from the snapshots in data/raw/ (offline, deterministic).
 tables:
@@ -29,7 +31,7 @@ node_modules: package.json package-lock.json
 pkg: node_modules
 	cargo build --release --target wasm32-unknown-unknown -p fiable
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable --no-typescript $(WASM)
-	$(BIN)/wasm-opt -Oz --strip-debug --strip-producers \
+	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
 	  $(DIST)/fiable_bg.wasm -o $(DIST)/fiable_bg.wasm
@@ -62,4 +64,19 @@ demo: pkg
 	@echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"
 	target/release/fiable-lookup serve
 
-.PHONY: help tables fetch pkg tables-check test demo
+# Benchmarks in one Chromium run against validator, mailcheck and libphonenumber-js
+# (bench/README.md). Writes bench/results/latest.{json,md,svg}; asserts nothing,
+# not part of `make test`. A few minutes.
+bench: pkg
+	cd bench && npm ci --no-audit --no-fund
+	node bench/run.mjs
+
+# Coverage-guided fuzzing of the core (libFuzzer; cargo-fuzz on the stable
+# toolchain through RUSTC_BOOTSTRAP). FUZZ_SECONDS per target; not in `make test`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd core && for t in validate chunks; do \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=512 || exit 1; done
+
+.PHONY: help tables fetch pkg tables-check test demo fuzz bench

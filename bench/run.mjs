@@ -1,0 +1,111 @@
+// `make bench`: builds the pages, runs fiable and its peers in one Chromium
+// run, writes bench/results/latest.{json,md,svg}. Every figure comes from this
+// one run; compare the ratios, not the absolute numbers. Nothing here asserts.
+//   BENCH_ROUNDS (default 21), BENCH_LOADS (default 15) to trade time for noise.
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { cpus } from 'node:os';
+import { serve } from './serve.mjs';
+import { markdown, svg } from './report.mjs';
+
+const bench = new URL('./', import.meta.url);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
+const loads = Number(process.env.BENCH_LOADS ?? 15);
+
+if (!existsSync(new URL('../pkg/dist/fiable_bg.wasm', bench))) {
+  console.error('bench: pkg/dist/fiable_bg.wasm is missing: run `make pkg` first');
+  process.exit(1);
+}
+await import('./build.mjs');
+
+// ── sizes: what a page downloads up front for the same job ──
+function size(files) {
+  const b = Buffer.concat(files.map((f) => readFileSync(new URL(f, bench))));
+  return {
+    files, raw: b.length,
+    gzip: gzipSync(b, { level: 9 }).length,
+    brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+const sizes = {
+  'fiable .wasm': size(['../pkg/dist/fiable_bg.wasm']),
+  'fiable JS (glue + wrapper, as shipped)': size(['../pkg/dist/fiable.js', '../pkg/api.js', '../pkg/index.js']),
+  'fiable JS (glue + wrapper, esbuild --minify)': size(['build/fiable-glue.min.js']),
+  'fiable total (.wasm + minified JS)': size(['../pkg/dist/fiable_bg.wasm', 'build/fiable-glue.min.js']),
+  'peers, libphonenumber-js max (isEmail + mailcheck + parse + AsYouType, minified)': size(['build/peers-max.js']),
+  'peers, libphonenumber-js min (same, minified)': size(['build/peers-min.js']),
+};
+
+// ── the browser ──
+const server = await serve();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+let result;
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('bench page error:', e.message));
+
+  // Page load: navigation start → ready, cold (no-store), pages alternated.
+  console.log(`bench: page load, ${loads} times each`);
+  const load = { fiable: [], 'peers (libphonenumber-js max)': [], 'peers (libphonenumber-js min)': [] };
+  const pages = { fiable: 'load-fiable', 'peers (libphonenumber-js max)': 'load-peers-max', 'peers (libphonenumber-js min)': 'load-peers-min' };
+  for (let i = 0; i < loads + 2; i++) {
+    for (const [k, p] of Object.entries(pages)) {
+      await page.goto(`${server.url}/page/${p}.html`);
+      await page.waitForFunction(() => window.__ready !== undefined);
+      const ms = await page.evaluate(() => window.__ready);
+      if (i >= 2) load[k].push(ms); // the first two are warm-up (browser start-up)
+    }
+  }
+
+  console.log(`bench: call timings, ${rounds} rounds over the corpus (about a minute)`);
+  await page.goto(`${server.url}/page/bench.html`);
+  await page.waitForFunction(() => typeof window.runBench === 'function');
+  const cfg = { rounds, warmupMs: 300, maxMs: 25000 };
+  const page_ = await page.evaluate((c) => window.runBench(c), cfg);
+  result = { page: page_, load, cfg, chromium: browser.version() };
+} finally {
+  await browser.close();
+  server.close();
+}
+
+// ── summary and outputs ──
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return { min: s[0], median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, max: s[s.length - 1], n: s.length };
+};
+const lock = JSON.parse(readFileSync(new URL('package-lock.json', bench), 'utf8'));
+const ver = (n) => lock.packages[`node_modules/${n}`]?.version;
+const timings = {};
+for (const [bm, sides] of Object.entries(result.page.timings)) {
+  timings[bm] = Object.fromEntries(Object.entries(sides).map(([k, xs]) => [k, { ...stats(xs), nsPerCall: xs }]));
+}
+const out = {
+  date: new Date().toISOString(),
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
+    chromium: result.chromium, userAgent: result.page.userAgent, crossOriginIsolated: result.page.crossOriginIsolated, note: 'shared 2-core machine: expect noise; compare ratios',
+  },
+  versions: { fiable: result.page.fiableVersion, validator: ver('validator'), mailcheck: ver('mailcheck'),
+    'libphonenumber-js': ver('libphonenumber-js'), esbuild: ver('esbuild'), 'playwright-core': ver('playwright-core') },
+  config: result.cfg,
+  corpus: result.page.corpus,
+  timings,
+  pageLoadMs: Object.fromEntries(Object.entries(result.load).map(([k, xs]) => [k, { ...stats(xs), ms: xs }])),
+  sizes,
+  agreement: result.page.agreement,
+};
+const dir = new URL('results/', bench);
+mkdirSync(dir, { recursive: true });
+writeFileSync(new URL('latest.json', dir), JSON.stringify(out, null, 1) + '\n');
+const md = markdown(out);
+writeFileSync(new URL('latest.md', dir), md);
+writeFileSync(new URL('latest.svg', dir), svg(out));
+console.log(md);
+console.log('bench: wrote bench/results/latest.json, latest.md, latest.svg');
