@@ -97,7 +97,8 @@ export async function validateFormAsync(values, config = {}) {
   const need = new Set();
   for (const name of new Set([...Object.keys(fields), ...Object.keys(values ?? {})])) {
     const type = fields[name]?.type ?? name;
-    if (isKind(type)) for (const c of chunksFor(type, values?.[name])) need.add(c);
+    const country = fields[name]?.country ?? config?.country;
+    if (isKind(type)) for (const c of chunksFor(type, values?.[name], country ? { country } : {})) need.add(c);
   }
   await loadData([...need]);
   return validateForm(values, config);
@@ -105,7 +106,7 @@ export async function validateFormAsync(values, config = {}) {
 
 function isKind(name) {
   try {
-    raw.chunksFor(name, '');
+    raw.chunksFor(name, '', '');
     return true;
   } catch {
     return false;
@@ -152,14 +153,14 @@ export function loadDataSync(name, bytes) {
   loaded.add(name);
 }
 
-/** The data chunks a check of `kind` on `value` would use and that are not loaded. */
-export function chunksFor(kind, value) {
-  const s = raw.chunksFor(String(kind), text(value, 'value'));
+/** The data chunks a check of `kind` on `value` (with these options) would use and that are not loaded. */
+export function chunksFor(kind, value, options) {
+  const s = raw.chunksFor(String(kind), text(value, 'value'), opts(options).country);
   return s ? s.split(',') : [];
 }
 
 /** Like validate, but first loads the data the check needs (communes, first names). */
 export async function validateAsync(kind, value, options) {
-  await loadData(chunksFor(kind, value));
+  await loadData(chunksFor(kind, value, options));
   return validate(kind, value, options);
 }

@@ -78,6 +78,6 @@ export function citiesForPostcode(postcode: string | number): City[];
 /** Loads data chunks by name ("firstnames", "communes-75"…). */
 export function loadData(names: string[]): Promise<void>;
 /** The data chunks a check would use that are not loaded yet. */
-export function chunksFor(kind: Kind, value: string): string[];
+export function chunksFor(kind: Kind, value: string, options?: Options): string[];
 /** The package version. */
 export function version(): string;

@@ -134,12 +134,13 @@ pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
         .map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
 }
 
-/// The chunks a check of this kind and value would use that are not loaded
-/// yet, comma-separated (empty when none).
+/// The chunks a check of this kind, value and country option would use
+/// that are not loaded yet, comma-separated (empty when none).
 #[wasm_bindgen(js_name = chunksFor)]
-pub fn chunks_for(kind_name: &str, value: &str) -> Result<String, JsError> {
+pub fn chunks_for(kind_name: &str, value: &str, country: &str) -> Result<String, JsError> {
     let k = kind(kind_name)?;
-    Ok(VALIDATOR.with(|v| v.borrow().missing_chunks(k, value).join(",")))
+    let c = (!country.is_empty()).then_some(country);
+    Ok(VALIDATOR.with(|v| v.borrow().missing_chunks(k, value, c).join(",")))
 }
 
 /// The package version.

@@ -46,14 +46,17 @@ fn every_kind_answers_junk_with_a_verdict() {
 #[wasm_bindgen_test]
 fn unknown_kind_is_an_error_not_a_trap() {
     assert!(check_raw("emial", "x", "fr", "", 0, false, 0).is_err());
-    assert!(chunks_for("nope", "").is_err());
+    assert!(chunks_for("nope", "", "").is_err());
     assert!(check_form_raw("a\u{1f}b", "fr", "", 0).is_err());
 }
 
 #[wasm_bindgen_test]
 fn form_and_chunks() {
     // Without its chunk the first-names check is silent and asks for the data.
-    assert_eq!(chunks_for("first_name", "Jean").unwrap(), "firstnames");
+    assert_eq!(chunks_for("first_name", "Jean", "").unwrap(), "firstnames");
+    assert_eq!(chunks_for("postcode", "75011", "FR").unwrap(), "communes-75");
+    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
+    assert_eq!(chunks_for("postcode", "00740", "").unwrap(), "");
     let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
     let spec = [rec("civ", "civility", "Mme"), rec("prenom", "first_name", "Jean")].join("\u{1e}");
     let out = check_form_raw(&spec, "fr", "FR", 20261123).unwrap();

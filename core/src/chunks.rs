@@ -49,12 +49,14 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
 }
 
 /// The name of the chunk that holds a French postcode's communes, if the
-/// postcode looks French enough to have one.
+/// value starts like a French postcode whose prefix has a chunk ("75…" →
+/// `communes-75`; "00…", "99…" → none).
 pub fn communes_chunk_for(postcode: &str) -> Option<String> {
     let p = postcode.trim();
-    let b = p.as_bytes();
-    (b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit())
-        .then(|| format!("communes-{}", &p[..2]))
+    let prefix = p.get(..2)?;
+    let known = prefix.bytes().all(|b| b.is_ascii_digit())
+        && crate::tables::postcodes::COMMUNE_PREFIXES.split(' ').any(|x| x == prefix);
+    known.then(|| format!("communes-{prefix}"))
 }
 
 #[cfg(feature = "embedded-chunks")]

@@ -73,6 +73,9 @@ pub struct Communes {
     /// sorted by prefix. A sorted `Vec`, not a `BTreeMap`: a few dozen
     /// entries at most, and less code in the Wasm binary.
     chunks: Vec<(String, Vec<Entry>)>,
+    /// (name key, chunk prefix, index in that chunk) of every entry, sorted
+    /// by key: `find_by_name` runs on every keystroke in a city field.
+    by_key: Vec<(String, [u8; 2], u32)>,
 }
 
 fn is_prefix(p: &str) -> bool {
@@ -131,6 +134,21 @@ impl Communes {
                 key: name_key(f[2]),
             });
         }
+        let tag = [prefix.as_bytes()[0], prefix.as_bytes()[1]];
+        self.by_key.retain(|(_, p, _)| *p != tag);
+        let mut added: Vec<(String, [u8; 2], u32)> =
+            entries.iter().enumerate().map(|(i, e)| (e.key.clone(), tag, i as u32)).collect();
+        added.sort_unstable();
+        // Merge the sorted runs (no second sort of the whole index).
+        let old = std::mem::take(&mut self.by_key);
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let (mut a, mut b) = (old.into_iter().peekable(), added.into_iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            merged.push(if x <= y { a.next() } else { b.next() }.unwrap_or_else(|| unreachable!()));
+        }
+        merged.extend(a);
+        merged.extend(b);
+        self.by_key = merged;
         match self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)) {
             Ok(i) => self.chunks[i].1 = entries,
             Err(i) => self.chunks.insert(i, (prefix.to_string(), entries)),
@@ -180,7 +198,13 @@ impl Communes {
         }
         // A stable insertion sort (few matches; no sort routine in the Wasm binary).
         let mut found: Vec<&Entry> = Vec::new();
-        for e in self.chunks.iter().flat_map(|(_, c)| c).filter(|e| e.key == key) {
+        let start = self.by_key.partition_point(|(k, _, _)| k.as_str() < key.as_str());
+        let hits = self.by_key[start..].iter().take_while(|(k, _, _)| *k == key);
+        let entries = hits.filter_map(|(_, p, i)| {
+            let prefix = std::str::from_utf8(p).ok()?;
+            self.chunk(prefix)?.get(*i as usize)
+        });
+        for e in entries {
             let k = order(e);
             let at = found.partition_point(|f| order(f) <= k);
             found.insert(at, e);

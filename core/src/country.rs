@@ -23,13 +23,21 @@ const MAX_LEN: usize = 80;
 /// One country: alpha-2, alpha-3, English name, French name ("" when the same).
 type Row = (&'static str, &'static str, &'static str, &'static str);
 
-/// Every country of the table, by alpha-2.
+/// Every country of the table, by alpha-2; split once on first use.
 fn rows() -> impl Iterator<Item = Row> {
-    COUNTRIES.lines().map(|l| {
-        let mut f = l.split('\t');
-        let mut next = || f.next().unwrap_or("");
-        (next(), next(), next(), next())
+    static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        COUNTRIES
+            .lines()
+            .map(|l| {
+                let mut f = l.split('\t');
+                let mut next = || f.next().unwrap_or("");
+                (next(), next(), next(), next())
+            })
+            .collect()
     })
+    .iter()
+    .copied()
 }
 
 /// The extra names accepted as input: (name, alpha-2).

@@ -16,6 +16,7 @@ pub mod birth_date;
 pub mod chunks;
 pub mod civility;
 pub mod communes;
+pub mod consent;
 pub mod country;
 pub mod email;
 pub mod first_names;
@@ -197,12 +198,16 @@ impl Validator {
 
     /// The chunks a check of `kind` on `value` would use that are not loaded
     /// yet: what the browser should fetch before (or after) checking.
-    #[inline(never)]
-    pub fn missing_chunks(&self, kind: Kind, value: &str) -> Vec<String> {
+    /// `country` is the check's country option: communes exist only for
+    /// France and the territories of the French postal system.
+    pub fn missing_chunks(&self, kind: Kind, value: &str, country: Option<&str>) -> Vec<String> {
         let mut out = Vec::new();
         match kind {
             Kind::Postcode => {
-                if let Some(name) = chunks::communes_chunk_for(value) {
+                let french = country.is_none_or(|c| {
+                    country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c))
+                });
+                if let Some(name) = chunks::communes_chunk_for(value).filter(|_| french) {
                     if !self.communes.is_loaded(&name["communes-".len()..]) {
                         out.push(name);
                     }

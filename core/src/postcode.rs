@@ -24,6 +24,7 @@ use crate::communes::{Communes, FRENCH_POSTAL};
 use crate::messages::Msg;
 use crate::tables::postcodes::{COMMUNE_PREFIXES, POSTCODES};
 use crate::{Detail, Options, Verdict};
+use std::sync::OnceLock;
 
 /// Messages of the `postcode.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
@@ -49,17 +50,34 @@ pub const GUESS_ORDER: &[&str] =
 /// The longest value looked at once separators are removed.
 const MAX_COMPACT: usize = 16;
 
+/// One country's rule: (alpha-2, example, shapes).
+type Rule = (&'static str, &'static str, Vec<&'static str>);
+
+/// The table, split once on first use (the generated text stays compact
+/// in the binary; scanning it on every keystroke cost tens of µs).
+fn table() -> &'static [Rule] {
+    static TABLE: OnceLock<Vec<Rule>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        POSTCODES
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let cc = f.next()?;
+                let example = f.next().unwrap_or("");
+                Some((cc, example, f.collect()))
+            })
+            .collect()
+    })
+}
+
 /// The shapes and example of a country, if Google's metadata lists it.
-fn rules(cc: &str) -> Option<(Vec<&'static str>, &'static str)> {
-    let line = POSTCODES.lines().find(|l| l.split('\t').next() == Some(cc))?;
-    let mut fields = line.split('\t').skip(1);
-    let example = fields.next().unwrap_or("");
-    Some((fields.collect(), example))
+fn rules(cc: &str) -> Option<(&'static [&'static str], &'static str)> {
+    table().iter().find(|r| r.0 == cc).map(|r| (r.2.as_slice(), r.1))
 }
 
 /// Every country code of the table, in order.
 fn codes() -> impl Iterator<Item = &'static str> {
-    POSTCODES.lines().filter_map(|l| l.split('\t').next())
+    table().iter().map(|r| r.0)
 }
 
 fn is_separator(c: char) -> bool {
@@ -205,13 +223,9 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
                 return v;
             }
             let first = GUESS_ORDER.iter().filter_map(|&cc| Some((cc, rules(cc)?.0)));
-            let others = POSTCODES.lines().filter_map(|l| {
-                let mut f = l.split('\t');
-                let cc = f.next()?;
-                (!GUESS_ORDER.contains(&cc)).then(|| (cc, f.skip(1).collect::<Vec<_>>()))
-            });
+            let others = table().iter().filter(|r| !GUESS_ORDER.contains(&r.0)).map(|r| (r.0, r.2.as_slice()));
             for (cc, shapes) in first.chain(others) {
-                if let Some(canon) = canonical(&shapes, &compact) {
+                if let Some(canon) = canonical(shapes, &compact) {
                     return Verdict::valid("postcode.valid").with_normalized(canon).with_text("country", cc);
                 }
             }

@@ -28,7 +28,6 @@ const TYPOS: &[(&str, &str)] = &[
     ("gmail.fr", "gmail.com"),
     ("hotmail.con", "hotmail.com"),
     ("outlok.fr", "outlook.fr"),
-    ("laposte.fr", "laposte.net"),
     ("gmai.com", "gmail.com"),
     ("gnail.com", "gmail.com"),
     ("yaho.fr", "yahoo.fr"),
@@ -241,6 +240,7 @@ const TYPOS: &[(&str, &str)] = &[
 ];
 
 const REAL: &[&str] = &[
+    "laposte.fr", // La Poste's own mail domain, next to the laposte.net mailboxes
     // Providers and their regional variants, one edit from a bigger one.
     "gmail.com",
     "googlemail.com",

@@ -95,3 +95,11 @@ test('wrong calls throw a clear TypeError; bad values never throw', () => {
   assert.match(r.opt, /^TypeError: .*options\.contry/);
   assert.equal(r.junk, 'invalid');
 });
+
+test('data chunks are asked only where they exist', () => {
+  const r = run(`import { validateAsync, chunksFor } from 'fiable';
+    const it = await validateAsync('postcode', '00740', { country: 'IT' });
+    console.log(JSON.stringify({ it: it.status, none: chunksFor('postcode', '00740', { country: 'IT' }) }));`);
+  assert.equal(r.it, 'valid');
+  assert.deepEqual(r.none, []);
+});

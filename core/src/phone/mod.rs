@@ -201,8 +201,9 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
 
 /// Regions that share one national numbering plan under several calling
 /// codes: France and its overseas departments and collectivities dialled
-/// with the national prefix 0 (ARCEP's 10-digit plan).
-const FAMILIES: &[&[&str]] = &[&["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF"]];
+/// with the national prefix 0 (ARCEP's 10-digit plan). Not Saint-Pierre-et-
+/// Miquelon: +508 has its own 6-digit plan, dialled internationally from France.
+const FAMILIES: &[&[&str]] = &[&["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"]];
 
 // ---------------------------------------------------------------------------
 // Cleaning the raw input.

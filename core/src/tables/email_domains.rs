@@ -41,7 +41,7 @@ pub static PROVIDERS: &[(&str, bool)] = &[
     ("wanadoo.fr", false),
     ("hotmail.com", false),
     ("free.fr", false),
-    ("laposte.net", true),
+    ("laposte.net", false),
     ("outlook.fr", false),
     ("sfr.fr", false),
     ("live.fr", false),
@@ -117,7 +117,7 @@ pub static FREE: DomainTable = DomainTable(&[
     "club-internet.fr",
 ]);
 
-/// Curated company domains near a provider: real, not free mailboxes (12 domains).
+/// Curated company domains near a provider: real, not free mailboxes (13 domains).
 pub static REAL: DomainTable = DomainTable(&[
     "",
     "",
@@ -129,7 +129,7 @@ pub static REAL: DomainTable = DomainTable(&[
     "sfr.com",
     "free.comgmx.info",
     "apple.comgoogle.frproton.ch",
-    "google.comorange.com",
+    "google.comlaposte.frorange.com",
     "",
     "",
     "microsoft.comyahoo-inc.com",
