@@ -73,9 +73,9 @@ pub struct Communes {
     /// sorted by prefix. A sorted `Vec`, not a `BTreeMap`: a few dozen
     /// entries at most, and less code in the Wasm binary.
     chunks: Vec<(String, Vec<Entry>)>,
-    /// (name key, chunk prefix, index in that chunk) of every entry, sorted
-    /// by key: `find_by_name` runs on every keystroke in a city field.
-    by_key: Vec<(String, [u8; 2], u32)>,
+    /// Per chunk (same order as `chunks`), the entry indices sorted by name
+    /// key: `find_by_name` runs on every keystroke in a city field.
+    by_key: Vec<Vec<u32>>,
 }
 
 fn is_prefix(p: &str) -> bool {
@@ -134,24 +134,22 @@ impl Communes {
                 key: name_key(f[2]),
             });
         }
-        let tag = [prefix.as_bytes()[0], prefix.as_bytes()[1]];
-        self.by_key.retain(|(_, p, _)| *p != tag);
-        let mut added: Vec<(String, [u8; 2], u32)> =
-            entries.iter().enumerate().map(|(i, e)| (e.key.clone(), tag, i as u32)).collect();
-        added.sort_unstable();
-        // Merge the sorted runs (no second sort of the whole index).
-        let old = std::mem::take(&mut self.by_key);
-        let mut merged = Vec::with_capacity(old.len() + added.len());
-        let (mut a, mut b) = (old.into_iter().peekable(), added.into_iter().peekable());
-        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-            merged.push(if x <= y { a.next() } else { b.next() }.unwrap_or_else(|| unreachable!()));
+        // Binary insertion (a chunk has at most ~1,000 communes): no sort
+        // routine in the Wasm binary.
+        let mut index: Vec<u32> = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let at = index.partition_point(|&j| entries[j as usize].key <= e.key);
+            index.insert(at, i as u32);
         }
-        merged.extend(a);
-        merged.extend(b);
-        self.by_key = merged;
         match self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)) {
-            Ok(i) => self.chunks[i].1 = entries,
-            Err(i) => self.chunks.insert(i, (prefix.to_string(), entries)),
+            Ok(i) => {
+                self.chunks[i].1 = entries;
+                self.by_key[i] = index;
+            }
+            Err(i) => {
+                self.chunks.insert(i, (prefix.to_string(), entries));
+                self.by_key.insert(i, index);
+            }
         }
         Ok(())
     }
@@ -198,11 +196,9 @@ impl Communes {
         }
         // A stable insertion sort (few matches; no sort routine in the Wasm binary).
         let mut found: Vec<&Entry> = Vec::new();
-        let start = self.by_key.partition_point(|(k, _, _)| k.as_str() < key.as_str());
-        let hits = self.by_key[start..].iter().take_while(|(k, _, _)| *k == key);
-        let entries = hits.filter_map(|(_, p, i)| {
-            let prefix = std::str::from_utf8(p).ok()?;
-            self.chunk(prefix)?.get(*i as usize)
+        let entries = self.chunks.iter().zip(&self.by_key).flat_map(|((_, c), index)| {
+            let start = index.partition_point(|&j| c[j as usize].key.as_str() < key.as_str());
+            index[start..].iter().map(|&j| &c[j as usize]).take_while(|e| e.key == key)
         });
         for e in entries {
             let k = order(e);
