@@ -48,7 +48,8 @@ fn absent_options_are_left_out() {
 
 #[test]
 fn problems_have_stable_codes() {
-    let cases: Vec<(&str, fn(&mut ConsentRecord))> = vec![
+    type Edit = fn(&mut ConsentRecord);
+    let cases: Vec<(&str, Edit)> = vec![
         ("consent.missing_purpose_text", |r| r.purposes[0].text = " ".into()),
         ("consent.text_hash_mismatch", |r| r.purposes[0].text.push('!')),
         ("consent.missing_text_hash", |r| r.purposes[1].text_sha256.clear()),

@@ -1,7 +1,8 @@
 //! The HTTP shell: `app(state) -> Router`, one error type with a stable
 //! JSON shape, Prometheus metrics, CORS from config, static demo files.
-//! Handlers only translate: every input is re-checked, then handed to the
-//! address search; no query text is ever logged.
+//! Handlers only translate: every input is re-checked by `fiable-core`,
+//! then handed to the address search or the mail-domain check; no query
+//! text and no domain is ever logged.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::address::{self, Filters, Hit, Index, NumberMatch, query::MAX_QUERY_CHARS, search::MAX_LIMIT};
+use crate::mail::{self, DnsConfig, DomainVerdict, MailChecker};
 
 /// The vendored Paris BAN file, relative to the repository root.
 pub const DEFAULT_BAN: &str = "data/raw/ban/adresses-75.csv.gz";
@@ -46,6 +48,9 @@ pub struct Config {
     /// npm package served at `/pkg` when the directory exists.
     #[arg(long, env = "FIABLE_PKG", default_value = "pkg")]
     pub pkg: PathBuf,
+    /// DNS of the mail-domain check.
+    #[command(flatten)]
+    pub dns: DnsConfig,
 }
 
 impl Config {
@@ -58,6 +63,7 @@ impl Config {
             cors_origins: vec![],
             www: PathBuf::from("/nonexistent"),
             pkg: PathBuf::from("/nonexistent"),
+            dns: DnsConfig::default(),
         }
     }
 
@@ -86,12 +92,15 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The mail-domain checker (resolver, cache, lists).
+    pub mail: Arc<MailChecker>,
 }
 
 impl AppState {
-    /// State around an opened index.
+    /// State around an opened index; the resolver follows `config.dns`.
     pub fn new(index: Index, config: Config) -> Self {
-        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config) }
+        let mail = Arc::new(MailChecker::new(config.dns.clone()));
+        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail }
     }
 }
 
@@ -144,6 +153,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/v1/address/search", get(address_search))
         .route("/v1/address/verify", post(address_verify))
+        .route("/v1/email/domain", get(email_domain))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
@@ -171,13 +181,15 @@ pub fn app(state: AppState) -> Router {
 
 // ------------------------------------------------------------ input checks
 
-/// A French postcode: 5 digits. (Local check until `fiable_core::postcode`
-/// exposes one; then the core decides.)
-fn check_postcode(p: &str) -> Result<(), ApiError> {
-    if p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(ApiError::bad("address.bad_postcode", "postcode must be 5 digits"))
+/// A French postcode, as the core sees it; its canonical form ("75 011"
+/// → "75011") is the filter.
+fn check_postcode(p: &str) -> Result<String, ApiError> {
+    let opts = fiable_core::Options { country: Some("FR".into()), ..fiable_core::Options::default() };
+    // No commune chunk loaded: the format and the department decide.
+    let v = fiable_core::postcode::check(p, &opts, &fiable_core::communes::Communes::default());
+    match v.normalized {
+        Some(n) if v.status != fiable_core::Status::Invalid => Ok(n),
+        _ => Err(ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)")),
     }
 }
 
@@ -202,11 +214,8 @@ fn check_query(q: &str) -> Result<&str, ApiError> {
 }
 
 fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
-    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| p.trim().to_string());
+    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(p.trim())).transpose()?;
     let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
-    if let Some(p) = &postcode {
-        check_postcode(p)?;
-    }
     if let Some(c) = &citycode {
         check_citycode(c)?;
     }
@@ -322,6 +331,26 @@ async fn address_verify(
     Ok(Json(VerifyResponse { verdict, best }))
 }
 
+/// Query string of `GET /v1/email/domain`.
+#[derive(Debug, Deserialize)]
+pub struct DomainParams {
+    /// The domain (a whole address is tolerated; only its domain is used).
+    pub d: Option<String>,
+}
+
+async fn email_domain(
+    State(st): State<AppState>,
+    params: Result<Query<DomainParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params?;
+    let domain = mail::normalize(p.d.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad(e.code, "d is not a usable mail domain"))?;
+    let v: DomainVerdict = st.mail.check(&domain).await;
+    // Browsers and proxies may keep a definite answer a little while.
+    let cache = if v.status == "unknown" { "no-store" } else { "public, max-age=60" };
+    Ok(([(header::CACHE_CONTROL, cache)], Json(v)).into_response())
+}
+
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",
@@ -334,7 +363,7 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render())
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics())
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -365,11 +394,34 @@ pub fn openapi_document() -> serde_json::Value {
                     "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } } } } },
                 "responses": { "200": { "description": "verdict" }, "400": err }
             }},
+            "/v1/email/domain": { "get": {
+                "summary": "Does this mail domain receive mail? MX, implicit MX (A/AAAA), null MX (RFC 7505); cached with the DNS TTLs",
+                "parameters": [
+                    { "name": "d", "in": "query", "required": true, "description": "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
+                      "schema": { "type": "string", "maxLength": mail::MAX_INPUT } }
+                ],
+                "responses": {
+                    "200": { "description": "verdict; `unknown` when DNS failed (keep the local verdict, never block the form)",
+                             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DomainVerdict" } } } },
+                    "400": err
+                }
+            }},
             "/healthz": { "get": { "responses": { "200": { "description": "alive" } } } },
             "/metrics": { "get": { "responses": { "200": { "description": "Prometheus text format" } } } }
         },
         "components": { "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object",
-            "properties": { "code": { "type": "string" }, "message": { "type": "string" } }, "required": ["code", "message"] } } } } }
+            "properties": { "code": { "type": "string" }, "message": { "type": "string" } }, "required": ["code", "message"] } } },
+            "DomainVerdict": { "type": "object",
+                "required": ["domain", "status", "code", "mx", "implicit_mx", "disposable", "free", "cached"],
+                "properties": {
+                    "domain": { "type": "string", "description": "normalised domain (lower case, punycode)" },
+                    "status": { "type": "string", "enum": ["valid", "invalid", "unknown"] },
+                    "code": { "type": "string", "enum": ["email.domain_accepts_mail", "email.domain_no_mail", "email.domain_not_found", "email.domain_unknown"] },
+                    "mx": { "type": "array", "items": { "type": "string" }, "description": "MX exchanges, most preferred first; empty for the implicit MX" },
+                    "implicit_mx": { "type": "boolean", "description": "no MX, but an A/AAAA record (RFC 5321 §5.1)" },
+                    "disposable": { "type": "boolean", "description": "in the full disposable-mail list (or a parent is)" },
+                    "free": { "type": "boolean", "description": "a free mailbox provider" },
+                    "cached": { "type": "boolean", "description": "answered from the service's cache" } } } } }
     })
 }
 
@@ -462,10 +514,15 @@ pub fn load_index(config: &Config) -> anyhow::Result<Index> {
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    serve_with(config, Router::new()).await
+}
+
+/// [`serve`] with more routes merged in (the consent ledger, `crate::consent::routes`).
+pub async fn serve_with(config: Config, extra: Router) -> anyhow::Result<()> {
     let index = load_index(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    let app = app(AppState::new(index, config));
+    let app = app(AppState::new(index, config)).merge(extra);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

@@ -9,3 +9,5 @@ pub mod address;
 pub mod synth;
 pub mod quality;
 pub mod http;
+pub mod mail;
+pub mod consent;

@@ -16,7 +16,18 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the lookup API (and the demo pages when `www/` exists).
-    Serve(fiable_lookup::http::Config),
+    Serve(ServeArgs),
+    /// Verify a consent ledger (SQLite file or JSON-lines export) or one receipt.
+    Verify(VerifyArgs),
+    /// Export the consent ledger as JSON lines (what `verify` also reads).
+    Export {
+        /// The ledger's SQLite file.
+        #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
+        db: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -87,18 +98,62 @@ enum Cmd {
     },
 }
 
+/// `serve`: the lookup service and the consent ledger.
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    http: fiable_lookup::http::Config,
+    #[command(flatten)]
+    consent: fiable_lookup::consent::Config,
+}
+
+/// `verify`: a ledger, a receipt, or both.
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The ledger: its SQLite file or a JSON-lines export.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// A receipt (JSON) to check.
+    #[arg(long)]
+    receipt: Option<PathBuf>,
+    /// The record (JSON) the receipt is for: its hash is checked too
+    /// (needs the receipt's `prev_hash`, which the receipt carries).
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// The expected public key: 64 hex digits, or a file holding them
+    /// (what `GET /v1/consents/public-key` serves). Required for a receipt.
+    #[arg(long)]
+    public_key: Option<String>,
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve(config) => {
+        Cmd::Serve(ServeArgs { http: config, consent }) => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                        // The DNS library may name the domains it asks: only its errors.
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hickory_resolver=error,hickory_net=error,hickory_proto=error")),
                 )
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(fiable_lookup::http::serve(config))?;
+            let consent = fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
+            rt.block_on(fiable_lookup::http::serve_with(config, fiable_lookup::consent::routes(consent)))?;
+        }
+        Cmd::Verify(args) => std::process::exit(verify(args)?),
+        Cmd::Export { db, out } => {
+            let store = fiable_lookup::consent::store::Store::open_read_only(&db)?;
+            let n = match out {
+                Some(p) => {
+                    let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
+                    let n = fiable_lookup::consent::store::export(&store, &mut f)?;
+                    std::io::Write::flush(&mut f)?;
+                    n
+                }
+                None => fiable_lookup::consent::store::export(&store, &mut std::io::stdout().lock())?,
+            };
+            eprintln!("exported {n} entries");
         }
         Cmd::Index { files, out } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -160,6 +215,58 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `fiable-lookup verify`: prints what holds, returns the exit code (0: all
+/// verified; 1: something is broken, the first break is named).
+fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
+    use fiable_lookup::consent::{ledger, store};
+    let key = match &args.public_key {
+        Some(k) if k.len() == 64 && k.bytes().all(|c| c.is_ascii_hexdigit()) => Some(k.clone()),
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading public key {path}"))?.trim().to_string()),
+        None => None,
+    };
+    if args.ledger.is_none() && args.receipt.is_none() {
+        anyhow::bail!("give --ledger and/or --receipt");
+    }
+    let mut ok = true;
+    if let Some(path) = &args.ledger {
+        let mut head = [0u8; 16];
+        let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head).is_ok() && &head == b"SQLite format 3\0";
+        let r = if is_sqlite {
+            store::verify(&store::Store::open_read_only(path)?, key.as_deref())
+        } else {
+            ledger::verify_export(&std::fs::read(path)?, key.as_deref())
+        };
+        match r {
+            Ok(v) => println!("{}: OK, {} entries, chain head {}", path.display(), v.entries, v.head),
+            Err(b) => {
+                println!("{}: BROKEN at {b}", path.display());
+                ok = false;
+            }
+        }
+    }
+    if let Some(path) = &args.receipt {
+        let key = key.as_deref().context("--public-key is required to verify a receipt")?;
+        let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a receipt", path.display()))?;
+        let mut r = ledger::verify_receipt(&receipt, Some(key));
+        if let (Ok(()), Some(rec)) = (&r, &args.record) {
+            let record: fiable_core::consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
+            if record.record_id != receipt.id {
+                r = Err("the record's id is not the receipt's".into());
+            } else if ledger::chain_hash(&receipt.prev_hash, &record.canonical_json()).as_deref() != Some(receipt.hash.as_str()) {
+                r = Err("the record's hash is not the receipt's: the record was changed".into());
+            }
+        }
+        match r {
+            Ok(()) => println!("{}: OK, receipt seq {} signed at {}", path.display(), receipt.seq, receipt.signed_at),
+            Err(w) => {
+                println!("{}: BROKEN at seq {}: {w}", path.display(), receipt.seq);
+                ok = false;
+            }
+        }
+    }
+    Ok(if ok { 0 } else { 1 })
 }
 
 /// Resident set size of this process (Linux), in KiB.

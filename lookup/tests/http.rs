@@ -41,6 +41,11 @@ async fn search_autocompletes_an_address() {
     assert!(v["results"].as_array().unwrap().len() <= 3);
     let (_, v) = get("/v1/address/search?q=rivoli&postcode=75004").await;
     assert!(v["results"].as_array().unwrap().iter().all(|h| h["postcode"] == "75004"));
+    // The core canonicalises the postcode filter: "75 004" is 75004.
+    let (s, v) = get("/v1/address/search?q=rivoli&postcode=75%20004").await;
+    assert_eq!(s, StatusCode::OK);
+    let results = v["results"].as_array().unwrap();
+    assert!(!results.is_empty() && results.iter().all(|h| h["postcode"] == "75004"), "{v}");
 }
 
 #[tokio::test]
@@ -49,6 +54,8 @@ async fn bad_inputs_get_stable_json_errors() {
         ("/v1/address/search", "address.query_empty"),
         ("/v1/address/search?q=%20", "address.query_empty"),
         ("/v1/address/search?q=rivoli&postcode=7500", "address.bad_postcode"),
+        ("/v1/address/search?q=rivoli&postcode=00000", "address.bad_postcode"),
+        ("/v1/address/search?q=rivoli&postcode=SW1A1AA", "address.bad_postcode"),
         ("/v1/address/search?q=rivoli&citycode=ABCDE", "address.bad_citycode"),
         ("/v1/address/search?q=rivoli&limit=0", "address.bad_limit"),
         ("/v1/address/search?q=rivoli&limit=500", "address.bad_limit"),

@@ -1,0 +1,273 @@
+//! The chain: entries, receipts, and the offline verification of both.
+//!
+//! Entry `n` stores the canonical record (RFC 8785 style, see
+//! `fiable_core::consent`), `prev_hash` = the hash of entry `n-1` (64 zeros
+//! for the first) and `hash = SHA-256(prev_hash as 32 raw bytes ||
+//! canonical record bytes)`. The receipt signs, with Ed25519, the text
+//! [`receipt_message`] — so a receipt alone proves that the service
+//! acknowledged this record at this place of the chain.
+use fiable_core::consent::{ConsentRecord, sha256_hex};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::sign;
+
+/// `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Header line of a JSON-lines export.
+pub const EXPORT_FORMAT: &str = "fiable-consent-ledger/1";
+
+/// One ledger entry, as stored and as exported (one JSON line each).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    /// The record's id.
+    pub id: String,
+    /// The record's subject reference (pseudonymous).
+    pub subject: String,
+    /// The canonical JSON of the record, byte for byte what was hashed.
+    pub record: String,
+    /// Hash of the previous entry.
+    pub prev_hash: String,
+    /// `SHA-256(prev_hash || record)`, lowercase hex.
+    pub hash: String,
+    /// Server time of the signature (RFC 3339, UTC).
+    pub signed_at: String,
+    /// Ed25519 signature of [`receipt_message`], hex.
+    pub signature: String,
+    /// The public key that signed, hex.
+    pub public_key: String,
+}
+
+/// What `POST /v1/consents` returns: verifiable offline with the public key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The record's id.
+    pub id: String,
+    /// Position in the chain.
+    pub seq: u64,
+    /// The entry's hash.
+    pub hash: String,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// Server time of the signature.
+    pub signed_at: String,
+    /// Ed25519 signature of [`receipt_message`], hex.
+    pub signature: String,
+    /// The public key that signed, hex.
+    pub public_key: String,
+}
+
+impl Entry {
+    /// The receipt of this entry.
+    pub fn receipt(&self) -> Receipt {
+        Receipt {
+            id: self.id.clone(),
+            seq: self.seq,
+            hash: self.hash.clone(),
+            prev_hash: self.prev_hash.clone(),
+            signed_at: self.signed_at.clone(),
+            signature: self.signature.clone(),
+            public_key: self.public_key.clone(),
+        }
+    }
+}
+
+/// `SHA-256(prev_hash as 32 raw bytes || canonical)`, lowercase hex; `None`
+/// when `prev_hash` is not 64 hex digits.
+pub fn chain_hash(prev_hash: &str, canonical: &str) -> Option<String> {
+    let prev = sign::parse_hex::<32>(prev_hash)?;
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(canonical.as_bytes());
+    Some(fiable_core::consent::hex(&h.finalize()))
+}
+
+/// The exact bytes a receipt signature covers.
+pub fn receipt_message(id: &str, seq: u64, hash: &str, prev_hash: &str, signed_at: &str) -> String {
+    format!("fiable-consent-receipt/1\nid={id}\nseq={seq}\nhash={hash}\nprev_hash={prev_hash}\nsigned_at={signed_at}\n")
+}
+
+/// Checks a receipt's signature; with `public_key`, also that it was signed
+/// by that key (not merely by the key it carries).
+pub fn verify_receipt(r: &Receipt, public_key: Option<&str>) -> Result<(), String> {
+    if let Some(pk) = public_key {
+        if !pk.eq_ignore_ascii_case(&r.public_key) {
+            return Err("receipt was signed by another key".into());
+        }
+    }
+    let msg = receipt_message(&r.id, r.seq, &r.hash, &r.prev_hash, &r.signed_at);
+    sign::verify(&r.public_key, msg.as_bytes(), &r.signature).map_err(str::to_string)
+}
+
+/// Where verification stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    /// The sequence number expected at that point.
+    pub seq: u64,
+    /// What is wrong.
+    pub what: String,
+    /// Where in the source (`line 12, byte 4031` for an export).
+    pub at: Option<String>,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "seq {}: {}", self.seq, self.what)?;
+        if let Some(at) = &self.at {
+            write!(f, " ({at})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks entries one by one, in order: sequence without gaps, chain of
+/// hashes, canonical records, signatures (under `public_key` when given,
+/// else under the key of the first entry).
+#[derive(Debug)]
+pub struct ChainVerifier {
+    next_seq: u64,
+    prev_hash: String,
+    public_key: Option<String>,
+}
+
+impl ChainVerifier {
+    /// A verifier expecting entry 1; `public_key` pins the signer.
+    pub fn new(public_key: Option<String>) -> Self {
+        ChainVerifier { next_seq: 1, prev_hash: GENESIS.to_string(), public_key: public_key.map(|k| k.to_ascii_lowercase()) }
+    }
+
+    /// Entries checked so far.
+    pub fn count(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Hash of the last entry checked (the chain head).
+    pub fn head(&self) -> &str {
+        &self.prev_hash
+    }
+
+    /// Checks the next entry.
+    pub fn push(&mut self, e: &Entry) -> Result<(), Broken> {
+        let seq = self.next_seq;
+        let fail = |what: String| Err(Broken { seq, what, at: None });
+        if e.seq != seq {
+            return fail(format!("sequence gap or reorder: found seq {}", e.seq));
+        }
+        if e.prev_hash != self.prev_hash {
+            return fail("prev_hash does not match the previous entry's hash".into());
+        }
+        match chain_hash(&e.prev_hash, &e.record) {
+            Some(h) if h == e.hash => {}
+            _ => return fail("hash does not match SHA-256(prev_hash || record): the record or the hash was changed".into()),
+        }
+        match serde_json::from_str::<ConsentRecord>(&e.record) {
+            Ok(r) if r.canonical_json() != e.record => return fail("record is not in canonical form".into()),
+            Ok(r) if r.record_id != e.id || r.subject != e.subject => return fail("id or subject differs from the record".into()),
+            Ok(_) => {}
+            Err(_) => return fail("record is not a consent record".into()),
+        }
+        let key = self.public_key.get_or_insert_with(|| e.public_key.to_ascii_lowercase()).clone();
+        if let Err(w) = verify_receipt(&e.receipt(), Some(&key)) {
+            return fail(format!("receipt signature: {w}"));
+        }
+        self.next_seq += 1;
+        self.prev_hash = e.hash.clone();
+        Ok(())
+    }
+}
+
+/// Summary of a verified ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Entries.
+    pub entries: u64,
+    /// Hash of the last entry.
+    pub head: String,
+    /// The signing key.
+    pub public_key: Option<String>,
+}
+
+/// Verifies a JSON-lines export: a header line `{"format":…,"public_key":…}`
+/// then one [`Entry`] per line. `public_key` overrides the header's.
+pub fn verify_export(text: &[u8], public_key: Option<&str>) -> Result<Verified, Broken> {
+    let mut v: Option<ChainVerifier> = None;
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive(|&b| b == b'\n').enumerate() {
+        let at = Some(format!("line {}, byte {offset}", i + 1));
+        offset += line.len();
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        let Some(ver) = v.as_mut() else {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Header {
+                format: String,
+                public_key: String,
+            }
+            match serde_json::from_slice::<Header>(line) {
+                Ok(h) if h.format == EXPORT_FORMAT => {
+                    v = Some(ChainVerifier::new(Some(public_key.map_or(h.public_key, str::to_string))));
+                }
+                _ => return Err(Broken { seq: 0, what: format!("not a {EXPORT_FORMAT} export header"), at }),
+            }
+            continue;
+        };
+        let e: Entry = match serde_json::from_slice(line) {
+            Ok(e) => e,
+            Err(err) => {
+                return Err(Broken { seq: ver.next_seq, what: format!("entry is not valid JSON ({err})"), at });
+            }
+        };
+        ver.push(&e).map_err(|b| Broken { at, ..b })?;
+    }
+    let v = v.ok_or(Broken { seq: 0, what: "empty export".into(), at: None })?;
+    Ok(Verified { entries: v.count(), head: v.prev_hash.clone(), public_key: v.public_key.clone() })
+}
+
+/// The current UTC time, RFC 3339 with milliseconds: `2026-11-23T17:15:02.120Z`.
+pub fn now_rfc3339() -> String {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    rfc3339(d.as_secs() as i64, d.subsec_millis())
+}
+
+/// Formats Unix seconds + milliseconds as RFC 3339 UTC.
+pub fn rfc3339(secs: i64, millis: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Lowercase hex SHA-256 of a request, for idempotency comparisons.
+pub fn request_hash(canonical: &str) -> String {
+    sha256_hex(canonical.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+        assert_eq!(rfc3339(1_795_454_102, 120), "2026-11-23T17:15:02.120Z");
+        assert!(fiable_core::consent::is_rfc3339(&now_rfc3339()));
+    }
+}

@@ -1,0 +1,550 @@
+//! Does a mail domain receive mail? DNS only, behind a TTL cache with
+//! single-flight: concurrent questions for one domain share one lookup.
+//!
+//! The rules are RFC 5321 §5.1 and RFC 7505:
+//! - MX records → the domain accepts mail (`mx` lists the exchanges);
+//! - no MX but an A or AAAA record → accepts mail (the implicit MX);
+//! - a null MX (exchange `.`), or neither MX nor address → no mail;
+//! - NXDOMAIN → the domain does not exist;
+//! - SERVFAIL, REFUSED, timeouts… → unknown: the widget keeps its local
+//!   verdict and never blocks the form.
+//!
+//! The domain is checked and normalised by `fiable-core` before anything
+//! is asked ([`normalize`]); nothing here logs a domain.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use fiable_core::email::{self, DomainList};
+use fiable_core::{Options, Status};
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+/// The full disposable list the core ships (146 k domains).
+const DISPOSABLE_FULL: &str = include_str!("../../core/data/disposable-full.txt");
+/// The full free-mailbox list the core ships.
+const FREE_FULL: &str = include_str!("../../core/data/free-full.txt");
+
+/// The full lists, parsed once per process.
+fn lists() -> &'static (DomainList, DomainList) {
+    static LISTS: OnceLock<(DomainList, DomainList)> = OnceLock::new();
+    LISTS.get_or_init(|| (DomainList::parse(DISPOSABLE_FULL), DomainList::parse(FREE_FULL)))
+}
+
+/// The longest `d` parameter looked at (a whole address is 254 bytes).
+pub const MAX_INPUT: usize = 320;
+
+/// DNS settings: flags or environment.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DnsConfig {
+    /// Upstream resolvers (`IP:PORT`, comma-separated). Default: the
+    /// system configuration (`/etc/resolv.conf`).
+    #[arg(long = "dns-upstream", env = "FIABLE_DNS_UPSTREAM", value_delimiter = ',')]
+    pub upstream: Vec<SocketAddr>,
+    /// Timeout of one DNS query, in milliseconds.
+    #[arg(long = "dns-timeout-ms", env = "FIABLE_DNS_TIMEOUT_MS", default_value_t = 1500)]
+    pub timeout_ms: u64,
+    /// Retries of a query that failed (0: one try only).
+    #[arg(long = "dns-attempts", env = "FIABLE_DNS_ATTEMPTS", default_value_t = 1)]
+    pub attempts: usize,
+    /// Domains kept in the cache.
+    #[arg(long = "dns-cache-size", env = "FIABLE_DNS_CACHE_SIZE", default_value_t = 10_000)]
+    pub cache_size: usize,
+    /// Shortest time an answer is cached, in seconds (TTLs below are raised).
+    #[arg(long = "dns-min-ttl", env = "FIABLE_DNS_MIN_TTL", default_value_t = 30)]
+    pub min_ttl: u64,
+    /// Longest time an answer is cached, in seconds (TTLs above are lowered).
+    #[arg(long = "dns-max-ttl", env = "FIABLE_DNS_MAX_TTL", default_value_t = 86_400)]
+    pub max_ttl: u64,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig { upstream: vec![], timeout_ms: 1500, attempts: 1, cache_size: 10_000, min_ttl: 30, max_ttl: 86_400 }
+    }
+}
+
+/// Why a domain is refused before any DNS query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadDomain {
+    /// The core's stable code, e.g. `email.invalid_domain`, `email.unknown_tld`.
+    pub code: &'static str,
+}
+
+/// The normalised (lower-case, punycode) domain of `d`: a bare domain, or
+/// a whole address of which only the domain is used. The core decides.
+pub fn normalize(d: &str) -> Result<String, BadDomain> {
+    let d = d.trim();
+    if d.is_empty() {
+        return Err(BadDomain { code: "email.empty_domain" });
+    }
+    if d.len() > MAX_INPUT {
+        return Err(BadDomain { code: "email.too_long" });
+    }
+    let domain = d.rsplit_once('@').map_or(d, |(_, dom)| dom);
+    if let Some(ascii) = email::domain_of(&format!("@{domain}")) {
+        return Ok(ascii);
+    }
+    // Why not: the core's own code for the same domain in an address.
+    let v = email::check(&format!("postmaster@{domain}"), &Options::default());
+    Err(BadDomain { code: if v.status == Status::Invalid { v.code } else { "email.unknown_tld" } })
+}
+
+/// What DNS says about a domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// MX records, or the implicit MX (an address record).
+    AcceptsMail {
+        /// Exchanges, most preferred first, without the final dot; empty
+        /// for the implicit MX.
+        mx: Vec<String>,
+    },
+    /// Null MX (RFC 7505), or neither MX nor address record.
+    NoMail,
+    /// NXDOMAIN.
+    NotFound,
+    /// The resolver failed (SERVFAIL, REFUSED, timeout…).
+    Unknown,
+}
+
+impl Outcome {
+    /// `valid`, `invalid` or `unknown`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::AcceptsMail { .. } => "valid",
+            Outcome::NoMail | Outcome::NotFound => "invalid",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The stable verdict code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::AcceptsMail { .. } => "email.domain_accepts_mail",
+            Outcome::NoMail => "email.domain_no_mail",
+            Outcome::NotFound => "email.domain_not_found",
+            Outcome::Unknown => "email.domain_unknown",
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Outcome::AcceptsMail { .. } => "accepts_mail",
+            Outcome::NoMail => "no_mail",
+            Outcome::NotFound => "not_found",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// The answer of `GET /v1/email/domain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainVerdict {
+    /// The normalised (punycode) domain.
+    pub domain: String,
+    /// `valid`, `invalid` or `unknown`.
+    pub status: &'static str,
+    /// `email.domain_accepts_mail`, `email.domain_no_mail`,
+    /// `email.domain_not_found` or `email.domain_unknown`.
+    pub code: &'static str,
+    /// MX exchanges, most preferred first (empty for the implicit MX).
+    pub mx: Vec<String>,
+    /// True when the domain has no MX but an address record (RFC 5321).
+    pub implicit_mx: bool,
+    /// The domain (or a parent) is in the full disposable list.
+    pub disposable: bool,
+    /// The domain is a free mailbox provider (full list).
+    pub free: bool,
+    /// The answer came from the cache.
+    pub cached: bool,
+}
+
+/// One resolved answer and how long it may be kept.
+#[derive(Debug, Clone)]
+struct Answer {
+    outcome: Outcome,
+    ttl: Option<Duration>,
+}
+
+struct Entry {
+    answer: Arc<Answer>,
+    expires: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    cache: HashMap<String, Entry>,
+    inflight: HashMap<String, Arc<OnceCell<Arc<Answer>>>>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+struct Stats {
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    shared: AtomicU64,
+    /// Outcomes of resolutions (not of cache hits), by [`Outcome::label`].
+    outcomes: Mutex<HashMap<&'static str, u64>>,
+    /// Upstream queries by (type, result).
+    queries: Mutex<HashMap<(&'static str, &'static str), u64>>,
+    resolutions: AtomicU64,
+}
+
+/// The mail-domain checker: lists, resolver, cache, counters.
+pub struct MailChecker {
+    resolver: TokioResolver,
+    config: DnsConfig,
+    lists: &'static (DomainList, DomainList),
+    state: Mutex<State>,
+    stats: Stats,
+}
+
+impl MailChecker {
+    /// Loads the embedded lists and builds the resolver. A system resolver
+    /// configuration that cannot be read leaves no upstream (every answer
+    /// is then `unknown`) and says so in the log.
+    pub fn new(config: DnsConfig) -> Self {
+        let provider = TokioRuntimeProvider::default();
+        let mut builder = if config.upstream.is_empty() {
+            match Resolver::builder(provider.clone()) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no system DNS configuration: mail domain checks answer `unknown`");
+                    Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![]), provider)
+                }
+            }
+        } else {
+            let servers = config
+                .upstream
+                .iter()
+                .map(|a| {
+                    let conn = |mut c: ConnectionConfig| {
+                        c.port = a.port();
+                        c
+                    };
+                    NameServerConfig::new(a.ip(), true, vec![conn(ConnectionConfig::udp()), conn(ConnectionConfig::tcp())])
+                })
+                .collect();
+            Resolver::builder_with_config(ResolverConfig::from_name_servers(servers), provider)
+        };
+        let o = builder.options_mut();
+        o.timeout = Duration::from_millis(config.timeout_ms.max(1));
+        o.attempts = config.attempts;
+        // Our cache decides (TTL bounds, negative answers, single-flight).
+        o.cache_size = 0;
+        o.use_hosts_file = ResolveHosts::Never;
+        o.ndots = 0;
+        o.num_concurrent_reqs = 1;
+        let resolver = builder.build().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "DNS resolver unusable: mail domain checks answer `unknown`");
+            Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![]), TokioRuntimeProvider::default())
+                .build()
+                .expect("a resolver without servers")
+        });
+        MailChecker {
+            resolver,
+            config,
+            lists: lists(),
+            state: Mutex::new(State::default()),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Number of resolutions started (each asks MX, then maybe A and AAAA).
+    pub fn resolutions(&self) -> u64 {
+        self.stats.resolutions.load(Ordering::Relaxed)
+    }
+
+    /// Checks a normalised domain (see [`normalize`]).
+    pub async fn check(&self, domain: &str) -> DomainVerdict {
+        let (answer, cached) = self.answer(domain).await;
+        let mx = match &answer.outcome {
+            Outcome::AcceptsMail { mx } => mx.clone(),
+            _ => vec![],
+        };
+        DomainVerdict {
+            domain: domain.to_string(),
+            status: answer.outcome.status(),
+            code: answer.outcome.code(),
+            implicit_mx: matches!(&answer.outcome, Outcome::AcceptsMail { mx } if mx.is_empty()),
+            mx,
+            disposable: email::is_disposable_in(&self.lists.0, domain),
+            free: email::is_free_in(&self.lists.1, domain),
+            cached,
+        }
+    }
+
+    /// The cached answer, or the one a lookup in flight will give, or a new lookup.
+    async fn answer(&self, domain: &str) -> (Arc<Answer>, bool) {
+        let cell = {
+            let Ok(mut st) = self.state.lock() else { return (Arc::new(Answer { outcome: Outcome::Unknown, ttl: None }), false) };
+            let now = Instant::now();
+            match st.cache.get(domain) {
+                Some(e) if e.expires > now => {
+                    self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return (e.answer.clone(), true);
+                }
+                Some(_) => {
+                    st.cache.remove(domain);
+                }
+                None => {}
+            }
+            match st.inflight.get(domain) {
+                Some(c) => {
+                    self.stats.shared.fetch_add(1, Ordering::Relaxed);
+                    c.clone()
+                }
+                None => {
+                    self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
+                    let c = Arc::new(OnceCell::new());
+                    st.inflight.insert(domain.to_string(), c.clone());
+                    c
+                }
+            }
+        };
+        // One caller runs the lookup; the others wait for it. Should that
+        // caller go away (client disconnected), a waiter takes over.
+        let answer = cell
+            .get_or_init(|| async {
+                let answer = Arc::new(self.resolve(domain).await);
+                if let Ok(mut st) = self.state.lock() {
+                    if let Some(ttl) = answer.ttl {
+                        self.insert(&mut st, domain, answer.clone(), ttl);
+                    }
+                    st.inflight.remove(domain);
+                }
+                answer
+            })
+            .await;
+        (answer.clone(), false)
+    }
+
+    fn insert(&self, st: &mut State, domain: &str, answer: Arc<Answer>, ttl: Duration) {
+        let cap = self.config.cache_size;
+        if cap == 0 {
+            return;
+        }
+        let now = Instant::now();
+        if st.cache.len() >= cap {
+            st.cache.retain(|_, e| e.expires > now);
+        }
+        if st.cache.len() >= cap {
+            // Still full: drop the tenth that expires first.
+            let mut exp: Vec<Instant> = st.cache.values().map(|e| e.expires).collect();
+            let k = (cap / 10).min(exp.len() - 1);
+            let (_, cut, _) = exp.select_nth_unstable(k);
+            let cut = *cut;
+            st.cache.retain(|_, e| e.expires > cut);
+        }
+        st.cache.insert(domain.to_string(), Entry { answer, expires: now + ttl });
+    }
+
+    /// Clamps a DNS TTL (seconds) to the configured bounds.
+    fn bound(&self, ttl: Option<u32>) -> Duration {
+        let lo = self.config.min_ttl;
+        let hi = self.config.max_ttl.max(lo);
+        Duration::from_secs(ttl.map_or(lo, u64::from).clamp(lo, hi))
+    }
+
+    async fn resolve(&self, domain: &str) -> Answer {
+        self.stats.resolutions.fetch_add(1, Ordering::Relaxed);
+        let answer = self.resolve_uncounted(domain).await;
+        if let Ok(mut m) = self.stats.outcomes.lock() {
+            *m.entry(answer.outcome.label()).or_default() += 1;
+        }
+        // The outcome only: the domain is the person's.
+        tracing::debug!(outcome = answer.outcome.label(), "mail domain resolved");
+        answer
+    }
+
+    async fn resolve_uncounted(&self, domain: &str) -> Answer {
+        let Ok(name) = Name::from_ascii(format!("{domain}.")) else {
+            return Answer { outcome: Outcome::Unknown, ttl: None };
+        };
+        let (mx, mx_neg_ttl) = match self.query(&name, RecordType::MX).await {
+            Reply::Records(records, ttl) => {
+                let mut mx: Vec<(u16, Name)> = records
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        RData::MX(m) => Some((m.preference, m.exchange)),
+                        _ => None,
+                    })
+                    .collect();
+                if !mx.is_empty() {
+                    // RFC 7505: a null MX says "no mail", whatever else is there.
+                    if mx.iter().any(|(_, x)| x.is_root()) {
+                        return Answer { outcome: Outcome::NoMail, ttl: Some(self.bound(Some(ttl))) };
+                    }
+                    mx.sort();
+                    let mut names: Vec<String> = Vec::with_capacity(mx.len());
+                    for (_, x) in mx {
+                        let s = x.to_ascii().trim_end_matches('.').to_ascii_lowercase();
+                        if !names.contains(&s) {
+                            names.push(s);
+                        }
+                    }
+                    return Answer { outcome: Outcome::AcceptsMail { mx: names }, ttl: Some(self.bound(Some(ttl))) };
+                }
+                (Vec::<String>::new(), Some(ttl))
+            }
+            Reply::NoData(ttl) => (vec![], ttl),
+            Reply::NxDomain(ttl) => return Answer { outcome: Outcome::NotFound, ttl: Some(self.bound(ttl)) },
+            Reply::Failed => return Answer { outcome: Outcome::Unknown, ttl: None },
+        };
+        debug_assert!(mx.is_empty());
+        // The implicit MX: an address record of the domain itself.
+        let (a, aaaa) = tokio::join!(self.query(&name, RecordType::A), self.query(&name, RecordType::AAAA));
+        let min = |x: Option<u32>, y: Option<u32>| match (x, y) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        let has = |r: &Reply| matches!(r, Reply::Records(v, _) if v.iter().any(|d| matches!(d, RData::A(_) | RData::AAAA(_))));
+        if has(&a) || has(&aaaa) {
+            let t = [&a, &aaaa]
+                .iter()
+                .filter_map(|r| match r {
+                    Reply::Records(_, t) => Some(*t),
+                    _ => None,
+                })
+                .min();
+            return Answer { outcome: Outcome::AcceptsMail { mx: vec![] }, ttl: Some(self.bound(min(t, mx_neg_ttl))) };
+        }
+        let neg = |r: &Reply| match r {
+            Reply::NoData(t) | Reply::NxDomain(t) => *t,
+            Reply::Records(_, t) => Some(*t),
+            Reply::Failed => None,
+        };
+        match (&a, &aaaa) {
+            (Reply::Failed, _) | (_, Reply::Failed) => Answer { outcome: Outcome::Unknown, ttl: None },
+            (Reply::NxDomain(_), _) | (_, Reply::NxDomain(_)) => {
+                Answer { outcome: Outcome::NotFound, ttl: Some(self.bound(min(neg(&a), neg(&aaaa)))) }
+            }
+            _ => Answer { outcome: Outcome::NoMail, ttl: Some(self.bound(min(mx_neg_ttl, min(neg(&a), neg(&aaaa))))) },
+        }
+    }
+
+    /// One upstream question, its result counted by type and kind.
+    async fn query(&self, name: &Name, rtype: RecordType) -> Reply {
+        let reply = match self.resolver.lookup(name.clone(), rtype).await {
+            Ok(l) => {
+                let ttl = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.ttl).min();
+                let data: Vec<RData> =
+                    l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.data.clone()).collect();
+                match ttl {
+                    Some(t) => (Reply::Records(data, t), "answer"),
+                    None => (Reply::NoData(None), "nodata"),
+                }
+            }
+            Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NXDomain => {
+                (Reply::NxDomain(nr.negative_ttl), "nxdomain")
+            }
+            Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NoError => {
+                (Reply::NoData(nr.negative_ttl), "nodata")
+            }
+            Err(e) => (Reply::Failed, failure_kind(&e)),
+        };
+        if let Ok(mut m) = self.stats.queries.lock() {
+            *m.entry((record_type_label(rtype), reply.1)).or_default() += 1;
+        }
+        reply.0
+    }
+
+    /// Prometheus text for the DNS counters.
+    pub fn render_metrics(&self) -> String {
+        let mut s = String::new();
+        s += "# HELP fiable_dns_cache_total Mail-domain checks by cache result (hit, miss, shared: joined a lookup in flight).\n";
+        s += "# TYPE fiable_dns_cache_total counter\n";
+        for (k, v) in [("hit", &self.stats.cache_hits), ("miss", &self.stats.cache_misses), ("shared", &self.stats.shared)] {
+            s += &format!("fiable_dns_cache_total{{result=\"{k}\"}} {}\n", v.load(Ordering::Relaxed));
+        }
+        s += "# HELP fiable_dns_cache_entries Domains in the mail-domain cache.\n";
+        s += "# TYPE fiable_dns_cache_entries gauge\n";
+        s += &format!("fiable_dns_cache_entries {}\n", self.state.lock().map(|st| st.cache.len()).unwrap_or(0));
+        s += "# HELP fiable_dns_resolutions_total Mail-domain resolutions by outcome.\n";
+        s += "# TYPE fiable_dns_resolutions_total counter\n";
+        if let Ok(m) = self.stats.outcomes.lock() {
+            let mut v: Vec<_> = m.iter().collect();
+            v.sort();
+            for (k, n) in v {
+                s += &format!("fiable_dns_resolutions_total{{outcome=\"{k}\"}} {n}\n");
+            }
+        }
+        s += "# HELP fiable_dns_queries_total Upstream DNS queries by type and result.\n";
+        s += "# TYPE fiable_dns_queries_total counter\n";
+        if let Ok(m) = self.stats.queries.lock() {
+            let mut v: Vec<_> = m.iter().collect();
+            v.sort();
+            for ((t, r), n) in v {
+                s += &format!("fiable_dns_queries_total{{type=\"{t}\",result=\"{r}\"}} {n}\n");
+            }
+        }
+        s
+    }
+}
+
+/// One upstream reply, reduced to what the rules need. TTLs in seconds.
+enum Reply {
+    /// Records of the asked type and their smallest TTL.
+    Records(Vec<RData>, u32),
+    /// NOERROR without records; the negative TTL when an SOA came along.
+    NoData(Option<u32>),
+    /// NXDOMAIN; the negative TTL when an SOA came along.
+    NxDomain(Option<u32>),
+    /// No usable answer.
+    Failed,
+}
+
+fn record_type_label(t: RecordType) -> &'static str {
+    match t {
+        RecordType::MX => "MX",
+        RecordType::A => "A",
+        RecordType::AAAA => "AAAA",
+        _ => "other",
+    }
+}
+
+fn failure_kind(e: &NetError) -> &'static str {
+    match e {
+        NetError::Timeout => "timeout",
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => "servfail",
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => "refused",
+        NetError::Dns(DnsError::ResponseCode(_)) => "rcode",
+        NetError::NoConnections => "no_connections",
+        _ => "error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_asks_the_core() {
+        assert_eq!(normalize("Gmail.COM").as_deref(), Ok("gmail.com"));
+        assert_eq!(normalize("jean@gmail.com").as_deref(), Ok("gmail.com"));
+        assert_eq!(normalize(" café.fr ").as_deref(), Ok("xn--caf-dma.fr"));
+        assert_eq!(normalize(""), Err(BadDomain { code: "email.empty_domain" }));
+        assert_eq!(normalize("localhost").unwrap_err().code, "email.missing_tld");
+        assert_eq!(normalize("foo..com").unwrap_err().code, "email.consecutive_dots");
+        assert_eq!(normalize("example.invalidtld").unwrap_err().code, "email.unknown_tld");
+        assert_eq!(normalize("[127.0.0.1]").unwrap_err().code, "email.ip_literal");
+        assert_eq!(normalize(&"a".repeat(400)).unwrap_err().code, "email.too_long");
+    }
+
+    #[test]
+    fn outcomes_have_stable_codes() {
+        assert_eq!(Outcome::AcceptsMail { mx: vec![] }.code(), "email.domain_accepts_mail");
+        assert_eq!(Outcome::NoMail.status(), "invalid");
+        assert_eq!(Outcome::NotFound.code(), "email.domain_not_found");
+        assert_eq!(Outcome::Unknown.status(), "unknown");
+    }
+}
