@@ -96,26 +96,6 @@ pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
     })
 }
 
-/// Edit distance with adjacent transpositions (optimal string alignment), on chars.
-fn distance(a: &[char], b: &[char]) -> usize {
-    let mut prev2 = vec![0usize; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0usize; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(prev2[j - 2] + 1);
-            }
-            cur[j] = d;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
 
 /// The one country whose name is close to `key`, if exactly one is.
 fn closest(key: &str) -> Option<&'static str> {
@@ -133,10 +113,7 @@ fn closest(key: &str) -> Option<&'static str> {
         if n.len().abs_diff(k.len()) > allowed {
             continue;
         }
-        let d = distance(&k, &n);
-        if d > allowed {
-            continue;
-        }
+        let Some(d) = crate::text::osa_distance(&k, &n, allowed) else { continue };
         match best {
             Some((bd, b)) if d > bd || (d == bd && b == *a2) => {}
             Some((bd, _)) if d == bd => tie = true,
@@ -248,7 +225,9 @@ mod tests {
 
     #[test]
     fn distance_counts_transpositions_once() {
-        let d = |a: &str, b: &str| distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>());
+        let d = |a: &str, b: &str| {
+            crate::text::osa_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), 9).unwrap()
+        };
         assert_eq!(d("allemagen", "allemagne"), 1);
         assert_eq!(d("", "abc"), 3);
         assert_eq!(d("kitten", "sitting"), 3);

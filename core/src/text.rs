@@ -164,9 +164,66 @@ pub fn push_folded(out: &mut String, c: char) {
     out.push_str(s);
 }
 
+/// Optimal string alignment distance (Levenshtein plus adjacent
+/// transpositions, each one edit) between two short sequences, or `None`
+/// as soon as it is known to exceed `max`. Sequences longer than 64 items
+/// are only compared for equality. Used for typo hints (mail domains,
+/// country names) and by the lookup service's address search.
+pub fn osa_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    if a.len() > 64 || b.len() > 64 {
+        return (a == b).then_some(0);
+    }
+    let w = b.len() + 1;
+    let mut prev2 = [0usize; 65];
+    let mut prev = [0usize; 65];
+    let mut cur = [0usize; 65];
+    for (j, p) in prev.iter_mut().enumerate().take(w) {
+        *p = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..w {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+        prev2 = prev;
+        prev = cur;
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances() {
+        let d = |a: &str, b: &str, m| osa_distance(a.as_bytes(), b.as_bytes(), m);
+        assert_eq!(d("gmial", "gmail", 2), Some(1));
+        assert_eq!(d("lemonier", "lemonnier", 2), Some(1));
+        assert_eq!(d("abc", "abc", 0), Some(0));
+        assert_eq!(d("gmail", "yahoo", 2), None);
+        assert_eq!(d("", "ab", 2), Some(2));
+        let c = |a: &str, b: &str| osa_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), 3);
+        assert_eq!(c("allemangne", "allemagne"), Some(1));
+        assert_eq!(c("éspagne", "espagne"), Some(1));
+        let long = "x".repeat(80);
+        assert_eq!(osa_distance(long.as_bytes(), long.as_bytes(), 1), Some(0));
+        assert_eq!(osa_distance(long.as_bytes(), "y".repeat(80).as_bytes(), 1), None);
+    }
 
     #[test]
     fn folds() {

@@ -121,37 +121,7 @@ pub fn one_edit(a: &str, b: &str) -> Option<bool> {
 
 /// Optimal string alignment distance, or `None` when above `max`.
 pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len().abs_diff(b.len()) > max || a.len() > 64 || b.len() > 64 {
-        return None;
-    }
-    let w = b.len() + 1;
-    let mut prev2 = [0usize; 65];
-    let mut prev = [0usize; 65];
-    let mut cur = [0usize; 65];
-    for (j, p) in prev.iter_mut().enumerate().take(w) {
-        *p = j;
-    }
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..w {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return None;
-        }
-        prev2 = prev;
-        prev = cur;
-    }
-    let d = prev[b.len()];
-    (d <= max).then_some(d)
+    crate::text::osa_distance(a.as_bytes(), b.as_bytes(), max)
 }
 
 /// True when the domain is one we know is real and must not correct.

@@ -169,37 +169,7 @@ pub fn is_rep_word(token: &str) -> bool {
 /// transposition) between two short strings, giving up early: returns
 /// `max + 1` as soon as the distance is known to exceed `max`.
 pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
-    let a = a.as_bytes();
-    let b = b.as_bytes();
-    if a.len().abs_diff(b.len()) > max {
-        return max + 1;
-    }
-    if a.len() > 64 || b.len() > 64 {
-        return if a == b { 0 } else { max + 1 };
-    }
-    let n = b.len();
-    let mut prev2 = [0usize; 65];
-    let mut prev: [usize; 65] = std::array::from_fn(|j| j);
-    let mut cur = [0usize; 65];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=n {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
-            }
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > max {
-            return max + 1;
-        }
-        prev2 = prev;
-        prev = cur;
-    }
-    prev[n].min(max + 1)
+    fiable_core::text::osa_distance(a.as_bytes(), b.as_bytes(), max).unwrap_or(max + 1)
 }
 
 /// How many typos a query token of this length may contain: 1 from 4
