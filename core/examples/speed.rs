@@ -1,10 +1,56 @@
 //! Rough native timing of one check per kind (`cargo run --release --example speed`).
 //! The real comparison with the JS libraries is `make bench`, in the browser.
+//!
+//! `cargo run --release --example speed -- phones [ROUNDS]` validates every
+//! number of the benchmark corpus (`bench/corpus/phones.json`) ROUNDS times
+//! (default 20) and prints the mean time per call and a digest of the
+//! verdicts; with ROUNDS = 1 it suits `valgrind --tool=callgrind`.
 use fiable_core::{Date, Kind, Options, Validator};
 use std::time::Instant;
 
+fn phones(v: &Validator, rounds: usize) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/corpus/phones.json");
+    let text = std::fs::read_to_string(path).expect("bench/corpus/phones.json");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).expect("corpus JSON");
+    let cases: Vec<(String, Options)> = rows
+        .iter()
+        .map(|r| {
+            let o = Options { country: r["country"].as_str().map(str::to_string), ..Options::default() };
+            (r["v"].as_str().unwrap_or("").to_string(), o)
+        })
+        .collect();
+    // Warm-up (and the digest: the same inputs must keep the same verdicts).
+    let mut digest = 0u64;
+    let mut valid = 0;
+    for (value, o) in &cases {
+        let r = v.validate(Kind::Phone, value, o);
+        let line = format!("{r:?}");
+        valid += usize::from(r.status == fiable_core::Status::Valid);
+        for b in line.bytes() {
+            digest = (digest ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for (value, o) in &cases {
+            std::hint::black_box(v.validate(Kind::Phone, std::hint::black_box(value), o));
+        }
+    }
+    let calls = rounds * cases.len();
+    println!(
+        "phones: {} numbers ({valid} valid), {rounds} rounds, {:.2} µs per call, digest {digest:016x}",
+        cases.len(),
+        t.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64
+    );
+}
+
 fn main() {
     let v = Validator::with_embedded_chunks();
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("phones") {
+        let rounds = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
+        return phones(&v, rounds);
+    }
     let fr = Options { country: Some("FR".into()), today: Some(Date { year: 2026, month: 11, day: 23 }), ..Options::default() };
     let cases: &[(Kind, &str, &Options)] = &[
         (Kind::Email, "jean.dupont@gmial.com", &fr),

@@ -8,11 +8,16 @@
 //! right, greedy repetition, first match wins), so results agree with
 //! libphonenumber's.
 //!
-//! The matcher interprets the pattern text directly: nothing is compiled or
-//! allocated. It never panics: a malformed pattern simply matches nothing,
-//! and the work per call is bounded (a step budget and a recursion limit),
-//! so no pattern or input can blow up. `data/gen/phone.py` rejects any
-//! metadata pattern outside the subset.
+//! A pattern is compiled into a small program (digit sets as bit masks,
+//! counted repetitions unrolled, every branch guarded by the set of digits
+//! it can start with) and run by a backtracking machine. The generated
+//! tables' patterns are compiled once, on first use, into a slot indexed by
+//! pattern number ([`cached`]); with the program come the shortest and
+//! longest input it can match and its possible first digits, which reject
+//! most inputs before any matching. Nothing panics: a malformed pattern
+//! matches nothing, and the work per call is bounded (a step budget and a
+//! recursion limit), so no pattern or input can blow up. `data/gen/phone.py`
+//! rejects any metadata pattern outside the subset.
 
 /// Most capturing groups recorded.
 pub const MAX_GROUPS: usize = 9;
@@ -20,9 +25,13 @@ pub const MAX_GROUPS: usize = 9;
 pub const MAX_INPUT: usize = 64;
 /// Longest pattern considered; longer patterns match nothing.
 pub const MAX_PATTERN: usize = 8192;
-const BUDGET: u32 = 50_000;
+/// Largest compiled program (counted repetitions unrolled).
+const MAX_PROGRAM: usize = 32_768;
+const BUDGET: u32 = 200_000;
 const MAX_DEPTH: u32 = 400;
 const UNSET: u8 = u8::MAX;
+/// In a first-digit set: the branch can match the empty string.
+const NULLABLE: u16 = 1 << 15;
 
 /// The outcome of a successful match: where it ended and its groups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,341 +84,596 @@ pub fn partial(pattern: &str, input: &str, prefix: bool) -> Option<Captures> {
 }
 
 fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures> {
-    if input.len() > MAX_INPUT || pattern.len() > MAX_PATTERN {
+    if pattern.len() > MAX_PATTERN {
         return None;
     }
-    let st = structure(pattern.as_bytes())?;
-    run_with(pattern, input, full, partial, &st)
+    compile(pattern.as_bytes())?.exec(input.as_bytes(), full, partial)
 }
 
-fn run_with(
-    pattern: &str,
-    input: &str,
-    full: bool,
-    partial: bool,
-    st: &Structure,
-) -> Option<Captures> {
-    let pat = pattern.as_bytes();
-    let inp = input.as_bytes();
-    if inp.len() > MAX_INPUT || st.0.len() != pat.len() + 1 {
-        return None;
-    }
-    let mut m = Matcher {
-        pat,
-        inp,
-        close: &st.0,
-        sep: &st.1,
-        groups: st.2,
-        budget: BUDGET,
-        depth: 0,
-        partial,
-        caps: [(UNSET, UNSET); MAX_GROUPS],
-        out: None,
-    };
-    m.alt(0, pat.len(), 0, &mut |s: &mut Matcher, j| {
-        if full && j != s.inp.len() {
-            return false;
-        }
-        s.out = Some(Captures {
-            end: j,
-            complete: true,
-            groups: s.caps,
-        });
-        true
-    });
-    m.out
+/// A pattern of the generated tables: its number there (which names its
+/// cache slot) and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Static {
+    /// Index in the generated pattern table (distinct per pattern).
+    pub id: u16,
+    /// The pattern.
+    pub text: &'static str,
 }
 
-/// The same functions for `'static` patterns (the generated tables): each
-/// pattern's structure is computed once, on first use, and kept, so a match
-/// costs only the digits it looks at.
+/// The same functions for the generated tables' patterns: each is compiled
+/// once, on first use, into the slot of its number.
 pub mod cached {
-    use super::{Captures, MAX_PATTERN, Structure, run_with, structure};
+    use super::{Captures, MAX_PATTERN, Program, Static, compile};
     use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::hash::{BuildHasherDefault, Hasher};
-    use std::rc::Rc;
 
-    /// Keys are addresses: a multiplicative hash is plenty (no untrusted keys).
-    #[derive(Default)]
-    struct AddrHasher(u64);
-    impl Hasher for AddrHasher {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for &b in bytes {
-                self.write_u64(u64::from(b));
-            }
-        }
-        fn write_usize(&mut self, n: usize) {
-            self.write_u64(n as u64);
-        }
-        fn write_u64(&mut self, n: u64) {
-            self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
+    enum Slot {
+        Unknown,
+        Malformed,
+        Ready(Program),
     }
-
-    type Cache = HashMap<(usize, usize), Option<Rc<Structure>>, BuildHasherDefault<AddrHasher>>;
 
     thread_local! {
-        static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+        static CACHE: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
     }
 
-    fn run(pattern: &'static str, input: &str, full: bool, partial: bool) -> Option<Captures> {
-        if pattern.len() > MAX_PATTERN {
-            return None;
-        }
-        // A 'static string is never freed: its address and length name it.
-        let key = (pattern.as_ptr() as usize, pattern.len());
-        let st = CACHE.with(|c| {
-            if let Some(s) = c.borrow().get(&key) {
-                return s.clone();
+    fn run(p: Static, input: &str, full: bool, partial: bool) -> Option<Captures> {
+        let id = usize::from(p.id);
+        CACHE.with(|c| {
+            {
+                let slots = c.borrow();
+                match slots.get(id) {
+                    Some(Slot::Ready(prog)) => return prog.exec(input.as_bytes(), full, partial),
+                    Some(Slot::Malformed) => return None,
+                    _ => {}
+                }
             }
-            let s = structure(pattern.as_bytes()).map(Rc::new);
-            c.borrow_mut().insert(key, s.clone());
-            s
-        })?;
-        run_with(pattern, input, full, partial, &st)
+            let compiled = if p.text.len() > MAX_PATTERN {
+                None
+            } else {
+                compile(p.text.as_bytes())
+            };
+            let out = compiled
+                .as_ref()
+                .and_then(|prog| prog.exec(input.as_bytes(), full, partial));
+            let mut slots = c.borrow_mut();
+            if slots.len() <= id {
+                slots.resize_with(id + 1, || Slot::Unknown);
+            }
+            slots[id] = compiled.map_or(Slot::Malformed, Slot::Ready);
+            out
+        })
     }
 
     /// See [`super::full_match`].
-    pub fn full_match(pattern: &'static str, input: &str) -> bool {
-        run(pattern, input, true, false).is_some()
+    pub fn full_match(p: Static, input: &str) -> bool {
+        run(p, input, true, false).is_some()
     }
     /// See [`super::prefix_match`].
-    pub fn prefix_match(pattern: &'static str, input: &str) -> bool {
-        run(pattern, input, false, false).is_some()
+    pub fn prefix_match(p: Static, input: &str) -> bool {
+        run(p, input, false, false).is_some()
     }
     /// See [`super::captures_prefix`].
-    pub fn captures_prefix(pattern: &'static str, input: &str) -> Option<Captures> {
-        run(pattern, input, false, false)
+    pub fn captures_prefix(p: Static, input: &str) -> Option<Captures> {
+        run(p, input, false, false)
     }
     /// See [`super::partial`].
-    pub fn partial(pattern: &'static str, input: &str, prefix: bool) -> Option<Captures> {
-        run(pattern, input, !prefix, true)
+    pub fn partial(p: Static, input: &str, prefix: bool) -> Option<Captures> {
+        run(p, input, !prefix, true)
     }
 }
 
-/// Jump tables: `close[i]` is the `)` (or `]`) closing the group (class)
-/// opened at `i`; `sep[k]` is the `|` or `)` ending the branch that starts
-/// after `k` (a `(` or a `|`; `k` = pattern length for the top level); and
-/// where each capturing group opens.
-pub(crate) type Structure = (Vec<u16>, Vec<u16>, [u16; MAX_GROUPS]);
+// ---------------------------------------------------------------------------
+// Parsing.
 
-/// One pass over the pattern: checks that it is well formed (balanced
-/// groups, closed classes, `(?` only as `(?:`, `\` only as `\d`, known
-/// characters) and records where every group, class and branch ends, so
-/// that matching never rescans. `None` for a malformed pattern.
-fn structure(p: &[u8]) -> Option<Structure> {
-    let n = p.len();
-    let mut close = vec![0u16; n + 1];
-    let mut sep = vec![0u16; n + 1];
-    let mut groups = [u16::MAX; MAX_GROUPS];
-    let mut ngroups = 0;
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    let mut key = n;
-    let mut i = 0;
-    while i < n {
-        match p[i] {
-            b'(' => {
-                stack.push((i, key));
-                key = i;
-                if p.get(i + 1) == Some(&b'?') {
-                    if p.get(i + 2) != Some(&b':') {
+/// One atom of the pattern.
+enum Node {
+    /// One digit of the set (bit `d` for digit `d`).
+    Digit(u16),
+    /// `$`.
+    End,
+    /// A group: its capture index (if recorded) and its branches.
+    Group(Option<u8>, Vec<Vec<Term>>),
+}
+
+/// An atom and its repetition.
+struct Term {
+    node: Node,
+    min: u16,
+    max: u16,
+}
+
+/// What a piece of pattern can match: lengths and first digits.
+#[derive(Clone, Copy)]
+struct Shape {
+    min: u32,
+    max: u32,
+    /// Digits a non-empty match can start with, and [`NULLABLE`].
+    first: u16,
+}
+
+const EMPTY: Shape = Shape { min: 0, max: 0, first: NULLABLE };
+
+fn then(a: Shape, b: Shape) -> Shape {
+    Shape {
+        min: a.min.saturating_add(b.min),
+        max: a.max.saturating_add(b.max),
+        first: if a.first & NULLABLE != 0 {
+            (a.first & !NULLABLE) | b.first
+        } else {
+            a.first
+        },
+    }
+}
+
+fn either(a: Shape, b: Shape) -> Shape {
+    Shape {
+        min: a.min.min(b.min),
+        max: a.max.max(b.max),
+        first: a.first | b.first,
+    }
+}
+
+impl Node {
+    fn shape(&self) -> Shape {
+        match self {
+            Node::Digit(m) => Shape { min: 1, max: 1, first: *m },
+            Node::End => EMPTY,
+            Node::Group(_, alts) => alts
+                .iter()
+                .map(|b| branch_shape(b))
+                .reduce(either)
+                .unwrap_or(EMPTY),
+        }
+    }
+}
+
+impl Term {
+    fn shape(&self) -> Shape {
+        let s = self.node.shape();
+        Shape {
+            min: s.min.saturating_mul(u32::from(self.min)),
+            max: s.max.saturating_mul(u32::from(self.max)),
+            first: if self.min == 0 { s.first | NULLABLE } else { s.first },
+        }
+    }
+}
+
+fn branch_shape(terms: &[Term]) -> Shape {
+    terms.iter().map(Term::shape).fold(EMPTY, then)
+}
+
+struct Parser<'p> {
+    p: &'p [u8],
+    i: usize,
+    groups: usize,
+    depth: u32,
+}
+
+impl Parser<'_> {
+    /// Branches up to a `)` or the end.
+    fn alternation(&mut self) -> Option<Vec<Vec<Term>>> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let mut alts = vec![self.sequence()?];
+        while self.p.get(self.i) == Some(&b'|') {
+            self.i += 1;
+            alts.push(self.sequence()?);
+        }
+        self.depth -= 1;
+        Some(alts)
+    }
+
+    fn sequence(&mut self) -> Option<Vec<Term>> {
+        let mut terms = Vec::new();
+        loop {
+            let node = match self.p.get(self.i) {
+                None | Some(b'|' | b')') => return Some(terms),
+                Some(b'$') => {
+                    self.i += 1;
+                    terms.push(Term { node: Node::End, min: 1, max: 1 });
+                    continue;
+                }
+                Some(b'(') => {
+                    let cap = if self.p.get(self.i + 1) == Some(&b'?') {
+                        if self.p.get(self.i + 2) != Some(&b':') {
+                            return None;
+                        }
+                        self.i += 3;
+                        None
+                    } else {
+                        self.i += 1;
+                        self.groups += 1;
+                        (self.groups <= MAX_GROUPS).then(|| (self.groups - 1) as u8)
+                    };
+                    let alts = self.alternation()?;
+                    if self.p.get(self.i) != Some(&b')') {
                         return None;
                     }
-                    i += 2;
-                } else {
-                    if ngroups < MAX_GROUPS {
-                        groups[ngroups] = i as u16;
+                    self.i += 1;
+                    Node::Group(cap, alts)
+                }
+                Some(b'[') => {
+                    let close = self.i + self.p[self.i..].iter().position(|&c| c == b']')?;
+                    let body = &self.p[self.i + 1..close];
+                    self.i = close + 1;
+                    Node::Digit(class_mask(body))
+                }
+                Some(b'\\') => {
+                    if self.p.get(self.i + 1) != Some(&b'd') {
+                        return None;
                     }
-                    ngroups += 1;
+                    self.i += 2;
+                    Node::Digit(0x3ff)
                 }
-            }
-            b')' => {
-                let (open, outer) = stack.pop()?;
-                sep[key] = i as u16;
-                close[open] = i as u16;
-                key = outer;
-            }
-            b'|' => {
-                sep[key] = i as u16;
-                key = i;
-            }
-            b'[' => {
-                let j = i + p[i..].iter().position(|&c| c == b']')?;
-                close[i] = j as u16;
-                i = j;
-            }
-            b'\\' => {
-                if p.get(i + 1) != Some(&b'd') {
-                    return None;
+                Some(&c @ b'0'..=b'9') => {
+                    self.i += 1;
+                    Node::Digit(1 << (c - b'0'))
                 }
-                i += 1;
-            }
-            b'0'..=b'9' | b'?' | b'{' | b'}' | b',' | b'$' => {}
-            _ => return None,
+                Some(_) => return None,
+            };
+            let (min, max, next) = quantifier(self.p, self.i)?;
+            self.i = next;
+            terms.push(Term { node, min, max });
         }
-        i += 1;
     }
-    if !stack.is_empty() {
-        return None;
-    }
-    sep[key] = n as u16;
-    Some((close, sep, groups))
 }
 
-type Cont<'k, 'a> = &'k mut dyn FnMut(&mut Matcher<'a>, usize) -> bool;
+/// The digits a class body (`0-57-9`) accepts. Like the interpreter this
+/// replaces, only digits count: other bytes of a class match nothing.
+fn class_mask(body: &[u8]) -> u16 {
+    let mut m = 0u16;
+    let mut i = 0;
+    while i < body.len() {
+        let lo = body[i];
+        if body.get(i + 1) == Some(&b'-') && i + 2 < body.len() {
+            let hi = body[i + 2];
+            for d in b'0'..=b'9' {
+                if lo <= d && d <= hi {
+                    m |= 1 << (d - b'0');
+                }
+            }
+            i += 3;
+        } else {
+            if lo.is_ascii_digit() {
+                m |= 1 << (lo - b'0');
+            }
+            i += 1;
+        }
+    }
+    m
+}
 
-struct Matcher<'a> {
-    pat: &'a [u8],
+/// Parses an optional quantifier at `i`: (min, max, position after it).
+fn quantifier(p: &[u8], i: usize) -> Option<(u16, u16, usize)> {
+    match p.get(i) {
+        Some(b'?') => Some((0, 1, i + 1)),
+        Some(b'{') => {
+            let close = i + p.get(i..)?.iter().position(|&c| c == b'}')?;
+            let body = p.get(i + 1..close)?;
+            let num = |s: &[u8]| -> Option<u16> {
+                if s.is_empty() || s.len() > 3 || !s.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                Some(s.iter().fold(0u16, |n, &c| n * 10 + u16::from(c - b'0')))
+            };
+            let (min, max) = match body.iter().position(|&c| c == b',') {
+                Some(comma) => (num(&body[..comma])?, num(&body[comma + 1..])?),
+                None => {
+                    let n = num(body)?;
+                    (n, n)
+                }
+            };
+            (min <= max).then_some((min, max, close + 1))
+        }
+        _ => Some((1, 1, i)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Compiling.
+
+#[derive(Clone, Copy, Debug)]
+enum Inst {
+    /// One digit of the set.
+    Digit(u16),
+    /// Greedily `min..=max` digits of the set.
+    Repeat(u16, u8, u8),
+    /// Try the next instruction, then (on failure) `.0`; the next one only
+    /// if the input's next digit is in the set `.1` (or it may be empty).
+    Split(u16, u16),
+    Jump(u16),
+    /// Capture group `.0` opens.
+    Open(u8),
+    /// Capture group `.0` closes.
+    Close(u8),
+    /// `$`.
+    End,
+    Match,
+}
+
+/// A compiled pattern.
+pub(crate) struct Program {
+    code: Vec<Inst>,
+    min: u32,
+    max: u32,
+    first: u16,
+}
+
+struct Emitter {
+    code: Vec<Inst>,
+}
+
+impl Emitter {
+    fn push(&mut self, i: Inst) -> Option<usize> {
+        if self.code.len() >= MAX_PROGRAM {
+            return None;
+        }
+        self.code.push(i);
+        Some(self.code.len() - 1)
+    }
+
+    fn here(&self) -> u16 {
+        self.code.len() as u16
+    }
+
+    fn alternation(&mut self, alts: &[Vec<Term>]) -> Option<()> {
+        let mut jumps = Vec::new();
+        for (n, branch) in alts.iter().enumerate() {
+            if n + 1 < alts.len() {
+                let split = self.push(Inst::Split(0, branch_shape(branch).first))?;
+                self.sequence(branch)?;
+                jumps.push(self.push(Inst::Jump(0))?);
+                let next = self.here();
+                self.code[split] = Inst::Split(next, branch_shape(branch).first);
+            } else {
+                self.sequence(branch)?;
+            }
+        }
+        let end = self.here();
+        for j in jumps {
+            self.code[j] = Inst::Jump(end);
+        }
+        Some(())
+    }
+
+    fn sequence(&mut self, terms: &[Term]) -> Option<()> {
+        terms.iter().try_for_each(|t| self.term(t))
+    }
+
+    fn term(&mut self, t: &Term) -> Option<()> {
+        if let Node::Digit(m) = t.node {
+            if t.min == 1 && t.max == 1 {
+                self.push(Inst::Digit(m))?;
+            } else {
+                // Inputs are at most MAX_INPUT long: counts past 255 act alike.
+                let min = t.min.min(255) as u8;
+                let max = t.max.min(255) as u8;
+                self.push(Inst::Repeat(m, min, max))?;
+            }
+            return Some(());
+        }
+        for _ in 0..t.min {
+            self.node(&t.node)?;
+        }
+        // Optional iterations, nested: each one only after the one before.
+        let first = t.node.shape().first;
+        let mut splits = Vec::new();
+        for _ in t.min..t.max {
+            splits.push(self.push(Inst::Split(0, first))?);
+            self.node(&t.node)?;
+        }
+        let end = self.here();
+        for s in splits {
+            self.code[s] = Inst::Split(end, first);
+        }
+        Some(())
+    }
+
+    fn node(&mut self, n: &Node) -> Option<()> {
+        match n {
+            Node::Digit(m) => self.push(Inst::Digit(*m)).map(drop),
+            Node::End => self.push(Inst::End).map(drop),
+            Node::Group(cap, alts) => {
+                if let Some(g) = cap {
+                    self.push(Inst::Open(*g))?;
+                }
+                self.alternation(alts)?;
+                if let Some(g) = cap {
+                    self.push(Inst::Close(*g))?;
+                }
+                Some(())
+            }
+        }
+    }
+}
+
+/// Parses and compiles a pattern; `None` when it is malformed.
+pub(crate) fn compile(p: &[u8]) -> Option<Program> {
+    let mut parser = Parser { p, i: 0, groups: 0, depth: 0 };
+    let alts = parser.alternation()?;
+    if parser.i != p.len() {
+        return None;
+    }
+    let shape = alts
+        .iter()
+        .map(|b| branch_shape(b))
+        .reduce(either)
+        .unwrap_or(EMPTY);
+    let mut e = Emitter { code: Vec::new() };
+    e.alternation(&alts)?;
+    e.push(Inst::Match)?;
+    Some(Program {
+        code: e.code,
+        min: shape.min,
+        max: shape.max,
+        first: shape.first,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Running.
+
+fn bit(d: u8) -> u16 {
+    if d.is_ascii_digit() { 1 << (d - b'0') } else { 0 }
+}
+
+impl Program {
+    pub(crate) fn exec(&self, inp: &[u8], full: bool, partial: bool) -> Option<Captures> {
+        let len = inp.len();
+        if len > MAX_INPUT {
+            return None;
+        }
+        // What the pattern's shape alone rules out.
+        if (full && len as u32 > self.max) || (!partial && (len as u32) < self.min) {
+            return None;
+        }
+        if self.first & NULLABLE == 0 {
+            match inp.first() {
+                Some(&d) if self.first & bit(d) == 0 => return None,
+                None if !partial => return None,
+                _ => {}
+            }
+        }
+        let mut m = Machine {
+            code: &self.code,
+            inp,
+            full,
+            partial,
+            budget: BUDGET,
+            depth: 0,
+            caps: [(UNSET, UNSET); MAX_GROUPS],
+            out: None,
+        };
+        m.run(0, 0);
+        m.out
+    }
+}
+
+struct Machine<'a> {
+    code: &'a [Inst],
     inp: &'a [u8],
-    close: &'a [u16],
-    sep: &'a [u16],
-    groups: [u16; MAX_GROUPS],
+    full: bool,
+    partial: bool,
     budget: u32,
     depth: u32,
-    partial: bool,
     caps: [(u8, u8); MAX_GROUPS],
     out: Option<Captures>,
 }
 
-impl<'a> Matcher<'a> {
-    /// Matches the alternatives starting at `pi`, the first branch of the
-    /// group opened at `key` (`key` = pattern length for the top level).
-    fn alt(&mut self, pi: usize, key: usize, ii: usize, k: Cont<'_, 'a>) -> bool {
-        let mut start = pi;
-        let mut key = key;
-        loop {
-            if self.budget == 0 {
-                return false;
-            }
-            if self.seq(start, ii, k) {
-                return true;
-            }
-            let end = self.sep.get(key).copied().unwrap_or(u16::MAX) as usize;
-            if self.pat.get(end) == Some(&b'|') {
-                start = end + 1;
-                key = end;
-            } else {
-                return false;
-            }
-        }
-    }
-
-    /// Matches the sequence at `pi` up to the end of its branch, then `k`.
-    fn seq(&mut self, pi: usize, ii: usize, k: Cont<'_, 'a>) -> bool {
-        if self.budget == 0 || self.depth >= MAX_DEPTH {
+impl Machine<'_> {
+    /// Runs from instruction `pc` at input `ii`; true once matched.
+    fn run(&mut self, mut pc: usize, mut ii: usize) -> bool {
+        if self.depth >= MAX_DEPTH {
             self.budget = 0;
-            return false;
         }
-        self.budget -= 1;
         self.depth += 1;
-        let r = self.seq_inner(pi, ii, k);
+        let r = loop {
+            if self.budget == 0 {
+                break false;
+            }
+            self.budget -= 1;
+            let Some(&inst) = self.code.get(pc) else {
+                break false;
+            };
+            match inst {
+                Inst::Digit(m) => match self.inp.get(ii) {
+                    Some(&d) if m & bit(d) != 0 => {
+                        ii += 1;
+                        pc += 1;
+                    }
+                    Some(_) => break false,
+                    None => break self.partial && self.ran_out(),
+                },
+                Inst::Repeat(m, min, max) => {
+                    let (min, max) = (usize::from(min), usize::from(max));
+                    let mut n = 0;
+                    while n < max && self.inp.get(ii + n).is_some_and(|&d| m & bit(d) != 0) {
+                        n += 1;
+                    }
+                    if n < max && ii + n == self.inp.len() && self.partial {
+                        break self.ran_out();
+                    }
+                    if n < min {
+                        break false;
+                    }
+                    // At the end of a full match only one count can work.
+                    if self.full && matches!(self.code.get(pc + 1), Some(Inst::Match)) {
+                        let want = self.inp.len() - ii;
+                        if want < min || want > n {
+                            break false;
+                        }
+                        ii += want;
+                        pc += 1;
+                        continue;
+                    }
+                    let mut k = n;
+                    while k > min {
+                        let saved = self.caps;
+                        if self.run(pc + 1, ii + k) {
+                            self.depth -= 1;
+                            return true;
+                        }
+                        self.caps = saved;
+                        if self.budget == 0 {
+                            break;
+                        }
+                        k -= 1;
+                    }
+                    ii += min;
+                    pc += 1;
+                }
+                Inst::Split(alt, first) => {
+                    let try_next = first & NULLABLE != 0
+                        || match self.inp.get(ii) {
+                            Some(&d) => first & bit(d) != 0,
+                            None => self.partial,
+                        };
+                    if try_next {
+                        let saved = self.caps;
+                        if self.run(pc + 1, ii) {
+                            self.depth -= 1;
+                            return true;
+                        }
+                        self.caps = saved;
+                    }
+                    pc = usize::from(alt);
+                }
+                Inst::Jump(to) => pc = usize::from(to),
+                Inst::Open(g) => {
+                    if let Some(c) = self.caps.get_mut(usize::from(g)) {
+                        *c = (ii as u8, UNSET);
+                    }
+                    pc += 1;
+                }
+                Inst::Close(g) => {
+                    if let Some(c) = self.caps.get_mut(usize::from(g)) {
+                        c.1 = ii as u8;
+                    }
+                    pc += 1;
+                }
+                Inst::End => {
+                    if ii != self.inp.len() {
+                        break false;
+                    }
+                    pc += 1;
+                }
+                Inst::Match => {
+                    if self.full && ii != self.inp.len() {
+                        break false;
+                    }
+                    self.out = Some(Captures {
+                        end: ii,
+                        complete: true,
+                        groups: self.caps,
+                    });
+                    break true;
+                }
+            }
+        };
         self.depth -= 1;
         r
-    }
-
-    fn seq_inner(&mut self, pi: usize, ii: usize, k: Cont<'_, 'a>) -> bool {
-        let pat = self.pat;
-        let Some(&c) = pat.get(pi) else {
-            return k(self, ii);
-        };
-        let atom_end = match c {
-            b'|' | b')' => return k(self, ii),
-            b'$' => {
-                return if ii == self.inp.len() {
-                    self.seq(pi + 1, ii, k)
-                } else {
-                    false
-                };
-            }
-            b'(' | b'[' => match self.close.get(pi) {
-                Some(&close) if close as usize > pi => close as usize + 1,
-                _ => return false,
-            },
-            b'\\' => pi + 2,
-            b'0'..=b'9' => pi + 1,
-            _ => return false,
-        };
-        let Some((min, max, next)) = quantifier(pat, atom_end) else {
-            return false;
-        };
-        self.rep(pi, atom_end, min, max, 0, ii, next, k)
-    }
-
-    /// Greedy repetition of the atom at `pi..atom_end`, `n` times done so far.
-    #[allow(clippy::too_many_arguments)]
-    fn rep(
-        &mut self,
-        pi: usize,
-        atom_end: usize,
-        min: u32,
-        max: u32,
-        n: u32,
-        ii: usize,
-        next: usize,
-        k: Cont<'_, 'a>,
-    ) -> bool {
-        if n < max {
-            let hit = self.atom(pi, atom_end, ii, &mut |s: &mut Matcher<'a>, j| {
-                if j == ii {
-                    // An empty iteration: more would be empty too.
-                    return s.seq(next, j, k);
-                }
-                s.rep(pi, atom_end, min, max, n + 1, j, next, k)
-            });
-            if hit {
-                return true;
-            }
-        }
-        n >= min && self.seq(next, ii, k)
-    }
-
-    /// Matches one occurrence of the atom at `pi..atom_end`.
-    fn atom(&mut self, pi: usize, atom_end: usize, ii: usize, k: Cont<'_, 'a>) -> bool {
-        let pat = self.pat;
-        match pat.get(pi) {
-            Some(b'(') => {
-                if pat.get(pi + 1) == Some(&b'?') {
-                    return self.alt(pi + 3, pi, ii, k);
-                }
-                let gi = self
-                    .groups
-                    .iter()
-                    .position(|&g| g as usize == pi)
-                    .unwrap_or(MAX_GROUPS);
-                if gi >= MAX_GROUPS || ii >= UNSET as usize {
-                    return self.alt(pi + 1, pi, ii, k);
-                }
-                let saved = self.caps[gi];
-                self.caps[gi] = (ii as u8, UNSET);
-                let hit = self.alt(pi + 1, pi, ii, &mut |s: &mut Matcher<'a>, j| {
-                    let open = s.caps[gi];
-                    s.caps[gi] = (ii as u8, j as u8);
-                    let r = k(s, j);
-                    s.caps[gi] = open;
-                    r
-                });
-                self.caps[gi] = saved;
-                hit
-            }
-            Some(_) => {
-                let Some(&d) = self.inp.get(ii) else {
-                    if self.partial {
-                        return self.ran_out();
-                    }
-                    return false;
-                };
-                if char_matches(&pat[pi..atom_end], d) {
-                    k(self, ii + 1)
-                } else {
-                    false
-                }
-            }
-            None => false,
-        }
     }
 
     /// Partial mode: the input ran out while the pattern wanted more.
@@ -427,62 +691,6 @@ impl<'a> Matcher<'a> {
             groups,
         });
         true
-    }
-}
-
-/// Whether the single-character atom `a` (`7`, `\d` or `[…]`) matches `d`.
-fn char_matches(a: &[u8], d: u8) -> bool {
-    if !d.is_ascii_digit() {
-        return false;
-    }
-    match a {
-        [c] => *c == d,
-        [b'\\', b'd'] => true,
-        [b'[', body @ .., b']'] => {
-            let mut i = 0;
-            while i < body.len() {
-                let lo = body[i];
-                if body.get(i + 1) == Some(&b'-') && i + 2 < body.len() {
-                    if lo <= d && d <= body[i + 2] {
-                        return true;
-                    }
-                    i += 3;
-                } else {
-                    if lo == d {
-                        return true;
-                    }
-                    i += 1;
-                }
-            }
-            false
-        }
-        _ => false,
-    }
-}
-
-/// Parses an optional quantifier at `i`: (min, max, position after it).
-fn quantifier(p: &[u8], i: usize) -> Option<(u32, u32, usize)> {
-    match p.get(i) {
-        Some(b'?') => Some((0, 1, i + 1)),
-        Some(b'{') => {
-            let close = i + p.get(i..)?.iter().position(|&c| c == b'}')?;
-            let body = p.get(i + 1..close)?;
-            let num = |s: &[u8]| -> Option<u32> {
-                if s.is_empty() || s.len() > 3 || !s.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                Some(s.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0')))
-            };
-            let (min, max) = match body.iter().position(|&c| c == b',') {
-                Some(comma) => (num(&body[..comma])?, num(&body[comma + 1..])?),
-                None => {
-                    let n = num(body)?;
-                    (n, n)
-                }
-            };
-            (min <= max).then_some((min, max, close + 1))
-        }
-        _ => Some((1, 1, i)),
     }
 }
 

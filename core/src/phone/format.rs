@@ -2,36 +2,48 @@
 //! as-you-type formatter built on partial matching of the same formats.
 
 use super::meta::{self, Format, Region};
-use super::{clean, expand};
+use super::{clean, expand_into};
 use crate::pattern;
 
 /// Formats a national significant number with the region's formats, as
-/// libphonenumber's format(NATIONAL / INTERNATIONAL) (without the `+cc`).
-pub(crate) fn format_nsn(nsn: &str, main: &Region, national: bool) -> String {
-    let chosen = if national {
-        pick(main.formats(), nsn)
-    } else {
+/// libphonenumber's format(NATIONAL) and format(INTERNATIONAL) (the latter
+/// with `+cc `, `cc` being the calling code's digits).
+pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, String) {
+    let chosen = pick(main.formats(), nsn);
+    // Most regions have no international formats of their own: one choice.
+    let intl = if main.has_intl_formats() {
         pick(main.intl_formats(), nsn)
-    };
-    let Some(f) = chosen else {
-        return nsn.to_string();
-    };
-    let template = if national && !f.np_rule.is_empty() {
-        with_np_rule(f.template, f.np_rule)
     } else {
-        f.template.to_string()
+        chosen
     };
-    substitute(f.pattern, &template, nsn)
+    let mut national = String::with_capacity(nsn.len() + 8);
+    match chosen {
+        None => national.push_str(nsn),
+        Some(f) if !f.np_rule.is_empty() => {
+            substitute(&mut national, f.pattern, &with_np_rule(f.template, f.np_rule), nsn);
+        }
+        Some(f) => substitute(&mut national, f.pattern, f.template, nsn),
+    }
+    let mut international = String::with_capacity(cc.len() + nsn.len() + 10);
+    international.push('+');
+    international.push_str(cc);
+    international.push(' ');
+    match intl {
+        None => international.push_str(nsn),
+        Some(f) => substitute(&mut international, f.pattern, f.template, nsn),
+    }
+    (national, international)
 }
 
 fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
-    // Both must hold; the format pattern is the cheaper test, so it goes first.
+    // Both must hold; the leading digits, whose first digits and lengths
+    // are checked before any matching, reject more formats faster.
     formats
-        .filter(|f| pattern::cached::full_match(f.pattern, nsn))
-        .find(|f| {
+        .filter(|f| {
             f.leading
                 .is_none_or(|ld| pattern::cached::prefix_match(ld, nsn))
         })
+        .find(|f| pattern::cached::full_match(f.pattern, nsn))
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -63,15 +75,14 @@ fn with_np_rule(template: &str, rule: &str) -> String {
 }
 
 /// Python's `re.sub(pattern, template, s)`: every non-overlapping match.
-fn substitute(pat: &'static str, template: &str, s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
+fn substitute(out: &mut String, pat: pattern::Static, template: &str, s: &str) {
     let mut pos = 0;
     let mut start = 0;
     while start < s.len() {
         match pattern::cached::captures_prefix(pat, &s[start..]) {
             Some(m) if m.end > 0 => {
                 out.push_str(&s[pos..start]);
-                out.push_str(&expand(template, &m, &s[start..]));
+                expand_into(out, template, &m, &s[start..]);
                 start += m.end;
                 pos = start;
             }
@@ -79,7 +90,6 @@ fn substitute(pat: &'static str, template: &str, s: &str) -> String {
         }
     }
     out.push_str(&s[pos..]);
-    out
 }
 
 /// Formats a phone number while it is being typed: `"0612"` → `"06 12"`,

@@ -1,6 +1,7 @@
 //! The shape of the generated phone tables (`crate::tables::phone`) and
 //! lookups into them. Everything is `static`: nothing is built at startup.
 
+use crate::pattern::Static;
 use crate::tables::phone::{
     CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERN_ENDS, PATTERN_TEXT, PATTERN_WRAPS,
     REGIONS, STRINGS,
@@ -80,12 +81,13 @@ fn pattern_end(i: usize) -> usize {
     PATTERN_ENDS.get(i).map_or(0, |&e| usize::from(e) + (wraps << 16))
 }
 
-fn pat(i: u16) -> Option<&'static str> {
-    let i = usize::from(i);
-    if i == 0 || i >= PATTERN_ENDS.len() {
+fn pat(i: u16) -> Option<Static> {
+    let n = usize::from(i);
+    if n == 0 || n >= PATTERN_ENDS.len() {
         return None;
     }
-    PATTERN_TEXT.get(pattern_end(i - 1)..pattern_end(i))
+    let text = PATTERN_TEXT.get(pattern_end(n - 1)..pattern_end(n))?;
+    Some(Static { id: i, text })
 }
 
 fn string(i: u16) -> &'static str {
@@ -99,15 +101,15 @@ fn lengths(i: u8) -> u32 {
 /// A type pattern with its possible lengths.
 #[derive(Clone, Copy)]
 pub(crate) struct Desc {
-    pub pattern: &'static str,
+    pub pattern: Static,
     pub lengths: u32,
 }
 
 /// A number format, resolved.
 #[derive(Clone, Copy)]
 pub(crate) struct Format {
-    pub pattern: &'static str,
-    pub leading: Option<&'static str>,
+    pub pattern: Static,
+    pub leading: Option<Static>,
     pub template: &'static str,
     pub np_rule: &'static str,
     pub np_optional: bool,
@@ -122,7 +124,7 @@ impl Region {
         }
     }
     /// International (IDD) prefix pattern.
-    pub(crate) fn idd(&self) -> Option<&'static str> {
+    pub(crate) fn idd(&self) -> Option<Static> {
         pat(self.idd)
     }
     /// National prefix (e.g. "0"), empty when none.
@@ -130,7 +132,7 @@ impl Region {
         string(self.np)
     }
     /// National prefix for parsing (pattern).
-    pub(crate) fn npp(&self) -> Option<&'static str> {
+    pub(crate) fn npp(&self) -> Option<Static> {
         pat(self.npp)
     }
     /// National prefix transform rule (template), empty when none.
@@ -138,7 +140,7 @@ impl Region {
         string(self.npt)
     }
     /// Leading digits that identify this region among those sharing a code.
-    pub(crate) fn leading(&self) -> Option<&'static str> {
+    pub(crate) fn leading(&self) -> Option<Static> {
         pat(self.lead)
     }
     /// Whether fixed-line and mobile patterns are the same.
@@ -146,7 +148,7 @@ impl Region {
         self.same_mobile_fixed
     }
     /// General description pattern.
-    pub(crate) fn general(&self) -> Option<&'static str> {
+    pub(crate) fn general(&self) -> Option<Static> {
         pat(self.general)
     }
     /// Possible lengths (bit set) of any number.
@@ -173,7 +175,7 @@ impl Region {
             .unwrap_or(&[])
             .iter()
             .map(|f| Format {
-                pattern: pat(f.0).unwrap_or(""),
+                pattern: pat(f.0).unwrap_or(Static { id: 0, text: "" }),
                 leading: pat(f.1),
                 template: string(f.2),
                 np_rule: string(f.3 & 0x7fff),
@@ -183,6 +185,10 @@ impl Region {
     /// National number formats.
     pub(crate) fn formats(&self) -> impl Iterator<Item = Format> {
         Self::format_list(self.formats)
+    }
+    /// Whether the international format has formats of its own.
+    pub(crate) fn has_intl_formats(&self) -> bool {
+        self.intl_formats.1 > 0
     }
     /// Formats for the international format (the national ones when none).
     pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> {

@@ -19,6 +19,7 @@ use crate::messages::Msg;
 use crate::pattern;
 use crate::{Options, Verdict};
 use meta::Region;
+use std::borrow::Cow;
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
@@ -158,7 +159,7 @@ pub struct PhoneNumber {
 pub fn check(value: &str, opts: &Options) -> Verdict {
     match parse(value, opts.country.as_deref()) {
         Ok(n) => Verdict::valid("phone.valid")
-            .with_normalized(n.e164.clone())
+            .with_normalized(n.e164)
             .with_text("type", n.number_type.as_str())
             .with_text("country", n.region)
             .with_text("national", n.national)
@@ -172,17 +173,20 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
 pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
     let region = default_country.and_then(meta::region);
     let cleaned = clean(value)?;
-    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| validate(cc, &nsn));
+    let first = parse_digits(&cleaned, region)
+        .and_then(|(cc, nsn)| classify(cc, &nsn).map(|(r, t)| (cc, nsn, r, t)));
     if first.is_ok() || cleaned.plus || cleaned.digits.starts_with("00") {
-        return first;
+        return first.map(build);
     }
     // One national numbering plan, several calling codes: from mainland
     // France one dials 0690 12 34 56 for a Guadeloupe mobile (and from
     // Guadeloupe 06 12 34 56 78 for a mainland one). A national number that
     // is invalid in the default region is tried in the rest of its family.
-    let Some(r) = region else { return first };
+    let Some(r) = region else {
+        return first.map(build);
+    };
     let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id())) else {
-        return first;
+        return first.map(build);
     };
     for other in family.iter().filter(|id| **id != r.id()) {
         let found = meta::region(other)
@@ -191,12 +195,12 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
                     .ok()
                     .filter(|(cc, _)| *cc == u32::from(o.cc))
             })
-            .and_then(|(cc, nsn)| validate(cc, &nsn).ok());
+            .and_then(|(cc, nsn)| classify(cc, &nsn).ok().map(|(r, t)| (cc, nsn, r, t)));
         if let Some(n) = found {
-            return Ok(n);
+            return Ok(build(n));
         }
     }
-    first
+    first.map(build)
 }
 
 /// Regions that share one national numbering plan under several calling
@@ -224,7 +228,7 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     }
     let mut out = Cleaned {
         plus: false,
-        digits: String::new(),
+        digits: String::with_capacity(s.len()),
     };
     for c in s.chars() {
         if let Some(d) = digit_value(c) {
@@ -311,10 +315,10 @@ fn parse_digits(
     // `00` is an international prefix everywhere: when the region's own
     // prefix differs and the number failed as a national one, try it.
     if !plus && digits.starts_with("00") {
-        let ok = matches!(&first, Ok((cc, nsn)) if validate(*cc, nsn).is_ok());
+        let ok = matches!(&first, Ok((cc, nsn)) if classify(*cc, nsn).is_ok());
         if !ok {
             if let Ok((cc, nsn)) = parse_with(true, &digits[2..], region) {
-                if validate(cc, &nsn).is_ok() {
+                if classify(cc, &nsn).is_ok() {
                     return Ok((cc, nsn));
                 }
             }
@@ -353,7 +357,7 @@ fn parse_with(
             test_length(&stripped, m),
             Length::Possible | Length::TooLong
         ) {
-            nsn = stripped;
+            nsn = stripped.into_owned();
         }
     }
     if nsn.len() > MAX_NSN {
@@ -404,13 +408,13 @@ fn extract_country_code(
         return Err("phone.invalid_country_code");
     }
     if let Some(r) = region {
-        let ccs = r.cc.to_string();
-        if let Some(rest) = full.strip_prefix(ccs.as_str()) {
+        let mut buf = [0u8; 5];
+        if let Some(rest) = full.strip_prefix(decimal(u32::from(r.cc), &mut buf)) {
             let (potential, _) = strip_national_prefix(rest, r);
             if (!general_match(full, r) && general_match(&potential, r))
                 || test_length(full, r) == Length::TooLong
             {
-                return Ok((u32::from(r.cc), potential));
+                return Ok((u32::from(r.cc), potential.into_owned()));
             }
         }
     }
@@ -423,36 +427,50 @@ fn general_match(n: &str, r: &Region) -> bool {
 }
 
 /// libphonenumber's maybeStripNationalPrefixAndCarrierCode.
-fn strip_national_prefix(number: &str, r: &Region) -> (String, bool) {
+fn strip_national_prefix<'a>(number: &'a str, r: &Region) -> (Cow<'a, str>, bool) {
     let Some(npp) = r.npp() else {
-        return (number.to_string(), false);
+        return (Cow::Borrowed(number), false);
     };
     if number.is_empty() {
-        return (String::new(), false);
+        return (Cow::Borrowed(""), false);
     }
     let Some(m) = pattern::cached::captures_prefix(npp, number) else {
-        return (number.to_string(), false);
+        return (Cow::Borrowed(number), false);
     };
     let viable = general_match(number, r);
-    let groups = pattern::group_count(npp);
+    let groups = pattern::group_count(npp.text);
     let rule = r.npt();
     let last = if groups > 0 { m.group(groups) } else { None };
     let candidate = if rule.is_empty() || last.is_none() {
-        number[m.end..].to_string()
+        Cow::Borrowed(&number[m.end..])
     } else {
-        let mut t = expand(rule, &m, number);
+        let mut t = String::with_capacity(rule.len() + number.len());
+        expand_into(&mut t, rule, &m, number);
         t.push_str(&number[m.end..]);
-        t
+        Cow::Owned(t)
     };
     if viable && !general_match(&candidate, r) {
-        return (number.to_string(), false);
+        return (Cow::Borrowed(number), false);
     }
     (candidate, true)
 }
 
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: u32, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
 /// Fills `\1`…`\9` in a template from a match on `s`.
-fn expand(template: &str, m: &pattern::Captures, s: &str) -> String {
-    let mut out = String::with_capacity(template.len() + s.len());
+fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str) {
     let mut chars = template.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
@@ -469,7 +487,6 @@ fn expand(template: &str, m: &pattern::Captures, s: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -560,24 +577,40 @@ fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneT
     None
 }
 
-fn validate(cc: u32, nsn: &str) -> Result<PhoneNumber, &'static str> {
+/// The region and type of a valid number, or why it is not valid.
+fn classify(cc: u32, nsn: &str) -> Result<(&'static Region, PhoneType), &'static str> {
     let main = meta::main_region(cc).ok_or("phone.invalid_country_code")?;
     match region_and_type(cc, nsn) {
-        Some((r, Some(t))) => Ok(PhoneNumber {
-            region: r.id(),
-            calling_code: r.cc,
-            national_number: nsn.to_string(),
-            number_type: t,
-            e164: format!("+{cc}{nsn}"),
-            national: format::format_nsn(nsn, main, true),
-            international: format!("+{cc} {}", format::format_nsn(nsn, main, false)),
-        }),
+        Some((r, Some(t))) => Ok((r, t)),
         _ => Err(match test_length(nsn, main) {
             Length::TooShort | Length::LocalOnly => "phone.too_short",
             Length::TooLong => "phone.too_long",
             Length::Invalid => "phone.invalid_length",
             Length::Possible => "phone.invalid_number",
         }),
+    }
+}
+
+/// The number in all its forms, once [`classify`] found it valid.
+fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNumber {
+    let mut buf = [0u8; 5];
+    let ccs = decimal(cc, &mut buf);
+    let mut e164 = String::with_capacity(1 + ccs.len() + nsn.len());
+    e164.push('+');
+    e164.push_str(ccs);
+    e164.push_str(&nsn);
+    let (national, international) = match meta::main_region(cc) {
+        Some(main) => format::format_number(&nsn, main, ccs),
+        None => (nsn.clone(), format!("+{ccs} {nsn}")),
+    };
+    PhoneNumber {
+        region: r.id(),
+        calling_code: r.cc,
+        national_number: nsn,
+        number_type: t,
+        e164,
+        national,
+        international,
     }
 }
 
