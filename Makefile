@@ -19,7 +19,7 @@ tables:
 fetch:
 	@set -e; for f in data/fetch/*.sh; do echo "  fetch $$f"; bash $$f; done
 
-WASM := target/wasm32-unknown-unknown/release/fiable.wasm
+WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/fiable.wasm
 BIN := node_modules/.bin
 DIST := pkg/dist
 
@@ -27,14 +27,18 @@ node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
-# The npm package: Wasm + glue (wasm-bindgen), optimised for size, plus the data chunks.
+# The npm package: Wasm + glue (wasm-bindgen, as dist/fiable_wasm*), optimised
+# for size, plus the data chunks; dist/fiable.js is the script-tag entry
+# (pkg/script-tag.js), pkg/widget.js + pkg/fiable.css the DOM layer.
 pkg: node_modules
 	cargo build --release --target wasm32-unknown-unknown -p fiable
-	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable --no-typescript $(WASM)
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm --no-typescript $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-	  $(DIST)/fiable_bg.wasm -o $(DIST)/fiable_bg.wasm
+	  $(DIST)/fiable_wasm_bg.wasm -o $(DIST)/fiable_wasm_bg.wasm
+	rm -f $(DIST)/fiable_bg.wasm
+	cp pkg/script-tag.js $(DIST)/fiable.js
 	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
 	cp LICENSE-MIT LICENSE-APACHE pkg/
 	@node tests/node/size.mjs

@@ -13,8 +13,8 @@ const bench = new URL('./', import.meta.url);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
 const loads = Number(process.env.BENCH_LOADS ?? 15);
 
-if (!existsSync(new URL('../pkg/dist/fiable_bg.wasm', bench))) {
-  console.error('bench: pkg/dist/fiable_bg.wasm is missing: run `make pkg` first');
+if (!existsSync(new URL('../pkg/dist/fiable_wasm_bg.wasm', bench))) {
+  console.error('bench: pkg/dist/fiable_wasm_bg.wasm is missing: run `make pkg` first');
   process.exit(1);
 }
 await import('./build.mjs');
@@ -29,10 +29,10 @@ function size(files) {
   };
 }
 const sizes = {
-  'fiable .wasm': size(['../pkg/dist/fiable_bg.wasm']),
-  'fiable JS (glue + wrapper, as shipped)': size(['../pkg/dist/fiable.js', '../pkg/api.js', '../pkg/index.js']),
+  'fiable .wasm': size(['../pkg/dist/fiable_wasm_bg.wasm']),
+  'fiable JS (glue + wrapper, as shipped)': size(['../pkg/dist/fiable_wasm.js', '../pkg/api.js', '../pkg/index.js']),
   'fiable JS (glue + wrapper, esbuild --minify)': size(['build/fiable-glue.min.js']),
-  'fiable total (.wasm + minified JS)': size(['../pkg/dist/fiable_bg.wasm', 'build/fiable-glue.min.js']),
+  'fiable total (.wasm + minified JS)': size(['../pkg/dist/fiable_wasm_bg.wasm', 'build/fiable-glue.min.js']),
   'peers, libphonenumber-js max (isEmail + mailcheck + parse + AsYouType, minified)': size(['build/peers-max.js']),
   'peers, libphonenumber-js min (same, minified)': size(['build/peers-min.js']),
 };

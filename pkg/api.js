@@ -1,7 +1,7 @@
 // The friendly API over the raw Wasm exports: argument checks, defaults,
 // JSON → objects, lazy data chunks. Shared by index.js (browser/bundler)
 // and node.js. Rules live in Rust; nothing here decides a verdict.
-import * as raw from './dist/fiable.js';
+import * as raw from './dist/fiable_wasm.js';
 
 const OPTION_KEYS = new Set(['locale', 'country', 'minAge', 'required', 'today']);
 let chunkLoader = null;

@@ -81,3 +81,66 @@ export function loadData(names: string[]): Promise<void>;
 export function chunksFor(kind: Kind, value: string, options?: Options): string[];
 /** The package version. */
 export function version(): string;
+
+/** A status that can stop a submit (`block` in the widget config). */
+export type BlockingStatus = 'invalid' | 'warning' | 'pending';
+
+/** One field of the widget config (see fiable.schema.json). */
+export interface WidgetField {
+  /** CSS selector of the input, select or textarea (looked up in the form, then in the page). */
+  selector: string;
+  type: Kind;
+  /** An empty value is invalid (defaults to the element's `required`). */
+  required?: boolean;
+  /** ISO 3166 alpha-2 country for this field ("FR"). */
+  country?: string;
+  /** Statuses of this field that block submit (overrides the form's `block`). */
+  block?: BlockingStatus[];
+  /** Minimum age in years (birth dates). */
+  minAge?: number;
+  /** Name of the civility field a first name is checked against. */
+  civility?: string;
+}
+
+/** The widget config of `attach()` and of the script tag: the JSON of fiable.schema.json. */
+export interface WidgetConfig {
+  fields: Record<string, WidgetField>;
+  /** Message language; defaults to the form's or the page's `lang`, then English. */
+  locale?: string;
+  /** Default country for phones and postcodes. */
+  country?: string;
+  /** Statuses that block submit; default `["invalid"]` (warnings never block by default). */
+  block?: BlockingStatus[];
+  /** Message overrides: locale → verdict code → text (`{suggestion}`, `{value}` are replaced). */
+  messages?: Record<string, Record<string, string>>;
+  /** Form selector, for the script tag (its `data-form` wins). */
+  form?: string;
+  /** Lookup service base URL (remote checks). */
+  lookup?: string;
+  /** Today's date "YYYY-MM-DD" for age checks (defaults to the local date). */
+  today?: string;
+  /** Consent purposes (recorded by a later version of the widget). */
+  consent?: { controller?: string; form?: string; purposes: { id: string; selector: string; text: string }[] };
+}
+
+/** What `attach()` returns. */
+export interface WidgetHandle {
+  /** Resolves true once the checks run, false when fiable could not start (bad config, no Wasm). */
+  readonly ready: Promise<boolean>;
+  /** Removes every listener, hint, class and attribute fiable added. */
+  detach(): void;
+  /** Checks every field with the cross-field rules, shows the verdicts, resolves to them by field name. */
+  validate(): Promise<Record<string, Verdict>>;
+  /** The values by field name, normalised (E.164 phone, capitalised names, ISO date…). */
+  values(): Record<string, string>;
+}
+
+/**
+ * Attaches fiable to a form (browser only): live hints, suggestions, phone
+ * formatting, cross-field rules, submit gate. A bad config logs one console
+ * error and returns an inert handle: the form keeps working without fiable.
+ * DOM events on the fields: `fiable:verdict`, `fiable:valid`, `fiable:invalid` (detail: the verdict).
+ */
+export function attach(form: HTMLFormElement | string, config: WidgetConfig): WidgetHandle;
+/** Checks a widget config: null when good, else one sentence naming the bad key and the expected shape. */
+export function checkConfig(config: unknown): string | null;

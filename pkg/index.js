@@ -1,8 +1,10 @@
 // fiable for browsers and bundlers: `await init()` once, then call the checks.
-import wasmInit from './dist/fiable.js';
+import wasmInit from './dist/fiable_wasm.js';
 import { setChunkLoader } from './api.js';
 
 export * from './api.js';
+export { attach } from './widget.js';
+export { checkConfig } from './config.js';
 
 let ready = null;
 
@@ -19,7 +21,7 @@ export function init(input) {
       if (!res.ok) throw new Error(`fiable: data chunk ${name}: HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     });
-    ready = wasmInit({ module_or_path: input ?? new URL('fiable_bg.wasm', base) }).then(() => undefined);
+    ready = wasmInit({ module_or_path: input ?? new URL('fiable_wasm_bg.wasm', base) }).then(() => undefined);
   }
   return ready;
 }

@@ -1,7 +1,7 @@
 // Runs in the page (bench/page/bench.html): every contender in the same page,
 // rounds interleaved so that machine noise hits all of them alike.
 // window.runBench(config) → raw numbers; run.mjs turns them into tables.
-import * as raw from '/pkg/dist/fiable.js';
+import * as raw from '/pkg/dist/fiable_wasm.js';
 import { init, validate, formatPhone, version, chunksFor, loadData } from '/pkg/index.js';
 
 const MAX = globalThis.peers_max;

@@ -1,5 +1,6 @@
-// The demo page in headless Chromium: live verdicts from the Wasm core.
-import { test, before, after } from 'node:test';
+// The demo page (www/index.html) in headless Chromium: the French signup form
+// and the English newsletter form, both attached by the script tag alone.
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { serve } from './serve.mjs';
@@ -7,17 +8,12 @@ import { launch } from './browser.mjs';
 
 const artifacts = new URL('../artifacts/', import.meta.url);
 let server, browser, page;
-const errors = [];
+let errors = [];
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   server = await serve();
   browser = await launch();
-  page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(server.url + '/');
-  await page.waitForSelector('body[data-ready=true]', { timeout: 15000 });
 });
 
 after(async () => {
@@ -25,39 +21,184 @@ after(async () => {
   server?.close();
 });
 
-test('typo_hint_applies_in_one_click', async () => {
-  await page.fill('[name=email]', 'jean.dupont@gmial.com');
-  const button = page.locator('label:has([name=email]) .hint button');
+// A fresh page per test: each starts from an untouched form.
+beforeEach(async () => {
+  await page?.close();
+  errors = [];
+  page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(server.url + '/');
+  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
+  await page.waitForSelector('#newsletter.fiable-ready', { timeout: 15000 });
+});
+
+const S = (name) => `#signup [name=${name}]`;
+const hint = (name) => `${S(name)} + .fiable-hint`;
+const hasClass = (sel, cls) => page.waitForFunction(([s, c]) => document.querySelector(s)?.classList.contains(c), [sel, cls]);
+
+async function fillValid() {
+  await page.selectOption(S('civility'), 'M.');
+  await page.fill(S('first_name'), 'Jean');
+  await page.fill(S('last_name'), 'Dupont');
+  await page.fill(S('email'), 'jean.dupont@gmail.com');
+  await page.fill(S('phone'), '06 12 34 56 78');
+  await page.fill(S('birth_date'), '23/11/1990');
+  await page.fill(S('postcode'), '75011');
+  await page.fill(S('city'), 'Paris');
+}
+
+test('typo_suggestion_after_blur_and_one_click_applies_it', async () => {
+  await page.locator(S('email')).pressSequentially('jean.dupont@gmial.com');
+  // Typing: a warning is not shown yet (punish late); the hint stays empty.
+  assert.equal(await page.textContent(hint('email')), '');
+  assert.equal(await page.getAttribute(S('email'), 'aria-invalid'), null);
+  await page.locator(S('phone')).focus();
+  const button = page.locator(`${hint('email')} button.fiable-suggest`);
   await button.waitFor();
-  assert.equal(await button.textContent(), 'jean.dupont@gmail.com');
+  assert.match(await button.textContent(), /^Vouliez-vous dire jean\.dupont@gmail\.com\s\?$/); // \s: a narrow no-break space
+  assert.equal(await button.getAttribute('type'), 'button');
+  // The hint is linked to the field for screen readers.
+  const hintId = await page.getAttribute(hint('email'), 'id');
+  assert.ok((await page.getAttribute(S('email'), 'aria-describedby')).split(' ').includes(hintId));
+  await page.screenshot({ path: new URL('demo-suggestion.png', artifacts).pathname });
+  const seen = page.evaluate(() => new Promise((ok) => {
+    const input = document.querySelector('#signup [name=email]');
+    const got = [];
+    for (const t of ['input', 'change']) input.addEventListener(t, () => got.push(t) === 2 && ok(got), { once: true });
+  }));
+  await page.locator(S('email')).focus();
   await button.click();
-  assert.equal(await page.inputValue('[name=email]'), 'jean.dupont@gmail.com');
-  assert.equal(await page.getAttribute('[name=email]', 'data-status'), 'valid');
+  assert.deepEqual(await seen, ['input', 'change']);
+  assert.equal(await page.inputValue(S('email')), 'jean.dupont@gmail.com');
+  await hasClass(S('email'), 'fiable-valid');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'email');
+  assert.deepEqual(errors, []);
 });
 
-test('phone_is_formatted_and_checked_as_typed', async () => {
-  await page.locator('[name=phone]').pressSequentially('0612345678');
-  assert.equal(await page.inputValue('[name=phone]'), '06 12 34 56 78');
-  assert.equal(await page.getAttribute('[name=phone]', 'data-status'), 'valid');
+test('valid_is_shown_while_typing_errors_only_after_blur', async () => {
+  await page.locator(S('email')).pressSequentially('j');
+  // "j" alone is invalid, but nothing is said on the first keystroke.
+  assert.equal(await page.textContent(hint('email')), '');
+  assert.equal(await page.evaluate(() => document.querySelector('#signup [name=email]').className), 'fiable-field');
+  await page.locator(S('email')).pressSequentially('ean@exemple.fr');
+  await hasClass(S('email'), 'fiable-valid');
+  await page.fill(S('email'), 'jean@');
+  await page.locator(S('phone')).focus();
+  await hasClass(S('email'), 'fiable-invalid');
+  assert.equal(await page.getAttribute(S('email'), 'aria-invalid'), 'true');
+  assert.match(await page.textContent(hint('email')), /domaine/);
+  assert.equal(await page.textContent('#signup .fiable-live'), await page.textContent(hint('email')));
+  // The Constraint Validation API agrees with fiable.
+  assert.equal(await page.evaluate(() => document.querySelector('#signup [name=email]').validationMessage), await page.textContent(hint('email')));
+  assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), false);
 });
 
-test('postcode_offers_its_cities', async () => {
-  await page.fill('[name=postcode]', '75011');
-  await page.waitForFunction(() => document.querySelectorAll('#cities option').length > 0);
-  const cities = await page.$$eval('#cities option', (o) => o.map((x) => x.value));
-  assert.ok(cities.includes('Paris'), cities.join());
+test('phone_is_formatted_as_typed_and_the_caret_follows', async () => {
+  const phone = page.locator(S('phone'));
+  await phone.pressSequentially('0612345678');
+  assert.equal(await page.inputValue(S('phone')), '06 12 34 56 78');
+  await hasClass(S('phone'), 'fiable-valid');
+  // An edit in the middle: the caret stays after the digit typed.
+  await page.fill(S('phone'), '');
+  await phone.pressSequentially('061245');
+  await page.evaluate(() => document.querySelector('#signup [name=phone]').setSelectionRange(5, 5)); // "06 12| 45"
+  await page.keyboard.type('3');
+  const [value, caret] = await page.evaluate(() => {
+    const el = document.querySelector('#signup [name=phone]');
+    return [el.value, el.selectionStart];
+  });
+  assert.equal(value.replace(/\s/g, ''), '0612345');
+  assert.equal(value.slice(0, caret).replace(/\s/g, ''), '06123');
 });
 
-test('civility_mismatch_warns_on_submit_and_camille_is_silent', async () => {
-  await page.selectOption('[name=civility]', 'Mme');
-  await page.fill('[name=first_name]', 'Jean');
-  await page.fill('[name=last_name]', 'Dupont');
-  await page.fill('[name=birth_date]', '23/11/1990');
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('[name=civility]').dataset.status === 'warning');
+test('invalid_phone_blocks_submit_and_focus_moves_to_it', async () => {
+  await fillValid();
+  await page.fill(S('phone'), '06 12');
+  await page.locator(S('email')).focus();
+  await page.click('#signup button[type=submit]');
+  await page.waitForFunction(() => document.activeElement?.name === 'phone');
+  assert.equal(await page.getAttribute('#signup', 'data-submitted'), null, "the page's own submit handler must not run");
+  assert.equal(await page.getAttribute(S('phone'), 'aria-invalid'), 'true');
+  assert.match(await page.textContent(hint('phone')), /court/);
+  assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), false);
+  await page.screenshot({ path: new URL('demo-blocked.png', artifacts).pathname });
+  assert.deepEqual(errors, []);
+});
+
+test('valid_form_submits_and_the_page_handler_runs', async () => {
+  await fillValid();
+  assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), true);
+  await page.click('#signup button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('signup').dataset.submitted === '1');
+  assert.match(await page.textContent('#out'), /submit #signup/);
+  assert.deepEqual(errors, []);
+});
+
+test('civility_first_name_warning_shows_and_does_not_block', async () => {
+  await fillValid();
+  await page.selectOption(S('civility'), 'Mme');
+  await page.locator(S('first_name')).focus();
+  await page.locator(S('email')).focus(); // leaving the first name runs the cross-field rules
+  await hasClass(S('civility'), 'fiable-warning');
+  assert.match(await page.textContent(hint('civility')), /Mme avec le prénom Jean/);
+  assert.equal(await page.getAttribute(S('civility'), 'aria-invalid'), null);
   await page.screenshot({ path: new URL('demo-warning.png', artifacts).pathname });
-  await page.fill('[name=first_name]', 'Camille');
-  await page.click('button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('[name=civility]').dataset.status === 'valid');
+  await page.click('#signup button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('signup').dataset.submitted === '1');
+  // Camille is both: no warning.
+  await page.fill(S('first_name'), 'Camille');
+  await page.locator(S('email')).focus();
+  await hasClass(S('civility'), 'fiable-valid');
+  assert.deepEqual(errors, []);
+});
+
+test('postcode_offers_its_cities_and_names_are_normalised_on_blur', async () => {
+  await page.fill(S('postcode'), '01000');
+  await page.waitForFunction(() => document.querySelectorAll('#signup datalist.fiable-list option').length === 2);
+  const cities = await page.$$eval('#signup datalist.fiable-list option', (o) => o.map((x) => x.value));
+  assert.deepEqual(cities, ['Bourg-en-Bresse', 'Saint-Denis-lès-Bourg']);
+  assert.equal(await page.getAttribute(S('city'), 'list'), await page.getAttribute('#signup datalist.fiable-list', 'id'));
+  // A postcode with one commune fills an empty city.
+  await page.fill(S('postcode'), '75011');
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').value === 'Paris');
+  await page.fill(S('first_name'), 'jean-pierre');
+  await page.locator(S('last_name')).focus();
+  await page.waitForFunction(() => document.querySelector('#signup [name=first_name]').value === 'Jean-Pierre');
+});
+
+test('english_form_speaks_english', async () => {
+  await page.fill('#newsletter [name=email]', 'jane@gmial.com');
+  await page.locator('#newsletter [name=phone]').focus();
+  const button = page.locator('#newsletter .fiable-suggest');
+  await button.waitFor();
+  assert.match(await button.textContent(), /Did you mean jane@gmail\.com/);
+  assert.equal(await page.textContent(hint('email')), '', 'the French form is untouched');
+});
+
+test('200_fast_keystrokes_long_tasks_and_keystroke_cost', async () => {
+  await page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+    // The cost of one keystroke's input handlers (fiable's included): from the
+    // first capture listener to the last bubble listener of the same event.
+    window.keyCost = [];
+    let t0 = 0;
+    window.addEventListener('input', () => { t0 = performance.now(); }, true);
+    window.addEventListener('input', () => window.keyCost.push(performance.now() - t0));
+  });
+  await page.locator(S('email')).focus();
+  const email = 'jean.pierre.de.la.fontaine.' + 'abcdefghij'.repeat(12) + '@gmial.com';
+  await page.keyboard.type(email.slice(0, 150));
+  await page.locator(S('phone')).focus();
+  await page.keyboard.type('0612345678'.repeat(5));
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok))));
+  const { longTasks, keyCost } = await page.evaluate(() => ({ longTasks: window.longTasks, keyCost: window.keyCost }));
+  assert.equal(keyCost.length, 200);
+  const sorted = [...keyCost].sort((a, b) => a - b);
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))].toFixed(2);
+  const over = longTasks.filter((d) => d > 50);
+  console.log(`# 200 keystrokes: ${over.length} long task(s) over 50 ms${over.length ? ` (max ${Math.max(...over).toFixed(0)} ms)` : ''}; ` +
+    `input handlers per keystroke: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms`);
   assert.deepEqual(errors, []);
 });

@@ -103,3 +103,23 @@ test('data chunks are asked only where they exist', () => {
   assert.equal(r.it, 'valid');
   assert.deepEqual(r.none, []);
 });
+
+test('the widget ships: script-tag entry, stylesheet, schema; checkConfig in Node, attach needs a page', () => {
+  const r = run(`import { checkConfig, attach } from 'fiable';
+    import { existsSync, readFileSync } from 'node:fs';
+    const dir = 'node_modules/fiable/';
+    const files = ['dist/fiable.js', 'dist/fiable_wasm.js', 'dist/fiable_wasm_bg.wasm', 'widget.js', 'config.js', 'fiable.css', 'fiable.schema.json'];
+    let thrown = null;
+    try { attach('#f', {}); } catch (e) { thrown = e.message; }
+    console.log(JSON.stringify({
+      missing: files.filter((f) => !existsSync(dir + f)),
+      schema: JSON.parse(readFileSync(dir + 'fiable.schema.json', 'utf8')).title,
+      good: checkConfig({ fields: { e: { selector: '#e', type: 'email' } } }),
+      bad: checkConfig({ fields: { e: { selector: '#e', type: 'emial' } } }),
+      thrown }));`);
+  assert.deepEqual(r.missing, []);
+  assert.equal(r.schema, 'fiable widget config');
+  assert.equal(r.good, null);
+  assert.match(r.bad, /config\.fields\.e\.type is "emial"/);
+  assert.match(r.thrown, /needs a browser page/);
+});

@@ -5,7 +5,9 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 const root = new URL('../../pkg/', import.meta.url);
-const upFront = ['dist/fiable_bg.wasm', 'dist/fiable.js', 'api.js', 'index.js'];
+// The script-tag path: loader, widget, config checker, API, glue, Wasm and stylesheet.
+const upFront = ['dist/fiable_wasm_bg.wasm', 'dist/fiable_wasm.js', 'api.js', 'index.js',
+  'dist/fiable.js', 'widget.js', 'config.js', 'fiable.css'];
 const gz = (b) => gzipSync(b, { level: 9 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);

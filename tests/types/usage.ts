@@ -1,7 +1,8 @@
 // Compile-only check of pkg/index.d.ts: what a TypeScript user writes.
 import {
   init, validate, validateAsync, validateForm, validateFormAsync, formatPhone,
-  citiesForPostcode, loadData, chunksFor, version, type Verdict, type Kind,
+  citiesForPostcode, loadData, chunksFor, version, attach, checkConfig,
+  type Verdict, type Kind, type WidgetConfig, type WidgetHandle,
 } from 'fiable';
 
 async function main(): Promise<void> {
@@ -20,6 +21,26 @@ async function main(): Promise<void> {
   const cities: string[] = citiesForPostcode('75011').map((c) => `${c.name} ${c.insee}`);
   await loadData(chunksFor('postcode', '75011'));
   console.log(type, form, later, cities, formatPhone('0612', 'FR'), version());
+  const config: WidgetConfig = {
+    locale: 'fr', country: 'FR', block: ['invalid'],
+    messages: { fr: { 'email.domain_typo': 'Peut-être {suggestion} ?' } },
+    fields: { email: { selector: '#email', type: 'email', required: true }, tel: { selector: '#tel', type: 'phone', block: ['invalid', 'warning'] } },
+  };
+  const problem: string | null = checkConfig(JSON.parse('{}'));
+  const handle: WidgetHandle = attach('#signup', config);
+  const started: boolean = await handle.ready;
+  const all: Record<string, Verdict> = await handle.validate();
+  const phoneE164: string | undefined = handle.values().tel;
+  handle.detach();
+  const el = document.querySelector('form');
+  if (el) attach(el, { fields: { e: { selector: '[name=email]', type: 'email' } } });
+  console.log(problem, started, all, phoneE164);
+  // @ts-expect-error: not a kind
+  attach('#f', { fields: { e: { selector: '#e', type: 'emial' } } });
+  // @ts-expect-error: a field needs a selector
+  attach('#f', { fields: { e: { type: 'email' } } });
+  // @ts-expect-error: not a status
+  attach('#f', { block: ['error'], fields: {} });
   // @ts-expect-error: not a kind
   validate('emial', 'x');
   // @ts-expect-error: minAge is a number

@@ -1,0 +1,420 @@
+// The DOM layer of fiable: attach(form, config) wires a form's fields to the checks.
+//
+// Why JavaScript and not Rust/web-sys: every DOM call crosses the JS↔Wasm
+// boundary anyway, and web-sys bindings would add tens of KB to a Wasm that is
+// already over its size budget. The rules stay in Rust: a keystroke's local
+// check is one `validate` call into Wasm, cross-field rules are `validateForm`.
+// This file only wires events, shows verdicts and applies suggestions: it
+// decides nothing about an email or a phone (the tables below say which
+// generic behaviour a kind gets, nothing more).
+//
+// "Reward early, punish late": a valid value is shown at once; warnings and
+// errors only once the field was left (blur) or the form submitted. Only the
+// statuses in `block` (default ["invalid"]) stop a submit. Fails open: a bad
+// config, a Wasm that cannot load, a data chunk that cannot be fetched leave
+// the form working as if fiable were not there.
+import { init, validate, validateForm, loadData, chunksFor, formatPhone } from './index.js';
+import { checkConfig } from './config.js';
+
+/** Kinds formatted as they are typed (the formatter lives in Rust). */
+const AS_YOU_TYPE = { phone: (value, f) => formatPhone(value, f.country) };
+/** Kinds whose value is replaced by the verdict's `normalized` on blur. */
+const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
+/** Kinds whose verdict `details.cities` feed the suggestions of the city field. */
+const OFFERS_CITIES = new Set(['postcode']);
+const STATUSES = ['valid', 'warning', 'invalid', 'pending'];
+
+let uid = 0;
+const attached = new WeakMap();
+
+/** Sets a value the way a person would, so React/Vue-controlled inputs follow. */
+function setValue(el, value) {
+  const proto = Object.getPrototypeOf(el);
+  const setter = Object.getOwnPropertyDescriptor(proto, 'value')?.set;
+  if (setter) setter.call(el, value);
+  else el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** Non-separator characters: what the caret is counted in when a value is reformatted. */
+const significant = (s) => s.replace(/[\s.\-/()]/g, '').length;
+
+function inert(reason) {
+  if (reason) console.error(`fiable: ${reason}. fiable is not attached; the form works without it.`);
+  return { ready: Promise.resolve(false), detach() {}, validate: async () => ({}), values: () => ({}) };
+}
+
+/**
+ * Attaches fiable to a form. Returns a handle: `detach()`, `validate()` (all
+ * fields, with the cross-field rules; resolves to the verdicts by field name),
+ * `values()` (normalised values by field name), `ready` (resolves true once
+ * the checks run, false if fiable could not start).
+ */
+export function attach(formOrSelector, config) {
+  const form = typeof formOrSelector === 'string' ? document.querySelector(formOrSelector) : formOrSelector;
+  if (!(form instanceof HTMLFormElement)) return inert(`attach(form): ${JSON.stringify(String(formOrSelector))} is not a form`);
+  const bad = checkConfig(config);
+  if (bad) return inert(bad);
+  if (attached.has(form)) attached.get(form).detach();
+
+  const locale = config.locale || form.closest('[lang]')?.lang || 'en';
+  const lang = locale.toLowerCase().split('-')[0];
+  const formBlock = config.block ?? ['invalid'];
+  const fields = [];
+  for (const [name, fc] of Object.entries(config.fields)) {
+    let el;
+    try {
+      el = form.querySelector(fc.selector) ?? document.querySelector(fc.selector);
+    } catch {
+      return inert(`config.fields.${name}.selector ${JSON.stringify(fc.selector)} is not a valid CSS selector; expected one such as "#email"`);
+    }
+    if (!el || !('value' in el)) return inert(`config.fields.${name}.selector ${JSON.stringify(fc.selector)} matches no input, select or textarea; expected the selector of one`);
+    fields.push({
+      name, el, type: fc.type,
+      country: fc.country ?? config.country ?? '',
+      required: fc.required ?? el.required,
+      minAge: fc.minAge,
+      block: new Set(fc.block ?? formBlock),
+      touched: false, verdict: null, shown: '', seq: 0, hint: null, list: null,
+    });
+  }
+
+  const id = `fiable-${++uid}`;
+  const undo = [];
+  const on = (target, type, fn, opts) => {
+    target.addEventListener(type, fn, opts);
+    undo.push(() => target.removeEventListener(type, fn, opts));
+  };
+  let ready = false;
+  let detached = false;
+  let resubmitting = false;
+
+  const live = document.createElement('div');
+  live.className = 'fiable-live';
+  live.setAttribute('role', 'status');
+  live.setAttribute('aria-live', 'polite');
+  form.append(live);
+
+  const cityField = fields.find((f) => f.type === 'city');
+
+  for (const f of fields) {
+    const { el } = f;
+    f.hint = document.createElement('span');
+    f.hint.className = 'fiable-hint';
+    f.hint.id = `${id}-${f.name}-hint`;
+    el.after(f.hint);
+    const described = el.getAttribute('aria-describedby');
+    el.setAttribute('aria-describedby', described ? `${described} ${f.hint.id}` : f.hint.id);
+    el.classList.add('fiable-field');
+    undo.push(() => {
+      f.hint.remove();
+      if (described === null) el.removeAttribute('aria-describedby');
+      else el.setAttribute('aria-describedby', described);
+      el.classList.remove('fiable-field', ...STATUSES.map((s) => `fiable-${s}`));
+      el.removeAttribute('aria-invalid');
+      el.setCustomValidity?.('');
+    });
+    on(el, 'input', (e) => {
+      if (!ready || e.isComposing) return;
+      reformat(f, e);
+      check(f);
+    });
+    on(el, 'change', () => {
+      if (!ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
+      f.touched = true;
+      check(f).then(crossCheck);
+    });
+    on(el, 'blur', () => {
+      if (!ready) return;
+      f.touched = true;
+      if (NORMALIZE_ON_BLUR.has(f.type)) {
+        const v = local(f);
+        if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
+      }
+      check(f).then(crossCheck);
+    });
+  }
+  if (cityField && !cityField.el.getAttribute('list') && cityField.el instanceof HTMLInputElement) {
+    cityField.list = document.createElement('datalist');
+    cityField.list.id = `${id}-cities`;
+    cityField.list.className = 'fiable-list';
+    cityField.el.after(cityField.list);
+    cityField.el.setAttribute('list', cityField.list.id);
+    undo.push(() => {
+      cityField.list.remove();
+      cityField.el.removeAttribute('list');
+    });
+  }
+  undo.push(() => {
+    live.remove();
+    form.classList.remove('fiable-ready');
+  });
+
+  const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
+  const formConfig = () => ({
+    locale, country: config.country, today: config.today,
+    fields: Object.fromEntries(fields.map((f) => [f.name, { type: f.type, country: f.country, required: f.required, minAge: f.minAge }])),
+  });
+  const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
+  const missing = () => [...new Set(fields.flatMap((f) => chunksFor(f.type, f.el.value, { country: f.country })))];
+
+  function local(f) {
+    try {
+      return validate(f.type, f.el.value, opts(f));
+    } catch (e) {
+      console.error(e);
+      return null;
+    }
+  }
+
+  /** The local check of one field (loads its data chunks first when needed). */
+  async function check(f) {
+    const seq = ++f.seq;
+    const need = chunksFor(f.type, f.el.value, { country: f.country });
+    if (need.length) {
+      await loadData(need).catch(() => {}); // fail open: no data, the check does what it can
+      if (seq !== f.seq || detached) return;
+    }
+    const v = local(f);
+    if (v) show(f, v);
+  }
+
+  /** The whole form with the cross-field rules (after a blur, a change of a select). */
+  async function crossCheck() {
+    if (detached) return;
+    await loadData(missing()).catch(() => {});
+    if (detached) return;
+    const seqs = fields.map((f) => f.seq);
+    const verdicts = validateForm(valuesNow(), formConfig());
+    fields.forEach((f, i) => {
+      if (seqs[i] === f.seq && verdicts[f.name]) show(f, verdicts[f.name]);
+    });
+  }
+
+  function message(v) {
+    const own = config.messages?.[locale]?.[v.code] ?? config.messages?.[lang]?.[v.code];
+    if (own === undefined) return v.message;
+    return own.replaceAll('{suggestion}', v.suggestion ?? '').replaceAll('{value}', v.normalized ?? '');
+  }
+
+  const blocks = (f) => f.verdict && f.block.has(f.verdict.status);
+
+  /** Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it. */
+  function show(f, verdict) {
+    const v = { ...verdict, message: message(verdict) };
+    f.verdict = v;
+    const { el } = f;
+    el.setCustomValidity?.(blocks(f) ? v.message || v.code : '');
+    if (OFFERS_CITIES.has(f.type)) offerCities(v.details?.cities);
+    const empty = el.value.trim() === '';
+    const status = empty && v.status === 'valid' ? '' : v.status === 'valid' || f.touched ? v.status : '';
+    const key = status && `${status}\u001f${v.code}\u001f${v.message}\u001f${v.suggestion ?? ''}`;
+    if (key === f.shown) return v;
+    f.shown = key;
+    el.classList.remove(...STATUSES.map((s) => `fiable-${s}`));
+    f.hint.className = 'fiable-hint';
+    f.hint.replaceChildren();
+    if (status) {
+      el.classList.add(`fiable-${status}`);
+      f.hint.classList.add(`fiable-${status}`);
+    }
+    if (status && f.block.has(status)) el.setAttribute('aria-invalid', 'true');
+    else el.removeAttribute('aria-invalid');
+    const say = status && status !== 'valid' ? v.message : '';
+    if (say && v.suggestion) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'fiable-suggest';
+      const whole = say.includes(v.suggestion);
+      b.textContent = whole ? say : v.suggestion;
+      if (!whole) f.hint.append(document.createTextNode(`${say} `));
+      // Keep focus in the field: a blur would re-check and replace this button mid-click.
+      b.addEventListener('mousedown', (e) => e.preventDefault());
+      b.addEventListener('click', () => {
+        setValue(el, v.suggestion);
+        el.focus();
+      });
+      f.hint.append(b);
+    } else if (say) {
+      f.hint.textContent = say;
+    }
+    if (say) live.textContent = say;
+    if (status) {
+      el.dispatchEvent(new CustomEvent('fiable:verdict', { bubbles: true, detail: v }));
+      if (status === 'valid' || status === 'invalid') el.dispatchEvent(new CustomEvent(`fiable:${status}`, { bubbles: true, detail: v }));
+    }
+    return v;
+  }
+
+  function offerCities(cities) {
+    if (!cityField?.list || !Array.isArray(cities)) return;
+    const now = [...cityField.list.options].map((o) => o.value).join('\u001f');
+    if (now !== cities.join('\u001f')) {
+      cityField.list.replaceChildren(...cities.map((c) => {
+        const o = document.createElement('option');
+        o.value = c;
+        return o;
+      }));
+    }
+    if (cities.length === 1 && cityField.el.value === '' && document.activeElement !== cityField.el) setValue(cityField.el, cities[0]);
+  }
+
+  /** Phone formatted as typed; the caret stays after the same number of significant characters. */
+  function reformat(f, e) {
+    const fmt = AS_YOU_TYPE[f.type];
+    if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
+    const { el } = f;
+    const before = el.value;
+    const caret = el.selectionStart ?? before.length;
+    const after = fmt(before, f);
+    if (after === before) return;
+    const n = significant(before.slice(0, caret));
+    let i = 0;
+    for (let k = 0; i < after.length && k < n; i++) if (significant(after[i])) k++;
+    el.value = after;
+    try {
+      el.setSelectionRange(i, i);
+    } catch {
+      // inputs without a selection (type=email, number) keep the browser's caret
+    }
+  }
+
+  function verdictsNow() {
+    const verdicts = validateForm(valuesNow(), formConfig());
+    for (const f of fields) {
+      f.touched = true;
+      if (verdicts[f.name]) verdicts[f.name] = show(f, verdicts[f.name]);
+    }
+    return verdicts;
+  }
+
+  // The submit gate: in the capture phase on window, so it runs before the
+  // page's own handlers and can stop them when a field blocks.
+  on(window, 'submit', (e) => {
+    if (e.target !== form || !ready || resubmitting) return;
+    const need = missing();
+    if (need.length) {
+      // Data still loading: hold this submit, check, then submit again.
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const submitter = e.submitter;
+      loadData(need).catch(() => {}).then(() => {
+        if (detached) return;
+        const stop = gate();
+        if (!stop) {
+          resubmitting = true;
+          try {
+            form.requestSubmit(submitter?.form === form ? submitter : undefined);
+          } finally {
+            resubmitting = false;
+          }
+        }
+      });
+      return;
+    }
+    if (gate()) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  /** Checks all fields; when one blocks, focuses the first and returns true. */
+  function gate() {
+    verdictsNow();
+    const first = fields.find(blocks);
+    if (!first) return false;
+    first.el.focus();
+    live.textContent = first.verdict.message;
+    return true;
+  }
+
+  // Constraint validation run by the browser (a form without novalidate): show the same hints.
+  on(form, 'invalid', (e) => {
+    const f = fields.find((x) => x.el === e.target);
+    if (f && ready) {
+      f.touched = true;
+      f.shown = '';
+      if (f.verdict) show(f, f.verdict);
+    }
+  }, true);
+
+  const started = init().then(
+    () => {
+      if (detached) return false;
+      ready = true;
+      for (const f of fields) if (f.el.value !== '') check(f);
+      form.classList.add('fiable-ready');
+      form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
+      return true;
+    },
+    (e) => {
+      console.error('fiable: the checks could not start; the form works without them.', e);
+      handle.detach();
+      return false;
+    },
+  );
+
+  const handle = {
+    ready: started,
+    detach() {
+      if (detached) return;
+      detached = true;
+      ready = false;
+      for (const u of undo.reverse()) u();
+      attached.delete(form);
+    },
+    async validate() {
+      if (!(await started) || detached) return {};
+      await loadData(missing()).catch(() => {});
+      return verdictsNow();
+    },
+    values() {
+      if (!ready) return valuesNow();
+      const verdicts = validateForm(valuesNow(), formConfig());
+      return Object.fromEntries(fields.map((f) => [f.name, verdicts[f.name]?.normalized ?? f.el.value]));
+    },
+  };
+  attached.set(form, handle);
+  return handle;
+}
+
+/**
+ * The script-tag entry (dist/fiable.js) calls this: attaches to the forms
+ * named by the tag's data-form with its data-config, and to each
+ * <script type="application/json" data-fiable data-form="…"> config.
+ */
+export function autoAttach(script) {
+  const jobs = [];
+  if (script?.dataset.config !== undefined) jobs.push([script.dataset.form, script.dataset.config, 'data-config']);
+  for (const el of document.querySelectorAll('script[type="application/json"][data-fiable]')) {
+    jobs.push([el.dataset.form, el.textContent, '<script type="application/json" data-fiable>']);
+  }
+  const run = () => {
+    for (const [selector, text, where] of jobs) {
+      let config;
+      try {
+        config = JSON.parse(text);
+      } catch (e) {
+        inert(`the config in ${where} is not JSON (${e.message})`);
+        continue;
+      }
+      const sel = selector || config?.form;
+      if (!sel) {
+        inert(`no form to attach to; expected data-form="#signup" on ${where} or "form": "#signup" in the config`);
+        continue;
+      }
+      let forms;
+      try {
+        forms = document.querySelectorAll(sel);
+      } catch {
+        inert(`the form selector ${JSON.stringify(sel)} is not a valid CSS selector`);
+        continue;
+      }
+      if (forms.length === 0) inert(`the form selector ${JSON.stringify(sel)} matches no form`);
+      for (const form of forms) attach(form, config);
+    }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  else run();
+}
