@@ -59,6 +59,7 @@ test: node_modules
 	node tests/node/size.mjs --check
 	$(BIN)/tsc -p tests/types
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
+	cargo build --release -p fiable-lookup # tests/e2e/lookup.test.mjs runs the real service
 	node --test tests/node/ tests/e2e/
 
 # Build everything, then start the lookup service with its embedded defaults:
@@ -84,3 +85,11 @@ fuzz:
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=512 || exit 1; done
 
 .PHONY: help tables fetch pkg tables-check test demo fuzz bench
+
+# fiable's address search vs addok (the French national address API's
+# engine) on the Paris BAN: same queries, same load (bench/README.md,
+# "Service"). Installs addok in bench/build/ and Debian's redis-server if
+# missing; writes bench/results/service.{json,md}; asserts nothing. ~5 min.
+.PHONY: bench-service
+bench-service:
+	bench/service/run.sh

@@ -2,9 +2,9 @@
 // JSON Schema library in the page). tests/node/config.test.mjs runs both on
 // the same good and bad configs and expects the same answers.
 
-export const KINDS = ['email', 'phone', 'postcode', 'city', 'first_name', 'last_name', 'civility', 'birth_date', 'country'];
+export const KINDS = ['email', 'phone', 'postcode', 'city', 'first_name', 'last_name', 'civility', 'birth_date', 'country', 'street'];
 const STATUSES = ['invalid', 'warning', 'pending'];
-const FIELD = '{ "selector": "#email", "type": "email", "required"?: true, "country"?: "FR", "block"?: ["invalid"], "minAge"?: 15, "civility"?: "civility" }';
+const FIELD = '{ "selector": "#email", "type": "email", "required"?: true, "country"?: "FR", "block"?: ["invalid"], "minAge"?: 15, "civility"?: "civility", "postcode"?: "postcode", "city"?: "city", "housenumber"?: "number" }';
 const SHAPE = '{ "locale"?: "fr", "country"?: "FR", "block"?: ["invalid"], "messages"?: { "fr": { "<code>": "text" } }, "fields": { "<name>": ' + FIELD + ' } }';
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -34,7 +34,7 @@ function block(v, path) {
 
 function field(f, path) {
   if (!isObject(f)) return `${path} is ${show(f)}; expected ${FIELD}`;
-  const e = keys(f, path, ['selector', 'type', 'required', 'country', 'block', 'minAge', 'civility'], FIELD);
+  const e = keys(f, path, ['selector', 'type', 'required', 'country', 'block', 'minAge', 'civility', 'postcode', 'city', 'housenumber'], FIELD);
   if (e) return e;
   if (f.selector === undefined) return `${path}.selector is missing; expected a CSS selector such as "#email"`;
   if (f.type === undefined) return `${path}.type is missing; expected one of ${KINDS.map((k) => `"${k}"`).join(', ')}`;
@@ -45,7 +45,8 @@ function field(f, path) {
     (f.country === undefined ? null : country(f.country, `${path}.country`)) ||
     (f.block === undefined ? null : block(f.block, `${path}.block`)) ||
     (f.minAge === undefined || (Number.isInteger(f.minAge) && f.minAge >= 0 && f.minAge <= 150) ? null : `${path}.minAge is ${show(f.minAge)}; expected a whole number of years from 0 to 150`) ||
-    (f.civility === undefined ? null : string(f.civility, `${path}.civility`, null, 'the name of the civility field'))
+    (f.civility === undefined ? null : string(f.civility, `${path}.civility`, null, 'the name of the civility field')) ||
+    ['postcode', 'city', 'housenumber'].reduce((bad, k) => bad || (f[k] === undefined ? null : string(f[k], `${path}.${k}`, null, `the name of the ${k} field`)), null)
   );
 }
 

@@ -89,7 +89,8 @@ export type BlockingStatus = 'invalid' | 'warning' | 'pending';
 export interface WidgetField {
   /** CSS selector of the input, select or textarea (looked up in the form, then in the page). */
   selector: string;
-  type: Kind;
+  /** A kind of the core, or "street": the address autocomplete fed by the lookup service (`lookup`). */
+  type: Kind | 'street';
   /** An empty value is invalid (defaults to the element's `required`). */
   required?: boolean;
   /** ISO 3166 alpha-2 country for this field ("FR"). */
@@ -100,6 +101,12 @@ export interface WidgetField {
   minAge?: number;
   /** Name of the civility field a first name is checked against. */
   civility?: string;
+  /** Street fields: name of the postcode field a chosen address fills (a valid one narrows the suggestions). */
+  postcode?: string;
+  /** Street fields: name of the city field a chosen address fills. */
+  city?: string;
+  /** Street fields: name of a separate house-number field (else the number stays in the street field). */
+  housenumber?: string;
 }
 
 /** The widget config of `attach()` and of the script tag: the JSON of fiable.schema.json. */
@@ -115,7 +122,7 @@ export interface WidgetConfig {
   messages?: Record<string, Record<string, string>>;
   /** Form selector, for the script tag (its `data-form` wins). */
   form?: string;
-  /** Lookup service base URL (remote checks). */
+  /** Lookup service base URL ("https://…", or a path resolved against the page's URL, "/" = same origin): email domains on blur, street autocomplete; fails open. */
   lookup?: string;
   /** Today's date "YYYY-MM-DD" for age checks (defaults to the local date). */
   today?: string;

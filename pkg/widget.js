@@ -13,6 +13,10 @@
 // statuses in `block` (default ["invalid"]) stop a submit. Fails open: a bad
 // config, a Wasm that cannot load, a data chunk that cannot be fetched leave
 // the form working as if fiable were not there.
+//
+// With `lookup` (the service's base URL) the widget also asks what a browser
+// cannot know, and never depends on the answer (./lookup.js, loaded only then:
+// email domains on blur, the street autocomplete).
 import { init, validate, validateForm, loadData, chunksFor, formatPhone } from './index.js';
 import { checkConfig } from './config.js';
 
@@ -76,8 +80,13 @@ export function attach(formOrSelector, config) {
       required: fc.required ?? el.required,
       minAge: fc.minAge,
       block: new Set(fc.block ?? formBlock),
-      touched: false, verdict: null, shown: '', seq: 0, hint: null, list: null,
+      touched: false, verdict: null, base: null, shown: '', seq: 0, hint: null, list: null, fc, inflight: null,
     });
+  }
+  for (const f of fields) {
+    for (const k of ['postcode', 'city', 'housenumber']) {
+      if (f.fc[k] && !config.fields[f.fc[k]]) return inert(`config.fields.${f.name}.${k} names no field`);
+    }
   }
 
   const id = `fiable-${++uid}`;
@@ -89,6 +98,9 @@ export function attach(formOrSelector, config) {
   let ready = false;
   let detached = false;
   let resubmitting = false;
+  let gating = false;
+  /** The remote checks (./lookup.js) once loaded, with `lookup` only. */
+  let rc = null;
 
   const live = document.createElement('div');
   live.className = 'fiable-live';
@@ -117,6 +129,7 @@ export function attach(formOrSelector, config) {
     });
     on(el, 'input', (e) => {
       if (!ready || e.isComposing) return;
+      rc?.forget(f);
       reformat(f, e);
       check(f);
     });
@@ -132,9 +145,10 @@ export function attach(formOrSelector, config) {
         const v = local(f);
         if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
       }
-      check(f).then(crossCheck);
+      check(f).then(crossCheck).then(() => rc?.askDomain(f));
     });
   }
+  undo.push(() => fields.forEach((f) => rc?.forget(f)));
   if (cityField && !cityField.el.getAttribute('list') && cityField.el instanceof HTMLInputElement) {
     cityField.list = document.createElement('datalist');
     cityField.list.id = `${id}-cities`;
@@ -152,15 +166,21 @@ export function attach(formOrSelector, config) {
   });
 
   const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
+  // The core has no street kind: it checks presence only; the service knows streets.
+  const inCore = fields.filter((f) => f.type !== 'street');
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
-    fields: Object.fromEntries(fields.map((f) => [f.name, { type: f.type, country: f.country, required: f.required, minAge: f.minAge }])),
+    fields: Object.fromEntries(inCore.map((f) => [f.name, { type: f.type, country: f.country, required: f.required, minAge: f.minAge }])),
   });
-  const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
-  const missing = () => [...new Set(fields.flatMap((f) => chunksFor(f.type, f.el.value, { country: f.country })))];
+  const valuesNow = () => Object.fromEntries(inCore.map((f) => [f.name, f.el.value]));
+  const chunks = (f) => (f.type === 'street' ? [] : chunksFor(f.type, f.el.value, { country: f.country }));
+  const missing = () => [...new Set(fields.flatMap(chunks))];
 
   function local(f) {
     try {
+      if (f.type === 'street') {
+        return f.el.value.trim() === '' ? { ...validate('city', '', opts(f)), field: f.name } : { field: f.name, status: 'valid', code: 'street.valid', message: '' };
+      }
       return validate(f.type, f.el.value, opts(f));
     } catch (e) {
       console.error(e);
@@ -171,7 +191,7 @@ export function attach(formOrSelector, config) {
   /** The local check of one field (loads its data chunks first when needed). */
   async function check(f) {
     const seq = ++f.seq;
-    const need = chunksFor(f.type, f.el.value, { country: f.country });
+    const need = chunks(f);
     if (need.length) {
       await loadData(need).catch(() => {}); // fail open: no data, the check does what it can
       if (seq !== f.seq || detached) return;
@@ -202,6 +222,8 @@ export function attach(formOrSelector, config) {
 
   /** Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it. */
   function show(f, verdict) {
+    f.base = verdict;
+    if (rc) verdict = rc.withDomain(f, verdict);
     const v = { ...verdict, message: message(verdict) };
     f.verdict = v;
     const { el } = f;
@@ -284,7 +306,8 @@ export function attach(formOrSelector, config) {
     const verdicts = validateForm(valuesNow(), formConfig());
     for (const f of fields) {
       f.touched = true;
-      if (verdicts[f.name]) verdicts[f.name] = show(f, verdicts[f.name]);
+      const v = f.type === 'street' ? local(f) : verdicts[f.name];
+      if (v) verdicts[f.name] = show(f, v);
     }
     return verdicts;
   }
@@ -294,12 +317,13 @@ export function attach(formOrSelector, config) {
   on(window, 'submit', (e) => {
     if (e.target !== form || !ready || resubmitting) return;
     const need = missing();
-    if (need.length) {
-      // Data still loading: hold this submit, check, then submit again.
+    const asking = fields.map((f) => f.inflight).filter(Boolean);
+    if (need.length || asking.length) {
+      // Data loading, a domain being checked (2.5 s at most): hold this submit, check, submit again.
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
-      loadData(need).catch(() => {}).then(() => {
+      Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
         if (detached) return;
         const stop = gate();
         if (!stop) {
@@ -321,7 +345,12 @@ export function attach(formOrSelector, config) {
 
   /** Checks all fields; when one blocks, focuses the first and returns true. */
   function gate() {
-    verdictsNow();
+    gating = true; // a remote check still pending counts as its local verdict
+    try {
+      verdictsNow();
+    } finally {
+      gating = false;
+    }
     const first = fields.find(blocks);
     if (!first) return false;
     first.el.focus();
@@ -338,6 +367,12 @@ export function attach(formOrSelector, config) {
       if (f.verdict) show(f, f.verdict);
     }
   }, true);
+
+  if (config.lookup) {
+    import('./lookup.js').then((m) => {
+      if (!detached) rc = m.remoteChecks({ lookup: config.lookup, lang, fields, id, live, on, undo, show, check, crossCheck, setValue, detached: () => detached, gating: () => gating });
+    }, (e) => console.debug('fiable: no remote checks', e));
+  }
 
   const started = init().then(
     () => {

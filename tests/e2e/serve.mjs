@@ -22,6 +22,9 @@ export async function serve() {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path === '/favicon.ico') return res.writeHead(204).end(); // no 404 noise in the console
+    // No lookup service here (tests/e2e/lookup.test.mjs runs the real one): an empty
+    // answer, which the widget takes as "no answer" (local verdicts), without the 404 noise.
+    if (path.startsWith('/v1/')) return res.writeHead(204).end();
     const [base, rel] = path.startsWith('/pkg/') ? ['pkg', path.slice(5)]
       : path.startsWith(CDN) ? ['pkg', path.slice(CDN.length)]
       : path.startsWith('/t/') ? ['tests/e2e/pages', path.slice(3)]

@@ -34,6 +34,15 @@ async function main(): Promise<void> {
   handle.detach();
   const el = document.querySelector('form');
   if (el) attach(el, { fields: { e: { selector: '[name=email]', type: 'email' } } });
+  attach('#signup', {
+    lookup: '/',
+    fields: {
+      street: { selector: '#street', type: 'street', postcode: 'cp', city: 'ville' },
+      cp: { selector: '#cp', type: 'postcode' }, ville: { selector: '#ville', type: 'city' },
+    },
+  });
+  // @ts-expect-error: street is a widget field type, not a kind of the core
+  validate('street', '12 rue de la Roquette');
   console.log(problem, started, all, phoneE164);
   // @ts-expect-error: not a kind
   attach('#f', { fields: { e: { selector: '#e', type: 'emial' } } });
