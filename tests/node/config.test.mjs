@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { checkConfig } from '../../pkg/config.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../pkg/fiable.schema.json', import.meta.url), 'utf8'));
-const ANNOTATIONS = new Set(['$schema', 'title', 'description', '$defs']);
+const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$defs']);
 
 function valid(s, v) {
   const type = (x) => (x === null ? 'null' : Array.isArray(x) ? 'array' : Number.isInteger(x) ? 'integer' : typeof x);
