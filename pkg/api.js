@@ -129,7 +129,7 @@ export function version() {
   return raw.version();
 }
 
-/** Loads data chunks by name (e.g. "firstnames", "communes-75"); resolves when loaded. */
+/** Loads data chunks by name (e.g. "firstnames-j", "communes-75"); resolves when loaded. */
 export async function loadData(names) {
   await Promise.all(names.filter((n) => n && !loaded.has(n)).map(loadOne));
 }

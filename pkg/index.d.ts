@@ -75,7 +75,7 @@ export function validateFormAsync(values: Record<string, string | number | null 
 export function formatPhone(value: string, country?: string): string;
 /** The communes of a French postcode (its data chunk must be loaded: see loadData/validateAsync). */
 export function citiesForPostcode(postcode: string | number): City[];
-/** Loads data chunks by name ("firstnames", "communes-75"…). */
+/** Loads data chunks by name ("firstnames-j", "communes-75"…). */
 export function loadData(names: string[]): Promise<void>;
 /** The data chunks a check would use that are not loaded yet. */
 export function chunksFor(kind: Kind, value: string, options?: Options): string[];

@@ -53,7 +53,9 @@ fn unknown_kind_is_an_error_not_a_trap() {
 #[wasm_bindgen_test]
 fn form_and_chunks() {
     // Without its chunk the first-names check is silent and asks for the data.
-    assert_eq!(chunks_for("first_name", "Jean", "").unwrap(), "firstnames");
+    assert_eq!(chunks_for("first_name", "Jean", "").unwrap(), "firstnames-j");
+    assert_eq!(chunks_for("first_name", "Élodie", "").unwrap(), "firstnames-e");
+    assert_eq!(chunks_for("civility", "Mme", "").unwrap(), "");
     assert_eq!(chunks_for("postcode", "75011", "FR").unwrap(), "communes-75");
     assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
     assert_eq!(chunks_for("postcode", "00740", "").unwrap(), "");

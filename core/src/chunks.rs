@@ -2,7 +2,10 @@
 //!
 //! A chunk is UTF-8 text, one record a line, fields separated by tabs, made
 //! by `make tables` into `core/chunks/`. Names:
-//! - `firstnames` — first names with births by sex (INSEE);
+//! - `firstnames-a` … `firstnames-z` — first names with births by sex
+//!   (INSEE) whose folded form starts with that letter ("Élodie" is in
+//!   `firstnames-e`), `firstnames-other` for the rest (see
+//!   [`crate::first_names::chunk_for`]);
 //! - `communes-XX` — French communes whose postcodes start with `XX`.
 
 use crate::Validator;
@@ -39,8 +42,9 @@ impl std::error::Error for ChunkError {}
 #[inline(never)]
 pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkError> {
     let text = std::str::from_utf8(bytes).map_err(|_| ChunkError::NotText)?;
-    if name == "firstnames" {
-        v.first_names.load(text)
+    // Unknown `firstnames-…` names are reported by `FirstNames::load`.
+    if let Some(part) = name.strip_prefix("firstnames-") {
+        v.first_names.load(part, text)
     } else if let Some(prefix) = name.strip_prefix("communes-") {
         v.communes.load(prefix, text)
     } else {
@@ -61,3 +65,68 @@ pub fn communes_chunk_for(postcode: &str) -> Option<String> {
 
 #[cfg(feature = "embedded-chunks")]
 include!("tables/embedded_chunks.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::Field;
+    use crate::{Kind, Options};
+
+    fn field(name: &str, kind: Kind, value: &str) -> Field {
+        Field { name: name.into(), kind, value: value.into(), options: Options::default() }
+    }
+
+    #[test]
+    fn unknown_chunk_names_are_errors() {
+        let mut v = Validator::new();
+        for bad in ["firstnames", "firstnames-", "firstnames-J", "firstnames-jj", "firstnames-é", "firstnames-others", "prenoms-j", ""] {
+            assert_eq!(
+                v.load_chunk(bad, b"jean\t1\t2\n"),
+                Err(ChunkError::UnknownChunk(bad.to_string())),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(v.load_chunk("firstnames-j", b"\xff"), Err(ChunkError::NotText));
+        assert!(v.first_names.is_empty());
+    }
+
+    #[test]
+    fn first_name_chunks_load_side_by_side() {
+        let mut v = Validator::new();
+        let fr = Options::default();
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Jean", None), ["firstnames-j"]);
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Élodie", None), ["firstnames-e"]);
+        assert_eq!(v.missing_chunks(Kind::FirstName, "  ", None), Vec::<String>::new());
+        assert_eq!(v.missing_chunks(Kind::Civility, "Mme", None), Vec::<String>::new());
+
+        // Without the first name's chunk the civility rule is silent.
+        let form = [field("civ", Kind::Civility, "Mme"), field("prenom", Kind::FirstName, "Jean")];
+        let quiet = |v: &Validator| v.validate_form(&form, &fr).iter().all(|x| x.code != "civility.first_name_mismatch");
+        v.load_chunk("firstnames-e", b"elodie\t0\t900\n").unwrap();
+        assert!(quiet(&v));
+        assert!(crate::civility::consistency("Mme", "Jean", &v.first_names).is_none());
+
+        v.load_chunk("firstnames-j", b"jean\t1000\t1\n").unwrap();
+        assert!(v.missing_chunks(Kind::FirstName, "Jean", None).is_empty());
+        assert!(v.missing_chunks(Kind::FirstName, "élodie", None).is_empty());
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Marie", None), ["firstnames-m"]);
+        assert!(!quiet(&v));
+        assert!(crate::civility::consistency("M.", "Élodie", &v.first_names).is_some());
+
+        // Reloading a chunk replaces it, and only it.
+        v.load_chunk("firstnames-j", b"jules\t700\t0\n").unwrap();
+        assert!(quiet(&v));
+        assert!(crate::civility::consistency("M.", "Élodie", &v.first_names).is_some());
+    }
+
+    #[cfg(feature = "embedded-chunks")]
+    #[test]
+    fn every_first_name_chunk_is_embedded() {
+        let v = Validator::with_embedded_chunks();
+        for c in ('a'..='z').map(String::from).chain(["other".to_string()]) {
+            assert!(v.first_names.is_part_loaded(&c), "{c}");
+        }
+        assert!(v.first_names.len() > 10_000);
+        assert!(v.first_names.lookup("Élodie").unwrap().female > 1000);
+    }
+}

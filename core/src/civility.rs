@@ -146,7 +146,8 @@ pub const MISMATCH_SHARE: f64 = 0.97;
 /// A `civility.first_name_mismatch` warning when a male civility goes with a
 /// first name that is almost always female (≥ 97 % of at least 100 births),
 /// or the other way round. `None` (nothing to say) for mixed or unknown
-/// names, neutral or genderless titles, and when the table isn't loaded.
+/// names, neutral or genderless titles, and when the first name's chunk
+/// isn't loaded.
 /// Details: `civility` (canonical, in `locale`), `first_name` (as typed),
 /// `male_share` (rounded to 3 decimals), `gender`.
 pub fn consistency(civility_value: &str, first_name_value: &str, names: &FirstNames) -> Option<Verdict> {
@@ -160,7 +161,7 @@ pub fn consistency_in(
     names: &FirstNames,
     locale: Locale,
 ) -> Option<Verdict> {
-    if !names.is_loaded() {
+    if !names.is_loaded_for(first_name_value) {
         return None;
     }
     let title = Title::parse(civility_value)?;
@@ -230,7 +231,10 @@ mod tests {
     #[test]
     fn consistency_rules() {
         let mut t = FirstNames::default();
-        t.load("jean\t100000\t30\nmarie\t600\t90000\ncamille\t4000\t19000\nrare\t50\t0\n").unwrap();
+        t.load("j", "jean\t100000\t30\n").unwrap();
+        t.load("m", "marie\t600\t90000\n").unwrap();
+        t.load("c", "camille\t4000\t19000\n").unwrap();
+        t.load("r", "rare\t50\t0\n").unwrap();
         let v = consistency("Mme", "Jean", &t).unwrap();
         assert_eq!(v.code, "civility.first_name_mismatch");
         assert!(consistency("M.", "marie", &t).is_some());
@@ -243,5 +247,10 @@ mod tests {
         assert!(consistency("Dr", "Jean", &t).is_none());
         assert!(consistency("???", "Jean", &t).is_none());
         assert!(consistency("Mme", "Jean", &FirstNames::default()).is_none());
+        // Only the first name's own chunk counts.
+        let mut only_m = FirstNames::default();
+        only_m.load("m", "marie\t600\t90000\n").unwrap();
+        assert!(consistency("M.", "Marie", &only_m).is_some());
+        assert!(consistency("Mme", "Jean", &only_m).is_none());
     }
 }

@@ -214,9 +214,13 @@ impl Validator {
                     }
                 }
             }
-            Kind::FirstName | Kind::Civility => {
-                if !self.first_names.is_loaded() {
-                    out.push("firstnames".to_string());
+            // The civility ↔ first-name rule needs the first name's chunk,
+            // which the first-name field asks for; a civility alone needs none.
+            Kind::FirstName => {
+                if let Some(name) = first_names::chunk_for(value) {
+                    if !self.first_names.is_loaded_for(value) {
+                        out.push(name);
+                    }
                 }
             }
             _ => {}
