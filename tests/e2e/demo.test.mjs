@@ -1,34 +1,23 @@
 // The demo page (www/index.html) in headless Chromium: the French signup form
 // and the English newsletter form, both attached by the script tag alone.
-import { test, before, after, beforeEach } from 'node:test';
+import { test, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { serve } from './serve.mjs';
-import { launch } from './browser.mjs';
+import { servedBrowser, pageErrors } from './harness.mjs';
 
 const artifacts = new URL('../artifacts/', import.meta.url);
-let server, browser, page;
+const ctx = servedBrowser();
+let page;
 let errors = [];
 
-before(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+before(() => mkdirSync(artifacts, { recursive: true }));
 
 // A fresh page per test: each starts from an untouched form.
 beforeEach(async () => {
   await page?.close();
-  errors = [];
-  page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(server.url + '/');
+  page = await ctx.browser.newPage({ viewport: { width: 1000, height: 1400 } });
+  errors = pageErrors(page);
+  await page.goto(ctx.server.url + '/');
   await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
   await page.waitForSelector('#newsletter.fiable-ready', { timeout: 15000 });
 });

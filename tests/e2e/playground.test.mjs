@@ -2,36 +2,23 @@
 // in headless Chromium, under the strict CSP of serve.mjs. Every wait is on a
 // DOM state (the playground's #pg-status[data-state], the preview form's
 // fiable-ready class), never on time.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { serve } from './serve.mjs';
-import { launch } from './browser.mjs';
+import { servedBrowser, pageErrors } from './harness.mjs';
 
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const ctx = servedBrowser();
 
 async function open(path) {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  const page = await ctx.browser.newPage();
+  const errors = pageErrors(page);
   // A CSP violation would be a console error too; this catches the event as well.
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       window.cspViolations = [...(window.cspViolations ?? []), `${e.violatedDirective} ${e.blockedURI}`];
     });
   });
-  const response = await page.goto(server.url + path);
+  const response = await page.goto(ctx.server.url + path);
   return { page, errors, response };
 }
 

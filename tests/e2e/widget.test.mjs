@@ -1,30 +1,17 @@
 // The widget in pages of its own (tests/e2e/pages/): strict CSP, a broken
 // config, the script tag from a sub-folder, attach() from the npm entry.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve } from './serve.mjs';
-import { launch } from './browser.mjs';
+import { servedBrowser, pageErrors } from './harness.mjs';
 
-let server, browser;
-
-before(async () => {
-  server = await serve();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const ctx = servedBrowser();
 
 async function open(path) {
-  const page = await browser.newPage();
-  const errors = [];
+  const page = await ctx.browser.newPage();
+  const errors = pageErrors(page);
   const requests = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  const response = await page.goto(server.url + path);
+  const response = await page.goto(ctx.server.url + path);
   return { page, errors, requests, response };
 }
 
