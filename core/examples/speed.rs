@@ -1,16 +1,16 @@
 //! Rough native timing of one check per kind (`cargo run --release --example speed`).
 //! The real comparison with the JS libraries is `make bench`, in the browser.
 //!
-//! `cargo run --release --example speed -- phones [ROUNDS]` validates every
-//! number of the benchmark corpus (`bench/corpus/phones.json`) ROUNDS times
+//! `cargo run --release --example speed -- phones|emails|postcodes [ROUNDS]`
+//! validates every value of that benchmark corpus (`bench/corpus/*.json`) ROUNDS times
 //! (default 20) and prints the mean time per call and a digest of the
 //! verdicts; with ROUNDS = 1 it suits `valgrind --tool=callgrind`.
 use fiable_core::{Date, Kind, Options, Validator};
 use std::time::Instant;
 
-fn phones(v: &Validator, rounds: usize) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/corpus/phones.json");
-    let text = std::fs::read_to_string(path).expect("bench/corpus/phones.json");
+fn corpus(v: &Validator, kind: Kind, rounds: usize) {
+    let path = format!("{}/../bench/corpus/{}s.json", env!("CARGO_MANIFEST_DIR"), kind.as_str());
+    let text = std::fs::read_to_string(&path).expect("a corpus of bench/corpus/");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&text).expect("corpus JSON");
     let cases: Vec<(String, Options)> = rows
         .iter()
@@ -23,7 +23,7 @@ fn phones(v: &Validator, rounds: usize) {
     let mut digest = 0u64;
     let mut valid = 0;
     for (value, o) in &cases {
-        let r = v.validate(Kind::Phone, value, o);
+        let r = v.validate(kind, value, o);
         let line = format!("{r:?}");
         valid += usize::from(r.status == fiable_core::Status::Valid);
         for b in line.bytes() {
@@ -33,12 +33,13 @@ fn phones(v: &Validator, rounds: usize) {
     let t = Instant::now();
     for _ in 0..rounds {
         for (value, o) in &cases {
-            std::hint::black_box(v.validate(Kind::Phone, std::hint::black_box(value), o));
+            std::hint::black_box(v.validate(kind, std::hint::black_box(value), o));
         }
     }
     let calls = rounds * cases.len();
     println!(
-        "phones: {} numbers ({valid} valid), {rounds} rounds, {:.2} µs per call, digest {digest:016x}",
+        "{}: {} values ({valid} valid), {rounds} rounds, {:.2} µs per call, digest {digest:016x}",
+        kind.as_str(),
         cases.len(),
         t.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64
     );
@@ -47,9 +48,15 @@ fn phones(v: &Validator, rounds: usize) {
 fn main() {
     let v = Validator::with_embedded_chunks();
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("phones") {
+    let corpus_kind = match args.next().as_deref() {
+        Some("phones") => Some(Kind::Phone),
+        Some("emails") => Some(Kind::Email),
+        Some("postcodes") => Some(Kind::Postcode),
+        _ => None,
+    };
+    if let Some(kind) = corpus_kind {
         let rounds = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
-        return phones(&v, rounds);
+        return corpus(&v, kind, rounds);
     }
     let fr = Options { country: Some("FR".into()), today: Some(Date { year: 2026, month: 11, day: 23 }), ..Options::default() };
     let cases: &[(Kind, &str, &Options)] = &[

@@ -59,7 +59,7 @@ pub fn communes_chunk_for(postcode: &str) -> Option<String> {
     let p = postcode.trim();
     let prefix = p.get(..2)?;
     let known = prefix.bytes().all(|b| b.is_ascii_digit())
-        && crate::tables::postcodes::COMMUNE_PREFIXES.split(' ').any(|x| x == prefix);
+        && crate::postcode::has_communes(prefix);
     known.then(|| format!("communes-{prefix}"))
 }
 

@@ -24,7 +24,7 @@ const MAX_LEN: usize = 80;
 type Row = (&'static str, &'static str, &'static str, &'static str);
 
 /// Every country of the table, by alpha-2; split once on first use.
-fn rows() -> impl Iterator<Item = Row> {
+fn table() -> &'static [Row] {
     static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
     ROWS.get_or_init(|| {
         COUNTRIES
@@ -36,8 +36,10 @@ fn rows() -> impl Iterator<Item = Row> {
             })
             .collect()
     })
-    .iter()
-    .copied()
+}
+
+fn rows() -> impl Iterator<Item = Row> {
+    table().iter().copied()
 }
 
 /// The extra names accepted as input: (name, alpha-2).
@@ -64,13 +66,21 @@ fn index() -> &'static [(String, &'static str)] {
 }
 
 fn by_code(code: &str) -> Option<Row> {
-    let c = code.trim();
-    if !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+    let c = code.trim().as_bytes();
+    if !c.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
+    let mut key = [0u8; 3];
+    for (k, b) in key.iter_mut().zip(c) {
+        *k = b.to_ascii_uppercase();
+    }
     match c.len() {
-        2 => rows().find(|r| r.0.eq_ignore_ascii_case(c)),
-        3 => rows().find(|r| r.1.eq_ignore_ascii_case(c)),
+        // The generated table is sorted by alpha-2 (data/gen/countries.py; a test checks).
+        2 => {
+            let t = table();
+            t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..2])).ok().map(|i| t[i])
+        }
+        3 => rows().find(|r| r.1.as_bytes() == key),
         _ => None,
     }
 }
@@ -154,6 +164,14 @@ mod tests {
 
     fn fr() -> Options {
         Options { locale: Locale::Fr, ..Options::default() }
+    }
+
+    #[test]
+    fn table_is_in_alpha2_order() {
+        assert!(table().windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(by_code("de").map(|r| r.1), Some("DEU"));
+        assert_eq!(by_code("deu").map(|r| r.0), Some("DE"));
+        assert_eq!(by_code("d3"), None);
     }
 
     #[test]

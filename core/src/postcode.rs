@@ -53,8 +53,10 @@ const MAX_COMPACT: usize = 16;
 /// One country's rule: (alpha-2, example, shapes).
 type Rule = (&'static str, &'static str, Vec<&'static str>);
 
-/// The table, split once on first use (the generated text stays compact
-/// in the binary; scanning it on every keystroke cost tens of µs).
+/// The table, split once on first use (the generated text stays compact in
+/// the binary; scanning it on every keystroke cost tens of µs). Rows are in
+/// country-code order (data/gen/postcodes.py sorts them; a test checks), so
+/// a code is found by binary search.
 fn table() -> &'static [Rule] {
     static TABLE: OnceLock<Vec<Rule>> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -70,14 +72,33 @@ fn table() -> &'static [Rule] {
     })
 }
 
+/// The table's row of a country code, whatever its case.
+fn row(cc: &str) -> Option<&'static Rule> {
+    let b = cc.as_bytes();
+    if b.len() != 2 {
+        return None;
+    }
+    let key = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+    let t = table();
+    t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..])).ok().map(|i| &t[i])
+}
+
 /// The shapes and example of a country, if Google's metadata lists it.
 fn rules(cc: &str) -> Option<(&'static [&'static str], &'static str)> {
-    table().iter().find(|r| r.0 == cc).map(|r| (r.2.as_slice(), r.1))
+    row(cc).map(|r| (r.2.as_slice(), r.1))
 }
 
 /// Every country code of the table, in order.
+#[cfg(test)]
 fn codes() -> impl Iterator<Item = &'static str> {
     table().iter().map(|r| r.0)
+}
+
+/// Whether French postcodes starting with these two digits belong to communes
+/// (departments and overseas territories with a commune chunk).
+pub(crate) fn has_communes(prefix: &str) -> bool {
+    // The generated list is "01 02 … 98": fixed-width cells, no splitting.
+    prefix.len() == 2 && COMMUNE_PREFIXES.as_bytes().chunks(3).any(|c| c.get(..2) == Some(prefix.as_bytes()))
 }
 
 fn is_separator(c: char) -> bool {
@@ -206,7 +227,7 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     // A code or name; Google's metadata also has AC and TA, which ISO 3166 does not.
     let country = opts.country.as_deref().and_then(|c| {
         let cc = crate::country::resolve(c).unwrap_or(c.trim());
-        codes().find(|r| r.eq_ignore_ascii_case(cc))
+        row(cc).map(|r| r.0)
     });
     let Some(compact) = compact(value.trim()) else {
         let example = rules(country.unwrap_or("FR")).map(|r| r.1).unwrap_or("");
@@ -269,7 +290,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         return v;
     }
     let prefix = &canon[..2];
-    if !COMMUNE_PREFIXES.split(' ').any(|p| p == prefix) {
+    if !has_communes(prefix) {
         return Verdict::invalid("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
     if !communes.is_loaded(prefix) {
@@ -320,6 +341,13 @@ mod tests {
         for bad in ["[", "(", "#{", "#{x}", "#{3,", "[A-", "(AB|", "{2}"] {
             assert_eq!(canonical(&[bad], "A1"), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn table_is_in_code_order() {
+        assert!(table().windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(row("gb").map(|r| r.0), Some("GB"));
+        assert_eq!(row("GBR"), None);
     }
 
     #[test]

@@ -176,32 +176,32 @@ pub fn osa_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize>
     if a.len() > 64 || b.len() > 64 {
         return (a == b).then_some(0);
     }
+    // Three rows of u8 (distances stay <= 65), used in turn: no copying
+    // between rows, which dominated the typo check's time.
     let w = b.len() + 1;
-    let mut prev2 = [0usize; 65];
-    let mut prev = [0usize; 65];
-    let mut cur = [0usize; 65];
-    for (j, p) in prev.iter_mut().enumerate().take(w) {
-        *p = j;
+    let mut rows = [[0u8; 65]; 3];
+    for (j, p) in rows[0].iter_mut().enumerate().take(w) {
+        *p = j as u8;
     }
+    let max8 = max.min(64) as u8;
     for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
+        let (cur_i, prev_i, prev2_i) = (i % 3, (i - 1) % 3, (i + 1) % 3);
+        let mut row_min = i as u8;
+        rows[cur_i][0] = row_min;
         for j in 1..w {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let mut v = (rows[prev_i][j] + 1).min(rows[cur_i][j - 1] + 1).min(rows[prev_i][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(prev2[j - 2] + 1);
+                v = v.min(rows[prev2_i][j - 2] + 1);
             }
-            cur[j] = v;
+            rows[cur_i][j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max {
+        if row_min > max8 {
             return None;
         }
-        prev2 = prev;
-        prev = cur;
     }
-    let d = prev[b.len()];
+    let d = usize::from(rows[a.len() % 3][b.len()]);
     (d <= max).then_some(d)
 }
 

@@ -129,6 +129,21 @@ pub fn is_known(domain: &str) -> bool {
     FREE.contains(domain) || REAL.contains(domain)
 }
 
+/// Each provider with its name and suffix split once: splitting them on
+/// every keystroke was a third of the typo check's time.
+fn providers() -> &'static [(&'static str, &'static str, &'static str, bool)] {
+    static SPLIT: std::sync::OnceLock<Vec<(&'static str, &'static str, &'static str, bool)>> = std::sync::OnceLock::new();
+    SPLIT.get_or_init(|| {
+        PROVIDERS
+            .iter()
+            .map(|&(p, closed)| {
+                let (name, suffix) = split_suffix(p);
+                (p, name, suffix, closed)
+            })
+            .collect()
+    })
+}
+
 /// The correction of an ASCII (punycode) domain, if it looks like a typo.
 /// `tld_known`: whether its TLD exists.
 pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
@@ -141,8 +156,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
     }
     // (edits, far-key edits, provider rank)
     let mut best: Option<((usize, usize, usize), &'static str)> = None;
-    for (rank, &(provider, closed)) in PROVIDERS.iter().enumerate() {
-        let (pname, psuffix) = split_suffix(provider);
+    for (rank, &(provider, pname, psuffix, closed)) in providers().iter().enumerate() {
         // "gmailcom.com": the dot before the TLD was missed, then typed again.
         let glued = name.len() == pname.len() + psuffix.len()
             && name.starts_with(pname)
