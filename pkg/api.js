@@ -24,8 +24,22 @@ function text(value, what) {
   return fail(`${what} must be a string, got ${typeof value}`);
 }
 
+// Today as yyyymmdd, recomputed only when the day changes: a Date per
+// keystroke was a measurable part of a check's time.
+let today8 = 0;
+let tomorrow = 0;
+function todayNow() {
+  const now = Date.now();
+  if (now >= tomorrow) {
+    const d = new Date(now);
+    today8 = d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+    tomorrow = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+  }
+  return today8;
+}
+
 function yyyymmdd(today) {
-  if (today === undefined) today = new Date();
+  if (today === undefined) return todayNow();
   if (typeof today === 'string') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(today);
     if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
@@ -41,15 +55,17 @@ function defaultLocale() {
   return (typeof document !== 'undefined' && document.documentElement.lang) || 'en';
 }
 
+const isLetter = (c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
 function opts(options, where = 'options') {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) fail(`${where} must be an object`);
-  for (const k of Object.keys(options)) {
+  for (const k in options) {
     if (!OPTION_KEYS.has(k)) fail(`unknown option ${where}.${k}; expected one of ${[...OPTION_KEYS].join(', ')}`);
   }
   const { locale = defaultLocale(), country = '', minAge = 0, required = false } = options;
   if (typeof locale !== 'string') fail(`${where}.locale must be a string such as "fr" or "en"`);
-  if (typeof country !== 'string' || (country !== '' && !/^[A-Za-z]{2}$/.test(country)))
+  if (typeof country !== 'string' || (country !== '' && !(country.length === 2 && isLetter(country.charCodeAt(0)) && isLetter(country.charCodeAt(1)))))
     fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);
   if (!Number.isInteger(minAge) || minAge < 0 || minAge > 150) fail(`${where}.minAge must be a whole number of years`);
   if (typeof required !== 'boolean') fail(`${where}.required must be true or false`);
@@ -62,7 +78,29 @@ function opts(options, where = 'options') {
  */
 export function validate(kind, value, options) {
   const o = opts(options);
-  return JSON.parse(raw.checkRaw(String(kind), text(value, 'value'), o.locale, o.country, o.minAge, o.required, o.today));
+  return JSON.parse(raw.checkRaw(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), o.country, o.minAge, o.required, o.today));
+}
+
+// Kind names and locale tags resolved once by the Wasm (the rules stay in
+// Rust) and cached here: a check then passes numbers, not strings.
+const kinds = new Map();
+const locales = new Map();
+function kindIndex(kind) {
+  let i = kinds.get(kind);
+  if (i === undefined) {
+    i = raw.kindIndex(String(kind)); // throws, naming the kinds, for an unknown one
+    kinds.set(kind, i);
+  }
+  return i;
+}
+function localeIndex(tag) {
+  let i = locales.get(tag);
+  if (i === undefined) {
+    if (locales.size > 64) locales.clear();
+    i = raw.localeIndex(tag);
+    locales.set(tag, i);
+  }
+  return i;
 }
 
 // Control characters are never valid in a field; they would break the record framing.

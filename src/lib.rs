@@ -38,9 +38,9 @@ fn date(yyyymmdd: u32) -> Option<Date> {
         .then(|| Date { year: y as i32, month: m as u8, day: d as u8 })
 }
 
-fn options(locale: &str, country: &str, min_age: u32, required: bool, today: u32) -> Options {
+fn options(locale: Locale, country: &str, min_age: u32, required: bool, today: u32) -> Options {
     Options {
-        locale: Locale::parse(locale),
+        locale,
         country: (!country.is_empty()).then(|| country.to_ascii_uppercase()),
         min_age: (min_age > 0).then(|| min_age.min(255) as u8),
         today: date(today),
@@ -48,19 +48,40 @@ fn options(locale: &str, country: &str, min_age: u32, required: bool, today: u32
     }
 }
 
-/// Checks one value; returns the verdict as JSON. `min_age` 0 = none,
-/// `today` as `yyyymmdd` (0 = skip age checks).
+/// The index of a kind name (`email`, `firstName`, `birth-date`, …) for
+/// [`check_raw`]; an unknown name is an error that lists the kinds.
+#[wasm_bindgen(js_name = kindIndex)]
+pub fn kind_index(name: &str) -> Result<u32, JsError> {
+    let k = kind(name)?;
+    Ok(Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u32)
+}
+
+/// The index of a locale tag (`fr`, `fr-FR`, `en`, …) for [`check_raw`]:
+/// 0 English, 1 French.
+#[wasm_bindgen(js_name = localeIndex)]
+pub fn locale_index(tag: &str) -> u32 {
+    match Locale::parse(tag) {
+        Locale::En => 0,
+        Locale::Fr => 1,
+    }
+}
+
+/// Checks one value; returns the verdict as JSON. `kind` and `locale` are
+/// indices from [`kind_index`] and [`locale_index`] (the page caches them:
+/// two strings fewer to copy into the Wasm memory on every keystroke);
+/// `min_age` 0 = none, `today` as `yyyymmdd` (0 = skip age checks).
 #[wasm_bindgen(js_name = checkRaw)]
 pub fn check_raw(
-    kind_name: &str,
+    kind: u32,
     value: &str,
-    locale: &str,
+    locale: u32,
     country: &str,
     min_age: u32,
     required: bool,
     today: u32,
 ) -> Result<String, JsError> {
-    let k = kind(kind_name)?;
+    let k = *Kind::ALL.get(kind as usize).ok_or_else(|| JsError::new("fiable: unknown kind index"))?;
+    let locale = if locale == 1 { Locale::Fr } else { Locale::En };
     let o = options(locale, country, min_age, required, today);
     Ok(VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_json()))
 }
@@ -70,6 +91,7 @@ pub fn check_raw(
 /// (fields separated by U+001F). Returns `{"name": verdict, …}` as JSON.
 #[wasm_bindgen(js_name = checkFormRaw)]
 pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Result<String, JsError> {
+    let locale = Locale::parse(locale);
     let form = options(locale, country, 0, false, today);
     let mut fields = Vec::new();
     for rec in spec.split('\u{1e}').filter(|r| !r.is_empty()) {

@@ -2,13 +2,13 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{check_form_raw, check_raw, chunks_for, format_phone, version};
+use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, locale_index, version};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
-    let json = check_raw(kind, value, "fr", country, 0, false, 20261123).unwrap();
+    let json = check_raw(kind_index(kind).unwrap(), value, locale_index("fr-FR"), country, 0, false, 20261123).unwrap();
     js_sys::JSON::parse(&json).unwrap().into()
 }
 
@@ -45,7 +45,8 @@ fn every_kind_answers_junk_with_a_verdict() {
 
 #[wasm_bindgen_test]
 fn unknown_kind_is_an_error_not_a_trap() {
-    assert!(check_raw("emial", "x", "fr", "", 0, false, 0).is_err());
+    assert!(kind_index("emial").is_err());
+    assert!(check_raw(99, "x", 1, "", 0, false, 0).is_err());
     assert!(chunks_for("nope", "", "").is_err());
     assert!(check_form_raw("a\u{1f}b", "fr", "", 0).is_err());
 }
