@@ -3,14 +3,16 @@
 // what fiable writes into a controlled input (a suggestion applied, a phone
 // formatted as typed, a city chosen) must reach React's state, and React's
 // re-renders must leave fiable's hints in place.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { servedBrowser, pageErrors } from './harness.mjs';
+import { servedBrowser, pageErrors, lookupService } from './harness.mjs';
 
 const pages = new URL('./pages/', import.meta.url);
 const ctx = servedBrowser();
+/** The real lookup service serving these pages, for the street autocomplete (no DNS: no email is asked about here). */
+let svc = null;
 
 before(async () => {
   await build({
@@ -20,12 +22,15 @@ before(async () => {
     external: ['/pkg/*'], // the package as served, so its .wasm resolves next to it
     define: { 'process.env.NODE_ENV': '"development"' }, // React's checks on: they report to the console
   });
+  svc = await lookupService('tests/e2e/pages', ['--dns-upstream', '127.0.0.1:9', '--dns-timeout-ms', '200']);
 });
 
-async function open() {
+after(() => svc?.stop());
+
+async function open(url = ctx.server.url + '/t/react.html') {
   const page = await ctx.browser.newPage({ viewport: { width: 800, height: 900 } });
   const errors = pageErrors(page);
-  await page.goto(ctx.server.url + '/t/react.html');
+  await page.goto(url);
   await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
   return { page, errors };
 }
@@ -99,7 +104,7 @@ test('react_state_follows_the_city_chosen_and_the_single_city_filled', async () 
   await page.fill('[name=email]', 'jean@exemple.fr');
   await page.click('button[type=submit]');
   await page.locator('#submitted').waitFor();
-  assert.deepEqual(JSON.parse(await page.textContent('#submitted')), { email: 'jean@exemple.fr', phone: '', postcode: '75011', city: 'Paris' });
+  assert.deepEqual(JSON.parse(await page.textContent('#submitted')), { email: 'jean@exemple.fr', phone: '', street: '', postcode: '75011', city: 'Paris' });
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -121,12 +126,29 @@ test('react_re_renders_keep_the_hints', async () => {
   assert.equal(await hint.getAttribute('id'), hintId);
   assert.ok((await page.getAttribute('[name=email]', 'aria-describedby')).split(' ').includes(hintId));
   assert.equal(await page.getAttribute('[name=email]', 'aria-invalid'), 'true');
-  assert.equal(await page.locator('.fiable-hint').count(), 4, 'one hint per field: StrictMode attached twice, the first detached cleanly');
+  assert.equal(await page.locator('.fiable-hint').count(), 5, 'one hint per field: StrictMode attached twice, the first detached cleanly');
   // Typing (a re-render per keystroke) keeps working: valid at once, hint cleared.
   await page.locator('[name=email]').pressSequentially('exemple.fr');
   await page.waitForFunction(() => document.querySelector('[name=email]').classList.contains('fiable-valid'));
   assert.equal(await hint.textContent(), '');
   assert.equal((await state(page)).email, 'jean@exemple.fr');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('react_state_follows_the_street_chosen_with_the_real_service', async () => {
+  const { page, errors } = await open(`${svc.url}/react.html?lookup=/`);
+  const street = page.locator('[name=street]');
+  await street.pressSequentially('12 r de la roquette');
+  await page.locator('[name=street] ~ [role=listbox] [role=option]').first().waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await waitState(page, 'street', '12 Rue de la Roquette');
+  // The chosen address filled the postcode and the city: React holds them too.
+  await waitState(page, 'postcode', '75011');
+  assert.equal((await state(page)).city, 'Paris');
+  assert.equal(await page.inputValue('[name=city]'), 'Paris');
+  await page.waitForFunction(() => document.querySelector('[name=postcode]').classList.contains('fiable-valid'));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -6,10 +6,14 @@ import { StrictMode, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { attach } from '/pkg/index.js';
 
+// `?lookup=/` when the page is served by the lookup service itself (the street autocomplete).
+const lookup = new URLSearchParams(location.search).get('lookup');
 const CONFIG = {
   locale: 'fr',
   country: 'FR',
+  ...(lookup ? { lookup } : {}),
   fields: {
+    street: { selector: '[name=street]', type: 'street', postcode: 'postcode', city: 'city' },
     email: { selector: '[name=email]', type: 'email', required: true },
     phone: { selector: '[name=phone]', type: 'phone' },
     postcode: { selector: '[name=postcode]', type: 'postcode' },
@@ -18,7 +22,7 @@ const CONFIG = {
 };
 
 function Signup() {
-  const [values, setValues] = useState({ email: '', phone: '', postcode: '', city: '' });
+  const [values, setValues] = useState({ email: '', phone: '', street: '', postcode: '', city: '' });
   const [clicks, setClicks] = useState(0);
   const [submitted, setSubmitted] = useState(null);
   const renders = useRef(0);
@@ -53,6 +57,7 @@ function Signup() {
     >
       {input('email', 'E-mail', 'email')}
       {input('phone', 'Téléphone', 'tel')}
+      {input('street', 'Adresse')}
       {input('postcode', 'Code postal')}
       {input('city', 'Ville')}
       <button type="button" id="rerender" onClick={() => setClicks((n) => n + 1)}>
