@@ -77,10 +77,20 @@ test('valid_is_shown_while_typing_errors_only_after_blur', async () => {
   await hasClass(S('email'), 'fiable-invalid');
   assert.equal(await page.getAttribute(S('email'), 'aria-invalid'), 'true');
   assert.match(await page.textContent(hint('email')), /domaine/);
+  // The change is said in a polite live region.
   assert.equal(await page.textContent('#signup .fiable-live'), await page.textContent(hint('email')));
-  // The Constraint Validation API agrees with fiable.
-  assert.equal(await page.evaluate(() => document.querySelector('#signup [name=email]').validationMessage), await page.textContent(hint('email')));
-  assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), false);
+  assert.deepEqual(await page.$eval('#signup .fiable-live', (l) => [l.getAttribute('role'), l.getAttribute('aria-live')]), ['status', 'polite']);
+  await page.screenshot({ path: new URL('demo-error-after-blur.png', artifacts).pathname });
+  // The Constraint Validation API agrees with fiable: validationMessage, :invalid, checkValidity().
+  const native = () => page.evaluate(() => {
+    const el = document.querySelector('#signup [name=email]');
+    return { message: el.validationMessage, invalid: el.matches(':invalid'), form: document.getElementById('signup').checkValidity() };
+  });
+  assert.deepEqual(await native(), { message: await page.textContent(hint('email')), invalid: true, form: false });
+  await page.fill(S('email'), 'jean@exemple.fr');
+  await hasClass(S('email'), 'fiable-valid');
+  await page.fill(S('last_name'), 'Dupont'); // the form's other required field
+  assert.deepEqual(await native(), { message: '', invalid: false, form: true });
 });
 
 test('phone_is_formatted_as_typed_and_the_caret_follows', async () => {
@@ -118,6 +128,9 @@ test('invalid_phone_blocks_submit_and_focus_moves_to_it', async () => {
 test('valid_form_submits_and_the_page_handler_runs', async () => {
   await fillValid();
   assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), true);
+  await page.locator(S('city')).blur();
+  await hasClass(S('city'), 'fiable-valid');
+  await page.screenshot({ path: new URL('demo-valid.png', artifacts).pathname });
   await page.click('#signup button[type=submit]');
   await page.waitForFunction(() => document.getElementById('signup').dataset.submitted === '1');
   assert.match(await page.textContent('#out'), /submit #signup/);
@@ -225,6 +238,11 @@ test('english_form_speaks_english', async () => {
   await button.waitFor();
   assert.match(await button.textContent(), /Did you mean jane@gmail\.com/);
   assert.equal(await page.textContent(hint('email')), '', 'the French form is untouched');
+  await page.fill('#newsletter [name=phone]', '07400 12');
+  await page.locator('#newsletter [name=first_name]').focus();
+  await page.waitForFunction(() => document.querySelector('#newsletter [name=phone]').classList.contains('fiable-invalid'));
+  assert.equal(await page.textContent('#newsletter [name=phone] + .fiable-hint'), 'This is not a valid phone number.');
+  await page.locator('#newsletter').screenshot({ path: new URL('demo-english.png', artifacts).pathname });
 });
 
 test('200_fast_keystrokes_long_tasks_and_keystroke_cost', async () => {
