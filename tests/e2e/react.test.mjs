@@ -105,6 +105,10 @@ test('react_state_follows_the_city_chosen_and_the_single_city_filled', async () 
   await page.click('button[type=submit]');
   await page.locator('#submitted').waitFor();
   assert.deepEqual(JSON.parse(await page.textContent('#submitted')), { email: 'jean@exemple.fr', phone: '', street: '', postcode: '75011', city: 'Paris' });
+  // Detached, the city field is a plain input again: no listbox, no combobox role.
+  await page.evaluate(() => window.handle.detach());
+  assert.equal(await page.locator('[role=listbox], .fiable-hint').count(), 0);
+  assert.deepEqual(await page.$eval('[name=city]', (el) => ['role', 'aria-expanded', 'aria-controls', 'aria-autocomplete'].map((a) => el.getAttribute(a))), [null, null, null, null]);
   assert.deepEqual(errors, []);
   await page.close();
 });
