@@ -50,6 +50,8 @@ export function combobox(el, { id, label, after, on, undo, live, found, pick }) 
     el.removeAttribute('aria-activedescendant');
   }
   function show(labels, now = document.activeElement === el) {
+    // A refresh with the same options (a later answer to a longer query) keeps the one being chosen.
+    if (now && !box.hidden && labels.join('\u001f') === [...box.children].map((li) => li.textContent).join('\u001f')) return;
     box.replaceChildren(...labels.map((text, i) => {
       const li = document.createElement('li');
       li.id = `${id}-${i}`;
