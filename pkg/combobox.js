@@ -2,16 +2,17 @@
 // popup a listbox right under it). Shared by the street field (addresses
 // from the lookup service, ./lookup.js) and the city field (the communes of
 // the postcode, widget.js); loaded only by a form that has one of them.
-// It knows keys, mouse and ARIA, nothing about addresses or cities: the
-// caller gives the options and says what choosing one does.
+// combobox() knows keys, mouse and ARIA, nothing about addresses or cities:
+// the caller gives the options and says what choosing one does; cityBox()
+// is the city field's caller.
 
 /**
  * Makes `el` a combobox. `o`: id (of the listbox), label (its accessible
  * name), after (the node the listbox is inserted after), on/undo (the
  * widget's listener and clean-up lists), live (the polite live region),
  * found(n) (what the live region says when n options show), pick(i)
- * (choosing option i). Returns `show(labels, open)`: replaces the options
- * and opens the list when `open` (default: the field has the focus) and
+ * (choosing option i). Returns `show(labels, now)`: replaces the options
+ * and opens the list when `now` (default: the field has the focus) and
  * there is something to show.
  */
 export function combobox(el, { id, label, after, on, undo, live, found, pick }) {
@@ -135,5 +136,7 @@ export function cityBox(f, w) {
   w.on(el, 'focus', offer);
   w.on(el, 'input', offer);
   // A re-check of the same postcode leaves the list (and the option being chosen) as it is.
-  return () => from !== w.cities().join('\u001f') && offer();
+  return () => {
+    if (from !== w.cities().join('\u001f')) offer();
+  };
 }
