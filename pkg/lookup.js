@@ -5,6 +5,7 @@
 // (the typed fragment, and a valid postcode). Each call has a short timeout, is
 // aborted when a newer value supersedes it, and any failure (down, slow, 5xx,
 // not JSON) leaves the local verdict standing: nothing here logs an error.
+import { combobox } from './combobox.js';
 
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
@@ -106,70 +107,21 @@ export function remoteChecks(w) {
     return v;
   }
 
-  /** The WAI-ARIA combobox of a street field: addresses from the service, keyboard and mouse. */
-  function combobox(f) {
+  /** The street field's combobox: addresses from the service (typed fragment, and a valid postcode). */
+  function street(f) {
     const { el, fc } = f;
-    const box = document.createElement('ul');
-    box.id = `${id}-${f.name}-options`;
-    box.className = 'fiable-listbox';
-    box.setAttribute('role', 'listbox');
-    box.setAttribute('aria-label', say('addresses'));
-    box.hidden = true;
-    f.hint.after(box);
-    const aria = { role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': box.id, 'aria-activedescendant': null };
-    const before = Object.keys(aria).map((k) => [k, el.getAttribute(k)]);
-    for (const [k, v] of Object.entries(aria)) if (v) el.setAttribute(k, v);
-    let hits = [], active = -1, timer = 0, ctrl = null, typed = '';
+    let hits = [], timer = 0, ctrl = null, typed = '';
+    const show = combobox(el, {
+      id: `${id}-${f.name}-options`, label: say('addresses'), after: f.hint, on, undo, live, found: say('found'),
+      pick: (i) => choose(hits[i]),
+    });
     undo.push(() => {
       clearTimeout(timer);
       ctrl?.abort();
-      box.remove();
-      for (const [k, v] of before) v === null ? el.removeAttribute(k) : el.setAttribute(k, v);
     });
-    /** Shows the list right under the field, whatever the layout around it (CSSOM only: fine under a strict CSP). */
-    function unhide() {
-      box.hidden = false;
-      el.setAttribute('aria-expanded', 'true');
-      const cb = box.offsetParent;
-      const own = cb && getComputedStyle(cb).position !== 'static';
-      const o = own ? cb.getBoundingClientRect() : { left: -scrollX, top: -scrollY };
-      const r = el.getBoundingClientRect();
-      box.style.left = `${r.left - o.left + (own ? cb.scrollLeft - cb.clientLeft : 0)}px`;
-      box.style.top = `${r.bottom - o.top + (own ? cb.scrollTop - cb.clientTop : 0) + 2}px`;
-      box.style.minWidth = `${r.width}px`;
-    }
-    function hide() {
-      box.hidden = true;
-      active = -1;
-      el.setAttribute('aria-expanded', 'false');
-      el.removeAttribute('aria-activedescendant');
-    }
     function list(found) {
       hits = found;
-      box.replaceChildren(...found.map((h, i) => {
-        const li = document.createElement('li');
-        li.id = `${box.id}-${i}`;
-        li.setAttribute('role', 'option');
-        li.setAttribute('aria-selected', 'false');
-        li.textContent = h.label;
-        li.addEventListener('mousedown', (e) => e.preventDefault()); // the field keeps the focus
-        li.addEventListener('click', () => choose(i));
-        return li;
-      }));
-      hide();
-      if (!found.length) return;
-      unhide();
-      live.textContent = say('found')(found.length);
-    }
-    function move(i) {
-      if (box.hidden) unhide();
-      active = i;
-      [...box.children].forEach((li, k) => {
-        li.setAttribute('aria-selected', String(k === i));
-        li.classList.toggle('fiable-active', k === i);
-      });
-      el.setAttribute('aria-activedescendant', box.children[i].id);
-      box.children[i].scrollIntoView?.({ block: 'nearest' });
+      show(found.map((h) => h.label));
     }
     function search() {
       ctrl?.abort();
@@ -187,9 +139,8 @@ export function remoteChecks(w) {
         list(document.activeElement === el ? found : []);
       });
     }
-    function choose(i) {
-      const h = hits[i];
-      list([]);
+    function choose(h) {
+      hits = [];
       // The typed number is kept unless the service found exactly it.
       const own = /^\s*(\d+(?:\s?(?:bis|ter|quater)\b|[a-z]\b)?)/i.exec(typed)?.[1];
       const number = h.number_match === 'exact' || !own ? h.housenumber ?? '' : own;
@@ -218,35 +169,13 @@ export function remoteChecks(w) {
       clearTimeout(timer);
       timer = setTimeout(search, DEBOUNCE_MS);
     });
-    on(el, 'keydown', (e) => {
-      const n = hits.length;
-      if (e.isComposing || !n || e.altKey || e.ctrlKey || e.metaKey) return;
-      const shown = !box.hidden;
-      const to = {
-        ArrowDown: shown ? (active + 1) % n : 0,
-        ArrowUp: shown && active > 0 ? active - 1 : n - 1,
-        Home: shown ? 0 : null,
-        End: shown ? n - 1 : null,
-      }[e.key];
-      if (to !== undefined && to !== null) {
-        e.preventDefault();
-        move(to);
-      } else if (e.key === 'Enter' && shown && active >= 0) {
-        e.preventDefault(); // choosing is not submitting
-        choose(active);
-      } else if (e.key === 'Escape' && shown) {
-        e.preventDefault();
-        hide();
-      }
-    });
     on(el, 'blur', () => {
       clearTimeout(timer);
       ctrl?.abort();
       ctrl = null;
-      hide();
     });
   }
 
-  for (const f of fields) if (f.type === 'street') combobox(f);
+  for (const f of fields) if (f.type === 'street') street(f);
   return { askDomain, forget, withDomain };
 }

@@ -24,19 +24,23 @@ import { checkConfig } from './config.js';
 const AS_YOU_TYPE = { phone: (value, f) => formatPhone(value, f.country) };
 /** Kinds whose value is replaced by the verdict's `normalized` on blur. */
 const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
-/** Kinds whose verdict `details.cities` feed the suggestions of the city field. */
+/** Kinds whose verdict `details.cities` feed the suggestions of the city field (a combobox). */
 const OFFERS_CITIES = new Set(['postcode']);
 const STATUSES = ['valid', 'warning', 'invalid', 'pending'];
 
 let uid = 0;
 const attached = new WeakMap();
 
-/** Sets a value the way a person would, so React/Vue-controlled inputs follow. */
-function setValue(el, value) {
-  const proto = Object.getPrototypeOf(el);
-  const setter = Object.getOwnPropertyDescriptor(proto, 'value')?.set;
+/** Writes past the instance's `value` (React tracks those writes, then misses the input event). */
+function write(el, value) {
+  const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value')?.set;
   if (setter) setter.call(el, value);
   else el.value = value;
+}
+
+/** Sets a value the way a person would, so React/Vue-controlled inputs follow. */
+function setValue(el, value) {
+  write(el, value);
   el.dispatchEvent(new Event('input', { bubbles: true }));
   el.dispatchEvent(new Event('change', { bubbles: true }));
 }
@@ -80,7 +84,7 @@ export function attach(formOrSelector, config) {
       required: fc.required ?? el.required,
       minAge: fc.minAge,
       block: new Set(fc.block ?? formBlock),
-      touched: false, verdict: null, base: null, shown: '', seq: 0, hint: null, list: null, fc, inflight: null,
+      touched: false, verdict: null, base: null, shown: '', seq: 0, hint: null, fc, inflight: null,
     });
   }
   for (const f of fields) {
@@ -149,16 +153,13 @@ export function attach(formOrSelector, config) {
     });
   }
   undo.push(() => fields.forEach((f) => rc?.forget(f)));
-  if (cityField && !cityField.el.getAttribute('list') && cityField.el instanceof HTMLInputElement) {
-    cityField.list = document.createElement('datalist');
-    cityField.list.id = `${id}-cities`;
-    cityField.list.className = 'fiable-list';
-    cityField.el.after(cityField.list);
-    cityField.el.setAttribute('list', cityField.list.id);
-    undo.push(() => {
-      cityField.list.remove();
-      cityField.el.removeAttribute('list');
-    });
+  // The city field: a combobox of the postcode's communes (./combobox.js, loaded only then).
+  let cities = [];
+  let offer = null;
+  if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
+    import('./combobox.js').then((m) => {
+      if (!detached) offer = m.cityBox(cityField, { id, lang, on, undo, live, setValue, cities: () => cities });
+    }, (e) => console.debug('fiable: no city suggestions', e));
   }
   undo.push(() => {
     live.remove();
@@ -269,17 +270,13 @@ export function attach(formOrSelector, config) {
     return v;
   }
 
-  function offerCities(cities) {
-    if (!cityField?.list || !Array.isArray(cities)) return;
-    const now = [...cityField.list.options].map((o) => o.value).join('\u001f');
-    if (now !== cities.join('\u001f')) {
-      cityField.list.replaceChildren(...cities.map((c) => {
-        const o = document.createElement('option');
-        o.value = c;
-        return o;
-      }));
-    }
-    if (cities.length === 1 && cityField.el.value === '' && document.activeElement !== cityField.el) setValue(cityField.el, cities[0]);
+  /** The postcode's communes: offered in the city field; a single one fills it when empty and not being typed in. */
+  function offerCities(list) {
+    if (!cityField) return;
+    cities = Array.isArray(list) ? list : [];
+    const { el } = cityField;
+    if (document.activeElement === el) offer?.();
+    else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
   }
 
   /** Phone formatted as typed; the caret stays after the same number of significant characters. */
@@ -294,7 +291,7 @@ export function attach(formOrSelector, config) {
     const n = significant(before.slice(0, caret));
     let i = 0;
     for (let k = 0; i < after.length && k < n; i++) if (significant(after[i])) k++;
-    el.value = after;
+    write(el, after);
     try {
       el.setSelectionRange(i, i);
     } catch {

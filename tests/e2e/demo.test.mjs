@@ -77,10 +77,20 @@ test('valid_is_shown_while_typing_errors_only_after_blur', async () => {
   await hasClass(S('email'), 'fiable-invalid');
   assert.equal(await page.getAttribute(S('email'), 'aria-invalid'), 'true');
   assert.match(await page.textContent(hint('email')), /domaine/);
+  // The change is said in a polite live region.
   assert.equal(await page.textContent('#signup .fiable-live'), await page.textContent(hint('email')));
-  // The Constraint Validation API agrees with fiable.
-  assert.equal(await page.evaluate(() => document.querySelector('#signup [name=email]').validationMessage), await page.textContent(hint('email')));
-  assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), false);
+  assert.deepEqual(await page.$eval('#signup .fiable-live', (l) => [l.getAttribute('role'), l.getAttribute('aria-live')]), ['status', 'polite']);
+  await page.screenshot({ path: new URL('demo-error-after-blur.png', artifacts).pathname });
+  // The Constraint Validation API agrees with fiable: validationMessage, :invalid, checkValidity().
+  const native = () => page.evaluate(() => {
+    const el = document.querySelector('#signup [name=email]');
+    return { message: el.validationMessage, invalid: el.matches(':invalid'), form: document.getElementById('signup').checkValidity() };
+  });
+  assert.deepEqual(await native(), { message: await page.textContent(hint('email')), invalid: true, form: false });
+  await page.fill(S('email'), 'jean@exemple.fr');
+  await hasClass(S('email'), 'fiable-valid');
+  await page.fill(S('last_name'), 'Dupont'); // the form's other required field
+  assert.deepEqual(await native(), { message: '', invalid: false, form: true });
 });
 
 test('phone_is_formatted_as_typed_and_the_caret_follows', async () => {
@@ -118,6 +128,9 @@ test('invalid_phone_blocks_submit_and_focus_moves_to_it', async () => {
 test('valid_form_submits_and_the_page_handler_runs', async () => {
   await fillValid();
   assert.equal(await page.evaluate(() => document.getElementById('signup').checkValidity()), true);
+  await page.locator(S('city')).blur();
+  await hasClass(S('city'), 'fiable-valid');
+  await page.screenshot({ path: new URL('demo-valid.png', artifacts).pathname });
   await page.click('#signup button[type=submit]');
   await page.waitForFunction(() => document.getElementById('signup').dataset.submitted === '1');
   assert.match(await page.textContent('#out'), /submit #signup/);
@@ -143,17 +156,79 @@ test('civility_first_name_warning_shows_and_does_not_block', async () => {
 });
 
 test('postcode_offers_its_cities_and_names_are_normalised_on_blur', async () => {
+  const city = page.locator(S('city'));
+  assert.equal(await city.getAttribute('role'), 'combobox');
+  assert.equal(await city.getAttribute('list'), null, 'no datalist: the combobox is the only list');
   await page.fill(S('postcode'), '01000');
-  await page.waitForFunction(() => document.querySelectorAll('#signup datalist.fiable-list option').length === 2);
-  const cities = await page.$$eval('#signup datalist.fiable-list option', (o) => o.map((x) => x.value));
-  assert.deepEqual(cities, ['Bourg-en-Bresse', 'Saint-Denis-lès-Bourg']);
-  assert.equal(await page.getAttribute(S('city'), 'list'), await page.getAttribute('#signup datalist.fiable-list', 'id'));
+  await city.focus();
+  const listbox = page.locator(`#${await city.getAttribute('aria-controls')}`);
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').getAttribute('aria-expanded') === 'true');
+  assert.deepEqual(await listbox.locator('[role=option]').allTextContents(), ['Bourg-en-Bresse', 'Saint-Denis-lès-Bourg']);
   // A postcode with one commune fills an empty city.
   await page.fill(S('postcode'), '75011');
   await page.waitForFunction(() => document.querySelector('#signup [name=city]').value === 'Paris');
   await page.fill(S('first_name'), 'jean-pierre');
   await page.locator(S('last_name')).focus();
   await page.waitForFunction(() => document.querySelector('#signup [name=first_name]').value === 'Jean-Pierre');
+});
+
+test('city_combobox_keyboard_only', async () => {
+  // From the street field, the keyboard alone: Tab, five digits, Tab.
+  await page.locator(S('street')).focus();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'postcode');
+  await page.keyboard.type('01210'); // Ferney-Voltaire, Ornex, Versonnex
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'city');
+  const city = page.locator(S('city'));
+  const listbox = page.locator(`#${await city.getAttribute('aria-controls')}`);
+  const options = listbox.locator('[role=option]');
+  assert.equal(await listbox.getAttribute('role'), 'listbox');
+  assert.equal(await listbox.getAttribute('aria-label'), 'Villes proposées');
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').getAttribute('aria-expanded') === 'true');
+  assert.deepEqual(await options.allTextContents(), ['Ferney-Voltaire', 'Ornex', 'Versonnex']);
+  assert.equal(await page.textContent('#signup .fiable-live'), '3 villes proposées');
+  assert.equal(await city.getAttribute('aria-activedescendant'), null);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  await page.screenshot({ path: new URL('demo-city-combobox.png', artifacts).pathname });
+  assert.equal(await city.getAttribute('aria-activedescendant'), await options.nth(1).getAttribute('id'));
+  assert.deepEqual(await options.evaluateAll((o) => o.map((x) => x.getAttribute('aria-selected'))), ['false', 'true', 'false']);
+  assert.ok(await options.nth(1).evaluate((o) => o.classList.contains('fiable-active')));
+  await page.keyboard.press('Enter');
+  assert.equal(await city.inputValue(), 'Ornex');
+  assert.equal(await city.getAttribute('aria-expanded'), 'false');
+  assert.equal(await city.getAttribute('aria-activedescendant'), null);
+  assert.equal(await page.getAttribute('#signup', 'data-submitted'), null, 'Enter chose a city, it did not submit');
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').classList.contains('fiable-valid'));
+  // Emptied, the list comes back; typing narrows it (accents and case aside); Escape closes it.
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  assert.equal(await city.getAttribute('aria-expanded'), 'true');
+  assert.equal(await options.count(), 3);
+  await page.keyboard.type('VERSO');
+  assert.deepEqual(await options.allTextContents(), ['Versonnex']);
+  await page.keyboard.press('Escape');
+  assert.equal(await city.getAttribute('aria-expanded'), 'false');
+  assert.equal(await city.inputValue(), 'VERSO');
+  await page.keyboard.press('ArrowUp'); // opens again, on the last option
+  assert.equal(await city.getAttribute('aria-expanded'), 'true');
+  assert.equal(await options.last().getAttribute('aria-selected'), 'true');
+  await page.keyboard.press('Escape');
+  // The mouse: the field's focus stays, the city is chosen.
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  await options.nth(2).click();
+  assert.equal(await city.inputValue(), 'Versonnex');
+  assert.equal(await page.evaluate(() => document.activeElement.name), 'city');
+  assert.equal(await city.getAttribute('aria-expanded'), 'false');
+  // Leaving the field closes the list.
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  assert.equal(await city.getAttribute('aria-expanded'), 'true');
+  await page.keyboard.press('Tab');
+  assert.equal(await city.getAttribute('aria-expanded'), 'false');
+  assert.deepEqual(errors, []);
 });
 
 test('english_form_speaks_english', async () => {
@@ -163,6 +238,11 @@ test('english_form_speaks_english', async () => {
   await button.waitFor();
   assert.match(await button.textContent(), /Did you mean jane@gmail\.com/);
   assert.equal(await page.textContent(hint('email')), '', 'the French form is untouched');
+  await page.fill('#newsletter [name=phone]', '07400 12');
+  await page.locator('#newsletter [name=first_name]').focus();
+  await page.waitForFunction(() => document.querySelector('#newsletter [name=phone]').classList.contains('fiable-invalid'));
+  assert.equal(await page.textContent('#newsletter [name=phone] + .fiable-hint'), 'This is not a valid phone number.');
+  await page.locator('#newsletter').screenshot({ path: new URL('demo-english.png', artifacts).pathname });
 });
 
 test('200_fast_keystrokes_long_tasks_and_keystroke_cost', async () => {

@@ -1,6 +1,13 @@
 // Shared setup of the browser tests: a static server and Debian's Chromium
-// for the whole file, and the page errors a test asserts to be none.
+// for the whole file, the page errors a test asserts to be none, and the
+// real lookup service for the tests that need one.
 import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
@@ -24,4 +31,39 @@ export function pageErrors(page) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   return errors;
+}
+
+/**
+ * The real lookup service (`fiable-lookup serve`, built by `make test`) on
+ * 127.0.0.1 and a free port, serving the package at /pkg and `www` at /;
+ * `extra` are more flags. Resolves to { url, stop }.
+ */
+export async function lookupService(www, extra = []) {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const bin = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target', 'release/fiable-lookup');
+  assert.ok(existsSync(bin), `${bin} is missing: build it with cargo build --release -p fiable-lookup (make test does)`);
+  const port = await new Promise((ok, ko) => {
+    const s = createServer().once('error', ko).listen(0, '127.0.0.1', () => {
+      const { port: p } = s.address();
+      s.close(() => ok(p));
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--www', www, ...extra], { cwd: root, stdio: 'ignore' });
+  const exited = new Promise((ok) => child.once('exit', ok));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) assert.fail(`fiable-lookup serve exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i >= 300) {
+      await stop();
+      assert.fail('fiable-lookup serve did not come up');
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return { url, stop };
 }

@@ -2,12 +2,15 @@
 // in headless Chromium, under the strict CSP of serve.mjs. Every wait is on a
 // DOM state (the playground's #pg-status[data-state], the preview form's
 // fiable-ready class), never on time.
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { servedBrowser, pageErrors } from './harness.mjs';
 
 const ctx = servedBrowser();
+const artifacts = new URL('../artifacts/', import.meta.url);
+before(() => mkdirSync(artifacts, { recursive: true }));
 
 async function open(path) {
   const page = await ctx.browser.newPage();
@@ -57,6 +60,7 @@ test('playground_loads_clean_under_csp_with_a_live_form', async () => {
   await page.fill('#pg-preview #email', 'jean@gmial.com');
   await page.locator('#pg-preview #nom').focus();
   await page.locator('#pg-preview .fiable-suggest').waitFor();
+  await page.screenshot({ path: new URL('playground-live-form.png', artifacts).pathname, fullPage: true });
   assert.deepEqual(errors, []);
   assert.equal(await page.evaluate(() => window.cspViolations), undefined);
   await page.close();
@@ -91,6 +95,7 @@ test('playground_bad_key_shows_the_checker_message', async () => {
   assert.match(fr, /Vouliez-vous dire "email"/);
   assert.match(await page.textContent('#pg-status-title'), /ligne 3/);
   assert.equal(await page.$('#pg-preview form'), null);
+  await page.screenshot({ path: new URL('playground-config-error.png', artifacts).pathname, fullPage: true });
   // An unknown key: named, with the closest known one.
   await edit(page, '{ "fields": { "email": { "selector": "#email", "type": "email", "requird": true } } }', 'config');
   assert.match(await page.textContent('#pg-status-en'), /unknown key config\.fields\.email\.requird/);

@@ -110,3 +110,84 @@ test('attach_from_npm_validate_values_messages_block_detach', async () => {
   assert.match(errors[0], /unknown key config\.fields\.email\.requird; expected \{ "selector"/);
   await page.close();
 });
+
+test('messages_follow_the_form_or_page_lang_when_the_config_names_none', async () => {
+  const { page, errors } = await open('/t/npm.html');
+  assert.equal(await page.evaluate(() => window.handle.ready), true);
+  await page.fill('[name=phone]', '06 12');
+  /** Attaches again without `locale` (the previous handle is detached) and returns the phone's message. */
+  const message = () => page.evaluate(async () => {
+    const h = window.fiable.attach('#f', { country: 'FR', fields: { phone: { selector: '[name=phone]', type: 'phone' } } });
+    await h.ready;
+    return (await h.validate()).phone.message;
+  });
+  assert.equal(await message(), 'Ce numéro de téléphone est trop court.'); // <html lang="fr">
+  await page.evaluate(() => { document.documentElement.lang = 'en'; });
+  assert.equal(await message(), 'This phone number is too short.');
+  await page.evaluate(() => { document.getElementById('f').lang = 'fr'; }); // the form's own lang is nearer
+  assert.equal(await message(), 'Ce numéro de téléphone est trop court.');
+  assert.equal(await page.textContent('[name=phone] + .fiable-hint'), 'Ce numéro de téléphone est trop court.');
+  assert.equal(await page.locator('.fiable-hint').count(), 1, 'each attach replaced the previous one');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('native_constraint_validation_shows_the_same_hints', async () => {
+  // The same page as a shop would have it without novalidate: the browser's own validation runs first.
+  const { page, errors } = await open('/t/csp.html');
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  await page.evaluate(() => { document.getElementById('f').noValidate = false; });
+  await page.locator('#email').pressSequentially('jane@');
+  assert.equal(await page.textContent('#email + .fiable-hint'), '', 'nothing said while typing');
+  await page.keyboard.press('Enter'); // implicit submission, no blur: only the browser's "invalid" event tells fiable
+  await page.waitForFunction(() => document.querySelector('#email').classList.contains('fiable-invalid'));
+  const [message, hint, invalid] = await page.evaluate(() => {
+    const el = document.querySelector('#email');
+    return [el.validationMessage, el.nextElementSibling.textContent, el.matches(':invalid')];
+  });
+  assert.ok(message.length > 0);
+  assert.equal(hint, message);
+  assert.equal(invalid, true);
+  assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('#f', 'data-submitted'), null);
+  await page.locator('#email').pressSequentially('example.com');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('f').dataset.submitted === '1');
+  assert.equal(await page.evaluate(() => document.querySelector('#email').matches(':invalid')), false);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('focus_is_visible_and_the_look_follows_the_custom_properties', async () => {
+  const { page, errors } = await open('/t/csp.html'); // no page stylesheet: only fiable.css
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  const style = (sel, ...props) => page.$eval(sel, (el, p) => p.map((k) => getComputedStyle(el)[k]), props);
+  const theme = (prop, value) => page.evaluate(([p, v]) => document.getElementById('f').style.setProperty(p, v), [prop, value]);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email');
+  assert.deepEqual(await style('#email', 'outlineStyle', 'outlineColor'), ['solid', 'rgb(9, 105, 218)']);
+  await theme('--fiable-focus', 'rgb(1, 2, 3)'); // a theme set on the form (CSSOM: allowed under the strict CSP)
+  assert.deepEqual(await style('#email', 'outlineColor'), ['rgb(1, 2, 3)']);
+  // The suggestion is a real button, reached and used from the keyboard, with a visible focus.
+  await page.keyboard.type('jane@gmial.com');
+  await page.keyboard.press('Tab');
+  await page.locator('#email + .fiable-hint .fiable-suggest').waitFor();
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'fiable-suggest');
+  assert.deepEqual(await style('.fiable-suggest', 'outlineStyle', 'outlineColor', 'color'), ['solid', 'rgb(1, 2, 3)', 'rgb(9, 105, 218)']);
+  await theme('--fiable-link', 'rgb(7, 8, 9)');
+  assert.deepEqual(await style('.fiable-suggest', 'color'), ['rgb(7, 8, 9)']);
+  await page.keyboard.press('Enter');
+  assert.equal(await page.inputValue('#email'), 'jane@gmail.com');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email');
+  // Status colours: the invalid border and hint take --fiable-bad.
+  await page.fill('#email', 'jane@');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelector('#email').classList.contains('fiable-invalid'));
+  await theme('--fiable-bad', 'rgb(4, 5, 6)');
+  assert.deepEqual(await style('#email', 'borderTopColor'), ['rgb(4, 5, 6)']);
+  assert.deepEqual(await style('#email + .fiable-hint', 'color'), ['rgb(4, 5, 6)']);
+  assert.equal(await page.getAttribute('body', 'data-csp-violations'), null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -22,6 +22,12 @@ for (const f of upFront) {
 }
 console.log(`${'up front, total'.padEnd(28)} ${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}`);
 
+// Loaded later, only by the forms that use them: not in the budget, listed so they stay in sight.
+for (const [f, when] of [['lookup.js', 'with a lookup service'], ['combobox.js', 'with a city or street field']]) {
+  const b = readFileSync(new URL(f, root));
+  console.log(`lazy ${f.padEnd(23)} ${kb(b.length)}  ${kb(gz(b))}  ${kb(br(b))}  (${when})`);
+}
+
 const chunkDir = new URL('dist/chunks/', root);
 if (existsSync(chunkDir)) {
   const chunks = readdirSync(chunkDir).filter((f) => f.endsWith('.tsv'));
