@@ -1,5 +1,6 @@
 // fiable for browsers and bundlers: `await init()` once, then call the checks.
 import wasmInit from './dist/fiable_wasm.js';
+import { dist } from './dist/base.js';
 import { setChunkLoader } from './api.js';
 
 export * from './api.js';
@@ -15,7 +16,9 @@ let ready = null;
  */
 export function init(input) {
   if (!ready) {
-    const base = new URL('./dist/', import.meta.url);
+    // dist/base.js knows its own folder: right both from these sources and
+    // from the minified bundle that `make pkg` writes into dist/.
+    const base = dist;
     setChunkLoader(async (name) => {
       const res = await fetch(new URL(`chunks/${name}.tsv`, base));
       if (!res.ok) throw new Error(`fiable: data chunk ${name}: HTTP ${res.status}`);

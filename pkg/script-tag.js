@@ -2,8 +2,9 @@
  *  <script src=".../dist/fiable.js" defer data-form="#signup" data-config='{…}'></script>
  *  or a <script type="application/json" data-fiable data-form="#signup">{…}</script> config.
  *  A classic script (no build step): it adds ../fiable.css (unless data-css="none")
- *  and imports ../widget.js, both relative to its own URL, so it works from a
- *  CDN path or a sub-folder; the .wasm and data chunks follow the same way. */
+ *  and imports ./widget.js (pkg/widget.js and what it uses, minified by
+ *  `make pkg`), both relative to its own URL, so it works from a CDN path or
+ *  a sub-folder; the .wasm and data chunks follow the same way. */
 (function () {
   'use strict';
   var me = document.currentScript;
@@ -19,7 +20,7 @@
       document.head.appendChild(link);
     }
   }
-  import(new URL('../widget.js', me.src).href).then(
+  import(new URL('./widget.js', me.src).href).then(
     function (m) { m.autoAttach(me); },
     function (e) { console.error('fiable: could not load; the form works without it.', e); }
   );
