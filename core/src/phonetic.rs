@@ -67,9 +67,10 @@ fn rewrite(s: &[u8]) -> Vec<u8> {
             (2, b"e")
         } else if starts(i, b"bv") {
             (2, b"v")
-        } else if (starts(i, b"en") || starts(i, b"an")) && at(i + 2).is_none_or(|n| !is_vowel(*n) && *n != b'n') {
-            (2, b"an")
-        } else if (starts(i, b"em") || starts(i, b"am")) && matches!(at(i + 2), Some(b'b' | b'p')) {
+        } else if ((starts(i, b"en") || starts(i, b"an")) && at(i + 2).is_none_or(|n| !is_vowel(*n) && *n != b'n'))
+            || ((starts(i, b"em") || starts(i, b"am")) && matches!(at(i + 2), Some(b'b' | b'p')))
+        {
+            // Nasal vowels: "Laurent" = "Laurant", "Lambert" = "Lanbert".
             (2, b"an")
         } else {
             match c {

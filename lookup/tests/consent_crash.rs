@@ -104,6 +104,9 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("ledger.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "signing key file mode");
+        // The blind-index key is created beside the ledger, as private.
+        let mode = std::fs::metadata(dir.path().join("ledger.index.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "index key file mode");
     }
 
     let acked_n = Arc::new(AtomicUsize::new(0));

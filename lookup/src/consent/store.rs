@@ -2,6 +2,12 @@
 //! at open, append-only enforced by triggers, and an append that reads
 //! the chain head and inserts in one `BEGIN IMMEDIATE` transaction, so
 //! writers in several threads or processes keep one consistent chain.
+//!
+//! Beside the ledger, the subjects vault (migration 2, `// --- subjects
+//! vault ---`): per-subject sealing keys, blind indexes and erasures, in
+//! ordinary mutable tables that `export` never writes out. Subject
+//! derivation, sealing and the append happen in the same transaction, so
+//! two first submissions of one email cannot get two pseudonyms.
 use std::path::Path;
 use std::sync::Mutex;
 
