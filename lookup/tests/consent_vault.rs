@@ -460,6 +460,36 @@ fn case_changes_in_keys_and_signatures_are_detected_too() {
     }
 }
 
+#[test]
+fn clear_contact_data_never_enters_the_ledger_and_verify_would_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = Store::open(&dir.path().join("l.sqlite")).unwrap();
+    let signer = Signer::from_seed([3; 32]);
+    let mut r: fiable_core::consent::ConsentRecord = serde_json::from_value(person(jean())).unwrap();
+    r.record_id = "clear-1".into();
+    r.subject = "s_0123456789abcdef".into();
+    assert!(matches!(st.append(&r, None, &signer), Err(store::StoreError::ClearSubjectData)));
+    assert!(st.is_empty().unwrap());
+    // An entry forged around such a record (hash and signature right) fails verify.
+    let canonical = r.canonical_json();
+    let hash = ledger::chain_hash(ledger::GENESIS, &canonical).unwrap();
+    let signed_at = "2026-11-23T19:00:00.000Z".to_string();
+    let signature = signer.sign(ledger::receipt_message("clear-1", 1, &hash, ledger::GENESIS, &signed_at).as_bytes());
+    let e = ledger::Entry {
+        seq: 1,
+        id: "clear-1".into(),
+        subject: r.subject.clone(),
+        record: canonical,
+        prev_hash: ledger::GENESIS.into(),
+        hash,
+        signed_at,
+        signature,
+        public_key: signer.public_key_hex().into(),
+    };
+    let b = ledger::ChainVerifier::new(None).push(&e).unwrap_err();
+    assert!(b.what.contains("subject_data in clear"), "{b}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 

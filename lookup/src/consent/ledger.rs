@@ -193,6 +193,10 @@ impl ChainVerifier {
         }
         match parse_record(&e.record) {
             Some((_, _, canonical)) if canonical != e.record => return fail("record is not in canonical form".into()),
+            // The ledger only ever holds contact data sealed.
+            Some(_) if serde_json::from_str::<ConsentRecord>(&e.record).is_ok_and(|r| r.subject_data.is_some()) => {
+                return fail("record holds subject_data in clear".into());
+            }
             Some((id, subject, _)) if id != e.id || subject != e.subject => return fail("id or subject differs from the record".into()),
             Some(_) => {}
             None => return fail("record is neither a consent record nor an erasure record".into()),

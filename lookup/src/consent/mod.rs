@@ -188,8 +188,8 @@ impl From<store::StoreError> for ConsentError {
             store::StoreError::IdempotencyConflict => ConsentError::IdempotencyConflict,
             store::StoreError::DuplicateId => ConsentError::DuplicateId,
             store::StoreError::SubjectErased => ConsentError::SubjectErased,
-            store::StoreError::Seal => {
-                tracing::error!("consent sealing failed");
+            store::StoreError::Seal | store::StoreError::ClearSubjectData => {
+                tracing::error!(error = %e, "consent sealing failed");
                 ConsentError::Unavailable
             }
             store::StoreError::Db(e) => {

@@ -77,6 +77,10 @@ pub enum StoreError {
     /// The subject data could not be sealed.
     #[error("sealing failed")]
     Seal,
+    /// A record with contact data in clear: it goes through
+    /// [`Store::append_with_subject_data`], which seals it.
+    #[error("subject data in clear is never appended")]
+    ClearSubjectData,
     /// The database failed.
     #[error("consent store: {0}")]
     Db(#[from] rusqlite::Error),
@@ -160,6 +164,9 @@ impl Store {
         idempotency: Option<(&str, &str)>,
         signer: &Signer,
     ) -> Result<Appended, StoreError> {
+        if record.subject_data.is_some() {
+            return Err(StoreError::ClearSubjectData);
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(done) = replay(&tx, idempotency)? {
