@@ -13,6 +13,14 @@
 //! minimal escaping, integers only — so that its SHA-256
 //! ([`ConsentRecord::sha256`]) is reproducible anywhere.
 //! The JSON Schema of the record is `pkg/consent.schema.json`.
+//!
+//! Personal data: a submission may carry [`SubjectData`] (email, phone,
+//! names, postcode) so that the service can derive the pseudonymous
+//! subject and find duplicates. The service never stores it in clear: it
+//! replaces it by [`Sealed`] (the same data encrypted under a per-subject
+//! key) before the record is hashed into the ledger, so destroying the key
+//! erases the person and the chain still verifies. The proof of that
+//! destruction is an [`Erasure`] record in the same ledger.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -61,7 +69,56 @@ pub struct ConsentRecord {
     /// The record this one withdraws (a withdrawal is a new record).
     #[serde(default)]
     pub withdraws: Option<String>,
+    /// Contact data of the person, in clear: only in a submission, never
+    /// in the ledger (the service seals it).
+    #[serde(default)]
+    pub subject_data: Option<SubjectData>,
+    /// [`SubjectData`] encrypted under the subject's key: what the ledger
+    /// keeps in its place.
+    #[serde(default)]
+    pub sealed: Option<Sealed>,
 }
+
+/// Contact data of the person, as the form normalised it. Checked with
+/// this crate's own validators; never logged, never stored in clear.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectData {
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone number, E.164 (`+33612345678`).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// First (given) name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last (family) name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+    /// Postcode.
+    #[serde(default)]
+    pub postcode: Option<String>,
+    /// Country of the postcode and phone (ISO 3166 alpha-2, `FR`).
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+/// Personal data encrypted with an AEAD under a per-subject key, the
+/// record id as associated data. Hex strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sealed {
+    /// The AEAD, e.g. `chacha20poly1305`.
+    pub alg: String,
+    /// The nonce, lowercase hex.
+    pub nonce: String,
+    /// Ciphertext with its tag, lowercase hex.
+    pub ciphertext: String,
+}
+
+/// Longest sealed ciphertext, in hex digits.
+pub const MAX_SEALED_HEX: usize = 16 * 1024;
 
 /// The data controller.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -304,8 +361,11 @@ pub fn validate(r: &ConsentRecord) -> Vec<Problem> {
     if r.schema_version != SCHEMA_VERSION {
         p("consent.unknown_schema_version", "schema_version", "unknown schema version");
     }
-    if let Some((code, message)) = subject_problem(&r.subject) {
-        p(code, "subject", message);
+    // An empty subject with contact data: the service derives it.
+    if !(r.subject.is_empty() && r.subject_data.is_some()) {
+        if let Some((code, message)) = subject_problem(&r.subject) {
+            p(code, "subject", message);
+        }
     }
     if r.controller.name.trim().is_empty() {
         p("consent.missing_controller", "controller.name", "the controller's name is missing");
@@ -395,7 +455,209 @@ pub fn validate(r: &ConsentRecord) -> Vec<Problem> {
             p("consent.bad_record_id", "withdraws", "the withdrawn record id is malformed");
         }
     }
+    if let Some(d) = &r.subject_data {
+        out.extend(validate_subject_data(d));
+    }
+    if let Some(sealed) = &r.sealed {
+        if r.subject_data.is_some() {
+            out.push(Problem { code: "consent.sealed_and_clear", path: "sealed".into(), message: "a record carries its subject data either sealed or in clear, not both" });
+        }
+        if !is_id(&sealed.alg) || !is_hex_len(&sealed.nonce, 2..=64) || !is_hex_len(&sealed.ciphertext, 2..=MAX_SEALED_HEX) {
+            out.push(Problem { code: "consent.bad_sealed", path: "sealed".into(), message: "sealed needs an algorithm id and hex nonce and ciphertext" });
+        }
+    }
     out
+}
+
+fn is_hex_len(s: &str, len: std::ops::RangeInclusive<usize>) -> bool {
+    len.contains(&s.len()) && s.len() % 2 == 0 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+}
+
+/// Longest name in [`SubjectData`], in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Checks contact data with the crate's validators: a value they call
+/// invalid is a problem (`consent.bad_email`, `consent.bad_phone`, …);
+/// messages never echo the values.
+pub fn validate_subject_data(d: &SubjectData) -> Vec<Problem> {
+    use crate::{Options, Status};
+    let mut out = Vec::new();
+    let mut p = |code: &'static str, path: &str, message: &'static str| out.push(Problem { code, path: path.to_string(), message });
+    let fields = [&d.email, &d.phone, &d.first_name, &d.last_name, &d.postcode, &d.country];
+    if fields.iter().all(|f| f.is_none()) {
+        p("consent.empty_subject_data", "subject_data", "subject_data names no field");
+    }
+    let country = match &d.country {
+        None => "FR",
+        Some(c) if c.len() == 2 && crate::country::resolve(c) == Some(c.as_str()) => c.as_str(),
+        Some(_) => {
+            p("consent.bad_country", "subject_data.country", "country must be an ISO 3166 alpha-2 code in upper case, e.g. FR");
+            "FR"
+        }
+    };
+    let opts = Options { country: Some(country.into()), ..Options::default() };
+    let too_long = |v: &str, max: usize| v.len() > crate::MAX_INPUT || v.chars().count() > max;
+    if let Some(e) = &d.email {
+        if too_long(e, 254) || crate::email::check(e, &opts).status == Status::Invalid {
+            p("consent.bad_email", "subject_data.email", "the email address is not valid");
+        }
+    }
+    if let Some(ph) = &d.phone {
+        match crate::phone::parse(ph, Some(country)) {
+            Ok(n) if n.e164 == ph.as_str() => {}
+            Ok(_) => p("consent.phone_not_e164", "subject_data.phone", "the phone number must be in E.164 form, e.g. +33612345678"),
+            Err(_) => p("consent.bad_phone", "subject_data.phone", "the phone number is not valid"),
+        }
+    }
+    for (v, path, code, last) in
+        [(&d.first_name, "subject_data.first_name", "consent.bad_first_name", false), (&d.last_name, "subject_data.last_name", "consent.bad_last_name", true)]
+    {
+        if let Some(v) = v {
+            let verdict = if last { crate::names::check_last(v, &opts) } else { crate::names::check_first(v, &opts) };
+            if too_long(v, MAX_NAME_CHARS) || verdict.status == Status::Invalid {
+                p(code, path, "the name is empty, too long or not a name");
+            }
+        }
+    }
+    if let Some(pc) = &d.postcode {
+        if too_long(pc, 16) || crate::postcode::check(pc, &opts, &crate::communes::Communes::default()).status == Status::Invalid {
+            p("consent.bad_postcode", "subject_data.postcode", "the postcode is not valid");
+        }
+    }
+    out
+}
+
+impl SubjectData {
+    /// The normalised values that identify a person, each with its kind,
+    /// as the duplicate check compares them: `email` (trimmed, lower
+    /// case), `phone` (E.164), `name_postcode` (phonetic last name and
+    /// postcode) and `name` (phonetic last and first names). Values that
+    /// do not parse are left out. The service only keeps keyed hashes of
+    /// these strings.
+    pub fn match_keys(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let country = self.country.as_deref().filter(|c| crate::country::resolve(c) == Some(*c)).unwrap_or("FR");
+        if let Some(e) = self.email.as_deref().map(normalized_email).filter(|e| e.contains('@') && e.len() <= 254) {
+            out.push(("email", e));
+        }
+        if let Some(n) = self.phone.as_deref().and_then(|ph| crate::phone::parse(ph, Some(country)).ok()) {
+            out.push(("phone", n.e164));
+        }
+        let last = self.last_name.as_deref().map(crate::phonetic::encode).filter(|k| !k.is_empty());
+        let first = self.first_name.as_deref().map(crate::phonetic::encode).filter(|k| !k.is_empty());
+        let opts = crate::Options { country: Some(country.into()), ..crate::Options::default() };
+        let postcode = self.postcode.as_deref().and_then(|pc| {
+            let v = crate::postcode::check(pc, &opts, &crate::communes::Communes::default());
+            if v.status == crate::Status::Invalid { None } else { v.normalized }
+        });
+        if let (Some(l), Some(pc)) = (&last, &postcode) {
+            out.push(("name_postcode", format!("{l}|{pc}")));
+        }
+        if let (Some(l), Some(f)) = (&last, &first) {
+            out.push(("name", format!("{l}|{f}")));
+        }
+        out
+    }
+
+    /// The data as a JSON tree (what the service seals); absent fields
+    /// are left out.
+    pub fn to_json(&self) -> Json {
+        obj(vec![
+            ("email", self.email.as_deref().map(s)),
+            ("phone", self.phone.as_deref().map(s)),
+            ("first_name", self.first_name.as_deref().map(s)),
+            ("last_name", self.last_name.as_deref().map(s)),
+            ("postcode", self.postcode.as_deref().map(s)),
+            ("country", self.country.as_deref().map(s)),
+        ])
+    }
+}
+
+/// An email address as the duplicate check compares it: trimmed, lower case.
+pub fn normalized_email(e: &str) -> String {
+    crate::text::lower_str(e.trim())
+}
+
+// ------------------------------------------------------------ erasure record
+
+/// `kind` of an [`Erasure`] record.
+pub const ERASURE_KIND: &str = "erasure";
+
+/// The ledger's proof that a subject's personal data was destroyed (its
+/// key and blind indexes): who asked, when, why, how many records it
+/// covered. It holds no personal data, only the pseudonymous subject.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {
+    /// Always [`ERASURE_KIND`]: tells it apart from a consent record.
+    pub kind: String,
+    /// Version of this record's schema ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Unique id of this record.
+    pub record_id: String,
+    /// The pseudonymous subject erased.
+    pub subject: String,
+    /// When the key was destroyed (RFC 3339, server time).
+    pub erased_at: String,
+    /// `request` (the person's or an admin's request) or `retention`
+    /// (the retention period ended).
+    pub reason: String,
+    /// Who erased: `admin` (the admin API), `purge` (the retention command).
+    pub actor: String,
+    /// Ledger records of the subject whose sealed data became unreadable.
+    pub records: u32,
+}
+
+/// Why a subject was erased.
+pub const ERASURE_REASONS: [&str; 2] = ["request", "retention"];
+
+/// Checks an erasure record; empty when sound.
+pub fn validate_erasure(e: &Erasure) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut p = |code: &'static str, path: &str, message: &'static str| out.push(Problem { code, path: path.to_string(), message });
+    if e.kind != ERASURE_KIND {
+        p("erasure.bad_kind", "kind", "kind must be `erasure`");
+    }
+    if e.schema_version != SCHEMA_VERSION {
+        p("consent.unknown_schema_version", "schema_version", "unknown schema version");
+    }
+    if !is_id(&e.record_id) {
+        p("consent.bad_record_id", "record_id", "the record id must be 1-256 characters of A-Z a-z 0-9 . _ : -");
+    }
+    if let Some((code, message)) = subject_problem(&e.subject) {
+        p(code, "subject", message);
+    }
+    if !is_rfc3339(&e.erased_at) {
+        p("consent.bad_time", "erased_at", "erased_at must be an RFC 3339 date-time");
+    }
+    if !ERASURE_REASONS.contains(&e.reason.as_str()) {
+        p("erasure.unknown_reason", "reason", "unknown erasure reason (request, retention)");
+    }
+    if !is_id(&e.actor) || e.actor.len() > 64 {
+        p("erasure.bad_actor", "actor", "the actor must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    }
+    out
+}
+
+impl Erasure {
+    /// The record as a JSON tree.
+    pub fn to_json(&self) -> Json {
+        obj(vec![
+            ("kind", Some(s(&self.kind))),
+            ("schema_version", Some(Json::Int(self.schema_version.into()))),
+            ("record_id", Some(s(&self.record_id))),
+            ("subject", Some(s(&self.subject))),
+            ("erased_at", Some(s(&self.erased_at))),
+            ("reason", Some(s(&self.reason))),
+            ("actor", Some(s(&self.actor))),
+            ("records", Some(Json::Int(self.records.into()))),
+        ])
+    }
+
+    /// The canonical JSON text (RFC 8785 style).
+    pub fn canonical_json(&self) -> String {
+        self.to_json().canonical()
+    }
 }
 
 // ------------------------------------------------------------ canonical JSON
@@ -532,6 +794,13 @@ impl ConsentRecord {
             ("expires_at", self.expires_at.as_deref().map(s)),
             ("retention_days", self.retention_days.map(|d| Json::Int(d.into()))),
             ("withdraws", self.withdraws.as_deref().map(s)),
+            ("subject_data", self.subject_data.as_ref().map(SubjectData::to_json)),
+            (
+                "sealed",
+                self.sealed.as_ref().map(|x| {
+                    obj(vec![("alg", Some(s(&x.alg))), ("nonce", Some(s(&x.nonce))), ("ciphertext", Some(s(&x.ciphertext)))])
+                }),
+            ),
         ])
     }
 

@@ -25,6 +25,7 @@ pub mod messages;
 pub mod names;
 pub mod pattern;
 pub mod phone;
+pub mod phonetic;
 pub mod postcode;
 pub mod tables;
 pub mod text;

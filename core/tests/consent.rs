@@ -1,5 +1,6 @@
 //! The consent record: validation codes, canonical JSON, the JSON Schema.
-use fiable_core::consent::{ConsentRecord, Json, sha256_hex, validate};
+use fiable_core::consent::{ConsentRecord, Erasure, Json, Sealed, SubjectData, sha256_hex, validate, validate_erasure};
+use fiable_core::phonetic;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -91,25 +92,26 @@ fn unknown_fields_are_refused_at_parse() {
     assert!(serde_json::from_value::<ConsentRecord>(v).is_err());
 }
 
-/// Every object in the sample has exactly the keys the schema lists there.
-fn check_against_schema(value: &Value, schema: &Value, path: &str) {
+/// Every object in the record has only keys the schema lists there, and
+/// its required ones; `seen` collects the paths met, so that the caller
+/// can check that the samples together use every key of the schema.
+fn check_against_schema(value: &Value, schema: &Value, path: &str, seen: &mut std::collections::BTreeSet<String>) {
     match value {
         Value::Object(m) => {
             let props = schema["properties"].as_object().unwrap_or_else(|| panic!("{path}: schema has no properties"));
             assert_eq!(schema["additionalProperties"], false, "{path}");
-            let mut got: Vec<&String> = m.keys().collect();
-            let mut want: Vec<&String> = props.keys().collect();
-            got.sort();
-            want.sort();
-            assert_eq!(got, want, "{path}: record keys vs schema properties");
+            for k in m.keys() {
+                assert!(props.contains_key(k), "{path}.{k}: not in the schema");
+            }
             for k in schema["required"].as_array().into_iter().flatten() {
                 assert!(m.contains_key(k.as_str().unwrap()), "{path}.{k} required");
             }
             for (k, v) in m {
-                check_against_schema(v, &props[k], &format!("{path}.{k}"));
+                seen.insert(format!("{path}.{k}"));
+                check_against_schema(v, &props[k], &format!("{path}.{k}"), seen);
             }
         }
-        Value::Array(a) => a.iter().for_each(|v| check_against_schema(v, &schema["items"], &format!("{path}[]"))),
+        Value::Array(a) => a.iter().for_each(|v| check_against_schema(v, &schema["items"], &format!("{path}[]"), seen)),
         Value::String(s) => {
             if let Some(e) = schema["enum"].as_array() {
                 assert!(e.iter().any(|x| x == s), "{path}: {s} not in enum");
@@ -123,9 +125,169 @@ fn check_against_schema(value: &Value, schema: &Value, path: &str) {
 fn json_schema_matches_the_record() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg/consent.schema.json")).unwrap()).unwrap();
-    // The canonical form of a record with every field set.
-    let v: Value = serde_json::from_str(&sample().canonical_json()).unwrap();
-    check_against_schema(&v, &schema, "$");
+    // The canonical forms of a submission with every field set, of the
+    // same record as stored (sealed), and of an erasure record.
+    let mut seen = std::collections::BTreeSet::new();
+    for r in [with_subject_data(), sealed_sample()] {
+        assert_eq!(validate(&r), vec![]);
+        let v: Value = serde_json::from_str(&r.canonical_json()).unwrap();
+        check_against_schema(&v, &schema, "$", &mut seen);
+    }
+    let mut all = std::collections::BTreeSet::new();
+    collect_paths(&schema, "$", &mut all);
+    let unused: Vec<&String> = all.difference(&seen).collect();
+    assert!(unused.is_empty(), "schema keys no sample uses: {unused:?}");
+    let e: Value = serde_json::from_str(&erasure().canonical_json()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    check_against_schema(&e, &schema["$defs"]["erasure"], "$", &mut seen);
+    assert_eq!(seen.len(), schema["$defs"]["erasure"]["properties"].as_object().unwrap().len());
+}
+
+fn collect_paths(schema: &Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+    if let Some(props) = schema["properties"].as_object() {
+        for (k, v) in props {
+            let p = format!("{path}.{k}");
+            out.insert(p.clone());
+            collect_paths(v, &p, out);
+        }
+    }
+    if schema["items"].is_object() {
+        collect_paths(&schema["items"], &format!("{path}[]"), out);
+    }
+}
+
+fn with_subject_data() -> ConsentRecord {
+    let mut r = sample();
+    r.subject_data = Some(SubjectData {
+        email: Some("Jean.Dupont@Example.fr".into()),
+        phone: Some("+33612345678".into()),
+        first_name: Some("Jean".into()),
+        last_name: Some("Lefèvre".into()),
+        postcode: Some("75011".into()),
+        country: Some("FR".into()),
+    });
+    r
+}
+
+fn sealed_sample() -> ConsentRecord {
+    let mut r = sample();
+    r.sealed = Some(Sealed { alg: "chacha20poly1305".into(), nonce: "00".repeat(12), ciphertext: "ab".repeat(40) });
+    r
+}
+
+fn erasure() -> Erasure {
+    Erasure {
+        kind: "erasure".into(),
+        schema_version: 1,
+        record_id: "e0c1".into(),
+        subject: "s_0123456789abcdef".into(),
+        erased_at: "2026-11-23T19:00:00.000Z".into(),
+        reason: "request".into(),
+        actor: "admin".into(),
+        records: 3,
+    }
+}
+
+#[test]
+fn subject_data_is_checked_by_the_core_validators() {
+    let r = with_subject_data();
+    assert_eq!(validate(&r), vec![]);
+    // The service derives an empty subject from the contact data.
+    let mut r2 = r.clone();
+    r2.subject.clear();
+    assert_eq!(validate(&r2), vec![]);
+    type Edit = fn(&mut SubjectData);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("consent.bad_email", |d| d.email = Some("jean.dupont@".into())),
+        ("consent.bad_email", |d| d.email = Some(format!("{}@example.fr", "a".repeat(300)))),
+        ("consent.bad_phone", |d| d.phone = Some("+33 12".into())),
+        ("consent.phone_not_e164", |d| d.phone = Some("06 12 34 56 78".into())),
+        ("consent.bad_first_name", |d| d.first_name = Some("J3an".into())),
+        ("consent.bad_last_name", |d| d.last_name = Some("x".repeat(101))),
+        ("consent.bad_last_name", |d| d.last_name = Some(" ".into())),
+        ("consent.bad_postcode", |d| d.postcode = Some("7501".into())),
+        ("consent.bad_country", |d| d.country = Some("France".into())),
+        ("consent.empty_subject_data", |d| *d = SubjectData::default()),
+    ];
+    for (code, edit) in cases {
+        let mut r = with_subject_data();
+        edit(r.subject_data.as_mut().unwrap());
+        let problems = validate(&r);
+        assert!(problems.iter().any(|p| p.code == code), "{code}: {problems:?}");
+        assert!(problems.iter().all(|p| p.path.starts_with("subject_data")), "{problems:?}");
+        for p in &problems {
+            assert!(!p.message.contains("Dupont") && !p.message.contains("12 34") && !p.message.contains("J3an"), "no value echoed");
+        }
+    }
+    // Without contact data an empty subject is still missing.
+    let mut r = sample();
+    r.subject.clear();
+    assert!(codes(&r).contains(&"consent.missing_subject"));
+    let mut both = with_subject_data();
+    both.sealed = sealed_sample().sealed;
+    assert!(codes(&both).contains(&"consent.sealed_and_clear"));
+    let mut bad = sealed_sample();
+    bad.sealed.as_mut().unwrap().nonce = "not hex".into();
+    assert!(codes(&bad).contains(&"consent.bad_sealed"));
+}
+
+#[test]
+fn canonical_json_covers_subject_data_and_sealed() {
+    let r = with_subject_data();
+    let c = r.canonical_json();
+    assert!(c.contains("\"subject_data\":{\"country\":\"FR\",\"email\":\"Jean.Dupont@Example.fr\""), "{c}");
+    let back: ConsentRecord = serde_json::from_str(&c).unwrap();
+    assert_eq!(back, r);
+    let mut other = r.clone();
+    other.subject_data.as_mut().unwrap().postcode = Some("75012".into());
+    assert_ne!(other.sha256(), r.sha256());
+    let s = sealed_sample();
+    let back: ConsentRecord = serde_json::from_str(&s.canonical_json()).unwrap();
+    assert_eq!(back, s);
+    assert!(s.canonical_json().contains("\"sealed\":{\"alg\":\"chacha20poly1305\",\"ciphertext\":"));
+}
+
+#[test]
+fn match_keys_normalise_what_identifies_a_person() {
+    let keys = with_subject_data().subject_data.unwrap().match_keys();
+    let get = |k: &str| keys.iter().find(|(kind, _)| *kind == k).map(|(_, v)| v.clone());
+    assert_eq!(get("email").as_deref(), Some("jean.dupont@example.fr"));
+    assert_eq!(get("phone").as_deref(), Some("+33612345678"));
+    assert_eq!(get("name_postcode"), Some(format!("{}|75011", phonetic::encode("Lefebvre"))));
+    assert_eq!(get("name"), Some(format!("{}|{}", phonetic::encode("LEFEVRE"), phonetic::encode("jean"))));
+    // National phone formats are read in the data's country.
+    let d = SubjectData { phone: Some("06 12 34 56 78".into()), email: Some("  JEAN.dupont@example.FR ".into()), ..SubjectData::default() };
+    let k = d.match_keys();
+    assert_eq!(k, vec![("email", "jean.dupont@example.fr".to_string()), ("phone", "+33612345678".to_string())]);
+}
+
+#[test]
+fn erasure_records_validate_and_have_a_canonical_form() {
+    let e = erasure();
+    assert_eq!(validate_erasure(&e), vec![]);
+    assert_eq!(
+        e.canonical_json(),
+        "{\"actor\":\"admin\",\"erased_at\":\"2026-11-23T19:00:00.000Z\",\"kind\":\"erasure\",\"reason\":\"request\",\"record_id\":\"e0c1\",\"records\":3,\"schema_version\":1,\"subject\":\"s_0123456789abcdef\"}"
+    );
+    let back: Erasure = serde_json::from_str(&e.canonical_json()).unwrap();
+    assert_eq!(back, e);
+    // An erasure is not a consent record and vice versa.
+    assert!(serde_json::from_str::<ConsentRecord>(&e.canonical_json()).is_err());
+    assert!(serde_json::from_str::<Erasure>(&sample().canonical_json()).is_err());
+    type Edit = fn(&mut Erasure);
+    let cases: Vec<(&str, Edit)> = vec![
+        ("erasure.bad_kind", |e| e.kind = "consent".into()),
+        ("erasure.unknown_reason", |e| e.reason = "boredom".into()),
+        ("erasure.bad_actor", |e| e.actor = "".into()),
+        ("consent.bad_time", |e| e.erased_at = "now".into()),
+        ("consent.subject_not_pseudonymous", |e| e.subject = "jean@example.fr".into()),
+        ("consent.bad_record_id", |e| e.record_id = "a b".into()),
+    ];
+    for (code, edit) in cases {
+        let mut e = erasure();
+        edit(&mut e);
+        assert!(validate_erasure(&e).iter().any(|p| p.code == code), "{code}");
+    }
 }
 
 /// Rewrites a JSON value with its object members in a shuffled order and
@@ -213,6 +375,29 @@ proptest! {
         r.channel = channel;
         let _ = validate(&r);
         let _ = r.canonical_json();
+    }
+
+    #[test]
+    fn subject_data_validation_never_panics(email in "\\PC{0,40}", phone in "[+0-9 ().-]{0,20}", name in "\\PC{0,30}", pc in "\\PC{0,8}", cc in "[A-Za-z]{0,3}") {
+        let d = SubjectData { email: Some(email), phone: Some(phone), first_name: Some(name.clone()), last_name: Some(name), postcode: Some(pc), country: Some(cc) };
+        let _ = fiable_core::consent::validate_subject_data(&d);
+        let _ = d.match_keys();
+        let _ = d.to_json().canonical();
+    }
+
+    #[test]
+    fn phonetic_keys_never_panic_and_are_upper_ascii(s in "\\PC{0,60}") {
+        let k = phonetic::encode(&s);
+        prop_assert!(k.bytes().all(|b| b.is_ascii_uppercase()));
+        prop_assert!(k.len() <= 2 * s.len());
+    }
+
+    #[test]
+    fn phonetic_keys_ignore_case_and_accents(s in "[a-zA-Zàâäçéèêëîïôöùûüÿœæ' -]{0,24}") {
+        let folded = fiable_core::text::fold(&s);
+        let upper: String = s.chars().flat_map(char::to_uppercase).collect();
+        prop_assert_eq!(phonetic::encode(&s), phonetic::encode(&folded));
+        prop_assert_eq!(phonetic::encode(&upper), phonetic::encode(&s));
     }
 
     #[test]

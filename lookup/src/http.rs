@@ -370,8 +370,34 @@ async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
 
-/// The OpenAPI 3.1 description of the routes this service answers.
+/// [`app`] with more routes merged in (the consent ledger), counted in
+/// `/metrics` like the others.
+pub fn app_with(state: AppState, extra: Router) -> Router {
+    let tracked = extra.route_layer(middleware::from_fn_with_state(state.clone(), track));
+    app(state).merge(tracked)
+}
+
+/// The OpenAPI 3.1 description of the routes this service answers
+/// (with the consent routes, `crate::consent::routes::openapi_paths`).
 pub fn openapi_document() -> serde_json::Value {
+    let mut doc = base_openapi_document();
+    if let (Some(paths), serde_json::Value::Object(more)) = (doc["paths"].as_object_mut(), crate::consent::routes::openapi_paths()) {
+        paths.extend(more);
+    }
+    doc["components"]["securitySchemes"] = json!({ "bearerAuth": { "type": "http", "scheme": "bearer", "description": "API key, scope advisor or admin" } });
+    doc["components"]["schemas"]["Receipt"] = json!({ "type": "object",
+        "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key", "subject"],
+        "properties": {
+            "id": { "type": "string" }, "seq": { "type": "integer", "minimum": 1 },
+            "hash": { "type": "string", "description": "SHA-256(prev_hash || canonical record), hex" },
+            "prev_hash": { "type": "string" }, "signed_at": { "type": "string", "format": "date-time" },
+            "signature": { "type": "string", "description": "Ed25519 over the receipt message, hex" },
+            "public_key": { "type": "string" },
+            "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none)" } } });
+    doc
+}
+
+fn base_openapi_document() -> serde_json::Value {
     let err = json!({ "description": "bad input", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     json!({
         "openapi": "3.1.0",
@@ -522,7 +548,7 @@ pub async fn serve_with(config: Config, extra: Router) -> anyhow::Result<()> {
     let index = load_index(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    let app = app(AppState::new(index, config)).merge(extra);
+    let app = app_with(AppState::new(index, config), extra);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }

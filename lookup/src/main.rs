@@ -28,6 +28,22 @@ enum Cmd {
         #[arg(short, long)]
         out: Option<PathBuf>,
     },
+    /// Crypto-shred the subjects whose every consent record is past its
+    /// retention (expiry or withdrawal + retention_days); prints counts.
+    Purge {
+        /// The ledger's SQLite file.
+        #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
+        db: PathBuf,
+        /// The receipt signing key (erasure records are signed).
+        #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
+        key: PathBuf,
+        /// The instant retention is judged at (RFC 3339; default: now).
+        #[arg(long)]
+        now: Option<String>,
+        /// Count only; erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -154,6 +170,29 @@ fn main() -> anyhow::Result<()> {
                 None => fiable_lookup::consent::store::export(&store, &mut std::io::stdout().lock())?,
             };
             eprintln!("exported {n} entries");
+        }
+        Cmd::Purge { db, key, now, dry_run } => {
+            use fiable_lookup::consent::{ledger, retention, sign::Signer, store::Store};
+            let now = match now {
+                Some(t) => ledger::parse_rfc3339(&t).with_context(|| format!("--now {t:?} is not an RFC 3339 date-time"))?,
+                None => ledger::parse_rfc3339(&ledger::now_rfc3339()).context("clock")?,
+            };
+            if !db.exists() {
+                anyhow::bail!("{}: no such ledger", db.display());
+            }
+            let store = Store::open(&db).map_err(|e| anyhow::anyhow!("{}: {e}", db.display()))?;
+            if !key.exists() {
+                anyhow::bail!("{}: no signing key (the one the service signs with)", key.display());
+            }
+            let signer = Signer::load_or_create(&key)?;
+            let r = retention::purge(&store, &signer, now, dry_run)?;
+            println!(
+                "purge{}: {} subjects with personal data, {} past retention, {} erased",
+                if dry_run { " (dry run)" } else { "" },
+                r.subjects,
+                r.expired,
+                r.erased
+            );
         }
         Cmd::Index { files, out } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());

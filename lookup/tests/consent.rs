@@ -14,11 +14,13 @@ use tower::ServiceExt;
 const ADMIN: &str = "s3cret-admin-key";
 
 /// The sample record of the core's fixtures, without `withdraws` nor an
-/// id (the service assigns it).
+/// id (the service assigns it), on the public `web` channel (store and
+/// phone records need an advisor key).
 fn record() -> Value {
     let mut v: Value = serde_json::from_str(include_str!("../../core/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
+    v["channel"] = "web".into();
     v
 }
 

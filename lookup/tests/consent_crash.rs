@@ -16,6 +16,8 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fiable-lookup");
 const ADMIN: &str = "crash-test-admin";
+/// The sample is a store record: advisor capture needs a key (admin will do).
+const AUTH: (&str, &str) = ("authorization", "Bearer crash-test-admin");
 const THREADS: usize = 8;
 const PER_THREAD: usize = 50;
 const KILL_AFTER: usize = 200;
@@ -102,6 +104,9 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("ledger.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "signing key file mode");
+        // The blind-index key is created beside the ledger, as private.
+        let mode = std::fs::metadata(dir.path().join("ledger.index.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "index key file mode");
     }
 
     let acked_n = Arc::new(AtomicUsize::new(0));
@@ -118,7 +123,7 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
                     }
                     let id = format!("crash-{t}-{i}");
                     sent.fetch_add(1, Ordering::SeqCst);
-                    match http(port, "POST", "/v1/consents", &[("idempotency-key", &id)], &record(&id)) {
+                    match http(port, "POST", "/v1/consents", &[("idempotency-key", &id), AUTH], &record(&id)) {
                         Ok((201, body)) => {
                             acked.push(serde_json::from_str(&body).expect("receipt"));
                             acked_n.fetch_add(1, Ordering::SeqCst);
@@ -163,12 +168,12 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
 
     // The chain continues after the restart; the replay of an acknowledged
     // request gives its receipt back.
-    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", "after-restart")], &record("after-restart")).unwrap();
+    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", "after-restart"), AUTH], &record("after-restart")).unwrap();
     assert_eq!(st, 201, "{body}");
     let r: Receipt = serde_json::from_str(&body).unwrap();
     assert_eq!((r.seq, r.prev_hash.as_str()), (v.entries + 1, v.head.as_str()));
     let first = &acked[0];
-    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", &first.id)], &record(&first.id)).unwrap();
+    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", &first.id), AUTH], &record(&first.id)).unwrap();
     assert_eq!((st, serde_json::from_str::<Receipt>(&body).unwrap()), (200, first.clone()));
     child.kill().unwrap();
     child.wait().unwrap();

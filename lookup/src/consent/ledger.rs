@@ -6,7 +6,12 @@
 //! canonical record bytes)`. The receipt signs, with Ed25519, the text
 //! [`receipt_message`] — so a receipt alone proves that the service
 //! acknowledged this record at this place of the chain.
-use fiable_core::consent::{ConsentRecord, sha256_hex};
+//!
+//! A record is a consent record (`fiable_core::consent::ConsentRecord`,
+//! its contact data only in sealed form) or an erasure record
+//! (`fiable_core::consent::Erasure`): the proof that a subject's key was
+//! destroyed. Both are hashed the same way.
+use fiable_core::consent::{ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -60,6 +65,11 @@ pub struct Receipt {
     pub signature: String,
     /// The public key that signed, hex.
     pub public_key: String,
+    /// The record's pseudonymous subject (as the record, which the hash
+    /// covers, names it; not part of the signed message). Absent from
+    /// receipts issued before it was added.
+    #[serde(default)]
+    pub subject: String,
 }
 
 impl Entry {
@@ -73,8 +83,19 @@ impl Entry {
             signed_at: self.signed_at.clone(),
             signature: self.signature.clone(),
             public_key: self.public_key.clone(),
+            subject: self.subject.clone(),
         }
     }
+}
+
+/// The id, subject and canonical form of a stored record: a consent
+/// record or an erasure record.
+pub fn parse_record(text: &str) -> Option<(String, String, String)> {
+    if let Ok(r) = serde_json::from_str::<ConsentRecord>(text) {
+        return Some((r.record_id.clone(), r.subject.clone(), r.canonical_json()));
+    }
+    let e = serde_json::from_str::<Erasure>(text).ok().filter(|e| e.kind == ERASURE_KIND)?;
+    Some((e.record_id.clone(), e.subject.clone(), e.canonical_json()))
 }
 
 /// `SHA-256(prev_hash as 32 raw bytes || canonical)`, lowercase hex; `None`
@@ -161,15 +182,24 @@ impl ChainVerifier {
         if e.prev_hash != self.prev_hash {
             return fail("prev_hash does not match the previous entry's hash".into());
         }
+        // One spelling only: an upper-case copy of a key or signature would
+        // still verify, and "a changed byte is detected" must hold.
+        if !is_lower_hex(&e.signature) || !is_lower_hex(&e.public_key) {
+            return fail("signature or public key is not lowercase hex".into());
+        }
         match chain_hash(&e.prev_hash, &e.record) {
             Some(h) if h == e.hash => {}
             _ => return fail("hash does not match SHA-256(prev_hash || record): the record or the hash was changed".into()),
         }
-        match serde_json::from_str::<ConsentRecord>(&e.record) {
-            Ok(r) if r.canonical_json() != e.record => return fail("record is not in canonical form".into()),
-            Ok(r) if r.record_id != e.id || r.subject != e.subject => return fail("id or subject differs from the record".into()),
-            Ok(_) => {}
-            Err(_) => return fail("record is not a consent record".into()),
+        match parse_record(&e.record) {
+            Some((_, _, canonical)) if canonical != e.record => return fail("record is not in canonical form".into()),
+            // The ledger only ever holds contact data sealed.
+            Some(_) if serde_json::from_str::<ConsentRecord>(&e.record).is_ok_and(|r| r.subject_data.is_some()) => {
+                return fail("record holds subject_data in clear".into());
+            }
+            Some((id, subject, _)) if id != e.id || subject != e.subject => return fail("id or subject differs from the record".into()),
+            Some(_) => {}
+            None => return fail("record is neither a consent record nor an erasure record".into()),
         }
         let key = self.public_key.get_or_insert_with(|| e.public_key.to_ascii_lowercase()).clone();
         if let Err(w) = verify_receipt(&e.receipt(), Some(&key)) {
@@ -179,6 +209,10 @@ impl ChainVerifier {
         self.prev_hash = e.hash.clone();
         Ok(())
     }
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// Summary of a verified ledger.
@@ -212,7 +246,7 @@ pub fn verify_export(text: &[u8], public_key: Option<&str>) -> Result<Verified, 
                 public_key: String,
             }
             match serde_json::from_slice::<Header>(line) {
-                Ok(h) if h.format == EXPORT_FORMAT => {
+                Ok(h) if h.format == EXPORT_FORMAT && (h.public_key.is_empty() || (h.public_key.len() == 64 && is_lower_hex(&h.public_key))) => {
                     v = Some(ChainVerifier::new(Some(public_key.map_or(h.public_key, str::to_string))));
                 }
                 _ => return Err(Broken { seq: 0, what: format!("not a {EXPORT_FORMAT} export header"), at }),
@@ -254,6 +288,33 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Unix seconds of an RFC 3339 date-time (fractions dropped), `None` when
+/// it is not one.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    if !fiable_core::consent::is_rfc3339(s) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let secs = n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
+    // Days from civil (H. Hinnant), the inverse of `rfc3339`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let tail = &s[19..];
+    let tz = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match tz.as_bytes().first() {
+        Some(b'+') => n(s.len() - 5..s.len() - 3)? * 3600 + n(s.len() - 2..s.len())? * 60,
+        Some(b'-') => -(n(s.len() - 5..s.len() - 3)? * 3600 + n(s.len() - 2..s.len())? * 60),
+        _ => 0,
+    };
+    Some(days * 86_400 + secs - offset)
+}
+
 /// Lowercase hex SHA-256 of a request, for idempotency comparisons.
 pub fn request_hash(canonical: &str) -> String {
     sha256_hex(canonical.as_bytes())
@@ -269,5 +330,17 @@ mod tests {
         assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
         assert_eq!(rfc3339(1_795_454_102, 120), "2026-11-23T17:15:02.120Z");
         assert!(fiable_core::consent::is_rfc3339(&now_rfc3339()));
+    }
+
+    #[test]
+    fn rfc3339_parses_back() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2000-02-29T00:00:00.005Z"), Some(951_782_400));
+        assert_eq!(parse_rfc3339("2026-11-23T18:15:02.120+01:00"), Some(1_795_454_102));
+        assert_eq!(parse_rfc3339("2026-11-23T12:45:02-04:30"), Some(1_795_454_102));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        for secs in [0i64, 1_000_000_000, 1_795_454_102, 4_102_444_800] {
+            assert_eq!(parse_rfc3339(&rfc3339(secs, 0)), Some(secs));
+        }
     }
 }

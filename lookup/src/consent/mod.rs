@@ -3,10 +3,25 @@
 //! returns an Ed25519-signed receipt that verifies offline
 //! (`fiable-lookup verify`).
 //!
-//! Out of scope here, still to do: erasure (`DELETE /v1/subjects/{ref}`,
-//! crypto-shredding with per-subject keys: the record would then hold a
-//! per-subject encrypted part, the chain hashes the ciphertext) and a
-//! PostgreSQL store for deployments that outgrow one machine.
+//! Personal data (crypto-shredding): a submission may carry the person's
+//! contact data (`subject_data`). The service derives the pseudonymous
+//! subject from it (blind indexes: HMAC-SHA256 of the normalised email,
+//! then phone, under the service's index key; else a fresh random
+//! `s_…`), seals it under a per-subject key (ChaCha20-Poly1305, the record
+//! id as associated data) and hashes only the sealed form into the chain.
+//! Keys and blind indexes live in mutable tables beside the ledger
+//! ([`vault`], the `// --- subjects vault ---` part of [`store`]).
+//!
+//! Subject rights ([`rights`], admin API key): access and portability
+//! (`GET /v1/subjects/{ref}/consents`, decrypted), withdrawal (a new
+//! record), erasure (`DELETE /v1/subjects/{ref}`: the key and indexes are
+//! destroyed, an erasure record is appended as proof, the chain still
+//! verifies), duplicate check for advisors (`POST /v1/match`, blind
+//! indexes only), retention (`fiable-lookup purge`, [`retention`]).
+//! API keys are scoped ([`auth`]): `advisor` for store/phone records and
+//! matching, `admin` for everything.
+//!
+//! Still to do: a PostgreSQL store for deployments that outgrow one machine.
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,10 +30,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+pub mod auth;
 pub mod ledger;
+pub mod retention;
+pub mod rights;
 pub mod routes;
 pub mod sign;
 pub mod store;
+pub mod vault;
 
 pub use routes::routes;
 
@@ -32,10 +51,18 @@ pub struct Config {
     /// Ed25519 signing key of receipts (64 hex digits; created with mode 0600 if missing).
     #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
     pub key: PathBuf,
-    /// API key of the back-office routes (subject access, withdrawal).
-    /// Without it those routes answer 401.
+    /// Secret key of the blind indexes (64 hex digits; created with mode
+    /// 0600 if missing). Default: beside the ledger, `<db>.index.key`.
+    #[arg(long = "consent-index-key", env = "FIABLE_CONSENT_INDEX_KEY")]
+    pub index_key: Option<PathBuf>,
+    /// Shorthand for `--api-key admin:<key>`.
     #[arg(long = "admin-key", env = "FIABLE_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
+    /// Scoped API key, `advisor:<key>` (store/phone records, duplicate
+    /// check) or `admin:<key>` (subject rights, and what advisors do);
+    /// repeatable. Without any, those routes answer 401.
+    #[arg(long = "api-key", env = "FIABLE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub api_keys: Vec<String>,
     /// Largest consent request body, in bytes.
     #[arg(long = "consent-max-body", env = "FIABLE_CONSENT_MAX_BODY", default_value_t = 64 * 1024)]
     pub max_body: usize,
@@ -48,8 +75,10 @@ pub struct ConsentState {
     pub store: Arc<store::Store>,
     /// The receipt signer.
     pub signer: Arc<sign::Signer>,
-    /// SHA-256 of the admin API key, if one is configured.
-    admin_key_sha256: Option<[u8; 32]>,
+    /// The API keys and their scopes.
+    pub keys: Arc<auth::ApiKeys>,
+    /// The blind-index key.
+    pub index_key: Arc<vault::IndexKey>,
     /// Largest request body.
     pub max_body: usize,
     /// Origins allowed by CORS for the widget's `POST /v1/consents`.
@@ -61,26 +90,45 @@ impl ConsentState {
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
         let store = store::Store::open(&config.db).map_err(|e| anyhow::anyhow!("{}: {e}", config.db.display()))?;
         let signer = sign::Signer::load_or_create(&config.key)?;
-        Ok(Self::new(store, signer, config.admin_key.as_deref(), config.max_body, cors_origins.to_vec()))
+        let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
+        let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
+        Ok(Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key))
     }
 
-    /// State around an opened store and key.
+    /// State around an opened store and key, with `admin_key` as the one
+    /// API key and an index key derived from the signing key (see
+    /// [`Self::with_api_keys`], [`Self::with_index_key`]).
     pub fn new(store: store::Store, signer: sign::Signer, admin_key: Option<&str>, max_body: usize, cors_origins: Vec<String>) -> Self {
-        ConsentState {
-            store: Arc::new(store),
-            signer: Arc::new(signer),
-            admin_key_sha256: admin_key.filter(|k| !k.is_empty()).map(|k| fiable_core::consent::sha256(k.as_bytes())),
-            max_body,
-            cors_origins,
+        let mut keys = auth::ApiKeys::default();
+        if let Some(k) = admin_key.filter(|k| !k.is_empty()) {
+            keys.add(auth::Scope::Admin, k);
         }
+        let index_key = vault::IndexKey::derived_from(&signer);
+        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), max_body, cors_origins }
     }
 
-    /// Whether `given` is the admin key, compared in constant time (on
-    /// SHA-256 digests, so the length leaks nothing either).
+    /// Replaces the API keys.
+    pub fn with_api_keys(mut self, keys: auth::ApiKeys) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    /// Replaces the blind-index key.
+    pub fn with_index_key(mut self, key: vault::IndexKey) -> Self {
+        self.index_key = Arc::new(key);
+        self
+    }
+
+    /// Whether `given` is an admin key (constant-time comparison).
     pub fn is_admin(&self, given: &str) -> bool {
-        let Some(want) = &self.admin_key_sha256 else { return false };
-        let got = fiable_core::consent::sha256(given.as_bytes());
-        want.iter().zip(got.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        self.keys.scope_of(given) == Some(auth::Scope::Admin)
+    }
+}
+
+impl Config {
+    /// The index key file: `--consent-index-key`, else beside the ledger.
+    pub fn index_key_path(&self) -> PathBuf {
+        self.index_key.clone().unwrap_or_else(|| self.db.with_extension("index.key"))
     }
 }
 
@@ -103,8 +151,8 @@ pub enum ConsentError {
     #[error("the consent record is not valid")]
     Invalid(Vec<fiable_core::consent::Problem>),
     /// No or wrong API key.
-    #[error("this route needs the admin API key (Authorization: Bearer …)")]
-    Unauthorized,
+    #[error("this route needs an API key of scope {0} (Authorization: Bearer …)")]
+    Unauthorized(&'static str),
     /// Body larger than the limit.
     #[error("request body too large")]
     TooLarge,
@@ -120,6 +168,15 @@ pub enum ConsentError {
     /// Unknown record.
     #[error("no consent record with this id")]
     NotFound,
+    /// The ledger knows nothing of this subject.
+    #[error("no consent record for this subject")]
+    SubjectNotFound,
+    /// Contact data for an erased subject reference.
+    #[error("this subject was erased; submit without a subject to get a new one")]
+    SubjectErased,
+    /// `POST /v1/match` with nothing to match on.
+    #[error("give at least one of email, phone, last_name (+ first_name or postcode)")]
+    MatchEmpty,
     /// The ledger could not be read or written.
     #[error("the consent ledger is unavailable")]
     Unavailable,
@@ -130,6 +187,11 @@ impl From<store::StoreError> for ConsentError {
         match e {
             store::StoreError::IdempotencyConflict => ConsentError::IdempotencyConflict,
             store::StoreError::DuplicateId => ConsentError::DuplicateId,
+            store::StoreError::SubjectErased => ConsentError::SubjectErased,
+            store::StoreError::Seal | store::StoreError::ClearSubjectData => {
+                tracing::error!(error = %e, "consent sealing failed");
+                ConsentError::Unavailable
+            }
             store::StoreError::Db(e) => {
                 tracing::error!(error = %e, "consent store failure");
                 ConsentError::Unavailable
@@ -144,12 +206,15 @@ impl IntoResponse for ConsentError {
             ConsentError::BadJson(_) => (StatusCode::BAD_REQUEST, "bad_json"),
             ConsentError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code),
             ConsentError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "consent.invalid"),
-            ConsentError::Unauthorized => (StatusCode::UNAUTHORIZED, "auth.required"),
+            ConsentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "auth.required"),
             ConsentError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ConsentError::IdempotencyConflict => (StatusCode::CONFLICT, "consent.idempotency_conflict"),
             ConsentError::DuplicateId => (StatusCode::CONFLICT, "consent.duplicate_id"),
             ConsentError::NothingToWithdraw => (StatusCode::CONFLICT, "consent.nothing_to_withdraw"),
             ConsentError::NotFound => (StatusCode::NOT_FOUND, "consent.not_found"),
+            ConsentError::SubjectNotFound => (StatusCode::NOT_FOUND, "consent.subject_not_found"),
+            ConsentError::SubjectErased => (StatusCode::CONFLICT, "consent.subject_erased"),
+            ConsentError::MatchEmpty => (StatusCode::BAD_REQUEST, "match.empty"),
             ConsentError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
         };
         let mut err = json!({ "code": code, "message": self.to_string() });

@@ -6,49 +6,53 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use fiable_core::consent::{ConsentRecord, Decision, validate};
+use fiable_core::consent::{Channel, ConsentRecord, Decision, Problem, validate};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ledger::{self, Entry};
-use super::store::Appended;
-use super::{ConsentError, ConsentState};
+use super::auth::Scope;
+use super::ledger;
+use super::store::{Appended, VaultInput};
+use super::{ConsentError, ConsentState, rights, vault};
 
 /// Header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The consent routes, with their state, ready to merge into the service:
 /// `POST /v1/consents`, `GET /v1/consents/public-key`,
-/// `GET /v1/subjects/{ref}/consents`, `POST /v1/consents/{id}/withdraw`.
+/// `GET /v1/subjects/{ref}/consents`, `DELETE /v1/subjects/{ref}`,
+/// `POST /v1/consents/{id}/withdraw`, `POST /v1/match`.
 pub fn routes(state: ConsentState) -> Router {
     let origins: Vec<HeaderValue> = state.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
     let mut r = Router::new()
         .route("/v1/consents", post(submit))
         .route("/v1/consents/public-key", get(public_key))
-        .route("/v1/subjects/{subject}/consents", get(subject_consents))
+        .route("/v1/subjects/{subject}/consents", get(rights::subject_consents))
+        .route("/v1/subjects/{subject}", delete(rights::erase))
         .route("/v1/consents/{id}/withdraw", post(withdraw))
+        .route("/v1/match", post(rights::find_matches))
         .layer(DefaultBodyLimit::max(state.max_body));
     if !origins.is_empty() {
         r = r.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE, header::HeaderName::from_static(IDEMPOTENCY_KEY)]),
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static(IDEMPOTENCY_KEY)]),
         );
     }
     r.with_state(state)
 }
 
-fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ConsentError> {
+pub(super) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ConsentError> {
     b.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ConsentError::TooLarge } else { ConsentError::BadJson("cannot read the request body".into()) }
     })
 }
 
 /// A JSON parse error without the values it saw (they may be personal data).
-fn json_error(e: &serde_json::Error) -> ConsentError {
+pub(super) fn json_error(e: &serde_json::Error) -> ConsentError {
     let what = match e.classify() {
         serde_json::error::Category::Data => "does not match the consent record schema",
         serde_json::error::Category::Eof => "ends early",
@@ -57,7 +61,7 @@ fn json_error(e: &serde_json::Error) -> ConsentError {
     ConsentError::BadJson(format!("the request body {what} (line {}, column {})", e.line(), e.column()))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ConsentError> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ConsentError> {
     let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
     match v.to_str() {
         Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
@@ -65,20 +69,16 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ConsentError> 
     }
 }
 
-fn authorize(st: &ConsentState, headers: &HeaderMap) -> Result<(), ConsentError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
-    match given {
-        Some(k) if st.is_admin(k.trim()) => Ok(()),
-        _ => Err(ConsentError::Unauthorized),
+/// The request's API key must have scope `need` (or a wider one).
+pub(super) fn authorize(st: &ConsentState, headers: &HeaderMap, need: Scope) -> Result<(), ConsentError> {
+    match st.keys.scope_of_request(headers) {
+        Some(s) if s >= need => Ok(()),
+        _ => Err(ConsentError::Unauthorized(if need == Scope::Admin { "admin" } else { "advisor" })),
     }
 }
 
 /// A fresh record id: 128 random bits in hex.
-fn new_record_id() -> Result<String, ConsentError> {
+pub(super) fn new_record_id() -> Result<String, ConsentError> {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b).map_err(|_| ConsentError::Unavailable)?;
     Ok(fiable_core::consent::hex(&b))
@@ -90,10 +90,24 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
         return Err(ConsentError::Invalid(problems));
     }
     let (store, signer) = (st.store.clone(), st.signer.clone());
-    let Appended { receipt, replayed } =
-        tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer))
+    let appended = match record.subject_data.as_ref().map(|d| d.match_keys()) {
+        None => tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer)).await,
+        Some(keys) => {
+            let index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
+            let identify: Vec<(&'static str, String)> =
+                ["email", "phone"].iter().filter_map(|k| index.iter().find(|(kind, _)| kind == k).cloned()).collect();
+            let fresh_subject = vault::new_subject_ref().map_err(|_| ConsentError::Unavailable)?;
+            let fresh_key = vault::new_subject_key().map_err(|_| ConsentError::Unavailable)?;
+            tokio::task::spawn_blocking(move || {
+                let input = VaultInput { identify: &identify, index: &index, fresh_subject, fresh_key };
+                store.append_with_subject_data(record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer, &input, |key, r| {
+                    r.subject_data.as_ref().and_then(|d| vault::seal(key, &r.record_id, d))
+                })
+            })
             .await
-            .map_err(|_| ConsentError::Unavailable)??;
+        }
+    };
+    let Appended { receipt, replayed } = appended.map_err(|_| ConsentError::Unavailable)??;
     let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
     let mut resp = (status, Json(receipt)).into_response();
     if replayed {
@@ -106,37 +120,37 @@ async fn submit(State(st): State<ConsentState>, headers: HeaderMap, b: Result<By
     let b = body(b)?;
     let idem = idempotency_key(&headers)?;
     let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
+    // Advisor capture is not public: anyone could claim to be a store.
+    if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
+        authorize(&st, &headers, Scope::Advisor)?;
+    }
+    if record.sealed.is_some() {
+        return Err(ConsentError::Invalid(vec![Problem {
+            code: "consent.sealed_by_client",
+            path: "sealed".into(),
+            message: "only the service seals subject data; send subject_data",
+        }]));
+    }
     // What the client sent, canonicalised before the id is assigned: the
     // same record with other whitespace or key order is the same request.
-    let request = ledger::request_hash(&record.canonical_json());
+    // With contact data in it, a keyed hash: the idempotency table must
+    // not hold a plain hash of personal data.
+    let canonical = record.canonical_json();
+    let request = if record.subject_data.is_some() { st.index_key.digest("request", &canonical) } else { ledger::request_hash(&canonical) };
     if record.record_id.is_empty() {
         record.record_id = new_record_id()?;
+    }
+    // The widget may leave the hash to the service: it hashes the text it received.
+    for p in &mut record.purposes {
+        if p.text_sha256.is_empty() {
+            p.text_sha256 = fiable_core::consent::sha256_hex(p.text.as_bytes());
+        }
     }
     append(&st, record, idem.map(|k| (k, request))).await
 }
 
 async fn public_key(State(st): State<ConsentState>) -> Json<serde_json::Value> {
     Json(json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }))
-}
-
-fn entry_json(e: &Entry) -> serde_json::Value {
-    let record: serde_json::Value = serde_json::from_str(&e.record).unwrap_or(serde_json::Value::Null);
-    json!({ "record": record, "receipt": e.receipt() })
-}
-
-async fn subject_consents(
-    State(st): State<ConsentState>,
-    headers: HeaderMap,
-    Path(subject): Path<String>,
-) -> Result<Json<serde_json::Value>, ConsentError> {
-    authorize(&st, &headers)?;
-    if subject.is_empty() || subject.len() > 128 {
-        return Err(ConsentError::BadRequest { code: "consent.bad_subject", message: "the subject reference must be 1-128 characters" });
-    }
-    let store = st.store.clone();
-    let s = subject.clone();
-    let entries = tokio::task::spawn_blocking(move || store.by_subject(&s)).await.map_err(|_| ConsentError::Unavailable)??;
-    Ok(Json(json!({ "subject": subject, "consents": entries.iter().map(entry_json).collect::<Vec<_>>() })))
 }
 
 /// Body of a withdrawal (optional).
@@ -163,7 +177,7 @@ async fn withdraw(
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ConsentError> {
-    authorize(&st, &headers)?;
+    authorize(&st, &headers, Scope::Admin)?;
     let b = body(b)?;
     let idem = idempotency_key(&headers)?;
     let w: Withdrawal = if b.iter().all(u8::is_ascii_whitespace) { Withdrawal::default() } else { serde_json::from_slice(&b).map_err(|e| json_error(&e))? };
@@ -182,6 +196,9 @@ async fn withdraw(
         p.affirmative_action = true;
     }
     let request = ledger::request_hash(&format!("withdraw\n{id}\n{}", String::from_utf8_lossy(&b)));
+    // The withdrawal needs no contact data: the subject says who.
+    record.sealed = None;
+    record.subject_data = None;
     record.withdraws = Some(id);
     record.record_id = new_record_id()?;
     record.acted_at = w.acted_at.unwrap_or_else(ledger::now_rfc3339);
@@ -193,4 +210,53 @@ async fn withdraw(
         record.collector = c;
     }
     append(&st, record, idem.map(|k| (k, request))).await
+}
+
+/// The OpenAPI paths of the consent routes (merged into `/openapi.json`).
+pub fn openapi_paths() -> serde_json::Value {
+    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let bearer = json!([{ "bearerAuth": [] }]);
+    let subject = json!({ "name": "subject", "in": "path", "required": true, "schema": { "type": "string", "maxLength": 128 } });
+    json!({
+        "/v1/consents": { "post": {
+            "summary": "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt. Store/phone records need an advisor key",
+            "parameters": [{ "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "maxLength": 255 } }],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "https://fiable.dev/schema/consent-record/1.json" } } } },
+            "responses": {
+                "201": { "description": "receipt", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Receipt" } } } },
+                "200": { "description": "the first receipt of this Idempotency-Key (header idempotent-replayed: true)" },
+                "400": err("bad JSON or header"), "401": err("store/phone record without an advisor key"),
+                "409": err("idempotency conflict, duplicate id, erased subject"), "413": err("body too large"),
+                "422": err("invalid record: error.problems[]")
+            }
+        }},
+        "/v1/consents/public-key": { "get": { "summary": "The Ed25519 key that signs receipts", "responses": { "200": { "description": "key" } } } },
+        "/v1/consents/{id}/withdraw": { "post": {
+            "summary": "Withdraw granted purposes of a record (a new record); admin key",
+            "security": bearer,
+            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": { "201": { "description": "receipt of the withdrawal" }, "401": err("no admin key"), "404": err("unknown record"), "409": err("nothing to withdraw") }
+        }},
+        "/v1/subjects/{subject}/consents": { "get": {
+            "summary": "Access and portability: every ledger entry of a subject with its receipt, record and decrypted subject_data (or erased: true); admin key",
+            "security": bearer, "parameters": [subject],
+            "responses": { "200": { "description": "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }" }, "401": err("no admin key") }
+        }},
+        "/v1/subjects/{subject}": { "delete": {
+            "summary": "Erasure (crypto-shredding): destroys the subject's key and blind indexes, appends an erasure record as proof; idempotent; admin key",
+            "security": bearer, "parameters": [subject],
+            "responses": { "200": { "description": "{ subject, erased_at, reason, records, receipt }" }, "401": err("no admin key"), "404": err("unknown subject") }
+        }},
+        "/v1/match": { "post": {
+            "summary": "Duplicate check for advisors: subjects the ledger knows that match on email, E.164 phone, phonetic last name + postcode, or names; advisor key",
+            "security": bearer,
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": {
+                "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
+                "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } } } } },
+            "responses": {
+                "200": { "description": "{ matches: [{ subject, score, on: [email|phone|name_postcode|name] }] }, best first, at most 5" },
+                "400": err("match.empty: nothing to match on"), "401": err("no advisor key")
+            }
+        }}
+    })
 }

@@ -2,6 +2,12 @@
 //! at open, append-only enforced by triggers, and an append that reads
 //! the chain head and inserts in one `BEGIN IMMEDIATE` transaction, so
 //! writers in several threads or processes keep one consistent chain.
+//!
+//! Beside the ledger, the subjects vault (migration 2, `// --- subjects
+//! vault ---`): per-subject sealing keys, blind indexes and erasures, in
+//! ordinary mutable tables that `export` never writes out. Subject
+//! derivation, sealing and the append happen in the same transaction, so
+//! two first submissions of one email cannot get two pseudonyms.
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -32,6 +38,28 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;
     CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'the consent ledger is append-only'); END;",
+    // 2: the subjects vault, mutable and outside the chain: per-subject
+    // sealing keys (erasure deletes them), blind indexes (keyed hashes of
+    // normalised contact data, for the subject derivation and /v1/match),
+    // and which subjects were erased by which ledger entry.
+    "CREATE TABLE subject_keys (
+        subject TEXT PRIMARY KEY,
+        key_hex TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE subject_index (
+        kind TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        PRIMARY KEY (kind, digest, subject)
+    );
+    CREATE INDEX subject_index_subject ON subject_index(subject);
+    CREATE TABLE subject_erasures (
+        subject TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        seq INTEGER NOT NULL REFERENCES ledger(seq)
+    );",
 ];
 
 /// Why an append did not happen.
@@ -43,6 +71,16 @@ pub enum StoreError {
     /// A record with this id is already in the ledger.
     #[error("a record with this id is already in the ledger")]
     DuplicateId,
+    /// Contact data for a subject reference that was erased.
+    #[error("this subject was erased")]
+    SubjectErased,
+    /// The subject data could not be sealed.
+    #[error("sealing failed")]
+    Seal,
+    /// A record with contact data in clear: it goes through
+    /// [`Store::append_with_subject_data`], which seals it.
+    #[error("subject data in clear is never appended")]
+    ClearSubjectData,
     /// The database failed.
     #[error("consent store: {0}")]
     Db(#[from] rusqlite::Error),
@@ -97,7 +135,7 @@ impl Store {
         let done: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(done as usize) {
             tx.execute_batch(m)?;
-            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![i as i64 + 1, ledger::now_rfc3339()])?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", params![i as i64 + 1, ledger::now_rfc3339()])?;
         }
         tx.commit()?;
         Ok(Store { conn: Mutex::new(conn) })
@@ -126,66 +164,28 @@ impl Store {
         idempotency: Option<(&str, &str)>,
         signer: &Signer,
     ) -> Result<Appended, StoreError> {
-        let canonical = record.canonical_json();
+        if record.subject_data.is_some() {
+            return Err(StoreError::ClearSubjectData);
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let Some((key, req)) = idempotency {
-            let seen: Option<(String, i64)> =
-                tx.query_row("SELECT request_sha256, seq FROM idempotency WHERE key = ?1", [key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-            if let Some((seen_req, seq)) = seen {
-                if seen_req != req {
-                    return Err(StoreError::IdempotencyConflict);
-                }
-                let e = tx.query_row(&format!("SELECT {COLUMNS} FROM ledger WHERE seq = ?1"), [seq], row_entry)?;
-                return Ok(Appended { receipt: e.receipt(), replayed: true });
-            }
+        if let Some(done) = replay(&tx, idempotency)? {
+            return Ok(done);
         }
-        let head: Option<(i64, String)> =
-            tx.query_row("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        let (seq, prev_hash) = match head {
-            Some((s, h)) => (s as u64 + 1, h),
-            None => (1, GENESIS.to_string()),
-        };
-        let hash = ledger::chain_hash(&prev_hash, &canonical).ok_or(rusqlite::Error::InvalidQuery)?;
-        let signed_at = ledger::now_rfc3339();
-        let signature = signer.sign(ledger::receipt_message(&record.record_id, seq, &hash, &prev_hash, &signed_at).as_bytes());
-        let e = Entry {
-            seq,
-            id: record.record_id.clone(),
-            subject: record.subject.clone(),
-            record: canonical,
-            prev_hash,
-            hash,
-            signed_at,
-            signature,
-            public_key: signer.public_key_hex().to_string(),
-        };
-        let inserted = tx.execute(
-            &format!("INSERT INTO ledger ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![e.seq as i64, e.id, e.subject, e.record, e.prev_hash, e.hash, e.signed_at, e.signature, e.public_key],
-        );
-        match inserted {
-            Err(rusqlite::Error::SqliteFailure(f, Some(msg))) if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("ledger.id") => {
-                return Err(StoreError::DuplicateId);
-            }
-            r => r?,
-        };
-        if let Some((key, req)) = idempotency {
-            tx.execute("INSERT INTO idempotency (key, request_sha256, seq) VALUES (?1, ?2, ?3)", params![key, req, e.seq as i64])?;
-        }
+        let e = append_entry(&tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, signer)?;
         tx.commit()?;
         Ok(Appended { receipt: e.receipt(), replayed: false })
     }
 
     /// The entry of a record id.
     pub fn by_id(&self, id: &str) -> Result<Option<Entry>, StoreError> {
-        Ok(self.conn().query_row(&format!("SELECT {COLUMNS} FROM ledger WHERE id = ?1"), [id], row_entry).optional()?)
+        Ok(self.conn().query_row(&format!("SELECT {COLUMNS} FROM ledger WHERE id = $1"), [id], row_entry).optional()?)
     }
 
     /// Every entry of a subject, oldest first.
     pub fn by_subject(&self, subject: &str) -> Result<Vec<Entry>, StoreError> {
         let conn = self.conn();
-        let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM ledger WHERE subject = ?1 ORDER BY seq"))?;
+        let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM ledger WHERE subject = $1 ORDER BY seq"))?;
         let rows = st.query_map([subject], row_entry)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
@@ -209,6 +209,229 @@ impl Store {
     /// Whether the ledger has no entry.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
         Ok(self.len()? == 0)
+    }
+}
+
+/// The first receipt of an idempotency key already used with this
+/// request; a conflict when used with another.
+fn replay(tx: &rusqlite::Transaction<'_>, idempotency: Option<(&str, &str)>) -> Result<Option<Appended>, StoreError> {
+    let Some((key, req)) = idempotency else { return Ok(None) };
+    let seen: Option<(String, i64)> =
+        tx.query_row("SELECT request_sha256, seq FROM idempotency WHERE key = $1", [key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let Some((seen_req, seq)) = seen else { return Ok(None) };
+    if seen_req != req {
+        return Err(StoreError::IdempotencyConflict);
+    }
+    let e = tx.query_row(&format!("SELECT {COLUMNS} FROM ledger WHERE seq = $1"), [seq], row_entry)?;
+    Ok(Some(Appended { receipt: e.receipt(), replayed: true }))
+}
+
+/// Chains, signs and inserts one canonical record (and its idempotency
+/// key) inside the caller's `BEGIN IMMEDIATE` transaction.
+fn append_entry(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    subject: &str,
+    canonical: String,
+    idempotency: Option<(&str, &str)>,
+    signer: &Signer,
+) -> Result<Entry, StoreError> {
+    let head: Option<(i64, String)> =
+        tx.query_row("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let (seq, prev_hash) = match head {
+        Some((s, h)) => (s as u64 + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = ledger::chain_hash(&prev_hash, &canonical).ok_or(rusqlite::Error::InvalidQuery)?;
+    let signed_at = ledger::now_rfc3339();
+    let signature = signer.sign(ledger::receipt_message(id, seq, &hash, &prev_hash, &signed_at).as_bytes());
+    let e = Entry {
+        seq,
+        id: id.to_string(),
+        subject: subject.to_string(),
+        record: canonical,
+        prev_hash,
+        hash,
+        signed_at,
+        signature,
+        public_key: signer.public_key_hex().to_string(),
+    };
+    let inserted = tx.execute(
+        &format!("INSERT INTO ledger ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+        params![e.seq as i64, e.id, e.subject, e.record, e.prev_hash, e.hash, e.signed_at, e.signature, e.public_key],
+    );
+    match inserted {
+        Err(rusqlite::Error::SqliteFailure(f, Some(msg))) if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("ledger.id") => {
+            return Err(StoreError::DuplicateId);
+        }
+        r => r?,
+    };
+    if let Some((key, req)) = idempotency {
+        tx.execute("INSERT INTO idempotency (key, request_sha256, seq) VALUES ($1, $2, $3)", params![key, req, e.seq as i64])?;
+    }
+    Ok(e)
+}
+
+// --- subjects vault ---
+
+/// What [`Store::append_with_subject_data`] needs besides the record.
+#[derive(Debug)]
+pub struct VaultInput<'a> {
+    /// Blind indexes that identify the person, tried in order to find a
+    /// known subject when the record names none (email, then phone).
+    pub identify: &'a [(&'static str, String)],
+    /// Every blind index of the person, kept for `/v1/match`.
+    pub index: &'a [(&'static str, String)],
+    /// The subject reference to use when nobody is known.
+    pub fresh_subject: String,
+    /// The subject key to use when the subject has none yet (hex).
+    pub fresh_key: String,
+}
+
+/// How an erasure ended.
+#[derive(Debug)]
+pub enum Erased {
+    /// The key and indexes are gone; this entry proves it.
+    Done(Receipt),
+    /// Erased before: the receipt of that erasure.
+    Already(Receipt),
+    /// The ledger has nothing about this subject.
+    Unknown,
+}
+
+/// What the vault holds about a subject.
+#[derive(Debug, Default)]
+pub struct SubjectVault {
+    /// The sealing key, hex (gone once erased).
+    pub key_hex: Option<String>,
+    /// When, why, and by which ledger entry the subject was erased.
+    pub erasure: Option<(String, String, u64)>,
+}
+
+impl Store {
+    /// Appends a record that carries `subject_data`: in one transaction,
+    /// finds or assigns the subject (when the record names none), gets or
+    /// creates its key, lets `seal` replace the clear data by its sealed
+    /// form (the record id and subject are set when it runs), appends, and
+    /// records the blind indexes.
+    pub fn append_with_subject_data(
+        &self,
+        mut record: fiable_core::consent::ConsentRecord,
+        idempotency: Option<(&str, &str)>,
+        signer: &Signer,
+        vault: &VaultInput<'_>,
+        seal: impl FnOnce(&str, &fiable_core::consent::ConsentRecord) -> Option<fiable_core::consent::Sealed>,
+    ) -> Result<Appended, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(done) = replay(&tx, idempotency)? {
+            return Ok(done);
+        }
+        if record.subject.is_empty() {
+            let mut known = None;
+            for (kind, digest) in vault.identify {
+                known = tx
+                    .query_row("SELECT subject FROM subject_index WHERE kind = $1 AND digest = $2 ORDER BY subject LIMIT 1", params![kind, digest], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .optional()?;
+                if known.is_some() {
+                    break;
+                }
+            }
+            record.subject = known.unwrap_or_else(|| vault.fresh_subject.clone());
+        } else {
+            let erased: Option<i64> = tx.query_row("SELECT seq FROM subject_erasures WHERE subject = $1", [&record.subject], |r| r.get(0)).optional()?;
+            if erased.is_some() {
+                return Err(StoreError::SubjectErased);
+            }
+        }
+        tx.execute(
+            "INSERT INTO subject_keys (subject, key_hex, created_at) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING",
+            params![record.subject, vault.fresh_key, ledger::now_rfc3339()],
+        )?;
+        let key: String = tx.query_row("SELECT key_hex FROM subject_keys WHERE subject = $1", [&record.subject], |r| r.get(0))?;
+        record.sealed = Some(seal(&key, &record).ok_or(StoreError::Seal)?);
+        record.subject_data = None;
+        let e = append_entry(&tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, signer)?;
+        for (kind, digest) in vault.index {
+            tx.execute(
+                "INSERT INTO subject_index (kind, digest, subject) VALUES ($1, $2, $3) ON CONFLICT (kind, digest, subject) DO NOTHING",
+                params![kind, digest, record.subject],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Appended { receipt: e.receipt(), replayed: false })
+    }
+
+    /// The key and erasure state of a subject.
+    pub fn subject_vault(&self, subject: &str) -> Result<SubjectVault, StoreError> {
+        let conn = self.conn();
+        let key_hex = conn.query_row("SELECT key_hex FROM subject_keys WHERE subject = $1", [subject], |r| r.get(0)).optional()?;
+        let erasure = conn
+            .query_row("SELECT erased_at, reason, seq FROM subject_erasures WHERE subject = $1", [subject], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
+            .optional()?;
+        Ok(SubjectVault { key_hex, erasure })
+    }
+
+    /// The subjects holding one of these blind indexes, with the kind that
+    /// matched (erased subjects have none left).
+    pub fn find_subjects(&self, digests: &[(&'static str, String)]) -> Result<Vec<(&'static str, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT subject FROM subject_index WHERE kind = $1 AND digest = $2 ORDER BY subject LIMIT 50")?;
+        let mut out = Vec::new();
+        for (kind, digest) in digests {
+            for s in st.query_map(params![kind, digest], |r| r.get::<_, String>(0))? {
+                out.push((*kind, s?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Subjects whose personal data the vault still holds (a key).
+    pub fn vault_subjects(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT subject FROM subject_keys ORDER BY subject")?;
+        let rows = st.query_map([], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Crypto-shreds a subject: in one transaction, deletes its key and
+    /// blind indexes and appends `erasure` (its `records` counted here:
+    /// the subject's entries with a sealed part) as proof. Idempotent: a
+    /// subject erased before gives back that erasure's receipt.
+    pub fn erase_subject(&self, mut erasure: fiable_core::consent::Erasure, signer: &Signer) -> Result<Erased, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let before: Option<i64> = tx.query_row("SELECT seq FROM subject_erasures WHERE subject = $1", [&erasure.subject], |r| r.get(0)).optional()?;
+        if let Some(seq) = before {
+            let e = tx.query_row(&format!("SELECT {COLUMNS} FROM ledger WHERE seq = $1"), [seq], row_entry)?;
+            return Ok(Erased::Already(e.receipt()));
+        }
+        let entries: i64 = tx.query_row("SELECT COUNT(*) FROM ledger WHERE subject = $1", [&erasure.subject], |r| r.get(0))?;
+        let keys: i64 = tx.query_row("SELECT COUNT(*) FROM subject_keys WHERE subject = $1", [&erasure.subject], |r| r.get(0))?;
+        if entries == 0 && keys == 0 {
+            return Ok(Erased::Unknown);
+        }
+        // Canonical JSON escapes every quote inside strings: `"sealed":{`
+        // can only be the member itself.
+        let sealed: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM ledger WHERE subject = $1 AND record LIKE $2",
+            params![erasure.subject, "%\"sealed\":{%"],
+            |r| r.get(0),
+        )?;
+        erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
+        tx.execute("DELETE FROM subject_keys WHERE subject = $1", [&erasure.subject])?;
+        tx.execute("DELETE FROM subject_index WHERE subject = $1", [&erasure.subject])?;
+        let e = append_entry(&tx, &erasure.record_id, &erasure.subject, erasure.canonical_json(), None, signer)?;
+        tx.execute(
+            "INSERT INTO subject_erasures (subject, erased_at, reason, seq) VALUES ($1, $2, $3, $4)",
+            params![erasure.subject, erasure.erased_at, erasure.reason, e.seq as i64],
+        )?;
+        tx.commit()?;
+        Ok(Erased::Done(e.receipt()))
     }
 }
 

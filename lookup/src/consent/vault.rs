@@ -1,0 +1,186 @@
+//! The subjects vault's cryptography: the service's index key (blind
+//! indexes, HMAC-SHA256) and per-subject keys that seal contact data
+//! (ChaCha20-Poly1305, random 96-bit nonce, the record id as associated
+//! data). The ledger only ever holds the sealed form, so destroying a
+//! subject's key erases the person while every hash still verifies.
+//!
+//! Keys live outside the ledger: the index key in a file (mode 0600,
+//! created at first start, like the receipt signing key), subject keys in
+//! the store's mutable `subject_keys` table, which erasure deletes from.
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use fiable_core::consent::{Sealed, SubjectData, hex};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::sign::{self, Signer};
+
+/// The AEAD of [`Sealed::alg`].
+pub const ALG: &str = "chacha20poly1305";
+
+/// Fills `buf` with OS randomness.
+pub fn random(buf: &mut [u8]) -> Result<(), getrandom::Error> {
+    getrandom::getrandom(buf)
+}
+
+/// The service's secret key of the blind indexes (HMAC-SHA256).
+#[derive(Clone)]
+pub struct IndexKey([u8; 32]);
+
+impl std::fmt::Debug for IndexKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IndexKey(…)")
+    }
+}
+
+impl IndexKey {
+    /// A key around 32 bytes.
+    pub fn from_bytes(k: [u8; 32]) -> Self {
+        IndexKey(k)
+    }
+
+    /// A key derived from the receipt signing key (deterministic Ed25519
+    /// signature of a label): for embedders and tests that give none.
+    pub fn derived_from(signer: &Signer) -> Self {
+        let sig = signer.sign(b"fiable-consent-index-key/1");
+        IndexKey(fiable_core::consent::sha256(format!("fiable-consent-index-key/1\n{sig}").as_bytes()))
+    }
+
+    /// Reads the key file (64 hex digits), or creates it with mode 0600.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Self> {
+        Ok(IndexKey(load_or_create_secret(path, "consent index key")?))
+    }
+
+    /// The blind index of one normalised value: HMAC-SHA256 of
+    /// `kind NUL value`, lowercase hex. Without the key nobody can tell
+    /// which value it stands for, even by trying every phone number.
+    pub fn digest(&self, kind: &str, value: &str) -> String {
+        // HMAC zero-pads keys shorter than its block: this is the 32-byte key.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(&self.0);
+        let mut m = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&block.into());
+        m.update(kind.as_bytes());
+        m.update(&[0]);
+        m.update(value.as_bytes());
+        hex(&m.finalize().into_bytes())
+    }
+}
+
+/// Reads a 32-byte secret (64 hex digits) from `path`, or creates the file
+/// with a random one, mode 0600, when it does not exist.
+pub fn load_or_create_secret(path: &Path, what: &str) -> anyhow::Result<[u8; 32]> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(mode = format!("{:o}", mode & 0o777), "{what} file is readable by others; chmod 600 it");
+                }
+            }
+            sign::parse_hex::<32>(text.trim()).with_context(|| format!("{}: not a 64-hex-digit {what}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut k = [0u8; 32];
+            random(&mut k).map_err(|e| anyhow::anyhow!("no randomness for the {what}: {e}"))?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+            writeln!(f, "{}", hex(&k))?;
+            f.sync_all()?;
+            tracing::info!(path = %path.display(), "generated a new {what}");
+            Ok(k)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// A fresh per-subject key, lowercase hex.
+pub fn new_subject_key() -> Result<String, getrandom::Error> {
+    let mut k = [0u8; 32];
+    random(&mut k)?;
+    Ok(hex(&k))
+}
+
+/// A fresh pseudonymous subject reference: `s_` and 128 random bits.
+pub fn new_subject_ref() -> Result<String, getrandom::Error> {
+    let mut b = [0u8; 16];
+    random(&mut b)?;
+    Ok(format!("s_{}", hex(&b)))
+}
+
+/// Encrypts the canonical JSON of `data` under the subject key (hex),
+/// bound to `record_id`. `None` when the key is malformed or no
+/// randomness is available.
+pub fn seal(key_hex: &str, record_id: &str, data: &SubjectData) -> Option<Sealed> {
+    let key = sign::parse_hex::<32>(key_hex)?;
+    let mut nonce = [0u8; 12];
+    random(&mut nonce).ok()?;
+    let plain = data.to_json().canonical();
+    let ct = ChaCha20Poly1305::new(Key::from_slice(&key))
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: record_id.as_bytes() })
+        .ok()?;
+    Some(Sealed { alg: ALG.into(), nonce: hex(&nonce), ciphertext: hex(&ct) })
+}
+
+/// Decrypts a sealed part: the JSON of the subject data, or `None` when
+/// the key is not the one it was sealed with (or was destroyed and
+/// replaced), or the ciphertext was changed.
+pub fn open(key_hex: &str, record_id: &str, sealed: &Sealed) -> Option<serde_json::Value> {
+    if sealed.alg != ALG {
+        return None;
+    }
+    let key = sign::parse_hex::<32>(key_hex)?;
+    let nonce = sign::parse_hex::<12>(&sealed.nonce)?;
+    let ct = parse_hex_vec(&sealed.ciphertext)?;
+    let plain = ChaCha20Poly1305::new(Key::from_slice(&key))
+        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: record_id.as_bytes() })
+        .ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
+fn parse_hex_vec(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealing_round_trips_and_binds_the_key_and_record() {
+        let data = SubjectData { email: Some("jean@example.fr".into()), last_name: Some("Lefèvre".into()), ..SubjectData::default() };
+        let k = new_subject_key().unwrap();
+        let s = seal(&k, "rec-1", &data).unwrap();
+        assert!(!s.ciphertext.contains(&hex(b"jean")));
+        let back = open(&k, "rec-1", &s).unwrap();
+        assert_eq!(back["email"], "jean@example.fr");
+        assert_eq!(back["last_name"], "Lefèvre");
+        assert!(open(&new_subject_key().unwrap(), "rec-1", &s).is_none(), "another key");
+        assert!(open(&k, "rec-2", &s).is_none(), "another record");
+        let mut t = s.clone();
+        t.ciphertext.replace_range(0..2, if &t.ciphertext[0..2] == "00" { "01" } else { "00" });
+        assert!(open(&k, "rec-1", &t).is_none(), "changed ciphertext");
+        assert_ne!(seal(&k, "rec-1", &data).unwrap().nonce, s.nonce, "fresh nonce");
+    }
+
+    #[test]
+    fn digests_depend_on_the_key_and_the_kind() {
+        let a = IndexKey::from_bytes([1; 32]);
+        let b = IndexKey::from_bytes([2; 32]);
+        assert_eq!(a.digest("email", "x@y.fr"), a.digest("email", "x@y.fr"));
+        assert_ne!(a.digest("email", "x@y.fr"), b.digest("email", "x@y.fr"));
+        assert_ne!(a.digest("email", "x@y.fr"), a.digest("phone", "x@y.fr"));
+        assert_eq!(a.digest("name", "A").len(), 64);
+    }
+}
