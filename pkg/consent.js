@@ -236,6 +236,8 @@ export function consentCapture(w) {
   }
   if (!cc) return none;
 
+  let busy = false;
+  let last = null;
   const fail = (why) => {
     console.error(`fiable: ${why}; consent is not recorded on this form (it works without it).`);
     return none;
@@ -269,6 +271,14 @@ export function consentCapture(w) {
       });
     }
   }
+  // A reset form starts a new person's answers (an advisor's next customer).
+  on(form, 'reset', () => {
+    last = null;
+    for (const x of purposes) {
+      x.acted = false;
+      if (!x.box) x.el.setAttribute('aria-pressed', 'false');
+    }
+  });
   // The fields that identify the person: `subjectData`, else the first field of each kind.
   const source = {};
   for (const k of SUBJECT) {
@@ -314,9 +324,6 @@ export function consentCapture(w) {
     if (out.postcode && config.country) out.country = config.country.toUpperCase();
     return out;
   }
-
-  let busy = false;
-  let last = null;
 
   async function record(now, subject) {
     const r = {

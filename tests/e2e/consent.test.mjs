@@ -197,3 +197,86 @@ test('pre_ticked_box_one_console_error_the_form_works_without_consent_capture', 
   assert.deepEqual(await queued(page), []);
   await context.close();
 });
+
+test('advisor_page_duplicate_warning_and_one_click_capture_in_store_then_on_the_phone', async () => {
+  const { page, errors, context } = await open('/advisor.html');
+  await page.waitForSelector('#customer.fiable-ready', { timeout: 15000 });
+  const C = (n) => `#customer [name=${n}]`;
+  const warning = page.locator('#customer .fiable-duplicate');
+  assert.equal(await warning.getAttribute('role'), 'status');
+  assert.equal(await warning.getAttribute('aria-live'), 'polite');
+  // As the advisor types the email of a customer the ledger knows: the warning, without blocking anything.
+  await page.locator(C('email')).pressSequentially('marie.lefevre@example.fr');
+  await page.waitForFunction(() => /existe probablement déjà \(correspondance\s: e-mail\)/.test(document.querySelector('#customer .fiable-duplicate').textContent));
+  const asked = srv.requests.filter((r) => r.path === '/v1/match');
+  assert.ok(asked.length >= 1);
+  assert.ok(asked.every((r) => r.bearer === ADVISOR_KEY && r.status === 200));
+  assert.equal(asked.at(-1).body.email, 'marie.lefevre@example.fr');
+  await page.selectOption(C('civility'), 'Mme');
+  await page.fill(C('first_name'), 'Marie');
+  await page.fill(C('last_name'), 'Lefèvre');
+  await page.fill(C('phone'), '06 12 34 56 78');
+  await page.fill(C('postcode'), '75011');
+  // One click relays the customer's answer.
+  await page.click('#c-email');
+  assert.equal(await page.getAttribute('#c-email', 'aria-pressed'), 'true');
+  const before = consents().length;
+  await page.click('#customer button[type=submit]');
+  await submitted(page, 1, '#customer');
+  let mine = consents().slice(before);
+  assert.equal(mine.length, 1);
+  assert.deepEqual([mine[0].status, mine[0].bearer], [201, ADVISOR_KEY]);
+  let r = mine[0].body;
+  assert.deepEqual([r.channel, r.collector], ['store', { advisor_id: 'C-042', store_id: 'paris-11' }]);
+  assert.deepEqual(r.purposes.map((p) => [p.id, p.decision, p.affirmative_action]), [['email', 'granted', true], ['sms', 'refused', false], ['postal', 'refused', false]]);
+  assert.equal(r.purposes[0].text, "J'accepte de recevoir par e-mail les offres et actualités de Boutique Démo.");
+  assert.equal(r.subject_data.email, 'marie.lefevre@example.fr');
+  await page.locator('#consent-receipt').waitFor();
+  assert.match(await page.textContent('#consent-receipt'), new RegExp(`Reçu n° ${srv.ledger.get(mine[0].key).receipt.id}`));
+
+  // On the phone now, another customer: a record of channel phone; no duplicate warning for them.
+  await page.check('[name=channel][value=phone]');
+  await page.waitForFunction(() => document.querySelector('#c-email').getAttribute('aria-pressed') === 'false');
+  await page.fill(C('email'), 'nouveau.client@example.fr');
+  await page.fill(C('last_name'), 'Dupond');
+  await page.click('#c-sms');
+  await page.click('#customer button[type=submit]');
+  await submitted(page, 2, '#customer');
+  mine = consents().slice(before + 1);
+  assert.equal(mine.length, 1);
+  r = mine[0].body;
+  assert.equal(r.channel, 'phone');
+  assert.deepEqual(r.purposes.map((p) => p.decision), ['refused', 'granted', 'refused']);
+  await page.waitForFunction(() => document.querySelector('#customer .fiable-duplicate').textContent === '');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('demo_signup_page_records_its_consent_boxes_and_shows_the_receipt', async () => {
+  const { page, errors, context } = await open('/');
+  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
+  const S = (n) => `#signup [name=${n}]`;
+  await page.fill(S('first_name'), 'Jean');
+  await page.fill(S('last_name'), 'Dupont');
+  await page.fill(S('email'), 'jean.dupont@gmail.com');
+  await page.fill(S('postcode'), '75011');
+  await page.check(S('consent_newsletter'));
+  const before = consents().length;
+  await page.click('#signup button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('signup').dataset.submitted === '1');
+  const mine = consents().slice(before);
+  assert.equal(mine.length, 1);
+  const r = mine[0].body;
+  assert.deepEqual(r.purposes.map((p) => [p.id, p.decision, p.text]), [
+    ['newsletter', 'granted', "J'accepte de recevoir la newsletter de Boutique Démo par e-mail"],
+    ['partners', 'refused', "J'accepte de recevoir par e-mail les offres des partenaires de Boutique Démo"],
+  ]);
+  assert.deepEqual(r.form, { id: 'signup', version: '2026-11' });
+  const id = srv.ledger.get(mine[0].key).receipt.id;
+  assert.equal(await page.isVisible('#consent-receipt'), true);
+  assert.equal(await page.textContent('#consent-receipt'), `Vos choix sont enregistrés. Reçu n° ${id}`);
+  assert.equal(JSON.parse((await page.textContent('#out')).replace(/^submit #signup\n/, '')).fiable_consent_receipt, id);
+  await page.screenshot({ path: new URL('../artifacts/demo-consent-receipt.png', import.meta.url).pathname });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
