@@ -90,6 +90,7 @@ test('service_down_the_form_submits_the_record_is_queued_then_delivered_once_on_
   await page.waitForFunction(() => window.consentEvents.some((e) => e.status === 'delivered'));
   assert.deepEqual(await queued(page), []);
   const attempts = consents().slice(before);
+  console.log(`# delivery attempts [beacon?, status]: ${JSON.stringify(attempts.map((a) => [a.beacon, a.status]))}`);
   assert.ok(attempts.length >= 1);
   assert.deepEqual([...new Set(attempts.map((r) => r.key))], [entry.key], 'every attempt carries the same Idempotency-Key');
   assert.equal(attempts.filter((r) => r.status === 201).length, 1, 'stored once');
