@@ -98,6 +98,7 @@ const BAD = [
   [withConsent({ purposes: [] }), 'config.consent.purposes is []'],
   [withConsent({ purposes: [{ id: 'n' }] }), 'config.consent.purposes[0].selector is missing'],
   [withConsent({ purposes: [{ id: 'news letter', selector: '#o' }] }), 'config.consent.purposes[0].id is "news letter"'],
+  // No way to declare a purpose pre-ticked (a box ticked in the page is refused by the widget at attach: tests/e2e/consent.test.mjs).
   [withConsent({ purposes: [{ id: 'n', selector: '#o', checked: true }] }), 'unknown key config.consent.purposes[0].checked'],
   [withConsent({ purposes: [{ id: 'n', selector: '#o', legalBasis: 'interest' }] }), 'config.consent.purposes[0].legalBasis is "interest"'],
   [withConsent({ purposes: [{ id: 'n', selector: '#o', text: '' }] }), 'config.consent.purposes[0].text is ""'],
