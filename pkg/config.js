@@ -4,7 +4,8 @@
 
 export const KINDS = ['email', 'phone', 'postcode', 'city', 'first_name', 'last_name', 'civility', 'birth_date', 'country', 'street'];
 const STATUSES = ['invalid', 'warning', 'pending'];
-const FIELD = '{ "selector": "#email", "type": "email", "required"?: true, "country"?: "FR", "block"?: ["invalid"], "minAge"?: 15, "civility"?: "civility", "postcode"?: "postcode", "city"?: "city", "housenumber"?: "number" }';
+const oneOf = (list) => `one of ${list.map((k) => `"${k}"`).join(', ')}`;
+const FIELD = '{ "selector": "#email", "type": "email", "required"?: true, "country"?: "FR", "block"?: ["invalid"], "minAge"?: 15, "civility"?, "postcode"?, "city"?, "housenumber"? }';
 const SHAPE = '{ "locale"?: "fr", "country"?: "FR", "block"?: ["invalid"], "messages"?: { "fr": { "<code>": "text" } }, "fields": { "<name>": ' + FIELD + ' } }';
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -37,10 +38,10 @@ function field(f, path) {
   const e = keys(f, path, ['selector', 'type', 'required', 'country', 'block', 'minAge', 'civility', 'postcode', 'city', 'housenumber'], FIELD);
   if (e) return e;
   if (f.selector === undefined) return `${path}.selector is missing; expected a CSS selector such as "#email"`;
-  if (f.type === undefined) return `${path}.type is missing; expected one of ${KINDS.map((k) => `"${k}"`).join(', ')}`;
+  if (f.type === undefined) return `${path}.type is missing; expected ${oneOf(KINDS)}`;
   return (
     string(f.selector, `${path}.selector`, null, 'a CSS selector such as "#email"') ||
-    (KINDS.includes(f.type) ? null : `${path}.type is ${show(f.type)}; expected one of ${KINDS.map((k) => `"${k}"`).join(', ')}`) ||
+    (KINDS.includes(f.type) ? null : `${path}.type is ${show(f.type)}; expected ${oneOf(KINDS)}`) ||
     (f.required === undefined || typeof f.required === 'boolean' ? null : `${path}.required is ${show(f.required)}; expected true or false`) ||
     (f.country === undefined ? null : country(f.country, `${path}.country`)) ||
     (f.block === undefined ? null : block(f.block, `${path}.block`)) ||
@@ -50,21 +51,30 @@ function field(f, path) {
   );
 }
 
-function consent(c, path) {
-  const shape = '{ "controller"?: "Shop SAS", "form"?: "signup-2026", "purposes": [{ "id": "newsletter", "selector": "#optin", "text": "…" }] }';
-  if (!isObject(c)) return `${path} is ${show(c)}; expected ${shape}`;
-  const e = keys(c, path, ['controller', 'form', 'purposes'], shape);
-  if (e) return e;
-  for (const k of ['controller', 'form']) if (c[k] !== undefined && (typeof c[k] !== 'string' || !c[k])) return `${path}.${k} is ${show(c[k])}; expected a non-empty string`;
-  if (!Array.isArray(c.purposes)) return `${path}.purposes is ${c.purposes === undefined ? "missing" : show(c.purposes)}; expected a list such as [{ "id": "newsletter", "selector": "#optin", "text": "…" }]`;
-  for (const [i, p] of c.purposes.entries()) {
-    const pp = `${path}.purposes[${i}]`;
-    if (!isObject(p)) return `${pp} is ${show(p)}; expected { "id": "newsletter", "selector": "#optin", "text": "…" }`;
-    const e2 = keys(p, pp, ['id', 'selector', 'text'], '{ "id", "selector", "text" }');
-    if (e2) return e2;
-    for (const k of ['id', 'selector', 'text']) if (typeof p[k] !== 'string' || !p[k]) return `${pp}.${k} is ${p[k] === undefined ? 'missing' : show(p[k])}; expected a non-empty string`;
-  }
-  return null;
+// 's' string, 'n' days, RegExp, enum, [{…}] list, {…}; '?' optional.
+const CONSENT = {
+  controller: { name: 's', contact: 's' },
+  form: { id: 's', version: 's' },
+  purposes: [{ id: /^[A-Za-z0-9._:-]{1,256}$/, selector: 's', label: 's?', text: 's?',
+    legalBasis: ['?', 'consent', 'contract', 'legal_obligation', 'vital_interests', 'public_task', 'legitimate_interests'] }],
+  advisor: { '?': 1, advisorId: 's', storeId: 's', channel: ['store', 'phone'], apiKey: 's' },
+  receiptInput: 's?',
+  subjectData: { '?': 1, email: 's?', phone: 's?', first_name: 's?', last_name: 's?', postcode: 's?' },
+  retentionDays: 'n?',
+  expiresAfterDays: 'n?',
+};
+
+function conforms(v, s, path) {
+  const list = Array.isArray(s);
+  const str = typeof s === 'string';
+  const names = Object.keys(s).filter((k) => k !== '?');
+  const shape = s.test ? `a string matching ${s}` : list ? (s[0].at ? oneOf(s.filter((k) => k !== '?')) : 'a list of { "id", "selector", … }, not empty')
+    : str ? (s[0] === 'n' ? 'a whole number of days' : 'a non-empty string') : `{ ${names.map((k) => `"${k}"`).join(', ')} }`;
+  const bad = `${path} is ${v === undefined ? 'missing' : show(v)}; expected ${shape}`;
+  if (v === undefined) return s['?'] || s.includes?.('?') ? null : bad;
+  if (s.test || str) return (s[0] === 'n' ? Number.isInteger(v) && v > 0 : typeof v === 'string' && v && (!s.test || s.test(v))) ? null : bad;
+  if (list) return (s[0].at ? s.includes(v) && v !== '?' : v?.length && v.map) ? (s[0].at ? null : v.reduce((e, x, i) => e || conforms(x, s[0], `${path}[${i}]`), null)) : bad;
+  return !isObject(v) ? bad : keys(v, path, names, shape) || names.reduce((e, k) => e || conforms(v[k], s[k], `${path}.${k}`), null);
 }
 
 /**
@@ -98,6 +108,8 @@ export function checkConfig(config) {
     const fe = field(f, `config.fields.${name}`);
     if (fe) return fe;
   }
-  if (c.consent !== undefined) return consent(c.consent, 'config.consent');
+  if (c.consent === undefined) return null;
+  if (c.lookup === undefined) return 'config.lookup is missing; expected the URL of the service recording config.consent, such as "/"';
+  return conforms(c.consent, CONSENT, 'config.consent');
   return null;
 }

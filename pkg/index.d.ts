@@ -126,8 +126,82 @@ export interface WidgetConfig {
   lookup?: string;
   /** Today's date "YYYY-MM-DD" for age checks (defaults to the local date). */
   today?: string;
-  /** Consent purposes (recorded by a later version of the widget). */
-  consent?: { controller?: string; form?: string; purposes: { id: string; selector: string; text: string }[] };
+  /** Consent capture (needs `lookup`): loaded only when present. See ConsentConfig. */
+  consent?: ConsentConfig;
+}
+
+/** A legal basis of GDPR art. 6. */
+export type LegalBasis = 'consent' | 'contract' | 'legal_obligation' | 'vital_interests' | 'public_task' | 'legitimate_interests';
+
+/** One purpose: a checkbox, or a button used as an `aria-pressed` toggle; never ticked when the widget attaches. */
+export interface ConsentPurpose {
+  /** Stable id ("newsletter"): letters, digits, `. _ : -`. */
+  id: string;
+  /** CSS selector of the `<input type="checkbox">` or of the toggle `<button>` (fiable toggles its aria-pressed). */
+  selector: string;
+  /** CSS selector of the element showing the wording (default: the box's `<label>`, its aria-labelledby, or the button). Its rendered text at submit is recorded verbatim. */
+  label?: string;
+  /** The wording, recorded only when the page shows none for this purpose. */
+  text?: string;
+  /** Default "consent". */
+  legalBasis?: LegalBasis;
+}
+
+/** Advisor mode: staff capturing consent for a customer (records of channel store/phone). */
+export interface AdvisorConfig {
+  advisorId: string;
+  /** Store or call-centre id. */
+  storeId: string;
+  channel: 'store' | 'phone';
+  /** An API key with the advisor scope (Authorization: Bearer); for staff-only pages. */
+  apiKey: string;
+}
+
+/** `config.consent`: the consent capture (see fiable.schema.json). */
+export interface ConsentConfig {
+  controller: { name: string; contact: string };
+  /** Change `version` whenever a wording changes. */
+  form: { id: string; version: string };
+  purposes: ConsentPurpose[];
+  advisor?: AdvisorConfig;
+  /** Hidden input carrying the record id to the page's backend (default "fiable_consent_receipt"); `<name>_status` says "delivered" or "queued". */
+  receiptInput?: string;
+  /** Field names (in `fields`) identifying the person; default: the first field of each kind. */
+  subjectData?: Partial<Record<'email' | 'phone' | 'first_name' | 'last_name' | 'postcode', string>>;
+  retentionDays?: number;
+  expiresAfterDays?: number;
+}
+
+/** The signed receipt of the consent service for one record. */
+export interface ConsentReceipt {
+  /** The record id (what the hidden input carries). */
+  id: string;
+  seq: number;
+  hash: string;
+  prev_hash: string;
+  signed_at: string;
+  signature: string;
+  public_key: string;
+  /** The pseudonymous subject reference the service derived. */
+  subject?: string;
+}
+
+/** Detail of the `fiable:consent` event, dispatched on the form (or the document for a record of an earlier page). */
+export interface ConsentEventDetail {
+  /** delivered: receipt in hand; queued: kept in the browser, sent later; rejected: the service refused the record (dropped). */
+  status: 'delivered' | 'queued' | 'rejected';
+  /** The record id: the receipt's once delivered. */
+  id: string;
+  receipt?: ConsentReceipt;
+  /** For `rejected`: the service's error (`code`, `problems`). */
+  error?: { code?: string; message?: string; problems?: { path: string; code: string; message?: string }[] };
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'fiable:consent': CustomEvent<ConsentEventDetail>;
+    'fiable:verdict': CustomEvent<Verdict>;
+  }
 }
 
 /** What `attach()` returns. */
@@ -146,7 +220,8 @@ export interface WidgetHandle {
  * Attaches fiable to a form (browser only): live hints, suggestions, phone
  * formatting, cross-field rules, submit gate. A bad config logs one console
  * error and returns an inert handle: the form keeps working without fiable.
- * DOM events on the fields: `fiable:verdict`, `fiable:valid`, `fiable:invalid` (detail: the verdict).
+ * DOM events on the fields: `fiable:verdict`, `fiable:valid`, `fiable:invalid` (detail: the verdict);
+ * on the form, with `consent`: `fiable:consent` (detail: ConsentEventDetail).
  */
 export function attach(form: HTMLFormElement | string, config: WidgetConfig): WidgetHandle;
 /** Checks a widget config: null when good, else one sentence naming the bad key and the expected shape. */

@@ -1,10 +1,6 @@
-/*! fiable script-tag entry (copied to dist/fiable.js by `make pkg`):
- *  <script src=".../dist/fiable.js" defer data-form="#signup" data-config='{…}'></script>
- *  or a <script type="application/json" data-fiable data-form="#signup">{…}</script> config.
- *  A classic script (no build step): it adds ../fiable.css (unless data-css="none")
- *  and imports ./widget.js (pkg/widget.js and what it uses, minified by
- *  `make pkg`), both relative to its own URL, so it works from a CDN path or
- *  a sub-folder; the .wasm and data chunks follow the same way. */
+/*! fiable script tag: <script src=".../dist/fiable.js" defer data-form="#signup" data-config='{…}'></script>
+ *  (or <script type="application/json" data-fiable>). Adds ../fiable.css and imports ./widget.js (the
+ *  minified bundle `make pkg` writes next to it), both relative to its own URL: see README.md. */
 (function () {
   'use strict';
   var me = document.currentScript;

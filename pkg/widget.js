@@ -105,6 +105,9 @@ export function attach(formOrSelector, config) {
   let gating = false;
   /** The remote checks (./lookup.js) once loaded, with `lookup` only. */
   let rc = null;
+  /** ./consent.js: with `consent`, or to send a queued record. */
+  let cc = null;
+  let ccLoad = null;
 
   const live = document.createElement('div');
   live.className = 'fiable-live';
@@ -314,31 +317,31 @@ export function attach(formOrSelector, config) {
   on(window, 'submit', (e) => {
     if (e.target !== form || !ready || resubmitting) return;
     const need = missing();
-    const asking = fields.map((f) => f.inflight).filter(Boolean);
+    const asking = [ccLoad, ...fields.map((f) => f.inflight)].filter(Boolean);
     if (need.length || asking.length) {
       // Data loading, a domain being checked (2.5 s at most): hold this submit, check, submit again.
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
       Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
-        if (detached) return;
-        const stop = gate();
-        if (!stop) {
-          resubmitting = true;
-          try {
-            form.requestSubmit(submitter?.form === form ? submitter : undefined);
-          } finally {
-            resubmitting = false;
-          }
-        }
+        if (!detached && !gate() && !cc?.capture(submitter, resubmit)) resubmit(submitter);
       });
       return;
     }
-    if (gate()) {
+    if (gate() || cc?.capture(e.submitter, resubmit)) {
       e.preventDefault();
       e.stopImmediatePropagation();
     }
   }, true);
+
+  function resubmit(submitter) {
+    resubmitting = true;
+    try {
+      form.requestSubmit(submitter?.form === form ? submitter : undefined);
+    } finally {
+      resubmitting = false;
+    }
+  }
 
   /** Checks all fields; when one blocks, focuses the first and returns true. */
   function gate() {
@@ -369,6 +372,16 @@ export function attach(formOrSelector, config) {
     import('./lookup.js').then((m) => {
       if (!detached) rc = m.remoteChecks({ lookup: config.lookup, lang, fields, id, live, on, undo, show, check, crossCheck, setValue, detached: () => detached, gating: () => gating });
     }, (e) => console.debug('fiable: no remote checks', e));
+  }
+
+  let queued;
+  try {
+    queued = config.lookup && Object.keys(localStorage).some((k) => k.startsWith('fiable.consent:'));
+  } catch {} // no storage, no queue
+  if (config.consent || queued) {
+    ccLoad = import('./consent.js').then((m) => {
+      if (!detached) cc = m.consentCapture({ form, config, locale, fields, on, undo, values: () => handle.values() });
+    }, (e) => console.error('fiable: no consent capture', e)).finally(() => (ccLoad = null));
   }
 
   const started = init().then(

@@ -16,3 +16,15 @@ for (const form of document.forms) {
     form.dataset.submitted = String(Number(form.dataset.submitted ?? 0) + 1);
   });
 }
+
+// The consent receipt: fiable records the consent boxes when the form is
+// sent and says what became of the record (fiable:consent).
+const receipt = document.getElementById('consent-receipt');
+document.getElementById('signup').addEventListener('fiable:consent', (e) => {
+  const { status, id } = e.detail;
+  receipt.hidden = false;
+  receipt.dataset.status = status;
+  receipt.textContent = status === 'delivered' ? `Vos choix sont enregistrés. Reçu n° ${id}`
+    : status === 'queued' ? `Vos choix seront transmis dès que le service répondra (enregistrement n° ${id}).`
+    : 'Vos choix n\u2019ont pas pu être enregistrés.';
+});

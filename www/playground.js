@@ -10,6 +10,7 @@ import { KINDS } from '/pkg/config.js';
 const DEFAULT = `{
   "locale": "fr",
   "country": "FR",
+  "lookup": "/",
   "fields": {
     "civility":  { "selector": "[name=civility]", "type": "civility" },
     "firstName": { "selector": "#prenom", "type": "first_name", "civility": "civility" },
@@ -20,8 +21,8 @@ const DEFAULT = `{
     "city":      { "selector": "#ville", "type": "city" }
   },
   "consent": {
-    "controller": "Shop SAS",
-    "form": "signup-2026-11",
+    "controller": { "name": "Shop SAS", "contact": "dpo@shop.example" },
+    "form": { "id": "signup", "version": "2026-11" },
     "purposes": [
       { "id": "newsletter", "selector": "#optin", "text": "J'accepte de recevoir la newsletter" }
     ]
@@ -396,12 +397,12 @@ function buildForm(config) {
   const purposes = config.consent?.purposes ?? [];
   if (purposes.length) {
     const box = make('fieldset', { class: 'pg-consents' });
-    box.append(make('legend', {}, config.consent.controller ? `Consentements — ${config.consent.controller}` : 'Consentements'));
+    box.append(make('legend', {}, config.consent.controller?.name ? `Consentements — ${config.consent.controller.name}` : 'Consentements'));
     for (const p of purposes) {
       const [el] = control(p.selector, 'input', `consent_${p.id}`);
       el.type = 'checkbox';
       const label = make('label', { class: 'pg-check' });
-      label.append(el, document.createTextNode(` ${p.text}`));
+      label.append(el, document.createTextNode(` ${p.text ?? p.id}`));
       box.append(label);
     }
     form.append(box);
@@ -434,7 +435,8 @@ function render(config) {
     values.textContent = `Envoyé — valeurs normalisées :\n${JSON.stringify(current.values(), null, 2)}`;
   });
   preview.replaceChildren(form);
-  const current = attach(form, live);
+  // A preview records no consent: a sandbox must not write to the consent ledger.
+  const current = attach(form, { ...live, consent: undefined });
   handle = current;
   preview.dataset.version = String(++version);
   $('pg-preview-note').textContent = notes.join(' ');

@@ -38,7 +38,12 @@ const VALID = {
     email: { selector: '#email', type: 'email', required: true },
     phone: { selector: '#tel', type: 'phone' },
   },
-  consent: { purposes: [{ id: 'newsletter', selector: '#optin', text: "J'accepte de recevoir la newsletter" }] },
+  lookup: '/',
+  consent: {
+    controller: { name: 'Shop SAS', contact: 'dpo@shop.example' },
+    form: { id: 'signup', version: '2026-11' },
+    purposes: [{ id: 'newsletter', selector: '#optin', text: "J'accepte de recevoir la newsletter" }],
+  },
 };
 
 test('playground_loads_clean_under_csp_with_a_live_form', async () => {

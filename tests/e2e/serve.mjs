@@ -18,28 +18,31 @@ const TYPES = {
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'";
 const CDN = '/cdn/fiable@0/';
 
+/** The static files (and the empty /v1/ answers) of serve(), for a test server that adds routes of its own. */
+export async function staticFiles(req, res) {
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (path === '/favicon.ico') return res.writeHead(204).end(); // no 404 noise in the console
+  // No lookup service here (tests/e2e/lookup.test.mjs runs the real one): an empty
+  // answer, which the widget takes as "no answer" (local verdicts), without the 404 noise.
+  if (path.startsWith('/v1/')) return res.writeHead(204).end();
+  const [base, rel] = path.startsWith('/pkg/') ? ['pkg', path.slice(5)]
+    : path.startsWith(CDN) ? ['pkg', path.slice(CDN.length)]
+    : path.startsWith('/t/') ? ['tests/e2e/pages', path.slice(3)]
+    : ['www', path.slice(1) || 'index.html'];
+  const file = normalize(join(root, base, rel));
+  if (!file.startsWith(join(root, base))) return res.writeHead(403).end();
+  try {
+    const body = await readFile(file);
+    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+    if (extname(file) === '.html') headers['content-security-policy'] = CSP;
+    res.writeHead(200, headers).end(body);
+  } catch {
+    res.writeHead(404).end('not found');
+  }
+}
+
 export async function serve() {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path === '/favicon.ico') return res.writeHead(204).end(); // no 404 noise in the console
-    // No lookup service here (tests/e2e/lookup.test.mjs runs the real one): an empty
-    // answer, which the widget takes as "no answer" (local verdicts), without the 404 noise.
-    if (path.startsWith('/v1/')) return res.writeHead(204).end();
-    const [base, rel] = path.startsWith('/pkg/') ? ['pkg', path.slice(5)]
-      : path.startsWith(CDN) ? ['pkg', path.slice(CDN.length)]
-      : path.startsWith('/t/') ? ['tests/e2e/pages', path.slice(3)]
-      : ['www', path.slice(1) || 'index.html'];
-    const file = normalize(join(root, base, rel));
-    if (!file.startsWith(join(root, base))) return res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
-      if (extname(file) === '.html') headers['content-security-policy'] = CSP;
-      res.writeHead(200, headers).end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
+  const server = createServer(staticFiles);
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   server.unref();
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };

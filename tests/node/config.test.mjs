@@ -30,6 +30,8 @@ function valid(s, v) {
         case 'additionalProperties': return type(v) !== 'object' || Object.keys(v).filter((p) => !(s.properties ?? {})[p])
           .every((p) => (want === false ? false : want === true ? true : valid(want, v[p])));
         case 'items': return type(v) !== 'array' || v.every((x) => valid(want, x));
+        case 'minItems': return type(v) !== 'array' || v.length >= want;
+        case 'dependentRequired': return type(v) !== 'object' || Object.entries(want).every(([p, need]) => !(p in v) || need.every((r) => r in v));
         case 'uniqueItems': return type(v) !== 'array' || !want || new Set(v.map((x) => JSON.stringify(x))).size === v.length;
         default: throw new Error(`the test's schema reader does not know the keyword "${k}"`);
       }
@@ -40,14 +42,18 @@ function valid(s, v) {
 }
 
 const f = (extra = {}) => ({ email: { selector: '#email', type: 'email', ...extra } });
+const C = (extra = {}) => ({ controller: { name: 'Shop SAS', contact: 'dpo@shop.example' }, form: { id: 'signup', version: '2026-11' }, purposes: [{ id: 'newsletter', selector: '#optin' }], ...extra });
+const withConsent = (extra) => ({ lookup: '/', fields: f(), consent: C(extra) });
 const GOOD = [
   { fields: f() },
   { locale: 'fr', country: 'FR', block: ['invalid', 'warning'], fields: f({ required: true, country: 'fr', block: [], minAge: 15 }) },
   { locale: 'fr-CA', form: '#signup', lookup: 'https://lookup.example.com', today: '2026-01-31', fields: f() },
   { messages: { fr: { 'email.domain_typo': 'Peut-être {suggestion} ?' }, en: {} }, fields: f() },
   { fields: { civ: { selector: '[name=civ]', type: 'civility' }, prenom: { selector: '#p', type: 'first_name', civility: 'civ' } } },
-  { fields: f(), consent: { controller: 'Shop SAS', form: 'signup-2026', purposes: [{ id: 'newsletter', selector: '#optin', text: 'Oui' }] } },
-  { fields: f(), consent: { purposes: [] } },
+  { lookup: '/', fields: f(), consent: C() },
+  { lookup: '/', fields: f(), consent: C({ purposes: [{ id: 'newsletter', selector: '#optin', label: '#optin-text', text: 'Oui', legalBasis: 'consent' }, { id: 'cgv', selector: '#cgv', legalBasis: 'contract' }] }) },
+  { lookup: '/', fields: f(), consent: C({ receiptInput: 'receipt', subjectData: { email: 'email' }, retentionDays: 1095, expiresAfterDays: 730 }) },
+  { lookup: '/', fields: f(), consent: C({ advisor: { advisorId: 'a-12', storeId: 'paris-11', channel: 'store', apiKey: 'k' } }) },
   { lookup: '/api', fields: { b: { selector: '#b', type: 'birth_date', minAge: 0 } } },
 ];
 const BAD = [
@@ -82,9 +88,26 @@ const BAD = [
   [{ messages: { fr: 'x' }, fields: f() }, 'config.messages.fr is "x"'],
   [{ messages: { fr: { 'email.invalid': 3 } }, fields: f() }, 'config.messages.fr.email.invalid is 3'],
   [{ messages: [], fields: f() }, 'config.messages is []'],
-  [{ fields: f(), consent: { purposes: [{ id: 'n', selector: '#o' }] } }, 'config.consent.purposes[0].text is missing'],
-  [{ fields: f(), consent: { purpose: [] } }, 'unknown key config.consent.purpose'],
-  [{ fields: f(), consent: {} }, 'config.consent.purposes is missing'],
+  [{ fields: f(), consent: C() }, 'config.lookup is missing'],
+  [{ lookup: '/', fields: f(), consent: [] }, 'config.consent is []'],
+  [withConsent({ purpose: [] }), 'unknown key config.consent.purpose'],
+  [{ lookup: '/', fields: f(), consent: { form: { id: 's', version: '1' }, purposes: [{ id: 'n', selector: '#o' }] } }, 'config.consent.controller is missing'],
+  [withConsent({ controller: 'Shop SAS' }), 'config.consent.controller is "Shop SAS"'],
+  [withConsent({ controller: { name: 'Shop SAS' } }), 'config.consent.controller.contact is missing'],
+  [withConsent({ form: { id: 'signup', version: '' } }), 'config.consent.form.version is ""'],
+  [withConsent({ purposes: [] }), 'config.consent.purposes is []'],
+  [withConsent({ purposes: [{ id: 'n' }] }), 'config.consent.purposes[0].selector is missing'],
+  [withConsent({ purposes: [{ id: 'news letter', selector: '#o' }] }), 'config.consent.purposes[0].id is "news letter"'],
+  // No way to declare a purpose pre-ticked (a box ticked in the page is refused by the widget at attach: tests/e2e/consent.test.mjs).
+  [withConsent({ purposes: [{ id: 'n', selector: '#o', checked: true }] }), 'unknown key config.consent.purposes[0].checked'],
+  [withConsent({ purposes: [{ id: 'n', selector: '#o', legalBasis: 'interest' }] }), 'config.consent.purposes[0].legalBasis is "interest"'],
+  [withConsent({ purposes: [{ id: 'n', selector: '#o', text: '' }] }), 'config.consent.purposes[0].text is ""'],
+  [withConsent({ advisor: { advisorId: 'a', storeId: 's', channel: 'web', apiKey: 'k' } }), 'config.consent.advisor.channel is "web"'],
+  [withConsent({ advisor: { advisorId: 'a', channel: 'store', apiKey: 'k' } }), 'config.consent.advisor.storeId is missing'],
+  [withConsent({ receiptInput: 3 }), 'config.consent.receiptInput is 3'],
+  [withConsent({ subjectData: { mail: 'email' } }), 'unknown key config.consent.subjectData.mail'],
+  [withConsent({ retentionDays: 0 }), 'config.consent.retentionDays is 0'],
+  [withConsent({ expiresAfterDays: 1.5 }), 'config.consent.expiresAfterDays is 1.5'],
 ];
 
 test('good configs pass both checkers', () => {

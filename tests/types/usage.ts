@@ -2,7 +2,7 @@
 import {
   init, validate, validateAsync, validateForm, validateFormAsync, formatPhone,
   citiesForPostcode, loadData, chunksFor, version, attach, checkConfig,
-  type Verdict, type Kind, type WidgetConfig, type WidgetHandle,
+  type Verdict, type Kind, type WidgetConfig, type WidgetHandle, type ConsentEventDetail,
 } from 'fiable';
 
 async function main(): Promise<void> {
@@ -41,6 +41,27 @@ async function main(): Promise<void> {
       cp: { selector: '#cp', type: 'postcode' }, ville: { selector: '#ville', type: 'city' },
     },
   });
+  const withConsent: WidgetConfig = {
+    lookup: '/',
+    fields: { email: { selector: '#email', type: 'email' } },
+    consent: {
+      controller: { name: 'Shop SAS', contact: 'dpo@shop.example' },
+      form: { id: 'signup', version: '2026-11' },
+      purposes: [{ id: 'newsletter', selector: '#optin' }, { id: 'cgv', selector: '#cgv', legalBasis: 'contract', text: 'CGV' }],
+      advisor: { advisorId: 'a1', storeId: 's1', channel: 'phone', apiKey: 'k' },
+      subjectData: { email: 'email' },
+      retentionDays: 1095,
+    },
+  };
+  attach('#signup', withConsent);
+  document.querySelector('form')?.addEventListener('fiable:consent', (e) => {
+    const d: ConsentEventDetail = e.detail;
+    if (d.status === 'delivered') console.log(d.receipt?.signature.length, d.id);
+  });
+  // @ts-expect-error: not a channel of advisor mode
+  attach('#f', { lookup: '/', fields: {}, consent: { controller: { name: 'a', contact: 'b' }, form: { id: 'f', version: '1' }, purposes: [], advisor: { advisorId: 'a', storeId: 's', channel: 'web', apiKey: 'k' } } });
+  // @ts-expect-error: the controller is { name, contact }
+  attach('#f', { lookup: '/', fields: {}, consent: { controller: 'Shop', form: { id: 'f', version: '1' }, purposes: [] } });
   // @ts-expect-error: street is a widget field type, not a kind of the core
   validate('street', '12 rue de la Roquette');
   console.log(problem, started, all, phoneE164);

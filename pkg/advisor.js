@@ -1,0 +1,98 @@
+// Advisor mode's duplicate warning, loaded by consent.js only when the config
+// has `consent.advisor`: as the advisor types, the customer's normalised
+// email, E.164 phone, names and postcode are sent (debounced, with the
+// advisor's API key) to `POST /v1/match`, and "this customer probably exists
+// already" appears in a polite live region at the top of the form. It never
+// blocks anything: no answer, no warning.
+
+const DEBOUNCE_MS = 400;
+const TIMEOUT_MS = 3000;
+const TEXT = {
+  fr: {
+    on: { email: 'e-mail', phone: 'téléphone', name_postcode: 'nom et code postal', name: 'nom' },
+    found: (on) => `Ce client existe probablement déjà (correspondance\u00a0: ${on}). Vérifiez avant de créer un doublon.`,
+  },
+  en: {
+    on: { email: 'email', phone: 'phone', name_postcode: 'name and postcode', name: 'name' },
+    found: (on) => `This customer probably exists already (matched on ${on}). Check before creating a duplicate.`,
+  },
+};
+
+/** `w`: the widget's form, fields, on, locale; url (…/v1/match) and apiKey. */
+export function duplicateWatch(w) {
+  const { form, fields, on, url, apiKey } = w;
+  const say = TEXT[w.locale.toLowerCase().split('-')[0]] ?? TEXT.en;
+  const box = document.createElement('p');
+  box.className = 'fiable-duplicate';
+  box.setAttribute('role', 'status');
+  box.setAttribute('aria-live', 'polite');
+  form.prepend(box);
+  w.undo.push(() => box.remove());
+  let timer = 0;
+  let sent = '';
+  let ctrl = null;
+  let refused = false;
+
+  /** What to match on: the values whose local verdict is not invalid, by the contract's names. */
+  function query() {
+    const q = {};
+    for (const k of ['email', 'phone', 'first_name', 'last_name', 'postcode']) {
+      const f = fields.find((x) => x.type === k);
+      const v = (f?.verdict?.normalized || f?.el.value || '').trim();
+      if (v && f.verdict && f.verdict.status !== 'invalid' && f.verdict.status !== 'pending') q[k] = v;
+    }
+    if (q.phone && !/^\+[1-9][0-9]{5,14}$/.test(q.phone)) delete q.phone;
+    if (!q.last_name || (!q.postcode && !q.first_name)) {
+      delete q.first_name; // a name alone matches too many people
+      delete q.last_name;
+    }
+    return q.email || q.phone || q.last_name ? q : null;
+  }
+
+  async function ask() {
+    const q = query();
+    const key = JSON.stringify(q);
+    if (key === sent) return;
+    sent = key;
+    ctrl?.abort();
+    if (!q) {
+      box.textContent = '';
+      return;
+    }
+    const c = (ctrl = new AbortController());
+    const t = setTimeout(() => c.abort(), TIMEOUT_MS);
+    try {
+      const res = await fetch(url, {
+        method: 'POST', signal: c.signal, credentials: 'omit',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+        body: key,
+      });
+      if (res.status === 401 && !refused) {
+        refused = true;
+        console.error('fiable: the lookup service refused the advisor API key (401); no duplicate warning.');
+      }
+      const r = res.ok ? await res.json() : null;
+      if (c !== ctrl) return; // superseded
+      const best = Array.isArray(r?.matches) ? r.matches : [];
+      const how = [...new Set(best.flatMap((m) => (Array.isArray(m.on) ? m.on : [])))].map((o) => say.on[o] ?? o);
+      box.textContent = best.length ? say.found(how.join(', ')) : '';
+      box.classList.toggle('fiable-warning', best.length > 0);
+    } catch (e) {
+      console.debug('fiable: no duplicate check (the lookup service did not answer)', e);
+    } finally {
+      clearTimeout(t);
+    }
+  }
+
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(ask, DEBOUNCE_MS);
+  };
+  on(form, 'input', later);
+  on(form, 'change', later);
+  on(form, 'focusout', later);
+  on(window, 'pagehide', () => {
+    clearTimeout(timer);
+    ctrl?.abort();
+  });
+}

@@ -1,0 +1,67 @@
+// The advisor page's own code: fiable attached with attach() (the npm way)
+// in advisor mode. The channel (store or phone) is part of the config, so a
+// change of channel attaches again. The API key is the demo's advisor key
+// (`make demo` starts the service with it): a real advisor page sits behind
+// the staff's login and gets its key from there, never in a public page.
+import { attach } from '/pkg/index.js';
+
+const form = document.getElementById('customer');
+const out = document.getElementById('out');
+const receipt = document.getElementById('consent-receipt');
+
+const config = (channel) => ({
+  locale: 'fr',
+  country: 'FR',
+  lookup: '/',
+  fields: {
+    civility: { selector: '[name=civility]', type: 'civility' },
+    first_name: { selector: '[name=first_name]', type: 'first_name', civility: 'civility' },
+    last_name: { selector: '[name=last_name]', type: 'last_name', required: true },
+    email: { selector: '[name=email]', type: 'email', required: true },
+    phone: { selector: '[name=phone]', type: 'phone' },
+    postcode: { selector: '[name=postcode]', type: 'postcode' },
+  },
+  consent: {
+    controller: { name: 'Boutique Démo SAS', contact: 'dpo@boutique-demo.example' },
+    form: { id: 'advisor-capture', version: '2026-11' },
+    retentionDays: 1095,
+    // Each button records the wording of its line, as displayed (and read out) at the time.
+    purposes: [
+      { id: 'email', selector: '#c-email', label: '#w-email' },
+      { id: 'sms', selector: '#c-sms', label: '#w-sms' },
+      { id: 'postal', selector: '#c-postal', label: '#w-postal' },
+    ],
+    advisor: {
+      advisorId: document.getElementById('advisor-id').textContent,
+      storeId: document.getElementById('store-id').textContent,
+      channel,
+      apiKey: 'demo-advisor-key',
+    },
+  },
+});
+
+let handle = null;
+function start() {
+  handle?.detach();
+  // The customer's answers belong to one conversation: a new channel starts over.
+  for (const b of form.querySelectorAll('button[aria-pressed]')) b.setAttribute('aria-pressed', 'false');
+  handle = attach(form, config(document.querySelector('[name=channel]:checked').value));
+  window.fiableHandle = handle;
+}
+for (const r of document.querySelectorAll('[name=channel]')) r.addEventListener('change', start);
+start();
+
+form.addEventListener('fiable:consent', (e) => {
+  const { status, id } = e.detail;
+  receipt.hidden = false;
+  receipt.dataset.status = status;
+  receipt.textContent = status === 'delivered' ? `Consentements enregistrés. Reçu n° ${id}`
+    : status === 'queued' ? `Consentements en attente d'envoi (enregistrement n° ${id}) : ils partiront dès que le service répondra.`
+    : 'Consentements refusés par le service : voir la console.';
+});
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault(); // a demo: no customer database behind it
+  out.textContent = `submit #customer\n${JSON.stringify(Object.fromEntries(new FormData(form)), null, 2)}`;
+  form.dataset.submitted = String(Number(form.dataset.submitted ?? 0) + 1);
+});
