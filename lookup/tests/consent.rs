@@ -123,6 +123,27 @@ async fn idempotency_key_replays_the_same_receipt_and_conflicts_on_another_body(
 }
 
 #[tokio::test]
+async fn a_beacon_carries_its_key_in_the_query_and_a_later_fetch_replays_it() {
+    let s = svc();
+    // navigator.sendBeacon: no headers of its own, a text/plain body.
+    let beacon = Request::builder()
+        .method("POST")
+        .uri("/v1/consents?idempotency_key=beacon-7f3a")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(Body::from(record().to_string()))
+        .unwrap();
+    let resp = s.app.clone().oneshot(beacon).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let first: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    // The page came back and retried with the header: the same receipt, one entry.
+    let (st, again) = s.post(&record(), Some("beacon-7f3a")).await;
+    assert_eq!((st, &again), (StatusCode::OK, &first));
+    assert_eq!(s.state.store.len().unwrap(), 1);
+    let (st, e) = s.call("POST", "/v1/consents?idempotency_key=", &[], record().to_string()).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("consent.bad_idempotency_key")));
+}
+
+#[tokio::test]
 async fn same_record_id_twice_is_a_conflict() {
     let s = svc();
     assert_eq!(s.post(&record_with_id("dup-1"), None).await.0, StatusCode::CREATED);

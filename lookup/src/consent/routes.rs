@@ -2,8 +2,8 @@
 //! `fiable_core::consent::validate`, written by the store; nothing of the
 //! record (subject, texts) is logged.
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -63,10 +63,23 @@ pub(super) fn json_error(e: &serde_json::Error) -> ConsentError {
 
 pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ConsentError> {
     let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    match v.to_str() {
-        Ok(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
+    checked_key(v.to_str().ok())
+}
+
+fn checked_key(k: Option<&str>) -> Result<Option<String>, ConsentError> {
+    match k {
+        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
         _ => Err(ConsentError::BadRequest { code: "consent.bad_idempotency_key", message: "Idempotency-Key must be 1-255 visible ASCII characters" }),
     }
+}
+
+/// The beacon form of a submission (`navigator.sendBeacon` on page hide)
+/// cannot set headers: its key comes as `?idempotency_key=`, and its body is
+/// the same JSON sent as `text/plain` (a CORS-simple request). The header
+/// wins when both are present.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct SubmitQuery {
+    idempotency_key: Option<String>,
 }
 
 /// The request's API key must have scope `need` (or a wider one).
@@ -116,9 +129,21 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
     Ok(resp)
 }
 
-async fn submit(State(st): State<ConsentState>, headers: HeaderMap, b: Result<Bytes, BytesRejection>) -> Result<Response, ConsentError> {
+async fn submit(
+    State(st): State<ConsentState>,
+    headers: HeaderMap,
+    q: Result<Query<SubmitQuery>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ConsentError> {
     let b = body(b)?;
-    let idem = idempotency_key(&headers)?;
+    let from_query = q.map_err(|_| ConsentError::BadRequest { code: "consent.bad_query", message: "the only query parameter is idempotency_key" })?;
+    let idem = match idempotency_key(&headers)? {
+        Some(k) => Some(k),
+        None => match from_query.0.idempotency_key.as_deref() {
+            Some(k) => checked_key(Some(k))?,
+            None => None,
+        },
+    };
     let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
     // Advisor capture is not public: anyone could claim to be a store.
     if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
