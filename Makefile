@@ -74,7 +74,7 @@ test: node_modules
 demo: pkg
 	cargo build --release -p fiable-lookup
 	@echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"
-	target/release/fiable-lookup serve --api-key advisor:demo-advisor-key --api-key admin:demo-admin-key
+	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup serve --api-key advisor:demo-advisor-key --api-key admin:demo-admin-key
 
 # Benchmarks in one Chromium run against validator, mailcheck and libphonenumber-js
 # (bench/README.md). Writes bench/results/latest.{json,md,svg}; asserts nothing,

@@ -91,6 +91,9 @@ export function duplicateWatch(w) {
   on(form, 'input', later);
   on(form, 'change', later);
   on(form, 'focusout', later);
+  // A field whose domain was still being checked when the advisor moved on
+  // counts once its verdict comes (no keystroke follows to ask again).
+  on(form, 'fiable:verdict', later);
   on(window, 'pagehide', () => {
     clearTimeout(timer);
     ctrl?.abort();

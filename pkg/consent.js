@@ -10,8 +10,9 @@
 // written to localStorage first (one item per record, so two tabs never
 // overwrite each other's queue), then posted with its Idempotency-Key; it
 // leaves the queue only on a receipt (201, or 200 for a replay) or on a
-// rejection no retry can fix (4xx such as 422). Down, slow (3 s), 5xx, 429:
-// the form is sent anyway and the record stays queued, retried with backoff
+// rejection no retry can fix (4xx such as 422). Down, slow (3 s), 5xx, 429,
+// an API key refused (401/403): the form is sent anyway and the record stays
+// queued, retried with backoff
 // while the page stays, at the next page load, on `online`, and beaconed on
 // page hide. The same Idempotency-Key on every attempt makes it exactly once.
 //
@@ -75,7 +76,7 @@ const couriers = new Map();
 function courier(url) {
   let c = couriers.get(url);
   if (!c) {
-    c = { url, apiKey: '', memory: new Map(), inflight: new Set(), beaconed: new Set(), forms: new Map(), failures: 0, timer: 0, flushing: null };
+    c = { url, apiKey: '', keyRefused: false, memory: new Map(), inflight: new Set(), beaconed: new Set(), forms: new Map(), failures: 0, timer: 0, flushing: null };
     couriers.set(url, c);
   }
   return c;
@@ -99,8 +100,15 @@ async function post(c, e) {
       forget(c, e.key);
       return { status: 'delivered', receipt: answer };
     }
-    // A 2xx without a receipt, 5xx, 429, 408, or a key problem (401/403): try again later.
-    if (res.ok || res.status >= 500 || [401, 403, 408, 429].includes(res.status)) return { status: 'queued' };
+    // A key the service refuses (401/403) is not a wrong record: it stays queued for a
+    // page with a valid key; the page learns why (`error`), the console says it once.
+    if (res.status === 401 || res.status === 403) {
+      if (!c.keyRefused) console.error(`fiable: the consent service refused the API key (HTTP ${res.status}); the record stays queued and is sent again with a valid key.`);
+      c.keyRefused = true;
+      return { status: 'queued', error: answer?.error ?? { code: `http.${res.status}` } };
+    }
+    // A 2xx without a receipt, 5xx, 429, 408: try again later.
+    if (res.ok || res.status >= 500 || [408, 429].includes(res.status)) return { status: 'queued' };
     const error = answer?.error ?? { code: `http.${res.status}` };
     const problems = Array.isArray(error.problems) ? error.problems.map((p) => `${p.path}: ${p.code}`).join(', ') : '';
     console.error(`fiable: the consent service rejected a consent record (HTTP ${res.status} ${error.code ?? ''}${problems ? `: ${problems}` : ''}); a retry cannot fix it, so it is dropped.`);
@@ -228,6 +236,7 @@ export function consentCapture(w) {
   const advisor = cc?.advisor;
   if (advisor && c.apiKey !== advisor.apiKey) {
     c.apiKey = advisor.apiKey;
+    c.keyRefused = false;
     c.flushed = false; // queued advisor records can go now
   }
   if (!c.flushed) {

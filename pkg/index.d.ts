@@ -193,7 +193,7 @@ export interface ConsentEventDetail {
   /** The record id: the receipt's once delivered. */
   id: string;
   receipt?: ConsentReceipt;
-  /** For `rejected`: the service's error (`code`, `problems`). */
+  /** For `rejected`: the service's error (`code`, `problems`); for `queued` after a refused API key (401/403): `code` "auth.required". */
   error?: { code?: string; message?: string; problems?: { path: string; code: string; message?: string }[] };
 }
 

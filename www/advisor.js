@@ -52,10 +52,11 @@ for (const r of document.querySelectorAll('[name=channel]')) r.addEventListener(
 start();
 
 form.addEventListener('fiable:consent', (e) => {
-  const { status, id } = e.detail;
+  const { status, id, error } = e.detail;
   receipt.hidden = false;
   receipt.dataset.status = status;
   receipt.textContent = status === 'delivered' ? `Consentements enregistrés. Reçu n° ${id}`
+    : status === 'queued' && error ? `Clé conseiller refusée par le service (${error.code ?? 'accès refusé'}) : les consentements restent en attente (enregistrement n° ${id}) et partiront avec une clé valide.`
     : status === 'queued' ? `Consentements en attente d'envoi (enregistrement n° ${id}) : ils partiront dès que le service répondra.`
     : 'Consentements refusés par le service : voir la console.';
 });
