@@ -5,6 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fiable_lookup::address::{self, BuildOptions, Filters, Index};
+use fiable_lookup::consent::store::Database;
 
 #[derive(Parser)]
 #[command(name = "fiable-lookup", version, about = "fiable lookup service")]
@@ -17,13 +18,18 @@ struct Cli {
 enum Cmd {
     /// Serve the lookup API (and the demo pages when `www/` exists).
     Serve(ServeArgs),
-    /// Verify a consent ledger (SQLite file or JSON-lines export) or one receipt.
+    /// Verify a consent ledger (SQLite file, PostgreSQL database or
+    /// JSON-lines export) or one receipt.
     Verify(VerifyArgs),
     /// Export the consent ledger as JSON lines (what `verify` also reads).
     Export {
-        /// The ledger's SQLite file.
+        /// The ledger's SQLite file, unless `--database` is given.
         #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
+        /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+        /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+        #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+        database: Option<Database>,
         /// Output file (default: standard output).
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -113,6 +119,10 @@ struct VerifyArgs {
     /// The ledger: its SQLite file or a JSON-lines export.
     #[arg(long)]
     ledger: Option<PathBuf>,
+    /// The ledger in a database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+    /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+    database: Option<Database>,
     /// A receipt (JSON) to check.
     #[arg(long)]
     receipt: Option<PathBuf>,
@@ -142,8 +152,9 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(fiable_lookup::http::serve_with(config, fiable_lookup::consent::routes(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
-        Cmd::Export { db, out } => {
-            let store = fiable_lookup::consent::store::Store::open_read_only(&db)?;
+        Cmd::Export { db, database, out } => {
+            let db = database.unwrap_or(Database::Sqlite(db));
+            let store = fiable_lookup::consent::store::Store::connect_read_only(&db).with_context(|| format!("opening {db}"))?;
             let n = match out {
                 Some(p) => {
                     let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
@@ -226,10 +237,20 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading public key {path}"))?.trim().to_string()),
         None => None,
     };
-    if args.ledger.is_none() && args.receipt.is_none() {
-        anyhow::bail!("give --ledger and/or --receipt");
+    if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() {
+        anyhow::bail!("give --ledger, --database and/or --receipt");
     }
     let mut ok = true;
+    if let Some(db) = &args.database {
+        let r = store::Store::connect_read_only(db).with_context(|| format!("opening {db}"))?;
+        match store::verify(&r, key.as_deref()) {
+            Ok(v) => println!("{db}: OK, {} entries, chain head {}", v.entries, v.head),
+            Err(b) => {
+                println!("{db}: BROKEN at {b}");
+                ok = false;
+            }
+        }
+    }
     if let Some(path) = &args.ledger {
         let mut head = [0u8; 16];
         let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head).is_ok() && &head == b"SQLite format 3\0";

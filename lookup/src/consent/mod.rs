@@ -1,12 +1,12 @@
 //! The consent ledger: `POST /v1/consents` appends a record checked by
-//! `fiable_core::consent` to an append-only, hash-chained SQLite ledger and
+//! `fiable_core::consent` to an append-only, hash-chained ledger (SQLite by
+//! default, PostgreSQL with `--database postgres://…`, see `store`) and
 //! returns an Ed25519-signed receipt that verifies offline
 //! (`fiable-lookup verify`).
 //!
 //! Out of scope here, still to do: erasure (`DELETE /v1/subjects/{ref}`,
 //! crypto-shredding with per-subject keys: the record would then hold a
-//! per-subject encrypted part, the chain hashes the ciphertext) and a
-//! PostgreSQL store for deployments that outgrow one machine.
+//! per-subject encrypted part, the chain hashes the ciphertext).
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -26,9 +26,21 @@ pub use routes::routes;
 #[derive(clap::Args, Clone, Debug)]
 #[group(id = "consent")]
 pub struct Config {
-    /// SQLite file of the consent ledger (created if missing).
+    /// SQLite file of the consent ledger (created if missing), unless
+    /// `--database` is given.
     #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
     pub db: PathBuf,
+    /// Database of the consent ledger, instead of `--consent-db`:
+    /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` for PostgreSQL (several
+    /// service instances may share it), or a SQLite path / `sqlite:PATH`.
+    /// Migrations run at start. No TLS: the connection is plain text, so
+    /// keep PostgreSQL on a private network or a local socket
+    /// (`sslmode=require` fails).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<store::Database>,
+    /// Most PostgreSQL connections one service instance opens.
+    #[arg(long = "database-pool", env = "FIABLE_DATABASE_POOL", default_value_t = 8)]
+    pub pool: usize,
     /// Ed25519 signing key of receipts (64 hex digits; created with mode 0600 if missing).
     #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
     pub key: PathBuf,
@@ -57,9 +69,16 @@ pub struct ConsentState {
 }
 
 impl ConsentState {
-    /// Opens the ledger and the signing key named by `config`.
+    /// The ledger's database: `--database`, else the `--consent-db` file.
+    pub fn database(config: &Config) -> store::Database {
+        config.database.clone().unwrap_or_else(|| store::Database::Sqlite(config.db.clone()))
+    }
+
+    /// Opens the ledger (running migrations) and the signing key named by
+    /// `config`. Blocking: call it before entering the async runtime.
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
-        let store = store::Store::open(&config.db).map_err(|e| anyhow::anyhow!("{}: {e}", config.db.display()))?;
+        let db = Self::database(config);
+        let store = store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
         let signer = sign::Signer::load_or_create(&config.key)?;
         Ok(Self::new(store, signer, config.admin_key.as_deref(), config.max_body, cors_origins.to_vec()))
     }
