@@ -17,7 +17,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the lookup API (and the demo pages when `www/` exists).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Verify a consent ledger (SQLite file, PostgreSQL database or
     /// JSON-lines export) or one receipt.
     Verify(VerifyArgs),
@@ -139,7 +139,8 @@ struct VerifyArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve(ServeArgs { http: config, consent }) => {
+        Cmd::Serve(args) => {
+            let ServeArgs { http: config, consent } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()

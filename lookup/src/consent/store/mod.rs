@@ -120,7 +120,7 @@ pub enum Mode {
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::Sqlite),
-    Postgres(postgres::Pg),
+    Postgres(Box<postgres::Pg>),
 }
 
 /// The ledger.
@@ -176,7 +176,7 @@ impl Store {
     pub fn connect(db: &Database, pool: usize) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(postgres::Pg::open(url, pool, false)?) }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)) }),
         }
     }
 
@@ -184,7 +184,7 @@ impl Store {
     pub fn connect_read_only(db: &Database) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open_read_only(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(postgres::Pg::open(url, 2, true)?) }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)) }),
         }
     }
 

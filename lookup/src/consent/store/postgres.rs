@@ -14,11 +14,12 @@
 //!   timeouts; a connection the server dropped is discarded and the next
 //!   call reconnects, so an outage is an error (503), then heals.
 //! - No TLS: the client connects in plain text (`sslmode=require` fails).
+use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use ::postgres::{Client, Config, IsolationLevel, NoTls};
+use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 use bytes::BytesMut;
 
 use super::tx::{Row, Tx, Value};
@@ -72,8 +73,16 @@ pub(super) struct Pg {
     read_only: bool,
     max: usize,
     /// Idle connections, and how many are lent out.
-    pool: Mutex<(Vec<Client>, usize)>,
+    pool: Mutex<(Vec<Conn>, usize)>,
     freed: Condvar,
+}
+
+/// A connection and the statements prepared on it: the store's queries are
+/// a fixed set, so each is parsed once per connection, which halves the
+/// round trips made while the writer lock is held.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
 }
 
 impl std::fmt::Debug for Pg {
@@ -115,23 +124,23 @@ impl Pg {
         let pg = Pg { config: parse_config(url)?, read_only, max: pool.max(1), pool: Mutex::new((vec![], 0)), freed: Condvar::new() };
         let mut first = pg.connect()?;
         if !read_only {
-            migrate(&mut first)?;
+            migrate(&mut first.client)?;
         }
         pg.lock().0.push(first);
         Ok(pg)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Client>, usize)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Conn>, usize)> {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
+    fn connect(&self) -> Result<Conn, StoreError> {
         let mut c = self.config.connect(NoTls)?;
         c.batch_execute(SESSION)?;
         if self.read_only {
             c.batch_execute("SET default_transaction_read_only = on")?;
         }
-        Ok(c)
+        Ok(Conn { client: c, statements: HashMap::new() })
     }
 
     /// A connection: an idle one, or a new one while fewer than `max` are
@@ -140,7 +149,7 @@ impl Pg {
         let mut g = self.lock();
         loop {
             while let Some(c) = g.0.pop() {
-                if !c.is_closed() {
+                if !c.client.is_closed() {
                     g.1 += 1;
                     return Ok(Lease { pg: self, client: Some(c) });
                 }
@@ -165,17 +174,17 @@ impl Pg {
     /// transaction (one snapshot, e.g. for a whole export).
     pub(super) fn tx<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut lease = self.lease()?;
-        let client = lease.client.as_mut().ok_or_else(|| StoreError::Db("no connection".into()))?;
-        let mut tx = match mode {
-            Mode::Write => {
-                let mut tx = client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?;
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
-                tx
-            }
+        let Conn { client, statements } = lease.client.as_mut().ok_or_else(|| StoreError::Db("no connection".into()))?;
+        let tx = match mode {
+            Mode::Write => client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?,
             Mode::Read => client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?,
         };
+        let mut tx = PgTx { tx, statements };
+        if mode == Mode::Write {
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[Value::Int(LOCK_KEY)])?;
+        }
         let out = f(&mut tx)?;
-        tx.commit()?;
+        tx.tx.commit()?;
         Ok(out)
     }
 }
@@ -194,7 +203,7 @@ impl Drop for Pg {
 /// A pooled connection, given back (if still open) when dropped.
 struct Lease<'a> {
     pg: &'a Pg,
-    client: Option<Client>,
+    client: Option<Conn>,
 }
 
 impl Drop for Lease<'_> {
@@ -202,7 +211,7 @@ impl Drop for Lease<'_> {
         let mut g = self.pg.lock();
         g.1 = g.1.saturating_sub(1);
         if let Some(c) = self.client.take() {
-            if !c.is_closed() {
+            if !c.client.is_closed() {
                 g.0.push(c);
             }
         }
@@ -262,15 +271,34 @@ fn row(r: &::postgres::Row) -> Result<Row, StoreError> {
     Ok(Row(out))
 }
 
-impl Tx for ::postgres::Transaction<'_> {
+/// A transaction and its connection's prepared statements.
+struct PgTx<'a> {
+    tx: ::postgres::Transaction<'a>,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+impl Tx for PgTx<'_> {
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        let st = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        Ok(self.execute(sql, &params)?)
+        Ok(self.tx.execute(&st, &params)?)
     }
 
     fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
         use ::postgres::fallible_iterator::FallibleIterator;
-        let mut rows = self.query_raw(sql, args.iter())?;
+        let st = self.statement(sql)?;
+        let mut rows = self.tx.query_raw(&st, args.iter())?;
         while let Some(r) = rows.next()? {
             f(row(&r)?)?;
         }

@@ -103,7 +103,8 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// A transaction of either database. Implemented for
-/// `rusqlite::Transaction` and `postgres::Transaction`; the store opens it
+/// `rusqlite::Transaction` and a `postgres::Transaction` (with its
+/// connection's prepared-statement cache); the store opens it
 /// (`Store::tx`), commits it when the closure succeeds and rolls it back
 /// otherwise.
 pub trait Tx {
