@@ -35,7 +35,8 @@ pub struct Config {
     /// service instances may share it), or a SQLite path / `sqlite:PATH`.
     /// Migrations run at start. No TLS: the connection is plain text, so
     /// keep PostgreSQL on a private network or a local socket
-    /// (`sslmode=require` fails).
+    /// (`sslmode=require` fails). Prefer the environment variable for a
+    /// URL with a password (a flag shows in `ps`).
     #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<store::Database>,
     /// Most PostgreSQL connections one service instance opens.

@@ -19,7 +19,9 @@ pub const PASSWORD: &str = "fiable-test-password";
 /// `/usr/lib/postgresql/<version>/bin` holding `initdb`.
 fn bin_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("PG_BIN") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(p.join("initdb").is_file(), "PG_BIN={}: no initdb there (apt-get install postgresql)", p.display());
+        return p;
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()

@@ -53,30 +53,50 @@ pub fn mini_ban(dir: &Path) -> PathBuf {
     out
 }
 
+/// A running `fiable-lookup serve`, SIGKILLed when dropped: also when a
+/// test fails, so that none outlives it.
+pub struct Service(Child);
+
+impl Service {
+    /// SIGKILL, then reap.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Starts `fiable-lookup serve` on `port` with the ledger given by
 /// `db_args` (e.g. `--consent-db FILE` or `--database URL`) and the
 /// signing key `dir/ledger.key`; returns once it answers.
-pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Child {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .arg("--ban")
-        .arg(ban)
-        .args(["--www", "/nonexistent", "--pkg", "/nonexistent", "--admin-key", ADMIN])
-        .args(db_args)
-        .arg("--consent-key")
-        .arg(dir.join("ledger.key"))
-        .env("RUST_LOG", "warn")
-        .env_remove("FIABLE_DATABASE_URL")
-        .env_remove("FIABLE_CONSENT_DB")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn fiable-lookup serve");
+pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service {
+    let mut child = Service(
+        Command::new(BIN)
+            .arg("serve")
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .arg("--ban")
+            .arg(ban)
+            .args(["--www", "/nonexistent", "--pkg", "/nonexistent", "--admin-key", ADMIN])
+            .args(db_args)
+            .arg("--consent-key")
+            .arg(dir.join("ledger.key"))
+            .env("RUST_LOG", "warn")
+            .env_remove("FIABLE_DATABASE_URL")
+            .env_remove("FIABLE_CONSENT_DB")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn fiable-lookup serve"),
+    );
     let t = Instant::now();
     while http(port, "GET", "/v1/consents/public-key", &[], "").map(|r| r.0).ok() != Some(200) {
         assert!(t.elapsed() < Duration::from_secs(60), "service did not start");
-        assert!(child.try_wait().unwrap().is_none(), "service exited at start");
+        assert!(child.0.try_wait().unwrap().is_none(), "service exited at start");
         std::thread::sleep(Duration::from_millis(50));
     }
     child
@@ -164,8 +184,7 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
     while acked_n.load(Ordering::SeqCst) < KILL_AFTER {
         std::thread::sleep(Duration::from_millis(1));
     }
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    child.kill(); // SIGKILL
     stop.store(true, Ordering::Relaxed);
     let acked: Vec<Receipt> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     let sent = sent.load(Ordering::SeqCst);
@@ -193,8 +212,7 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
     let first = &acked[0];
     let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", &first.id)], &record(&first.id)).unwrap();
     assert_eq!((st, serde_json::from_str::<Receipt>(&body).unwrap()), (200, first.clone()));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     CrashRun { public_key: pk, sent, acked, found, entries: v.entries, after_restart: r }
 }
 

@@ -98,7 +98,16 @@ impl From<::postgres::Error> for StoreError {
         // the values of a row).
         match e.as_db_error() {
             Some(d) => StoreError::Db(format!("{} {}: {}", d.severity(), d.code().code(), d.message())),
-            None => StoreError::Db(e.to_string()),
+            None => {
+                // "error connecting to server" alone does not say why: add the causes.
+                let mut msg = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    msg.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                StoreError::Db(msg)
+            }
         }
     }
 }
@@ -138,7 +147,8 @@ impl Pg {
         let mut c = self.config.connect(NoTls)?;
         c.batch_execute(SESSION)?;
         if self.read_only {
-            c.batch_execute("SET default_transaction_read_only = on")?;
+            // Verify and export read the whole ledger in one statement.
+            c.batch_execute("SET default_transaction_read_only = on; SET statement_timeout = 0")?;
         }
         Ok(Conn { client: c, statements: HashMap::new() })
     }
