@@ -2,7 +2,9 @@
 //! here on 127.0.0.1 and stopped after, see `common/pg.rs`): the
 //! behaviours `consent.rs` checks on SQLite, through the router; migrations
 //! and append-only enforcement; two `fiable-lookup serve` processes writing
-//! at once to one database; the SIGKILL crash scenario of
+//! at once to one database; the subjects vault across those two processes
+//! (sealing, one pseudonym per email under concurrent first submissions,
+//! matching, erasure, `verify` and `purge`); the SIGKILL crash scenario of
 //! `consent_crash.rs`; and a database outage answered with 503.
 //!
 //! One server for the whole file (starting one costs seconds), one
@@ -77,6 +79,8 @@ fn consent_ledger_on_postgresql() {
     phase("append-only");
     two_instances(&pg);
     phase("two instances");
+    vault_on_two_instances(&pg);
+    phase("vault on two instances");
     crash(&pg);
     phase("crash");
     // Last: the database goes away under a running service.
@@ -281,6 +285,190 @@ fn two_instances(pg: &pg::Pg) {
     let (code, out) = run(&["verify".as_ref(), "--ledger".as_ref(), jsonl.as_os_str(), "--public-key".as_ref(), pk.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("OK, {sent} entries")), "{out}");
+}
+
+/// A submission as the widget sends it: no subject, no text hash, the
+/// person's contact data.
+fn person(data: Value) -> String {
+    let mut v = sample();
+    v["subject"] = "".into();
+    v["purposes"][0]["text_sha256"] = "".into();
+    v["subject_data"] = data;
+    v.to_string()
+}
+
+/// POSTs a person to `port`, expects a receipt.
+fn submit(port: u16, body: &str) -> Receipt {
+    let (st, r) = http(port, "POST", "/v1/consents", &[AUTH], body).unwrap();
+    assert_eq!(st, 201, "{r}");
+    serde_json::from_str(&r).unwrap()
+}
+
+/// `POST /v1/match` on `port`: the subjects found, best first.
+fn matches(port: u16, q: Value) -> Vec<String> {
+    let (st, v) = http(port, "POST", "/v1/match", &[AUTH], &q.to_string()).unwrap();
+    assert_eq!(st, 200, "{v}");
+    let v: Value = serde_json::from_str(&v).unwrap();
+    v["matches"].as_array().unwrap().iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect()
+}
+
+fn access(port: u16, subject: &str) -> Value {
+    let (st, v) = http(port, "GET", &format!("/v1/subjects/{subject}/consents"), &[AUTH], "").unwrap();
+    assert_eq!(st, 200, "{v}");
+    serde_json::from_str(&v).unwrap()
+}
+
+const NEW_PEOPLE: usize = 20;
+const FIRSTS_PER_INSTANCE: usize = 2;
+
+/// The subjects vault with two `serve` processes on one database: each
+/// new email sent for the first time from both instances at once gets one
+/// pseudonym; contact data is sealed in the tables; matching, access and
+/// erasure work across instances; `verify` and `purge` on the database.
+fn vault_on_two_instances(pg: &pg::Pg) {
+    let url = pg.create_db("vault");
+    let dir = tempfile::tempdir().unwrap();
+    let ban = service::mini_ban(dir.path());
+    let args: Vec<OsString> = vec!["--database".into(), url.clone().into(), "--database-pool".into(), "4".into()];
+    let ports: Vec<u16> = (0..INSTANCES).map(|_| service::free_port()).collect();
+    let mut children: Vec<_> = ports.iter().map(|&p| service::start(dir.path(), p, &ban, &args)).collect();
+    // With PostgreSQL the blind-index key defaults to beside the signing
+    // key, which the instances share.
+    assert!(dir.path().join("ledger.index.key").is_file(), "index key beside the signing key");
+    let pk = service::public_key(ports[0]);
+
+    // Each new email: first submissions from both instances at once.
+    let barrier = Arc::new(std::sync::Barrier::new(INSTANCES * FIRSTS_PER_INSTANCE));
+    let workers: Vec<_> = (0..INSTANCES * FIRSTS_PER_INSTANCE)
+        .map(|w| {
+            let (port, barrier) = (ports[w % INSTANCES], barrier.clone());
+            std::thread::spawn(move || {
+                (0..NEW_PEOPLE)
+                    .map(|p| {
+                        let body = person(serde_json::json!({ "email": format!("Person.{p}@Example.fr") }));
+                        barrier.wait();
+                        (p, submit(port, &body).subject)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let firsts: Vec<(usize, String)> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let sent = NEW_PEOPLE * INSTANCES * FIRSTS_PER_INSTANCE;
+    let mut per_person: Vec<HashSet<&str>> = vec![HashSet::new(); NEW_PEOPLE];
+    for (p, s) in &firsts {
+        per_person[*p].insert(s.as_str());
+    }
+    let one_each = per_person.iter().filter(|s| s.len() == 1).count();
+    let distinct: HashSet<&str> = firsts.iter().map(|(_, s)| s.as_str()).collect();
+    // Each person looked up by email on both instances.
+    let mut found = 0;
+    for (p, subjects) in per_person.iter().enumerate() {
+        for &port in &ports {
+            let m = matches(port, serde_json::json!({ "email": format!("person.{p}@example.fr") }));
+            if m.len() == 1 && subjects.contains(m[0].as_str()) {
+                found += 1;
+            }
+        }
+    }
+    println!(
+        "vault on two PostgreSQL instances: {NEW_PEOPLE} new emails, each sent {} times at once ({FIRSTS_PER_INSTANCE} per instance): sent {sent}, acknowledged {}, emails with one pseudonym {one_each}, distinct pseudonyms {}, found by /v1/match {found} of {} lookups (both instances)",
+        INSTANCES * FIRSTS_PER_INSTANCE,
+        firsts.len(),
+        distinct.len(),
+        NEW_PEOPLE * INSTANCES
+    );
+    assert_eq!(firsts.len(), sent);
+    assert_eq!(one_each, NEW_PEOPLE, "an email got two pseudonyms: {per_person:?}");
+    assert_eq!(distinct.len(), NEW_PEOPLE, "two emails share a pseudonym");
+    assert_eq!(found, NEW_PEOPLE * INSTANCES, "every person found on both instances");
+
+    // One person on instance 0; found, read and recognised from instance 1.
+    let jean = serde_json::json!({ "email": "Jean.Dupont@Example.fr", "phone": "+33612345678", "first_name": "Jean", "last_name": "Lefèvre", "postcode": "75011", "country": "FR" });
+    let r1 = submit(ports[0], &person(jean));
+    assert!(r1.subject.starts_with("s_"), "{}", r1.subject);
+    ledger::verify_receipt(&r1, Some(&pk)).unwrap();
+    let r2 = submit(ports[1], &person(serde_json::json!({ "email": "  jean.dupont@EXAMPLE.FR " })));
+    assert_eq!(r2.subject, r1.subject, "same email, other instance: same pseudonym");
+    assert_eq!(matches(ports[1], serde_json::json!({ "email": "jean.dupont@example.fr" })), vec![r1.subject.clone()]);
+    assert_eq!(matches(ports[1], serde_json::json!({ "phone": "06 12 34 56 78" })), vec![r1.subject.clone()]);
+    assert_eq!(matches(ports[1], serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })), vec![r1.subject.clone()]);
+    let v = access(ports[1], &r1.subject);
+    assert_eq!(v["erased"], false);
+    let list = v["consents"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["subject_data"]["last_name"], "Lefèvre", "sealed on instance 0, opened on instance 1");
+
+    // Sealing: no clear contact data in any table, only the sealed form
+    // in the ledger.
+    let mut c = pg.client("vault");
+    let tables = c
+        .query_one(
+            "SELECT (SELECT string_agg(t::text, ' ') FROM ledger t) || (SELECT string_agg(t::text, ' ') FROM subject_index t) || (SELECT string_agg(t::text, ' ') FROM idempotency t)",
+            &[],
+        )
+        .unwrap()
+        .get::<_, Option<String>>(0)
+        .unwrap_or_default()
+        .to_lowercase();
+    for needle in ["dupont@", "lefèvre", "lefevre", "612345678", "person.3@", "example.fr"] {
+        assert!(!tables.contains(needle), "{needle} in the ledger tables");
+    }
+    let sealed: i64 = c.query_one("SELECT COUNT(*) FROM ledger WHERE record LIKE '%\"sealed\":{\"alg\":\"chacha20poly1305\"%'", &[]).unwrap().get(0);
+    let entries = (sent + 2) as i64;
+    assert_eq!(sealed, entries, "every entry holds a sealed part");
+
+    // Erasure on instance 0; instance 1 sees it at once.
+    let (st, done) = http(ports[0], "DELETE", &format!("/v1/subjects/{}", r1.subject), &[AUTH], "").unwrap();
+    assert_eq!(st, 200, "{done}");
+    let done: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["records"].as_u64(), Some(2));
+    let (st, again) = http(ports[1], "DELETE", &format!("/v1/subjects/{}", r1.subject), &[AUTH], "").unwrap();
+    assert_eq!(st, 200, "{again}");
+    assert_eq!(serde_json::from_str::<Value>(&again).unwrap()["receipt"], done["receipt"], "one erasure, whichever instance is asked");
+    let v = access(ports[1], &r1.subject);
+    assert_eq!((v["erased"].as_bool(), v["erasure"]["erased_at"].clone()), (Some(true), done["erased_at"].clone()));
+    assert!(v["consents"].as_array().unwrap()[..2].iter().all(|e| e["erased"] == true && e.get("subject_data").is_none()));
+    assert!(matches(ports[1], serde_json::json!({ "email": "jean.dupont@example.fr" })).is_empty());
+    assert!(matches(ports[0], serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })).is_empty());
+    let left: i64 = c
+        .query_one("SELECT (SELECT COUNT(*) FROM subject_keys WHERE subject = $1) + (SELECT COUNT(*) FROM subject_index WHERE subject = $1)", &[&r1.subject])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "key and blind indexes destroyed");
+    let fresh = submit(ports[1], &person(serde_json::json!({ "email": "jean.dupont@example.fr" })));
+    assert_ne!(fresh.subject, r1.subject, "after erasure the same email is a new person");
+    for ch in &mut children {
+        ch.kill();
+    }
+    let entries = entries as u64 + 2;
+
+    // The CLI on the database: verify; purge counts (dry run), then shreds.
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), pk.as_ref()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("OK, {entries} entries")), "{out}");
+    let key = dir.path().join("ledger.key");
+    let purge = |now: &str, dry: bool| {
+        let mut a: Vec<&std::ffi::OsStr> = vec!["purge".as_ref(), "--database".as_ref(), url.as_ref(), "--consent-key".as_ref(), key.as_os_str(), "--now".as_ref(), now.as_ref()];
+        if dry {
+            a.push("--dry-run".as_ref());
+        }
+        run(&a)
+    };
+    let people = NEW_PEOPLE + 1;
+    let (code, out) = purge("2027-01-01T00:00:00Z", true);
+    assert!(code == Some(0) && out.contains(&format!("purge (dry run): {people} subjects with personal data, 0 past retention, 0 erased")), "{out}");
+    // The sample expires in 2029 and is kept 1825 days more.
+    let (code, out) = purge("2035-01-01T00:00:00Z", true);
+    assert!(code == Some(0) && out.contains(&format!("purge (dry run): {people} subjects with personal data, {people} past retention, 0 erased")), "{out}");
+    let ro = Store::connect_read_only(&pg_db(&url)).unwrap();
+    assert_eq!(ro.len().unwrap(), entries, "a dry run appends nothing");
+    let (code, out) = purge("2035-01-01T00:00:00Z", false);
+    assert!(code == Some(0) && out.contains(&format!("purge: {people} subjects with personal data, {people} past retention, {people} erased")), "{out}");
+    assert!(ro.vault_subjects().unwrap().is_empty());
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), pk.as_ref()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("OK, {} entries", entries + people as u64)), "{out}");
 }
 
 /// `consent_crash.rs`'s scenario on PostgreSQL.
