@@ -5,6 +5,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use fiable_lookup::address::{self, BuildOptions, Filters, Index};
+use fiable_lookup::consent::store::Database;
 
 #[derive(Parser)]
 #[command(name = "fiable-lookup", version, about = "fiable lookup service")]
@@ -16,14 +17,19 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the lookup API (and the demo pages when `www/` exists).
-    Serve(ServeArgs),
-    /// Verify a consent ledger (SQLite file or JSON-lines export) or one receipt.
+    Serve(Box<ServeArgs>),
+    /// Verify a consent ledger (SQLite file, PostgreSQL database or
+    /// JSON-lines export) or one receipt.
     Verify(VerifyArgs),
     /// Export the consent ledger as JSON lines (what `verify` also reads).
     Export {
-        /// The ledger's SQLite file.
+        /// The ledger's SQLite file, unless `--database` is given.
         #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
+        /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+        /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+        #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+        database: Option<Database>,
         /// Output file (default: standard output).
         #[arg(short, long)]
         out: Option<PathBuf>,
@@ -31,9 +37,13 @@ enum Cmd {
     /// Crypto-shred the subjects whose every consent record is past its
     /// retention (expiry or withdrawal + retention_days); prints counts.
     Purge {
-        /// The ledger's SQLite file.
+        /// The ledger's SQLite file, unless `--database` is given.
         #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
+        /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+        /// or a SQLite path / `sqlite:PATH` (no TLS).
+        #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+        database: Option<Database>,
         /// The receipt signing key (erasure records are signed).
         #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
         key: PathBuf,
@@ -129,6 +139,10 @@ struct VerifyArgs {
     /// The ledger: its SQLite file or a JSON-lines export.
     #[arg(long)]
     ledger: Option<PathBuf>,
+    /// The ledger in a database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+    /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+    database: Option<Database>,
     /// A receipt (JSON) to check.
     #[arg(long)]
     receipt: Option<PathBuf>,
@@ -145,7 +159,8 @@ struct VerifyArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve(ServeArgs { http: config, consent }) => {
+        Cmd::Serve(args) => {
+            let ServeArgs { http: config, consent } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -158,8 +173,9 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(fiable_lookup::http::serve_with(config, fiable_lookup::consent::routes(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
-        Cmd::Export { db, out } => {
-            let store = fiable_lookup::consent::store::Store::open_read_only(&db)?;
+        Cmd::Export { db, database, out } => {
+            let db = database.unwrap_or(Database::Sqlite(db));
+            let store = fiable_lookup::consent::store::Store::connect_read_only(&db).with_context(|| format!("opening {db}"))?;
             let n = match out {
                 Some(p) => {
                     let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
@@ -171,16 +187,21 @@ fn main() -> anyhow::Result<()> {
             };
             eprintln!("exported {n} entries");
         }
-        Cmd::Purge { db, key, now, dry_run } => {
+        Cmd::Purge { db, database, key, now, dry_run } => {
             use fiable_lookup::consent::{ledger, retention, sign::Signer, store::Store};
             let now = match now {
                 Some(t) => ledger::parse_rfc3339(&t).with_context(|| format!("--now {t:?} is not an RFC 3339 date-time"))?,
                 None => ledger::parse_rfc3339(&ledger::now_rfc3339()).context("clock")?,
             };
-            if !db.exists() {
-                anyhow::bail!("{}: no such ledger", db.display());
+            let db = database.unwrap_or(Database::Sqlite(db));
+            if let Database::Sqlite(path) = &db {
+                if !path.exists() {
+                    anyhow::bail!("{}: no such ledger", path.display());
+                }
             }
-            let store = Store::open(&db).map_err(|e| anyhow::anyhow!("{}: {e}", db.display()))?;
+            // Erasures are written, so the store is opened for writing
+            // (migrations included): one connection is enough.
+            let store = Store::connect(&db, 1).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
             if !key.exists() {
                 anyhow::bail!("{}: no signing key (the one the service signs with)", key.display());
             }
@@ -265,10 +286,20 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading public key {path}"))?.trim().to_string()),
         None => None,
     };
-    if args.ledger.is_none() && args.receipt.is_none() {
-        anyhow::bail!("give --ledger and/or --receipt");
+    if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() {
+        anyhow::bail!("give --ledger, --database and/or --receipt");
     }
     let mut ok = true;
+    if let Some(db) = &args.database {
+        let r = store::Store::connect_read_only(db).with_context(|| format!("opening {db}"))?;
+        match store::verify(&r, key.as_deref()) {
+            Ok(v) => println!("{db}: OK, {} entries, chain head {}", v.entries, v.head),
+            Err(b) => {
+                println!("{db}: BROKEN at {b}");
+                ok = false;
+            }
+        }
+    }
     if let Some(path) = &args.ledger {
         let mut head = [0u8; 16];
         let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head).is_ok() && &head == b"SQLite format 3\0";

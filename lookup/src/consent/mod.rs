@@ -1,5 +1,6 @@
 //! The consent ledger: `POST /v1/consents` appends a record checked by
-//! `fiable_core::consent` to an append-only, hash-chained SQLite ledger and
+//! `fiable_core::consent` to an append-only, hash-chained ledger (SQLite by
+//! default, PostgreSQL with `--database postgres://…`, see `store`) and
 //! returns an Ed25519-signed receipt that verifies offline
 //! (`fiable-lookup verify`).
 //!
@@ -10,7 +11,10 @@
 //! `s_…`), seals it under a per-subject key (ChaCha20-Poly1305, the record
 //! id as associated data) and hashes only the sealed form into the chain.
 //! Keys and blind indexes live in mutable tables beside the ledger
-//! ([`vault`], the `// --- subjects vault ---` part of [`store`]).
+//! ([`vault`], the subjects-vault part of [`store`]), in the same database
+//! (SQLite or PostgreSQL): service instances sharing a PostgreSQL database
+//! must share the index key too (`--consent-index-key`), so that one email
+//! gives one pseudonym whichever instance sees it first.
 //!
 //! Subject rights ([`rights`], admin API key): access and portability
 //! (`GET /v1/subjects/{ref}/consents`, decrypted), withdrawal (a new
@@ -20,8 +24,6 @@
 //! indexes only), retention (`fiable-lookup purge`, [`retention`]).
 //! API keys are scoped ([`auth`]): `advisor` for store/phone records and
 //! matching, `admin` for everything.
-//!
-//! Still to do: a PostgreSQL store for deployments that outgrow one machine.
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -45,14 +47,29 @@ pub use routes::routes;
 #[derive(clap::Args, Clone, Debug)]
 #[group(id = "consent")]
 pub struct Config {
-    /// SQLite file of the consent ledger (created if missing).
+    /// SQLite file of the consent ledger (created if missing), unless
+    /// `--database` is given.
     #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
     pub db: PathBuf,
+    /// Database of the consent ledger, instead of `--consent-db`:
+    /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` for PostgreSQL (several
+    /// service instances may share it), or a SQLite path / `sqlite:PATH`.
+    /// Migrations run at start. No TLS: the connection is plain text, so
+    /// keep PostgreSQL on a private network or a local socket
+    /// (`sslmode=require` fails). Prefer the environment variable for a
+    /// URL with a password (a flag shows in `ps`).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<store::Database>,
+    /// Most PostgreSQL connections one service instance opens.
+    #[arg(long = "database-pool", env = "FIABLE_DATABASE_POOL", default_value_t = 8)]
+    pub pool: usize,
     /// Ed25519 signing key of receipts (64 hex digits; created with mode 0600 if missing).
     #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
     pub key: PathBuf,
     /// Secret key of the blind indexes (64 hex digits; created with mode
-    /// 0600 if missing). Default: beside the ledger, `<db>.index.key`.
+    /// 0600 if missing). Default: beside the SQLite ledger, `<db>.index.key`;
+    /// with PostgreSQL, beside the signing key, `<consent-key>.index.key`.
+    /// Every instance on one database needs the same one.
     #[arg(long = "consent-index-key", env = "FIABLE_CONSENT_INDEX_KEY")]
     pub index_key: Option<PathBuf>,
     /// Shorthand for `--api-key admin:<key>`.
@@ -86,9 +103,16 @@ pub struct ConsentState {
 }
 
 impl ConsentState {
-    /// Opens the ledger and the signing key named by `config`.
+    /// The ledger's database: `--database`, else the `--consent-db` file.
+    pub fn database(config: &Config) -> store::Database {
+        config.database.clone().unwrap_or_else(|| store::Database::Sqlite(config.db.clone()))
+    }
+
+    /// Opens the ledger (running migrations) and the signing key named by
+    /// `config`. Blocking: call it before entering the async runtime.
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
-        let store = store::Store::open(&config.db).map_err(|e| anyhow::anyhow!("{}: {e}", config.db.display()))?;
+        let db = Self::database(config);
+        let store = store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
         let signer = sign::Signer::load_or_create(&config.key)?;
         let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
@@ -126,9 +150,15 @@ impl ConsentState {
 }
 
 impl Config {
-    /// The index key file: `--consent-index-key`, else beside the ledger.
+    /// The index key file: `--consent-index-key`, else beside the SQLite
+    /// ledger, or beside the signing key for PostgreSQL (instances sharing
+    /// a database share the signing key, and must share this one too).
     pub fn index_key_path(&self) -> PathBuf {
-        self.index_key.clone().unwrap_or_else(|| self.db.with_extension("index.key"))
+        self.index_key.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("index.key"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("index.key"),
+            None => self.db.with_extension("index.key"),
+        })
     }
 }
 

@@ -1,0 +1,339 @@
+//! PostgreSQL: several service instances share one database and one chain.
+//!
+//! - Every write transaction first takes a transaction-level advisory lock
+//!   ([`LOCK_KEY`]), so reading the chain head, inserting the entry and its
+//!   idempotency row happen one transaction at a time across all
+//!   instances; writes run at READ COMMITTED, so each statement after the
+//!   lock sees what the previous holder committed. The unique `seq` and
+//!   `hash` constraints remain the backstop.
+//! - Migrations run at start under the same lock, in one transaction (DDL
+//!   is transactional here): two instances starting together migrate once.
+//! - Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE on `ledger`.
+//! - A small pool of connections (`--database-pool`), each with a connect
+//!   timeout and server-side statement, lock and idle-transaction
+//!   timeouts; a connection the server dropped is discarded and the next
+//!   call reconnects, so an outage is an error (503), then heals.
+//! - No TLS: the client connects in plain text (`sslmode=require` fails).
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement};
+use bytes::BytesMut;
+
+use super::tx::{Row, Tx, Value};
+use super::{Mode, StoreError};
+
+/// Migrations, in order; the version of each is its index + 1. Keep in
+/// step with `sqlite.rs` (same tables, same columns; integers are BIGINT).
+const MIGRATIONS: &[&str] = &[
+    // 1: the ledger, idempotency keys, append-only trigger.
+    "CREATE TABLE ledger (
+        seq BIGINT PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        record TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        signed_at TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        public_key TEXT NOT NULL
+    );
+    CREATE INDEX ledger_subject ON ledger(subject, seq);
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        request_sha256 TEXT NOT NULL,
+        seq BIGINT NOT NULL REFERENCES ledger(seq)
+    );
+    CREATE FUNCTION fiable_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the consent ledger is append-only';
+    END $$;
+    CREATE TRIGGER ledger_no_change BEFORE UPDATE OR DELETE ON ledger
+        FOR EACH ROW EXECUTE FUNCTION fiable_ledger_append_only();
+    CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+        FOR EACH STATEMENT EXECUTE FUNCTION fiable_ledger_append_only();",
+    // 2: the subjects vault, mutable and outside the chain: per-subject
+    // sealing keys (erasure deletes them), blind indexes (keyed hashes of
+    // normalised contact data, for the subject derivation and /v1/match),
+    // and which subjects were erased by which ledger entry.
+    "CREATE TABLE subject_keys (
+        subject TEXT PRIMARY KEY,
+        key_hex TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE subject_index (
+        kind TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        PRIMARY KEY (kind, digest, subject)
+    );
+    CREATE INDEX subject_index_subject ON subject_index(subject);
+    CREATE TABLE subject_erasures (
+        subject TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        seq BIGINT NOT NULL REFERENCES ledger(seq)
+    );",
+];
+
+/// Key of the advisory lock that serialises writers ("fiable-c" in ASCII).
+pub const LOCK_KEY: i64 = 0x6669_6162_6c65_2d63;
+
+/// Connect timeout, unless the URL sets `connect_timeout`; also how long a
+/// call waits for a free pooled connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Set on every connection: no statement, lock wait or forgotten
+/// transaction holds the writer lock forever.
+const SESSION: &str = "SET statement_timeout = '30s'; SET lock_timeout = '30s'; SET idle_in_transaction_session_timeout = '60s'";
+
+/// The PostgreSQL side of the store: a bounded pool of connections.
+pub(super) struct Pg {
+    config: Config,
+    read_only: bool,
+    max: usize,
+    /// Idle connections, and how many are lent out.
+    pool: Mutex<(Vec<Conn>, usize)>,
+    freed: Condvar,
+}
+
+/// A connection and the statements prepared on it: the store's queries are
+/// a fixed set, so each is parsed once per connection, which halves the
+/// round trips made while the writer lock is held.
+struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl std::fmt::Debug for Pg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the config: it may hold a password.
+        f.debug_struct("Pg").field("read_only", &self.read_only).field("max", &self.max).finish_non_exhaustive()
+    }
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> Self {
+        // The server's message and code, not its DETAIL (which may quote
+        // the values of a row).
+        match e.as_db_error() {
+            Some(d) => StoreError::Db(format!("{} {}: {}", d.severity(), d.code().code(), d.message())),
+            None => {
+                // "error connecting to server" alone does not say why: add the causes.
+                let mut msg = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    msg.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                StoreError::Db(msg)
+            }
+        }
+    }
+}
+
+/// Parses a `postgres://` URL (or key=value string) and applies the
+/// defaults: connect timeout, TCP keepalive after 30 s idle.
+pub(super) fn parse_config(url: &str) -> Result<Config, StoreError> {
+    let mut config: Config = url.parse().map_err(|e: ::postgres::Error| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.keepalives_idle(Duration::from_secs(30));
+    if config.get_application_name().is_none() {
+        config.application_name("fiable-lookup");
+    }
+    Ok(config)
+}
+
+impl Pg {
+    /// Connects (one connection, to fail early when the database is
+    /// unreachable) and, unless `read_only`, runs pending migrations.
+    pub(super) fn open(url: &str, pool: usize, read_only: bool) -> Result<Self, StoreError> {
+        let pg = Pg { config: parse_config(url)?, read_only, max: pool.max(1), pool: Mutex::new((vec![], 0)), freed: Condvar::new() };
+        let mut first = pg.connect()?;
+        if !read_only {
+            migrate(&mut first.client)?;
+        }
+        pg.lock().0.push(first);
+        Ok(pg)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Conn>, usize)> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn connect(&self) -> Result<Conn, StoreError> {
+        let mut c = self.config.connect(NoTls)?;
+        c.batch_execute(SESSION)?;
+        if self.read_only {
+            // Verify and export read the whole ledger in one statement.
+            c.batch_execute("SET default_transaction_read_only = on; SET statement_timeout = 0")?;
+        }
+        Ok(Conn { client: c, statements: HashMap::new() })
+    }
+
+    /// A connection: an idle one, or a new one while fewer than `max` are
+    /// out; else waits for one to come back.
+    fn lease(&self) -> Result<Lease<'_>, StoreError> {
+        let mut g = self.lock();
+        loop {
+            while let Some(c) = g.0.pop() {
+                if !c.client.is_closed() {
+                    g.1 += 1;
+                    return Ok(Lease { pg: self, client: Some(c) });
+                }
+            }
+            if g.1 < self.max {
+                g.1 += 1;
+                drop(g);
+                let mut lease = Lease { pg: self, client: None };
+                lease.client = Some(self.connect()?);
+                return Ok(lease);
+            }
+            let (g2, waited) = self.freed.wait_timeout(g, CONNECT_TIMEOUT).unwrap_or_else(|p| p.into_inner());
+            g = g2;
+            if waited.timed_out() && g.0.is_empty() && g.1 >= self.max {
+                return Err(StoreError::Db(format!("no PostgreSQL connection free within {} s", CONNECT_TIMEOUT.as_secs())));
+            }
+        }
+    }
+
+    /// Runs `f` in a transaction. A write takes the writer lock first and
+    /// runs at READ COMMITTED; a read runs in a read-only REPEATABLE READ
+    /// transaction (one snapshot, e.g. for a whole export).
+    pub(super) fn tx<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut lease = self.lease()?;
+        let Conn { client, statements } = lease.client.as_mut().ok_or_else(|| StoreError::Db("no connection".into()))?;
+        let tx = match mode {
+            Mode::Write => client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?,
+            Mode::Read => client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?,
+        };
+        let mut tx = PgTx { tx, statements };
+        if mode == Mode::Write {
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[Value::Int(LOCK_KEY)])?;
+        }
+        let out = f(&mut tx)?;
+        tx.tx.commit()?;
+        Ok(out)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Each client owns a small runtime, which must not be dropped on
+        // an async task's thread: close them on a plain thread.
+        let clients = std::mem::take(&mut self.lock().0);
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
+/// A pooled connection, given back (if still open) when dropped.
+struct Lease<'a> {
+    pg: &'a Pg,
+    client: Option<Conn>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut g = self.pg.lock();
+        g.1 = g.1.saturating_sub(1);
+        if let Some(c) = self.client.take() {
+            if !c.client.is_closed() {
+                g.0.push(c);
+            }
+        }
+        drop(g);
+        self.pg.freed.notify_one();
+    }
+}
+
+fn migrate(c: &mut Client) -> Result<(), StoreError> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    let done: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.try_get(0)?;
+    let done = super::check_schema_version(done, MIGRATIONS.len())?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+        tx.batch_execute(m)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[&(i as i64 + 1), &super::super::ledger::now_rfc3339()])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                _ => Err(format!("an integer value for a {ty} parameter").into()),
+            },
+            Value::Text(v) if <&str as ToSql>::accepts(ty) => v.as_str().to_sql(ty, out),
+            Value::Text(_) => Err(format!("a text value for a {ty} parameter").into()),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::INT8 | Type::INT4 | Type::INT2) || <&str as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn row(r: &::postgres::Row) -> Result<Row, StoreError> {
+    let mut out = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        let ty = col.type_();
+        out.push(match *ty {
+            Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int),
+            Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+            Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+            _ if <String as FromSql>::accepts(ty) => r.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
+            _ => return Err(StoreError::Db(format!("column {}: type {ty} is not read by the store", col.name()))),
+        });
+    }
+    Ok(Row(out))
+}
+
+/// A transaction and its connection's prepared statements.
+struct PgTx<'a> {
+    tx: ::postgres::Transaction<'a>,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+impl PgTx<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
+        let st = self.statement(sql)?;
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        Ok(self.tx.execute(&st, &params)?)
+    }
+
+    fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        use ::postgres::fallible_iterator::FallibleIterator;
+        let st = self.statement(sql)?;
+        let mut rows = self.tx.query_raw(&st, args.iter())?;
+        while let Some(r) = rows.next()? {
+            f(row(&r)?)?;
+        }
+        Ok(())
+    }
+}

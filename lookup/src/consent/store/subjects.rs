@@ -1,0 +1,178 @@
+//! The subjects vault's queries (tables of migration 2, both backends):
+//! per-subject sealing keys (erasure deletes them), blind indexes (keyed
+//! hashes of normalised contact data, for the subject derivation and
+//! `/v1/match`) and which subjects were erased by which ledger entry.
+//!
+//! Written once over [`Tx`] like the rest of the store. The derivation of
+//! a subject, its key, the sealing and the append share one write
+//! transaction, which holds the writer lock (SQLite's `BEGIN IMMEDIATE`,
+//! PostgreSQL's advisory lock): two first submissions of one email, even
+//! from two service instances, are serialised, and the second finds the
+//! blind index the first committed.
+use fiable_core::consent::{ConsentRecord, Erasure, Sealed};
+
+use super::super::ledger::{self, Receipt};
+use super::super::sign::Signer;
+use super::tx::{Tx, Value};
+use super::{Appended, Mode, Store, StoreError, append_entry, entry_at, int, replay};
+
+/// What [`Store::append_with_subject_data`] needs besides the record.
+#[derive(Debug)]
+pub struct VaultInput<'a> {
+    /// Blind indexes that identify the person, tried in order to find a
+    /// known subject when the record names none (email, then phone).
+    pub identify: &'a [(&'static str, String)],
+    /// Every blind index of the person, kept for `/v1/match`.
+    pub index: &'a [(&'static str, String)],
+    /// The subject reference to use when nobody is known.
+    pub fresh_subject: String,
+    /// The subject key to use when the subject has none yet (hex).
+    pub fresh_key: String,
+}
+
+/// How an erasure ended.
+#[derive(Debug)]
+pub enum Erased {
+    /// The key and indexes are gone; this entry proves it.
+    Done(Receipt),
+    /// Erased before: the receipt of that erasure.
+    Already(Receipt),
+    /// The ledger has nothing about this subject.
+    Unknown,
+}
+
+/// What the vault holds about a subject.
+#[derive(Debug, Default)]
+pub struct SubjectVault {
+    /// The sealing key, hex (gone once erased).
+    pub key_hex: Option<String>,
+    /// When, why, and by which ledger entry the subject was erased.
+    pub erasure: Option<(String, String, u64)>,
+}
+
+/// The seq of the erasure entry of `subject`, if it was erased.
+fn erased_at(tx: &mut dyn Tx, subject: &str) -> Result<Option<i64>, StoreError> {
+    tx.query_opt("SELECT seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| r.int(0))
+}
+
+fn count(tx: &mut dyn Tx, sql: &str, args: &[Value]) -> Result<i64, StoreError> {
+    Ok(tx.query_opt(sql, args, |r| r.int(0))?.unwrap_or(0))
+}
+
+impl Store {
+    /// Appends a record that carries `subject_data`: in one write
+    /// transaction, finds or assigns the subject (when the record names
+    /// none), gets or creates its key, lets `seal` replace the clear data by
+    /// its sealed form (the record id and subject are set when it runs),
+    /// appends, and records the blind indexes.
+    pub fn append_with_subject_data(
+        &self,
+        mut record: ConsentRecord,
+        idempotency: Option<(&str, &str)>,
+        signer: &Signer,
+        vault: &VaultInput<'_>,
+        seal: impl FnOnce(&str, &ConsentRecord) -> Option<Sealed>,
+    ) -> Result<Appended, StoreError> {
+        self.tx(Mode::Write, |tx| {
+            if let Some(done) = replay(tx, idempotency)? {
+                return Ok(done);
+            }
+            if record.subject.is_empty() {
+                let mut known = None;
+                for (kind, digest) in vault.identify {
+                    known = tx.query_opt(
+                        "SELECT subject FROM subject_index WHERE kind = $1 AND digest = $2 ORDER BY subject LIMIT 1",
+                        &[(*kind).into(), digest.into()],
+                        |r| r.text(0),
+                    )?;
+                    if known.is_some() {
+                        break;
+                    }
+                }
+                record.subject = known.unwrap_or_else(|| vault.fresh_subject.clone());
+            } else if erased_at(tx, &record.subject)?.is_some() {
+                return Err(StoreError::SubjectErased);
+            }
+            tx.exec(
+                "INSERT INTO subject_keys (subject, key_hex, created_at) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING",
+                &[(&record.subject).into(), (&vault.fresh_key).into(), ledger::now_rfc3339().into()],
+            )?;
+            let key = tx
+                .query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[(&record.subject).into()], |r| r.text(0))?
+                .ok_or_else(|| StoreError::Db("the subject key just written is missing".into()))?;
+            record.sealed = Some(seal(&key, &record).ok_or(StoreError::Seal)?);
+            record.subject_data = None;
+            let e = append_entry(tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, signer)?;
+            for (kind, digest) in vault.index {
+                tx.exec(
+                    "INSERT INTO subject_index (kind, digest, subject) VALUES ($1, $2, $3) ON CONFLICT (kind, digest, subject) DO NOTHING",
+                    &[(*kind).into(), digest.into(), (&record.subject).into()],
+                )?;
+            }
+            Ok(Appended { receipt: e.receipt(), replayed: false })
+        })
+    }
+
+    /// The key and erasure state of a subject (one snapshot).
+    pub fn subject_vault(&self, subject: &str) -> Result<SubjectVault, StoreError> {
+        self.tx(Mode::Read, |tx| {
+            let key_hex = tx.query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[subject.into()], |r| r.text(0))?;
+            let erasure = tx.query_opt("SELECT erased_at, reason, seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| {
+                Ok((r.text(0)?, r.text(1)?, r.uint(2)?))
+            })?;
+            Ok(SubjectVault { key_hex, erasure })
+        })
+    }
+
+    /// The subjects holding one of these blind indexes, with the kind that
+    /// matched (erased subjects have none left).
+    pub fn find_subjects(&self, digests: &[(&'static str, String)]) -> Result<Vec<(&'static str, String)>, StoreError> {
+        self.tx(Mode::Read, |tx| {
+            let mut out = Vec::new();
+            for (kind, digest) in digests {
+                let found = tx.query_map(
+                    "SELECT subject FROM subject_index WHERE kind = $1 AND digest = $2 ORDER BY subject LIMIT 50",
+                    &[(*kind).into(), digest.into()],
+                    |r| r.text(0),
+                )?;
+                out.extend(found.into_iter().map(|s| (*kind, s)));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Subjects whose personal data the vault still holds (a key).
+    pub fn vault_subjects(&self) -> Result<Vec<String>, StoreError> {
+        self.tx(Mode::Read, |tx| tx.query_map("SELECT subject FROM subject_keys ORDER BY subject", &[], |r| r.text(0)))
+    }
+
+    /// Crypto-shreds a subject: in one write transaction, deletes its key
+    /// and blind indexes and appends `erasure` (its `records` counted here:
+    /// the subject's entries with a sealed part) as proof. Idempotent: a
+    /// subject erased before gives back that erasure's receipt.
+    pub fn erase_subject(&self, mut erasure: Erasure, signer: &Signer) -> Result<Erased, StoreError> {
+        self.tx(Mode::Write, |tx| {
+            if let Some(seq) = erased_at(tx, &erasure.subject)? {
+                return Ok(Erased::Already(entry_at(tx, seq)?.receipt()));
+            }
+            let subject: Value = (&erasure.subject).into();
+            let entries = count(tx, "SELECT COUNT(*) FROM ledger WHERE subject = $1", std::slice::from_ref(&subject))?;
+            let keys = count(tx, "SELECT COUNT(*) FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
+            if entries == 0 && keys == 0 {
+                return Ok(Erased::Unknown);
+            }
+            // Canonical JSON escapes every quote inside strings: `"sealed":{`
+            // can only be the member itself.
+            let sealed = count(tx, "SELECT COUNT(*) FROM ledger WHERE subject = $1 AND record LIKE $2", &[subject.clone(), "%\"sealed\":{%".into()])?;
+            erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
+            tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
+            tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&subject))?;
+            let e = append_entry(tx, &erasure.record_id, &erasure.subject, erasure.canonical_json(), None, signer)?;
+            tx.exec(
+                "INSERT INTO subject_erasures (subject, erased_at, reason, seq) VALUES ($1, $2, $3, $4)",
+                &[subject, (&erasure.erased_at).into(), (&erasure.reason).into(), int(e.seq)?],
+            )?;
+            Ok(Erased::Done(e.receipt()))
+        })
+    }
+}
