@@ -15,7 +15,14 @@
 //! postings    token → streets whose name has it, most important first
 //! typo index  (hash of token or of token minus one letter, token) sorted
 //! postcodes   (postcode, locality) sorted
+//! postings by id     the same lists (same offsets) in street-id order,
+//!                    so the sets of two words can be intersected by merging
+//! locality postings  token → localities whose commune name has it, in
+//!                    locality order (offsets, then the lists)
 //! ```
+//!
+//! Version 2 added the last three sections; a version-1 file is refused
+//! with a "rebuild it" error.
 //!
 //! All integers are little-endian `u32`; coordinates are micro-degrees.
 //! Every section starts on an 8-byte boundary so it can be viewed in place
@@ -32,10 +39,10 @@ use super::ban::{self, BanError, ReadStats};
 use super::normalize;
 
 const MAGIC: &[u8; 8] = b"FIABLEAI";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const ENDIAN: u32 = 0x0102_0304;
 const HEADER_LEN: usize = 1024;
-const N_SECTIONS: usize = 16;
+const N_SECTIONS: usize = 19;
 
 /// Record widths, in `u32`s.
 const LOC_W: usize = 8;
@@ -64,6 +71,9 @@ enum Sec {
     Postings,
     Fuzzy,
     Postcodes,
+    PostingsById,
+    LocPostOff,
+    LocPostings,
 }
 
 /// What can go wrong building, writing or opening an index.
@@ -200,6 +210,9 @@ pub struct Index {
     sections: [Range<usize>; N_SECTIONS],
     /// Canonical form of each repetition index (by rep index).
     rep_canon: Vec<String>,
+    /// Class of every vocabulary token (computed at open: scoring asks
+    /// it for every token of every candidate street).
+    classes: Vec<normalize::TokenClass>,
     source: PathBuf,
 }
 
@@ -262,10 +275,11 @@ impl Index {
             }
             *s = off..end;
         }
-        let mut idx = Index { data, sections, rep_canon: Vec::new(), source: path.to_path_buf() };
+        let mut idx = Index { data, sections, rep_canon: Vec::new(), classes: Vec::new(), source: path.to_path_buf() };
         idx.validate().map_err(|r| corrupt(path, r))?;
         idx.rep_canon =
             (0..idx.u32s(Sec::Reps).len()).map(|i| normalize::canonical_rep(idx.rep_str(i as u32)).unwrap_or_default()).collect();
+        idx.classes = (0..idx.vocab_len() as u32).map(|t| normalize::class(idx.token(t))).collect();
         Ok(idx)
     }
 
@@ -295,6 +309,9 @@ impl Index {
             Sec::Postings,
             Sec::Fuzzy,
             Sec::Postcodes,
+            Sec::PostingsById,
+            Sec::LocPostOff,
+            Sec::LocPostings,
         ] {
             if self.bytes(s).len() % 4 != 0 {
                 return Err(format!("section {s:?} is not a whole number of words"));
@@ -367,6 +384,26 @@ impl Index {
         }
         if self.u32s(Sec::Postings).iter().any(|&s| s >= n_st) {
             return Err("posting to an unknown street".into());
+        }
+        // Same lists in street order: same length, each list ascending.
+        let by_id = self.u32s(Sec::PostingsById);
+        if by_id.len() != self.u32s(Sec::Postings).len()
+            || po.windows(2).any(|w| by_id[w[0] as usize..w[1] as usize].windows(2).any(|p| p[0] >= p[1]))
+            || by_id.iter().any(|&s| s >= n_st)
+        {
+            return Err("bad postings by street".into());
+        }
+        let lpo = self.u32s(Sec::LocPostOff);
+        let lp = self.u32s(Sec::LocPostings);
+        if lpo.len() as u32 != n_tok + 1 {
+            return Err("locality postings offsets differ from vocabulary".into());
+        }
+        check_offsets(lpo, lp.len() * 4, "locality postings")?;
+        if *lpo.last().unwrap_or(&0) as usize != lp.len()
+            || lpo.windows(2).any(|w| lp[w[0] as usize..w[1] as usize].windows(2).any(|p| p[0] >= p[1]))
+            || lp.iter().any(|&l| l >= n_loc)
+        {
+            return Err("bad locality postings".into());
         }
         let fz = self.u32s(Sec::Fuzzy);
         if fz.len() % 2 != 0 || fz.chunks_exact(2).any(|p| p[1] >= n_tok) {
@@ -521,6 +558,27 @@ impl Index {
         let off = self.u32s(Sec::PostOff);
         let (a, b) = (off[range.start as usize] as usize, off[range.end as usize] as usize);
         &self.u32s(Sec::Postings)[a..b]
+    }
+
+    /// The same streets as [`Index::postings`] for one token, in street
+    /// order (for intersections).
+    pub fn postings_by_id(&self, t: u32) -> &[u32] {
+        let off = self.u32s(Sec::PostOff);
+        let (a, b) = (off[t as usize] as usize, off[t as usize + 1] as usize);
+        &self.u32s(Sec::PostingsById)[a..b]
+    }
+
+    /// Localities whose commune name has one of the tokens in `range`
+    /// (one ascending list per token, concatenated).
+    pub fn locality_postings(&self, range: Range<u32>) -> &[u32] {
+        let off = self.u32s(Sec::LocPostOff);
+        let (a, b) = (off[range.start as usize] as usize, off[range.end as usize] as usize);
+        &self.u32s(Sec::LocPostings)[a..b]
+    }
+
+    /// Class of a vocabulary token (`Word` for an unknown id).
+    pub fn token_class(&self, t: u32) -> normalize::TokenClass {
+        self.classes.get(t as usize).copied().unwrap_or(normalize::TokenClass::Word)
     }
 
     /// Tokens whose typo key (the token, or the token less one letter)
@@ -896,7 +954,32 @@ pub fn build(files: &[PathBuf], opts: &BuildOptions) -> Result<(Vec<u64>, BuildR
         post_off[i + 1] += post_off[i];
     }
     let postings: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+    // The same lists in street order.
+    for w in post_off.windows(2) {
+        pairs[w[0] as usize..w[1] as usize].sort_unstable_by_key(|p| p.1);
+    }
+    let postings_by_id: Vec<u32> = pairs.iter().map(|p| p.1).collect();
     drop(pairs);
+
+    // Locality postings: token → localities whose commune name has it.
+    let mut lpairs: Vec<(u32, u32)> = Vec::new();
+    for l in 0..locs.len() {
+        let r = &loc_rec[l * LOC_W..][..LOC_W];
+        let mut toks: Vec<u32> = loc_tokens[r[3] as usize..][..r[4] as usize].to_vec();
+        toks.sort_unstable();
+        toks.dedup();
+        lpairs.extend(toks.into_iter().map(|t| (t, l as u32)));
+    }
+    lpairs.sort_unstable();
+    let mut loc_post_off = vec![0u32; vocab.len() + 1];
+    for &(t, _) in &lpairs {
+        loc_post_off[t as usize + 1] += 1;
+    }
+    for i in 0..vocab.len() {
+        loc_post_off[i + 1] += loc_post_off[i];
+    }
+    let loc_postings: Vec<u32> = lpairs.iter().map(|p| p.1).collect();
+    drop(lpairs);
 
     // Typo index: (hash(token) | hash(token less one letter), token).
     let mut fuzzy: Vec<(u32, u32)> = Vec::new();
@@ -953,6 +1036,9 @@ pub fn build(files: &[PathBuf], opts: &BuildOptions) -> Result<(Vec<u64>, BuildR
         bytemuck::cast_slice(&postings),
         bytemuck::cast_slice(&fuzzy_flat),
         bytemuck::cast_slice(&postcodes_flat),
+        bytemuck::cast_slice(&postings_by_id),
+        bytemuck::cast_slice(&loc_post_off),
+        bytemuck::cast_slice(&loc_postings),
     ];
     let words = assemble(&sections);
     bar.finish_and_clear();

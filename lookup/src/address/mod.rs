@@ -5,6 +5,7 @@
 //! and resolves house numbers, [`normalize`] is shared by all of them.
 
 pub mod ban;
+pub mod candidates;
 pub mod index;
 pub mod normalize;
 pub mod query;

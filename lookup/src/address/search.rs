@@ -4,9 +4,9 @@
 //!    canonical token, tokens it is a prefix of (last word only, as the
 //!    person is still typing), and tokens within 1 typo (≥ 4 letters) or
 //!    2 typos (≥ 8 letters) through the deletion index.
-//! 2. Candidate streets come from the postings of the one or two rarest
-//!    naming words (or, with a postcode/commune filter, from that
-//!    commune's streets when fewer).
+//! 2. Candidate streets come from the sets of streets each naming word,
+//!    the typed postcode and the filters allow (see [`super::candidates`]:
+//!    small sets whole, larger ones through their intersections).
 //! 3. Each candidate is scored on how well the query words match its
 //!    name (and its commune name), and how much of its name is covered.
 //! 4. Ranking: match quality (to 0.05), then "the typed number exists on
@@ -16,19 +16,17 @@
 //! street lacks it, the closest number is returned and flagged
 //! `number_match: "closest"` with the number that was asked for.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
 
+use super::candidates::{self, TermSet};
 use super::index::{Index, Street};
 use super::normalize::{self, TokenClass};
 use super::query::{Query, Term};
 
 /// Largest number of results.
 pub const MAX_LIMIT: usize = 20;
-/// Candidate streets scored at most per query.
-const MAX_CANDIDATES: usize = 20_000;
 /// Typo variants kept per word.
 const MAX_FUZZY: usize = 64;
 
@@ -102,21 +100,10 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn posting_count(&self, idx: &Index) -> usize {
-        let mut n = 0;
-        for &t in self.exact.iter().chain(self.fuzzy.iter().map(|(t, _)| t)) {
-            n += idx.postings(t..t + 1).len();
-        }
-        if let Some(r) = &self.prefix {
-            n += idx.postings(r.clone()).len();
-        }
-        n
-    }
-
-    fn postings<'a>(&'a self, idx: &'a Index) -> impl Iterator<Item = u32> + 'a {
+    /// The tokens this word matches: single tokens, then the prefix range.
+    fn token_ranges(&self) -> Vec<Range<u32>> {
         let singles = self.exact.iter().copied().chain(self.fuzzy.iter().map(|(t, _)| *t));
-        let ranges = singles.map(|t| t..t + 1).chain(self.prefix.clone());
-        ranges.flat_map(move |r| idx.postings(r).iter().copied())
+        singles.map(|t| t..t + 1).chain(self.prefix.clone()).collect()
     }
 }
 
@@ -203,77 +190,40 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
         return Vec::new();
     }
 
-    // Seeds: the rarest naming words (street types or stop words only if
-    // nothing else was typed).
+    // Sets of the naming words (street types or stop words only if
+    // nothing else was typed), of the typed postcode and of the filters.
     let best_class = [TokenClass::Word, TokenClass::Type, TokenClass::Stop]
         .into_iter()
         .find(|c| resolved.iter().any(|r| r.class == *c))
         .unwrap_or(TokenClass::Word);
-    let mut seeds: Vec<(usize, usize)> = resolved
+    let mut sets: Vec<TermSet> = resolved
         .iter()
-        .enumerate()
-        .filter(|(_, r)| r.class == best_class)
-        .map(|(i, r)| (r.posting_count(idx), i))
-        .filter(|(n, _)| *n > 0)
+        .filter(|r| r.class == best_class)
+        .map(|r| TermSet::for_word(idx, r.token_ranges(), r.class == TokenClass::Word))
         .collect();
-    seeds.sort_unstable();
-    seeds.truncate(2);
-    if seeds.is_empty() {
+    if !sets.iter().any(|s| s.size > 0) {
         return Vec::new();
     }
-    let seed_total: usize = seeds.iter().map(|s| s.0).sum();
-
-    let in_filter = |s: u32| match &allowed {
-        None => true,
-        Some(a) => a.binary_search(&idx.street(s).locality).is_ok(),
-    };
-    let mut candidates: Vec<u32> = Vec::new();
-    let filter_streets: Option<usize> =
-        allowed.as_ref().map(|a| a.iter().map(|&l| idx.locality(l).street_count as usize).sum());
-    match (&allowed, filter_streets) {
-        (Some(a), Some(n)) if n <= seed_total => {
-            for &l in a {
-                let loc = idx.locality(l);
-                candidates.extend(loc.street_start..loc.street_start + loc.street_count);
-            }
-        }
-        _ => {
-            for (k, &(_, i)) in seeds.iter().enumerate() {
-                let cap = if k == 0 { MAX_CANDIDATES } else { MAX_CANDIDATES / 4 };
-                let mut taken = 0;
-                for s in resolved[i].postings(idx) {
-                    if taken >= cap {
-                        break;
-                    }
-                    if in_filter(s) {
-                        candidates.push(s);
-                        taken += 1;
-                    }
-                }
-            }
+    if let Some(pc) = &q.postcode {
+        let locs = idx.localities_for_postcode(pc);
+        if !locs.is_empty() {
+            sets.push(TermSet::for_localities(idx, locs));
         }
     }
-    // Streets of the localities the query names (by postcode typed in
-    // the query, or by commune-name words), when there are not too many:
-    // "26 rue bernard lazare 23490 lamarck" must not depend on "bernard"
-    // being rarer than the commune's words.
-    for l in named_localities(idx, q, &resolved) {
-        if allowed.as_ref().is_some_and(|a| a.binary_search(&l).is_err()) {
-            continue;
-        }
-        let loc = idx.locality(l);
-        candidates.extend(loc.street_start..loc.street_start + loc.street_count);
+    if let Some(a) = &allowed {
+        sets.push(TermSet::for_localities(idx, a.clone()));
     }
-    candidates.sort_unstable();
-    candidates.dedup();
+    let mut candidates = candidates::candidates(idx, sets);
+    if let Some(a) = &allowed {
+        candidates.retain(|&s| a.binary_search(&idx.street(s).locality).is_ok());
+    }
 
     let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>() + if q.postcode.is_some() { 1.0 } else { 0.0 };
-    let mut class_cache: HashMap<u32, TokenClass> = HashMap::new();
     let matcher = Matcher::new(&resolved);
     let mut scored: Vec<Scored> = Vec::new();
     for &s in &candidates {
         let st = idx.street(s);
-        if let Some(score) = score_street(idx, &st, &resolved, &matcher, q, total_weight, &mut class_cache) {
+        if let Some(score) = score_street(idx, &st, &resolved, &matcher, q, total_weight) {
             scored.push(Scored { street: s, score, importance: st.importance });
         }
     }
@@ -286,66 +236,23 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     scored.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(b.importance.total_cmp(&a.importance)));
     scored.truncate(200);
 
-    let mut hits: Vec<(i32, u8, f32, Hit)> = scored
+    // Rank on whether the typed number exists; build the hits kept only.
+    let mut ranked: Vec<(i32, u8, f32, &Scored)> = scored
         .iter()
         .map(|s| {
-            let st = idx.street(s.street);
-            let (hit, rank) = make_hit(idx, &st, q, s.score);
-            ((s.score * 20.0).round() as i32, rank, s.importance, hit)
+            let rank = match q.number {
+                Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
+                    Some((_, true)) => 2,
+                    Some((_, false)) => 1,
+                    None => 0,
+                },
+                None => 0,
+            };
+            ((s.score * 20.0).round() as i32, rank, s.importance, s)
         })
         .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
-    hits.into_iter().take(limit).map(|h| h.3).collect()
-}
-
-/// Most streets added from named localities.
-const MAX_LOCALITY_STREETS: usize = 8_000;
-
-/// Localities named by the query: those of a typed postcode, else those
-/// whose commune name matches the most naming words exactly.
-fn named_localities(idx: &Index, q: &Query, resolved: &[Resolved]) -> Vec<u32> {
-    let mut out: Vec<u32> = Vec::new();
-    let mut streets = 0usize;
-    if let Some(pc) = &q.postcode {
-        for l in idx.localities_for_postcode(pc) {
-            streets += idx.locality(l).street_count as usize;
-            out.push(l);
-        }
-    }
-    let words: Vec<&Resolved> = resolved.iter().filter(|r| r.class == TokenClass::Word && !r.exact.is_empty()).collect();
-    if !words.is_empty() && out.is_empty() {
-        let mut best = 0.0f32;
-        let mut best_locs: Vec<u32> = Vec::new();
-        for l in 0..idx.locality_count() as u32 {
-            let loc = idx.locality(l);
-            let toks = idx.locality_tokens(&loc);
-            let mut got = 0.0f32;
-            for r in &words {
-                if toks.iter().any(|t| r.exact.contains(t)) {
-                    got += r.weight;
-                }
-            }
-            if got > 0.0 && got >= best {
-                if got > best {
-                    best = got;
-                    best_locs.clear();
-                }
-                best_locs.push(l);
-            }
-        }
-        for l in best_locs {
-            streets += idx.locality(l).street_count as usize;
-            out.push(l);
-        }
-    }
-    if streets > MAX_LOCALITY_STREETS {
-        out.clear();
-    }
-    out
-}
-
-fn token_class(idx: &Index, t: u32, cache: &mut HashMap<u32, TokenClass>) -> TokenClass {
-    *cache.entry(t).or_insert_with(|| normalize::class(idx.token(t)))
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
+    ranked.into_iter().take(limit).map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0).collect()
 }
 
 /// Every (token, query word, quality) of the query, sorted by token, so a
@@ -393,7 +300,6 @@ fn score_street(
     matcher: &Matcher,
     q: &Query,
     total_weight: f32,
-    cache: &mut HashMap<u32, TokenClass>,
 ) -> Option<f32> {
     let toks = idx.street_tokens(st);
     let loc = idx.locality(st.locality);
@@ -446,7 +352,7 @@ fn score_street(
     let qcov = got / total_weight.max(1e-6);
     let (mut sw, mut sm) = (0.0f32, 0.0f32);
     for (j, &t) in toks.iter().enumerate() {
-        let w = match token_class(idx, t, cache) {
+        let w = match idx.token_class(t) {
             TokenClass::Type if j > 0 => 1.0,
             c => c.weight(),
         };

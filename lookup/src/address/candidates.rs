@@ -1,0 +1,222 @@
+//! Which streets are worth scoring for a query.
+//!
+//! Each naming word of the query stands for a set of streets: those whose
+//! name has one of its tokens (exact, typo or prefix), plus every street
+//! of the communes whose name has one (a word may name the commune). A
+//! postcode typed in the query and the filters are sets too. The sets are
+//! sorted by size and only the three smallest are used:
+//!
+//! - a small set is scored whole;
+//! - two larger sets contribute their intersection (every pair of the
+//!   three: a street matching two of three words is found even when the
+//!   third word is a typo resolved to the wrong token);
+//! - a larger word set that took part in no non-empty intersection
+//!   contributes its most important streets only.
+//!
+//! A common street name ("rue de la gare" is in thousands of communes)
+//! thus costs an intersection of sorted lists, not thousands of scorings.
+
+use std::ops::Range;
+
+use super::index::Index;
+
+/// A set at most this big is scored whole.
+pub const SMALL: usize = 1_000;
+/// A set bigger than this is not listed out for intersections (too long
+/// to sort); it only contributes its most important streets.
+pub const MAX_LISTED: usize = 60_000;
+/// Most streets kept from intersections (the most important ones).
+pub const MAX_PAIRED: usize = 3_000;
+/// Most important streets taken from a large word set left unpaired.
+pub const TOP: usize = 300;
+/// The same when that set is the only one.
+pub const TOP_ALONE: usize = 1_000;
+/// Localities gathered for one word at most; beyond, the word is treated
+/// as unselective (a one-letter prefix).
+const MAX_LOCALITIES: usize = 5_000;
+
+/// The streets one query word (or a postcode, or a filter) allows.
+#[derive(Clone, Debug, Default)]
+pub struct TermSet {
+    /// Tokens whose streets belong to the set (single tokens or a prefix range).
+    pub toks: Vec<Range<u32>>,
+    /// Localities all of whose streets belong to the set (ascending, distinct).
+    pub locs: Vec<u32>,
+    /// Size estimate: postings plus locality streets (a street may count twice).
+    pub size: usize,
+    /// A word of the query (rather than a postcode or a filter).
+    pub word: bool,
+}
+
+impl TermSet {
+    /// The set of a query word matching `toks`; `places`: the word may also
+    /// name the commune (naming words, not street types).
+    pub fn for_word(idx: &Index, toks: Vec<Range<u32>>, places: bool) -> TermSet {
+        let mut size: usize = toks.iter().map(|r| idx.postings(r.clone()).len()).sum();
+        let mut locs: Vec<u32> = Vec::new();
+        if places {
+            for r in &toks {
+                locs.extend_from_slice(idx.locality_postings(r.clone()));
+                if locs.len() > MAX_LOCALITIES {
+                    break;
+                }
+            }
+            if locs.len() > MAX_LOCALITIES {
+                return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, word: true };
+            }
+            locs.sort_unstable();
+            locs.dedup();
+            size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
+        }
+        TermSet { toks, locs, size, word: true }
+    }
+
+    /// The set of the streets of some localities.
+    pub fn for_localities(idx: &Index, mut locs: Vec<u32>) -> TermSet {
+        locs.sort_unstable();
+        locs.dedup();
+        let size = locs.iter().map(|&l| idx.locality(l).street_count as usize).sum();
+        TermSet { toks: Vec::new(), locs, size, word: false }
+    }
+
+    /// Every street of the set, ascending.
+    pub fn list(&self, idx: &Index) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::with_capacity(self.size.min(MAX_LISTED));
+        let mut runs = 0;
+        for r in &self.toks {
+            for t in r.clone() {
+                out.extend_from_slice(idx.postings_by_id(t));
+                runs += 1;
+            }
+        }
+        for &l in &self.locs {
+            let loc = idx.locality(l);
+            out.extend(loc.street_start..loc.street_start + loc.street_count);
+        }
+        // Locality ranges come in street order already (streets are
+        // sorted by locality); several runs need a sort.
+        if runs > 1 || (runs == 1 && !self.locs.is_empty()) {
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+
+    /// About `k` of the most important streets whose name has a token of
+    /// the set (postings are stored most important first).
+    pub fn top(&self, idx: &Index, k: usize) -> Vec<u32> {
+        let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
+        if n_tok == 0 {
+            return Vec::new();
+        }
+        let per = (k / n_tok).max(4);
+        let mut out = Vec::new();
+        'all: for r in &self.toks {
+            for t in r.clone() {
+                let p = idx.postings(t..t + 1);
+                out.extend_from_slice(&p[..p.len().min(per)]);
+                if out.len() >= k {
+                    break 'all;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Intersection of two ascending lists (galloping through the longer one).
+pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut out = Vec::new();
+    let mut rest = large;
+    for &x in small {
+        // Gallop: find a bound past x, then binary search below it.
+        let mut step = 1;
+        while step < rest.len() && rest[step] < x {
+            step *= 2;
+        }
+        let end = (step + 1).min(rest.len());
+        let i = rest[..end].partition_point(|&y| y < x);
+        rest = &rest[i..];
+        if rest.first() == Some(&x) {
+            out.push(x);
+            rest = &rest[1..];
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+/// The candidate streets for the sets of a query, ascending and distinct.
+pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
+    sets.retain(|s| s.size > 0);
+    sets.sort_by_key(|s| s.size);
+    sets.truncate(3);
+    let lists: Vec<Option<Vec<u32>>> =
+        sets.iter().map(|s| (s.size <= MAX_LISTED || s.size <= SMALL).then(|| s.list(idx))).collect();
+    let mut out: Vec<u32> = Vec::new();
+    for (s, l) in sets.iter().zip(&lists) {
+        if s.size <= SMALL {
+            out.extend(l.iter().flatten());
+        }
+    }
+    let mut paired_sets = [false; 3];
+    let mut paired: Vec<u32> = Vec::new();
+    for i in 0..sets.len() {
+        for j in i + 1..sets.len() {
+            if sets[i].size <= SMALL || sets[j].size <= SMALL {
+                continue; // already scored whole
+            }
+            if let (Some(a), Some(b)) = (&lists[i], &lists[j]) {
+                let both = intersect(a, b);
+                if !both.is_empty() {
+                    paired_sets[i] = true;
+                    paired_sets[j] = true;
+                    paired.extend(both);
+                }
+            }
+        }
+    }
+    if paired.len() > MAX_PAIRED {
+        paired.sort_unstable();
+        paired.dedup();
+        if paired.len() > MAX_PAIRED {
+            let imp = |s: u32| idx.street(s).importance;
+            paired.select_nth_unstable_by(MAX_PAIRED, |&a, &b| imp(b).total_cmp(&imp(a)));
+            paired.truncate(MAX_PAIRED);
+        }
+    }
+    out.extend(paired);
+    let k = if sets.len() == 1 { TOP_ALONE } else { TOP };
+    for (i, s) in sets.iter().enumerate() {
+        if s.word && s.size > SMALL && !paired_sets[i] {
+            out.extend(s.top(idx, k));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intersection_matches_a_brute_force_one() {
+        let mut rng = crate::synth::Rng::new(3);
+        for _ in 0..300 {
+            let mut a: Vec<u32> = (0..rng.below(60)).map(|_| rng.below(200) as u32).collect();
+            let mut b: Vec<u32> = (0..rng.below(600)).map(|_| rng.below(200) as u32).collect();
+            a.sort_unstable();
+            a.dedup();
+            b.sort_unstable();
+            b.dedup();
+            let want: Vec<u32> = a.iter().copied().filter(|x| b.contains(x)).collect();
+            assert_eq!(intersect(&a, &b), want);
+            assert_eq!(intersect(&b, &a), want);
+        }
+    }
+}
