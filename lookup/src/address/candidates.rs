@@ -9,7 +9,10 @@
 //! - a small set is scored whole;
 //! - two larger sets contribute their intersection (every pair of the
 //!   three: a street matching two of three words is found even when the
-//!   third word is a typo resolved to the wrong token);
+//!   third word is a typo resolved to the wrong token). The smaller set
+//!   is listed; the larger one is only probed (its token lists galloped
+//!   through, its communes' street ranges looked up), so a very common
+//!   word ("saint": thousands of streets and communes) still narrows;
 //! - a larger word set that took part in no non-empty intersection
 //!   contributes its most important streets only.
 //!
@@ -23,8 +26,10 @@ use super::index::Index;
 /// A set at most this big is scored whole.
 pub const SMALL: usize = 1_000;
 /// A set bigger than this is not listed out for intersections (too long
-/// to sort); it only contributes its most important streets.
+/// to sort); it is only probed, or contributes its most important streets.
 pub const MAX_LISTED: usize = 60_000;
+/// A set with more tokens than this (a short prefix) is not probed.
+const MAX_PROBED_TOKENS: usize = 512;
 /// Most streets kept from intersections (the most important ones).
 pub const MAX_PAIRED: usize = 3_000;
 /// Most important streets taken from a large word set left unpaired.
@@ -33,7 +38,7 @@ pub const TOP: usize = 300;
 pub const TOP_ALONE: usize = 1_000;
 /// Localities gathered for one word at most; beyond, the word is treated
 /// as unselective (a one-letter prefix).
-const MAX_LOCALITIES: usize = 5_000;
+const MAX_LOCALITIES: usize = 20_000;
 
 /// The streets one query word (or a postcode, or a filter) allows.
 #[derive(Clone, Debug, Default)]
@@ -64,8 +69,11 @@ impl TermSet {
             if locs.len() > MAX_LOCALITIES {
                 return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, word: true };
             }
-            locs.sort_unstable();
-            locs.dedup();
+            // One token's localities come ascending; several need a sort.
+            if toks.len() > 1 || toks.iter().any(|r| r.len() > 1) {
+                locs.sort_unstable();
+                locs.dedup();
+            }
             size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
         }
         TermSet { toks, locs, size, word: true }
@@ -126,27 +134,69 @@ impl TermSet {
 
 /// Intersection of two ascending lists (galloping through the longer one).
 pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let mut out = Vec::new();
-    let mut rest = large;
-    for &x in small {
-        // Gallop: find a bound past x, then binary search below it.
-        let mut step = 1;
-        while step < rest.len() && rest[step] < x {
-            step *= 2;
+    let mut hit = vec![false; a.len()];
+    mark_common(a, b, &mut hit);
+    a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
+}
+
+/// Sets `hit[i]` for every `a[i]` also in `b` (both ascending), galloping
+/// through the longer list.
+fn mark_common(a: &[u32], b: &[u32], hit: &mut [bool]) {
+    if a.len() <= b.len() {
+        let mut rest = b;
+        for (i, &x) in a.iter().enumerate() {
+            let k = gallop(rest, x);
+            rest = &rest[k..];
+            if rest.first() == Some(&x) {
+                hit[i] = true;
+            }
+            if rest.is_empty() {
+                break;
+            }
         }
-        let end = (step + 1).min(rest.len());
-        let i = rest[..end].partition_point(|&y| y < x);
-        rest = &rest[i..];
-        if rest.first() == Some(&x) {
-            out.push(x);
-            rest = &rest[1..];
-        }
-        if rest.is_empty() {
-            break;
+    } else {
+        let mut from = 0;
+        for &y in b {
+            from += gallop(&a[from..], y);
+            if from >= a.len() {
+                break;
+            }
+            if a[from] == y {
+                hit[from] = true;
+            }
         }
     }
-    out
+}
+
+/// The first position in ascending `v` holding `x` or more, found by
+/// doubling steps then a binary search (cheap when it is near the start).
+fn gallop(v: &[u32], x: u32) -> usize {
+    let mut step = 1;
+    while step < v.len() && v[step] < x {
+        step *= 2;
+    }
+    let lo = step / 2;
+    let end = (step + 1).min(v.len());
+    lo.min(end) + v[lo.min(end)..end].partition_point(|&y| y < x)
+}
+
+/// The streets of ascending `a` that are in set `b`, probing `b` without
+/// listing it: its token lists are galloped through, its communes' street
+/// ranges (contiguous: streets are sorted by locality) looked up.
+pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
+    let mut hit = vec![false; a.len()];
+    for r in &b.toks {
+        for t in r.clone() {
+            mark_common(a, idx.postings_by_id(t), &mut hit);
+        }
+    }
+    for &l in &b.locs {
+        let loc = idx.locality(l);
+        let lo = a.partition_point(|&s| s < loc.street_start);
+        let hi = a.partition_point(|&s| s < loc.street_start + loc.street_count);
+        hit[lo..hi].iter_mut().for_each(|h| *h = true);
+    }
+    a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
 }
 
 /// The candidate streets for the sets of a query, ascending and distinct.
@@ -154,8 +204,7 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     sets.retain(|s| s.size > 0);
     sets.sort_by_key(|s| s.size);
     sets.truncate(3);
-    let lists: Vec<Option<Vec<u32>>> =
-        sets.iter().map(|s| (s.size <= MAX_LISTED || s.size <= SMALL).then(|| s.list(idx))).collect();
+    let lists: Vec<Option<Vec<u32>>> = sets.iter().map(|s| (s.size <= MAX_LISTED).then(|| s.list(idx))).collect();
     let mut out: Vec<u32> = Vec::new();
     for (s, l) in sets.iter().zip(&lists) {
         if s.size <= SMALL {
@@ -169,8 +218,13 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
             if sets[i].size <= SMALL || sets[j].size <= SMALL {
                 continue; // already scored whole
             }
-            if let (Some(a), Some(b)) = (&lists[i], &lists[j]) {
-                let both = intersect(a, b);
+            // Sets are sorted by size: list the smaller, probe the larger.
+            let probed_tokens: usize = sets[j].toks.iter().map(|r| r.len()).sum();
+            if let Some(a) = &lists[i] {
+                if probed_tokens > MAX_PROBED_TOKENS || sets[j].size >= usize::MAX / 4 {
+                    continue;
+                }
+                let both = probe(idx, a, &sets[j]);
                 if !both.is_empty() {
                     paired_sets[i] = true;
                     paired_sets[j] = true;
@@ -217,6 +271,9 @@ mod tests {
             let want: Vec<u32> = a.iter().copied().filter(|x| b.contains(x)).collect();
             assert_eq!(intersect(&a, &b), want);
             assert_eq!(intersect(&b, &a), want);
+            for x in 0..210 {
+                assert_eq!(gallop(&b, x), b.partition_point(|&y| y < x));
+            }
         }
     }
 }
