@@ -13,8 +13,16 @@
 //!   is listed; the larger one is only probed (its token lists galloped
 //!   through, its communes' street ranges looked up), so a very common
 //!   word ("saint": thousands of streets and communes) still narrows;
-//! - a larger word set that took part in no non-empty intersection
-//!   contributes its most important streets only.
+//! - a larger word set that took part in no non-empty intersection (a
+//!   street type does not count: it may be mistyped) contributes its most
+//!   important streets only.
+//!
+//! A street type ("hameau", "impasse") is a set too when the query has a
+//! single naming word and no place: "8 hameau de sa" then looks at the
+//! hamlets whose name has a word starting with "sa", not at the
+//! thousand most important streets with such a word. A common type
+//! ("rue": half the streets) is not intersected; the word's most
+//! important streets are walked and those of that type kept.
 //!
 //! A common street name ("rue de la gare" is in thousands of communes)
 //! thus costs an intersection of sorted lists, not thousands of scorings.
@@ -31,14 +39,18 @@ pub const MAX_LISTED: usize = 60_000;
 /// A set with more tokens than this (a short prefix) is not probed.
 const MAX_PROBED_TOKENS: usize = 512;
 /// Most streets kept from intersections (the most important ones).
-pub const MAX_PAIRED: usize = 3_000;
+pub const MAX_PAIRED: usize = 2_000;
 /// Most important streets taken from a large word set left unpaired.
 pub const TOP: usize = 300;
 /// The same when that set is the only one.
 pub const TOP_ALONE: usize = 1_000;
+/// Streets walked per token when keeping those of a common street type.
+const MAX_WALK: usize = 20_000;
 /// Localities gathered for one word at most; beyond, the word is treated
-/// as unselective (a one-letter prefix).
-const MAX_LOCALITIES: usize = 20_000;
+/// as unselective. One token's list needs no sort ("saint" names thousands
+/// of communes); several tokens' lists (a short prefix) do.
+const MAX_LOCALITIES: usize = 40_000;
+const MAX_LOCALITIES_SORTED: usize = 5_000;
 
 /// The streets one query word (or a postcode, or a filter) allows.
 #[derive(Clone, Debug, Default)]
@@ -49,34 +61,46 @@ pub struct TermSet {
     pub locs: Vec<u32>,
     /// Size estimate: postings plus locality streets (a street may count twice).
     pub size: usize,
-    /// A word of the query (rather than a postcode or a filter).
-    pub word: bool,
+    /// What the set stands for.
+    pub kind: SetKind,
+}
+
+/// What a [`TermSet`] stands for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SetKind {
+    /// A naming word of the query.
+    #[default]
+    Word,
+    /// A street type of the query ("rue", "hameau").
+    StreetType,
+    /// A postcode or a filter.
+    Place,
 }
 
 impl TermSet {
     /// The set of a query word matching `toks`; `places`: the word may also
     /// name the commune (naming words, not street types).
     pub fn for_word(idx: &Index, toks: Vec<Range<u32>>, places: bool) -> TermSet {
+        let kind = if places { SetKind::Word } else { SetKind::StreetType };
         let mut size: usize = toks.iter().map(|r| idx.postings(r.clone()).len()).sum();
         let mut locs: Vec<u32> = Vec::new();
         if places {
+            let several = toks.len() > 1 || toks.iter().any(|r| r.len() > 1);
+            let most = if several { MAX_LOCALITIES_SORTED } else { MAX_LOCALITIES };
             for r in &toks {
                 locs.extend_from_slice(idx.locality_postings(r.clone()));
-                if locs.len() > MAX_LOCALITIES {
-                    break;
+                if locs.len() > most {
+                    return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, kind };
                 }
             }
-            if locs.len() > MAX_LOCALITIES {
-                return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, word: true };
-            }
             // One token's localities come ascending; several need a sort.
-            if toks.len() > 1 || toks.iter().any(|r| r.len() > 1) {
+            if several {
                 locs.sort_unstable();
                 locs.dedup();
             }
             size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
         }
-        TermSet { toks, locs, size, word: true }
+        TermSet { toks, locs, size, kind }
     }
 
     /// The set of the streets of some localities.
@@ -84,7 +108,7 @@ impl TermSet {
         locs.sort_unstable();
         locs.dedup();
         let size = locs.iter().map(|&l| idx.locality(l).street_count as usize).sum();
-        TermSet { toks: Vec::new(), locs, size, word: false }
+        TermSet { toks: Vec::new(), locs, size, kind: SetKind::Place }
     }
 
     /// Every street of the set, ascending.
@@ -123,6 +147,38 @@ impl TermSet {
             for t in r.clone() {
                 let p = idx.postings(t..t + 1);
                 out.extend_from_slice(&p[..p.len().min(per)]);
+                if out.len() >= k {
+                    break 'all;
+                }
+            }
+        }
+        out
+    }
+}
+
+impl TermSet {
+    /// Like [`TermSet::top`], keeping only streets whose name has a token
+    /// of `within` (a street type: no localities).
+    pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet) -> Vec<u32> {
+        let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
+        let of_type: Vec<&[u32]> = within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect();
+        if n_tok == 0 || of_type.is_empty() {
+            return Vec::new();
+        }
+        let per = (k / n_tok).max(4);
+        let mut out = Vec::new();
+        'all: for r in &self.toks {
+            for t in r.clone() {
+                let mut kept = 0;
+                for &s in idx.postings(t..t + 1).iter().take(MAX_WALK) {
+                    if of_type.iter().any(|p| p.binary_search(&s).is_ok()) {
+                        out.push(s);
+                        kept += 1;
+                        if kept >= per {
+                            break;
+                        }
+                    }
+                }
                 if out.len() >= k {
                     break 'all;
                 }
@@ -202,13 +258,22 @@ pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
 /// The candidate streets for the sets of a query, ascending and distinct.
 pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     sets.retain(|s| s.size > 0);
+    // Common street types filter the words' top streets instead.
+    let (common_types, rest): (Vec<TermSet>, Vec<TermSet>) =
+        sets.into_iter().partition(|s| s.kind == SetKind::StreetType && s.size > MAX_LISTED);
+    sets = rest;
+    if sets.iter().all(|s| s.kind == SetKind::StreetType) {
+        sets.extend(common_types.iter().cloned()); // "12 rue": nothing else to go on
+    }
     sets.sort_by_key(|s| s.size);
-    sets.truncate(3);
-    let lists: Vec<Option<Vec<u32>>> = sets.iter().map(|s| (s.size <= MAX_LISTED).then(|| s.list(idx))).collect();
+    // The sets past the third only refine too many paired streets.
+    let later: Vec<TermSet> = sets.split_off(sets.len().min(3));
+    // Listed on first use only: listing several token lists means a sort.
+    let mut lists: Vec<Option<Vec<u32>>> = vec![None; sets.len()];
     let mut out: Vec<u32> = Vec::new();
-    for (s, l) in sets.iter().zip(&lists) {
+    for (s, l) in sets.iter().zip(lists.iter_mut()) {
         if s.size <= SMALL {
-            out.extend(l.iter().flatten());
+            out.extend(l.get_or_insert_with(|| s.list(idx)).iter());
         }
     }
     let mut paired_sets = [false; 3];
@@ -220,14 +285,15 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
             }
             // Sets are sorted by size: list the smaller, probe the larger.
             let probed_tokens: usize = sets[j].toks.iter().map(|r| r.len()).sum();
-            if let Some(a) = &lists[i] {
-                if probed_tokens > MAX_PROBED_TOKENS || sets[j].size >= usize::MAX / 4 {
-                    continue;
-                }
+            if sets[i].size > MAX_LISTED || probed_tokens > MAX_PROBED_TOKENS || sets[j].size >= usize::MAX / 4 {
+                continue;
+            }
+            {
+                let a = lists[i].get_or_insert_with(|| sets[i].list(idx));
                 let both = probe(idx, a, &sets[j]);
                 if !both.is_empty() {
-                    paired_sets[i] = true;
-                    paired_sets[j] = true;
+                    paired_sets[i] |= sets[j].kind != SetKind::StreetType;
+                    paired_sets[j] |= sets[i].kind != SetKind::StreetType;
                     paired.extend(both);
                 }
             }
@@ -236,6 +302,20 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     if paired.len() > MAX_PAIRED {
         paired.sort_unstable();
         paired.dedup();
+        // Two words of a commune's name pair into all its streets: keep
+        // those matching one more word, while some do.
+        for s in sets.iter().chain(&later) {
+            if paired.len() <= MAX_PAIRED {
+                break;
+            }
+            if s.size >= usize::MAX / 4 || s.toks.iter().map(|r| r.len()).sum::<usize>() > MAX_PROBED_TOKENS {
+                continue;
+            }
+            let more = probe(idx, &paired, s);
+            if !more.is_empty() {
+                paired = more;
+            }
+        }
         if paired.len() > MAX_PAIRED {
             let imp = |s: u32| idx.street(s).importance;
             paired.select_nth_unstable_by(MAX_PAIRED, |&a, &b| imp(b).total_cmp(&imp(a)));
@@ -244,9 +324,20 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     }
     out.extend(paired);
     let k = if sets.len() == 1 { TOP_ALONE } else { TOP };
+    let any_word = sets.iter().any(|s| s.kind == SetKind::Word);
     for (i, s) in sets.iter().enumerate() {
-        if s.word && s.size > SMALL && !paired_sets[i] {
-            out.extend(s.top(idx, k));
+        // Street types stand in for words only when no word was typed ("12 rue").
+        let stands = s.kind == SetKind::Word || (s.kind == SetKind::StreetType && !any_word);
+        if stands && s.size > SMALL && !paired_sets[i] {
+            match common_types.first().filter(|_| s.kind == SetKind::Word) {
+                // Mostly streets of the typed type; a few of any type in
+                // case the type was mistyped.
+                Some(ty) => {
+                    out.extend(s.top_within(idx, TOP_ALONE, ty));
+                    out.extend(s.top(idx, TOP));
+                }
+                None => out.extend(s.top(idx, k)),
+            }
         }
     }
     out.sort_unstable();

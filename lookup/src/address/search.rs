@@ -204,6 +204,15 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     if !sets.iter().any(|s| s.size > 0) {
         return Vec::new();
     }
+    // A single naming word and no place: the street type narrows too.
+    if best_class == TokenClass::Word && sets.len() == 1 && q.postcode.is_none() && allowed.is_none() {
+        sets.extend(
+            resolved
+                .iter()
+                .filter(|r| r.class == TokenClass::Type)
+                .map(|r| TermSet::for_word(idx, r.token_ranges(), false)),
+        );
+    }
     if let Some(pc) = &q.postcode {
         let locs = idx.localities_for_postcode(pc);
         if !locs.is_empty() {
