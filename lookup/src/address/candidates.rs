@@ -10,9 +10,10 @@
 //! - two larger sets contribute their intersection (every pair of the
 //!   three: a street matching two of three words is found even when the
 //!   third word is a typo resolved to the wrong token). The smaller set
-//!   is listed; the larger one is only probed (its token lists galloped
-//!   through, its communes' street ranges looked up), so a very common
-//!   word ("saint": thousands of streets and communes) still narrows;
+//!   is listed; the larger one is only probed (its few token lists
+//!   galloped through, or the listed streets' own tokens checked when it
+//!   has many: a prefix), so a very common word ("saint": thousands of
+//!   streets and communes) still narrows;
 //! - a larger word set that took part in no non-empty intersection (a
 //!   street type does not count: it may be mistyped) contributes its most
 //!   important streets only.
@@ -36,8 +37,11 @@ pub const SMALL: usize = 1_000;
 /// A set bigger than this is not listed out for intersections (too long
 /// to sort); it is only probed, or contributes its most important streets.
 pub const MAX_LISTED: usize = 60_000;
-/// A set with more tokens than this (a short prefix) is not probed.
-const MAX_PROBED_TOKENS: usize = 512;
+/// Relative cost of checking one listed street's own tokens, against one
+/// step through a probed set's postings.
+const SCAN_COST: usize = 8;
+/// Runs merged one by one when listing a set; more are sorted.
+const MAX_MERGED_RUNS: usize = 8;
 /// Most streets kept from intersections (the most important ones).
 pub const MAX_PAIRED: usize = 2_000;
 /// Most important streets taken from a large word set left unpaired.
@@ -113,23 +117,30 @@ impl TermSet {
 
     /// Every street of the set, ascending.
     pub fn list(&self, idx: &Index) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::with_capacity(self.size.min(MAX_LISTED));
-        let mut runs = 0;
-        for r in &self.toks {
-            for t in r.clone() {
-                out.extend_from_slice(idx.postings_by_id(t));
-                runs += 1;
-            }
-        }
+        // Sorted runs: one per token, one for all the localities (their
+        // street ranges come in order: streets are sorted by locality).
+        let mut places: Vec<u32> = Vec::new();
         for &l in &self.locs {
             let loc = idx.locality(l);
-            out.extend(loc.street_start..loc.street_start + loc.street_count);
+            places.extend(loc.street_start..loc.street_start + loc.street_count);
         }
-        // Locality ranges come in street order already (streets are
-        // sorted by locality); several runs need a sort.
-        if runs > 1 || (runs == 1 && !self.locs.is_empty()) {
+        let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
+        if n_tok + 1 > MAX_MERGED_RUNS {
+            let mut out = places;
+            for r in &self.toks {
+                for t in r.clone() {
+                    out.extend_from_slice(idx.postings_by_id(t));
+                }
+            }
             out.sort_unstable();
             out.dedup();
+            return out;
+        }
+        let mut out = places;
+        for r in &self.toks {
+            for t in r.clone() {
+                out = merge(&out, idx.postings_by_id(t));
+            }
         }
         out
     }
@@ -188,6 +199,21 @@ impl TermSet {
     }
 }
 
+/// Union of two ascending lists without repeats.
+fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// Intersection of two ascending lists (galloping through the longer one).
 pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut hit = vec![false; a.len()];
@@ -240,6 +266,21 @@ fn gallop(v: &[u32], x: u32) -> usize {
 /// listing it: its token lists are galloped through, its communes' street
 /// ranges (contiguous: streets are sorted by locality) looked up.
 pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
+    let gallop_cost: usize =
+        b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(a.len()) + 1).sum();
+    if gallop_cost > a.len() * SCAN_COST {
+        // Many tokens (a prefix): the listed streets' own tokens are
+        // checked (they are read in street order, so nearly in sequence).
+        return a
+            .iter()
+            .copied()
+            .filter(|&s| {
+                let st = idx.street(s);
+                b.locs.binary_search(&st.locality).is_ok()
+                    || idx.street_tokens(&st).iter().any(|t| b.toks.iter().any(|r| r.contains(t)))
+            })
+            .collect();
+    }
     let mut hit = vec![false; a.len()];
     for r in &b.toks {
         for t in r.clone() {
@@ -277,6 +318,7 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
         }
     }
     let mut paired_sets = [false; 3];
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut paired: Vec<u32> = Vec::new();
     for i in 0..sets.len() {
         for j in i + 1..sets.len() {
@@ -284,14 +326,17 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
                 continue; // already scored whole
             }
             // Sets are sorted by size: list the smaller, probe the larger.
-            let probed_tokens: usize = sets[j].toks.iter().map(|r| r.len()).sum();
-            if sets[i].size > MAX_LISTED || probed_tokens > MAX_PROBED_TOKENS || sets[j].size >= usize::MAX / 4 {
+            // Two very common words: their intersection costs more than
+            // it narrows; their most important streets stand in.
+            let too_broad = sets[i].size > MAX_LISTED / 2 && sets[j].size > 2 * MAX_LISTED;
+            if sets[i].size > MAX_LISTED || sets[j].size >= usize::MAX / 4 || too_broad {
                 continue;
             }
             {
                 let a = lists[i].get_or_insert_with(|| sets[i].list(idx));
                 let both = probe(idx, a, &sets[j]);
                 if !both.is_empty() {
+                    pairs.push((i, j));
                     paired_sets[i] |= sets[j].kind != SetKind::StreetType;
                     paired_sets[j] |= sets[i].kind != SetKind::StreetType;
                     paired.extend(both);
@@ -304,11 +349,12 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
         paired.dedup();
         // Two words of a commune's name pair into all its streets: keep
         // those matching one more word, while some do.
-        for s in sets.iter().chain(&later) {
+        for (k, s) in sets.iter().enumerate().chain(later.iter().enumerate().map(|(k, s)| (k + 3, s))) {
             if paired.len() <= MAX_PAIRED {
                 break;
             }
-            if s.size >= usize::MAX / 4 || s.toks.iter().map(|r| r.len()).sum::<usize>() > MAX_PROBED_TOKENS {
+            // Useless (and slow) when every pair already holds it.
+            if s.size >= usize::MAX / 4 || pairs.iter().all(|&(i, j)| i == k || j == k) {
                 continue;
             }
             let more = probe(idx, &paired, s);
@@ -365,6 +411,10 @@ mod tests {
             for x in 0..210 {
                 assert_eq!(gallop(&b, x), b.partition_point(|&y| y < x));
             }
+            let mut union: Vec<u32> = a.iter().chain(&b).copied().collect();
+            union.sort_unstable();
+            union.dedup();
+            assert_eq!(merge(&a, &b), union);
         }
     }
 }
