@@ -263,14 +263,15 @@ fn gallop(v: &[u32], x: u32) -> usize {
 }
 
 /// The streets of ascending `a` that are in set `b`, probing `b` without
-/// listing it: its token lists are galloped through, its communes' street
-/// ranges (contiguous: streets are sorted by locality) looked up.
+/// listing it: its token lists are galloped through (or, when cheaper,
+/// each street's tokens checked), its communes' street ranges
+/// (contiguous: streets are sorted by locality) looked up.
 pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
     let gallop_cost: usize =
         b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(a.len()) + 1).sum();
     if gallop_cost > a.len() * SCAN_COST {
-        // Many tokens (a prefix): the listed streets' own tokens are
-        // checked (they are read in street order, so nearly in sequence).
+        // Galloping through many postings (a prefix) would cost more: the
+        // listed streets' own tokens are checked (read in street order).
         return a
             .iter()
             .copied()
@@ -309,7 +310,7 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     sets.sort_by_key(|s| s.size);
     // The sets past the third only refine too many paired streets.
     let later: Vec<TermSet> = sets.split_off(sets.len().min(3));
-    // Listed on first use only: listing several token lists means a sort.
+    // Listed on first use only: listing several token lists means merging.
     let mut lists: Vec<Option<Vec<u32>>> = vec![None; sets.len()];
     let mut out: Vec<u32> = Vec::new();
     for (s, l) in sets.iter().zip(lists.iter_mut()) {
@@ -325,22 +326,20 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
             if sets[i].size <= SMALL || sets[j].size <= SMALL {
                 continue; // already scored whole
             }
-            // Sets are sorted by size: list the smaller, probe the larger.
             // Two very common words: their intersection costs more than
             // it narrows; their most important streets stand in.
             let too_broad = sets[i].size > MAX_LISTED / 2 && sets[j].size > 2 * MAX_LISTED;
             if sets[i].size > MAX_LISTED || sets[j].size >= usize::MAX / 4 || too_broad {
                 continue;
             }
-            {
-                let a = lists[i].get_or_insert_with(|| sets[i].list(idx));
-                let both = probe(idx, a, &sets[j]);
-                if !both.is_empty() {
-                    pairs.push((i, j));
-                    paired_sets[i] |= sets[j].kind != SetKind::StreetType;
-                    paired_sets[j] |= sets[i].kind != SetKind::StreetType;
-                    paired.extend(both);
-                }
+            // Sets are sorted by size: list the smaller, probe the larger.
+            let a = lists[i].get_or_insert_with(|| sets[i].list(idx));
+            let both = probe(idx, a, &sets[j]);
+            if !both.is_empty() {
+                pairs.push((i, j));
+                paired_sets[i] |= sets[j].kind != SetKind::StreetType;
+                paired_sets[j] |= sets[i].kind != SetKind::StreetType;
+                paired.extend(both);
             }
         }
     }
