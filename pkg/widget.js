@@ -135,7 +135,7 @@ export function attach(formOrSelector, config) {
       el.setCustomValidity?.('');
     });
     on(el, 'input', (e) => {
-      if (!ready || e.isComposing) return;
+      if (!ready || e.isComposing || e === echo) return;
       rc?.forget(f);
       reformat(f, e);
       check(f);
@@ -282,6 +282,8 @@ export function attach(formOrSelector, config) {
     else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
   }
 
+  /** The input event reformat() sends after its own write (not checked twice). */
+  let echo = null;
   /** Phone formatted as typed; the caret stays after the same number of significant characters. */
   function reformat(f, e) {
     const fmt = AS_YOU_TYPE[f.type];
@@ -300,6 +302,10 @@ export function attach(formOrSelector, config) {
     } catch {
       // inputs without a selection (type=email, number) keep the browser's caret
     }
+    // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.
+    echo = new Event('input', { bubbles: true });
+    el.dispatchEvent(echo);
+    echo = null;
   }
 
   function verdictsNow() {
