@@ -9,21 +9,11 @@
 // verdict standing: nothing here logs an error. A 429 pauses every call to
 // that service for its Retry-After: the local checks carry on meanwhile.
 import { combobox } from './combobox.js';
+import { noteAnswer, pausedFor } from './backoff.js';
 
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
 const DEBOUNCE_MS = 120;
-/** Back-off after a 429 without a usable Retry-After, and the longest one obeyed (seconds). */
-const RETRY_DEFAULT_S = 30;
-const RETRY_MAX_S = 3600;
-/** Until when (ms since the epoch) each service, by base URL, asked not to be called: shared by the page's forms. */
-const paused = new Map();
-
-/** Seconds from a Retry-After header (delay-seconds or an HTTP date). */
-function retryAfter(h) {
-  const s = /^\s*\d+\s*$/.test(h ?? '') ? Number(h) : (Date.parse(h ?? '') - Date.now()) / 1000;
-  return Number.isFinite(s) && s > 0 ? Math.min(Math.ceil(s), RETRY_MAX_S) : RETRY_DEFAULT_S;
-}
 /** Texts of the verdicts built from the service's answers (the core never sees them); config.messages overrides. */
 const TEXT = {
   fr: {
@@ -65,7 +55,7 @@ export function remoteChecks(w) {
 
   /** GET on the lookup service: its JSON answer, or null for anything else. Never throws, never logs an error. */
   async function remote(path, params, ctrl) {
-    if (Date.now() < (paused.get(base.href) ?? 0)) {
+    if (pausedFor(base)) {
       console.debug('fiable: the lookup service asked to slow down (429); the local check stands.');
       return null;
     }
@@ -74,7 +64,7 @@ export function remoteChecks(w) {
       const url = new URL(path, base);
       for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
       const res = await fetch(url, { signal: ctrl.signal, credentials: 'omit', headers: { accept: 'application/json' } });
-      if (res.status === 429) paused.set(base.href, Date.now() + retryAfter(res.headers.get('retry-after')) * 1000);
+      noteAnswer(base, res);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return await res.json();
     } catch (e) {
