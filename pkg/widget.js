@@ -16,7 +16,7 @@
 //
 // With `lookup` (the service's base URL) the widget also asks what a browser
 // cannot know, and never depends on the answer (./lookup.js, loaded only then:
-// email domains on blur, the street autocomplete).
+// email domains and unknown postcodes on blur, the street autocomplete).
 import { init, validate, validateForm, loadData, chunksFor, formatPhone } from './index.js';
 import { checkConfig } from './config.js';
 
@@ -152,7 +152,7 @@ export function attach(formOrSelector, config) {
         const v = local(f);
         if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
       }
-      check(f).then(crossCheck).then(() => rc?.askDomain(f));
+      check(f).then(crossCheck).then(() => rc?.ask(f));
     });
   }
   undo.push(() => fields.forEach((f) => rc?.forget(f)));
@@ -227,7 +227,7 @@ export function attach(formOrSelector, config) {
   /** Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it. */
   function show(f, verdict) {
     f.base = verdict;
-    if (rc) verdict = rc.withDomain(f, verdict);
+    if (rc) verdict = rc.amend(f, verdict);
     const v = { ...verdict, message: message(verdict) };
     f.verdict = v;
     const { el } = f;
