@@ -18,6 +18,7 @@ RESULTS = os.path.join(os.path.dirname(__file__), "..", "results")
 PEAK_SIGNUPS = 2000  # signups/s at a national e-commerce peak
 QUERIES_PER_SIGNUP = 10  # autocomplete requests per signup
 P99_TARGET_MS = 100  # what an autocomplete may take, server side, at p99
+CPU_TARGET = 0.7  # busy fraction of an instance's cores at peak (headroom for bursts)
 
 
 def load(path):
@@ -69,6 +70,12 @@ def capacity(r):
             c["address_instances"] = math.ceil(c["autocomplete_per_s"] / mix["rps"]) if mix["rps"] else None
             c["address_cores"] = c["address_instances"] * int(r["machine"].get("cpus", 1)) if c["address_instances"] else None
             c["address_rss_mib"] = round(big.get("hwm_kib", 0) / 1024)
+            cpu = mix.get("server_cpu_ms_per_req")
+            if cpu:
+                cores = int(r["machine"].get("cpus", 1))
+                c["address_cpu_ms_per_req"] = cpu
+                c["address_cores_busy"] = round(c["autocomplete_per_s"] * cpu / 1000, 1)
+                c["address_instances_by_cpu"] = math.ceil(c["address_cores_busy"] / (cores * CPU_TARGET))
     mail = r.get("mail", {}).get("loads", {})
     for k in ("cached", "uncached"):
         if f"{k}-c8" in mail:
@@ -83,6 +90,14 @@ def capacity(r):
     return c
 
 
+def verdict(v):
+    """`OK, N entries` (or the failure) out of a `fiable-lookup verify` line."""
+    if not v:
+        return "not run"
+    m = re.search(r"(OK, \d+ entries|BROKEN.*)", v)
+    return f"`{m.group(1)}`" if m else f"`{v}`"
+
+
 def ms(x):
     return f"{x:.2f}" if x < 10 else f"{x:.0f}" if x >= 100 else f"{x:.1f}"
 
@@ -94,12 +109,14 @@ def mib(kib):
 def load_row(name, d):
     l = d["latency_ms"]
     errs = {k: v for k, v in d["statuses"].items() if not k.startswith("2")}
+    cpu = d.get("server_cpu_ms_per_req")
     return (f"| {name} | {d['clients']} | {d['requests']:,} | {d['rps']:,.0f} | {ms(l['p50'])} | {ms(l['p90'])} | "
-            f"{ms(l['p99'])} | {ms(l['max'])} | {sum(errs.values()) if errs else 0} | {d.get('loadavg', '')} |")
+            f"{ms(l['p99'])} | {ms(l['max'])} | {sum(errs.values()) if errs else 0} | "
+            f"{'' if cpu is None else f'{cpu:.3f}'} | {d.get('loadavg', '')} |")
 
 
-LOAD_HEAD = ("| run | clients | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | load avg after |\n"
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+LOAD_HEAD = ("| run | clients | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU ms/req | load avg after |\n"
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 
 
 def render(r):
@@ -167,9 +184,13 @@ def render(r):
         for n in sorted(cons["loads"]):
             o.append(load_row(n.rsplit("-c", 1)[0], cons["loads"][n]))
         o += ["", "Acknowledged (201) vs. what `fiable-lookup verify` finds in the ledger afterwards:", "",
-              f"- SQLite: {cons.get('sqlite_acked')} acknowledged; `{cons.get('sqlite_verify')}`; "
+              f"- SQLite: {cons.get('sqlite_acked')} acknowledged; verify: {verdict(cons.get('sqlite_verify'))}; "
               f"ledger on disk {cons.get('sqlite_bytes', 0) / 1048576:.1f} MiB (WAL included)",
-              f"- PostgreSQL: {cons.get('postgres_acked')} acknowledged; `{cons.get('postgres_verify')}`"]
+              f"- PostgreSQL: {cons.get('postgres_acked')} acknowledged; verify: {verdict(cons.get('postgres_verify'))}"]
+        if cons.get("fdatasync_per_s"):
+            o += ["", f"The disk under `/tmp` during this part: `pg_test_fsync -s 1` measured "
+                  f"{cons['fdatasync_per_s']:,.0f} fdatasync/s (one 8 kB write each). Every acknowledged "
+                  "append waits for one flush of the WAL, taken under the ledger's single writer lock."]
     c = r.get("capacity", {})
     if c.get("address_rps_per_instance"):
         o += ["", "## Capacity arithmetic (this run's figures; discussed in `bench/SCALING.md`)", "",
@@ -182,8 +203,13 @@ def render(r):
               f"⌈{c['autocomplete_per_s']:,} / {c['address_rps_per_instance']:,.0f}⌉ = "
               f"**{c['address_instances']} instances** ({c['address_cores']} cores), "
               f"each with {c['address_rss_mib']:,} MiB peak RSS."]
+        if c.get("address_cpu_ms_per_req"):
+            o.append(f"- The same from server CPU (steadier on a shared machine): {c['address_cpu_ms_per_req']:.3f} ms "
+                     f"per request × {c['autocomplete_per_s']:,} req/s = {c['address_cores_busy']} cores busy → at "
+                     f"{CPU_TARGET:.0%} busy, ⌈{c['address_cores_busy']} / ({m.get('cpus')} × {CPU_TARGET})⌉ = "
+                     f"**{c['address_instances_by_cpu']} instances** of {m.get('cpus')} cores.")
         for k, name in (("cached", "cached"), ("uncached", "uncached")):
-            if c.get(f"mail_{k}_rps_per_instance"):
+            if c.get(f"mail_{k}_rps_per_instance") and c[f"mail_{k}_rps_per_instance"] > 0:
                 rps = c[f"mail_{k}_rps_per_instance"]
                 o.append(f"- Mail domain checks, {name}: {rps:,.0f} req/s per instance → "
                          f"⌈{c['signups_per_s']:,} / {rps:,.0f}⌉ = {math.ceil(c['signups_per_s'] / rps)} instance(s).")
