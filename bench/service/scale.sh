@@ -53,6 +53,8 @@ wait_http() { # url seconds
   log "timeout waiting for $1"; return 1
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# utime + stime of a process, in clock ticks (its threads included).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # "VmRSS VmHWM" of a process, KiB.
 rss() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print r+0, h+0}' "/proc/$1/status" 2>/dev/null || echo "0 0"; }
 # json KEY VALUE ... -> one JSON object (values that parse as numbers stay numbers).
@@ -80,10 +82,15 @@ stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # load OUT.json REQUESTS CLIENTS SECONDS [loadgen args...]
 load() {
   local out=$1 req=$2 c=$3 s=$4; shift 4
+  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
   "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$s" --max "$LOAD_MAX" "$@" >"$out.tmp"
-  "$PY" - "$out.tmp" "$(loadavg)" >"$out" <<'EOF'
+  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]; print(json.dumps(d))
+d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
+# CPU the server process used during the run (user + system), per request.
+ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
+d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
+print(json.dumps(d))
 EOF
   rm -f "$out.tmp"
   "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-28s %2d clients: %8.0f req/s  p50 %.2f  p99 %.2f ms  %s" % (sys.argv[2], d["clients"], d["rps"], l["p50"], l["p99"], d["statuses"]))' "$out" "$(basename "$out" .json)" >&2
@@ -180,7 +187,7 @@ mail_part() {
     --local=/orange.fr/ --mx-host=orange.fr,smtp-in.orange.fr,10 \
     --local=/free.fr/ --mx-host=free.fr,mx1.free.fr,10 \
     --local=/laposte.net/ --mx-host=laposte.net,mx.laposte.net,10 \
-    --mx-host="shop.$z,mx.shop.$z,10" &
+    --mx-host="shop.$z,mx.shop.$z,10" 2>"$TMP/dnsmasq.err" &
   local dpid=$!; PIDS+=("$dpid")
   sleep 0.5
   printf 'GET\t/v1/email/domain?d=%s\n' gmail.com orange.fr free.fr laposte.net "shop.$z" >"$D/cached.txt"
@@ -252,6 +259,9 @@ consent_part() {
     for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break; sleep 0.2; done
     PGPASSWORD=$pw "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U fiable bench
     pgv=$("$pgbin/postgres" --version)
+    # How many flushes/s the disk under $TMP does: durable commits are bound by it.
+    [ -x "$pgbin/pg_test_fsync" ] && "$pgbin/pg_test_fsync" -s 1 -f "$TMP/fsync.test" >"$D/pg_test_fsync.txt" 2>&1 || true
+    rm -f "$TMP/fsync.test"
     local url=postgres://fiable:$pw@127.0.0.1:$pgport/bench
     serve consent-pg --database "$url"
     pid=$SERVE_PID
@@ -266,7 +276,8 @@ consent_part() {
     sqlite_rss_kib "$s_rss" sqlite_hwm_kib "$s_hwm" \
     postgres_acked "$( [ -f "$D/postgres-c1.json" ] && acked "$D"/postgres-c*.json || echo 0)" \
     postgres_verify "$p_verify" postgres_version "$pgv" postgres_rss_kib "$p_rss" postgres_hwm_kib "$p_hwm" \
-    record_bytes "$(stat -c %s "$D/record.json")" >"$D/meta.json"
+    record_bytes "$(stat -c %s "$D/record.json")" \
+    fdatasync_per_s "$(sed -n 's/^ *fdatasync *\([0-9.]*\) ops\/sec.*/\1/p' "$D/pg_test_fsync.txt" 2>/dev/null | head -1)" >"$D/meta.json"
 }
 
 for part in $PARTS; do
