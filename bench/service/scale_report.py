@@ -232,7 +232,7 @@ def main():
             f.write("\n")
     with open(mpath, "w", encoding="utf-8") as f:
         f.write(render(r))
-    print(f"wrote {os.path.normpath(jpath)} and {os.path.normpath(mpath)}")
+    print("wrote " + ("" if sys.argv[1:] == ["--render"] else os.path.normpath(jpath) + " and ") + os.path.normpath(mpath))
 
 
 if __name__ == "__main__":
