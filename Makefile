@@ -96,7 +96,15 @@ fuzz:
 # fiable's address search vs addok (the French national address API's
 # engine) on the Paris BAN: same queries, same load (bench/README.md,
 # "Service"). Installs addok in bench/build/ and Debian's redis-server if
-# missing; writes bench/results/service.{json,md}; asserts nothing. ~5 min.
-.PHONY: bench-service
+# missing; writes bench/results/service.{json,md}; then the service at scale
+# (bench/service/scale.sh: Paris, synthetic 1M and 26M rows, mail domains
+# against dnsmasq, consent on SQLite and PostgreSQL) writing
+# bench/results/scale.{json,md}. Asserts nothing. SKIP_SCALE=1: no 26M set;
+# SCALE=0: addok comparison only. Durations in bench/README.md.
+.PHONY: bench-service bench-scale
 bench-service:
 	bench/service/run.sh
+
+# The scale part alone (no addok).
+bench-scale:
+	bench/service/scale.sh

@@ -3,7 +3,9 @@
 // email, E.164 phone, names and postcode are sent (debounced, with the
 // advisor's API key) to `POST /v1/match`, and "this customer probably exists
 // already" appears in a polite live region at the top of the form. It never
-// blocks anything: no answer, no warning.
+// blocks anything: no answer, no warning (nor a call while the service's 429
+// pause lasts, ./backoff.js).
+import { noteAnswer, pausedFor } from './backoff.js';
 
 const DEBOUNCE_MS = 400;
 const TIMEOUT_MS = 3000;
@@ -59,6 +61,7 @@ export function duplicateWatch(w) {
       box.textContent = '';
       return;
     }
+    if (pausedFor(url)) return;
     const c = (ctrl = new AbortController());
     const t = setTimeout(() => c.abort(), TIMEOUT_MS);
     try {
@@ -67,6 +70,7 @@ export function duplicateWatch(w) {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, accept: 'application/json' },
         body: key,
       });
+      noteAnswer(url, res);
       if (res.status === 401 && !refused) {
         refused = true;
         console.error('fiable: the lookup service refused the advisor API key (401); no duplicate warning.');

@@ -47,6 +47,10 @@ export function combobox(el, { id, label, after, on, undo, live, found, pick }) 
   function hide() {
     box.hidden = true;
     active = -1;
+    for (const li of box.children) {
+      li.setAttribute('aria-selected', 'false');
+      li.classList.remove('fiable-active');
+    }
     el.setAttribute('aria-expanded', 'false');
     el.removeAttribute('aria-activedescendant');
   }
@@ -84,8 +88,16 @@ export function combobox(el, { id, label, after, on, undo, live, found, pick }) 
   }
   on(el, 'keydown', (e) => {
     const n = box.children.length;
-    if (e.isComposing || !n || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.isComposing || !n || e.ctrlKey || e.metaKey) return;
     const shown = !box.hidden;
+    if (e.altKey) {
+      // Alt+Down shows the list without choosing in it, Alt+Up closes it (WAI-ARIA APG).
+      if (e.key === 'ArrowDown' && !shown) open();
+      else if (e.key === 'ArrowUp' && shown) hide();
+      else return;
+      e.preventDefault();
+      return;
+    }
     const to = {
       ArrowDown: shown ? (active + 1) % n : 0,
       ArrowUp: shown && active > 0 ? active - 1 : n - 1,

@@ -12,7 +12,7 @@
 // leaves the queue only on a receipt (201, or 200 for a replay) or on a
 // rejection no retry can fix (4xx such as 422). Down, slow (3 s), 5xx, 429,
 // an API key refused (401/403): the form is sent anyway and the record stays
-// queued, retried with backoff
+// queued, retried with backoff (never before a 429's Retry-After, ./backoff.js)
 // while the page stays, at the next page load, on `online`, and beaconed on
 // page hide. The same Idempotency-Key on every attempt makes it exactly once.
 //
@@ -21,6 +21,7 @@
 // id the record was queued with otherwise (the service keeps a record id it
 // is given, so the ledger entry will carry that id once it arrives); a second
 // hidden input `<receiptInput>_status` says "delivered" or "queued".
+import { noteAnswer, pausedFor } from './backoff.js';
 
 const QUEUE = 'fiable.consent:';
 const TIMEOUT_MS = 3000;
@@ -87,7 +88,7 @@ const pending = (c) => [...queue.all(), ...c.memory.values()].filter((e) => e.ur
 /** Posts one queued record; resolves to { status: 'delivered'|'queued'|'rejected', receipt?, error? }. */
 async function post(c, e) {
   if (e.advisor && !c.apiKey) return { status: 'queued' }; // an advisor record waits for a page with the advisor key
-  if (c.inflight.has(e.key)) return { status: 'queued' };
+  if (c.inflight.has(e.key) || pausedFor(c.url)) return { status: 'queued' }; // a 429's pause: not before its Retry-After
   c.inflight.add(e.key);
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
@@ -95,6 +96,7 @@ async function post(c, e) {
   if (e.advisor) headers.authorization = `Bearer ${c.apiKey}`;
   try {
     const res = await fetch(c.url, { method: 'POST', headers, body: e.body, signal: ctrl.signal, credentials: 'omit' });
+    noteAnswer(c.url, res);
     const answer = await res.json().catch(() => null);
     if (res.ok && typeof answer?.id === 'string') {
       forget(c, e.key);
@@ -143,6 +145,11 @@ function report(c, e, r) {
 /** Sends every queued record of this service once; schedules the next try while some remain. */
 function flush(c) {
   if (c.flushing) return c.flushing;
+  // The service said 429: nothing is sent before its Retry-After (the next try is scheduled then).
+  if (pausedFor(c.url)) {
+    settle(c, []);
+    return Promise.resolve();
+  }
   clearTimeout(c.timer);
   c.timer = 0;
   c.flushing = (async () => {
@@ -157,7 +164,7 @@ function flush(c) {
   return c.flushing;
 }
 
-/** Exponential backoff (2 s, 4 s… 5 min) while a record is still queued. */
+/** Exponential backoff (2 s, 4 s… 5 min) while a record is still queued, never before a 429's Retry-After. */
 function settle(c, results) {
   if (results.some((r) => r.status === 'delivered')) c.failures = 0;
   const waiting = pending(c).some((e) => !e.advisor || c.apiKey);
@@ -166,7 +173,7 @@ function settle(c, results) {
   c.timer = setTimeout(() => {
     c.timer = 0;
     flush(c);
-  }, delay * (0.75 + Math.random() / 4));
+  }, Math.max(delay * (0.75 + Math.random() / 4), pausedFor(c.url)));
 }
 
 /**

@@ -1,11 +1,15 @@
 // The remote checks of the widget, loaded by widget.js only when the config
 // has `lookup` (pages without it never download this file): what a browser
 // cannot know, asked of the lookup service, never depended upon. On blur, an
-// email's domain (only the domain is sent); while a street is typed, addresses
-// (the typed fragment, and a valid postcode). Each call has a short timeout, is
-// aborted when a newer value supersedes it, and any failure (down, slow, 5xx,
-// not JSON) leaves the local verdict standing: nothing here logs an error.
+// email's domain (only the domain is sent), and a postcode the page's commune
+// table does not know (its communes then fill or are offered in the city
+// field); while a street is typed, addresses (the typed fragment, and a valid
+// postcode). Each call has a short timeout, is aborted when a newer value
+// supersedes it, and any failure (down, slow, 5xx, not JSON) leaves the local
+// verdict standing: nothing here logs an error. A 429 pauses every call to
+// that service for its Retry-After: the local checks carry on meanwhile.
 import { combobox } from './combobox.js';
+import { noteAnswer, pausedFor } from './backoff.js';
 
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
@@ -46,14 +50,21 @@ export function remoteChecks(w) {
   const say = (key) => (TEXT[lang] ?? TEXT.en)[key];
   /** Definite answers of the service by email domain (valid / invalid), for the page's lifetime. */
   const domains = new Map();
+  /** The service's answers by postcode, for the page's lifetime. */
+  const postcodes = new Map();
 
   /** GET on the lookup service: its JSON answer, or null for anything else. Never throws, never logs an error. */
   async function remote(path, params, ctrl) {
+    if (pausedFor(base)) {
+      console.debug('fiable: the lookup service asked to slow down (429); the local check stands.');
+      return null;
+    }
     const timer = setTimeout(() => ctrl.abort(), LOOKUP_TIMEOUT_MS);
     try {
       const url = new URL(path, base);
       for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
       const res = await fetch(url, { signal: ctrl.signal, credentials: 'omit', headers: { accept: 'application/json' } });
+      noteAnswer(base, res);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return await res.json();
     } catch (e) {
@@ -92,6 +103,50 @@ export function remoteChecks(w) {
       if (!w.detached()) show(f, f.base);
     });
     show(f, f.base);
+  }
+
+  /** A French postcode whose local verdict names no commune (the page's table does not know it, or its chunk did not load): '' otherwise. */
+  function postcodeOf(f, v) {
+    if (f.type !== 'postcode' || !v || (v.status !== 'valid' && v.code !== 'postcode.unknown')) return '';
+    const d = v.details ?? {};
+    if ((d.country ?? 'FR') !== 'FR' || (Array.isArray(d.cities) && d.cities.length)) return '';
+    return /^\d{5}$/.test(v.normalized ?? '') ? v.normalized : '';
+  }
+
+  /** On blur: asks the service about a postcode the page cannot place (once per postcode and page). Never holds a submit. */
+  function askPostcode(f) {
+    const pc = postcodeOf(f, f.base);
+    if (!pc || w.detached() || postcodes.has(pc) || f.asking === pc) return;
+    forget(f);
+    const ctrl = (f.ctrl = new AbortController());
+    f.asking = pc;
+    remote('v1/address/postcode', { postcode: pc }, ctrl).then((r) => {
+      if (r && typeof r.found === 'boolean' && Array.isArray(r.communes)) postcodes.set(pc, r);
+      if (f.ctrl !== ctrl) return;
+      forget(f);
+      if (!w.detached()) show(f, f.base);
+    });
+  }
+
+  /** On blur: what the service can add to this field's verdict. */
+  function ask(f) {
+    if (f.type === 'email') askDomain(f);
+    else if (f.type === 'postcode') askPostcode(f);
+  }
+
+  /** A local postcode verdict with the communes the service knows: a postcode unknown to the page but in the index is valid. */
+  function withPostcode(f, v) {
+    const r = postcodes.get(postcodeOf(f, v));
+    if (!r?.found) return v;
+    const cities = [...new Set(r.communes.map((c) => c?.name).filter((n) => typeof n === 'string' && n))];
+    if (!cities.length) return v;
+    const known = v.status === 'valid' ? v : { ...v, status: 'valid', code: 'postcode.valid', message: '' };
+    return { ...known, details: { ...v.details, cities } };
+  }
+
+  /** A local verdict, with what the service said (email domain, postcode). */
+  function amend(f, v) {
+    return f.type === 'postcode' ? withPostcode(f, v) : withDomain(f, v);
   }
 
   /** A local email verdict, with what the service said of its domain. */
@@ -177,5 +232,5 @@ export function remoteChecks(w) {
   }
 
   for (const f of fields) if (f.type === 'street') street(f);
-  return { askDomain, forget, withDomain };
+  return { ask, forget, amend };
 }

@@ -16,7 +16,7 @@
 //
 // With `lookup` (the service's base URL) the widget also asks what a browser
 // cannot know, and never depends on the answer (./lookup.js, loaded only then:
-// email domains on blur, the street autocomplete).
+// email domains and unknown postcodes on blur, the street autocomplete).
 import { init, validate, validateForm, loadData, chunksFor, formatPhone } from './index.js';
 import { checkConfig } from './config.js';
 
@@ -135,7 +135,7 @@ export function attach(formOrSelector, config) {
       el.setCustomValidity?.('');
     });
     on(el, 'input', (e) => {
-      if (!ready || e.isComposing) return;
+      if (!ready || e.isComposing || e === echo) return;
       rc?.forget(f);
       reformat(f, e);
       check(f);
@@ -152,7 +152,7 @@ export function attach(formOrSelector, config) {
         const v = local(f);
         if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
       }
-      check(f).then(crossCheck).then(() => rc?.askDomain(f));
+      check(f).then(crossCheck).then(() => rc?.ask(f));
     });
   }
   undo.push(() => fields.forEach((f) => rc?.forget(f)));
@@ -227,7 +227,7 @@ export function attach(formOrSelector, config) {
   /** Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it. */
   function show(f, verdict) {
     f.base = verdict;
-    if (rc) verdict = rc.withDomain(f, verdict);
+    if (rc) verdict = rc.amend(f, verdict);
     const v = { ...verdict, message: message(verdict) };
     f.verdict = v;
     const { el } = f;
@@ -282,6 +282,8 @@ export function attach(formOrSelector, config) {
     else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
   }
 
+  /** The input event reformat() sends after its own write (not checked twice). */
+  let echo = null;
   /** Phone formatted as typed; the caret stays after the same number of significant characters. */
   function reformat(f, e) {
     const fmt = AS_YOU_TYPE[f.type];
@@ -300,6 +302,10 @@ export function attach(formOrSelector, config) {
     } catch {
       // inputs without a selection (type=email, number) keep the browser's caret
     }
+    // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.
+    echo = new Event('input', { bubbles: true });
+    el.dispatchEvent(echo);
+    echo = null;
   }
 
   function verdictsNow() {

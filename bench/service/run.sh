@@ -105,3 +105,12 @@ log "running bench/service/bench.mjs"
 FIABLE_URL=http://127.0.0.1:$FIABLE_PORT ADDOK_URL=http://127.0.0.1:$ADDOK_PORT \
 FIABLE_PIDS=$FIABLE_PID ADDOK_PIDS=$GUNICORN_PID,$REDIS_PID META=$META \
   node bench/service/bench.mjs
+
+# 7. The service at scale (synthetic 1M / 26M sets, mail domains, consent):
+# addok, Redis and this fiable-lookup are stopped first so they take no
+# memory or CPU from it. SCALE=0 skips it; SKIP_SCALE=1 skips its 26M set.
+cleanup
+trap - EXIT INT TERM
+if [ "${SCALE:-1}" != 0 ]; then
+  exec bench/service/scale.sh
+fi

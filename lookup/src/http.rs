@@ -5,23 +5,27 @@
 //! text and no domain is ever logged.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::on;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::address::postcodes::{self, Commune, Coverage};
 use crate::address::{self, Filters, Hit, Index, NumberMatch, query::MAX_QUERY_CHARS, search::MAX_LIMIT};
 use crate::mail::{self, DnsConfig, DomainVerdict, MailChecker};
+use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
+use crate::ratelimit::{self, Buckets, Decision, Limits};
 
 /// The vendored Paris BAN file, relative to the repository root.
 pub const DEFAULT_BAN: &str = "data/raw/ban/adresses-75.csv.gz";
@@ -51,6 +55,21 @@ pub struct Config {
     /// DNS of the mail-domain check.
     #[command(flatten)]
     pub dns: DnsConfig,
+    /// Requests per second allowed per client (token bucket refill rate;
+    /// 0 turns rate limiting off). `/healthz` and `/metrics` are never limited.
+    #[arg(long = "rate-limit", env = "FIABLE_RATE_LIMIT", default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Requests a client may send at once after a quiet spell (bucket size).
+    #[arg(long = "rate-burst", env = "FIABLE_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+    /// Most clients tracked at once; idle ones, then the least recently
+    /// seen, are forgotten past it.
+    #[arg(long = "rate-max-clients", env = "FIABLE_RATE_MAX_CLIENTS", default_value_t = 100_000)]
+    pub rate_max_clients: usize,
+    /// Proxies (IP addresses, comma-separated) whose `X-Forwarded-For` is
+    /// believed; from anyone else the socket's peer is the client.
+    #[arg(long = "trusted-proxy", env = "FIABLE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Config {
@@ -64,6 +83,10 @@ impl Config {
             www: PathBuf::from("/nonexistent"),
             pkg: PathBuf::from("/nonexistent"),
             dns: DnsConfig::default(),
+            rate_limit: 50.0,
+            rate_burst: 200,
+            rate_max_clients: 100_000,
+            trusted_proxies: vec![],
         }
     }
 
@@ -94,13 +117,69 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The mail-domain checker (resolver, cache, lists).
     pub mail: Arc<MailChecker>,
+    /// Departments the address index covers.
+    pub coverage: Arc<Coverage>,
+    /// Per-client rate limiting (`None`: off).
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
 impl AppState {
-    /// State around an opened index; the resolver follows `config.dns`.
+    /// State around an opened index; the resolver follows `config.dns`, the
+    /// rate limiter `config.rate_*`.
     pub fn new(index: Index, config: Config) -> Self {
         let mail = Arc::new(MailChecker::new(config.dns.clone()));
-        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail }
+        let coverage = Arc::new(Coverage::of(&index));
+        let limiter = RateLimiter::from_config(&config).map(Arc::new);
+        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail, coverage, limiter }
+    }
+}
+
+/// The rate limiter shared by the API routes: the buckets, the clock's
+/// origin, the trusted proxies, and a count of refused requests.
+#[derive(Debug)]
+pub struct RateLimiter {
+    buckets: Mutex<Buckets>,
+    origin: Instant,
+    trusted: Vec<IpAddr>,
+    limited: AtomicU64,
+}
+
+impl RateLimiter {
+    /// The limiter `config` asks for (`None` when `--rate-limit` is 0).
+    pub fn from_config(config: &Config) -> Option<Self> {
+        (config.rate_limit.is_finite() && config.rate_limit > 0.0).then(|| RateLimiter {
+            buckets: Mutex::new(Buckets::new(Limits {
+                rate: config.rate_limit,
+                burst: f64::from(config.rate_burst.max(1)),
+                max_clients: config.rate_max_clients,
+            })),
+            origin: Instant::now(),
+            trusted: config.trusted_proxies.clone(),
+            limited: AtomicU64::new(0),
+        })
+    }
+
+    /// One request of the client `peer` (with its `X-Forwarded-For` values) now.
+    pub fn check(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Decision {
+        let client = ratelimit::client_ip(peer, forwarded_for, &self.trusted);
+        // A poisoned lock (a panic elsewhere) must not stop the service: serve.
+        let Ok(mut b) = self.buckets.lock() else { return Decision::Allow };
+        let d = b.check(client, self.origin.elapsed());
+        if d != Decision::Allow {
+            self.limited.fetch_add(1, Ordering::Relaxed);
+        }
+        d
+    }
+
+    fn render(&self) -> String {
+        let clients = self.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        format!(
+            "# HELP fiable_rate_limited_total Requests refused with 429 (per-client rate limit).\n\
+             # TYPE fiable_rate_limited_total counter\nfiable_rate_limited_total {}\n\
+             # HELP fiable_rate_limit_clients Clients tracked by the rate limiter.\n\
+             # TYPE fiable_rate_limit_clients gauge\nfiable_rate_limit_clients {clients}\n",
+            self.limited.load(Ordering::Relaxed)
+        )
     }
 }
 
@@ -118,6 +197,12 @@ pub enum ApiError {
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
+    /// This client sent too many requests.
+    #[error("too many requests: retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds until a request is accepted again.
+        retry_after: u64,
+    },
 }
 
 impl ApiError {
@@ -131,8 +216,13 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         };
-        (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response()
+        let mut resp = (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response();
+        if let ApiError::RateLimited { retry_after } = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        resp
     }
 }
 
@@ -148,17 +238,141 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// Builds the whole service.
+/// Builds the whole service (without the consent routes: [`app_with`]).
 pub fn app(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/v1/address/search", get(address_search))
-        .route("/v1/address/verify", post(address_verify))
-        .route("/v1/email/domain", get(email_domain))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route_layer(middleware::from_fn_with_state(state.clone(), track))
-        .layer(DefaultBodyLimit::max(16 * 1024));
+    app_with(state, Router::new())
+}
+
+/// The lookup routes: each one's handler and documentation together
+/// (see [`crate::openapi`]); the router and `/openapi.json` both come from here.
+pub static ROUTES: &[Route<AppState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/address/search",
+            summary: "Autocomplete a French address (BAN)",
+            params: &[
+                Param { name: "q", at: In::Query, required: true, about: "what the person typed", ty: Ty::Str { max: MAX_QUERY_CHARS, pattern: "" } },
+                Param { name: "postcode", at: In::Query, required: false, about: "only this postcode", ty: Ty::Str { max: 16, pattern: "" } },
+                Param { name: "citycode", at: In::Query, required: false, about: "only this INSEE code", ty: Ty::Str { max: 5, pattern: "^([0-9]{5}|2[ABab][0-9]{3})$" } },
+                Param { name: "limit", at: In::Query, required: false, about: "number of results", ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 } },
+            ],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "{ results: [Hit] }, best first", schema: None, codes: &[] },
+                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "address.bad_limit", "bad_query_string"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_search),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/address/verify",
+            summary: "Verify one address (q, or housenumber/street/postcode/city/citycode); returns a verdict and the best match",
+            params: &[],
+            body: Some("#/components/schemas/VerifyRequest"),
+            responses: &[
+                Resp { status: 200, about: "{ verdict: { status, code, suggestion?, normalized? }, match?: Hit }", schema: None, codes: &[] },
+                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "bad_json"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_verify),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/address/postcode",
+            summary: "Does the address index know this French postcode, and which communes use it (the widget's postcode/city check)",
+            params: &[Param { name: "postcode", at: In::Query, required: true, about: "a French postcode; checked by fiable-core first", ty: Ty::Str { max: 16, pattern: "" } }],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "found: the index has it; covered: the index has this department at all (not found but not covered: unknown here)", schema: Some("PostcodeAnswer"), codes: &[] },
+                Resp { status: 400, about: "not a French postcode", schema: Some("Error"), codes: &["address.bad_postcode", "bad_query_string"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_postcode),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/email/domain",
+            summary: "Does this mail domain receive mail? MX, implicit MX (A/AAAA), null MX (RFC 7505); cached with the DNS TTLs",
+            params: &[Param {
+                name: "d",
+                at: In::Query,
+                required: true,
+                about: "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
+                ty: Ty::Str { max: mail::MAX_INPUT, pattern: "" },
+            }],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "verdict; `unknown` when DNS failed (keep the local verdict, never block the form)", schema: Some("DomainVerdict"), codes: &[] },
+                Resp { status: 400, about: "not a usable mail domain", schema: Some("Error"), codes: &["email.empty_domain", "email.too_long", "email.unknown_tld", "email.*", "bad_query_string"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, email_domain),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/openapi.json",
+            summary: "This document",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "OpenAPI 3.1", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, openapi),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/healthz",
+            summary: "Alive, with the size of the address index",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "{ status: ok, address_index: { streets, numbers, localities } }", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Ops,
+        },
+        handler: |m| on(m, healthz),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/metrics",
+            summary: "Prometheus metrics: requests by route template and status, latency, DNS, rate limiting",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "Prometheus text format", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Ops,
+        },
+        handler: |m| on(m, metrics),
+    },
+];
+
+/// [`app`] with more routes merged in (the consent ledger): rate limited
+/// and counted in `/metrics` like the lookup's own API routes.
+pub fn app_with(state: AppState, extra: Router) -> Router {
+    let lookup_api = crate::openapi::router(ROUTES, Class::Api).layer(DefaultBodyLimit::max(16 * 1024)).with_state(state.clone());
+    let ops = crate::openapi::router(ROUTES, Class::Ops).with_state(state.clone());
+    // Outermost first: track (so 429s are counted by route), then the limiter.
+    let api = lookup_api
+        .merge(extra)
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), track));
+    let mut router = api.merge(ops.route_layer(middleware::from_fn_with_state(state.clone(), track)));
     if state.config.pkg.is_dir() {
         router = router.nest_service("/pkg", tower_http::services::ServeDir::new(&state.config.pkg));
     }
@@ -167,16 +381,35 @@ pub fn app(state: AppState) -> Router {
     } else {
         router.fallback(|| async { ApiError::NotFound })
     };
+    // CORS outermost, so that a 429 carries it too and the widget can read
+    // its Retry-After (exposed: not a CORS-safelisted header).
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
     if !origins.is_empty() {
         router = router.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE]),
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    header::HeaderName::from_static(crate::consent::routes::IDEMPOTENCY_KEY),
+                ])
+                .expose_headers([header::RETRY_AFTER]),
         );
     }
-    router.with_state(state)
+    router
+}
+
+/// The rate limit of the API routes: 429 `rate_limited` with `Retry-After`.
+async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(l) = &st.limiter {
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        if let Decision::Deny { retry_after } = l.check(peer, &xff) {
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+    }
+    next.run(req).await
 }
 
 // ------------------------------------------------------------ input checks
@@ -351,6 +584,39 @@ async fn email_domain(
     Ok(([(header::CACHE_CONTROL, cache)], Json(v)).into_response())
 }
 
+/// Query string of `GET /v1/address/postcode`.
+#[derive(Debug, Deserialize)]
+pub struct PostcodeParams {
+    /// The postcode.
+    pub postcode: Option<String>,
+}
+
+/// Answer of `GET /v1/address/postcode`.
+#[derive(Debug, Serialize)]
+pub struct PostcodeAnswer {
+    /// The canonical postcode.
+    pub postcode: String,
+    /// Whether the index has it.
+    pub found: bool,
+    /// Whether the index has this postcode's department at all: when not,
+    /// `found: false` says nothing about the postcode.
+    pub covered: bool,
+    /// Communes using it, by name.
+    pub communes: Vec<Commune>,
+}
+
+async fn address_postcode(
+    State(st): State<AppState>,
+    params: Result<Query<PostcodeParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params?;
+    let postcode = check_postcode(p.postcode.as_deref().unwrap_or("").trim())?;
+    let communes = postcodes::communes(&st.index, &postcode);
+    let answer = PostcodeAnswer { found: !communes.is_empty(), covered: st.coverage.covers(&postcode), postcode, communes };
+    // Stable while the index is: browsers may keep it a little while.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(answer)).into_response())
+}
+
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",
@@ -363,92 +629,64 @@ async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
 }
 
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics())
+    let limits = st.limiter.as_ref().map(|l| l.render()).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics() + &limits)
 }
 
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
 
-/// [`app`] with more routes merged in (the consent ledger), counted in
-/// `/metrics` like the others.
-pub fn app_with(state: AppState, extra: Router) -> Router {
-    let tracked = extra.route_layer(middleware::from_fn_with_state(state.clone(), track));
-    app(state).merge(tracked)
-}
-
-/// The OpenAPI 3.1 description of the routes this service answers
-/// (with the consent routes, `crate::consent::routes::openapi_paths`).
+/// The OpenAPI 3.1 description of every route the service answers: the
+/// lookup's [`ROUTES`] and the consent routes (`crate::consent::routes::ROUTES`).
 pub fn openapi_document() -> serde_json::Value {
-    let mut doc = base_openapi_document();
-    if let (Some(paths), serde_json::Value::Object(more)) = (doc["paths"].as_object_mut(), crate::consent::routes::openapi_paths()) {
-        paths.extend(more);
-    }
-    doc["components"]["securitySchemes"] = json!({ "bearerAuth": { "type": "http", "scheme": "bearer", "description": "API key, scope advisor or admin" } });
-    doc["components"]["schemas"]["Receipt"] = json!({ "type": "object",
-        "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key", "subject"],
-        "properties": {
-            "id": { "type": "string" }, "seq": { "type": "integer", "minimum": 1 },
-            "hash": { "type": "string", "description": "SHA-256(prev_hash || canonical record), hex" },
-            "prev_hash": { "type": "string" }, "signed_at": { "type": "string", "format": "date-time" },
-            "signature": { "type": "string", "description": "Ed25519 over the receipt message, hex" },
-            "public_key": { "type": "string" },
-            "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none)" } } });
-    doc
+    let docs = ROUTES.iter().map(|r| &r.doc).chain(crate::consent::routes::ROUTES.iter().map(|r| &r.doc));
+    crate::openapi::document(docs, component_schemas())
 }
 
-fn base_openapi_document() -> serde_json::Value {
-    let err = json!({ "description": "bad input", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "fiable lookup service", "version": env!("CARGO_PKG_VERSION") },
-        "paths": {
-            "/v1/address/search": { "get": {
-                "summary": "Autocomplete a French address (BAN)",
-                "parameters": [
-                    { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": MAX_QUERY_CHARS } },
-                    { "name": "postcode", "in": "query", "schema": { "type": "string", "pattern": "^[0-9]{5}$" } },
-                    { "name": "citycode", "in": "query", "schema": { "type": "string", "pattern": "^([0-9]{5}|2[AB][0-9]{3})$" } },
-                    { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 5 } }
-                ],
-                "responses": { "200": { "description": "results, best first" }, "400": err }
-            }},
-            "/v1/address/verify": { "post": {
-                "summary": "Verify one address; returns a verdict and the best match",
-                "requestBody": { "content": { "application/json": { "schema": { "type": "object", "properties": {
-                    "q": { "type": "string" }, "housenumber": { "type": "string" }, "street": { "type": "string" },
-                    "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } } } } },
-                "responses": { "200": { "description": "verdict" }, "400": err }
-            }},
-            "/v1/email/domain": { "get": {
-                "summary": "Does this mail domain receive mail? MX, implicit MX (A/AAAA), null MX (RFC 7505); cached with the DNS TTLs",
-                "parameters": [
-                    { "name": "d", "in": "query", "required": true, "description": "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
-                      "schema": { "type": "string", "maxLength": mail::MAX_INPUT } }
-                ],
-                "responses": {
-                    "200": { "description": "verdict; `unknown` when DNS failed (keep the local verdict, never block the form)",
-                             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/DomainVerdict" } } } },
-                    "400": err
-                }
-            }},
-            "/healthz": { "get": { "responses": { "200": { "description": "alive" } } } },
-            "/metrics": { "get": { "responses": { "200": { "description": "Prometheus text format" } } } }
-        },
-        "components": { "schemas": { "Error": { "type": "object", "properties": { "error": { "type": "object",
-            "properties": { "code": { "type": "string" }, "message": { "type": "string" } }, "required": ["code", "message"] } } },
-            "DomainVerdict": { "type": "object",
-                "required": ["domain", "status", "code", "mx", "implicit_mx", "disposable", "free", "cached"],
-                "properties": {
-                    "domain": { "type": "string", "description": "normalised domain (lower case, punycode)" },
-                    "status": { "type": "string", "enum": ["valid", "invalid", "unknown"] },
-                    "code": { "type": "string", "enum": ["email.domain_accepts_mail", "email.domain_no_mail", "email.domain_not_found", "email.domain_unknown"] },
-                    "mx": { "type": "array", "items": { "type": "string" }, "description": "MX exchanges, most preferred first; empty for the implicit MX" },
-                    "implicit_mx": { "type": "boolean", "description": "no MX, but an A/AAAA record (RFC 5321 §5.1)" },
-                    "disposable": { "type": "boolean", "description": "in the full disposable-mail list (or a parent is)" },
-                    "free": { "type": "boolean", "description": "a free mailbox provider" },
-                    "cached": { "type": "boolean", "description": "answered from the service's cache" } } } } }
-    })
+/// Schemas of the bodies named by the route table.
+fn component_schemas() -> serde_json::Map<String, serde_json::Value> {
+    let v = json!({
+        "VerifyRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "q": { "type": "string", "maxLength": MAX_QUERY_CHARS }, "housenumber": { "type": "string" }, "street": { "type": "string" },
+            "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } },
+        "PostcodeAnswer": { "type": "object", "required": ["postcode", "found", "covered", "communes"], "properties": {
+            "postcode": { "type": "string", "description": "canonical postcode" },
+            "found": { "type": "boolean", "description": "the address index has it" },
+            "covered": { "type": "boolean", "description": "the address index has this department at all" },
+            "communes": { "type": "array", "items": { "type": "object", "required": ["name", "citycode"], "properties": {
+                "name": { "type": "string" }, "citycode": { "type": "string", "description": "INSEE code" } } } } } },
+        "DomainVerdict": { "type": "object",
+            "required": ["domain", "status", "code", "mx", "implicit_mx", "disposable", "free", "cached"],
+            "properties": {
+                "domain": { "type": "string", "description": "normalised domain (lower case, punycode)" },
+                "status": { "type": "string", "enum": ["valid", "invalid", "unknown"] },
+                "code": { "type": "string", "enum": ["email.domain_accepts_mail", "email.domain_no_mail", "email.domain_not_found", "email.domain_unknown"] },
+                "mx": { "type": "array", "items": { "type": "string" }, "description": "MX exchanges, most preferred first; empty for the implicit MX" },
+                "implicit_mx": { "type": "boolean", "description": "no MX, but an A/AAAA record (RFC 5321 §5.1)" },
+                "disposable": { "type": "boolean", "description": "in the full disposable-mail list (or a parent is)" },
+                "free": { "type": "boolean", "description": "a free mailbox provider" },
+                "cached": { "type": "boolean", "description": "answered from the service's cache" } } },
+        "Receipt": { "type": "object",
+            "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key", "subject"],
+            "properties": {
+                "id": { "type": "string" }, "seq": { "type": "integer", "minimum": 1 },
+                "hash": { "type": "string", "description": "SHA-256(prev_hash || canonical record), hex" },
+                "prev_hash": { "type": "string" }, "signed_at": { "type": "string", "format": "date-time" },
+                "signature": { "type": "string", "description": "Ed25519 over the receipt message, hex" },
+                "public_key": { "type": "string" },
+                "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none)" } } },
+        "MatchRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
+            "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } },
+        "Withdrawal": { "type": "object", "additionalProperties": false, "properties": {
+            "acted_at": { "type": "string", "format": "date-time" }, "purposes": { "type": "array", "items": { "type": "string" } },
+            "channel": { "type": "string" }, "collector": { "type": "object" } } }
+    });
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 // ----------------------------------------------------------------- metrics
@@ -549,7 +787,8 @@ pub async fn serve_with(config: Config, extra: Router) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let app = app_with(AppState::new(index, config), extra);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer address is the client of the rate limiter (or a trusted proxy).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 

@@ -9,5 +9,7 @@ pub mod address;
 pub mod synth;
 pub mod quality;
 pub mod http;
+pub mod openapi;
+pub mod ratelimit;
 pub mod mail;
 pub mod consent;

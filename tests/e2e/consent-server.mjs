@@ -39,7 +39,7 @@ const json = (res, status, body, headers = {}) => res.writeHead(status, { 'conte
 
 /**
  * `keys`: API key → scope ("advisor" | "admin"); `match(query)`: the matches
- * /v1/match answers for a query. Returns { url, requests, ledger, down(), up(), close() }:
+ * /v1/match answers for a query. Returns { url, requests, ledger, throttle(n, s), down(), up(), close() }:
  * `requests` every /v1/ request ({ path, key, auth, contentType, status, body });
  * `ledger` the records stored, by Idempotency-Key.
  */
@@ -47,6 +47,9 @@ export async function consentServer({ keys = {}, match = () => [] } = {}) {
   const requests = [];
   const ledger = new Map();
   const sockets = new Set();
+  /** The next `throttled` consent posts get 429 with Retry-After `retryAfter`. */
+  let throttled = 0;
+  let retryAfter = 0;
 
   async function api(req, res, url) {
     const chunks = [];
@@ -75,6 +78,10 @@ export async function consentServer({ keys = {}, match = () => [] } = {}) {
       return json(res, (seen.status = 200), { matches: match(body) });
     }
     if (req.method !== 'POST') return json(res, (seen.status = 405), { error: { code: 'method' } });
+    if (url.pathname === '/v1/consents' && throttled > 0) {
+      throttled--;
+      return json(res, (seen.status = 429), { error: { code: 'rate_limited', message: 'slow down' } }, { 'retry-after': String(retryAfter) });
+    }
     if (!seen.key || seen.key.length > 255) return json(res, (seen.status = 400), { error: { code: 'consent.bad_idempotency_key' } });
     const before = ledger.get(seen.key);
     if (before) {
@@ -109,6 +116,11 @@ export async function consentServer({ keys = {}, match = () => [] } = {}) {
     url: `http://127.0.0.1:${port}`,
     requests,
     ledger,
+    /** The next `n` consent posts are refused with 429 and `Retry-After: seconds`. */
+    throttle: (n, seconds) => {
+      throttled = n;
+      retryAfter = seconds;
+    },
     /** Stops listening and closes every connection: the browser now gets "connection refused". */
     down: () => new Promise((ok) => {
       server.close(() => ok());

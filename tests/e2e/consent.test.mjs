@@ -134,6 +134,36 @@ test('service_back_while_the_page_stays_online_delivers_and_fills_the_receipt', 
   await context.close();
 });
 
+test('a_429_is_obeyed_the_record_waits_for_retry_after_then_is_delivered_once', async () => {
+  // Time is the page's fake clock: the retry is scheduled, and only fastForward fires it.
+  const context = await browser.newContext();
+  await context.clock.install();
+  const { page, errors } = await open('/t/consent.html', context);
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  await fill(page);
+  await page.check('#sms');
+  await page.clock.pauseAt(await page.evaluate(() => Date.now() + 1000));
+  const before = consents().length;
+  srv.throttle(1, 120);
+  await page.click('#f button[type=submit]');
+  await submitted(page, 1);
+  await page.waitForFunction(() => window.consentEvents?.some((e) => e.status === 'queued'));
+  assert.deepEqual(consents().slice(before).map((r) => r.status), [429]);
+  assert.equal((await queued(page)).length, 1);
+  // The backoff alone would retry within 2 s; the service asked for 120 s: a minute on, still nothing sent.
+  const posted = [];
+  page.on('request', (r) => r.url().includes('/v1/consents') && posted.push(r.url()));
+  await page.clock.fastForward(60_000);
+  await page.evaluate(() => 0);
+  assert.deepEqual(posted, []);
+  await page.clock.fastForward(61_000);
+  await page.waitForFunction(() => document.querySelector('[name=fiable_consent_receipt_status]').value === 'delivered');
+  assert.deepEqual(consents().slice(before).map((r) => r.status), [429, 201]);
+  assert.deepEqual(await queued(page), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('service_up_unticked_is_refused_and_the_text_is_the_one_shown_at_submit', async () => {
   const { page, errors, context } = await open('/t/consent.html');
   await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });

@@ -215,6 +215,14 @@ test('city_combobox_keyboard_only', async () => {
   assert.equal(await city.getAttribute('aria-expanded'), 'true');
   assert.equal(await options.last().getAttribute('aria-selected'), 'true');
   await page.keyboard.press('Escape');
+  // Alt+Down shows the list with nothing chosen yet; Alt+Up closes it; the text stays.
+  await page.keyboard.press('Alt+ArrowDown');
+  assert.equal(await city.getAttribute('aria-expanded'), 'true');
+  assert.equal(await city.getAttribute('aria-activedescendant'), null);
+  assert.deepEqual(await options.evaluateAll((o) => o.map((x) => x.getAttribute('aria-selected'))), ['false']);
+  await page.keyboard.press('Alt+ArrowUp');
+  assert.equal(await city.getAttribute('aria-expanded'), 'false');
+  assert.equal(await city.inputValue(), 'VERSO');
   // The mouse: the field's focus stays, the city is chosen.
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Backspace');
@@ -250,11 +258,12 @@ test('200_fast_keystrokes_long_tasks_and_keystroke_cost', async () => {
     window.longTasks = [];
     new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
     // The cost of one keystroke's input handlers (fiable's included): from the
-    // first capture listener to the last bubble listener of the same event.
+    // first capture listener to the last bubble listener of the same event
+    // (the input event fiable sends after formatting a phone is part of it).
     window.keyCost = [];
     let t0 = 0;
-    window.addEventListener('input', () => { t0 = performance.now(); }, true);
-    window.addEventListener('input', () => window.keyCost.push(performance.now() - t0));
+    window.addEventListener('input', (e) => { if (e.isTrusted) t0 = performance.now(); }, true);
+    window.addEventListener('input', (e) => { if (e.isTrusted) window.keyCost.push(performance.now() - t0); });
   });
   await page.locator(S('email')).focus();
   const email = 'jean.pierre.de.la.fontaine.' + 'abcdefghij'.repeat(12) + '@gmial.com';

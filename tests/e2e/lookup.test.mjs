@@ -7,10 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from './browser.mjs';
 
@@ -102,15 +103,19 @@ after(async () => {
   await stop(dns?.child);
 });
 
-/** The demo page from the service; uncaught errors and console errors other than the browser's network lines are collected. */
-async function open() {
+/**
+ * The demo page from the service (or `from`); uncaught errors and console errors other than the browser's
+ * network lines are collected; `prepare(page)` runs before the page loads (routes).
+ */
+async function open({ from = url, prepare } = {}) {
   const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
   const errors = [];
   const asked = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && !/^Failed to load resource/.test(m.text()) && errors.push(m.text()));
   page.on('request', (r) => r.url().includes('/v1/') && asked.push(r.url()));
-  await page.goto(`${url}/`);
+  await prepare?.(page);
+  await page.goto(`${from}/`);
   await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
   return { page, errors, asked };
 }
@@ -233,6 +238,101 @@ test('email_disposable_domain_warns_null_mx_is_invalid', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+const pathOf = (u) => new URL(u).pathname + new URL(u).search;
+
+test('postcode_the_page_cannot_place_is_asked_of_the_service_and_fills_the_city', async () => {
+  // The commune table of Paris does not reach the page (a blocked chunk): the page cannot place 75011, the service can.
+  const { page, errors, asked } = await open({ prepare: (p) => p.route('**/communes-75.tsv', (r) => r.abort()) });
+  await page.fill(S('postcode'), '75011');
+  await page.locator(S('phone')).focus();
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').value === 'Paris 11e Arrondissement');
+  assert.deepEqual(asked.map(pathOf), ['/v1/address/postcode?postcode=75011']);
+  await page.waitForFunction(() => document.querySelector('#signup [name=postcode]').classList.contains('fiable-valid'));
+  // Asked once per postcode and page: leaving the field again asks nothing more.
+  await page.locator(S('postcode')).focus();
+  await page.locator(S('phone')).focus();
+  await page.locator(S('city')).focus();
+  assert.equal(asked.length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('postcode_known_to_the_page_is_not_sent_unknown_one_keeps_the_local_warning', async () => {
+  const { page, errors, asked } = await open();
+  await page.fill(S('postcode'), '75011');
+  await page.locator(S('phone')).focus();
+  await page.waitForFunction(() => document.querySelector('#signup [name=city]').value === 'Paris');
+  // Unknown to the page's table (a CEDEX code could be): the service is asked; the index does not know it either.
+  const answered = page.waitForResponse((r) => r.url().includes('/v1/address/postcode'));
+  await page.fill(S('postcode'), '75999');
+  await page.locator(S('phone')).focus();
+  const r = await answered;
+  assert.deepEqual(await r.json(), { postcode: '75999', found: false, covered: true, communes: [] });
+  await page.waitForFunction(() => document.querySelector('#signup [name=postcode]').classList.contains('fiable-warning'));
+  assert.equal(await page.textContent(hint('postcode')), "Aucune commune n'a ce code postal.");
+  assert.equal(await page.inputValue(S('city')), 'Paris'); // nothing to fill from a postcode nobody knows
+  // The first request is the unknown postcode's: 75011, which the page could place, never left it.
+  assert.deepEqual(asked.map(pathOf), ['/v1/address/postcode?postcode=75999']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a_429_pauses_every_lookup_for_retry_after_local_checks_carry_on', async () => {
+  // A service that allows a burst of 3 requests, then one per 100 s.
+  const port = await freeTcpPort();
+  const dir = mkdtempSync(join(tmpdir(), 'fiable-429-'));
+  const slow = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--dns-upstream', `127.0.0.1:${dns.port}`, '--dns-timeout-ms', '1000',
+    '--rate-limit', '0.01', '--rate-burst', '3', '--consent-db', join(dir, 'ledger.sqlite'), '--consent-key', join(dir, 'ledger.key')],
+  { cwd: root, stdio: 'ignore' });
+  try {
+    const from = `http://127.0.0.1:${port}`;
+    for (let i = 0; !(await fetch(`${from}/healthz`).then((r) => r.ok, () => false)); i++) {
+      assert.ok(i < 300 && slow.exitCode === null, 'fiable-lookup serve did not come up');
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+    const { page, errors, asked } = await open({ from });
+    const statuses = [];
+    page.on('response', (r) => r.url().includes('/v1/') && statuses.push(r.status()));
+    const skipped = [];
+    page.on('console', (m) => m.type() === 'debug' && /asked to slow down/.test(m.text()) && skipped.push(m.text()));
+    // Street searches until the service says 429.
+    for (let n = 1; !statuses.includes(429); n++) {
+      assert.ok(n < 10, `no 429 after ${statuses.length} answers: ${statuses}`);
+      const answered = page.waitForResponse((r) => r.url().includes('/v1/address/search'));
+      await page.fill(S('street'), `${n} rue de la roquette`);
+      await answered;
+    }
+    const sent = asked.length;
+    // Everything that would ask the service now stays local: the search...
+    await page.fill(S('street'), '99 rue de la roquette');
+    await waitFor(() => skipped.length >= 1);
+    // ...the email's domain (valid locally, shown as valid without asking)...
+    await page.fill(S('email'), 'jean.dupont@gmail.com');
+    await page.locator(S('phone')).focus();
+    await waitFor(() => skipped.length >= 2);
+    await page.waitForFunction(() => document.querySelector('#signup [name=email]').classList.contains('fiable-valid'));
+    // ...and a postcode the page cannot place keeps its local warning.
+    await page.fill(S('postcode'), '75999');
+    await page.locator(S('phone')).focus();
+    await waitFor(() => skipped.length >= 3);
+    await page.waitForFunction(() => document.querySelector('#signup [name=postcode]').classList.contains('fiable-warning'));
+    assert.equal(asked.length, sent, asked.slice(sent).join('\n'));
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await stop(slow);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Waits (polling the test's own state) until `cond()` holds. */
+async function waitFor(cond) {
+  for (let i = 0; !cond(); i++) {
+    assert.ok(i < 200, 'condition not reached');
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
+}
 
 test('garbage_and_server_errors_fail_open', async () => {
   const { page, errors } = await open();

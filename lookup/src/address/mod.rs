@@ -2,12 +2,14 @@
 //!
 //! [`ban`] reads the CSV, [`index`] builds and opens the compact on-disk
 //! index, [`query`] parses what a person types, [`search`] ranks streets
-//! and resolves house numbers, [`normalize`] is shared by all of them.
+//! and resolves house numbers, [`normalize`] is shared by all of them,
+//! [`postcodes`] says which communes use a postcode.
 
 pub mod ban;
 pub mod candidates;
 pub mod index;
 pub mod normalize;
+pub mod postcodes;
 pub mod query;
 pub mod search;
 

@@ -6,11 +6,13 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::on;
 use axum::{Json, Router};
 use fiable_core::consent::{Channel, ConsentRecord, Decision, Problem, validate};
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
 use super::auth::Scope;
 use super::ledger;
@@ -26,14 +28,7 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// `POST /v1/consents/{id}/withdraw`, `POST /v1/match`.
 pub fn routes(state: ConsentState) -> Router {
     let origins: Vec<HeaderValue> = state.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
-    let mut r = Router::new()
-        .route("/v1/consents", post(submit))
-        .route("/v1/consents/public-key", get(public_key))
-        .route("/v1/subjects/{subject}/consents", get(rights::subject_consents))
-        .route("/v1/subjects/{subject}", delete(rights::erase))
-        .route("/v1/consents/{id}/withdraw", post(withdraw))
-        .route("/v1/match", post(rights::find_matches))
-        .layer(DefaultBodyLimit::max(state.max_body));
+    let mut r = crate::openapi::router(ROUTES, Class::Api).layer(DefaultBodyLimit::max(state.max_body));
     if !origins.is_empty() {
         r = r.layer(
             tower_http::cors::CorsLayer::new()
@@ -237,51 +232,126 @@ async fn withdraw(
     append(&st, record, idem.map(|k| (k, request))).await
 }
 
-/// The OpenAPI paths of the consent routes (merged into `/openapi.json`).
-pub fn openapi_paths() -> serde_json::Value {
-    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    let bearer = json!([{ "bearerAuth": [] }]);
-    let subject = json!({ "name": "subject", "in": "path", "required": true, "schema": { "type": "string", "maxLength": 128 } });
-    json!({
-        "/v1/consents": { "post": {
-            "summary": "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt. Store/phone records need an advisor key",
-            "parameters": [{ "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "maxLength": 255 } }],
-            "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "https://fiable.dev/schema/consent-record/1.json" } } } },
-            "responses": {
-                "201": { "description": "receipt", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Receipt" } } } },
-                "200": { "description": "the first receipt of this Idempotency-Key (header idempotent-replayed: true)" },
-                "400": err("bad JSON or header"), "401": err("store/phone record without an advisor key"),
-                "409": err("idempotency conflict, duplicate id, erased subject"), "413": err("body too large"),
-                "422": err("invalid record: error.problems[]")
-            }
-        }},
-        "/v1/consents/public-key": { "get": { "summary": "The Ed25519 key that signs receipts", "responses": { "200": { "description": "key" } } } },
-        "/v1/consents/{id}/withdraw": { "post": {
-            "summary": "Withdraw granted purposes of a record (a new record); admin key",
-            "security": bearer,
-            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
-            "responses": { "201": { "description": "receipt of the withdrawal" }, "401": err("no admin key"), "404": err("unknown record"), "409": err("nothing to withdraw") }
-        }},
-        "/v1/subjects/{subject}/consents": { "get": {
-            "summary": "Access and portability: every ledger entry of a subject with its receipt, record and decrypted subject_data (or erased: true); admin key",
-            "security": bearer, "parameters": [subject],
-            "responses": { "200": { "description": "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }" }, "401": err("no admin key") }
-        }},
-        "/v1/subjects/{subject}": { "delete": {
-            "summary": "Erasure (crypto-shredding): destroys the subject's key and blind indexes, appends an erasure record as proof; idempotent; admin key",
-            "security": bearer, "parameters": [subject],
-            "responses": { "200": { "description": "{ subject, erased_at, reason, records, receipt }" }, "401": err("no admin key"), "404": err("unknown subject") }
-        }},
-        "/v1/match": { "post": {
-            "summary": "Duplicate check for advisors: subjects the ledger knows that match on email, E.164 phone, phonetic last name + postcode, or names; advisor key",
-            "security": bearer,
-            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": {
-                "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
-                "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } } } } },
-            "responses": {
-                "200": { "description": "{ matches: [{ subject, score, on: [email|phone|name_postcode|name] }] }, best first, at most 5" },
-                "400": err("match.empty: nothing to match on"), "401": err("no advisor key")
-            }
-        }}
-    })
-}
+const SUBJECT: Param = Param { name: "subject", at: In::Path, required: true, about: "pseudonymous subject reference", ty: Ty::Str { max: 128, pattern: "" } };
+const NO_KEY: Resp = Resp { status: 401, about: "no API key of the needed scope", schema: Some("Error"), codes: &["auth.required"] };
+const UNAVAILABLE: Resp = Resp { status: 503, about: "the ledger could not be read or written", schema: Some("Error"), codes: &["consent.store_unavailable"] };
+
+/// The consent routes: handlers and documentation together (see
+/// [`crate::openapi`]); merged into `/openapi.json` by the service.
+pub static ROUTES: &[Route<ConsentState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/consents",
+            summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt. Store/phone records need an advisor key",
+            params: &[
+                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
+                Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: "" } },
+            ],
+            body: Some("https://fiable.dev/schema/consent-record/1.json"),
+            responses: &[
+                Resp { status: 201, about: "receipt", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 200, about: "the first receipt of this Idempotency-Key (header idempotent-replayed: true)", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 400, about: "bad JSON, header or query", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key", "consent.bad_query"] },
+                NO_KEY,
+                Resp { status: 409, about: "idempotency conflict, duplicate id, erased subject", schema: Some("Error"), codes: &["consent.idempotency_conflict", "consent.duplicate_id", "consent.subject_erased"] },
+                Resp { status: 413, about: "body too large", schema: Some("Error"), codes: &["payload_too_large"] },
+                Resp { status: 422, about: "invalid record: error.problems[]", schema: Some("Error"), codes: &["consent.invalid"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, submit),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/consents/public-key",
+            summary: "The Ed25519 key that signs receipts",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "{ algorithm, public_key, receipt_message }", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, public_key),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/consents/{id}/withdraw",
+            summary: "Withdraw granted purposes of a record (a new record); admin key",
+            params: &[
+                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
+                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
+            ],
+            body: Some("#/components/schemas/Withdrawal"),
+            responses: &[
+                Resp { status: 201, about: "receipt of the withdrawal", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 400, about: "bad JSON or header", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key"] },
+                NO_KEY,
+                Resp { status: 404, about: "unknown record", schema: Some("Error"), codes: &["consent.not_found"] },
+                Resp { status: 409, about: "nothing to withdraw", schema: Some("Error"), codes: &["consent.nothing_to_withdraw", "consent.idempotency_conflict"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Admin,
+            class: Class::Api,
+        },
+        handler: |m| on(m, withdraw),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/subjects/{subject}/consents",
+            summary: "Access and portability: every ledger entry of a subject with its receipt, record and decrypted subject_data (or erased: true); admin key",
+            params: &[SUBJECT],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }", schema: None, codes: &[] },
+                NO_KEY,
+                Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Admin,
+            class: Class::Api,
+        },
+        handler: |m| on(m, rights::subject_consents),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Delete,
+            path: "/v1/subjects/{subject}",
+            summary: "Erasure (crypto-shredding): destroys the subject's key and blind indexes, appends an erasure record as proof; idempotent; admin key",
+            params: &[SUBJECT],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "{ subject, erased_at, reason, records, receipt }", schema: None, codes: &[] },
+                NO_KEY,
+                Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Admin,
+            class: Class::Api,
+        },
+        handler: |m| on(m, rights::erase),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/match",
+            summary: "Duplicate check for advisors: subjects the ledger knows that match on email, E.164 phone, phonetic last name + postcode, or names; advisor key",
+            params: &[],
+            body: Some("#/components/schemas/MatchRequest"),
+            responses: &[
+                Resp { status: 200, about: "{ matches: [{ subject, score, on: [email|phone|name_postcode|name] }] }, best first, at most 5", schema: None, codes: &[] },
+                Resp { status: 400, about: "nothing to match on, or bad JSON", schema: Some("Error"), codes: &["match.empty", "bad_json"] },
+                NO_KEY,
+                UNAVAILABLE,
+            ],
+            auth: Auth::Advisor,
+            class: Class::Api,
+        },
+        handler: |m| on(m, rights::find_matches),
+    },
+];

@@ -84,6 +84,8 @@ pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service
             .arg("--ban")
             .arg(ban)
             .args(["--www", "/nonexistent", "--pkg", "/nonexistent", "--admin-key", ADMIN])
+            // The crash scenarios hammer the ledger from one address on purpose.
+            .args(["--rate-limit", "0"])
             .args(db_args)
             .arg("--consent-key")
             .arg(dir.join("ledger.key"))

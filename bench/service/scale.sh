@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# The service at scale (issue 7): address search on the Paris BAN, a
+# synthetic 1M-row file and a synthetic national-size (26M-row) file (index
+# build time and peak memory, index size, quality, requests/s and latency at
+# 1 and 8 clients, server memory); mail-domain checks against dnsmasq on
+# loopback, cached and uncached; consent appends on SQLite (synchronous FULL)
+# and PostgreSQL, acknowledged records counted back from the ledger.
+# Everything on 127.0.0.1, bounded in time and count; stops only what it
+# started. Writes bench/results/scale.{json,md} (bench/service/scale_report.py).
+# Measures; asserts nothing.
+#
+# env: SKIP_SCALE=1 (no 26M set), SCALE_SETS (default "paris 1m 26m"),
+# SCALE_PARTS (default "address mail consent"), LOAD_SECONDS (10, mixed
+# query runs), CLASS_SECONDS (4, one run per query class), LOAD_MAX (200000),
+# SYNTH_DIR (/tmp/synth: ban-1m.csv.gz / ban-26m.csv.gz reused from there,
+# else generated into bench/build/synth/), CARGO_TARGET_DIR (target).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+TARGET=${CARGO_TARGET_DIR:-target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
+SETS=${SCALE_SETS:-paris 1m 26m}
+[ "${SKIP_SCALE:-0}" = 1 ] && SETS=${SETS//26m/}
+PARTS=${SCALE_PARTS:-address mail consent}
+LOAD_SECONDS=${LOAD_SECONDS:-10}
+CLASS_SECONDS=${CLASS_SECONDS:-4}
+LOAD_MAX=${LOAD_MAX:-200000}
+SYNTH_DIR=${SYNTH_DIR:-/tmp/synth}
+PY=${PYTHON:-python3}
+BUILD=bench/build/scale
+OUT=$BUILD/run
+log() { printf '[bench-scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+log "building fiable-lookup and the load generator (release)"
+CARGO_TARGET_DIR=$TARGET cargo build --release -q -p fiable-lookup --bin fiable-lookup --example loadgen
+BIN=$TARGET/release/fiable-lookup
+LOADGEN=$TARGET/release/examples/loadgen
+
+rm -rf "$OUT"
+mkdir -p "$OUT" "$BUILD"
+TMP=$(mktemp -d /tmp/bench-scale.XXXXXX)
+chmod 755 "$TMP"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1:]==["udp"] else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$@"; }
+wait_http() { # url seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
+  log "timeout waiting for $1"; return 1
+}
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# utime + stime of a process, in clock ticks (its threads included).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# "VmRSS VmHWM" of a process, KiB.
+rss() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print r+0, h+0}' "/proc/$1/status" 2>/dev/null || echo "0 0"; }
+# json KEY VALUE ... -> one JSON object (values that parse as numbers stay numbers).
+json() { "$PY" -c 'import json,sys
+a=sys.argv[1:]; d={}
+for k,v in zip(a[::2],a[1::2]):
+    try: d[k]=json.loads(v) if v[:1] in "[{" else (int(v) if v.lstrip("-").isdigit() else float(v))
+    except ValueError: d[k]=v
+print(json.dumps(d))' "$@"; }
+
+# serve NAME ARGS...: fiable-lookup serve on a free port; sets SERVE_PID,
+# SERVE_URL, SERVE_READY_MS. Its consent ledger and key live in $TMP.
+serve() {
+  local name=$1; shift
+  local port; port=$(free_port)
+  local t0; t0=$(date +%s%N)
+  FIABLE_WWW=/nonexistent FIABLE_PKG=/nonexistent "$BIN" serve --bind "127.0.0.1:$port" \
+    --consent-db "$TMP/$name.sqlite" --consent-key "$TMP/$name.key" "$@" >"$TMP/$name.log" 2>&1 &
+  SERVE_PID=$!; PIDS+=("$SERVE_PID")
+  SERVE_URL=http://127.0.0.1:$port
+  wait_http "$SERVE_URL/healthz" 900 || { tail -20 "$TMP/$name.log" >&2; return 1; }
+  SERVE_READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# load OUT.json REQUESTS CLIENTS SECONDS [loadgen args...]
+load() {
+  local out=$1 req=$2 c=$3 s=$4; shift 4
+  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
+  "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$s" --max "$LOAD_MAX" "$@" >"$out.tmp"
+  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
+# CPU the server process used during the run (user + system), per request.
+ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
+d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
+print(json.dumps(d))
+EOF
+  rm -f "$out.tmp"
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-28s %2d clients: %8.0f req/s  p50 %.2f  p99 %.2f ms  %s" % (sys.argv[2], d["clients"], d["rps"], l["p50"], l["p99"], d["statuses"]))' "$out" "$(basename "$out" .json)" >&2
+}
+# "seconds max_rss_kib" from /usr/bin/time -v output.
+time_v() { "$PY" - "$1" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", t)
+parts = [float(x) for x in m.group(1).split(":")] if m else [0]
+s = 0.0
+for p in parts: s = s * 60 + p
+r = re.search(r"Maximum resident set size \(kbytes\): (\d+)", t)
+print(round(s, 2), r.group(1) if r else 0)
+EOF
+}
+
+cat > "$OUT/machine.json" <<EOF
+$(json cpus "$(nproc)" cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)" \
+  mem_kib "$(awk '/MemTotal/{print $2}' /proc/meminfo)" kernel "$(uname -r)" \
+  tmp_fs "$(df -T /tmp | awk 'NR==2{print $2}')" loadavg_start "$(loadavg)" \
+  started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" commit "$(git rev-parse --short HEAD 2>/dev/null || echo '?')" \
+  fiable "$("$BIN" --version)")
+EOF
+
+# The synthetic file of NAME (1m, 26m): reused from $SYNTH_DIR when it is a
+# whole gzip file, else generated into bench/build/synth/.
+synth_file() {
+  local name=$1 rows=$2 f
+  for f in "$SYNTH_DIR/ban-$name.csv.gz" "bench/build/synth/ban-$name.csv.gz"; do
+    if [ -s "$f" ] && gzip -t "$f" 2>/dev/null; then echo "$f"; return; fi
+  done
+  f=bench/build/synth/ban-$name.csv.gz
+  mkdir -p bench/build/synth
+  log "generating $f ($rows rows)"
+  "$BIN" synth --rows "$rows" --out "$f.tmp.csv.gz" >&2 && mv "$f.tmp.csv.gz" "$f"
+  echo "$f"
+}
+
+address_set() {
+  local set=$1 csv D idx
+  case $set in
+    paris) csv=data/raw/ban/adresses-75.csv.gz ;;
+    1m) csv=$(synth_file 1m 1000000) ;;
+    26m) csv=$(synth_file 26m 26000000) ;;
+    *) log "unknown set $set"; return 1 ;;
+  esac
+  D=$OUT/address/$set; mkdir -p "$D"
+  idx=$BUILD/$set.idx
+  log "[$set] index $csv"
+  local la0; la0=$(loadavg)
+  /usr/bin/time -v "$BIN" index "$csv" --out "$idx" 2>"$D/index.log"
+  read -r build_s build_rss < <(time_v "$D/index.log")
+  local rows; rows=$(sed -n 's/.*: \([0-9]*\) rows (.*/\1/p' "$D/index.log" | head -1)
+  log "[$set] $(grep -m1 ' rows (' "$D/index.log")"
+  log "[$set] corpus + quality"
+  "$BIN" corpus --from "$csv" -n 600 --out "$D/corpus.tsv" 2>>"$D/corpus.log"
+  "$BIN" bench --index "$idx" --corpus "$D/corpus.tsv" --rounds 1 >"$D/quality.txt" 2>&1
+  "$PY" bench/service/queries.py "$D/corpus.tsv" "$D/q" >"$D/classes.tsv"
+  serve "addr-$set" --index "$idx"
+  local pid=$SERVE_PID ready=$SERVE_READY_MS
+  read -r rss_idle _ < <(rss "$pid")
+  "$LOADGEN" --url "$SERVE_URL" --requests "$D/q/mix.txt" --clients 1 --seconds 2 --max "$LOAD_MAX" >/dev/null # warm-up
+  for c in 1 8; do load "$D/load-mix-c$c.json" "$D/q/mix.txt" "$c" "$LOAD_SECONDS"; done
+  local k
+  for k in full typed prefix abbrev typo folded no_postcode postcode; do
+    [ -s "$D/q/$k.txt" ] && load "$D/load-$k-c8.json" "$D/q/$k.txt" 8 "$CLASS_SECONDS"
+  done
+  read -r rss_after hwm < <(rss "$pid")
+  stop "$pid"
+  json set "$set" file "$csv" file_bytes "$(stat -c %s "$csv")" rows "${rows:-0}" \
+    index_seconds "$build_s" index_max_rss_kib "$build_rss" index_bytes "$(stat -c %s "$idx")" \
+    index_log "$(grep -m1 ' rows (' "$D/index.log")" ready_ms "$ready" \
+    rss_idle_kib "$rss_idle" rss_after_kib "$rss_after" hwm_kib "$hwm" \
+    quality "$(cat "$D/quality.txt")" classes "$(cat "$D/classes.tsv")" \
+    loadavg_before "$la0" loadavg_after "$(loadavg)" >"$D/meta.json"
+}
+
+mail_part() {
+  local D=$OUT/mail; mkdir -p "$D"
+  local dnsmasq; dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+  if ! [ -x "$dnsmasq" ]; then
+    log "dnsmasq missing (apt-get install dnsmasq): mail part skipped"
+    json skipped "dnsmasq not installed" >"$D/meta.json"; return 0
+  fi
+  local port; port=$(free_port udp)
+  local z=fiable-bench.com
+  # Every name under $z has an A record (wildcard); the five "known"
+  # domains have MX records. Nothing is forwarded (no upstream).
+  "$dnsmasq" --no-daemon --conf-file=/dev/null --port="$port" --listen-address=127.0.0.1 \
+    --bind-interfaces --no-resolv --no-hosts --log-facility="$TMP/dnsmasq.log" --pid-file \
+    --local-ttl=300 --local="/$z/" --address="/$z/127.0.0.1" \
+    --local=/gmail.com/ --mx-host=gmail.com,gmail-smtp-in.l.google.com,5 \
+    --local=/orange.fr/ --mx-host=orange.fr,smtp-in.orange.fr,10 \
+    --local=/free.fr/ --mx-host=free.fr,mx1.free.fr,10 \
+    --local=/laposte.net/ --mx-host=laposte.net,mx.laposte.net,10 \
+    --mx-host="shop.$z,mx.shop.$z,10" 2>"$TMP/dnsmasq.err" &
+  local dpid=$!; PIDS+=("$dpid")
+  sleep 0.5
+  printf 'GET\t/v1/email/domain?d=%s\n' gmail.com orange.fr free.fr laposte.net "shop.$z" >"$D/cached.txt"
+  printf 'GET\t/v1/email/domain?d=u{run}-{n}.%s\n' "$z" >"$D/uncached.txt"
+  serve mail --dns-upstream "127.0.0.1:$port"
+  local pid=$SERVE_PID
+  curl -fsS "$SERVE_URL/v1/email/domain?d=gmail.com" >"$D/sample-cached.json"
+  curl -fsS "$SERVE_URL/v1/email/domain?d=probe.$z" >"$D/sample-uncached.json"
+  log "mail: $(cat "$D/sample-cached.json") / $(cat "$D/sample-uncached.json")"
+  local c
+  for c in 1 8; do
+    load "$D/cached-c$c.json" "$D/cached.txt" "$c" "$LOAD_SECONDS"
+    load "$D/uncached-c$c.json" "$D/uncached.txt" "$c" "$LOAD_SECONDS"
+  done
+  read -r rss_after hwm < <(rss "$pid")
+  curl -fsS "$SERVE_URL/metrics" | grep -i 'dns\|mail' | grep -v '^#' >"$D/metrics.txt" || true
+  stop "$pid"; stop "$dpid"
+  json dnsmasq "$("$dnsmasq" --version | head -1 | awk '{print $1, $3}')" rss_after_kib "$rss_after" hwm_kib "$hwm" \
+    sample_cached "$(cat "$D/sample-cached.json")" sample_uncached "$(cat "$D/sample-uncached.json")" \
+    metrics "$(cat "$D/metrics.txt")" >"$D/meta.json"
+}
+
+# A valid consent record: the core's fixture, server-assigned id, web channel.
+consent_record() {
+  "$PY" - core/tests/fixtures/consent_record.json <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for k in ("withdraws", "record_id"): r.pop(k, None)
+r["channel"] = "web"
+print(json.dumps(r, ensure_ascii=False))
+EOF
+}
+
+consent_runs() { # D NAME -> loads at 1 and 8 clients, distinct idempotency keys
+  local D=$1 name=$2 c
+  for c in 1 8; do
+    load "$D/$name-c$c.json" "$D/requests.txt" "$c" "$LOAD_SECONDS" --header "Idempotency-Key: bench-{run}-{n}"
+  done
+}
+acked() { "$PY" -c 'import json,sys; print(sum(json.load(open(f))["statuses"].get("201",0) for f in sys.argv[1:]))' "$@"; }
+
+consent_part() {
+  local D=$OUT/consent; mkdir -p "$D"
+  consent_record >"$D/record.json"
+  printf 'POST\t/v1/consents\t@record.json\n' >"$D/requests.txt"
+  # SQLite (WAL, synchronous FULL), the default store.
+  serve consent-sqlite
+  local pid=$SERVE_PID
+  consent_runs "$D" sqlite
+  read -r s_rss s_hwm < <(rss "$pid")
+  stop "$pid"
+  local s_verify; s_verify=$("$BIN" verify --ledger "$TMP/consent-sqlite.sqlite" 2>&1 | head -1)
+  log "sqlite: acknowledged $(acked "$D"/sqlite-c*.json); verify: $s_verify"
+  local s_bytes; s_bytes=$(du -cb "$TMP"/consent-sqlite.sqlite* | tail -1 | cut -f1)
+
+  # PostgreSQL: Debian's server, a fresh cluster in a temp dir, 127.0.0.1.
+  local pgbin; pgbin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+  local p_verify="skipped: no PostgreSQL server binaries" p_rss=0 p_hwm=0 pgv=""
+  if [ -n "$pgbin" ] && [ -x "$pgbin/initdb" ]; then
+    local PGD=$TMP/pg pw=bench-password pgport; pgport=$(free_port)
+    mkdir -p "$PGD"; echo "$pw" >"$PGD/pwfile"
+    local AS=()
+    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$PGD"; AS=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+    "${AS[@]}" "$pgbin/initdb" -D "$PGD/data" -U fiable --auth-local=trust --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C --no-sync --pwfile="$PGD/pwfile" >"$TMP/initdb.log" 2>&1
+    "${AS[@]}" "$pgbin/postgres" -D "$PGD/data" -c listen_addresses=127.0.0.1 -p "$pgport" \
+      -c "unix_socket_directories=$PGD" >"$TMP/pg.log" 2>&1 &
+    local pgpid=$!; PIDS+=("$pgpid")
+    for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break; sleep 0.2; done
+    PGPASSWORD=$pw "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U fiable bench
+    pgv=$("$pgbin/postgres" --version)
+    # How many flushes/s the disk under $TMP does: durable commits are bound by it.
+    [ -x "$pgbin/pg_test_fsync" ] && "$pgbin/pg_test_fsync" -s 1 -f "$TMP/fsync.test" >"$D/pg_test_fsync.txt" 2>&1 || true
+    rm -f "$TMP/fsync.test"
+    local url=postgres://fiable:$pw@127.0.0.1:$pgport/bench
+    serve consent-pg --database "$url"
+    pid=$SERVE_PID
+    consent_runs "$D" postgres
+    read -r p_rss p_hwm < <(rss "$pid")
+    stop "$pid"
+    p_verify=$("$BIN" verify --database "$url" 2>&1 | head -1 | sed "s/$pw/***/g")
+    log "postgres: acknowledged $(acked "$D"/postgres-c*.json); verify: $p_verify"
+    stop "$pgpid"
+  fi
+  json sqlite_acked "$(acked "$D"/sqlite-c*.json)" sqlite_verify "$s_verify" sqlite_bytes "$s_bytes" \
+    sqlite_rss_kib "$s_rss" sqlite_hwm_kib "$s_hwm" \
+    postgres_acked "$( [ -f "$D/postgres-c1.json" ] && acked "$D"/postgres-c*.json || echo 0)" \
+    postgres_verify "$p_verify" postgres_version "$pgv" postgres_rss_kib "$p_rss" postgres_hwm_kib "$p_hwm" \
+    record_bytes "$(stat -c %s "$D/record.json")" \
+    fdatasync_per_s "$(sed -n 's/^ *fdatasync *\([0-9.]*\) ops\/sec.*/\1/p' "$D/pg_test_fsync.txt" 2>/dev/null | head -1)" >"$D/meta.json"
+}
+
+for part in $PARTS; do
+  case $part in
+    address) for s in $SETS; do address_set "$s"; done ;;
+    mail) mail_part ;;
+    consent) consent_part ;;
+  esac
+done
+json loadavg_end "$(loadavg)" finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$OUT/end.json"
+"$PY" bench/service/scale_report.py "$OUT"
