@@ -1,9 +1,10 @@
 //! French address search over the Base Adresse Nationale (BAN).
 //!
 //! [`ban`] reads the CSV, [`index`] builds and opens the compact on-disk
-//! index, [`query`] parses what a person types, [`search`] ranks streets
-//! and resolves house numbers, [`normalize`] is shared by all of them,
-//! [`postcodes`] says which communes use a postcode.
+//! index, [`query`] parses what a person types, [`candidates`] picks the
+//! streets worth scoring, [`search`] ranks them and resolves house
+//! numbers, [`normalize`] is shared by all of them, [`postcodes`] says
+//! which communes use a postcode.
 
 pub mod ban;
 pub mod candidates;
