@@ -206,7 +206,7 @@ declare global {
 
 /** What `attach()` returns. */
 export interface WidgetHandle {
-  /** Resolves true once the checks run, false when fiable could not start (bad config, no Wasm). */
+  /** Resolves true once the checks run and the form's lazy parts (comboboxes, lookup client, consent) are attached; false when fiable could not start (bad config, no Wasm). */
   readonly ready: Promise<boolean>;
   /** Removes every listener, hint, class and attribute fiable added. */
   detach(): void;

@@ -159,10 +159,12 @@ export function attach(formOrSelector, config) {
   // The city field: a combobox of the postcode's communes (./combobox.js, loaded only then).
   let cities = [];
   let offer = null;
+  // The lazy modules this form needs: `ready` waits for them (each failing alone, quietly).
+  const parts = [];
   if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
-    import('./combobox.js').then((m) => {
+    parts.push(import('./combobox.js').then((m) => {
       if (!detached) offer = m.cityBox(cityField, { id, lang, on, undo, live, setValue, cities: () => cities });
-    }, (e) => console.debug('fiable: no city suggestions', e));
+    }, (e) => console.debug('fiable: no city suggestions', e)));
   }
   undo.push(() => {
     live.remove();
@@ -375,9 +377,9 @@ export function attach(formOrSelector, config) {
   }, true);
 
   if (config.lookup) {
-    import('./lookup.js').then((m) => {
+    parts.push(import('./lookup.js').then((m) => {
       if (!detached) rc = m.remoteChecks({ lookup: config.lookup, lang, fields, id, live, on, undo, show, check, crossCheck, setValue, detached: () => detached, gating: () => gating });
-    }, (e) => console.debug('fiable: no remote checks', e));
+    }, (e) => console.debug('fiable: no remote checks', e)));
   }
 
   let queued;
@@ -388,9 +390,10 @@ export function attach(formOrSelector, config) {
     ccLoad = import('./consent.js').then((m) => {
       if (!detached) cc = m.consentCapture({ form, config, locale, fields, on, undo, values: () => handle.values() });
     }, (e) => console.error('fiable: no consent capture', e)).finally(() => (ccLoad = null));
+    parts.push(ccLoad);
   }
 
-  const started = init().then(
+  const started = Promise.all([init(), ...parts]).then(
     () => {
       if (detached) return false;
       ready = true;
