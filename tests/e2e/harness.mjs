@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { serve } from './serve.mjs';
 import { launch } from './browser.mjs';
 
@@ -32,6 +33,35 @@ export function pageErrors(page) {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   return errors;
 }
+
+/**
+ * Bundles a framework app of tests/e2e/pages/ into pages/dist/ with esbuild
+ * (a file, no inline script: the strict CSP of serve.mjs holds). The package
+ * stays external, as served, so its .wasm resolves next to it.
+ */
+export function bundleApp(entry, options) {
+  const pages = new URL('./pages/', import.meta.url);
+  return build({
+    entryPoints: [fileURLToPath(new URL(entry, pages))],
+    outfile: fileURLToPath(new URL(`dist/${entry.replace(/\.jsx?$/, '.js')}`, pages)),
+    bundle: true, format: 'esm', logLevel: 'warning', external: ['/pkg/*'],
+    ...options,
+  });
+}
+
+/** Opens a framework app's page and waits for fiable on its form `#f`. */
+export async function openApp(ctx, url) {
+  const page = await ctx.browser.newPage({ viewport: { width: 800, height: 900 } });
+  const errors = pageErrors(page);
+  await page.goto(url);
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  return { page, errors };
+}
+
+/** What the app holds (it renders its state as JSON into #state). */
+export const appState = async (page) => JSON.parse(await page.textContent('#state'));
+export const waitAppState = (page, key, value) =>
+  page.waitForFunction(([k, v]) => JSON.parse(document.getElementById('state').textContent)[k] === v, [key, value]);
 
 /**
  * The real lookup service (`fiable-lookup serve`, built by `make test`) on

@@ -5,21 +5,15 @@
 // re-renders must leave fiable's hints in place.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { servedBrowser, pageErrors, lookupService } from './harness.mjs';
+import { servedBrowser, bundleApp, openApp, appState, waitAppState, lookupService } from './harness.mjs';
 
-const pages = new URL('./pages/', import.meta.url);
 const ctx = servedBrowser();
 /** The real lookup service serving these pages, for the street autocomplete (no DNS: no email is asked about here). */
 let svc = null;
 
 before(async () => {
-  await build({
-    entryPoints: [fileURLToPath(new URL('react-app.jsx', pages))],
-    outfile: fileURLToPath(new URL('dist/react-app.js', pages)),
-    bundle: true, format: 'esm', jsx: 'automatic', logLevel: 'warning',
-    external: ['/pkg/*'], // the package as served, so its .wasm resolves next to it
+  await bundleApp('react-app.jsx', {
+    jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"development"' }, // React's checks on: they report to the console
   });
   svc = await lookupService('tests/e2e/pages', ['--dns-upstream', '127.0.0.1:9', '--dns-timeout-ms', '200']);
@@ -27,17 +21,9 @@ before(async () => {
 
 after(() => svc?.stop());
 
-async function open(url = ctx.server.url + '/t/react.html') {
-  const page = await ctx.browser.newPage({ viewport: { width: 800, height: 900 } });
-  const errors = pageErrors(page);
-  await page.goto(url);
-  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
-  return { page, errors };
-}
-
-/** What React holds (rendered into #state by the app). */
-const state = async (page) => JSON.parse(await page.textContent('#state'));
-const waitState = (page, key, value) => page.waitForFunction(([k, v]) => JSON.parse(document.getElementById('state').textContent)[k] === v, [key, value]);
+const open = (url = ctx.server.url + '/t/react.html') => openApp(ctx, url);
+const state = appState;
+const waitState = waitAppState;
 
 test('react_state_follows_the_applied_suggestion', async () => {
   const { page, errors } = await open();

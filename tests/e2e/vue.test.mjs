@@ -5,35 +5,20 @@
 // Vue's state, and Vue's re-renders must leave fiable's hints in place.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { servedBrowser, pageErrors } from './harness.mjs';
+import { servedBrowser, bundleApp, openApp, appState, waitAppState } from './harness.mjs';
 
-const pages = new URL('./pages/', import.meta.url);
 const ctx = servedBrowser();
 
 before(async () => {
-  await build({
-    entryPoints: [fileURLToPath(new URL('vue-app.js', pages))],
-    outfile: fileURLToPath(new URL('dist/vue-app.js', pages)),
-    bundle: true, format: 'esm', logLevel: 'warning',
-    external: ['/pkg/*'], // the package as served, so its .wasm resolves next to it
+  await bundleApp('vue-app.js', {
     // Vue's development build: its warnings go to the console, which the tests check is clean.
     define: { 'process.env.NODE_ENV': '"development"', __VUE_OPTIONS_API__: 'true', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false' },
   });
 });
 
-async function open() {
-  const page = await ctx.browser.newPage({ viewport: { width: 800, height: 900 } });
-  const errors = pageErrors(page);
-  await page.goto(ctx.server.url + '/t/vue.html');
-  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
-  return { page, errors };
-}
-
-/** What Vue holds (rendered into #state by the app). */
-const state = async (page) => JSON.parse(await page.textContent('#state'));
-const waitState = (page, key, value) => page.waitForFunction(([k, v]) => JSON.parse(document.getElementById('state').textContent)[k] === v, [key, value]);
+const open = (url = ctx.server.url + '/t/vue.html') => openApp(ctx, url);
+const state = appState;
+const waitState = waitAppState;
 
 test('vue_model_follows_suggestion_phone_city_and_name', async () => {
   const { page, errors } = await open();
