@@ -79,7 +79,7 @@ ADDOK_PORT=$(free_port)
 PIDS+=($!); GUNICORN_PID=$!
 FIABLE_PORT=$(free_port)
 T0=$(date +%s%N)
-FIABLE_WWW=/nonexistent FIABLE_PKG=/nonexistent "$FIABLE_BIN" serve --bind "127.0.0.1:$FIABLE_PORT" --ban "$BAN" >"$TMP/fiable.log" 2>&1 &
+FIABLE_WWW=/nonexistent FIABLE_PKG=/nonexistent "$FIABLE_BIN" serve --bind "127.0.0.1:$FIABLE_PORT" --rate-limit 0 --ban "$BAN" >"$TMP/fiable.log" 2>&1 &
 PIDS+=($!); FIABLE_PID=$!
 wait_http "http://127.0.0.1:$ADDOK_PORT/health" 60
 wait_http "http://127.0.0.1:$FIABLE_PORT/healthz" 60
@@ -97,7 +97,7 @@ print(json.dumps({
   "addok": f"{pins}; Redis {redis_v.removeprefix('v=')} (indexes and documents, throwaway); config bench/addok/addok.conf = the BAN's (addok-docker) processors, plugins addok_fr + addok_france",
   "addok server": f"gunicorn, {workers} sync workers (= cores; the BAN's addok-docker runs `gunicorn -w $WORKERS addok.http.wsgi`)",
   "addok import": f"addok batch + addok ngrams: {imp} s; Redis used_memory {redis_mb} MB",
-  "fiable": f"fiable-lookup serve --ban {ban} (release build, index built in memory at start: ready in {fstart} ms)",
+  "fiable": f"fiable-lookup serve --rate-limit 0 --ban {ban} (release build, index built in memory at start: ready in {fstart} ms)",
 }))
 PYEOF
 )

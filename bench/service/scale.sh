@@ -71,7 +71,9 @@ serve() {
   local name=$1; shift
   local port; port=$(free_port)
   local t0; t0=$(date +%s%N)
-  FIABLE_WWW=/nonexistent FIABLE_PKG=/nonexistent "$BIN" serve --bind "127.0.0.1:$port" \
+  # --rate-limit 0: one load generator is one client, and a benchmark
+  # measures the search, not the per-client limit (default 50/s).
+  FIABLE_WWW=/nonexistent FIABLE_PKG=/nonexistent "$BIN" serve --bind "127.0.0.1:$port" --rate-limit 0 \
     --consent-db "$TMP/$name.sqlite" --consent-key "$TMP/$name.key" "$@" >"$TMP/$name.log" 2>&1 &
   SERVE_PID=$!; PIDS+=("$SERVE_PID")
   SERVE_URL=http://127.0.0.1:$port

@@ -57,7 +57,7 @@ pub struct Config {
     pub dns: DnsConfig,
     /// Requests per second allowed per client (token bucket refill rate;
     /// 0 turns rate limiting off). `/healthz` and `/metrics` are never limited.
-    #[arg(long = "rate-limit", env = "FIABLE_RATE_LIMIT", default_value_t = 50.0)]
+    #[arg(long = "rate-limit", env = "FIABLE_RATE_LIMIT", default_value_t = 50.0, value_parser = per_second)]
     pub rate_limit: f64,
     /// Requests a client may send at once after a quiet spell (bucket size).
     #[arg(long = "rate-burst", env = "FIABLE_RATE_BURST", default_value_t = 200)]
@@ -755,6 +755,15 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
     resp
 }
 
+/// `--rate-limit`: 0 (off) or a positive rate; a negative or NaN one is a
+/// mistake to refuse, not a quiet "off".
+fn per_second(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?}: expected 0 (no limit) or a positive number of requests per second")),
+    }
+}
+
 /// Opens or builds the index the configuration names.
 pub fn load_index(config: &Config) -> anyhow::Result<Index> {
     use anyhow::Context;
@@ -806,4 +815,19 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::per_second;
+
+    #[test]
+    fn rate_limit_flag_accepts_zero_and_positive_rates_only() {
+        assert_eq!(per_second("0"), Ok(0.0));
+        assert_eq!(per_second("12.5"), Ok(12.5));
+        for bad in ["-1", "NaN", "inf", "fast", ""] {
+            let e = per_second(bad).unwrap_err();
+            assert!(e.contains("positive number of requests per second"), "{bad}: {e}");
+        }
+    }
 }
