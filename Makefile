@@ -9,7 +9,7 @@ help:
 	@echo "make tables  regenerate the Rust tables and data chunks from data/raw/"
 	@echo "make fetch   refresh data/raw/ snapshots from the package registries"
 	@echo "make fuzz    fuzz the core with libFuzzer (FUZZ_SECONDS per target)"
-	@echo "make bench   fiable vs the JS libraries a form would use instead (Chromium; writes bench/results/)"
+	@echo "make bench   every benchmark: fiable vs the JS libraries (Chromium), the lookup service vs addok, at national scale (writes bench/results/)"
 
 # Regenerate every table from the snapshots in data/raw/ (offline, deterministic).
 tables:
@@ -76,10 +76,15 @@ demo: pkg
 	@echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"
 	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup serve --api-key advisor:demo-advisor-key --api-key admin:demo-admin-key
 
-# Benchmarks in one Chromium run against validator, mailcheck and libphonenumber-js
-# (bench/README.md). Writes bench/results/latest.{json,md,svg}; asserts nothing,
-# not part of `make test`. A few minutes.
-bench: pkg
+# Every benchmark (bench/README.md): the browser part, then the service part
+# (addok side by side, then the service at scale). Asserts nothing, not part
+# of `make test`. About 20 minutes on 2 cores; SKIP_SCALE=1 skips the 26M set.
+.PHONY: bench bench-browser
+bench: bench-browser bench-service
+
+# In one Chromium run against validator, mailcheck and libphonenumber-js.
+# Writes bench/results/latest.{json,md,svg}. A minute or two.
+bench-browser: pkg
 	cd bench && npm ci --no-audit --no-fund
 	node bench/run.mjs
 
@@ -91,7 +96,7 @@ fuzz:
 	cd core && for t in validate chunks; do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=512 || exit 1; done
 
-.PHONY: help tables fetch pkg tables-check test demo fuzz bench
+.PHONY: help tables fetch pkg tables-check test demo fuzz
 
 # fiable's address search vs addok (the French national address API's
 # engine) on the Paris BAN: same queries, same load (bench/README.md,
