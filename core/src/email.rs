@@ -364,7 +364,12 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if raw.starts_with('[') {
         return Err(Verdict::invalid("email.ip_literal"));
     }
-    let mapped: String = raw.chars().map(idna::map_char).collect();
+    // Most domains are ASCII: no mapping copy, no per-label strings.
+    let mapped: std::borrow::Cow<str> = if raw.is_ascii() {
+        raw.into()
+    } else {
+        raw.chars().map(idna::map_char).collect::<String>().into()
+    };
     if mapped.ends_with('.') {
         return Err(Verdict::invalid("email.trailing_dot"));
     }
@@ -375,10 +380,37 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
     let mut ascii = String::with_capacity(mapped.len() + 8);
-    let mut unicode = String::with_capacity(mapped.len());
+    // An ASCII domain's Unicode form is its ASCII form: not built.
+    let uni = !mapped.is_ascii();
+    let mut unicode = String::with_capacity(if uni { mapped.len() } else { 0 });
     let mut labels = 0;
     for label in mapped.split('.') {
         labels += 1;
+        if label.is_ascii() {
+            let b = label.as_bytes();
+            if b.len() > 63 {
+                return Err(Verdict::invalid("email.label_too_long"));
+            }
+            if b.first() == Some(&b'-')
+                || b.last() == Some(&b'-')
+                || !b.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            {
+                return Err(Verdict::invalid("email.invalid_domain"));
+            }
+            if !ascii.is_empty() {
+                ascii.push('.');
+                if uni {
+                    unicode.push('.');
+                }
+            }
+            for &c in b {
+                ascii.push(char::from(c.to_ascii_lowercase()));
+            }
+            if uni {
+                unicode.push_str(&ascii[ascii.len() - b.len()..]);
+            }
+            continue;
+        }
         let lower =
             idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
         let a =
@@ -417,7 +449,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if labels < 2 {
         return Err(Verdict::invalid("email.missing_tld"));
     }
-    let unicode = (unicode != ascii).then_some(unicode);
+    let unicode = (uni && unicode != ascii).then_some(unicode);
     Ok(Domain { ascii, unicode })
 }
 
@@ -485,7 +517,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     if value[..at].bytes().any(|b| b == b'"') {
         return Err(Verdict::invalid("email.quoted_local"));
     }
-    if value.contains(['(', ')']) {
+    if value.bytes().any(|b| b == b'(' || b == b')') {
         return Err(Verdict::invalid("email.comment"));
     }
     if value[..at].bytes().any(|b| b == b'@') {
@@ -534,7 +566,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         );
     }
 
-    let normalized = format!("{local}@{}", domain.ascii);
+    let normalized = join_at(local, &domain.ascii);
     let free = FREE.contains(&domain.ascii);
     let is_disposable = !REAL.contains(&domain.ascii)
         && any_parent(&domain.ascii, |p| {
@@ -547,7 +579,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
             typo::Kind::Domain => "email.domain_typo",
             typo::Kind::Tld => "email.tld_typo",
         };
-        Verdict::warning(code).with_suggestion(format!("{local}@{fixed}"))
+        Verdict::warning(code).with_suggestion(join_at(local, &fixed))
     } else if unicode_local {
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
@@ -578,6 +610,15 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         v = v.with_text("unicode_domain", u);
     }
     Ok(v)
+}
+
+/// `local@domain`, without the formatting machinery.
+fn join_at(local: &str, domain: &str) -> String {
+    let mut s = String::with_capacity(local.len() + 1 + domain.len());
+    s.push_str(local);
+    s.push('@');
+    s.push_str(domain);
+    s
 }
 
 /// The folded local part with the case of the original kept where possible

@@ -62,15 +62,23 @@ pub(crate) const COMMON: &[Msg] = &[
 
 /// The template of a code in a locale, if the code is known.
 pub fn template(code: &str, locale: Locale) -> Option<&'static str> {
-    CATALOGUES.iter().flat_map(|c| c.iter()).find(|m| m.code == code).map(|m| match locale {
-        Locale::En => m.en,
-        Locale::Fr => m.fr,
-    })
+    // Plain loops: the flattened iterator cost more than the comparisons.
+    for c in CATALOGUES {
+        for m in c.iter() {
+            if m.code == code {
+                return Some(match locale {
+                    Locale::En => m.en,
+                    Locale::Fr => m.fr,
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Renders the verdict's message for `value` in `locale`.
 pub fn render(v: &Verdict, value: &str, locale: Locale) -> String {
-    let Some(t) = template(v.code, locale) else { return String::new() };
+    let Some(t) = template(v.code, locale).filter(|t| !t.is_empty()) else { return String::new() };
     fill(t, |key| match key {
         "suggestion" => v.suggestion.clone(),
         "normalized" => v.normalized.clone(),
