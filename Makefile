@@ -30,10 +30,12 @@ node_modules: package.json package-lock.json
 # The npm package: Wasm + glue (wasm-bindgen, as dist/fiable_wasm*), optimised
 # for size, plus the data chunks; dist/fiable.js is the script-tag entry
 # (pkg/script-tag.js), pkg/widget.js + pkg/fiable.css the DOM layer.
+# --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
+# so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 pkg: node_modules
 	cargo build --release --target wasm32-unknown-unknown -p fiable
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm --no-typescript $(WASM)
-	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers \
+	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
 	  $(DIST)/fiable_wasm_bg.wasm -o $(DIST)/fiable_wasm_bg.wasm

@@ -77,6 +77,8 @@ function opts(options, where = 'options') {
  * (only for a wrong call, such as an unknown kind).
  */
 export function validate(kind, value, options) {
+  // No options: the defaults without building an options object.
+  if (options === undefined) return JSON.parse(raw.checkRaw(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), '', 0, false, todayNow()));
   const o = opts(options);
   return JSON.parse(raw.checkRaw(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), o.country, o.minAge, o.required, o.today));
 }

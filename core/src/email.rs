@@ -364,7 +364,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if raw.starts_with('[') {
         return Err(Verdict::invalid("email.ip_literal"));
     }
-    // Most domains are ASCII: no mapping copy, no per-label strings.
+    // Most domains are ASCII: no mapped copy, no punycode copy of a label.
     let mapped: std::borrow::Cow<str> = if raw.is_ascii() {
         raw.into()
     } else {
@@ -386,35 +386,10 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     let mut labels = 0;
     for label in mapped.split('.') {
         labels += 1;
-        if label.is_ascii() {
-            let b = label.as_bytes();
-            if b.len() > 63 {
-                return Err(Verdict::invalid("email.label_too_long"));
-            }
-            if b.first() == Some(&b'-')
-                || b.last() == Some(&b'-')
-                || !b.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-            {
-                return Err(Verdict::invalid("email.invalid_domain"));
-            }
-            if !ascii.is_empty() {
-                ascii.push('.');
-                if uni {
-                    unicode.push('.');
-                }
-            }
-            for &c in b {
-                ascii.push(char::from(c.to_ascii_lowercase()));
-            }
-            if uni {
-                unicode.push_str(&ascii[ascii.len() - b.len()..]);
-            }
-            continue;
-        }
         let lower =
             idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
         let a =
-            idna::to_ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+            idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
         if a.len() > 63 {
             return Err(Verdict::invalid("email.label_too_long"));
         }
@@ -426,10 +401,14 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         }
         if !ascii.is_empty() {
             ascii.push('.');
-            unicode.push('.');
+            if uni {
+                unicode.push('.');
+            }
         }
         ascii.push_str(&a);
-        unicode.push_str(&lower);
+        if uni {
+            unicode.push_str(&lower);
+        }
     }
     if ascii.len() > 253 {
         return Err(Verdict::invalid("email.too_long"));

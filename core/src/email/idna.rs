@@ -111,10 +111,15 @@ pub fn lower_label(label: &str) -> Option<String> {
 
 /// The ASCII form of a lower-cased label: itself, or `xn--` + punycode.
 pub fn to_ascii_label(label: &str) -> Option<String> {
+    ascii_label(label).map(std::borrow::Cow::into_owned)
+}
+
+/// [`to_ascii_label`] without a copy of an ASCII label.
+pub(crate) fn ascii_label(label: &str) -> Option<std::borrow::Cow<'_, str>> {
     if label.is_ascii() {
-        return Some(label.to_string());
+        return Some(label.into());
     }
-    Some(format!("xn--{}", punycode(label)?))
+    Some(format!("xn--{}", punycode(label)?).into())
 }
 
 #[cfg(test)]

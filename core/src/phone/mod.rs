@@ -17,7 +17,7 @@ pub use format::format_as_you_type;
 
 use crate::messages::Msg;
 use crate::pattern;
-use crate::{Options, Verdict};
+use crate::{Detail, Options, Verdict};
 use meta::Region;
 use std::borrow::Cow;
 
@@ -158,12 +158,18 @@ pub struct PhoneNumber {
 #[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     match parse(value, opts.country.as_deref()) {
-        Ok(n) => Verdict::valid("phone.valid")
-            .with_normalized(n.e164)
-            .with_text("type", n.number_type.as_str())
-            .with_text("country", n.region)
-            .with_text("national", n.national)
-            .with_text("international", n.international),
+        Ok(n) => {
+            // Filled in place: the builder methods move the whole verdict at each step.
+            let mut v = Verdict::valid("phone.valid");
+            v.normalized = Some(n.e164);
+            v.details.0 = vec![
+                ("type", Detail::Text(n.number_type.as_str().into())),
+                ("country", Detail::Text(n.region.into())),
+                ("national", Detail::Text(n.national)),
+                ("international", Detail::Text(n.international)),
+            ];
+            v
+        }
         Err(code) => Verdict::invalid(code),
     }
 }
