@@ -282,20 +282,23 @@ pub fn json_str(s: &mut String, t: &str) {
             continue;
         }
         s.push_str(&t[run..i]);
-        let (ch, len) = if c == 0xE2 { (0x2028 + u32::from(b[i + 2] - 0xA8), 3) } else { (u32::from(c), 1) };
-        match c {
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                s.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
-                    s.push(HEX[((ch >> shift) & 0xf) as usize] as char);
-                }
-            }
+        let (esc, len) = match c {
+            b'"' => ("\\\"", 1),
+            b'\\' => ("\\\\", 1),
+            b'\n' => ("\\n", 1),
+            b'\r' => ("\\r", 1),
+            b'\t' => ("\\t", 1),
+            0xE2 if b[i + 2] == 0xA8 => ("\\u2028", 3),
+            0xE2 => ("\\u2029", 3),
+            _ => ("", 1),
+        };
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            s.push_str("\\u00");
+            s.push(HEX[usize::from(c >> 4)] as char);
+            s.push(HEX[usize::from(c & 0xf)] as char);
+        } else {
+            s.push_str(esc);
         }
         i += len;
         run = i;

@@ -98,13 +98,6 @@ fn lengths(i: u8) -> u32 {
     LENGTHS.get(i as usize).copied().unwrap_or(0)
 }
 
-/// A type pattern with its possible lengths.
-#[derive(Clone, Copy)]
-pub(crate) struct Desc {
-    pub pattern: Static,
-    pub lengths: u32,
-}
-
 /// A number format, resolved.
 #[derive(Clone, Copy)]
 pub(crate) struct Format {
@@ -159,13 +152,15 @@ impl Region {
     pub(crate) fn local_lengths(&self) -> u32 {
         lengths(self.local)
     }
-    /// The pattern and lengths of type `i` (order of `TYPE_NAMES` in mod.rs).
-    pub(crate) fn desc(&self, i: usize) -> Option<Desc> {
-        let p = pat(*self.types.get(i)?)?;
-        Some(Desc {
-            pattern: p,
-            lengths: lengths(*self.type_lens.get(i)?),
-        })
+    /// The pattern of type `i` (order of `TYPE_NAMES` in mod.rs), if a
+    /// number of `len` digits can be of that type: the lengths are looked
+    /// at first, so most types are ruled out before their pattern is.
+    pub(crate) fn desc(&self, i: usize, len: usize) -> Option<Static> {
+        let lens = lengths(*self.type_lens.get(i)?);
+        if lens != 0 && (len >= 32 || lens & (1 << len) == 0) {
+            return None;
+        }
+        pat(*self.types.get(i)?)
     }
     fn format_list(range: (u16, u8)) -> impl Iterator<Item = Format> {
         let start = range.0 as usize;

@@ -530,15 +530,8 @@ fn test_length(n: &str, r: &Region) -> Length {
 // ---------------------------------------------------------------------------
 // Validation, type, region.
 
-fn matches_desc(nsn: &str, d: Option<meta::Desc>) -> bool {
-    match d {
-        Some(d) => {
-            let len = nsn.len();
-            (d.lengths == 0 || (len < 32 && d.lengths & (1 << len) != 0))
-                && pattern::cached::full_match(d.pattern, nsn)
-        }
-        None => false,
-    }
+fn matches_desc(nsn: &str, r: &Region, i: usize) -> bool {
+    r.desc(i, nsn.len()).is_some_and(|p| pattern::cached::full_match(p, nsn))
 }
 
 /// libphonenumber's getNumberTypeHelper.
@@ -548,17 +541,17 @@ fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
     }
     // Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail.
     for i in [3, 2, 4, 5, 6, 7, 8, 9] {
-        if matches_desc(nsn, r.desc(i)) {
+        if matches_desc(nsn, r, i) {
             return Some(TABLE_TYPES[i]);
         }
     }
-    if matches_desc(nsn, r.desc(0)) {
-        if r.same_mobile_fixed() || matches_desc(nsn, r.desc(1)) {
+    if matches_desc(nsn, r, 0) {
+        if r.same_mobile_fixed() || matches_desc(nsn, r, 1) {
             return Some(PhoneType::FixedLineOrMobile);
         }
         return Some(PhoneType::FixedLine);
     }
-    if !r.same_mobile_fixed() && matches_desc(nsn, r.desc(1)) {
+    if !r.same_mobile_fixed() && matches_desc(nsn, r, 1) {
         return Some(PhoneType::Mobile);
     }
     None
