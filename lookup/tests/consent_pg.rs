@@ -5,10 +5,13 @@
 //! at once to one database; the subjects vault across those two processes
 //! (sealing, one pseudonym per email under concurrent first submissions,
 //! matching, erasure, `verify` and `purge`); the SIGKILL crash scenario of
-//! `consent_crash.rs`; and a database outage answered with 503.
+//! `consent_crash.rs`; the group-commit scenarios of `consent_batch.rs`;
+//! and a database outage answered with 503.
 //!
 //! One server for the whole file (starting one costs seconds), one
 //! database per scenario.
+#[path = "common/batch.rs"]
+mod batch;
 #[path = "common/pg.rs"]
 mod pg;
 #[path = "common/service.rs"]
@@ -77,6 +80,8 @@ fn consent_ledger_on_postgresql() {
     phase("migrations and router");
     append_only(&pg);
     phase("append-only");
+    group_commit(&pg);
+    phase("group commit");
     two_instances(&pg);
     phase("two instances");
     vault_on_two_instances(&pg);
@@ -193,6 +198,26 @@ fn append_only(pg: &pg::Pg) {
     c.batch_execute("ALTER TABLE ledger DISABLE TRIGGER ledger_no_change; UPDATE ledger SET record = replace(record, 'granted', 'refused') WHERE seq = 2").unwrap();
     let b = store::verify(&Store::connect_read_only(&db).unwrap(), None).unwrap_err();
     assert_eq!(b.seq, 2, "{b}");
+}
+
+/// Concurrent appends share commits; a failed append fails alone in its
+/// batch (`common/batch.rs`). Pool of 2: the test holds the writer on one
+/// connection, the batch's leader waits for the advisory lock on the other.
+fn group_commit(pg: &pg::Pg) {
+    let db = pg_db(&pg.create_db("groupcommit"));
+    let st = Store::connect(&db, 2).unwrap();
+    let signer = Signer::from_seed([11; 32]);
+    batch::many_concurrent_appends(&st, &signer, "gc");
+    batch::failures_stay_alone_in_their_batch(&st, &signer, "fb");
+    // A statement the server refuses (a NUL in text) aborts the whole
+    // transaction in PostgreSQL; its savepoint takes the batch back to
+    // before that append, and the others commit.
+    let (plug, r) = batch::in_one_batch(&st, &signer, "sql-plug", &[("sql-1", None), ("nul\u{0}id", None), ("sql-2", None)]);
+    assert!(matches!(&r[1], Err(store::StoreError::Db(m)) if m.contains("22021")), "{:?}", r[1]);
+    assert_eq!(r[0].as_ref().unwrap().receipt.seq, plug.seq + 1);
+    assert_eq!(r[2].as_ref().unwrap().receipt.seq, plug.seq + 2);
+    let v = store::verify(&Store::connect_read_only(&db).unwrap(), Some(signer.public_key_hex())).unwrap();
+    assert_eq!(v.entries, 207);
 }
 
 const INSTANCES: usize = 2;

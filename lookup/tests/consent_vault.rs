@@ -521,7 +521,8 @@ async fn openapi_and_metrics_cover_the_consent_routes() {
     let words = fiable_lookup::address::index::build(&[csv], &fiable_lookup::address::BuildOptions::default()).unwrap().0;
     let idx = fiable_lookup::address::Index::from_words(words).unwrap();
     let app_state = fiable_lookup::http::AppState::new(idx, fiable_lookup::http::Config::for_tests());
-    let app = fiable_lookup::http::app_with(app_state, routes(svc().state));
+    let s = svc();
+    let app = fiable_lookup::http::app_with(app_state, routes(s.state.clone()));
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     let resp = app.clone().oneshot(get("/openapi.json")).await.unwrap();
     let doc: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
@@ -534,4 +535,13 @@ async fn openapi_and_metrics_cover_the_consent_routes() {
     let resp = app.clone().oneshot(get("/metrics")).await.unwrap();
     let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(text.contains("fiable_http_requests_total{route=\"/v1/match\",status=\"401\"} 1"), "{text}");
+    // The group commit's counters (of the process: other tests append too).
+    s.submit(&person(jean())).await;
+    let resp = app.clone().oneshot(get("/metrics")).await.unwrap();
+    let text = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("no {name} in {text}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    assert!(counter("fiable_consent_commits_total") >= 1 && counter("fiable_consent_appends_total") >= 1, "{text}");
 }

@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::Context;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
 
-/// The service's signing key.
+/// The service's signing key. Clone: the store's group commit runs an
+/// append (and its signature) on the thread that leads the batch.
+#[derive(Clone)]
 pub struct Signer {
     key: SigningKey,
     public_hex: String,

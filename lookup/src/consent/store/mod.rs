@@ -18,11 +18,16 @@
 //! sealing and the append happen in one write transaction, so two first
 //! submissions of one email (from one instance or several) cannot get
 //! two pseudonyms.
+//!
+//! Appends go through a group commit ([`batch`]): the appends waiting for
+//! the writer are chained in one transaction, flushed once, each in its
+//! own savepoint.
 use std::path::{Path, PathBuf};
 
 use super::ledger::{self, Entry, GENESIS, Receipt};
 use super::sign::Signer;
 
+pub mod batch;
 mod postgres;
 mod sqlite;
 mod subjects;
@@ -33,7 +38,7 @@ pub use subjects::{Erased, SubjectVault, VaultInput};
 use tx::{Row, Tx, Value};
 
 /// Why a store call did not do what was asked.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// The idempotency key was used with another request.
     #[error("idempotency key already used with a different request")]
@@ -147,6 +152,8 @@ enum Backend {
 #[derive(Debug)]
 pub struct Store {
     backend: Backend,
+    /// The writer queue of appends (group commit).
+    batch: batch::Batcher,
 }
 
 /// Refuses a database migrated by a newer binary; returns how many
@@ -181,12 +188,12 @@ fn int(v: u64) -> Result<Value, StoreError> {
 impl Store {
     /// Opens (creating if needed) a SQLite ledger and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?) })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default() })
     }
 
     /// Opens an existing SQLite ledger read-only (verification, export).
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?) })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?), batch: Default::default() })
     }
 
     /// Opens the ledger at `db` and runs pending migrations. `pool`: the
@@ -196,7 +203,7 @@ impl Store {
     pub fn connect(db: &Database, pool: usize) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)) }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)), batch: Default::default() }),
         }
     }
 
@@ -204,7 +211,7 @@ impl Store {
     pub fn connect_read_only(db: &Database) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open_read_only(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)) }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)), batch: Default::default() }),
         }
     }
 
@@ -225,8 +232,10 @@ impl Store {
     /// Appends a record (already validated, id assigned) as the next entry,
     /// signed by `signer`. With an idempotency key: the same key and the same
     /// `request_sha256` give back the first receipt; another request under
-    /// the same key is a conflict. All in one write transaction, so the
-    /// checks and the chain head hold across concurrent writers.
+    /// the same key is a conflict. The checks and the chain head hold across
+    /// concurrent writers: the append runs in a write transaction (shared
+    /// with the other appends waiting, see [`batch`]) and returns once it
+    /// is committed.
     pub fn append(
         &self,
         record: &fiable_core::consent::ConsentRecord,
@@ -236,14 +245,18 @@ impl Store {
         if record.subject_data.is_some() {
             return Err(StoreError::ClearSubjectData);
         }
+        // Owned copies: the batch's leader, maybe another thread, runs it.
         let canonical = record.canonical_json();
-        self.tx(Mode::Write, |tx| {
+        let (id, subject, signer) = (record.record_id.clone(), record.subject.clone(), signer.clone());
+        let idempotency = owned(idempotency);
+        self.append_batched(Box::new(move |tx| {
+            let idempotency = borrowed(&idempotency);
             if let Some(done) = replay(tx, idempotency)? {
                 return Ok(done);
             }
-            let e = append_entry(tx, &record.record_id, &record.subject, canonical, idempotency, signer)?;
+            let e = append_entry(tx, &id, &subject, canonical, idempotency, &signer)?;
             Ok(Appended { receipt: e.receipt(), replayed: false })
-        })
+        }))
     }
 
     /// The entry of a record id.
@@ -291,6 +304,14 @@ impl Store {
     fn first_public_key(&self) -> Result<Option<String>, StoreError> {
         self.tx(Mode::Read, |tx| tx.query_opt("SELECT public_key FROM ledger ORDER BY seq LIMIT 1", &[], |r| r.text(0)))
     }
+}
+
+fn owned(idempotency: Option<(&str, &str)>) -> Option<(String, String)> {
+    idempotency.map(|(k, r)| (k.to_string(), r.to_string()))
+}
+
+fn borrowed(idempotency: &Option<(String, String)>) -> Option<(&str, &str)> {
+    idempotency.as_ref().map(|(k, r)| (k.as_str(), r.as_str()))
 }
 
 /// The first receipt of an idempotency key already used with this

@@ -61,25 +61,32 @@ fn count(tx: &mut dyn Tx, sql: &str, args: &[Value]) -> Result<i64, StoreError> 
 
 impl Store {
     /// Appends a record that carries `subject_data`: in one write
-    /// transaction, finds or assigns the subject (when the record names
-    /// none), gets or creates its key, lets `seal` replace the clear data by
-    /// its sealed form (the record id and subject are set when it runs),
-    /// appends, and records the blind indexes.
+    /// transaction (shared with the other appends waiting, see
+    /// [`super::batch`]), finds or assigns the subject (when the record
+    /// names none), gets or creates its key, lets `seal` replace the clear
+    /// data by its sealed form (the record id and subject are set when it
+    /// runs), appends, and records the blind indexes.
     pub fn append_with_subject_data(
         &self,
         mut record: ConsentRecord,
         idempotency: Option<(&str, &str)>,
         signer: &Signer,
         vault: &VaultInput<'_>,
-        seal: impl FnOnce(&str, &ConsentRecord) -> Option<Sealed>,
+        seal: impl FnOnce(&str, &ConsentRecord) -> Option<Sealed> + Send + 'static,
     ) -> Result<Appended, StoreError> {
-        self.tx(Mode::Write, |tx| {
+        // Owned copies: the batch's leader, maybe another thread, runs it.
+        let idempotency = super::owned(idempotency);
+        let signer = signer.clone();
+        let (identify, index) = (vault.identify.to_vec(), vault.index.to_vec());
+        let (fresh_subject, fresh_key) = (vault.fresh_subject.clone(), vault.fresh_key.clone());
+        self.append_batched(Box::new(move |tx| {
+            let idempotency = super::borrowed(&idempotency);
             if let Some(done) = replay(tx, idempotency)? {
                 return Ok(done);
             }
             if record.subject.is_empty() {
                 let mut known = None;
-                for (kind, digest) in vault.identify {
+                for (kind, digest) in &identify {
                     known = tx.query_opt(
                         "SELECT subject FROM subject_index WHERE kind = $1 AND digest = $2 ORDER BY subject LIMIT 1",
                         &[(*kind).into(), digest.into()],
@@ -89,28 +96,28 @@ impl Store {
                         break;
                     }
                 }
-                record.subject = known.unwrap_or_else(|| vault.fresh_subject.clone());
+                record.subject = known.unwrap_or(fresh_subject);
             } else if erased_at(tx, &record.subject)?.is_some() {
                 return Err(StoreError::SubjectErased);
             }
             tx.exec(
                 "INSERT INTO subject_keys (subject, key_hex, created_at) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING",
-                &[(&record.subject).into(), (&vault.fresh_key).into(), ledger::now_rfc3339().into()],
+                &[(&record.subject).into(), fresh_key.into(), ledger::now_rfc3339().into()],
             )?;
             let key = tx
                 .query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[(&record.subject).into()], |r| r.text(0))?
                 .ok_or_else(|| StoreError::Db("the subject key just written is missing".into()))?;
             record.sealed = Some(seal(&key, &record).ok_or(StoreError::Seal)?);
             record.subject_data = None;
-            let e = append_entry(tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, signer)?;
-            for (kind, digest) in vault.index {
+            let e = append_entry(tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, &signer)?;
+            for (kind, digest) in &index {
                 tx.exec(
                     "INSERT INTO subject_index (kind, digest, subject) VALUES ($1, $2, $3) ON CONFLICT (kind, digest, subject) DO NOTHING",
                     &[(*kind).into(), digest.into(), (&record.subject).into()],
                 )?;
             }
             Ok(Appended { receipt: e.receipt(), replayed: false })
-        })
+        }))
     }
 
     /// The key and erasure state of a subject (one snapshot).
