@@ -35,7 +35,7 @@ fn kind(name: &str) -> Result<Kind, JsError> {
 fn date(yyyymmdd: u32) -> Option<Date> {
     let (y, m, d) = (yyyymmdd / 10000, (yyyymmdd / 100) % 100, yyyymmdd % 100);
     (y > 0 && (1..=12).contains(&m) && (1..=31).contains(&d))
-        .then(|| Date { year: y as i32, month: m as u8, day: d as u8 })
+        .then_some(Date { year: y as i32, month: m as u8, day: d as u8 })
 }
 
 fn options(locale: Locale, country: &str, min_age: u32, required: bool, today: u32) -> Options {

@@ -274,12 +274,12 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
             return v;
         }
     }
-    let Some(canon) = canonical(&shapes, compact) else {
+    let Some(canon) = canonical(shapes, compact) else {
         let mut v = Verdict::invalid("postcode.invalid_format").with_text("example", example);
         // A spreadsheet dropped the leading zero: "1000" for "01000".
         if french && compact.len() == 4 && compact.bytes().all(|b| b.is_ascii_digit()) {
             let padded = format!("0{compact}");
-            if canonical(&shapes, &padded).is_some() && !communes.for_postcode(&padded).is_empty() {
+            if canonical(shapes, &padded).is_some() && !communes.for_postcode(&padded).is_empty() {
                 v = v.with_suggestion(padded);
             }
         }
