@@ -190,7 +190,8 @@ def render(r):
         if cons.get("fdatasync_per_s"):
             o += ["", f"The disk under `/tmp` during this part: `pg_test_fsync -s 1` measured "
                   f"{cons['fdatasync_per_s']:,.0f} fdatasync/s (one 8 kB write each). Every acknowledged "
-                  "append waits for one flush of the WAL, taken under the ledger's single writer lock."]
+                  "append waits for a flush of the WAL, taken under the ledger's single writer lock; "
+                  "appends that arrive while one commits share the next (group commit, up to 64)."]
     c = r.get("capacity", {})
     if c.get("address_rps_per_instance"):
         o += ["", "## Capacity arithmetic (this run's figures; discussed in `bench/SCALING.md`)", "",
