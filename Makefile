@@ -108,10 +108,21 @@ fuzz:
 # against dnsmasq, consent on SQLite and PostgreSQL) writing
 # bench/results/scale.{json,md}. Asserts nothing. SKIP_SCALE=1: no 26M set;
 # SCALE=0: addok comparison only. Durations in bench/README.md.
-.PHONY: bench-service bench-scale
+.PHONY: bench-service bench-scale bench-addok-1m
 bench-service:
 	bench/service/run.sh
 
 # The scale part alone (no addok).
 bench-scale:
 	bench/service/scale.sh
+
+# addok side by side on a synthetic 1M-row BAN and its own 600 queries
+# (deterministic seeds), into bench/results/addok-1m/. About 5 minutes; not
+# in `make bench` (the Paris comparison is).
+SYNTH_1M := bench/build/synth/ban-1m.csv.gz
+bench-addok-1m:
+	cargo build --release -q -p fiable-lookup
+	mkdir -p bench/build/synth
+	test -s $(SYNTH_1M) || $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup synth --rows 1000000 --out $(SYNTH_1M)
+	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup corpus --from $(SYNTH_1M) --out bench/build/synth/corpus-1m.tsv
+	BAN=$(SYNTH_1M) CORPUS=bench/build/synth/corpus-1m.tsv OUT_DIR=bench/results/addok-1m SCALE=0 bench/service/run.sh
