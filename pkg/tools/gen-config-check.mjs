@@ -1,0 +1,154 @@
+// Writes pkg/config.js, the widget config checker, from pkg/fiable.schema.json:
+// one small function per schema node, so the page gets the published schema's
+// rules without a JSON Schema engine, and the two cannot drift. Run by
+// `make pkg`; `--check` fails when the checked-in file is stale (CI, and
+// tests/node/config.test.mjs). Knows the keywords the schema uses and
+// refuses any other, so a new keyword cannot be silently ignored.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const pkg = new URL('../', import.meta.url);
+const schema = JSON.parse(readFileSync(new URL('fiable.schema.json', pkg), 'utf8'));
+const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$defs', 'examples']);
+const KEYWORDS = new Set(['$ref', 'type', 'enum', 'pattern', 'minLength', 'minimum', 'maximum', 'properties', 'required',
+  'additionalProperties', 'minProperties', 'items', 'minItems', 'uniqueItems', 'dependentRequired']);
+
+const j = (x) => JSON.stringify(x);
+const resolve = (node) => (node.$ref ? resolve(node.$ref.split('/').slice(1).reduce((o, k) => o[k], schema)) : node);
+const list = (xs) => xs.map(j).join(', ');
+
+/** What a node expects, in words (the end of "… is 3; expected …"). */
+function expect(node) {
+  const n = resolve(node);
+  const such = n.examples ? ` such as ${j(n.examples[0])}` : '';
+  if (n.enum) return `one of ${list(n.enum)}`;
+  switch (n.type) {
+    case 'string': return `${n.pattern ? `a string matching ${n.pattern}` : n.minLength ? 'a non-empty string' : 'a string'}${such}`;
+    case 'integer': {
+      const range = n.maximum !== undefined ? ` from ${n.minimum} to ${n.maximum}` : n.minimum !== undefined ? ` of at least ${n.minimum}` : '';
+      return `a whole number${range}`;
+    }
+    case 'boolean': return 'true or false';
+    case 'array': {
+      const items = resolve(n.items);
+      const what = items.enum ? `${n.uniqueItems ? 'distinct ' : ''}values among ${list(items.enum)}` : expect(items);
+      return `${n.minItems ? 'a non-empty list' : 'a list'} of ${what}${such}`;
+    }
+    case 'object': {
+      if (such) return `an object${such}`;
+      if (n.properties) {
+        const req = new Set(n.required ?? []);
+        return `{ ${Object.keys(n.properties).map((k) => j(k) + (req.has(k) ? '' : '?')).join(', ')} }`;
+      }
+      const each = `{ "<name>": ${expect(n.additionalProperties)} }`;
+      return n.minProperties ? `at least one entry: ${each}` : each;
+    }
+    default: throw new Error(`gen-config-check: cannot describe ${j(n)}`);
+  }
+}
+
+/** Generated functions by body (identical nodes share one), in order. */
+const bodies = new Map();
+/** The "expected …" texts, each once (the minified page keeps one copy). */
+const texts = new Map();
+const text = (s) => {
+  if (!texts.has(s)) texts.set(s, texts.size);
+  return `E[${texts.get(s)}]`;
+};
+
+/** The name of the function checking `node`: (v, p) => null, or the sentence naming what is wrong at path p. */
+function gen(node) {
+  const n = resolve(node);
+  for (const k of Object.keys(n)) {
+    if (!KEYWORDS.has(k) && !ANNOTATIONS.has(k)) throw new Error(`gen-config-check: the schema keyword "${k}" is not supported; teach this generator`);
+  }
+  const bad = `bad(v, p, ${text(expect(n))})`;
+  // Conditions that make v wrong, assuming the ones before held.
+  const wrong = [];
+  const type = { string: "typeof v != 'string'", integer: '!Number.isInteger(v)', number: "typeof v != 'number'", boolean: "typeof v != 'boolean'", object: '!isObject(v)', array: '!Array.isArray(v)' }[n.type];
+  if (n.type && !type) throw new Error(`gen-config-check: type ${n.type}`);
+  if (type) wrong.push(type);
+  if (n.enum) wrong.push(`!${j(n.enum)}.includes(v)`);
+  if (n.minLength) wrong.push(n.minLength === 1 ? "v === ''" : `[...v].length < ${n.minLength}`);
+  if (n.pattern) wrong.push(`!/${n.pattern.replaceAll('/', '\\/')}/u.test(v)`);
+  if (n.minimum !== undefined) wrong.push(`v < ${n.minimum}`);
+  if (n.maximum !== undefined) wrong.push(`v > ${n.maximum}`);
+  if (n.minItems) wrong.push(`v.length < ${n.minItems}`);
+  if (n.uniqueItems) wrong.push('new Set(v.map((x) => JSON.stringify(x))).size != v.length');
+  if (n.minProperties) wrong.push(`Object.keys(v).length < ${n.minProperties}`);
+  if (n.type !== 'object' && (n.properties || n.additionalProperties || n.required)) throw new Error('gen-config-check: object keywords need "type": "object"');
+  if (n.type !== 'array' && n.items) throw new Error('gen-config-check: items needs "type": "array"');
+  if (n.type === 'string' && (n.minimum !== undefined || n.maximum !== undefined)) throw new Error('gen-config-check: minimum on a string');
+
+  let then = [];
+  if (n.type === 'object') {
+    const props = n.properties ?? {};
+    const req = new Set(n.required ?? []);
+    for (const r of req) if (!props[r]) throw new Error(`gen-config-check: required "${r}" has no schema`);
+    if (n.additionalProperties === false) then.push(`keys(v, p, ${j(Object.keys(props))}, ${text(expect(n))})`);
+    for (const [k, ps] of Object.entries(props)) {
+      const at = `p + ${j(`.${k}`)}`;
+      then.push(req.has(k) ? `${gen(ps)}(v[${j(k)}], ${at})` : `opt(${gen(ps)}, v[${j(k)}], ${at})`);
+    }
+    if (n.additionalProperties && n.additionalProperties !== true) then.push(`each(v, p, ${j(Object.keys(props))}, ${gen(n.additionalProperties)})`);
+    for (const [k, need] of Object.entries(n.dependentRequired ?? {})) {
+      for (const r of need) then.push(`(v[${j(k)}] !== undefined && v[${j(r)}] === undefined ? bad(undefined, p + ${j(`.${r}`)}, ${text(`${expect(props[r])} (${k} needs it)`)}) : null)`);
+    }
+  } else if (n.dependentRequired) {
+    throw new Error('gen-config-check: dependentRequired needs "type": "object"');
+  }
+  if (n.type === 'array' && n.items) then.push(`v.reduce((e, x, i) => e || ${gen(n.items)}(x, \`\${p}[\${i}]\`), null)`);
+  const body = `${wrong.length ? `${wrong.join(' || ')} ? ${bad} : ` : ''}${then.length ? then.join(' || ') : 'null'}`;
+  if (!bodies.has(body)) bodies.set(body, `c${bodies.size}`);
+  return bodies.get(body);
+}
+
+const root = gen(schema);
+const out = `// GENERATED by pkg/tools/gen-config-check.mjs from pkg/fiable.schema.json: do not
+// edit (change the schema, then \`make pkg\`). The widget config checker: the
+// schema's rules as plain functions, no JSON Schema engine in the page.
+
+/** @typedef {(v: any, p: string) => string | null} Check */
+
+const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A value as the message quotes it (long ones cut). @param {unknown} v */
+const show = (v) => {
+  const s = JSON.stringify(v);
+  return s.length > 60 ? \`\${s.slice(0, 57)}…\` : s;
+};
+/** @param {unknown} v @param {string} p @param {string} expected */
+const bad = (v, p, expected) => \`\${p === 'config' ? 'the config' : p} is \${v === undefined ? 'missing' : show(v)}; expected \${expected}\`;
+/** @param {object} v @param {string} p @param {string[]} known @param {string} expected */
+const keys = (v, p, known, expected) => {
+  const k = Object.keys(v).find((x) => !known.includes(x));
+  return k === undefined ? null : \`unknown key \${p}.\${k}; expected \${expected}\`;
+};
+/** @param {Check} check @param {unknown} v @param {string} p */
+const opt = (check, v, p) => (v === undefined ? null : check(v, p));
+/** @param {Record<string, unknown>} v @param {string} p @param {string[]} known @param {Check} check */
+const each = (v, p, known, check) => Object.keys(v).reduce((/** @type {string | null} */ e, k) => e || (known.includes(k) ? null : check(v[k], \`\${p}.\${k}\`)), null);
+
+/** What each node expects, in words. */
+const E = [
+${[...texts.keys()].map((t) => `  ${j(t)},`).join('\n')}
+];
+
+${[...bodies].map(([body, name]) => `/** @type {Check} */\nconst ${name} = (v, p) => ${body};`).join('\n')}
+
+/**
+ * Checks a widget config. Returns null when it is good, else one sentence
+ * naming the first bad key and the expected shape.
+ * @param {unknown} config
+ * @returns {string | null}
+ */
+export const checkConfig = (config) => ${root}(config, 'config');
+`;
+
+const target = new URL('config.js', pkg);
+if (process.argv.includes('--check')) {
+  if (readFileSync(target, 'utf8') !== out) {
+    console.error('pkg/config.js is stale: run `node pkg/tools/gen-config-check.mjs` (or `make pkg`) and commit the result');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(target, out);
+}
