@@ -12,15 +12,26 @@ const show = (v) => {
 };
 /** @param {unknown} v @param {string} p @param {string} expected */
 const bad = (v, p, expected) => `${p === 'config' ? 'the config' : p} is ${v === undefined ? 'missing' : show(v)}; expected ${expected}`;
-/** @param {object} v @param {string} p @param {string[]} known @param {string} expected */
-const keys = (v, p, known, expected) => {
-  const k = Object.keys(v).find((x) => !known.includes(x));
-  return k === undefined ? null : `unknown key ${p}.${k}; expected ${expected}`;
+/**
+ * The keys of object `v`: unknown ones (when `other` is false), then each
+ * known one in the schema's order (`undefined` only for those not required),
+ * then the others' values with `other`.
+ * @param {Record<string, unknown>} v @param {string} p @param {string} expected
+ * @param {Record<string, Check>} known @param {string[]} required @param {Check | false | null} other
+ */
+const props = (v, p, expected, known, required, other) => {
+  const names = Object.keys(known); // own keys only: "toString" is no known key
+  for (const k of Object.keys(v)) if (!names.includes(k) && other === false) return `unknown key ${p}.${k}; expected ${expected}`;
+  for (const k of names) {
+    const e = v[k] === undefined && !required.includes(k) ? null : known[k](v[k], `${p}.${k}`);
+    if (e) return e;
+  }
+  for (const k of Object.keys(v)) {
+    const e = names.includes(k) || !other ? null : other(v[k], `${p}.${k}`);
+    if (e) return e;
+  }
+  return null;
 };
-/** @param {Check} check @param {unknown} v @param {string} p */
-const opt = (check, v, p) => (v === undefined ? null : check(v, p));
-/** @param {Record<string, unknown>} v @param {string} p @param {string[]} known @param {Check} check */
-const each = (v, p, known, check) => Object.keys(v).reduce((/** @type {string | null} */ e, k) => e || (known.includes(k) ? null : check(v[k], `${p}.${k}`)), null);
 
 /** What each node expects, in words. */
 const E = [
@@ -41,18 +52,13 @@ const E = [
   "one of \"email\", \"phone\", \"postcode\", \"city\", \"first_name\", \"last_name\", \"civility\", \"birth_date\", \"country\", \"street\"",
   "true or false",
   "a whole number from 0 to 150",
-  "a non-empty string such as \"civility\"",
-  "a non-empty string such as \"postcode\"",
-  "a non-empty string such as \"city\"",
-  "a non-empty string such as \"housenumber\"",
+  "a non-empty string",
   "{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }",
   "{ \"name\", \"contact\" }",
-  "a non-empty string",
   "{ \"id\", \"version\" }",
   "a non-empty list of { \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }",
   "{ \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }",
   "a string matching ^[A-Za-z0-9._:-]{1,256}$ such as \"newsletter\"",
-  "a non-empty string such as \"#newsletter\"",
   "one of \"consent\", \"contract\", \"legal_obligation\", \"vital_interests\", \"public_task\", \"legitimate_interests\"",
   "{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }",
   "one of \"store\", \"phone\"",
@@ -78,9 +84,9 @@ const c6 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.te
 /** @type {Check} */
 const c7 = (v, p) => typeof v != 'string' ? bad(v, p, E[10]) : null;
 /** @type {Check} */
-const c8 = (v, p) => !isObject(v) ? bad(v, p, E[9]) : each(v, p, [], c7);
+const c8 = (v, p) => !isObject(v) ? bad(v, p, E[9]) : props(v, p, E[9], {  }, [], c7);
 /** @type {Check} */
-const c9 = (v, p) => !isObject(v) ? bad(v, p, E[8]) : each(v, p, [], c8);
+const c9 = (v, p) => !isObject(v) ? bad(v, p, E[8]) : props(v, p, E[8], {  }, [], c8);
 /** @type {Check} */
 const c10 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[13]) : null;
 /** @type {Check} */
@@ -92,43 +98,33 @@ const c13 = (v, p) => !Number.isInteger(v) || v < 0 || v > 150 ? bad(v, p, E[16]
 /** @type {Check} */
 const c14 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[17]) : null;
 /** @type {Check} */
-const c15 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[18]) : null;
+const c15 = (v, p) => !isObject(v) ? bad(v, p, E[12]) : props(v, p, E[12], { selector: c10, type: c11, required: c12, country: c1, block: c5, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false);
 /** @type {Check} */
-const c16 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[19]) : null;
+const c16 = (v, p) => !isObject(v) || Object.keys(v).length < 1 ? bad(v, p, E[11]) : props(v, p, E[11], {  }, [], c15);
 /** @type {Check} */
-const c17 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[20]) : null;
+const c17 = (v, p) => !isObject(v) ? bad(v, p, E[19]) : props(v, p, E[19], { name: c14, contact: c14 }, ["name","contact"], false);
 /** @type {Check} */
-const c18 = (v, p) => !isObject(v) ? bad(v, p, E[12]) : keys(v, p, ["selector","type","required","country","block","minAge","civility","postcode","city","housenumber"], E[12]) || c10(v["selector"], p + ".selector") || c11(v["type"], p + ".type") || opt(c12, v["required"], p + ".required") || opt(c1, v["country"], p + ".country") || opt(c5, v["block"], p + ".block") || opt(c13, v["minAge"], p + ".minAge") || opt(c14, v["civility"], p + ".civility") || opt(c15, v["postcode"], p + ".postcode") || opt(c16, v["city"], p + ".city") || opt(c17, v["housenumber"], p + ".housenumber");
+const c18 = (v, p) => !isObject(v) ? bad(v, p, E[20]) : props(v, p, E[20], { id: c14, version: c14 }, ["id","version"], false);
 /** @type {Check} */
-const c19 = (v, p) => !isObject(v) || Object.keys(v).length < 1 ? bad(v, p, E[11]) : each(v, p, [], c18);
+const c19 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(v) ? bad(v, p, E[23]) : null;
 /** @type {Check} */
-const c20 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[23]) : null;
+const c20 = (v, p) => !["consent","contract","legal_obligation","vital_interests","public_task","legitimate_interests"].includes(v) ? bad(v, p, E[24]) : null;
 /** @type {Check} */
-const c21 = (v, p) => !isObject(v) ? bad(v, p, E[22]) : keys(v, p, ["name","contact"], E[22]) || c20(v["name"], p + ".name") || c20(v["contact"], p + ".contact");
+const c21 = (v, p) => !isObject(v) ? bad(v, p, E[22]) : props(v, p, E[22], { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20 }, ["id","selector"], false);
 /** @type {Check} */
-const c22 = (v, p) => !isObject(v) ? bad(v, p, E[24]) : keys(v, p, ["id","version"], E[24]) || c20(v["id"], p + ".id") || c20(v["version"], p + ".version");
+const c22 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, E[21]) : v.reduce((e, x, i) => e || c21(x, `${p}[${i}]`), null);
 /** @type {Check} */
-const c23 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(v) ? bad(v, p, E[27]) : null;
+const c23 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, E[26]) : null;
 /** @type {Check} */
-const c24 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[28]) : null;
+const c24 = (v, p) => !isObject(v) ? bad(v, p, E[25]) : props(v, p, E[25], { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false);
 /** @type {Check} */
-const c25 = (v, p) => !["consent","contract","legal_obligation","vital_interests","public_task","legitimate_interests"].includes(v) ? bad(v, p, E[29]) : null;
+const c25 = (v, p) => !isObject(v) ? bad(v, p, E[27]) : props(v, p, E[27], { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false);
 /** @type {Check} */
-const c26 = (v, p) => !isObject(v) ? bad(v, p, E[26]) : keys(v, p, ["id","selector","label","text","legalBasis"], E[26]) || c23(v["id"], p + ".id") || c24(v["selector"], p + ".selector") || opt(c20, v["label"], p + ".label") || opt(c20, v["text"], p + ".text") || opt(c25, v["legalBasis"], p + ".legalBasis");
+const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, E[28]) : null;
 /** @type {Check} */
-const c27 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, E[25]) : v.reduce((e, x, i) => e || c26(x, `${p}[${i}]`), null);
+const c27 = (v, p) => !isObject(v) ? bad(v, p, E[18]) : props(v, p, E[18], { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false);
 /** @type {Check} */
-const c28 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, E[31]) : null;
-/** @type {Check} */
-const c29 = (v, p) => !isObject(v) ? bad(v, p, E[30]) : keys(v, p, ["advisorId","storeId","channel","apiKey"], E[30]) || c20(v["advisorId"], p + ".advisorId") || c20(v["storeId"], p + ".storeId") || c28(v["channel"], p + ".channel") || c20(v["apiKey"], p + ".apiKey");
-/** @type {Check} */
-const c30 = (v, p) => !isObject(v) ? bad(v, p, E[32]) : keys(v, p, ["email","phone","first_name","last_name","postcode"], E[32]) || opt(c20, v["email"], p + ".email") || opt(c20, v["phone"], p + ".phone") || opt(c20, v["first_name"], p + ".first_name") || opt(c20, v["last_name"], p + ".last_name") || opt(c20, v["postcode"], p + ".postcode");
-/** @type {Check} */
-const c31 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, E[33]) : null;
-/** @type {Check} */
-const c32 = (v, p) => !isObject(v) ? bad(v, p, E[21]) : keys(v, p, ["controller","form","purposes","advisor","receiptInput","subjectData","retentionDays","expiresAfterDays"], E[21]) || c21(v["controller"], p + ".controller") || c22(v["form"], p + ".form") || c27(v["purposes"], p + ".purposes") || opt(c29, v["advisor"], p + ".advisor") || opt(c20, v["receiptInput"], p + ".receiptInput") || opt(c30, v["subjectData"], p + ".subjectData") || opt(c31, v["retentionDays"], p + ".retentionDays") || opt(c31, v["expiresAfterDays"], p + ".expiresAfterDays");
-/** @type {Check} */
-const c33 = (v, p) => !isObject(v) ? bad(v, p, E[0]) : keys(v, p, ["locale","country","form","lookup","block","today","messages","fields","consent"], E[0]) || opt(c0, v["locale"], p + ".locale") || opt(c1, v["country"], p + ".country") || opt(c2, v["form"], p + ".form") || opt(c3, v["lookup"], p + ".lookup") || opt(c5, v["block"], p + ".block") || opt(c6, v["today"], p + ".today") || opt(c9, v["messages"], p + ".messages") || c19(v["fields"], p + ".fields") || opt(c32, v["consent"], p + ".consent") || (v["consent"] !== undefined && v["lookup"] === undefined ? bad(undefined, p + ".lookup", E[34]) : null);
+const c28 = (v, p) => !isObject(v) ? bad(v, p, E[0]) : props(v, p, E[0], { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false) || (v["consent"] !== undefined && v["lookup"] === undefined ? bad(undefined, p + ".lookup", E[29]) : null);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
@@ -136,4 +132,4 @@ const c33 = (v, p) => !isObject(v) ? bad(v, p, E[0]) : keys(v, p, ["locale","cou
  * @param {unknown} config
  * @returns {string | null}
  */
-export const checkConfig = (config) => c33(config, 'config');
+export const checkConfig = (config) => c28(config, 'config');

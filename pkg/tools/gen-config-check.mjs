@@ -79,17 +79,17 @@ function gen(node) {
   if (n.type !== 'array' && n.items) throw new Error('gen-config-check: items needs "type": "array"');
   if (n.type === 'string' && (n.minimum !== undefined || n.maximum !== undefined)) throw new Error('gen-config-check: minimum on a string');
 
-  let then = [];
+  const then = [];
   if (n.type === 'object') {
     const props = n.properties ?? {};
-    const req = new Set(n.required ?? []);
-    for (const r of req) if (!props[r]) throw new Error(`gen-config-check: required "${r}" has no schema`);
-    if (n.additionalProperties === false) then.push(`keys(v, p, ${j(Object.keys(props))}, ${text(expect(n))})`);
-    for (const [k, ps] of Object.entries(props)) {
-      const at = `p + ${j(`.${k}`)}`;
-      then.push(req.has(k) ? `${gen(ps)}(v[${j(k)}], ${at})` : `opt(${gen(ps)}, v[${j(k)}], ${at})`);
+    const req = n.required ?? [];
+    for (const r of req) {
+      // A required key is reported by its own check, which must refuse `undefined`.
+      if (!props[r] || !(resolve(props[r]).type || resolve(props[r]).enum)) throw new Error(`gen-config-check: required "${r}" needs a schema with type or enum`);
     }
-    if (n.additionalProperties && n.additionalProperties !== true) then.push(`each(v, p, ${j(Object.keys(props))}, ${gen(n.additionalProperties)})`);
+    const spec = Object.entries(props).map(([k, ps]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : j(k)}: ${gen(ps)}`).join(', ');
+    const other = n.additionalProperties === false ? 'false' : n.additionalProperties && n.additionalProperties !== true ? gen(n.additionalProperties) : 'null';
+    then.push(`props(v, p, ${text(expect(n))}, { ${spec} }, ${j(req)}, ${other})`);
     for (const [k, need] of Object.entries(n.dependentRequired ?? {})) {
       for (const r of need) then.push(`(v[${j(k)}] !== undefined && v[${j(r)}] === undefined ? bad(undefined, p + ${j(`.${r}`)}, ${text(`${expect(props[r])} (${k} needs it)`)}) : null)`);
     }
@@ -117,15 +117,26 @@ const show = (v) => {
 };
 /** @param {unknown} v @param {string} p @param {string} expected */
 const bad = (v, p, expected) => \`\${p === 'config' ? 'the config' : p} is \${v === undefined ? 'missing' : show(v)}; expected \${expected}\`;
-/** @param {object} v @param {string} p @param {string[]} known @param {string} expected */
-const keys = (v, p, known, expected) => {
-  const k = Object.keys(v).find((x) => !known.includes(x));
-  return k === undefined ? null : \`unknown key \${p}.\${k}; expected \${expected}\`;
+/**
+ * The keys of object \`v\`: unknown ones (when \`other\` is false), then each
+ * known one in the schema's order (\`undefined\` only for those not required),
+ * then the others' values with \`other\`.
+ * @param {Record<string, unknown>} v @param {string} p @param {string} expected
+ * @param {Record<string, Check>} known @param {string[]} required @param {Check | false | null} other
+ */
+const props = (v, p, expected, known, required, other) => {
+  const names = Object.keys(known); // own keys only: "toString" is no known key
+  for (const k of Object.keys(v)) if (!names.includes(k) && other === false) return \`unknown key \${p}.\${k}; expected \${expected}\`;
+  for (const k of names) {
+    const e = v[k] === undefined && !required.includes(k) ? null : known[k](v[k], \`\${p}.\${k}\`);
+    if (e) return e;
+  }
+  for (const k of Object.keys(v)) {
+    const e = names.includes(k) || !other ? null : other(v[k], \`\${p}.\${k}\`);
+    if (e) return e;
+  }
+  return null;
 };
-/** @param {Check} check @param {unknown} v @param {string} p */
-const opt = (check, v, p) => (v === undefined ? null : check(v, p));
-/** @param {Record<string, unknown>} v @param {string} p @param {string[]} known @param {Check} check */
-const each = (v, p, known, check) => Object.keys(v).reduce((/** @type {string | null} */ e, k) => e || (known.includes(k) ? null : check(v[k], \`\${p}.\${k}\`)), null);
 
 /** What each node expects, in words. */
 const E = [
