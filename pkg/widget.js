@@ -21,6 +21,7 @@ import { validate, validateForm, loadData, chunksFor, formatPhone } from './api.
 import { init } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
+import { submitGate } from './gate.js';
 import { setValue, rewrite, paint, clearField } from './dom.js';
 
 /** @typedef {import('./seam.js').Field} Field */
@@ -80,8 +81,6 @@ export function attach(formOrSelector, config) {
   };
   let ready = false;
   let detached = false;
-  let resubmitting = false;
-  let gating = false;
   /** The remote checks (./lookup.js) once loaded, with `lookup` only. @type {import('./seam.js').RemoteChecks | null} */
   let rc = null;
   /** ./consent.js: with `consent`, or to send a queued record. @type {import('./seam.js').ConsentCapture | null} */
@@ -259,53 +258,6 @@ export function attach(formOrSelector, config) {
     return verdicts;
   }
 
-  // The submit gate: in the capture phase on window, so it runs before the
-  // page's own handlers and can stop them when a field blocks.
-  on(window, 'submit', (/** @type {SubmitEvent} */ e) => {
-    if (e.target !== form || !ready || resubmitting) return;
-    const need = missing();
-    const asking = [ccLoad, ...fields.map((f) => f.inflight)].filter(Boolean);
-    if (need.length || asking.length) {
-      // Data loading, a domain being checked (2.5 s at most): hold this submit, check, submit again.
-      e.preventDefault();
-      e.stopImmediatePropagation();
-      const submitter = e.submitter;
-      Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
-        if (!detached && !gate() && !cc?.capture(submitter, resubmit)) resubmit(submitter);
-      });
-      return;
-    }
-    if (gate() || cc?.capture(e.submitter, resubmit)) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-    }
-  }, true);
-
-  /** @param {HTMLElement | null} submitter */
-  function resubmit(submitter) {
-    resubmitting = true;
-    try {
-      form.requestSubmit(submitter && 'form' in submitter && submitter.form === form ? submitter : undefined);
-    } finally {
-      resubmitting = false;
-    }
-  }
-
-  /** Checks all fields; when one blocks, focuses the first and returns true. */
-  function gate() {
-    gating = true; // a remote check still pending counts as its local verdict
-    try {
-      verdictsNow();
-    } finally {
-      gating = false;
-    }
-    const first = fields.find(blocks);
-    if (!first) return false;
-    first.el.focus();
-    live.textContent = first.verdict?.message ?? '';
-    return true;
-  }
-
   // Constraint validation run by the browser (a form without novalidate): show the same hints.
   on(form, 'invalid', (e) => {
     const f = fields.find((x) => x.el === e.target);
@@ -316,13 +268,30 @@ export function attach(formOrSelector, config) {
     }
   }, true);
 
+  const gate = submitGate(form, on, {
+    ready: () => ready,
+    detached: () => detached,
+    missing,
+    held: () => [ccLoad, ...fields.map((f) => f.inflight)],
+    blocking: () => {
+      verdictsNow();
+      const first = fields.find(blocks);
+      if (first) {
+        first.el.focus();
+        live.textContent = first.verdict?.message ?? '';
+      }
+      return !!first;
+    },
+    consent: () => cc,
+  });
+
   /** The widget's side, as each lazily loaded module receives it (seam.js). @type {Widget} */
   const w = {
     form, config, locale, lang, id, fields, live, on, undo, show, check, crossCheck, setValue,
     values: () => handle.values(),
     cities: () => cities,
     detached: () => detached,
-    gating: () => gating,
+    gating: () => gate.gating(),
   };
   // The lazy modules this form needs: `ready` waits for them (each failing alone, quietly).
   const parts = [];
