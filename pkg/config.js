@@ -13,13 +13,16 @@ const show = (v) => {
 /** @param {unknown} v @param {string} p @param {string} expected */
 const bad = (v, p, expected) => `${p === 'config' ? 'the config' : p} is ${v === undefined ? 'missing' : show(v)}; expected ${expected}`;
 /**
- * The keys of object `v`: unknown ones (when `other` is false), then each
- * known one in the schema's order (`undefined` only for those not required),
- * then the others' values with `other`.
- * @param {Record<string, unknown>} v @param {string} p @param {string} expected
- * @param {Record<string, Check>} known @param {string[]} required @param {Check | false | null} other
+ * The check of an object node: not an object, or fewer than `min` keys, is
+ * wrong; then its unknown keys (when `other` is false), each known key in
+ * the schema's order (`undefined` only for those not required), the other
+ * keys' values with `other`, and the keys that `deps` say need another.
+ * @param {string} expected @param {Record<string, Check>} known @param {string[]} required
+ * @param {Check | false | null} other @param {number} min @param {[string, string, string][]} [deps]
+ * @returns {Check}
  */
-const props = (v, p, expected, known, required, other) => {
+const obj = (expected, known, required, other, min, deps = []) => (v, p) => {
+  if (!isObject(v) || Object.keys(v).length < min) return bad(v, p, expected);
   const names = Object.keys(known); // own keys only: "toString" is no known key
   for (const k of Object.keys(v)) if (!names.includes(k) && other === false) return `unknown key ${p}.${k}; expected ${expected}`;
   for (const k of names) {
@@ -30,6 +33,7 @@ const props = (v, p, expected, known, required, other) => {
     const e = names.includes(k) || !other ? null : other(v[k], `${p}.${k}`);
     if (e) return e;
   }
+  for (const [k, r, e] of deps) if (v[k] !== undefined && v[r] === undefined) return bad(undefined, `${p}.${r}`, e);
   return null;
 };
 
@@ -84,9 +88,9 @@ const c6 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.te
 /** @type {Check} */
 const c7 = (v, p) => typeof v != 'string' ? bad(v, p, E[10]) : null;
 /** @type {Check} */
-const c8 = (v, p) => !isObject(v) ? bad(v, p, E[9]) : props(v, p, E[9], {  }, [], c7);
+const c8 = obj(E[9], {  }, [], c7, 0);
 /** @type {Check} */
-const c9 = (v, p) => !isObject(v) ? bad(v, p, E[8]) : props(v, p, E[8], {  }, [], c8);
+const c9 = obj(E[8], {  }, [], c8, 0);
 /** @type {Check} */
 const c10 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[13]) : null;
 /** @type {Check} */
@@ -98,33 +102,33 @@ const c13 = (v, p) => !Number.isInteger(v) || v < 0 || v > 150 ? bad(v, p, E[16]
 /** @type {Check} */
 const c14 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, E[17]) : null;
 /** @type {Check} */
-const c15 = (v, p) => !isObject(v) ? bad(v, p, E[12]) : props(v, p, E[12], { selector: c10, type: c11, required: c12, country: c1, block: c5, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false);
+const c15 = obj(E[12], { selector: c10, type: c11, required: c12, country: c1, block: c5, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false, 0);
 /** @type {Check} */
-const c16 = (v, p) => !isObject(v) || Object.keys(v).length < 1 ? bad(v, p, E[11]) : props(v, p, E[11], {  }, [], c15);
+const c16 = obj(E[11], {  }, [], c15, 1);
 /** @type {Check} */
-const c17 = (v, p) => !isObject(v) ? bad(v, p, E[19]) : props(v, p, E[19], { name: c14, contact: c14 }, ["name","contact"], false);
+const c17 = obj(E[19], { name: c14, contact: c14 }, ["name","contact"], false, 0);
 /** @type {Check} */
-const c18 = (v, p) => !isObject(v) ? bad(v, p, E[20]) : props(v, p, E[20], { id: c14, version: c14 }, ["id","version"], false);
+const c18 = obj(E[20], { id: c14, version: c14 }, ["id","version"], false, 0);
 /** @type {Check} */
 const c19 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(v) ? bad(v, p, E[23]) : null;
 /** @type {Check} */
 const c20 = (v, p) => !["consent","contract","legal_obligation","vital_interests","public_task","legitimate_interests"].includes(v) ? bad(v, p, E[24]) : null;
 /** @type {Check} */
-const c21 = (v, p) => !isObject(v) ? bad(v, p, E[22]) : props(v, p, E[22], { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20 }, ["id","selector"], false);
+const c21 = obj(E[22], { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20 }, ["id","selector"], false, 0);
 /** @type {Check} */
 const c22 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, E[21]) : v.reduce((e, x, i) => e || c21(x, `${p}[${i}]`), null);
 /** @type {Check} */
 const c23 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, E[26]) : null;
 /** @type {Check} */
-const c24 = (v, p) => !isObject(v) ? bad(v, p, E[25]) : props(v, p, E[25], { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false);
+const c24 = obj(E[25], { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
 /** @type {Check} */
-const c25 = (v, p) => !isObject(v) ? bad(v, p, E[27]) : props(v, p, E[27], { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false);
+const c25 = obj(E[27], { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
 /** @type {Check} */
 const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, E[28]) : null;
 /** @type {Check} */
-const c27 = (v, p) => !isObject(v) ? bad(v, p, E[18]) : props(v, p, E[18], { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false);
+const c27 = obj(E[18], { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false, 0);
 /** @type {Check} */
-const c28 = (v, p) => !isObject(v) ? bad(v, p, E[0]) : props(v, p, E[0], { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false) || (v["consent"] !== undefined && v["lookup"] === undefined ? bad(undefined, p + ".lookup", E[29]) : null);
+const c28 = obj(E[0], { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", E[29]]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence

@@ -66,6 +66,8 @@ function gen(node) {
   const wrong = [];
   const type = { string: "typeof v != 'string'", integer: '!Number.isInteger(v)', number: "typeof v != 'number'", boolean: "typeof v != 'boolean'", object: '!isObject(v)', array: '!Array.isArray(v)' }[n.type];
   if (n.type && !type) throw new Error(`gen-config-check: type ${n.type}`);
+  const OBJECT = new Set(['type', 'properties', 'required', 'additionalProperties', 'minProperties', 'dependentRequired']);
+  if (n.type === 'object' && Object.keys(n).some((k) => !OBJECT.has(k) && !ANNOTATIONS.has(k))) throw new Error(`gen-config-check: an object node with ${Object.keys(n)}`);
   if (type) wrong.push(type);
   if (n.enum) wrong.push(`!${j(n.enum)}.includes(v)`);
   if (n.minLength) wrong.push(n.minLength === 1 ? "v === ''" : `[...v].length < ${n.minLength}`);
@@ -74,13 +76,13 @@ function gen(node) {
   if (n.maximum !== undefined) wrong.push(`v > ${n.maximum}`);
   if (n.minItems) wrong.push(`v.length < ${n.minItems}`);
   if (n.uniqueItems) wrong.push('new Set(v.map((x) => JSON.stringify(x))).size != v.length');
-  if (n.minProperties) wrong.push(`Object.keys(v).length < ${n.minProperties}`);
   if (n.type !== 'object' && (n.properties || n.additionalProperties || n.required)) throw new Error('gen-config-check: object keywords need "type": "object"');
   if (n.type !== 'array' && n.items) throw new Error('gen-config-check: items needs "type": "array"');
   if (n.type === 'string' && (n.minimum !== undefined || n.maximum !== undefined)) throw new Error('gen-config-check: minimum on a string');
 
   const then = [];
   if (n.type === 'object') {
+    // One call to the obj() factory: the key names stand once in the page.
     const props = n.properties ?? {};
     const req = n.required ?? [];
     for (const r of req) {
@@ -89,15 +91,16 @@ function gen(node) {
     }
     const spec = Object.entries(props).map(([k, ps]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : j(k)}: ${gen(ps)}`).join(', ');
     const other = n.additionalProperties === false ? 'false' : n.additionalProperties && n.additionalProperties !== true ? gen(n.additionalProperties) : 'null';
-    then.push(`props(v, p, ${text(expect(n))}, { ${spec} }, ${j(req)}, ${other})`);
-    for (const [k, need] of Object.entries(n.dependentRequired ?? {})) {
-      for (const r of need) then.push(`(v[${j(k)}] !== undefined && v[${j(r)}] === undefined ? bad(undefined, p + ${j(`.${r}`)}, ${text(`${expect(props[r])} (${k} needs it)`)}) : null)`);
-    }
-  } else if (n.dependentRequired) {
-    throw new Error('gen-config-check: dependentRequired needs "type": "object"');
+    const deps = Object.entries(n.dependentRequired ?? {}).flatMap(([k, need]) => need.map((r) => `[${j(k)}, ${j(r)}, ${text(`${expect(props[r])} (${k} needs it)`)}]`));
+    return named(`obj(${text(expect(n))}, { ${spec} }, ${j(req)}, ${other}, ${n.minProperties ?? 0}${deps.length ? `, [${deps.join(', ')}]` : ''})`);
   }
+  if (n.dependentRequired) throw new Error('gen-config-check: dependentRequired needs "type": "object"');
   if (n.type === 'array' && n.items) then.push(`v.reduce((e, x, i) => e || ${gen(n.items)}(x, \`\${p}[\${i}]\`), null)`);
-  const body = `${wrong.length ? `${wrong.join(' || ')} ? ${bad} : ` : ''}${then.length ? then.join(' || ') : 'null'}`;
+  return named(`(v, p) => ${wrong.length ? `${wrong.join(' || ')} ? ${bad} : ` : ''}${then.length ? then.join(' || ') : 'null'}`);
+}
+
+/** The name of the function `body` defines, after those it calls (children are generated first). */
+function named(body) {
   if (!bodies.has(body)) bodies.set(body, `c${bodies.size}`);
   return bodies.get(body);
 }
@@ -118,13 +121,16 @@ const show = (v) => {
 /** @param {unknown} v @param {string} p @param {string} expected */
 const bad = (v, p, expected) => \`\${p === 'config' ? 'the config' : p} is \${v === undefined ? 'missing' : show(v)}; expected \${expected}\`;
 /**
- * The keys of object \`v\`: unknown ones (when \`other\` is false), then each
- * known one in the schema's order (\`undefined\` only for those not required),
- * then the others' values with \`other\`.
- * @param {Record<string, unknown>} v @param {string} p @param {string} expected
- * @param {Record<string, Check>} known @param {string[]} required @param {Check | false | null} other
+ * The check of an object node: not an object, or fewer than \`min\` keys, is
+ * wrong; then its unknown keys (when \`other\` is false), each known key in
+ * the schema's order (\`undefined\` only for those not required), the other
+ * keys' values with \`other\`, and the keys that \`deps\` say need another.
+ * @param {string} expected @param {Record<string, Check>} known @param {string[]} required
+ * @param {Check | false | null} other @param {number} min @param {[string, string, string][]} [deps]
+ * @returns {Check}
  */
-const props = (v, p, expected, known, required, other) => {
+const obj = (expected, known, required, other, min, deps = []) => (v, p) => {
+  if (!isObject(v) || Object.keys(v).length < min) return bad(v, p, expected);
   const names = Object.keys(known); // own keys only: "toString" is no known key
   for (const k of Object.keys(v)) if (!names.includes(k) && other === false) return \`unknown key \${p}.\${k}; expected \${expected}\`;
   for (const k of names) {
@@ -135,6 +141,7 @@ const props = (v, p, expected, known, required, other) => {
     const e = names.includes(k) || !other ? null : other(v[k], \`\${p}.\${k}\`);
     if (e) return e;
   }
+  for (const [k, r, e] of deps) if (v[k] !== undefined && v[r] === undefined) return bad(undefined, \`\${p}.\${r}\`, e);
   return null;
 };
 
@@ -143,7 +150,7 @@ const E = [
 ${[...texts.keys()].map((t) => `  ${j(t)},`).join('\n')}
 ];
 
-${[...bodies].map(([body, name]) => `/** @type {Check} */\nconst ${name} = (v, p) => ${body};`).join('\n')}
+${[...bodies].map(([body, name]) => `/** @type {Check} */\nconst ${name} = ${body};`).join('\n')}
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
