@@ -69,9 +69,8 @@ export function clearField(el) {
  * @param {Verdict} v
  * @param {string} status
  * @param {HTMLElement} live
- * @param {(el: Control, value: string) => void} apply What the suggestion button does.
  */
-export function paint(f, v, status, live, apply) {
+export function paint(f, v, status, live) {
   const { el, hint } = f;
   el.classList.remove(...statusClasses);
   hint.className = 'fiable-hint';
@@ -94,7 +93,7 @@ export function paint(f, v, status, live, apply) {
     // Keep focus in the field: a blur would re-check and replace this button mid-click.
     b.addEventListener('mousedown', (e) => e.preventDefault());
     b.addEventListener('click', () => {
-      apply(el, suggestion);
+      setValue(el, suggestion);
       el.focus();
     });
     hint.append(b);

@@ -17,6 +17,10 @@
 // With `lookup` (the service's base URL) the widget also asks what a browser
 // cannot know, and never depends on the answer (./lookup.js, loaded only then:
 // email domains and unknown postcodes on blur, the street autocomplete).
+//
+// attach() wires the parts: field.js finds the fields and gives each its
+// state, dom.js paints verdicts, gate.js holds a submit; the lazily loaded
+// modules all receive one `Widget` object, typed in seam.js.
 import { validate, validateForm, loadData, chunksFor, formatPhone } from './api.js';
 import { init } from './init.js';
 import { checkConfig } from './config.js';
@@ -218,7 +222,7 @@ export function attach(formOrSelector, config) {
     const key = status && `${status}\u001f${v.code}\u001f${v.message}\u001f${v.suggestion ?? ''}`;
     if (key !== f.shown) {
       f.shown = key;
-      paint(f, v, status, live, setValue);
+      paint(f, v, status, live);
     }
     return v;
   }
