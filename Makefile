@@ -34,7 +34,7 @@ node_modules: package.json package-lock.json
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 pkg: node_modules
 	cargo build --release --target wasm32-unknown-unknown -p fiable
-	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm --no-typescript $(WASM)
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
