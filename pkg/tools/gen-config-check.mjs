@@ -48,12 +48,8 @@ function expect(node) {
 
 /** Generated functions by body (identical nodes share one), in order. */
 const bodies = new Map();
-/** The "expected …" texts, each once (the minified page keeps one copy). */
-const texts = new Map();
-const text = (s) => {
-  if (!texts.has(s)) texts.set(s, texts.size);
-  return `E[${texts.get(s)}]`;
-};
+/** An "expected …" text, inline: identical functions are one, so each text stands once in the page. */
+const text = j;
 
 /** The name of the function checking `node`: (v, p) => null, or the sentence naming what is wrong at path p. */
 function gen(node) {
@@ -61,7 +57,6 @@ function gen(node) {
   for (const k of Object.keys(n)) {
     if (!KEYWORDS.has(k) && !ANNOTATIONS.has(k)) throw new Error(`gen-config-check: the schema keyword "${k}" is not supported; teach this generator`);
   }
-  const bad = `bad(v, p, ${text(expect(n))})`;
   // Conditions that make v wrong, assuming the ones before held.
   const wrong = [];
   const type = { string: "typeof v != 'string'", integer: '!Number.isInteger(v)', number: "typeof v != 'number'", boolean: "typeof v != 'boolean'", object: '!isObject(v)', array: '!Array.isArray(v)' }[n.type];
@@ -96,7 +91,7 @@ function gen(node) {
   }
   if (n.dependentRequired) throw new Error('gen-config-check: dependentRequired needs "type": "object"');
   if (n.type === 'array' && n.items) then.push(`v.reduce((e, x, i) => e || ${gen(n.items)}(x, \`\${p}[\${i}]\`), null)`);
-  return named(`(v, p) => ${wrong.length ? `${wrong.join(' || ')} ? ${bad} : ` : ''}${then.length ? then.join(' || ') : 'null'}`);
+  return named(`(v, p) => ${wrong.length ? `${wrong.join(' || ')} ? bad(v, p, ${text(expect(n))}) : ` : ''}${then.length ? then.join(' || ') : 'null'}`);
 }
 
 /** The name of the function `body` defines, after those it calls (children are generated first). */
@@ -144,11 +139,6 @@ const obj = (expected, known, required, other, min, deps = []) => (v, p) => {
   for (const [k, r, e] of deps) if (v[k] !== undefined && v[r] === undefined) return bad(undefined, \`\${p}.\${r}\`, e);
   return null;
 };
-
-/** What each node expects, in words. */
-const E = [
-${[...texts.keys()].map((t) => `  ${j(t)},`).join('\n')}
-];
 
 ${[...bodies].map(([body, name]) => `/** @type {Check} */\nconst ${name} = ${body};`).join('\n')}
 
