@@ -15,15 +15,24 @@ export function attach() {
   throw new TypeError('fiable: attach() needs a browser page; in Node use validate/validateForm');
 }
 
-initSync({ module: readFileSync(wasm) });
-const chunk = (name) => {
-  if (!Object.hasOwn(chunks, name)) throw new Error(`fiable: no data chunk ${name}`);
-  return readFileSync(chunks[name]);
-};
-setChunkLoader(chunk);
-for (const name of Object.keys(chunks)) loadDataSync(name, chunk(name));
+// A server bundle that moves the files instead (Next.js rewrites each URL to
+// /_next/static/…, which is no file here) leaves nothing to read: the import
+// still succeeds, so a page that imports fiable renders, and init() says why
+// the checks are not there. The checks then run in the browser.
+const onDisk = (/** @type {unknown} */ u) => u instanceof URL && u.protocol === 'file:';
+const unreadable = onDisk(wasm) ? null
+  : new Error('fiable: this server bundle moved the package files (the checks run in the browser); to check on the server, keep fiable external, e.g. serverExternalPackages: [\'fiable\'] in next.config');
+if (!unreadable) {
+  initSync({ module: readFileSync(wasm) });
+  const chunk = (name) => {
+    if (!Object.hasOwn(chunks, name)) throw new Error(`fiable: no data chunk ${name}`);
+    return readFileSync(chunks[name]);
+  };
+  setChunkLoader(chunk);
+  for (const name of Object.keys(chunks)) loadDataSync(name, chunk(name));
+}
 
 /** Already initialised on import; kept so code can call init() everywhere. */
 export function init() {
-  return Promise.resolve();
+  return unreadable ? Promise.reject(unreadable) : Promise.resolve();
 }
