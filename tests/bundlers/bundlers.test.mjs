@@ -24,7 +24,8 @@ const APPS = {
   vite: { src: 'src', serve: 'dist', out: 'dist', dev: (port) => ['vite', '--port', String(port), '--strictPort', '--force'] },
   webpack: { src: 'src', serve: '.', out: 'dist' },
   rollup: { src: 'src', serve: '.', out: 'dist' },
-  next: { src: 'app', serve: 'out', out: 'out', dev: (port) => ['next', 'dev', '--port', String(port)] },
+  // localhost, not 127.0.0.1: next dev serves its scripts to its own host name only (allowedDevOrigins).
+  next: { src: 'app', serve: 'out', out: 'out', host: 'localhost', dev: (port) => ['next', 'dev', '--hostname', 'localhost', '--port', String(port)] },
 };
 
 let tarball;
@@ -80,7 +81,7 @@ const freePort = () => new Promise((ok, ko) => {
 });
 
 /** Starts a dev server in its own process group; resolves once it answers. */
-async function devServer(dir, argv, port) {
+async function devServer(dir, argv, port, host = '127.0.0.1') {
   const child = spawn(join(dir, 'node_modules/.bin', argv[0]), argv.slice(1), {
     cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
   });
@@ -92,7 +93,7 @@ async function devServer(dir, argv, port) {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
   };
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `http://${host}:${port}/`;
   const until = Date.now() + 120_000;
   while (!(await fetch(url).then((r) => r.ok, () => false))) {
     if (child.exitCode !== null || Date.now() > until) {
@@ -182,7 +183,7 @@ for (const name of Object.keys(APPS)) {
     test(`${name}: dev server works in Chromium`, { timeout: 600_000 }, async () => {
       const dir = join(here, name);
       const port = await freePort();
-      const dev = await devServer(dir, app.dev(port), port);
+      const dev = await devServer(dir, app.dev(port), port, app.host);
       try {
         await drive(dev.url);
       } finally {
