@@ -73,6 +73,8 @@ test: node_modules
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	cargo build --release -p fiable-lookup # tests/e2e/lookup.test.mjs runs the real service
 	node --test tests/node/ tests/e2e/
+	@# Each toolchain's app from the packed tarball; the widget in three engines.
+	node --test tests/bundlers/ tests/engines/
 
 # Build everything, then start the lookup service with its embedded defaults:
 # the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.
