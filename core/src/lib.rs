@@ -22,7 +22,6 @@ pub mod first_names;
 pub mod form;
 pub mod messages;
 pub mod names;
-pub mod pattern;
 pub mod phone;
 pub mod postcode;
 pub mod tables;
@@ -207,7 +206,7 @@ impl Validator {
                 let french = country.is_none_or(|c| {
                     country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c))
                 });
-                if let Some(name) = chunks::communes_chunk_for(value).filter(|_| french) {
+                if let Some(name) = communes::communes_chunk_for(value).filter(|_| french) {
                     if !self.communes.is_loaded(&name["communes-".len()..]) {
                         out.push(name);
                     }

@@ -11,12 +11,12 @@
 //! prefix even where the region's own prefix differs or no region is given.
 
 mod format;
+pub mod pattern;
 pub(crate) mod meta;
 
 pub use format::format_as_you_type;
 
 use crate::messages::Msg;
-use crate::pattern;
 use crate::{Detail, Options, Verdict};
 use meta::Region;
 use std::borrow::Cow;
@@ -251,7 +251,7 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     };
     for c in s.chars() {
         if let Some(d) = digit_value(c) {
-            if out.digits.len() >= 2 * crate::pattern::MAX_INPUT {
+            if out.digits.len() >= 2 * pattern::MAX_INPUT {
                 return Err("phone.too_long");
             }
             out.digits.push(char::from(b'0' + d));
