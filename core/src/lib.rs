@@ -24,6 +24,7 @@ pub mod messages;
 pub mod names;
 pub mod phone;
 pub mod postcode;
+pub mod street;
 pub mod tables;
 pub mod text;
 pub mod verdict;
@@ -57,11 +58,13 @@ pub enum Kind {
     BirthDate,
     /// A country (ISO 3166 code or name).
     Country,
+    /// A street line: house number and street name.
+    Street,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Email,
         Kind::Phone,
         Kind::Postcode,
@@ -71,6 +74,7 @@ impl Kind {
         Kind::Civility,
         Kind::BirthDate,
         Kind::Country,
+        Kind::Street,
     ];
 
     /// Parses `email`, `first_name`, `firstName`, `birth-date`, … (case-insensitive).
@@ -91,6 +95,7 @@ impl Kind {
             "civility" | "title" => Kind::Civility,
             "birthdate" | "dateofbirth" => Kind::BirthDate,
             "country" => Kind::Country,
+            "street" | "streetaddress" | "addressline1" => Kind::Street,
             _ => return None,
         })
     }
@@ -107,6 +112,16 @@ impl Kind {
             Kind::Civility => "civility",
             Kind::BirthDate => "birth_date",
             Kind::Country => "country",
+            Kind::Street => "street",
+        }
+    }
+
+    /// The prefix of the verdict codes this kind's check may give besides
+    /// the `field.` ones: `email` for emails, `name` for both names, …
+    pub fn code_prefix(self) -> &'static str {
+        match self {
+            Kind::FirstName | Kind::LastName => "name",
+            k => k.as_str(),
         }
     }
 }
@@ -192,6 +207,7 @@ impl Validator {
             Kind::Civility => civility::check(value, opts),
             Kind::BirthDate => birth_date::check(value, opts),
             Kind::Country => country::check(value, opts),
+            Kind::Street => street::check(value, opts),
         }
     }
 

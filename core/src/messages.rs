@@ -51,6 +51,7 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::birth_date::MESSAGES,
     crate::form::MESSAGES,
     crate::country::MESSAGES,
+    crate::street::MESSAGES,
 ];
 
 /// Codes shared by every field kind.
