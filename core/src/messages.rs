@@ -54,6 +54,15 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::street::MESSAGES,
 ];
 
+/// The codes of the verdicts the JS layer builds itself from the lookup
+/// service's answers: their texts are exported to `pkg/defs.js`.
+pub const SERVICE_CODES: [&str; 4] = ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.disposable"];
+
+/// Every message, catalogue by catalogue (what `pkg/defs.js` is made of).
+pub fn all() -> impl Iterator<Item = &'static Msg> {
+    CATALOGUES.iter().flat_map(|c| c.iter())
+}
+
 /// Codes shared by every field kind.
 pub(crate) const COMMON: &[Msg] = &[
     Msg { code: "field.required", en: "This field is required.", fr: "Ce champ est obligatoire." },
@@ -129,6 +138,13 @@ mod tests {
             assert!(seen.insert(m.code), "duplicate code {}", m.code);
             assert!(m.code.contains('.'), "code {} lacks a kind prefix", m.code);
             assert_eq!(m.en.is_empty(), m.fr.is_empty(), "code {} translated in one language only", m.code);
+        }
+    }
+
+    #[test]
+    fn service_codes_have_messages() {
+        for c in SERVICE_CODES {
+            assert!(template(c, Locale::Fr).is_some_and(|t| !t.is_empty()), "{c}");
         }
     }
 
