@@ -40,7 +40,7 @@ fn defs_js() -> String {
         out += &format!("  {}: {{\n", locale.as_str());
         for c in SERVICE_CODES {
             // SERVICE_CODES are tested to have texts in messages.rs.
-            let t = messages::template(c, locale).unwrap_or_default();
+            let t = messages::any_template(c, locale).unwrap_or_default();
             out += &format!("    {}: {},\n", quoted(c), quoted(t));
         }
         out += "  },\n";

@@ -140,20 +140,6 @@ pub(crate) const MESSAGES: &[Msg] = &[
         en: "Most mail services refuse accented letters before the @.",
         fr: "La plupart des messageries refusent les lettres accentuées avant le @.",
     },
-    // The verdicts the page builds from the lookup service's answers
-    // (the core never sees them): here so that their texts live with the
-    // others and reach pkg/defs.js (see `messages::SERVICE_CODES`).
-    Msg { code: "email.domain_pending", en: "Checking the domain…", fr: "Vérification du domaine…" },
-    Msg {
-        code: "email.domain_not_found",
-        en: "This domain does not exist: check what follows the “@”.",
-        fr: "Ce domaine n’existe pas\u{A0}: vérifiez ce qui suit le «\u{A0}@\u{A0}».",
-    },
-    Msg {
-        code: "email.domain_no_mail",
-        en: "This domain does not receive email: check the address.",
-        fr: "Ce domaine ne reçoit pas d’e-mails\u{A0}: vérifiez l’adresse.",
-    },
     Msg {
         code: "email.disposable",
         en: "This looks like a disposable address: use a permanent one to keep hearing from us.",
