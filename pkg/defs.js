@@ -80,7 +80,6 @@ export const CODES = [
   "street.bad_characters",
   "street.no_letters",
   "street.no_number",
-  "street.too_long",
   "street.valid",
 ];
 

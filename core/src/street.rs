@@ -3,7 +3,8 @@
 //! completes it; this check is what the page can say on its own.
 //!
 //! The line is normalised (trimmed, runs of spaces and tabs made one
-//! space). It is invalid when longer than [`MAX_CHARS`] characters, when
+//! space). It is invalid when longer than [`MAX_CHARS`] characters
+//! (`field.too_long`), when
 //! it has no letter ("12" alone names no street) or when it holds
 //! characters no address has (`@`, `<`, `{`, …). A leading house number
 //! with its repetition index ("12", "12 bis", "12B", "3-5") is returned
@@ -18,18 +19,10 @@ use crate::{Options, Verdict};
 /// Messages of the `street.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
     Msg { code: "street.valid", en: "", fr: "" },
-    Msg {
-        code: "street.no_number",
-        en: "No house number: add it if the address has one.",
-        fr: "Pas de numéro\u{A0}: ajoutez-le si l'adresse en a un.",
-    },
-    Msg { code: "street.too_long", en: "This address line is too long.", fr: "Cette ligne d'adresse est trop longue." },
+    // Short texts: every byte here ships in the Wasm of every page.
+    Msg { code: "street.no_number", en: "No house number?", fr: "Pas de numéro\u{A0}?" },
     Msg { code: "street.no_letters", en: "Add the street name.", fr: "Ajoutez le nom de la voie." },
-    Msg {
-        code: "street.bad_characters",
-        en: "This address line holds characters an address does not use.",
-        fr: "Cette ligne d'adresse contient des caractères qu'une adresse n'utilise pas.",
-    },
+    Msg { code: "street.bad_characters", en: "Unexpected characters.", fr: "Caractères inattendus." },
 ];
 
 /// Longest street line, in characters. A French postal line holds 38
@@ -44,7 +37,7 @@ const INDEXES: [&str; 4] = ["bis", "ter", "quater", "quinquies"];
 pub fn check(value: &str, _opts: &Options) -> Verdict {
     let line = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() > MAX_CHARS {
-        return Verdict::invalid("street.too_long");
+        return Verdict::invalid("field.too_long");
     }
     let allowed = |c: char| is_letter(c) || is_digit(c) || matches!(c, ' ' | '\'' | '’' | '-' | ',' | '.' | '/' | '°' | '(' | ')' | '&');
     if !line.chars().all(allowed) {
