@@ -321,7 +321,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a receipt", path.display()))?;
         let mut r = ledger::verify_receipt(&receipt, Some(key));
         if let (Ok(()), Some(rec)) = (&r, &args.record) {
-            let record: fiable_core::consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
+            let record: fiable_consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
             if record.record_id != receipt.id {
                 r = Err("the record's id is not the receipt's".into());
             } else if ledger::chain_hash(&receipt.prev_hash, &record.canonical_json()).as_deref() != Some(receipt.hash.as_str()) {

@@ -42,7 +42,7 @@ fn pg_db(url: &str) -> Database {
 /// The core's sample record without `withdraws` nor an id, on the public
 /// `web` channel (store and phone records need an advisor key).
 fn sample() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -186,7 +186,7 @@ fn append_only(pg: &pg::Pg) {
     let st = Store::connect(&db, 1).unwrap();
     let signer = Signer::from_seed([7; 32]);
     for i in 0..3 {
-        let r: fiable_core::consent::ConsentRecord = serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
+        let r: fiable_consent::ConsentRecord = serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
         st.append(&r, None, &signer).unwrap();
     }
     let mut c = pg.client("appendonly");

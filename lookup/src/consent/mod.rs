@@ -1,5 +1,5 @@
 //! The consent ledger: `POST /v1/consents` appends a record checked by
-//! `fiable_core::consent` to an append-only, hash-chained ledger (SQLite by
+//! `fiable_consent` to an append-only, hash-chained ledger (SQLite by
 //! default, PostgreSQL with `--database postgres://…`, see `store`) and
 //! returns an Ed25519-signed receipt that verifies offline
 //! (`fiable-lookup verify`).
@@ -179,7 +179,7 @@ pub enum ConsentError {
     },
     /// The record has problems (see `problems`).
     #[error("the consent record is not valid")]
-    Invalid(Vec<fiable_core::consent::Problem>),
+    Invalid(Vec<fiable_consent::Problem>),
     /// No or wrong API key.
     #[error("this route needs an API key of scope {0} (Authorization: Bearer …)")]
     Unauthorized(&'static str),

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fiable_core::consent::{ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, SubjectData, validate_erasure};
+use fiable_consent::{ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, SubjectData, validate_erasure};
 use serde_json::{Value, json};
 
 use super::auth::Scope;

@@ -1,5 +1,5 @@
 //! The consent routes. Handlers translate: the record is checked by
-//! `fiable_core::consent::validate`, written by the store; nothing of the
+//! `fiable_consent::validate`, written by the store; nothing of the
 //! record (subject, texts) is logged.
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
 use axum::{Json, Router};
-use fiable_core::consent::{Channel, ConsentRecord, Decision, Problem, validate};
+use fiable_consent::{Channel, ConsentRecord, Decision, Problem, validate};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -89,7 +89,7 @@ pub(super) fn authorize(st: &ConsentState, headers: &HeaderMap, need: Scope) -> 
 pub(super) fn new_record_id() -> Result<String, ConsentError> {
     let mut b = [0u8; 16];
     getrandom::getrandom(&mut b).map_err(|_| ConsentError::Unavailable)?;
-    Ok(fiable_core::consent::hex(&b))
+    Ok(fiable_consent::hex(&b))
 }
 
 async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>) -> Result<Response, ConsentError> {
@@ -163,7 +163,7 @@ async fn submit(
     // The widget may leave the hash to the service: it hashes the text it received.
     for p in &mut record.purposes {
         if p.text_sha256.is_empty() {
-            p.text_sha256 = fiable_core::consent::sha256_hex(p.text.as_bytes());
+            p.text_sha256 = fiable_consent::sha256_hex(p.text.as_bytes());
         }
     }
     append(&st, record, idem.map(|k| (k, request))).await
@@ -188,7 +188,7 @@ struct Withdrawal {
     channel: Option<String>,
     /// Collector of the withdrawal; default: the original's.
     #[serde(default)]
-    collector: Option<fiable_core::consent::Collector>,
+    collector: Option<fiable_consent::Collector>,
 }
 
 async fn withdraw(
