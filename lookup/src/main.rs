@@ -128,7 +128,7 @@ enum Cmd {
 #[derive(clap::Args)]
 struct ServeArgs {
     #[command(flatten)]
-    http: fiable_lookup::http::Config,
+    http: fiable_lookup::config::Config,
     #[command(flatten)]
     consent: fiable_lookup::consent::Config,
 }
@@ -170,7 +170,7 @@ fn main() -> anyhow::Result<()> {
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
             let consent = fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
-            rt.block_on(fiable_lookup::http::serve_with(config, fiable_lookup::consent::routes(consent)))?;
+            rt.block_on(fiable_lookup::app::serve(config, Some(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
         Cmd::Export { db, database, out } => {

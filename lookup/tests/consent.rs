@@ -5,7 +5,8 @@ use axum::http::{Request, StatusCode};
 use fiable_lookup::consent::ledger::{self, Entry, GENESIS, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Store};
-use fiable_lookup::consent::{ConsentState, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::ConsentState;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -41,7 +42,7 @@ fn svc() -> Svc {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
     let state = ConsentState::new(Store::open(&db).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
-    Svc { app: routes(state.clone()), _dir: dir, db, state }
+    Svc { app: consent_api(state.clone()), _dir: dir, db, state }
 }
 
 impl Svc {
@@ -171,7 +172,7 @@ async fn back_office_routes_need_the_admin_key() {
     // No admin key configured: nobody gets in.
     let dir = tempfile::tempdir().unwrap();
     let closed = ConsentState::new(Store::open(&dir.path().join("l.sqlite")).unwrap(), Signer::generate().unwrap(), None, 1024, vec![]);
-    let resp = routes(closed)
+    let resp = consent_api(closed)
         .oneshot(Request::get(&uri).header("authorization", "Bearer ").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -367,7 +368,7 @@ async fn the_widget_origin_may_post_with_an_idempotency_key() {
         .header("access-control-request-headers", "content-type,idempotency-key")
         .body(Body::empty())
         .unwrap();
-    let resp = routes(st).oneshot(req).await.unwrap();
+    let resp = consent_api(st).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["access-control-allow-origin"], "https://shop.example");
     assert!(resp.headers()["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));

@@ -27,7 +27,8 @@ use axum::http::{Request, StatusCode};
 use fiable_lookup::consent::ledger::{self, GENESIS, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Database, Store};
-use fiable_lookup::consent::{ConsentState, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::ConsentState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use service::{AUTH, http, record, run};
@@ -115,7 +116,7 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
 
     let state = ConsentState::new(Store::connect(&db, 4).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
     assert!(state.store.is_postgres());
-    let app = routes(state.clone());
+    let app = consent_api(state.clone());
     let pk = state.signer.public_key_hex().to_string();
     runtime().block_on(async {
         // Append: receipts chain and verify offline.
@@ -518,7 +519,7 @@ fn crash(pg: &pg::Pg) {
 /// `consent.store_unavailable` (no panic, no hang) and the CLI fails
 /// cleanly.
 fn outage(state: &ConsentState) {
-    let app = routes(state.clone());
+    let app = consent_api(state.clone());
     runtime().block_on(async {
         for _ in 0..2 {
             // First on the pooled connections the server closed, then on new ones.

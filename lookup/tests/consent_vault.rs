@@ -9,7 +9,8 @@ use fiable_lookup::consent::ledger::{self, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Store};
 use fiable_lookup::consent::vault::IndexKey;
-use fiable_lookup::consent::{ConsentState, retention, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::{ConsentState, retention};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -55,7 +56,7 @@ fn svc() -> Svc {
     let state = ConsentState::new(Store::open(&db).unwrap(), Signer::load_or_create(&key_file).unwrap(), None, 16 * 1024, vec![])
         .with_api_keys(keys)
         .with_index_key(IndexKey::from_bytes(INDEX_KEY));
-    Svc { app: routes(state.clone()), dir, db, key_file, state }
+    Svc { app: consent_api(state.clone()), dir, db, key_file, state }
 }
 
 impl Svc {
@@ -520,9 +521,9 @@ async fn openapi_and_metrics_cover_the_consent_routes() {
     drop(f);
     let words = fiable_lookup::address::index::build(&[csv], &fiable_lookup::address::BuildOptions::default()).unwrap().0;
     let idx = fiable_lookup::address::Index::from_words(words).unwrap();
-    let app_state = fiable_lookup::http::AppState::new(idx, fiable_lookup::http::Config::for_tests());
+    let app_state = fiable_lookup::state::AppState::new(idx, fiable_lookup::config::Config::for_tests());
     let s = svc();
-    let app = fiable_lookup::http::app_with(app_state, routes(s.state.clone()));
+    let app = fiable_lookup::app::app_with_consent(app_state, s.state.clone());
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     let resp = app.clone().oneshot(get("/openapi.json")).await.unwrap();
     let doc: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
