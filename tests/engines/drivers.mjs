@@ -131,6 +131,8 @@ async function webkit() {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
   };
+  // Also on exit: a run that ends without close() leaves no Xvfb or MiniBrowser behind.
+  process.once('exit', stop);
   const sessions = [];
   let version = 'WebKitGTK';
   return {
