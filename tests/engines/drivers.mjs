@@ -122,10 +122,6 @@ async function webkit() {
     if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value?.error} ${json.value?.message}`);
     return json.value;
   };
-  for (let i = 0; !(await fetch(`${base}/status`).then((r) => r.ok, () => false)); i++) {
-    if (i > 200 || child.exitCode !== null) throw new Error('WebKitWebDriver did not start');
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
   const stop = () => {
     try {
       process.kill(-child.pid, 'SIGTERM');
@@ -133,6 +129,13 @@ async function webkit() {
   };
   // Also on exit: a run that ends without close() leaves no Xvfb or MiniBrowser behind.
   process.once('exit', stop);
+  for (let i = 0; !(await fetch(`${base}/status`).then((r) => r.ok, () => false)); i++) {
+    if (i > 200 || child.exitCode !== null) {
+      stop();
+      throw new Error('WebKitWebDriver did not start');
+    }
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
   const sessions = [];
   let version = 'WebKitGTK';
   return {
