@@ -93,6 +93,7 @@ async function devServer(dir, argv, port, host = '127.0.0.1') {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
   };
+  process.once('exit', stop);
   const url = `http://${host}:${port}/`;
   const until = Date.now() + 120_000;
   while (!(await fetch(url).then((r) => r.ok, () => false))) {
