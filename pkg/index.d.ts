@@ -67,8 +67,8 @@ export interface City {
 export interface InitOptions {
   /** The .wasm file's URL, its bytes, a Response or a compiled module. */
   wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
-  /** Each data chunk by name ("communes-75"): its URL, or a function giving its URL or bytes. */
-  chunks?: Record<string, string | URL> | ((name: string) => string | URL | Uint8Array | Promise<string | URL | Uint8Array>);
+  /** The URL of a data chunk by name ("communes-75"). */
+  chunks?: (name: string) => string | URL | Promise<string | URL>;
   /** A folder served with a copy of the package's dist/ (fiable_wasm_bg.wasm, chunks/). */
   assetsBase?: string | URL;
 }
@@ -76,7 +76,7 @@ export interface InitOptions {
  * Browser/bundler: loads the Wasm module once (Node: already done on import).
  * Without options the files come from the package's dist/, as the bundler emitted them.
  */
-export function init(options?: InitOptions | string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export function init(options?: InitOptions): Promise<void>;
 /** Checks one value. Throws only for a wrong call (unknown kind, bad option type). */
 export function validate(kind: Kind, value: string | number | null | undefined, options?: Options): Verdict;
 /** Like validate, after loading the data chunks the check uses (communes, first names). */

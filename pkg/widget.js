@@ -22,7 +22,7 @@
 // state, dom.js paints verdicts, gate.js holds a submit; the lazily loaded
 // modules all receive one `Widget` object, typed in seam.js.
 import { validate, validateForm, loadData, chunksFor, formatPhone } from './api.js';
-import { init } from './init.js';
+import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
@@ -366,7 +366,7 @@ export function attach(formOrSelector, config) {
  */
 export function autoAttach(script) {
   // The files sit beside the tag's own dist/fiable.js, wherever it is served from.
-  if (script?.src) init({ assetsBase: new URL('./', script.src) });
+  assetsBeside(script?.src);
   const jobs = [];
   if (script?.dataset.config !== undefined) jobs.push([script.dataset.form, script.dataset.config, 'data-config']);
   for (const el of /** @type {NodeListOf<HTMLScriptElement>} */ (document.querySelectorAll('script[type="application/json"][data-fiable]'))) {
