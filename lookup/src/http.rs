@@ -373,14 +373,9 @@ pub fn app_with(state: AppState, extra: Router) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), limit))
         .route_layer(middleware::from_fn_with_state(state.clone(), track));
     let mut router = api.merge(ops.route_layer(middleware::from_fn_with_state(state.clone(), track)));
-    if state.config.pkg.is_dir() {
-        router = router.nest_service("/pkg", tower_http::services::ServeDir::new(&state.config.pkg));
+    if !state.config.www.is_dir() {
+        router = router.fallback(|| async { ApiError::NotFound });
     }
-    router = if state.config.www.is_dir() {
-        router.fallback_service(tower_http::services::ServeDir::new(&state.config.www))
-    } else {
-        router.fallback(|| async { ApiError::NotFound })
-    };
     // CORS outermost, so that a 429 carries it too and the widget can read
     // its Retry-After (exposed: not a CORS-safelisted header).
     let origins: Vec<HeaderValue> = state.config.cors_origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
@@ -397,7 +392,9 @@ pub fn app_with(state: AppState, extra: Router) -> Router {
                 .expose_headers([header::RETRY_AFTER]),
         );
     }
-    router
+    // The static files after the CORS layer: the package's carry their own
+    // (any origin), the API keeps its allow-list.
+    router.merge(crate::assets::router(&state.config.pkg, &state.config.www))
 }
 
 /// The rate limit of the API routes: 429 `rate_limited` with `Retry-After`.

@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod address;
+pub mod assets;
 pub mod synth;
 pub mod quality;
 pub mod http;
