@@ -151,11 +151,11 @@ async fn in_the_service_the_api_keeps_its_allow_list_and_the_package_is_public()
     let words = index::build(&[common::paris_csv()], &BuildOptions::default()).unwrap().0;
     let st = AppState::new(Index::from_words(words).unwrap(), config);
 
-    let api = |origin| fetch(app(st.clone()), "/v1/address/search?q=rivoli", &[("origin", origin)]);
-    let (status, hd, _) = api("https://shop.example").await;
+    let search = "/v1/address/search?q=rivoli";
+    let (status, hd, _) = fetch(app(st.clone()), search, &[("origin", "https://shop.example")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(h(&hd, "access-control-allow-origin"), Some("https://shop.example"));
-    let (_, hd, _) = api("https://elsewhere.example").await;
+    let (_, hd, _) = fetch(app(st.clone()), search, &[("origin", "https://elsewhere.example")]).await;
     assert_eq!(h(&hd, "access-control-allow-origin"), None);
 
     // One header, `*`: the API's CORS layer does not add its own on top.
