@@ -101,3 +101,17 @@ test('the Debian packages of the tests: each absent one is named by its package'
   const here = execFileSync('bash', ['-c', `FIABLE_SETUP_SOURCE_ONLY=1 source "${script}"; missing_debs`], { encoding: 'utf8' });
   assert.equal(here.trim(), '');
 });
+
+test('not root: one message with the exact apt-get command, and a non-zero exit', () => {
+  // Everything of `demo` is present (make test ran the script first), so the
+  // run reaches the Debian packages without installing anything.
+  const ready = detect('has_wasm_target && [ "$(wasm_bindgen_found)" = "$(wasm_bindgen_wanted)" ] && node_modules_current');
+  assert.equal(ready.code, 0, 'run scripts/setup.sh first');
+  const bin = fakeBin({ id: 'echo 1000' });
+  const r = spawnSync('bash', [script, 'test'], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CHROMIUM: '/nonexistent/chromium' }, encoding: 'utf8',
+  });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim(), "setup: the tests need Debian packages that are missing; run: sudo sh -c 'apt-get update && apt-get install -y chromium'");
+});
