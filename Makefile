@@ -40,7 +40,7 @@ setup-test:
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 pkg: setup
 	cargo build --release --target wasm32-unknown-unknown -p fiable
-	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm --no-typescript $(WASM)
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
@@ -50,6 +50,8 @@ pkg: setup
 	echo "export const dist = new URL('./', import.meta.url);" > $(DIST)/base.js
 	@# The script-tag path, minified: dist/widget.js plus a file per lazily
 	@# loaded module (lookup service client, comboboxes, consent).
+	@# pkg/config.js, the config checker, is generated from pkg/fiable.schema.json.
+	node pkg/tools/gen-config-check.mjs
 	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js ! -name base.js -delete
 	$(BIN)/esbuild pkg/widget.js --bundle --splitting --format=esm --minify --legal-comments=none \
 	  --target=es2020 --outdir=$(DIST) --entry-names=widget --chunk-names=[name]-[hash] --log-level=warning
@@ -74,6 +76,7 @@ test: setup-test
 	$(MAKE) pkg
 	node tests/node/size.mjs --check
 	$(BIN)/tsc -p tests/types
+	$(BIN)/tsc -p pkg/jsconfig.json
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	cargo build --release -p fiable-lookup # tests/e2e/lookup.test.mjs runs the real service
 	node --test tests/node/ tests/e2e/
