@@ -6,6 +6,7 @@
 // blocks anything: no answer, no warning (nor a call while the service's 429
 // pause lasts, ./backoff.js).
 import { call } from './net.js';
+import { E164 } from './defs.js';
 
 const DEBOUNCE_MS = 400;
 const TIMEOUT_MS = 3000;
@@ -51,7 +52,7 @@ export function duplicateWatch(w, url, apiKey) {
       const v = (f?.verdict?.normalized || f?.el.value || '').trim();
       if (v && f?.verdict && f.verdict.status !== 'invalid' && f.verdict.status !== 'pending') q[k] = v;
     }
-    if (q.phone && !/^\+[1-9][0-9]{5,14}$/.test(q.phone)) delete q.phone;
+    if (q.phone && !E164.test(q.phone)) delete q.phone;
     if (!q.last_name || (!q.postcode && !q.first_name)) {
       delete q.first_name; // a name alone matches too many people
       delete q.last_name;

@@ -23,6 +23,7 @@
 // hidden input `<receiptInput>_status` says "delivered" or "queued".
 import { pausedFor } from './backoff.js';
 import { call } from './net.js';
+import { E164 } from './defs.js';
 
 const QUEUE = 'fiable.consent:';
 const TIMEOUT_MS = 3000;
@@ -334,7 +335,7 @@ export function consentCapture(w) {
     for (const [k, f] of Object.entries(source)) {
       const v = String(values[f.name] ?? '').trim();
       if (!v || !f.verdict || f.verdict.status === 'invalid' || f.verdict.status === 'pending') continue;
-      if (k === 'phone' && !/^\+[1-9][0-9]{5,14}$/.test(v)) continue; // E.164 only
+      if (k === 'phone' && !E164.test(v)) continue; // E.164 only
       out[k] = v;
     }
     if (out.postcode && config.country) out.country = config.country.toUpperCase();

@@ -10,6 +10,7 @@
 // that service for its Retry-After: the local checks carry on meanwhile.
 import { combobox } from './combobox.js';
 import { call } from './net.js';
+import { MESSAGES } from './defs.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
@@ -17,20 +18,14 @@ import { call } from './net.js';
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
 const DEBOUNCE_MS = 120;
-/** Texts of the verdicts built from the service's answers (the core never sees them); config.messages overrides. */
+/** Texts of the verdicts built from the service's answers (from the core, see defs.js) and of the address list; config.messages overrides. */
 const TEXT = {
   fr: {
-    'email.domain_pending': 'Vérification du domaine…',
-    'email.domain_not_found': 'Ce domaine n\u2019existe pas : vérifiez ce qui suit le «\u00a0@\u00a0».',
-    'email.domain_no_mail': 'Ce domaine ne reçoit pas d\u2019e-mails : vérifiez l\u2019adresse.',
-    'email.disposable': 'Cette adresse semble jetable : utilisez une adresse permanente pour continuer à recevoir nos messages.',
+    ...MESSAGES.fr,
     addresses: 'Adresses proposées', found: (n) => `${n} adresse${n > 1 ? 's' : ''} proposée${n > 1 ? 's' : ''}`,
   },
   en: {
-    'email.domain_pending': 'Checking the domain…',
-    'email.domain_not_found': 'This domain does not exist: check what follows the “@”.',
-    'email.domain_no_mail': 'This domain does not receive email: check the address.',
-    'email.disposable': 'This looks like a disposable address: use a permanent one to keep hearing from us.',
+    ...MESSAGES.en,
     addresses: 'Suggested addresses', found: (n) => `${n} address${n > 1 ? 'es' : ''} suggested`,
   },
 };

@@ -146,23 +146,18 @@ export function attach(formOrSelector, config) {
 
   /** @param {Field} f */
   const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
-  // The core has no street kind: it checks presence only; the service knows streets.
-  const inCore = fields.filter((f) => f.type !== 'street');
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
-    fields: Object.fromEntries(inCore.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.country, required: f.required, minAge: f.minAge }])),
+    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.country, required: f.required, minAge: f.minAge }])),
   });
-  const valuesNow = () => Object.fromEntries(inCore.map((f) => [f.name, f.el.value]));
+  const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
   /** @param {Field} f @returns {string[]} */
-  const chunks = (f) => (f.type === 'street' ? [] : chunksFor(f.type, f.el.value, { country: f.country }));
+  const chunks = (f) => chunksFor(f.type, f.el.value, { country: f.country });
   const missing = () => [...new Set(fields.flatMap(chunks))];
 
   /** @param {Field} f @returns {Verdict | null} */
   function local(f) {
     try {
-      if (f.type === 'street') {
-        return f.el.value.trim() === '' ? { ...validate('city', '', opts(f)), field: f.name } : { field: f.name, status: 'valid', code: 'street.valid', message: '' };
-      }
       return validate(f.type, f.el.value, opts(f));
     } catch (e) {
       console.error(e);
@@ -256,7 +251,7 @@ export function attach(formOrSelector, config) {
     const verdicts = validateForm(valuesNow(), formConfig());
     for (const f of fields) {
       f.touched = true;
-      const v = f.type === 'street' ? local(f) : verdicts[f.name];
+      const v = verdicts[f.name];
       if (v) verdicts[f.name] = show(f, v);
     }
     return verdicts;

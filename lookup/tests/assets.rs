@@ -141,7 +141,7 @@ async fn the_package_is_readable_from_any_origin_the_demo_pages_are_not() {
 #[tokio::test]
 async fn in_the_service_the_api_keeps_its_allow_list_and_the_package_is_public() {
     use fiable_lookup::address::{BuildOptions, Index, index};
-    use fiable_lookup::http::{AppState, Config, app};
+    use fiable_lookup::{app::app, config::Config, state::AppState};
     let dir = tempfile::tempdir().unwrap();
     package(dir.path());
     let mut config = Config::for_tests();
