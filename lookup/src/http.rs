@@ -338,10 +338,10 @@ pub static ROUTES: &[Route<AppState>] = &[
         doc: RouteDoc {
             verb: Verb::Get,
             path: "/healthz",
-            summary: "Alive, with the size of the address index",
+            summary: "Alive (200 whenever the service answers), with the size of the address index and the DNS resolver's health; `status` is `degraded` while the resolver fails its canaries (every route still answers, mail domains are `unknown`)",
             params: &[],
             body: None,
-            responses: &[Resp { status: 200, about: "{ status: ok, address_index: { streets, numbers, localities } }", schema: None, codes: &[] }],
+            responses: &[Resp { status: 200, about: "{ status: ok | degraded, address_index: { streets, numbers, localities }, dns: { status: ok | degraded | checking, reason, canaries } }", schema: None, codes: &[] }],
             auth: Auth::Public,
             class: Class::Ops,
         },
@@ -618,8 +618,13 @@ async fn address_postcode(
 }
 
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    // Still 200 when DNS is degraded: the service is usable (forms work,
+    // addresses answer), a load balancer must not take it out; `status` says it.
+    st.mail.probe_if_due();
+    let dns = st.mail.health().health_json();
     Json(json!({
-        "status": "ok",
+        "status": if dns["status"] == "degraded" { "degraded" } else { "ok" },
+        "dns": dns,
         "address_index": {
             "streets": st.index.street_count(),
             "numbers": st.index.number_count(),
@@ -796,7 +801,9 @@ pub async fn serve_with(config: Config, extra: Router) -> anyhow::Result<()> {
     let index = load_index(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    let app = app_with(AppState::new(index, config), extra);
+    let state = AppState::new(index, config);
+    tokio::spawn(state.mail.clone().watch_canaries());
+    let app = app_with(state, extra);
     // The peer address is the client of the rate limiter (or a trusted proxy).
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())

@@ -12,4 +12,5 @@ pub mod http;
 pub mod openapi;
 pub mod ratelimit;
 pub mod mail;
+pub mod dns_health;
 pub mod consent;
