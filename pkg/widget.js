@@ -343,12 +343,17 @@ export function attach(formOrSelector, config) {
   }, true);
 
   function resubmit(submitter) {
-    resubmitting = true;
-    try {
-      form.requestSubmit(submitter?.form === form ? submitter : undefined);
-    } finally {
-      resubmitting = false;
-    }
+    // In a task of its own: called while the held submit is still being
+    // dispatched (a consent record queued at once, during a 429's pause),
+    // requestSubmit() would be ignored by the browser and the form never sent.
+    setTimeout(() => {
+      resubmitting = true;
+      try {
+        form.requestSubmit(submitter?.form === form ? submitter : undefined);
+      } finally {
+        resubmitting = false;
+      }
+    });
   }
 
   /** Checks all fields; when one blocks, focuses the first and returns true. */
