@@ -85,6 +85,8 @@ pub async fn serve(config: Config, consent: Option<ConsentState>) -> anyhow::Res
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let state = AppState::new(index, config);
+    // The resolver's canaries, probed from the start (so /healthz is current without traffic).
+    tokio::spawn(state.mail.clone().watch_canaries());
     let app = match consent {
         Some(c) => app_with_consent(state, c),
         None => app(state),
