@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::cmp::Ordering;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::format::*;
 use super::reader::Index;
+use super::runs::{Runs, Section, SortedNumbers};
 use crate::address::ban::{self, ReadStats};
 use crate::address::normalize;
 
@@ -37,9 +39,19 @@ pub struct BuildReport {
 /// Options of a build.
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
-    /// Show a progress bar on standard error.
+    /// Show a progress bar per phase on standard error.
     pub progress: bool,
+    /// House numbers sorted in memory at once (0: [`DEFAULT_RUN_LEN`]);
+    /// more are sorted in runs spilled to disk and merged.
+    pub run_len: usize,
+    /// Where spilled runs go (default: the system's temporary directory;
+    /// [`write`] uses the output's directory).
+    pub tmp_dir: Option<PathBuf>,
 }
+
+/// House numbers per sorted run: about 150 MiB of rows and ids, so a
+/// national build (26 M numbers, 7 runs) stays well under 2 GB resident.
+pub const DEFAULT_RUN_LEN: usize = 4_000_000;
 
 #[derive(Default)]
 struct Interner {
@@ -86,22 +98,11 @@ struct TmpStreet {
     rows: u32,
 }
 
-struct TmpNumber {
-    street: u32,
-    packed: u32,
-    lon: i32,
-    lat: i32,
-    id_start: u64,
-    id_len: u32,
-}
-
 /// Everything read from the files, in reading order.
 struct Gathered {
     strings: Interner,
     locs: Vec<TmpLocality>,
     streets: Vec<TmpStreet>,
-    numbers: Vec<TmpNumber>,
-    ids: Vec<u8>,
     /// Repetition index → string id ("" first).
     reps: Vec<u32>,
     read: ReadStats,
@@ -129,37 +130,51 @@ struct Vocab {
     locality: Vec<(u32, u32)>,
 }
 
-fn progress_bar(opts: &BuildOptions, total: u64) -> indicatif::ProgressBar {
+/// A progress bar for one phase (hidden unless asked for).
+fn phase_bar(opts: &BuildOptions, phase: &'static str, total: u64) -> indicatif::ProgressBar {
     if !opts.progress {
         return indicatif::ProgressBar::hidden();
     }
     let b = indicatif::ProgressBar::new(total);
+    let unit = if phase == "reading" || phase == "writing" { "{bytes}/{total_bytes}" } else { "{human_pos}/{human_len}" };
     b.set_style(
-        indicatif::ProgressStyle::with_template("{msg:12} [{bar:40}] {bytes}/{total_bytes} {elapsed} eta {eta}")
+        indicatif::ProgressStyle::with_template(&format!("{{msg:9}} [{{bar:40}}] {unit} {{elapsed}} eta {{eta}}"))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    b.set_message("reading");
+    b.set_message(phase);
     b
 }
 
-/// Phase 1: reads every row, interning names and grouping rows into
-/// localities and streets.
-fn gather(files: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Gathered, IndexError> {
+/// How two streets compare in the final order (by provisional id).
+fn street_cmp<'a>(strings: &'a Interner, locs: &'a [TmpLocality], streets: &'a [TmpStreet]) -> impl Fn(u32, u32) -> Ordering + 'a {
+    move |a, b| {
+        let key = |i: u32| {
+            let s = &streets[i as usize];
+            let l = &locs[s.loc as usize];
+            (strings.str(l.insee), strings.str(l.postcode), strings.str(l.name), strings.str(s.name))
+        };
+        key(a).cmp(&key(b))
+    }
+}
+
+/// How two repetition indices compare in the final order (by provisional id).
+fn rep_cmp<'a>(strings: &'a Interner, reps: &'a [u32]) -> impl Fn(u32, u32) -> Ordering + 'a {
+    move |a, b| strings.str(reps[a as usize]).cmp(strings.str(reps[b as usize]))
+}
+
+/// Phase 1: reads every row, interning names, grouping rows into
+/// localities and streets, and handing house numbers to `runs`.
+fn gather(files: &[PathBuf], runs: &mut Runs, bar: &indicatif::ProgressBar) -> Result<Gathered, IndexError> {
     let mut strings = Interner::new();
     let empty = strings.get("")?;
     let mut loc_map: HashMap<(u32, u32, u32), u32> = HashMap::new();
     let mut street_map: HashMap<(u32, u32), u32> = HashMap::new();
     let mut rep_map: HashMap<u32, u32> = HashMap::from([(empty, 0)]);
-    let mut g = Gathered {
-        strings: Interner::default(),
-        locs: Vec::new(),
-        streets: Vec::new(),
-        numbers: Vec::new(),
-        ids: Vec::new(),
-        reps: vec![empty],
-        read: ReadStats::default(),
-    };
+    let mut locs: Vec<TmpLocality> = Vec::new();
+    let mut streets: Vec<TmpStreet> = Vec::new();
+    let mut reps: Vec<u32> = vec![empty];
+    let mut read = ReadStats::default();
     let mut err: Option<IndexError> = None;
     for path in files {
         let b2 = bar.clone();
@@ -171,42 +186,35 @@ fn gather(files: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Gathered, I
                 let cp = strings.get(row.code_postal)?;
                 let insee = strings.get(row.code_insee)?;
                 let cname = strings.get(row.nom_commune)?;
-                let next = g.locs.len() as u32;
+                let next = locs.len() as u32;
                 let loc = *loc_map.entry((cp, insee, cname)).or_insert(next);
                 if loc == next {
-                    g.locs.push(TmpLocality { postcode: cp, insee, name: cname, rows: 0 });
+                    locs.push(TmpLocality { postcode: cp, insee, name: cname, rows: 0 });
                 }
-                g.locs[loc as usize].rows += 1;
+                locs[loc as usize].rows += 1;
                 let name = strings.get(row.nom_voie)?;
-                let next = g.streets.len() as u32;
+                let next = streets.len() as u32;
                 let st = *street_map.entry((loc, name)).or_insert(next);
                 if st == next {
-                    g.streets.push(TmpStreet { name, loc, lon: 0.0, lat: 0.0, rows: 0 });
+                    streets.push(TmpStreet { name, loc, lon: 0.0, lat: 0.0, rows: 0 });
                 }
-                let s = &mut g.streets[st as usize];
+                let s = &mut streets[st as usize];
                 s.lon += row.lon;
                 s.lat += row.lat;
                 s.rows += 1;
                 if let Some(n) = row.numero {
                     let rep_s = strings.get(&row.rep.to_lowercase())?;
-                    let next = g.reps.len() as u32;
+                    let next = reps.len() as u32;
                     let rep = *rep_map.entry(rep_s).or_insert(next);
                     if rep == next {
-                        if g.reps.len() >= MAX_REPS {
+                        if reps.len() >= MAX_REPS {
                             return Ok(()); // absurd number of distinct indices: drop the row
                         }
-                        g.reps.push(rep_s);
+                        reps.push(rep_s);
                     }
-                    let id_start = g.ids.len() as u64;
-                    g.ids.extend_from_slice(row.id.as_bytes());
-                    g.numbers.push(TmpNumber {
-                        street: st,
-                        packed: (n << REP_BITS) | rep,
-                        lon: micro(row.lon),
-                        lat: micro(row.lat),
-                        id_start,
-                        id_len: row.id.len() as u32,
-                    });
+                    if runs.push(st, (n << REP_BITS) | rep, micro(row.lon), micro(row.lat), row.id) {
+                        runs.spill(street_cmp(&strings, &locs, &streets), rep_cmp(&strings, &reps))?;
+                    }
                 }
                 Ok(())
             })();
@@ -217,13 +225,12 @@ fn gather(files: &[PathBuf], bar: &indicatif::ProgressBar) -> Result<Gathered, I
         if let Some(e) = err.take() {
             return Err(e);
         }
-        g.read.merge(stats);
+        read.merge(stats);
     }
-    g.strings = strings;
-    if g.streets.is_empty() {
-        return Err(IndexError::NoAddress { skipped: g.read.skipped });
+    if streets.is_empty() {
+        return Err(IndexError::NoAddress { skipped: read.skipped });
     }
-    Ok(g)
+    Ok(Gathered { strings, locs, streets, reps, read })
 }
 
 /// The inverse of a permutation.
@@ -257,19 +264,7 @@ fn order(g: &Gathered) -> Order {
     Order { rep_new, reps_sorted, loc_order, loc_new, st_order, st_new }
 }
 
-/// Phase 3: house numbers in final order (street, number, repetition
-/// index), duplicates dropped.
-fn sort_numbers(numbers: &mut Vec<TmpNumber>, o: &Order) {
-    for n in numbers.iter_mut() {
-        n.street = o.st_new[n.street as usize];
-        let rep = n.packed & ((1 << REP_BITS) - 1);
-        n.packed = (n.packed & !((1 << REP_BITS) - 1)) | o.rep_new[rep as usize];
-    }
-    numbers.sort_unstable_by_key(|n| ((n.street as u64) << 32) | n.packed as u64);
-    numbers.dedup_by_key(|n| (n.street, n.packed));
-}
-
-/// Phase 4: the vocabulary, from the tokens of street and commune names
+/// Phase 3: the vocabulary, from the tokens of street and commune names
 /// (each distinct name tokenised once).
 fn vocabulary(g: &Gathered, o: &Order) -> Vocab {
     let mut ids: HashMap<String, u32> = HashMap::new();
@@ -302,7 +297,7 @@ fn vocabulary(g: &Gathered, o: &Order) -> Vocab {
     Vocab { tokens, tok, street, locality }
 }
 
-/// Phase 5: street records (with their tokens and importance). `hn_count`
+/// Phase 4: street records (with their tokens and importance). `hn_count`
 /// is the number of house numbers of each street, in final order.
 fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
     let mut street_tokens: Vec<u32> = Vec::new();
@@ -334,7 +329,7 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
     (st_rec, street_tokens, importance)
 }
 
-/// Phase 6: locality records (with their tokens and street ranges), and
+/// Phase 5: locality records (with their tokens and street ranges), and
 /// the postcode table.
 fn locality_records(g: &Gathered, o: &Order, v: &Vocab) -> (Vec<u32>, Vec<u32>, Vec<(u32, u32)>) {
     let mut street_range = vec![(u32::MAX, 0u32); g.locs.len()];
@@ -387,7 +382,7 @@ fn token_pairs(recs: &[u32], width: usize, start_len: usize, tokens: &[u32]) -> 
     pairs
 }
 
-/// Phase 7: token → streets, most important first (offsets, lists), and
+/// Phase 6: token → streets, most important first (offsets, lists), and
 /// the same lists in street order.
 fn street_postings(st_rec: &[u32], street_tokens: &[u32], importance: &[f32], n_tokens: usize) -> [Vec<u32>; 3] {
     let mut pairs = token_pairs(st_rec, ST_W, 4, street_tokens);
@@ -403,14 +398,14 @@ fn street_postings(st_rec: &[u32], street_tokens: &[u32], importance: &[f32], n_
     [post_off, postings, by_id]
 }
 
-/// Phase 8: token → localities whose commune name has it.
+/// Phase 7: token → localities whose commune name has it.
 fn locality_postings(loc_rec: &[u32], loc_tokens: &[u32], n_tokens: usize) -> [Vec<u32>; 2] {
     let mut pairs = token_pairs(loc_rec, LOC_W, 3, loc_tokens);
     pairs.sort_unstable();
     [offsets(&pairs, n_tokens), pairs.iter().map(|p| p.1).collect()]
 }
 
-/// Phase 9: the typo index, (hash(token) | hash(token less one letter), token).
+/// Phase 8: the typo index, (hash(token) | hash(token less one letter), token).
 fn typo_index(tokens: &[(String, u32)]) -> Vec<(u32, u32)> {
     let mut fuzzy: Vec<(u32, u32)> = Vec::new();
     for (id, (t, _)) in tokens.iter().enumerate() {
@@ -428,116 +423,155 @@ fn typo_index(tokens: &[(String, u32)]) -> Vec<(u32, u32)> {
     fuzzy
 }
 
-/// Phase 10: house-number records and their BAN ids, in final order.
-fn number_records(numbers: &[TmpNumber], ids: &[u8]) -> Result<(Vec<u32>, Vec<u8>, Vec<u32>), IndexError> {
-    let mut id_off: Vec<u32> = Vec::with_capacity(numbers.len() + 1);
-    id_off.push(0);
-    let mut id_bytes: Vec<u8> = Vec::new();
-    let mut hn_rec: Vec<u32> = Vec::with_capacity(numbers.len() * HN_W);
-    for n in numbers {
-        id_bytes.extend_from_slice(&ids[n.id_start as usize..][..n.id_len as usize]);
-        id_off.push(u32::try_from(id_bytes.len()).map_err(|_| IndexError::TooLarge("more than 4 GiB of ids"))?);
-        hn_rec.extend_from_slice(&[n.packed, n.lon as u32, n.lat as u32]);
-    }
-    Ok((id_off, id_bytes, hn_rec))
+/// Phase 9: house numbers in final order (see [`super::runs`]).
+fn sort_numbers(runs: Runs, g: &Gathered, o: &Order, opts: &BuildOptions, total: u64) -> Result<(SortedNumbers, Option<tempfile::TempDir>), IndexError> {
+    let bar = phase_bar(opts, "numbers", total);
+    let r = runs.finish(
+        &o.st_new,
+        &o.rep_new,
+        street_cmp(&g.strings, &g.locs, &g.streets),
+        rep_cmp(&g.strings, &g.reps),
+        || bar.inc(1),
+    );
+    bar.finish_and_clear();
+    r
 }
 
-/// Builds an index from BAN files into memory. Returns the index bytes
-/// (8-byte aligned) and a report.
-pub fn build(files: &[PathBuf], opts: &BuildOptions) -> Result<(Vec<u64>, BuildReport), IndexError> {
+/// Everything but the house numbers, in memory; the house numbers maybe
+/// in temporary files (kept alive by the `TempDir`).
+struct Built {
+    sections: Vec<Section>,
+    report: BuildReport,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+fn build_sections(files: &[PathBuf], opts: &BuildOptions) -> Result<Built, IndexError> {
     let t0 = Instant::now();
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let bar = progress_bar(opts, total);
-    let mut g = gather(files, &bar)?;
-    bar.set_message("sorting");
-    let o = order(&g);
-    let mut numbers = std::mem::take(&mut g.numbers);
-    sort_numbers(&mut numbers, &o);
+    let tmp_in = opts.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let run_len = if opts.run_len == 0 { DEFAULT_RUN_LEN } else { opts.run_len };
+    let mut runs = Runs::new(run_len, tmp_in);
+    let bar = phase_bar(opts, "reading", total);
+    let mut g = gather(files, &mut runs, &bar)?;
+    bar.finish_and_clear();
 
-    bar.set_message("indexing");
+    let bar = phase_bar(opts, "indexing", 8);
+    let o = order(&g);
+    bar.inc(1);
+    let n_numbers = runs.rows_total();
+    let (numbers, tmp) = sort_numbers(runs, &g, &o, opts, n_numbers)?;
     let v = vocabulary(&g, &o);
-    let mut hn_count = vec![0u32; g.streets.len()];
-    for n in &numbers {
-        hn_count[n.street as usize] += 1;
-    }
-    let (st_rec, street_tokens, importance) = street_records(&g, &o, &v, &hn_count);
+    bar.inc(1);
+    let (st_rec, street_tokens, importance) = street_records(&g, &o, &v, &numbers.per_street);
+    bar.inc(1);
     let (loc_rec, loc_tokens, postcodes) = locality_records(&g, &o, &v);
+    bar.inc(1);
     let [post_off, postings, postings_by_id] = street_postings(&st_rec, &street_tokens, &importance, v.tokens.len());
+    bar.inc(1);
     let [loc_post_off, loc_postings] = locality_postings(&loc_rec, &loc_tokens, v.tokens.len());
+    bar.inc(1);
     let fuzzy = typo_index(&v.tokens);
+    bar.inc(1);
     let mut vocab_off = vec![0u32];
     let mut vocab_bytes: Vec<u8> = Vec::new();
     for (t, _) in &v.tokens {
         vocab_bytes.extend_from_slice(t.as_bytes());
         vocab_off.push(vocab_bytes.len() as u32);
     }
-    let (id_off, id_bytes, hn_rec) = number_records(&numbers, &g.ids)?;
-    g.ids = Vec::new();
-
-    let flat = |v: &[(u32, u32)]| -> Vec<u32> { v.iter().flat_map(|p| [p.0, p.1]).collect() };
-    let fuzzy_flat = flat(&fuzzy);
-    let postcodes_flat = flat(&postcodes);
-    let sections: [&[u8]; N_SECTIONS] = [
-        bytemuck::cast_slice(&g.strings.off),
-        &g.strings.bytes,
-        bytemuck::cast_slice(&id_off),
-        &id_bytes,
-        bytemuck::cast_slice(&loc_rec),
-        bytemuck::cast_slice(&loc_tokens),
-        bytemuck::cast_slice(&st_rec),
-        bytemuck::cast_slice(&street_tokens),
-        bytemuck::cast_slice(&hn_rec),
-        bytemuck::cast_slice(&o.reps_sorted),
-        bytemuck::cast_slice(&vocab_off),
-        &vocab_bytes,
-        bytemuck::cast_slice(&post_off),
-        bytemuck::cast_slice(&postings),
-        bytemuck::cast_slice(&fuzzy_flat),
-        bytemuck::cast_slice(&postcodes_flat),
-        bytemuck::cast_slice(&postings_by_id),
-        bytemuck::cast_slice(&loc_post_off),
-        bytemuck::cast_slice(&loc_postings),
-    ];
-    let words = assemble(&sections);
     bar.finish_and_clear();
+
+    let words = |v: &[u32]| Section::Mem(bytemuck::cast_slice(v).to_vec());
+    let pairs = |v: &[(u32, u32)]| Section::Mem(v.iter().flat_map(|p| [p.0, p.1]).flat_map(u32::to_le_bytes).collect());
+    let n_numbers = numbers.count;
+    let sections = vec![
+        words(&g.strings.off),
+        Section::Mem(std::mem::take(&mut g.strings.bytes)),
+        numbers.id_off,
+        numbers.id_bytes,
+        words(&loc_rec),
+        words(&loc_tokens),
+        words(&st_rec),
+        words(&street_tokens),
+        numbers.records,
+        words(&o.reps_sorted),
+        words(&vocab_off),
+        Section::Mem(vocab_bytes),
+        words(&post_off),
+        words(&postings),
+        pairs(&fuzzy),
+        pairs(&postcodes),
+        words(&postings_by_id),
+        words(&loc_post_off),
+        words(&loc_postings),
+    ];
+    let lens: [u64; N_SECTIONS] = std::array::from_fn(|i| sections[i].len());
     let report = BuildReport {
         read: g.read,
         localities: g.locs.len(),
         streets: g.streets.len(),
-        numbers: numbers.len(),
+        numbers: n_numbers,
         tokens: v.tokens.len(),
-        bytes: words.len() * 8,
+        bytes: layout(&lens).1 as usize,
         elapsed: t0.elapsed(),
     };
-    Ok((words, report))
+    Ok(Built { sections, report, _tmp: tmp })
 }
 
-fn assemble(sections: &[&[u8]; N_SECTIONS]) -> Vec<u64> {
-    let lens: [u64; N_SECTIONS] = std::array::from_fn(|i| sections[i].len() as u64);
-    let (offs, total) = layout(&lens);
-    let mut words = vec![0u64; total as usize / 8];
-    let out: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
-    out[..HEADER_LEN].copy_from_slice(&header(&lens));
-    for (off, s) in offs.iter().zip(sections) {
-        out[*off as usize..][..s.len()].copy_from_slice(s);
+/// Writes the header then every section (file sections copied through).
+fn emit(sections: &[Section], w: &mut dyn Write, bar: &indicatif::ProgressBar, out: &Path) -> Result<(), IndexError> {
+    let io = |source| IndexError::Io { path: out.to_path_buf(), source };
+    let lens: [u64; N_SECTIONS] = std::array::from_fn(|i| sections[i].len());
+    w.write_all(&header(&lens)).map_err(io)?;
+    for s in sections {
+        match s {
+            Section::Mem(v) => w.write_all(v).map_err(io)?,
+            Section::File(p, n) => {
+                let f = File::open(p).map_err(|source| IndexError::Io { path: p.clone(), source })?;
+                let copied = std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, f), w).map_err(io)?;
+                if copied != *n {
+                    return Err(IndexError::Io { path: p.clone(), source: std::io::Error::other("temporary file changed size") });
+                }
+            }
+        }
+        let pad = (8 - s.len() % 8) % 8;
+        w.write_all(&[0u8; 8][..pad as usize]).map_err(io)?;
+        bar.inc(s.len() + pad);
     }
-    words
+    w.flush().map_err(io)
+}
+
+/// Builds an index from BAN files into memory. Returns the index bytes
+/// (8-byte aligned) and a report.
+pub fn build(files: &[PathBuf], opts: &BuildOptions) -> Result<(Vec<u64>, BuildReport), IndexError> {
+    let b = build_sections(files, opts)?;
+    let mut bytes: Vec<u8> = Vec::with_capacity(b.report.bytes);
+    emit(&b.sections, &mut bytes, &indicatif::ProgressBar::hidden(), Path::new("<memory>"))?;
+    let mut words = vec![0u64; bytes.len() / 8];
+    bytemuck::cast_slice_mut::<u64, u8>(&mut words).copy_from_slice(&bytes);
+    Ok((words, b.report))
 }
 
 /// Builds an index from BAN files and writes it to `out` (through a
-/// temporary file renamed at the end, so a reader never sees half a file).
+/// temporary file renamed at the end, so a reader never sees half a file;
+/// sorted runs spill next to it unless `opts.tmp_dir` says otherwise).
 pub fn write(files: &[PathBuf], out: &Path, opts: &BuildOptions) -> Result<BuildReport, IndexError> {
-    let (words, report) = build(files, opts)?;
+    let mut opts = opts.clone();
+    if opts.tmp_dir.is_none() {
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        opts.tmp_dir = Some(dir.to_path_buf());
+    }
+    let b = build_sections(files, &opts)?;
     let tmp = out.with_extension("tmp");
     let io = |source| IndexError::Io { path: out.to_path_buf(), source };
     let f = File::create(&tmp).map_err(io)?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
-    w.write_all(bytemuck::cast_slice(&words)).map_err(io)?;
-    w.flush().map_err(io)?;
+    let bar = phase_bar(&opts, "writing", b.report.bytes as u64);
+    emit(&b.sections, &mut w, &bar, out)?;
+    bar.finish_and_clear();
     w.get_ref().sync_all().map_err(io)?;
     drop(w);
     std::fs::rename(&tmp, out).map_err(io)?;
-    Ok(report)
+    Ok(b.report)
 }
 
 /// Builds an index from BAN files and opens it in memory.

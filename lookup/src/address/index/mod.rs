@@ -31,7 +31,8 @@
 mod build;
 mod format;
 mod reader;
+mod runs;
 
-pub use build::{BuildOptions, BuildReport, build, build_in_memory, write};
+pub use build::{BuildOptions, BuildReport, DEFAULT_RUN_LEN, build, build_in_memory, write};
 pub use format::IndexError;
 pub use reader::{Index, Locality, Number, Street};
