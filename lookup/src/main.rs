@@ -79,6 +79,10 @@ enum Cmd {
         /// Real BAN file whose street names give the vocabulary.
         #[arg(long, default_value = "data/raw/ban/adresses-75.csv.gz")]
         vocabulary: PathBuf,
+        /// Directory of the commune chunks (`communes-XX.tsv`) whose
+        /// communes, postcodes and populations are used.
+        #[arg(long, default_value = "core/chunks")]
+        communes: PathBuf,
         /// Output file (`.csv` or `.csv.gz`).
         #[arg(short, long)]
         out: PathBuf,
@@ -240,10 +244,11 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("  skipped {s}");
             }
         }
-        Cmd::Synth { rows, seed, vocabulary, out } => {
+        Cmd::Synth { rows, seed, vocabulary, communes, out } => {
             let t = Instant::now();
             let v = fiable_lookup::synth::learn(&vocabulary)?;
-            let (n, communes) = fiable_lookup::synth::generate(&v, rows, seed, &out)
+            let places = fiable_lookup::synth::load_communes(&communes).with_context(|| format!("reading {}", communes.display()))?;
+            let (n, communes) = fiable_lookup::synth::generate(&v, &places, rows, seed, &out)
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!("{}: {n} rows, {communes} communes in {:.1?}", out.display(), t.elapsed());
         }
