@@ -303,6 +303,12 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
     let mut street_tokens: Vec<u32> = Vec::new();
     let mut st_rec: Vec<u32> = Vec::with_capacity(g.streets.len() * ST_W);
     let mut importance: Vec<f32> = Vec::with_capacity(g.streets.len());
+    // A commune's size: its rows under all its postcodes (a population
+    // proxy the BAN itself gives, for every commune alike).
+    let mut commune_rows: HashMap<u32, u32> = HashMap::new();
+    for l in &g.locs {
+        *commune_rows.entry(l.insee).or_default() += l.rows;
+    }
     let mut hn_start = 0u32;
     for (new, &old) in o.st_order.iter().enumerate() {
         let s = &g.streets[old as usize];
@@ -310,8 +316,8 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
         let (ts, tl) = v.street[new];
         let tok_start = street_tokens.len() as u32;
         street_tokens.extend_from_slice(&v.tok[ts as usize..(ts + tl) as usize]);
-        let loc_rows = g.locs[s.loc as usize].rows;
-        let imp = 0.6 * (1.0 + loc_rows as f32).ln() + 0.4 * (1.0 + count as f32).ln();
+        let rows = commune_rows.get(&g.locs[s.loc as usize].insee).copied().unwrap_or(0);
+        let imp = 0.6 * (1.0 + rows as f32).ln() + 0.4 * (1.0 + count as f32).ln();
         importance.push(imp);
         st_rec.extend_from_slice(&[
             s.name,
