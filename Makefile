@@ -12,14 +12,19 @@ help:
 	@echo "make bench   every benchmark: fiable vs the JS libraries (Chromium), the lookup service vs addok, at national scale (writes bench/results/)"
 
 # Regenerate every table from the snapshots in data/raw/ (offline, deterministic).
+# The files of pkg/ generated from the Rust types come last: they read the
+# tables the Python generators write.
 tables:
 	@set -e; for g in data/gen/*.py; do echo "  gen $$g"; python3 $$g; done
+	@echo "  gen pkg/consent.schema.json"; cargo run -q -p fiable-consent --example schema > pkg/consent.schema.json.tmp
+	@mv pkg/consent.schema.json.tmp pkg/consent.schema.json
+	@echo "  gen pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts"; cargo run -q -p fiable-core --example defs -- pkg
 
 # Refresh the raw snapshots from the registries (pinned versions, see data/SOURCES.md).
 fetch:
 	@set -e; for f in data/fetch/*.sh; do echo "  fetch $$f"; bash $$f; done
 
-WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/fiable.wasm
+WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm/fiable.wasm
 BIN := node_modules/.bin
 DIST := pkg/dist
 
@@ -33,8 +38,8 @@ node_modules: package.json package-lock.json
 # --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 pkg: node_modules
-	cargo build --release --target wasm32-unknown-unknown -p fiable
-	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm --no-typescript $(WASM)
+	cargo build --profile wasm --target wasm32-unknown-unknown -p fiable
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
@@ -44,6 +49,8 @@ pkg: node_modules
 	echo "export const dist = new URL('./', import.meta.url);" > $(DIST)/base.js
 	@# The script-tag path, minified: dist/widget.js plus a file per lazily
 	@# loaded module (lookup service client, comboboxes, consent).
+	@# pkg/config.js, the config checker, is generated from pkg/fiable.schema.json.
+	node pkg/tools/gen-config-check.mjs
 	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js ! -name base.js -delete
 	$(BIN)/esbuild pkg/widget.js --bundle --splitting --format=esm --minify --legal-comments=none \
 	  --target=es2020 --outdir=$(DIST) --entry-names=widget --chunk-names=[name]-[hash] --log-level=warning
@@ -52,11 +59,13 @@ pkg: node_modules
 	cp LICENSE-MIT LICENSE-APACHE pkg/
 	@node tests/node/size.mjs
 
-# Regenerating the tables from data/raw/ must change nothing that is checked in.
+# Regenerating the tables from data/raw/ (and pkg/ files from the Rust
+# types) must change nothing that is checked in.
+GENERATED_PKG := pkg/consent.schema.json pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts
 tables-check: tables
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  if [ -n "$$(git status --porcelain -- core/src/tables core/chunks)" ]; then \
-	    git status --short -- core/src/tables core/chunks; \
+	  if [ -n "$$(git status --porcelain -- core/src/tables core/chunks $(GENERATED_PKG))" ]; then \
+	    git status --short -- core/src/tables core/chunks $(GENERATED_PKG); \
 	    echo "generated tables are stale: run 'make tables' and commit the result"; exit 1; \
 	  fi; \
 	fi
@@ -67,6 +76,7 @@ test: node_modules
 	$(MAKE) pkg
 	node tests/node/size.mjs --check
 	$(BIN)/tsc -p tests/types
+	$(BIN)/tsc -p pkg/jsconfig.json
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	cargo build --release -p fiable-lookup # tests/e2e/lookup.test.mjs runs the real service
 	node --test tests/node/ tests/e2e/

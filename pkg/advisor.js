@@ -5,10 +5,12 @@
 // already" appears in a polite live region at the top of the form. It never
 // blocks anything: no answer, no warning (nor a call while the service's 429
 // pause lasts, ./backoff.js).
-import { noteAnswer, pausedFor } from './backoff.js';
+import { call } from './net.js';
+import { E164 } from './defs.js';
 
 const DEBOUNCE_MS = 400;
 const TIMEOUT_MS = 3000;
+/** @type {Record<string, { on: Record<string, string>, found: (on: string) => string }>} */
 const TEXT = {
   fr: {
     on: { email: 'e-mail', phone: 'téléphone', name_postcode: 'nom et code postal', name: 'nom' },
@@ -20,9 +22,14 @@ const TEXT = {
   },
 };
 
-/** `w`: the widget's form, fields, on, locale; url (…/v1/match) and apiKey. */
-export function duplicateWatch(w) {
-  const { form, fields, on, url, apiKey } = w;
+/**
+ * The duplicate warning of one form: `url` is the service's …/v1/match, `apiKey` the advisor's.
+ * @param {import('./seam.js').Widget} w
+ * @param {string} url
+ * @param {string} apiKey
+ */
+export function duplicateWatch(w, url, apiKey) {
+  const { form, fields, on } = w;
   const say = TEXT[w.locale.toLowerCase().split('-')[0]] ?? TEXT.en;
   const box = document.createElement('p');
   box.className = 'fiable-duplicate';
@@ -32,18 +39,20 @@ export function duplicateWatch(w) {
   w.undo.push(() => box.remove());
   let timer = 0;
   let sent = '';
+  /** @type {AbortController | null} */
   let ctrl = null;
   let refused = false;
 
   /** What to match on: the values whose local verdict is not invalid, by the contract's names. */
   function query() {
+    /** @type {Record<string, string>} */
     const q = {};
     for (const k of ['email', 'phone', 'first_name', 'last_name', 'postcode']) {
       const f = fields.find((x) => x.type === k);
       const v = (f?.verdict?.normalized || f?.el.value || '').trim();
-      if (v && f.verdict && f.verdict.status !== 'invalid' && f.verdict.status !== 'pending') q[k] = v;
+      if (v && f?.verdict && f.verdict.status !== 'invalid' && f.verdict.status !== 'pending') q[k] = v;
     }
-    if (q.phone && !/^\+[1-9][0-9]{5,14}$/.test(q.phone)) delete q.phone;
+    if (q.phone && !E164.test(q.phone)) delete q.phone;
     if (!q.last_name || (!q.postcode && !q.first_name)) {
       delete q.first_name; // a name alone matches too many people
       delete q.last_name;
@@ -61,16 +70,14 @@ export function duplicateWatch(w) {
       box.textContent = '';
       return;
     }
-    if (pausedFor(url)) return;
     const c = (ctrl = new AbortController());
-    const t = setTimeout(() => c.abort(), TIMEOUT_MS);
     try {
-      const res = await fetch(url, {
-        method: 'POST', signal: c.signal, credentials: 'omit',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+      const res = await call(url, TIMEOUT_MS, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
         body: key,
-      });
-      noteAnswer(url, res);
+      }, c.signal);
+      if (!res) return; // the service's 429 pause: no warning meanwhile
       if (res.status === 401 && !refused) {
         refused = true;
         console.error('fiable: the lookup service refused the advisor API key (401); no duplicate warning.');
@@ -83,8 +90,6 @@ export function duplicateWatch(w) {
       box.classList.toggle('fiable-warning', best.length > 0);
     } catch (e) {
       console.debug('fiable: no duplicate check (the lookup service did not answer)', e);
-    } finally {
-      clearTimeout(t);
     }
   }
 

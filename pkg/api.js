@@ -4,6 +4,7 @@
 import * as raw from './dist/fiable_wasm.js';
 
 const OPTION_KEYS = new Set(['locale', 'country', 'minAge', 'required', 'today']);
+/** @type {((name: string) => Uint8Array | Promise<Uint8Array>) | null} */
 let chunkLoader = null;
 const loaded = new Set();
 const loading = new Map();
@@ -13,6 +14,7 @@ export function setChunkLoader(fn) {
   chunkLoader = fn;
 }
 
+/** @param {string} msg @returns {never} */
 function fail(msg) {
   throw new TypeError(`fiable: ${msg}`);
 }
@@ -113,6 +115,10 @@ const clean = (s) => s.replace(/[\u001e\u001f]/g, '\ufffd');
  * (civility ↔ first name, postcode ↔ city, phone country ↔ address country).
  * `config.fields` maps a field name to `{ type, country?, required?, minAge? }`;
  * a value whose name is itself a kind (`email`, `phone`…) needs no config.
+ * Both arguments come from callers' JS unchecked, hence checked here.
+ * @param {Record<string, unknown>} values
+ * @param {Partial<import('./index.d.ts').FormConfig>} [config]
+ * @returns {Record<string, import('./index.d.ts').Verdict>}
  */
 export function validateForm(values, config = {}) {
   if (!values || typeof values !== 'object') fail('validateForm(values): values must be an object');
@@ -131,7 +137,11 @@ export function validateForm(values, config = {}) {
   return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today));
 }
 
-/** Like validateForm, but first loads the data its checks need. */
+/**
+ * Like validateForm, but first loads the data its checks need.
+ * @param {Record<string, unknown>} values
+ * @param {Partial<import('./index.d.ts').FormConfig>} [config]
+ */
 export async function validateFormAsync(values, config = {}) {
   const fields = config?.fields ?? {};
   const need = new Set();

@@ -14,6 +14,9 @@
  * (choosing option i). Returns `show(labels, now)`: replaces the options
  * and opens the list when `now` (default: the field has the focus) and
  * there is something to show.
+ * @param {HTMLInputElement} el
+ * @param {{ id: string, label: string, after: Element, on: import('./seam.js').On, undo: (() => void)[], live: HTMLElement, found: (n: number) => string, pick: (i: number) => void }} o
+ * @returns {(labels: string[], now?: boolean) => void}
  */
 export function combobox(el, { id, label, after, on, undo, live, found, pick }) {
   const box = document.createElement('ul');
@@ -24,7 +27,7 @@ export function combobox(el, { id, label, after, on, undo, live, found, pick }) 
   box.hidden = true;
   after.after(box);
   const aria = { role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': id };
-  const before = [...Object.keys(aria), 'aria-activedescendant'].map((k) => [k, el.getAttribute(k)]);
+  const before = [...Object.keys(aria), 'aria-activedescendant'].map((k) => /** @type {const} */ ([k, el.getAttribute(k)]));
   for (const [k, v] of Object.entries(aria)) el.setAttribute(k, v);
   let active = -1;
   undo.push(() => {
@@ -120,6 +123,7 @@ export function combobox(el, { id, label, after, on, undo, live, found, pick }) 
 }
 
 /** The city list's name and what the live region says when it shows. */
+/** @type {Record<string, [string, (n: number) => string]>} */
 const CITY_TEXT = {
   fr: ['Villes proposées', (n) => `${n} ville${n > 1 ? 's' : ''} proposée${n > 1 ? 's' : ''}`],
   en: ['Suggested cities', (n) => `${n} cit${n > 1 ? 'ies' : 'y'} suggested`],
@@ -131,13 +135,20 @@ const fold = (s) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
  * (`w.cities()`, from the postcode's verdict). Opens on focus; typing narrows
  * the list (accents and case aside); a value that already is one of them
  * opens nothing. Returns what the widget calls on each postcode verdict.
+ * @param {import('./seam.js').Field} f A text input's (the widget checks).
+ * @param {import('./seam.js').Widget} w
+ * @returns {() => void}
  */
 export function cityBox(f, w) {
-  const { el } = f;
+  const el = /** @type {HTMLInputElement} */ (f.el);
   const [label, found] = CITY_TEXT[w.lang] ?? CITY_TEXT.en;
+  /** @type {string[]} */
   let shown = [];
   let from = '';
-  const show = combobox(el, { id: `${w.id}-cities`, label, after: f.hint, ...w, found, pick: (i) => w.setValue(el, shown[i]) });
+  const show = combobox(el, {
+    id: `${w.id}-cities`, label, after: f.hint, on: w.on, undo: w.undo, live: w.live,
+    found, pick: (i) => w.setValue(el, shown[i]),
+  });
   const offer = () => {
     const q = fold(el.value.trim());
     const cities = w.cities();

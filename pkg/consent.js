@@ -21,7 +21,9 @@
 // id the record was queued with otherwise (the service keeps a record id it
 // is given, so the ledger entry will carry that id once it arrives); a second
 // hidden input `<receiptInput>_status` says "delivered" or "queued".
-import { noteAnswer, pausedFor } from './backoff.js';
+import { pausedFor } from './backoff.js';
+import { call } from './net.js';
+import { E164 } from './defs.js';
 
 const QUEUE = 'fiable.consent:';
 const TIMEOUT_MS = 3000;
@@ -60,7 +62,7 @@ const queue = {
     try {
       return Object.keys(localStorage).filter((k) => k.startsWith(QUEUE)).map((k) => {
         try {
-          return JSON.parse(localStorage.getItem(k));
+          return JSON.parse(localStorage.getItem(k) ?? 'null');
         } catch {
           return null;
         }
@@ -90,13 +92,12 @@ async function post(c, e) {
   if (e.advisor && !c.apiKey) return { status: 'queued' }; // an advisor record waits for a page with the advisor key
   if (c.inflight.has(e.key) || pausedFor(c.url)) return { status: 'queued' }; // a 429's pause: not before its Retry-After
   c.inflight.add(e.key);
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
-  const headers = { 'content-type': 'application/json', 'idempotency-key': e.key, accept: 'application/json' };
+  /** @type {Record<string, string>} */
+  const headers = { 'content-type': 'application/json', 'idempotency-key': e.key };
   if (e.advisor) headers.authorization = `Bearer ${c.apiKey}`;
   try {
-    const res = await fetch(c.url, { method: 'POST', headers, body: e.body, signal: ctrl.signal, credentials: 'omit' });
-    noteAnswer(c.url, res);
+    const res = await call(c.url, TIMEOUT_MS, { method: 'POST', headers, body: e.body });
+    if (!res) return { status: 'queued' }; // paused since the check above
     const answer = await res.json().catch(() => null);
     if (res.ok && typeof answer?.id === 'string') {
       forget(c, e.key);
@@ -120,7 +121,6 @@ async function post(c, e) {
     console.debug('fiable: the consent service did not answer; the record stays queued.', err);
     return { status: 'queued' };
   } finally {
-    clearTimeout(timer);
     c.inflight.delete(e.key);
   }
 }
@@ -253,6 +253,7 @@ export function consentCapture(w) {
   if (!cc) return none;
 
   let busy = false;
+  /** @type {{ same: string } | null} */
   let last = null;
   const fail = (why) => {
     console.error(`fiable: ${why}; consent is not recorded on this form (it works without it).`);
@@ -325,7 +326,7 @@ export function consentCapture(w) {
     },
   };
 
-  if (advisor) import('./advisor.js').then((m) => m.duplicateWatch({ ...w, url: new URL('match', url).href, apiKey: advisor.apiKey }), (e) => console.error('fiable: no duplicate check', e));
+  if (advisor) import('./advisor.js').then((m) => m.duplicateWatch(w, new URL('match', url).href, advisor.apiKey), (e) => console.error('fiable: no duplicate check', e));
 
   /** The person's contact data, as the form normalised it; only values whose verdict is not invalid. */
   function subjectData() {
@@ -334,7 +335,7 @@ export function consentCapture(w) {
     for (const [k, f] of Object.entries(source)) {
       const v = String(values[f.name] ?? '').trim();
       if (!v || !f.verdict || f.verdict.status === 'invalid' || f.verdict.status === 'pending') continue;
-      if (k === 'phone' && !/^\+[1-9][0-9]{5,14}$/.test(v)) continue; // E.164 only
+      if (k === 'phone' && !E164.test(v)) continue; // E.164 only
       out[k] = v;
     }
     if (out.postcode && config.country) out.country = config.country.toUpperCase();
@@ -348,7 +349,7 @@ export function consentCapture(w) {
       subject: '',
       subject_data: subject,
       controller: { name: cc.controller.name, contact: cc.controller.contact },
-      purposes: [],
+      purposes: /** @type {{ id: string, text: string, text_sha256: string, decision: string, legal_basis: string, affirmative_action: boolean }[]} */ ([]),
       channel: advisor ? advisor.channel : 'web',
       collector: advisor ? { advisor_id: advisor.advisorId, store_id: advisor.storeId } : { site: location.hostname },
       form: { id: cc.form.id, version: cc.form.version },

@@ -9,69 +9,71 @@
 // verdict standing: nothing here logs an error. A 429 pauses every call to
 // that service for its Retry-After: the local checks carry on meanwhile.
 import { combobox } from './combobox.js';
-import { noteAnswer, pausedFor } from './backoff.js';
+import { call } from './net.js';
+import { MESSAGES } from './defs.js';
+
+/** @typedef {import('./seam.js').Field} Field */
+/** @typedef {import('./seam.js').Verdict} Verdict */
 
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
 const DEBOUNCE_MS = 120;
-/** Texts of the verdicts built from the service's answers (the core never sees them); config.messages overrides. */
+/** Texts of the verdicts built from the service's answers (from the core, see defs.js) and of the address list; config.messages overrides. */
 const TEXT = {
   fr: {
-    'email.domain_pending': 'Vérification du domaine…',
-    'email.domain_not_found': 'Ce domaine n\u2019existe pas : vérifiez ce qui suit le «\u00a0@\u00a0».',
-    'email.domain_no_mail': 'Ce domaine ne reçoit pas d\u2019e-mails : vérifiez l\u2019adresse.',
-    'email.disposable': 'Cette adresse semble jetable : utilisez une adresse permanente pour continuer à recevoir nos messages.',
+    ...MESSAGES.fr,
     addresses: 'Adresses proposées', found: (n) => `${n} adresse${n > 1 ? 's' : ''} proposée${n > 1 ? 's' : ''}`,
   },
   en: {
-    'email.domain_pending': 'Checking the domain…',
-    'email.domain_not_found': 'This domain does not exist: check what follows the “@”.',
-    'email.domain_no_mail': 'This domain does not receive email: check the address.',
-    'email.disposable': 'This looks like a disposable address: use a permanent one to keep hearing from us.',
+    ...MESSAGES.en,
     addresses: 'Suggested addresses', found: (n) => `${n} address${n > 1 ? 'es' : ''} suggested`,
   },
 };
 
 /**
- * The remote checks of one attached form (null when `lookup` is not a usable
- * URL). `w` is the widget's side: lookup, lang, fields, id, live, on, undo,
- * show, check, crossCheck, setValue, detached() and gating().
+ * The remote checks of one attached form (null when `config.lookup` is not
+ * a usable URL).
+ * @param {import('./seam.js').Widget} w
+ * @returns {import('./seam.js').RemoteChecks | null}
  */
 export function remoteChecks(w) {
   const { lang, fields, id, live, on, undo, show, check, crossCheck, setValue } = w;
   // Resolved against the page ("/" is its own origin); the API paths are appended to it.
   let base;
   try {
-    base = new URL(w.lookup.replace(/\/?$/, '/'), document.baseURI);
+    base = new URL((w.config.lookup ?? '').replace(/\/?$/, '/'), document.baseURI);
   } catch {
     return null; // local checks only
   }
-  const byName = (n) => fields.find((x) => x.name === n);
-  const say = (key) => (TEXT[lang] ?? TEXT.en)[key];
-  /** Definite answers of the service by email domain (valid / invalid), for the page's lifetime. */
+  const byName = (/** @type {string | undefined} */ n) => fields.find((x) => x.name === n);
+  const texts = /** @type {Record<string, Record<string, any>>} */ (TEXT);
+  const say = (/** @type {string} */ key) => (texts[lang] ?? texts.en)[key];
+  /** Definite answers of the service by email domain (valid / invalid), for the page's lifetime. @type {Map<string, any>} */
   const domains = new Map();
-  /** The service's answers by postcode, for the page's lifetime. */
+  /** The service's answers by postcode, for the page's lifetime. @type {Map<string, any>} */
   const postcodes = new Map();
 
-  /** GET on the lookup service: its JSON answer, or null for anything else. Never throws, never logs an error. */
-  async function remote(path, params, ctrl) {
-    if (pausedFor(base)) {
-      console.debug('fiable: the lookup service asked to slow down (429); the local check stands.');
-      return null;
-    }
-    const timer = setTimeout(() => ctrl.abort(), LOOKUP_TIMEOUT_MS);
+  /**
+   * GET on the lookup service: its JSON answer, or null for anything else. Never throws, never logs an error.
+   * @param {string} path
+   * @param {Record<string, string | number>} params
+   * @param {AbortSignal} signal
+   * @returns {Promise<any>}
+   */
+  async function remote(path, params, signal) {
+    const url = new URL(path, base);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
     try {
-      const url = new URL(path, base);
-      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-      const res = await fetch(url, { signal: ctrl.signal, credentials: 'omit', headers: { accept: 'application/json' } });
-      noteAnswer(base, res);
+      const res = await call(url, LOOKUP_TIMEOUT_MS, {}, signal);
+      if (!res) {
+        console.debug('fiable: the lookup service asked to slow down (429); the local check stands.');
+        return null;
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return await res.json();
     } catch (e) {
       console.debug('fiable: no answer from the lookup service; the local check stands.', e);
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -96,7 +98,7 @@ export function remoteChecks(w) {
     forget(f);
     const ctrl = (f.ctrl = new AbortController());
     f.asking = d;
-    f.inflight = remote('v1/email/domain', { d }, ctrl).then((r) => {
+    f.inflight = remote('v1/email/domain', { d }, ctrl.signal).then((r) => {
       if (r && (r.status === 'valid' || r.status === 'invalid')) domains.set(d, r);
       if (f.ctrl !== ctrl) return; // superseded: dropped
       forget(f);
@@ -120,7 +122,7 @@ export function remoteChecks(w) {
     forget(f);
     const ctrl = (f.ctrl = new AbortController());
     f.asking = pc;
-    remote('v1/address/postcode', { postcode: pc }, ctrl).then((r) => {
+    remote('v1/address/postcode', { postcode: pc }, ctrl.signal).then((r) => {
       if (r && typeof r.found === 'boolean' && Array.isArray(r.communes)) postcodes.set(pc, r);
       if (f.ctrl !== ctrl) return;
       forget(f);
@@ -165,7 +167,12 @@ export function remoteChecks(w) {
   /** The street field's combobox: addresses from the service (typed fragment, and a valid postcode). */
   function street(f) {
     const { el, fc } = f;
-    let hits = [], timer = 0, ctrl = null, typed = '';
+    /** @type {any[]} */
+    let hits = [];
+    let timer = 0;
+    /** @type {AbortController | null} */
+    let ctrl = null;
+    let typed = '';
     const show = combobox(el, {
       id: `${id}-${f.name}-options`, label: say('addresses'), after: f.hint, on, undo, live, found: say('found'),
       pick: (i) => choose(hits[i]),
@@ -187,7 +194,7 @@ export function remoteChecks(w) {
       const pc = byName(fc.postcode);
       if (pc?.verdict?.status === 'valid' && pc.el.value.trim()) params.postcode = pc.verdict.normalized || pc.el.value.trim();
       const c = (ctrl = new AbortController());
-      remote('v1/address/search', params, c).then((r) => {
+      remote('v1/address/search', params, c.signal).then((r) => {
         if (c !== ctrl || w.detached()) return; // superseded: dropped
         ctrl = null;
         const found = Array.isArray(r?.results) ? r.results.filter((h) => typeof h?.label === 'string' && typeof h.street === 'string') : [];

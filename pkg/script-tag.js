@@ -3,11 +3,12 @@
  *  minified bundle `make pkg` writes next to it), both relative to its own URL: see README.md. */
 (function () {
   'use strict';
-  var me = document.currentScript;
+  var me = /** @type {HTMLScriptElement | null} */ (document.currentScript);
   if (!me || !me.src) return;
   if (me.getAttribute('data-css') !== 'none') {
+    /** @type {string | null} */
     var href = new URL('../fiable.css', me.src).href;
-    var links = document.querySelectorAll('link[rel~="stylesheet"]');
+    var links = /** @type {NodeListOf<HTMLLinkElement>} */ (document.querySelectorAll('link[rel~="stylesheet"]'));
     for (var i = 0; i < links.length; i++) if (links[i].href === href) href = null;
     if (href) {
       var link = document.createElement('link');

@@ -17,37 +17,35 @@
 // With `lookup` (the service's base URL) the widget also asks what a browser
 // cannot know, and never depends on the answer (./lookup.js, loaded only then:
 // email domains and unknown postcodes on blur, the street autocomplete).
-import { init, validate, validateForm, loadData, chunksFor, formatPhone } from './index.js';
+//
+// attach() wires the parts: field.js finds the fields and gives each its
+// state, dom.js paints verdicts, gate.js holds a submit; the lazily loaded
+// modules all receive one `Widget` object, typed in seam.js.
+import { validate, validateForm, loadData, chunksFor, formatPhone } from './api.js';
+import { init } from './init.js';
 import { checkConfig } from './config.js';
+import { fieldsOf } from './field.js';
+import { submitGate } from './gate.js';
+import { setValue, rewrite, paint, clearField } from './dom.js';
+
+/** @typedef {import('./seam.js').Field} Field */
+/** @typedef {import('./seam.js').Widget} Widget */
+/** @typedef {import('./seam.js').Verdict} Verdict */
+/** @typedef {import('./seam.js').WidgetConfig} WidgetConfig */
+/** @typedef {import('./index.d.ts').WidgetHandle} WidgetHandle */
 
 /** Kinds formatted as they are typed (the formatter lives in Rust). */
-const AS_YOU_TYPE = { phone: (value, f) => formatPhone(value, f.country) };
+const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {Field} */ f) => formatPhone(value, f.country) };
 /** Kinds whose value is replaced by the verdict's `normalized` on blur. */
 const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
 /** Kinds whose verdict `details.cities` feed the suggestions of the city field (a combobox). */
 const OFFERS_CITIES = new Set(['postcode']);
-const STATUSES = ['valid', 'warning', 'invalid', 'pending'];
 
 let uid = 0;
+/** @type {WeakMap<HTMLFormElement, WidgetHandle>} */
 const attached = new WeakMap();
 
-/** Writes past the instance's `value` (React tracks those writes, then misses the input event). */
-function write(el, value) {
-  const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value')?.set;
-  if (setter) setter.call(el, value);
-  else el.value = value;
-}
-
-/** Sets a value the way a person would, so React/Vue-controlled inputs follow. */
-function setValue(el, value) {
-  write(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  el.dispatchEvent(new Event('change', { bubbles: true }));
-}
-
-/** Non-separator characters: what the caret is counted in when a value is reformatted. */
-const significant = (s) => s.replace(/[\s.\-/()]/g, '').length;
-
+/** @param {string} [reason] @returns {WidgetHandle} */
 function inert(reason) {
   if (reason) console.error(`fiable: ${reason}. fiable is not attached; the form works without it.`);
   return { ready: Promise.resolve(false), detach() {}, validate: async () => ({}), values: () => ({}) };
@@ -58,55 +56,40 @@ function inert(reason) {
  * fields, with the cross-field rules; resolves to the verdicts by field name),
  * `values()` (normalised values by field name), `ready` (resolves true once
  * the checks run, false if fiable could not start).
+ * @param {HTMLFormElement | string} formOrSelector
+ * @param {WidgetConfig} config
+ * @returns {WidgetHandle}
  */
 export function attach(formOrSelector, config) {
-  const form = typeof formOrSelector === 'string' ? document.querySelector(formOrSelector) : formOrSelector;
-  if (!(form instanceof HTMLFormElement)) return inert(`attach(form): ${JSON.stringify(String(formOrSelector))} is not a form`);
+  const found = typeof formOrSelector === 'string' ? document.querySelector(formOrSelector) : formOrSelector;
+  if (!(found instanceof HTMLFormElement)) return inert(`attach(form): ${JSON.stringify(String(formOrSelector))} is not a form`);
   const bad = checkConfig(config);
   if (bad) return inert(bad);
-  if (attached.has(form)) attached.get(form).detach();
+  const form = found;
+  attached.get(form)?.detach();
 
-  const locale = config.locale || form.closest('[lang]')?.lang || 'en';
+  const locale = config.locale || form.closest('[lang]')?.getAttribute('lang') || 'en';
   const lang = locale.toLowerCase().split('-')[0];
-  const formBlock = config.block ?? ['invalid'];
-  const fields = [];
-  for (const [name, fc] of Object.entries(config.fields)) {
-    let el;
-    try {
-      el = form.querySelector(fc.selector) ?? document.querySelector(fc.selector);
-    } catch {
-      return inert(`config.fields.${name}.selector ${JSON.stringify(fc.selector)} is not a valid CSS selector; expected one such as "#email"`);
-    }
-    if (!el || !('value' in el)) return inert(`config.fields.${name}.selector ${JSON.stringify(fc.selector)} matches no input, select or textarea; expected the selector of one`);
-    fields.push({
-      name, el, type: fc.type,
-      country: fc.country ?? config.country ?? '',
-      required: fc.required ?? el.required,
-      minAge: fc.minAge,
-      block: new Set(fc.block ?? formBlock),
-      touched: false, verdict: null, base: null, shown: '', seq: 0, hint: null, fc, inflight: null,
-    });
-  }
-  for (const f of fields) {
-    for (const k of ['postcode', 'city', 'housenumber']) {
-      if (f.fc[k] && !config.fields[f.fc[k]]) return inert(`config.fields.${f.name}.${k} names no field`);
-    }
-  }
+  const id = `fiable-${uid + 1}`;
+  const made = fieldsOf(form, config, id);
+  if (typeof made === 'string') return inert(made);
+  const fields = made;
+  uid++;
 
-  const id = `fiable-${++uid}`;
+  /** @type {(() => void)[]} */
   const undo = [];
+  /** @type {import('./seam.js').On} */
   const on = (target, type, fn, opts) => {
     target.addEventListener(type, fn, opts);
     undo.push(() => target.removeEventListener(type, fn, opts));
   };
   let ready = false;
   let detached = false;
-  let resubmitting = false;
-  let gating = false;
-  /** The remote checks (./lookup.js) once loaded, with `lookup` only. */
+  /** The remote checks (./lookup.js) once loaded, with `lookup` only. @type {import('./seam.js').RemoteChecks | null} */
   let rc = null;
-  /** ./consent.js: with `consent`, or to send a queued record. */
+  /** ./consent.js: with `consent`, or to send a queued record. @type {import('./seam.js').ConsentCapture | null} */
   let cc = null;
+  /** @type {Promise<void> | null} */
   let ccLoad = null;
 
   const live = document.createElement('div');
@@ -118,21 +101,16 @@ export function attach(formOrSelector, config) {
   const cityField = fields.find((f) => f.type === 'city');
 
   for (const f of fields) {
-    const { el } = f;
-    f.hint = document.createElement('span');
-    f.hint.className = 'fiable-hint';
-    f.hint.id = `${id}-${f.name}-hint`;
-    el.after(f.hint);
+    const { el, hint } = f;
+    el.after(hint);
     const described = el.getAttribute('aria-describedby');
-    el.setAttribute('aria-describedby', described ? `${described} ${f.hint.id}` : f.hint.id);
+    el.setAttribute('aria-describedby', described ? `${described} ${hint.id}` : hint.id);
     el.classList.add('fiable-field');
     undo.push(() => {
-      f.hint.remove();
+      hint.remove();
       if (described === null) el.removeAttribute('aria-describedby');
       else el.setAttribute('aria-describedby', described);
-      el.classList.remove('fiable-field', ...STATUSES.map((s) => `fiable-${s}`));
-      el.removeAttribute('aria-invalid');
-      el.setCustomValidity?.('');
+      clearField(el);
     });
     on(el, 'input', (e) => {
       if (!ready || e.isComposing || e === echo) return;
@@ -157,36 +135,29 @@ export function attach(formOrSelector, config) {
   }
   undo.push(() => fields.forEach((f) => rc?.forget(f)));
   // The city field: a combobox of the postcode's communes (./combobox.js, loaded only then).
+  /** @type {string[]} */
   let cities = [];
+  /** @type {(() => void) | null} */
   let offer = null;
-  // The lazy modules this form needs: `ready` waits for them (each failing alone, quietly).
-  const parts = [];
-  if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
-    parts.push(import('./combobox.js').then((m) => {
-      if (!detached) offer = m.cityBox(cityField, { id, lang, on, undo, live, setValue, cities: () => cities });
-    }, (e) => console.debug('fiable: no city suggestions', e)));
-  }
   undo.push(() => {
     live.remove();
     form.classList.remove('fiable-ready');
   });
 
+  /** @param {Field} f */
   const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
-  // The core has no street kind: it checks presence only; the service knows streets.
-  const inCore = fields.filter((f) => f.type !== 'street');
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
-    fields: Object.fromEntries(inCore.map((f) => [f.name, { type: f.type, country: f.country, required: f.required, minAge: f.minAge }])),
+    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.country, required: f.required, minAge: f.minAge }])),
   });
-  const valuesNow = () => Object.fromEntries(inCore.map((f) => [f.name, f.el.value]));
-  const chunks = (f) => (f.type === 'street' ? [] : chunksFor(f.type, f.el.value, { country: f.country }));
+  const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
+  /** @param {Field} f @returns {string[]} */
+  const chunks = (f) => chunksFor(f.type, f.el.value, { country: f.country });
   const missing = () => [...new Set(fields.flatMap(chunks))];
 
+  /** @param {Field} f @returns {Verdict | null} */
   function local(f) {
     try {
-      if (f.type === 'street') {
-        return f.el.value.trim() === '' ? { ...validate('city', '', opts(f)), field: f.name } : { field: f.name, status: 'valid', code: 'street.valid', message: '' };
-      }
       return validate(f.type, f.el.value, opts(f));
     } catch (e) {
       console.error(e);
@@ -194,7 +165,7 @@ export function attach(formOrSelector, config) {
     }
   }
 
-  /** The local check of one field (loads its data chunks first when needed). */
+  /** The local check of one field (loads its data chunks first when needed). @param {Field} f */
   async function check(f) {
     const seq = ++f.seq;
     const need = chunks(f);
@@ -218,15 +189,21 @@ export function attach(formOrSelector, config) {
     });
   }
 
+  /** @param {Verdict} v */
   function message(v) {
     const own = config.messages?.[locale]?.[v.code] ?? config.messages?.[lang]?.[v.code];
     if (own === undefined) return v.message;
     return own.replaceAll('{suggestion}', v.suggestion ?? '').replaceAll('{value}', v.normalized ?? '');
   }
 
-  const blocks = (f) => f.verdict && f.block.has(f.verdict.status);
+  /** @param {Field} f */
+  const blocks = (f) => !!f.verdict && f.block.has(f.verdict.status);
 
-  /** Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it. */
+  /**
+   * Records a verdict (messages overridden), shows it when it is time ("reward early, punish late"); returns it.
+   * @param {Field} f
+   * @param {Verdict} verdict
+   */
   function show(f, verdict) {
     f.base = verdict;
     if (rc) verdict = rc.amend(f, verdict);
@@ -238,44 +215,14 @@ export function attach(formOrSelector, config) {
     const empty = el.value.trim() === '';
     const status = empty && v.status === 'valid' ? '' : v.status === 'valid' || f.touched ? v.status : '';
     const key = status && `${status}\u001f${v.code}\u001f${v.message}\u001f${v.suggestion ?? ''}`;
-    if (key === f.shown) return v;
-    f.shown = key;
-    el.classList.remove(...STATUSES.map((s) => `fiable-${s}`));
-    f.hint.className = 'fiable-hint';
-    f.hint.replaceChildren();
-    if (status) {
-      el.classList.add(`fiable-${status}`);
-      f.hint.classList.add(`fiable-${status}`);
-    }
-    if (status && f.block.has(status)) el.setAttribute('aria-invalid', 'true');
-    else el.removeAttribute('aria-invalid');
-    const say = status && status !== 'valid' ? v.message : '';
-    if (say && v.suggestion) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'fiable-suggest';
-      const whole = say.includes(v.suggestion);
-      b.textContent = whole ? say : v.suggestion;
-      if (!whole) f.hint.append(document.createTextNode(`${say} `));
-      // Keep focus in the field: a blur would re-check and replace this button mid-click.
-      b.addEventListener('mousedown', (e) => e.preventDefault());
-      b.addEventListener('click', () => {
-        setValue(el, v.suggestion);
-        el.focus();
-      });
-      f.hint.append(b);
-    } else if (say) {
-      f.hint.textContent = say;
-    }
-    if (say) live.textContent = say;
-    if (status) {
-      el.dispatchEvent(new CustomEvent('fiable:verdict', { bubbles: true, detail: v }));
-      if (status === 'valid' || status === 'invalid') el.dispatchEvent(new CustomEvent(`fiable:${status}`, { bubbles: true, detail: v }));
+    if (key !== f.shown) {
+      f.shown = key;
+      paint(f, v, status, live);
     }
     return v;
   }
 
-  /** The postcode's communes: offered in the city field; a single one fills it when empty and not being typed in. */
+  /** The postcode's communes: offered in the city field; a single one fills it when empty and not being typed in. @param {unknown} list */
   function offerCities(list) {
     if (!cityField) return;
     cities = Array.isArray(list) ? list : [];
@@ -284,26 +231,16 @@ export function attach(formOrSelector, config) {
     else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
   }
 
-  /** The input event reformat() sends after its own write (not checked twice). */
+  /** The input event reformat() sends after its own write (not checked twice). @type {Event | null} */
   let echo = null;
-  /** Phone formatted as typed; the caret stays after the same number of significant characters. */
+  /** Phone formatted as typed (the caret kept in place). @param {Field} f @param {InputEvent} e */
   function reformat(f, e) {
-    const fmt = AS_YOU_TYPE[f.type];
+    const fmt = AS_YOU_TYPE[/** @type {'phone'} */ (f.type)];
     if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
     const { el } = f;
-    const before = el.value;
-    const caret = el.selectionStart ?? before.length;
-    const after = fmt(before, f);
-    if (after === before) return;
-    const n = significant(before.slice(0, caret));
-    let i = 0;
-    for (let k = 0; i < after.length && k < n; i++) if (significant(after[i])) k++;
-    write(el, after);
-    try {
-      el.setSelectionRange(i, i);
-    } catch {
-      // inputs without a selection (type=email, number) keep the browser's caret
-    }
+    const after = fmt(el.value, f);
+    if (after === el.value) return;
+    rewrite(el, after);
     // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.
     echo = new Event('input', { bubbles: true });
     el.dispatchEvent(echo);
@@ -314,56 +251,10 @@ export function attach(formOrSelector, config) {
     const verdicts = validateForm(valuesNow(), formConfig());
     for (const f of fields) {
       f.touched = true;
-      const v = f.type === 'street' ? local(f) : verdicts[f.name];
+      const v = verdicts[f.name];
       if (v) verdicts[f.name] = show(f, v);
     }
     return verdicts;
-  }
-
-  // The submit gate: in the capture phase on window, so it runs before the
-  // page's own handlers and can stop them when a field blocks.
-  on(window, 'submit', (e) => {
-    if (e.target !== form || !ready || resubmitting) return;
-    const need = missing();
-    const asking = [ccLoad, ...fields.map((f) => f.inflight)].filter(Boolean);
-    if (need.length || asking.length) {
-      // Data loading, a domain being checked (2.5 s at most): hold this submit, check, submit again.
-      e.preventDefault();
-      e.stopImmediatePropagation();
-      const submitter = e.submitter;
-      Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
-        if (!detached && !gate() && !cc?.capture(submitter, resubmit)) resubmit(submitter);
-      });
-      return;
-    }
-    if (gate() || cc?.capture(e.submitter, resubmit)) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-    }
-  }, true);
-
-  function resubmit(submitter) {
-    resubmitting = true;
-    try {
-      form.requestSubmit(submitter?.form === form ? submitter : undefined);
-    } finally {
-      resubmitting = false;
-    }
-  }
-
-  /** Checks all fields; when one blocks, focuses the first and returns true. */
-  function gate() {
-    gating = true; // a remote check still pending counts as its local verdict
-    try {
-      verdictsNow();
-    } finally {
-      gating = false;
-    }
-    const first = fields.find(blocks);
-    if (!first) return false;
-    first.el.focus();
-    live.textContent = first.verdict.message;
-    return true;
   }
 
   // Constraint validation run by the browser (a form without novalidate): show the same hints.
@@ -376,19 +267,51 @@ export function attach(formOrSelector, config) {
     }
   }, true);
 
+  const gate = submitGate(form, on, {
+    ready: () => ready,
+    detached: () => detached,
+    missing,
+    held: () => [ccLoad, ...fields.map((f) => f.inflight)],
+    blocking: () => {
+      verdictsNow();
+      const first = fields.find(blocks);
+      if (first) {
+        first.el.focus();
+        live.textContent = first.verdict?.message ?? '';
+      }
+      return !!first;
+    },
+    consent: () => cc,
+  });
+
+  /** The widget's side, as each lazily loaded module receives it (seam.js). @type {Widget} */
+  const w = {
+    form, config, locale, lang, id, fields, live, on, undo, show, check, crossCheck, setValue,
+    values: () => handle.values(),
+    cities: () => cities,
+    detached: () => detached,
+    gating: () => gate.gating(),
+  };
+  // The lazy modules this form needs: `ready` waits for them (each failing alone, quietly).
+  const parts = [];
+  if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
+    const city = cityField;
+    parts.push(import('./combobox.js').then((m) => {
+      if (!detached) offer = m.cityBox(city, w);
+    }, (e) => console.debug('fiable: no city suggestions', e)));
+  }
   if (config.lookup) {
     parts.push(import('./lookup.js').then((m) => {
-      if (!detached) rc = m.remoteChecks({ lookup: config.lookup, lang, fields, id, live, on, undo, show, check, crossCheck, setValue, detached: () => detached, gating: () => gating });
+      if (!detached) rc = m.remoteChecks(w);
     }, (e) => console.debug('fiable: no remote checks', e)));
   }
-
   let queued;
   try {
     queued = config.lookup && Object.keys(localStorage).some((k) => k.startsWith('fiable.consent:'));
   } catch {} // no storage, no queue
   if (config.consent || queued) {
     ccLoad = import('./consent.js').then((m) => {
-      if (!detached) cc = m.consentCapture({ form, config, locale, fields, on, undo, values: () => handle.values() });
+      if (!detached) cc = m.consentCapture(w);
     }, (e) => console.error('fiable: no consent capture', e)).finally(() => (ccLoad = null));
     parts.push(ccLoad);
   }
@@ -409,6 +332,7 @@ export function attach(formOrSelector, config) {
     },
   );
 
+  /** @type {WidgetHandle} */
   const handle = {
     ready: started,
     detach() {
@@ -441,7 +365,7 @@ export function attach(formOrSelector, config) {
 export function autoAttach(script) {
   const jobs = [];
   if (script?.dataset.config !== undefined) jobs.push([script.dataset.form, script.dataset.config, 'data-config']);
-  for (const el of document.querySelectorAll('script[type="application/json"][data-fiable]')) {
+  for (const el of /** @type {NodeListOf<HTMLScriptElement>} */ (document.querySelectorAll('script[type="application/json"][data-fiable]'))) {
     jobs.push([el.dataset.form, el.textContent, '<script type="application/json" data-fiable>']);
   }
   const run = () => {
@@ -450,7 +374,7 @@ export function autoAttach(script) {
       try {
         config = JSON.parse(text);
       } catch (e) {
-        inert(`the config in ${where} is not JSON (${e.message})`);
+        inert(`the config in ${where} is not JSON (${/** @type {Error} */ (e).message})`);
         continue;
       }
       const sel = selector || config?.form;

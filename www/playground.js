@@ -5,7 +5,7 @@
 // <script> tag to paste in their page. Strict CSP: no inline code, no
 // innerHTML, every text goes through textContent.
 import { attach, checkConfig } from '/pkg/index.js';
-import { KINDS } from '/pkg/config.js';
+import { KINDS } from '/pkg/defs.js';
 
 const DEFAULT = `{
   "locale": "fr",
@@ -229,20 +229,19 @@ const quote = (s) => `« ${s} »`;
 /** The checker's "expected …" in French where the phrase is known (else left as is). */
 const EXPECTED_FR = [
   [/^one of /, 'l’une des valeurs '],
-  [/^a CSS selector such as /, 'un sélecteur CSS comme '],
   [/^a valid CSS selector such as /, 'un sélecteur CSS valide comme '],
   [/^true or false$/, 'true ou false'],
-  [/^a non-empty string$/, 'un texte non vide'],
+  [/^a non-empty string/, 'un texte non vide'],
+  [/^a string matching (\S+)/, 'un texte de la forme $1'],
   [/^a string$/, 'un texte entre guillemets'],
-  [/^a whole number of years from 0 to 150$/, 'un nombre entier d’années, de 0 à 150'],
-  [/^a two-letter ISO 3166 code such as /, 'un code pays ISO 3166 à deux lettres comme '],
-  [/^a language tag such as "fr" or "en"$/, 'un code de langue comme "fr" ou "en"'],
-  [/^a URL such as /, 'une URL comme '],
-  [/^a date such as /, 'une date comme '],
-  [/^a list of distinct statuses among (.*), such as /, 'une liste de statuts distincts parmi $1, comme '],
-  [/^a list such as /, 'une liste comme '],
-  [/^at least one field: /, 'au moins un champ : '],
-  [/^the name of the civility field$/, 'le nom du champ de civilité'],
+  [/^a whole number from (\d+) to (\d+)$/, 'un nombre entier de $1 à $2'],
+  [/^a whole number of at least (\d+)$/, 'un nombre entier d’au moins $1'],
+  [/^a list of distinct values among /, 'une liste de valeurs distinctes parmi '],
+  [/^a non-empty list of /, 'une liste non vide de '],
+  [/^at least one entry: /, 'au moins une entrée : '],
+  [/^an object such as /, 'un objet comme '],
+  [/ such as /, ', comme '],
+  [/ \((\w+) needs it\)$/, ' (exigé avec $1)'],
 ];
 const expectedFr = (s) => EXPECTED_FR.reduce((t, [re, fr]) => t.replace(re, fr), s);
 

@@ -52,17 +52,6 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
     }
 }
 
-/// The name of the chunk that holds a French postcode's communes, if the
-/// value starts like a French postcode whose prefix has a chunk ("75…" →
-/// `communes-75`; "00…", "99…" → none).
-pub fn communes_chunk_for(postcode: &str) -> Option<String> {
-    let p = postcode.trim();
-    let prefix = p.get(..2)?;
-    let known = prefix.bytes().all(|b| b.is_ascii_digit())
-        && crate::postcode::has_communes(prefix);
-    known.then(|| format!("communes-{prefix}"))
-}
-
 #[cfg(feature = "embedded-chunks")]
 include!("tables/embedded_chunks.rs");
 

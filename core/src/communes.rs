@@ -11,11 +11,12 @@
 //! Marseille are single communes: "Paris 11e", "Marseille 1er
 //! arrondissement" or "Paris Cedex 15" match "Paris".
 //!
-//! Names are compared through [`name_key`]: case, accents, hyphens, spaces,
+//! Names are compared through [`text::name_key`]: case, accents, hyphens, spaces,
 //! apostrophes and "St"/"Ste" for "Saint"/"Sainte" do not matter.
 
 use crate::chunks::ChunkError;
 use crate::messages::Msg;
+use crate::tables::postcodes::COMMUNE_PREFIXES;
 use crate::text;
 use crate::{Options, Verdict};
 
@@ -131,7 +132,7 @@ impl Communes {
                 insee: f[1].to_string(),
                 name: f[2].to_string(),
                 population,
-                key: name_key(f[2]),
+                key: text::name_key(f[2]),
             });
         }
         // Binary insertion (a chunk has at most ~1,000 communes): no sort
@@ -225,30 +226,22 @@ impl Communes {
     }
 }
 
-/// The words of a name, folded (lower case, no accents), split on anything
-/// that is not a letter or digit, with "st"/"ste" spelled out.
-fn name_words(s: &str) -> Vec<String> {
-    let mut folded = String::with_capacity(s.len());
-    for c in s.chars() {
-        crate::text::push_folded(&mut folded, c);
-    }
-    folded
-        .split(|c: char| !text::is_alphanumeric(c))
-        .filter(|w| !w.is_empty())
-        .map(|w| match w {
-            "st" => "saint".to_string(),
-            "ste" => "sainte".to_string(),
-            "sts" => "saints".to_string(),
-            "stes" => "saintes".to_string(),
-            w => w.to_string(),
-        })
-        .collect()
+/// Whether French postcodes starting with these two digits belong to communes
+/// (departments and overseas territories with a commune chunk).
+pub(crate) fn has_communes(prefix: &str) -> bool {
+    // The generated list is "01 02 … 98": fixed-width cells, no splitting.
+    prefix.len() == 2 && COMMUNE_PREFIXES.as_bytes().chunks(3).any(|c| c.get(..2) == Some(prefix.as_bytes()))
 }
 
-/// The comparison key of a place name: "St-Denis", "saint denis" and
-/// "SAINT-DENIS" all give "saintdenis".
-pub fn name_key(s: &str) -> String {
-    name_words(s).concat()
+/// The name of the chunk that holds a French postcode's communes, if the
+/// value starts like a French postcode whose prefix has a chunk ("75…" →
+/// `communes-75`; "00…", "99…" → none).
+pub fn communes_chunk_for(postcode: &str) -> Option<String> {
+    let p = postcode.trim();
+    let prefix = p.get(..2)?;
+    let known = prefix.bytes().all(|b| b.is_ascii_digit())
+        && has_communes(prefix);
+    known.then(|| format!("communes-{prefix}"))
 }
 
 fn is_arrondissement_number(w: &str) -> bool {
@@ -262,10 +255,10 @@ fn is_arrondissement_number(w: &str) -> bool {
     num && matches!(suffix, "" | "e" | "er" | "eme" | "ieme" | "re" | "me")
 }
 
-/// The key of a typed city: like [`name_key`], without a trailing "Cedex NN"
+/// The key of a typed city: like [`text::name_key`], without a trailing "Cedex NN"
 /// or, for Paris, Lyon and Marseille, a trailing arrondissement.
 fn query_key(s: &str) -> String {
-    let mut w = name_words(s);
+    let mut w = text::name_words(s);
     if let Some(i) = w.iter().position(|x| x == "cedex") {
         if i > 0 && w[i + 1..].iter().all(|x| x.bytes().all(|b| b.is_ascii_digit())) {
             w.truncate(i);
@@ -398,10 +391,10 @@ mod tests {
 
     #[test]
     fn keys() {
-        assert_eq!(name_key("St-Denis"), "saintdenis");
-        assert_eq!(name_key("SAINT DENIS"), "saintdenis");
-        assert_eq!(name_key("L'Haÿ-les-Roses"), "lhaylesroses");
-        assert_eq!(name_key("Ste Foy lès Lyon"), "saintefoyleslyon");
+        assert_eq!(text::name_key("St-Denis"), "saintdenis");
+        assert_eq!(text::name_key("SAINT DENIS"), "saintdenis");
+        assert_eq!(text::name_key("L'Haÿ-les-Roses"), "lhaylesroses");
+        assert_eq!(text::name_key("Ste Foy lès Lyon"), "saintefoyleslyon");
         assert_eq!(query_key("Paris 11e Arrondissement"), "paris");
         assert_eq!(query_key("PARIS CEDEX 15"), "paris");
         assert_eq!(query_key("Marseille 1er"), "marseille");

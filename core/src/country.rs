@@ -5,7 +5,7 @@
 //! "royaume uni", "UK", "Côte d'Ivoire". The canonical form is the alpha-2
 //! code. Names come from `i18n-iso-countries` (see `data/gen/countries.py`).
 
-use crate::communes::name_key;
+use crate::text::name_key;
 use crate::messages::{Locale, Msg};
 use crate::tables::countries::{ALIASES, COUNTRIES};
 use crate::{Options, Verdict};

@@ -16,17 +16,15 @@ pub mod birth_date;
 pub mod chunks;
 pub mod civility;
 pub mod communes;
-pub mod consent;
 pub mod country;
 pub mod email;
 pub mod first_names;
 pub mod form;
 pub mod messages;
 pub mod names;
-pub mod pattern;
 pub mod phone;
-pub mod phonetic;
 pub mod postcode;
+pub mod street;
 pub mod tables;
 pub mod text;
 pub mod verdict;
@@ -60,11 +58,13 @@ pub enum Kind {
     BirthDate,
     /// A country (ISO 3166 code or name).
     Country,
+    /// A street line: house number and street name.
+    Street,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Email,
         Kind::Phone,
         Kind::Postcode,
@@ -74,6 +74,7 @@ impl Kind {
         Kind::Civility,
         Kind::BirthDate,
         Kind::Country,
+        Kind::Street,
     ];
 
     /// Parses `email`, `first_name`, `firstName`, `birth-date`, … (case-insensitive).
@@ -94,6 +95,7 @@ impl Kind {
             "civility" | "title" => Kind::Civility,
             "birthdate" | "dateofbirth" => Kind::BirthDate,
             "country" => Kind::Country,
+            "street" | "streetaddress" | "addressline1" => Kind::Street,
             _ => return None,
         })
     }
@@ -110,6 +112,16 @@ impl Kind {
             Kind::Civility => "civility",
             Kind::BirthDate => "birth_date",
             Kind::Country => "country",
+            Kind::Street => "street",
+        }
+    }
+
+    /// The prefix of the verdict codes this kind's check may give besides
+    /// the `field.` ones: `email` for emails, `name` for both names, …
+    pub fn code_prefix(self) -> &'static str {
+        match self {
+            Kind::FirstName | Kind::LastName => "name",
+            k => k.as_str(),
         }
     }
 }
@@ -195,6 +207,7 @@ impl Validator {
             Kind::Civility => civility::check(value, opts),
             Kind::BirthDate => birth_date::check(value, opts),
             Kind::Country => country::check(value, opts),
+            Kind::Street => street::check(value, opts),
         }
     }
 
@@ -209,7 +222,7 @@ impl Validator {
                 let french = country.is_none_or(|c| {
                     country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c))
                 });
-                if let Some(name) = chunks::communes_chunk_for(value).filter(|_| french) {
+                if let Some(name) = communes::communes_chunk_for(value).filter(|_| french) {
                     if !self.communes.is_loaded(&name["communes-".len()..]) {
                         out.push(name);
                     }

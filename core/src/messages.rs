@@ -51,7 +51,46 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::birth_date::MESSAGES,
     crate::form::MESSAGES,
     crate::country::MESSAGES,
+    crate::street::MESSAGES,
 ];
+
+/// The codes of the verdicts the JS layer builds itself from the lookup
+/// service's answers: their texts are exported to `pkg/defs.js`.
+pub const SERVICE_CODES: [&str; 4] = ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.disposable"];
+
+/// Texts of the verdicts the page builds from the lookup service's answers
+/// (the core never gives them): kept with the others for translators, but
+/// outside [`CATALOGUES`] so that the Wasm does not carry them; they reach
+/// the page through `pkg/defs.js`. `email.disposable` is in the email
+/// catalogue, the core gives it too.
+pub const SERVICE: &[Msg] = &[
+    Msg { code: "email.domain_pending", en: "Checking the domain…", fr: "Vérification du domaine…" },
+    Msg {
+        code: "email.domain_not_found",
+        en: "This domain does not exist: check what follows the “@”.",
+        fr: "Ce domaine n’existe pas\u{A0}: vérifiez ce qui suit le «\u{A0}@\u{A0}».",
+    },
+    Msg {
+        code: "email.domain_no_mail",
+        en: "This domain does not receive email: check the address.",
+        fr: "Ce domaine ne reçoit pas d’e-mails\u{A0}: vérifiez l’adresse.",
+    },
+];
+
+/// Every message, catalogue by catalogue, then [`SERVICE`] (what
+/// `pkg/defs.js` is made of).
+pub fn all() -> impl Iterator<Item = &'static Msg> {
+    CATALOGUES.iter().flat_map(|c| c.iter()).chain(SERVICE)
+}
+
+/// The text of any code of [`all`], the service ones included.
+pub fn any_template(code: &str, locale: Locale) -> Option<&'static str> {
+    let m = all().find(|m| m.code == code)?;
+    Some(match locale {
+        Locale::En => m.en,
+        Locale::Fr => m.fr,
+    })
+}
 
 /// Codes shared by every field kind.
 pub(crate) const COMMON: &[Msg] = &[
@@ -124,10 +163,18 @@ mod tests {
     #[test]
     fn every_code_has_both_languages_and_is_unique() {
         let mut seen = std::collections::HashSet::new();
-        for m in CATALOGUES.iter().flat_map(|c| c.iter()) {
+        for m in all() {
             assert!(seen.insert(m.code), "duplicate code {}", m.code);
             assert!(m.code.contains('.'), "code {} lacks a kind prefix", m.code);
             assert_eq!(m.en.is_empty(), m.fr.is_empty(), "code {} translated in one language only", m.code);
+        }
+    }
+
+    #[test]
+    fn service_codes_have_messages() {
+        for c in SERVICE_CODES {
+            assert!(any_template(c, Locale::Fr).is_some_and(|t| !t.is_empty()), "{c}");
+            assert!(any_template(c, Locale::En).is_some_and(|t| !t.is_empty()), "{c}");
         }
     }
 

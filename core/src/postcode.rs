@@ -20,9 +20,9 @@
 //!   not listed, so it may exist);
 //! - `postcode.not_used` (warning) — the country has no postcodes.
 
-use crate::communes::{Communes, FRENCH_POSTAL};
+use crate::communes::{Communes, FRENCH_POSTAL, has_communes};
 use crate::messages::Msg;
-use crate::tables::postcodes::{COMMUNE_PREFIXES, POSTCODES};
+use crate::tables::postcodes::POSTCODES;
 use crate::{Detail, Options, Verdict};
 use std::sync::OnceLock;
 
@@ -92,13 +92,6 @@ fn rules(cc: &str) -> Option<(&'static [&'static str], &'static str)> {
 #[cfg(test)]
 fn codes() -> impl Iterator<Item = &'static str> {
     table().iter().map(|r| r.0)
-}
-
-/// Whether French postcodes starting with these two digits belong to communes
-/// (departments and overseas territories with a commune chunk).
-pub(crate) fn has_communes(prefix: &str) -> bool {
-    // The generated list is "01 02 … 98": fixed-width cells, no splitting.
-    prefix.len() == 2 && COMMUNE_PREFIXES.as_bytes().chunks(3).any(|c| c.get(..2) == Some(prefix.as_bytes()))
 }
 
 fn is_separator(c: char) -> bool {

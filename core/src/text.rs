@@ -164,6 +164,32 @@ pub fn push_folded(out: &mut String, c: char) {
     out.push_str(s);
 }
 
+/// The words of a name, folded (lower case, no accents), split on anything
+/// that is not a letter or digit, with "st"/"ste" spelled out.
+pub fn name_words(s: &str) -> Vec<String> {
+    let mut folded = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_folded(&mut folded, c);
+    }
+    folded
+        .split(|c: char| !is_alphanumeric(c))
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "st" => "saint".to_string(),
+            "ste" => "sainte".to_string(),
+            "sts" => "saints".to_string(),
+            "stes" => "saintes".to_string(),
+            w => w.to_string(),
+        })
+        .collect()
+}
+
+/// The comparison key of a place name: "St-Denis", "saint denis" and
+/// "SAINT-DENIS" all give "saintdenis".
+pub fn name_key(s: &str) -> String {
+    name_words(s).concat()
+}
+
 /// Optimal string alignment distance (Levenshtein plus adjacent
 /// transpositions, each one edit) between two short sequences, or `None`
 /// as soon as it is known to exceed `max`. Sequences longer than 64 items

@@ -54,11 +54,17 @@ fn fixtures() {
     let validator = Validator::with_embedded_chunks();
     let mut failures = Vec::new();
     let mut count = 0;
+    let mut seen = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     for path in files {
-        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
-        let Some(kind) = Kind::parse(&stem) else { continue };
+        let kind = match fixture_kind(&path) {
+            Ok(Some(kind)) => kind,
+            Ok(None) => continue,
+            Err(e) => panic!("{e}"),
+        };
+        let stem = kind.as_str();
+        seen.push(kind);
         let text = std::fs::read_to_string(&path).unwrap();
         let cases: Vec<Value> = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: not valid JSON: {e}", path.display()));
@@ -86,5 +92,31 @@ fn fixtures() {
         }
     }
     assert!(count > 0, "no fixture case found in {}", dir.display());
+    let missing: Vec<&str> = Kind::ALL.iter().filter(|k| !seen.contains(k)).map(|k| k.as_str()).collect();
+    assert!(missing.is_empty(), "kinds without a fixture file: {missing:?}");
     assert!(failures.is_empty(), "{} of {count} fixture checks failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The kind a fixture file is for: `None` for what is not a fixture
+/// (README.md, the phone_google/ folder), an error for a JSON file not
+/// named exactly after a kind, whose cases would otherwise never run.
+fn fixture_kind(path: &Path) -> Result<Option<Kind>, String> {
+    if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        return Ok(None);
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    match Kind::ALL.into_iter().find(|k| k.as_str() == stem) {
+        Some(k) => Ok(Some(k)),
+        None => Err(format!("{}: not named after a kind ({:?})", path.display(), Kind::ALL.map(Kind::as_str))),
+    }
+}
+
+#[test]
+fn a_misnamed_fixture_file_is_an_error() {
+    assert_eq!(fixture_kind(Path::new("fixtures/street.json")), Ok(Some(Kind::Street)));
+    assert_eq!(fixture_kind(Path::new("fixtures/README.md")), Ok(None));
+    // Aliases Kind::parse accepts are still misnamed files.
+    for bad in ["fixtures/firstname.json", "fixtures/emails.json", "fixtures/consent_record.json"] {
+        assert!(fixture_kind(Path::new(bad)).is_err(), "{bad}");
+    }
 }

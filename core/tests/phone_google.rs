@@ -145,9 +145,18 @@ fn agrees_with_phonenumbers() {
         println!("  {m}");
     }
     assert!(total > 5000, "only {total} cases");
+    // Measured 2026-12: 99.93% of 9812 cases, the 7 mismatches all the
+    // documented 00 rule. The floor is that measure, so a regression of
+    // ten numbers fails; any mismatch outside the 00 rule fails at once.
     assert!(
-        agreement >= 99.5,
-        "agreement {agreement:.2}% < 99.5%:\n{}",
+        agreement >= 99.9,
+        "agreement {agreement:.2}% < 99.9%:\n{}",
+        mismatches.join("\n")
+    );
+    assert_eq!(
+        mismatches.len(),
+        deviations,
+        "mismatches besides the documented 00 rule:\n{}",
         mismatches.join("\n")
     );
 }

@@ -65,7 +65,7 @@ def clean(domains):
 
 def split(domain):
     """(name, suffix): suffix is the TLD, or two labels for co.uk-style ones.
-    Mirrors `split_suffix` in core/src/email.rs."""
+    Mirrors `split_suffix` in core/src/email/mod.rs."""
     labels = domain.split(".")
     if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL:
         return ".".join(labels[:-2]), ".".join(labels[-2:])

@@ -8,7 +8,13 @@
 pub mod address;
 pub mod synth;
 pub mod quality;
-pub mod http;
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod state;
 pub mod openapi;
 pub mod ratelimit;
 pub mod mail;

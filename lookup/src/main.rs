@@ -137,7 +137,7 @@ enum Cmd {
 #[derive(clap::Args)]
 struct ServeArgs {
     #[command(flatten)]
-    http: fiable_lookup::http::Config,
+    http: fiable_lookup::config::Config,
     #[command(flatten)]
     consent: fiable_lookup::consent::Config,
 }
@@ -179,7 +179,7 @@ fn main() -> anyhow::Result<()> {
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
             let consent = fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
-            rt.block_on(fiable_lookup::http::serve_with(config, fiable_lookup::consent::routes(consent)))?;
+            rt.block_on(fiable_lookup::app::serve(config, Some(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
         Cmd::Export { db, database, out } => {
@@ -331,7 +331,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a receipt", path.display()))?;
         let mut r = ledger::verify_receipt(&receipt, Some(key));
         if let (Ok(()), Some(rec)) = (&r, &args.record) {
-            let record: fiable_core::consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
+            let record: fiable_consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
             if record.record_id != receipt.id {
                 r = Err("the record's id is not the receipt's".into());
             } else if ledger::chain_hash(&receipt.prev_hash, &record.canonical_json()).as_deref() != Some(receipt.hash.as_str()) {

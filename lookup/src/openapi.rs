@@ -150,9 +150,9 @@ pub struct Route<S> {
 }
 
 /// The router of the routes of `class` in `table`.
-pub fn router<S: Clone + Send + Sync + 'static>(table: &[Route<S>], class: Class) -> Router<S> {
+pub fn router<'a, S: Clone + Send + Sync + 'static>(table: impl IntoIterator<Item = &'a Route<S>>, class: Class) -> Router<S> {
     let mut by_path: Vec<(&str, MethodRouter<S>)> = Vec::new();
-    for r in table.iter().filter(|r| r.doc.class == class) {
+    for r in table.into_iter().filter(|r| r.doc.class == class) {
         let m = (r.handler)(r.doc.verb.filter());
         // One method router per path: axum refuses the same path twice.
         match by_path.iter_mut().find(|(p, _)| *p == r.doc.path) {

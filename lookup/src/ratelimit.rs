@@ -3,10 +3,20 @@
 //! [`Buckets`] is the pure part (no clock, no I/O): the caller passes the
 //! time, so tests drive it with any clock, backwards included. [`client_ip`]
 //! decides who the client is (the socket peer, or what a trusted proxy says
-//! in `X-Forwarded-For`). The axum middleware lives in `http.rs`.
+//! in `X-Forwarded-For`). [`RateLimiter`] holds the buckets the service
+//! shares, with the clock; [`limit`] is its axum middleware.
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::time::Duration;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::config::Config;
+use crate::error::ApiError;
 
 /// The limits of one table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -168,6 +178,66 @@ fn key_eq(a: &IpAddr, b: &IpAddr) -> bool {
         _ => *ip,
     };
     canon(a) == canon(b)
+}
+
+/// The rate limiter shared by the API routes: the buckets, the clock's
+/// origin, the trusted proxies, and a count of refused requests.
+#[derive(Debug)]
+pub struct RateLimiter {
+    buckets: Mutex<Buckets>,
+    origin: Instant,
+    trusted: Vec<IpAddr>,
+    limited: AtomicU64,
+}
+
+impl RateLimiter {
+    /// The limiter `config` asks for (`None` when `--rate-limit` is 0).
+    pub fn from_config(config: &Config) -> Option<Self> {
+        (config.rate_limit.is_finite() && config.rate_limit > 0.0).then(|| RateLimiter {
+            buckets: Mutex::new(Buckets::new(Limits {
+                rate: config.rate_limit,
+                burst: f64::from(config.rate_burst.max(1)),
+                max_clients: config.rate_max_clients,
+            })),
+            origin: Instant::now(),
+            trusted: config.trusted_proxies.clone(),
+            limited: AtomicU64::new(0),
+        })
+    }
+
+    /// One request of the client `peer` (with its `X-Forwarded-For` values) now.
+    pub fn check(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Decision {
+        let client = client_ip(peer, forwarded_for, &self.trusted);
+        // A poisoned lock (a panic elsewhere) must not stop the service: serve.
+        let Ok(mut b) = self.buckets.lock() else { return Decision::Allow };
+        let d = b.check(client, self.origin.elapsed());
+        if d != Decision::Allow {
+            self.limited.fetch_add(1, Ordering::Relaxed);
+        }
+        d
+    }
+
+    /// Its Prometheus metrics: refusals, clients tracked.
+    pub fn render(&self) -> String {
+        let clients = self.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        format!(
+            "# HELP fiable_rate_limited_total Requests refused with 429 (per-client rate limit).\n\
+             # TYPE fiable_rate_limited_total counter\nfiable_rate_limited_total {}\n\
+             # HELP fiable_rate_limit_clients Clients tracked by the rate limiter.\n\
+             # TYPE fiable_rate_limit_clients gauge\nfiable_rate_limit_clients {clients}\n",
+            self.limited.load(Ordering::Relaxed)
+        )
+    }
+}
+
+/// Middleware: the rate limit of the API routes, 429 `rate_limited` with `Retry-After`.
+pub async fn limit(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    if let Decision::Deny { retry_after } = l.check(peer, &xff) {
+        return ApiError::RateLimited { retry_after }.into_response();
+    }
+    next.run(req).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use axum::http::{Request, StatusCode};
 use fiable_lookup::consent::ledger::{self, Entry, GENESIS, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Store};
-use fiable_lookup::consent::{ConsentState, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::ConsentState;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -17,7 +18,7 @@ const ADMIN: &str = "s3cret-admin-key";
 /// id (the service assigns it), on the public `web` channel (store and
 /// phone records need an advisor key).
 fn record() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -41,7 +42,7 @@ fn svc() -> Svc {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
     let state = ConsentState::new(Store::open(&db).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
-    Svc { app: routes(state.clone()), _dir: dir, db, state }
+    Svc { app: consent_api(state.clone()), _dir: dir, db, state }
 }
 
 impl Svc {
@@ -87,7 +88,7 @@ async fn append_returns_receipts_that_chain_and_verify_offline() {
     assert_eq!((r2.seq, &r2.prev_hash, r2.id.as_str()), (2, &r1.hash, "client-chosen-id-2"));
     ledger::verify_receipt(&r2, Some(&pk)).unwrap();
     // The hash is SHA-256(prev || canonical record), computable by anyone.
-    let mut rec: fiable_core::consent::ConsentRecord = serde_json::from_value(record_with_id("client-chosen-id-2")).unwrap();
+    let mut rec: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id("client-chosen-id-2")).unwrap();
     assert_eq!(ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(), r2.hash);
     rec.purposes[0].decision = "refused".into();
     assert_ne!(ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(), r2.hash);
@@ -171,7 +172,7 @@ async fn back_office_routes_need_the_admin_key() {
     // No admin key configured: nobody gets in.
     let dir = tempfile::tempdir().unwrap();
     let closed = ConsentState::new(Store::open(&dir.path().join("l.sqlite")).unwrap(), Signer::generate().unwrap(), None, 1024, vec![]);
-    let resp = routes(closed)
+    let resp = consent_api(closed)
         .oneshot(Request::get(&uri).header("authorization", "Bearer ").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -254,9 +255,9 @@ fn ledger_of(n: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<Entry>, Ve
     let st = Store::open(&db).unwrap();
     let signer = Signer::from_seed([7; 32]);
     for i in 0..n {
-        let mut r: fiable_core::consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("rec-{i}"))).unwrap();
+        let mut r: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("rec-{i}"))).unwrap();
         r.purposes[1].text = format!("Partenaires n°{i} \"quoted\"\n");
-        r.purposes[1].text_sha256 = fiable_core::consent::sha256_hex(r.purposes[1].text.as_bytes());
+        r.purposes[1].text_sha256 = fiable_consent::sha256_hex(r.purposes[1].text.as_bytes());
         st.append(&r, None, &signer).unwrap();
     }
     let mut entries = vec![];
@@ -344,7 +345,7 @@ fn concurrent_writers_on_two_connections_keep_one_chain() {
             let (st, signer) = (stores[t % 2].clone(), signer.clone());
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    let r: fiable_core::consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("c-{t}-{i}"))).unwrap();
+                    let r: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("c-{t}-{i}"))).unwrap();
                     st.append(&r, Some((&format!("k-{t}-{i}"), "req")), &signer).unwrap();
                 }
             })
@@ -367,7 +368,7 @@ async fn the_widget_origin_may_post_with_an_idempotency_key() {
         .header("access-control-request-headers", "content-type,idempotency-key")
         .body(Body::empty())
         .unwrap();
-    let resp = routes(st).oneshot(req).await.unwrap();
+    let resp = consent_api(st).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["access-control-allow-origin"], "https://shop.example");
     assert!(resp.headers()["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));

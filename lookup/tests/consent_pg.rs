@@ -27,7 +27,8 @@ use axum::http::{Request, StatusCode};
 use fiable_lookup::consent::ledger::{self, GENESIS, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Database, Store};
-use fiable_lookup::consent::{ConsentState, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::ConsentState;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use service::{AUTH, http, record, run};
@@ -42,7 +43,7 @@ fn pg_db(url: &str) -> Database {
 /// The core's sample record without `withdraws` nor an id, on the public
 /// `web` channel (store and phone records need an advisor key).
 fn sample() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -115,7 +116,7 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
 
     let state = ConsentState::new(Store::connect(&db, 4).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
     assert!(state.store.is_postgres());
-    let app = routes(state.clone());
+    let app = consent_api(state.clone());
     let pk = state.signer.public_key_hex().to_string();
     runtime().block_on(async {
         // Append: receipts chain and verify offline.
@@ -186,7 +187,7 @@ fn append_only(pg: &pg::Pg) {
     let st = Store::connect(&db, 1).unwrap();
     let signer = Signer::from_seed([7; 32]);
     for i in 0..3 {
-        let r: fiable_core::consent::ConsentRecord = serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
+        let r: fiable_consent::ConsentRecord = serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
         st.append(&r, None, &signer).unwrap();
     }
     let mut c = pg.client("appendonly");
@@ -518,7 +519,7 @@ fn crash(pg: &pg::Pg) {
 /// `consent.store_unavailable` (no panic, no hang) and the CLI fails
 /// cleanly.
 fn outage(state: &ConsentState) {
-    let app = routes(state.clone());
+    let app = consent_api(state.clone());
     runtime().block_on(async {
         for _ in 0..2 {
             // First on the pooled connections the server closed, then on new ones.

@@ -9,7 +9,8 @@ use fiable_lookup::consent::ledger::{self, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Store};
 use fiable_lookup::consent::vault::IndexKey;
-use fiable_lookup::consent::{ConsentState, retention, routes};
+use fiable_lookup::app::consent_api;
+use fiable_lookup::consent::{ConsentState, retention};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ const INDEX_KEY: [u8; 32] = [0x5a; 32];
 
 /// The core's sample record on the web channel, without id nor withdrawal.
 fn record() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!("../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -55,7 +56,7 @@ fn svc() -> Svc {
     let state = ConsentState::new(Store::open(&db).unwrap(), Signer::load_or_create(&key_file).unwrap(), None, 16 * 1024, vec![])
         .with_api_keys(keys)
         .with_index_key(IndexKey::from_bytes(INDEX_KEY));
-    Svc { app: routes(state.clone()), dir, db, key_file, state }
+    Svc { app: consent_api(state.clone()), dir, db, key_file, state }
 }
 
 impl Svc {
@@ -147,7 +148,7 @@ async fn contact_data_is_sealed_and_the_subject_derived() {
     assert_eq!(stored["sealed"]["alg"], "chacha20poly1305");
     assert_eq!(stored["subject"], r1.subject.as_str());
     let text = stored["purposes"][0]["text"].as_str().unwrap();
-    assert_eq!(stored["purposes"][0]["text_sha256"], fiable_core::consent::sha256_hex(text.as_bytes()), "hash filled by the service");
+    assert_eq!(stored["purposes"][0]["text_sha256"], fiable_consent::sha256_hex(text.as_bytes()), "hash filled by the service");
 
     // Same email in another case and with spaces, or the same phone: the same subject.
     let r2 = s.submit(&person(json!({ "email": "  jean.dupont@EXAMPLE.FR " }))).await;
@@ -175,7 +176,7 @@ async fn contact_data_is_sealed_and_the_subject_derived() {
         assert!(!contains_ci(&export, needle), "{needle} in the export");
         assert!(!contains_ci(&files, needle), "{needle} in the database files");
     }
-    assert!(!contains_ci(&export, &fiable_core::consent::hex(&INDEX_KEY)));
+    assert!(!contains_ci(&export, &fiable_consent::hex(&INDEX_KEY)));
     let conn = rusqlite::Connection::open(&s.db).unwrap();
     let subject_key: String = conn.query_row("SELECT key_hex FROM subject_keys WHERE subject = ?1", [&r1.subject], |r| r.get(0)).unwrap();
     assert_eq!(subject_key.len(), 64);
@@ -221,7 +222,7 @@ async fn an_idempotent_replay_gives_the_first_receipt_with_its_subject() {
     // The idempotency table keeps a keyed hash of the request, not a plain one.
     let conn = rusqlite::Connection::open(&s.db).unwrap();
     let req: String = conn.query_row("SELECT request_sha256 FROM idempotency", [], |r| r.get(0)).unwrap();
-    let plain: fiable_core::consent::ConsentRecord = serde_json::from_value(person(jean())).unwrap();
+    let plain: fiable_consent::ConsentRecord = serde_json::from_value(person(jean())).unwrap();
     assert_ne!(req, ledger::request_hash(&plain.canonical_json()));
 }
 
@@ -343,7 +344,7 @@ async fn match_finds_known_people_by_blind_indexes_only() {
     for (kind, digest, _) in &rows {
         assert!(["email", "phone", "name_postcode", "name"].contains(&kind.as_str()));
         assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(digest, &fiable_core::consent::sha256_hex(b"jean.dupont@example.fr"));
+        assert_ne!(digest, &fiable_consent::sha256_hex(b"jean.dupont@example.fr"));
     }
 }
 
@@ -465,7 +466,7 @@ fn clear_contact_data_never_enters_the_ledger_and_verify_would_say_so() {
     let dir = tempfile::tempdir().unwrap();
     let st = Store::open(&dir.path().join("l.sqlite")).unwrap();
     let signer = Signer::from_seed([3; 32]);
-    let mut r: fiable_core::consent::ConsentRecord = serde_json::from_value(person(jean())).unwrap();
+    let mut r: fiable_consent::ConsentRecord = serde_json::from_value(person(jean())).unwrap();
     r.record_id = "clear-1".into();
     r.subject = "s_0123456789abcdef".into();
     assert!(matches!(st.append(&r, None, &signer), Err(store::StoreError::ClearSubjectData)));
@@ -520,9 +521,9 @@ async fn openapi_and_metrics_cover_the_consent_routes() {
     drop(f);
     let words = fiable_lookup::address::index::build(&[csv], &fiable_lookup::address::BuildOptions::default()).unwrap().0;
     let idx = fiable_lookup::address::Index::from_words(words).unwrap();
-    let app_state = fiable_lookup::http::AppState::new(idx, fiable_lookup::http::Config::for_tests());
+    let app_state = fiable_lookup::state::AppState::new(idx, fiable_lookup::config::Config::for_tests());
     let s = svc();
-    let app = fiable_lookup::http::app_with(app_state, routes(s.state.clone()));
+    let app = fiable_lookup::app::app_with_consent(app_state, s.state.clone());
     let get = |uri: &str| Request::get(uri).body(Body::empty()).unwrap();
     let resp = app.clone().oneshot(get("/openapi.json")).await.unwrap();
     let doc: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();

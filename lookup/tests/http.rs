@@ -4,7 +4,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use fiable_lookup::address::{BuildOptions, index};
-use fiable_lookup::http::{AppState, Config, app};
+use fiable_lookup::app::{app, app_with_consent};
+use fiable_lookup::config::Config;
+use fiable_lookup::state::AppState;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -189,7 +191,7 @@ fn limited_state(rate: f64, burst: u32, trusted: &[&str]) -> AppState {
     config.rate_limit = rate;
     config.rate_burst = burst;
     config.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
-    let limiter = fiable_lookup::http::RateLimiter::from_config(&config).map(std::sync::Arc::new);
+    let limiter = fiable_lookup::ratelimit::RateLimiter::from_config(&config).map(std::sync::Arc::new);
     AppState { config: std::sync::Arc::new(config), limiter, ..state() }
 }
 
@@ -278,11 +280,7 @@ async fn openapi_is_generated_from_the_route_table_and_covers_every_route() {
     let (s, doc) = get("/openapi.json").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    let table: Vec<_> = fiable_lookup::http::ROUTES
-        .iter()
-        .map(|r| r.doc)
-        .chain(fiable_lookup::consent::routes::ROUTES.iter().map(|r| r.doc))
-        .collect();
+    let table: Vec<_> = fiable_lookup::routes::lookup().map(|r| r.doc).chain(fiable_lookup::routes::ledger().map(|r| r.doc)).collect();
     // The document has exactly the table's operations.
     let mut documented = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
@@ -309,17 +307,17 @@ async fn openapi_is_generated_from_the_route_table_and_covers_every_route() {
     }
 }
 
-/// The consent routes on a scratch ledger (the directory lives as long as the state needs it).
-fn consent_routes(dir: &std::path::Path) -> axum::Router {
+/// The consent state on a scratch ledger (the directory lives as long as the state needs it).
+fn consent_state(dir: &std::path::Path) -> fiable_lookup::consent::ConsentState {
     let store = fiable_lookup::consent::store::Store::open(&dir.join("l.sqlite")).unwrap();
     let signer = fiable_lookup::consent::sign::Signer::load_or_create(&dir.join("k")).unwrap();
-    fiable_lookup::consent::routes(fiable_lookup::consent::ConsentState::new(store, signer, None, 64 * 1024, vec![]))
+    fiable_lookup::consent::ConsentState::new(store, signer, None, 64 * 1024, vec![])
 }
 
 #[tokio::test]
 async fn the_public_consent_post_is_rate_limited_too() {
     let dir = tempfile::tempdir().unwrap();
-    let a = fiable_lookup::http::app_with(limited_state(0.01, 2, &[]), consent_routes(dir.path()));
+    let a = app_with_consent(limited_state(0.01, 2, &[]), consent_state(dir.path()));
     let post = || {
         let mut req = Request::post("/v1/consents").header("content-type", "application/json").body(Body::from("{}")).unwrap();
         req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 1], 1))));
@@ -340,8 +338,8 @@ async fn the_public_consent_post_is_rate_limited_too() {
 async fn every_route_in_the_table_is_served() {
     // The whole service, consent routes included, on a scratch ledger.
     let dir = tempfile::tempdir().unwrap();
-    let a = fiable_lookup::http::app_with(state(), consent_routes(dir.path()));
-    let table = fiable_lookup::http::ROUTES.iter().map(|r| r.doc).chain(fiable_lookup::consent::routes::ROUTES.iter().map(|r| r.doc));
+    let a = app_with_consent(state(), consent_state(dir.path()));
+    let table = fiable_lookup::routes::lookup().map(|r| r.doc).chain(fiable_lookup::routes::ledger().map(|r| r.doc));
     for d in table {
         let path = d.path.replace("{subject}", "s_x").replace("{id}", "x");
         let method = axum::http::Method::from_bytes(d.verb.name().to_uppercase().as_bytes()).unwrap();

@@ -1,15 +1,19 @@
-// The widget config has two checkers that must agree: pkg/fiable.schema.json
-// (published, for editors and the playground) and pkg/config.js (by hand, in
-// the page). Both run on the same good and bad configs here. The schema is
-// read by a small interpreter of the keywords it uses; an unknown keyword
-// fails the test rather than being ignored.
+// The widget config: pkg/fiable.schema.json (published, for editors and the
+// playground) and pkg/config.js, the checker the page runs, generated from it
+// by pkg/tools/gen-config-check.mjs. Here both run on the same good and bad
+// configs: the schema through a small interpreter of the keywords it uses (an
+// unknown keyword fails the test rather than being ignored), so a generator
+// bug shows as a disagreement; and the checked-in checker must be what the
+// generator writes today.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { checkConfig } from '../../pkg/config.js';
+import { KINDS } from '../../pkg/defs.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../pkg/fiable.schema.json', import.meta.url), 'utf8'));
-const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$defs']);
+const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', '$defs', 'examples']);
 
 function valid(s, v) {
   const type = (x) => (x === null ? 'null' : Array.isArray(x) ? 'array' : Number.isInteger(x) ? 'integer' : typeof x);
@@ -81,7 +85,7 @@ const BAD = [
   [{ locale: 3, fields: f() }, 'config.locale is 3'],
   [{ country: 'France', fields: f() }, 'config.country is "France"'],
   [{ block: ['invalid', 'invalid'], fields: f() }, 'config.block is ["invalid","invalid"]'],
-  [{ block: ['error'], fields: f() }, 'config.block is ["error"]'],
+  [{ block: ['error'], fields: f() }, 'config.block[0] is "error"'],
   [{ lookup: 'lookup.example.com', fields: f() }, 'config.lookup is "lookup.example.com"'],
   [{ today: '31/01/2026', fields: f() }, 'config.today is "31/01/2026"'],
   [{ form: '', fields: f() }, 'config.form is ""'],
@@ -134,4 +138,22 @@ test('the demo page config is a good config', () => {
     assert.equal(checkConfig(c), null);
     assert.equal(valid(schema, c), true);
   }
+});
+
+test('pkg/config.js is what the generator writes from the schema today', () => {
+  // Exits non-zero (and says to regenerate) when the schema changed and config.js did not.
+  execFileSync(process.execPath, [new URL('../../pkg/tools/gen-config-check.mjs', import.meta.url).pathname, '--check'], { stdio: 'pipe' });
+});
+
+test("the schema's field kinds are the kinds of the core (pkg/defs.js)", () => {
+  assert.deepEqual(schema.$defs.field.properties.type.enum, KINDS);
+});
+
+test('every example in the schema passes the schema (the messages quote them as what to write)', () => {
+  const walk = (node) => {
+    if (!node || typeof node !== 'object') return;
+    for (const ex of node.examples ?? []) assert.equal(valid(node, ex), true, `example ${JSON.stringify(ex)}`);
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(schema);
 });

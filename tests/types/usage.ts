@@ -62,8 +62,9 @@ async function main(): Promise<void> {
   attach('#f', { lookup: '/', fields: {}, consent: { controller: { name: 'a', contact: 'b' }, form: { id: 'f', version: '1' }, purposes: [], advisor: { advisorId: 'a', storeId: 's', channel: 'web', apiKey: 'k' } } });
   // @ts-expect-error: the controller is { name, contact }
   attach('#f', { lookup: '/', fields: {}, consent: { controller: 'Shop', form: { id: 'f', version: '1' }, purposes: [] } });
-  // @ts-expect-error: street is a widget field type, not a kind of the core
-  validate('street', '12 rue de la Roquette');
+  // street is a kind of the core (the Kind union is generated from it).
+  const street: Verdict = validate('street', '12 rue de la Roquette');
+  console.log(street.details);
   console.log(problem, started, all, phoneE164);
   // @ts-expect-error: not a kind
   attach('#f', { fields: { e: { selector: '#e', type: 'emial' } } });

@@ -3,7 +3,7 @@
 
 use super::meta::{self, Format, Region};
 use super::{clean, expand_into};
-use crate::pattern;
+use super::pattern;
 
 /// Formats a national significant number with the region's formats, as
 /// libphonenumber's format(NATIONAL) and format(INTERNATIONAL) (the latter

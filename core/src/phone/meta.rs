@@ -1,7 +1,7 @@
 //! The shape of the generated phone tables (`crate::tables::phone`) and
 //! lookups into them. Everything is `static`: nothing is built at startup.
 
-use crate::pattern::Static;
+use super::pattern::Static;
 use crate::tables::phone::{
     CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERN_ENDS, PATTERN_TEXT, PATTERN_WRAPS,
     REGIONS, STRINGS,

@@ -11,12 +11,12 @@
 //! prefix even where the region's own prefix differs or no region is given.
 
 mod format;
+pub mod pattern;
 pub(crate) mod meta;
 
 pub use format::format_as_you_type;
 
 use crate::messages::Msg;
-use crate::pattern;
 use crate::{Detail, Options, Verdict};
 use meta::Region;
 use std::borrow::Cow;
@@ -153,6 +153,19 @@ pub struct PhoneNumber {
     pub international: String,
 }
 
+/// The shape of every E.164 form [`parse`] writes, as a JavaScript /
+/// JSON Schema pattern: `+`, a calling code not starting with 0, at most
+/// 15 digits in all, and at least 6 (shorter than any number the metadata
+/// allows). Exported to `pkg/defs.js` and `pkg/consent.schema.json` so
+/// that the JS layer and the schema test the same rule as [`is_e164`].
+pub const E164_PATTERN: &str = "^\\+[1-9][0-9]{5,14}$";
+
+/// Whether `s` has the E.164 shape of [`E164_PATTERN`].
+pub fn is_e164(s: &str) -> bool {
+    let d = s.as_bytes();
+    d.first() == Some(&b'+') && (7..=16).contains(&d.len()) && d[1] != b'0' && d[1..].iter().all(u8::is_ascii_digit)
+}
+
 /// Checks a phone number. `opts.country` is the default region for numbers
 /// written in national format.
 #[inline(never)]
@@ -238,7 +251,7 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     };
     for c in s.chars() {
         if let Some(d) = digit_value(c) {
-            if out.digits.len() >= 2 * crate::pattern::MAX_INPUT {
+            if out.digits.len() >= 2 * pattern::MAX_INPUT {
                 return Err("phone.too_long");
             }
             out.digits.push(char::from(b'0' + d));

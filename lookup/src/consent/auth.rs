@@ -51,13 +51,13 @@ impl ApiKeys {
 
     /// Adds a key.
     pub fn add(&mut self, scope: Scope, key: &str) {
-        self.keys.push((scope, fiable_core::consent::sha256(key.as_bytes())));
+        self.keys.push((scope, fiable_consent::sha256(key.as_bytes())));
     }
 
     /// The widest scope `given` holds, comparing digests in constant time
     /// against every key (no early exit: timing tells nothing).
     pub fn scope_of(&self, given: &str) -> Option<Scope> {
-        let got = fiable_core::consent::sha256(given.as_bytes());
+        let got = fiable_consent::sha256(given.as_bytes());
         let mut best = None;
         for (scope, want) in &self.keys {
             let diff = want.iter().zip(got.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));

@@ -1,17 +1,17 @@
 //! The chain: entries, receipts, and the offline verification of both.
 //!
 //! Entry `n` stores the canonical record (RFC 8785 style, see
-//! `fiable_core::consent`), `prev_hash` = the hash of entry `n-1` (64 zeros
+//! `fiable_consent`), `prev_hash` = the hash of entry `n-1` (64 zeros
 //! for the first) and `hash = SHA-256(prev_hash as 32 raw bytes ||
 //! canonical record bytes)`. The receipt signs, with Ed25519, the text
 //! [`receipt_message`] — so a receipt alone proves that the service
 //! acknowledged this record at this place of the chain.
 //!
-//! A record is a consent record (`fiable_core::consent::ConsentRecord`,
+//! A record is a consent record (`fiable_consent::ConsentRecord`,
 //! its contact data only in sealed form) or an erasure record
-//! (`fiable_core::consent::Erasure`): the proof that a subject's key was
+//! (`fiable_consent::Erasure`): the proof that a subject's key was
 //! destroyed. Both are hashed the same way.
-use fiable_core::consent::{ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
+use fiable_consent::{ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -105,7 +105,7 @@ pub fn chain_hash(prev_hash: &str, canonical: &str) -> Option<String> {
     let mut h = Sha256::new();
     h.update(prev);
     h.update(canonical.as_bytes());
-    Some(fiable_core::consent::hex(&h.finalize()))
+    Some(fiable_consent::hex(&h.finalize()))
 }
 
 /// The exact bytes a receipt signature covers.
@@ -291,7 +291,7 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
 /// Unix seconds of an RFC 3339 date-time (fractions dropped), `None` when
 /// it is not one.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    if !fiable_core::consent::is_rfc3339(s) {
+    if !fiable_consent::is_rfc3339(s) {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
         assert_eq!(rfc3339(1_795_454_102, 120), "2026-11-23T17:15:02.120Z");
-        assert!(fiable_core::consent::is_rfc3339(&now_rfc3339()));
+        assert!(fiable_consent::is_rfc3339(&now_rfc3339()));
     }
 
     #[test]

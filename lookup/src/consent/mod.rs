@@ -1,5 +1,5 @@
 //! The consent ledger: `POST /v1/consents` appends a record checked by
-//! `fiable_core::consent` to an append-only, hash-chained ledger (SQLite by
+//! `fiable_consent` to an append-only, hash-chained ledger (SQLite by
 //! default, PostgreSQL with `--database postgres://…`, see `store`) and
 //! returns an Ed25519-signed receipt that verifies offline
 //! (`fiable-lookup verify`).
@@ -16,32 +16,25 @@
 //! must share the index key too (`--consent-index-key`), so that one email
 //! gives one pseudonym whichever instance sees it first.
 //!
-//! Subject rights ([`rights`], admin API key): access and portability
-//! (`GET /v1/subjects/{ref}/consents`, decrypted), withdrawal (a new
-//! record), erasure (`DELETE /v1/subjects/{ref}`: the key and indexes are
-//! destroyed, an erasure record is appended as proof, the chain still
-//! verifies), duplicate check for advisors (`POST /v1/match`, blind
-//! indexes only), retention (`fiable-lookup purge`, [`retention`]).
+//! Subject rights (HTTP in `crate::routes::rights`, admin API key): access
+//! and portability (`GET /v1/subjects/{ref}/consents`, decrypted),
+//! withdrawal (a new record), erasure (`DELETE /v1/subjects/{ref}`: the key
+//! and indexes are destroyed, an erasure record is appended as proof, the
+//! chain still verifies), duplicate check for advisors (`POST /v1/match`,
+//! blind indexes only, [`matching`]), retention (`fiable-lookup purge`,
+//! [`retention`]).
 //! API keys are scoped ([`auth`]): `advisor` for store/phone records and
 //! matching, `admin` for everything.
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
-
 pub mod auth;
 pub mod ledger;
+pub mod matching;
 pub mod retention;
-pub mod rights;
-pub mod routes;
 pub mod sign;
 pub mod store;
 pub mod vault;
-
-pub use routes::routes;
 
 /// Consent configuration: flags or environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -85,7 +78,8 @@ pub struct Config {
     pub max_body: usize,
 }
 
-/// Shared state of the consent routes.
+/// Shared state of the consent routes (`crate::routes::consent`,
+/// `crate::routes::rights`).
 #[derive(Clone, Debug)]
 pub struct ConsentState {
     /// The ledger.
@@ -159,102 +153,5 @@ impl Config {
             Some(store::Database::Sqlite(p)) => p.with_extension("index.key"),
             None => self.db.with_extension("index.key"),
         })
-    }
-}
-
-/// Errors of the consent routes, in the service's JSON shape
-/// `{ "error": { "code", "message" } }` (plus `problems` for validation).
-#[derive(Debug, thiserror::Error)]
-pub enum ConsentError {
-    /// The body is not a consent record in JSON.
-    #[error("{0}")]
-    BadJson(String),
-    /// A header or path parameter is malformed.
-    #[error("{message}")]
-    BadRequest {
-        /// Stable code.
-        code: &'static str,
-        /// Explanation.
-        message: &'static str,
-    },
-    /// The record has problems (see `problems`).
-    #[error("the consent record is not valid")]
-    Invalid(Vec<fiable_core::consent::Problem>),
-    /// No or wrong API key.
-    #[error("this route needs an API key of scope {0} (Authorization: Bearer …)")]
-    Unauthorized(&'static str),
-    /// Body larger than the limit.
-    #[error("request body too large")]
-    TooLarge,
-    /// Same idempotency key, different request.
-    #[error("this Idempotency-Key was already used with a different request")]
-    IdempotencyConflict,
-    /// Record id already in the ledger.
-    #[error("a record with this id is already in the ledger")]
-    DuplicateId,
-    /// Nothing to withdraw in that record.
-    #[error("this record has no granted purpose to withdraw")]
-    NothingToWithdraw,
-    /// Unknown record.
-    #[error("no consent record with this id")]
-    NotFound,
-    /// The ledger knows nothing of this subject.
-    #[error("no consent record for this subject")]
-    SubjectNotFound,
-    /// Contact data for an erased subject reference.
-    #[error("this subject was erased; submit without a subject to get a new one")]
-    SubjectErased,
-    /// `POST /v1/match` with nothing to match on.
-    #[error("give at least one of email, phone, last_name (+ first_name or postcode)")]
-    MatchEmpty,
-    /// The ledger could not be read or written.
-    #[error("the consent ledger is unavailable")]
-    Unavailable,
-}
-
-impl From<store::StoreError> for ConsentError {
-    fn from(e: store::StoreError) -> Self {
-        match e {
-            store::StoreError::IdempotencyConflict => ConsentError::IdempotencyConflict,
-            store::StoreError::DuplicateId => ConsentError::DuplicateId,
-            store::StoreError::SubjectErased => ConsentError::SubjectErased,
-            store::StoreError::Seal | store::StoreError::ClearSubjectData => {
-                tracing::error!(error = %e, "consent sealing failed");
-                ConsentError::Unavailable
-            }
-            store::StoreError::Db(e) => {
-                tracing::error!(error = %e, "consent store failure");
-                ConsentError::Unavailable
-            }
-        }
-    }
-}
-
-impl IntoResponse for ConsentError {
-    fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            ConsentError::BadJson(_) => (StatusCode::BAD_REQUEST, "bad_json"),
-            ConsentError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code),
-            ConsentError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "consent.invalid"),
-            ConsentError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "auth.required"),
-            ConsentError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ConsentError::IdempotencyConflict => (StatusCode::CONFLICT, "consent.idempotency_conflict"),
-            ConsentError::DuplicateId => (StatusCode::CONFLICT, "consent.duplicate_id"),
-            ConsentError::NothingToWithdraw => (StatusCode::CONFLICT, "consent.nothing_to_withdraw"),
-            ConsentError::NotFound => (StatusCode::NOT_FOUND, "consent.not_found"),
-            ConsentError::SubjectNotFound => (StatusCode::NOT_FOUND, "consent.subject_not_found"),
-            ConsentError::SubjectErased => (StatusCode::CONFLICT, "consent.subject_erased"),
-            ConsentError::MatchEmpty => (StatusCode::BAD_REQUEST, "match.empty"),
-            ConsentError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
-        };
-        let mut err = json!({ "code": code, "message": self.to_string() });
-        if let ConsentError::Invalid(problems) = &self {
-            err["problems"] = problems.iter().map(|p| json!({ "code": p.code, "path": p.path, "message": p.message })).collect();
-        }
-        let mut resp = (status, Json(json!({ "error": err }))).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
-        }
-        resp
     }
 }

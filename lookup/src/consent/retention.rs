@@ -6,7 +6,7 @@
 //! reason `retention`: the ledger stays append-only and verifiable.
 use std::collections::HashMap;
 
-use fiable_core::consent::{ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, hex};
+use fiable_consent::{ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, hex};
 
 use super::ledger::{self, Entry};
 use super::sign::Signer;

@@ -24,7 +24,7 @@ impl Signer {
     /// A signer around a 32-byte seed.
     pub fn from_seed(seed: [u8; 32]) -> Self {
         let key = SigningKey::from_bytes(&seed);
-        let public_hex = fiable_core::consent::hex(key.verifying_key().as_bytes());
+        let public_hex = fiable_consent::hex(key.verifying_key().as_bytes());
         Signer { key, public_hex }
     }
 
@@ -59,7 +59,7 @@ impl Signer {
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
                 let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
-                writeln!(f, "{}", fiable_core::consent::hex(&signer.key.to_bytes()))?;
+                writeln!(f, "{}", fiable_consent::hex(&signer.key.to_bytes()))?;
                 f.sync_all()?;
                 tracing::info!(public_key = %signer.public_hex, "generated a new consent signing key");
                 Ok(signer)
@@ -75,7 +75,7 @@ impl Signer {
 
     /// Signs `msg`; the signature in lowercase hex (128 digits).
     pub fn sign(&self, msg: &[u8]) -> String {
-        fiable_core::consent::hex(&self.key.sign(msg).to_bytes())
+        fiable_consent::hex(&self.key.sign(msg).to_bytes())
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::Context;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use fiable_core::consent::{Sealed, SubjectData, hex};
+use fiable_consent::{Sealed, SubjectData, hex};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -47,7 +47,7 @@ impl IndexKey {
     /// signature of a label): for embedders and tests that give none.
     pub fn derived_from(signer: &Signer) -> Self {
         let sig = signer.sign(b"fiable-consent-index-key/1");
-        IndexKey(fiable_core::consent::sha256(format!("fiable-consent-index-key/1\n{sig}").as_bytes()))
+        IndexKey(fiable_consent::sha256(format!("fiable-consent-index-key/1\n{sig}").as_bytes()))
     }
 
     /// Reads the key file (64 hex digits), or creates it with mode 0600.

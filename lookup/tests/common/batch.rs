@@ -11,14 +11,14 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use fiable_core::consent::ConsentRecord;
+use fiable_consent::ConsentRecord;
 use fiable_lookup::consent::ledger::Receipt;
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Appended, Mode, Store, StoreError};
 
 /// The core's sample record, on the public `web` channel, with this id.
 pub fn record(id: &str) -> ConsentRecord {
-    let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v["record_id"] = id.into();
     v["channel"] = "web".into();

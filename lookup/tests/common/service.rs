@@ -108,7 +108,7 @@ pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service
 
 /// The sample record of the core's fixtures with id `id`.
 pub fn record(id: &str) -> String {
-    let mut v: Value = serde_json::from_str(include_str!("../../../core/tests/fixtures/consent_record.json")).unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v["record_id"] = id.into();
     v["subject"] = format!("hmac-sha256:crash{}", id.len() % 3).into();

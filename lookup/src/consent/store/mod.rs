@@ -238,7 +238,7 @@ impl Store {
     /// is committed.
     pub fn append(
         &self,
-        record: &fiable_core::consent::ConsentRecord,
+        record: &fiable_consent::ConsentRecord,
         idempotency: Option<(&str, &str)>,
         signer: &Signer,
     ) -> Result<Appended, StoreError> {

@@ -9,7 +9,7 @@
 //! PostgreSQL's advisory lock): two first submissions of one email, even
 //! from two service instances, are serialised, and the second finds the
 //! blind index the first committed.
-use fiable_core::consent::{ConsentRecord, Erasure, Sealed};
+use fiable_consent::{ConsentRecord, Erasure, Sealed};
 
 use super::super::ledger::{self, Receipt};
 use super::super::sign::Signer;

@@ -5,7 +5,7 @@
 //! Used by the lookup service's duplicate check: it stores only keyed
 //! hashes of these keys, so the spelling a person typed never needs to be
 //! kept. The rules are this crate's own, in the spirit of Soundex/Phonex:
-//! 1. fold case and accents ([`crate::text::fold`]), keep the letters a-z;
+//! 1. fold case and accents ([`fiable_core::text::fold`]), keep the letters a-z;
 //! 2. rewrite digraphs and letters that sound alike (`ph`→`f`, `th`→`t`,
 //!    `qu`/`ck`/hard `c`→`k`, soft `c`→`s`, soft `g`→`j`, `eau`/`au`→`o`,
 //!    `ai`/`ei`/`eu`→`e`, `bv`→`v`, `w`→`v`, `y`→`i`, `z`→`s`, nasal
@@ -16,13 +16,13 @@
 //! Never panics; the key is upper-case ASCII, empty when the input has no
 //! Latin letter.
 
-use crate::text::fold;
+use fiable_core::text::fold;
 
 /// The phonetic key of one name (several words are one key: "Le Goff" =
 /// "Legoff").
 pub fn encode(name: &str) -> String {
     // Bounded work on pasted text.
-    let folded = fold(if name.len() > crate::MAX_INPUT { "" } else { name });
+    let folded = fold(if name.len() > fiable_core::MAX_INPUT { "" } else { name });
     let letters: Vec<u8> = folded.bytes().filter(u8::is_ascii_lowercase).collect();
     let rewritten = rewrite(&letters);
     let mut out = collapse(&rewritten);

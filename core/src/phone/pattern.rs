@@ -298,7 +298,7 @@ impl Parser<'_> {
                     let close = self.i + self.p[self.i..].iter().position(|&c| c == b']')?;
                     let body = &self.p[self.i + 1..close];
                     self.i = close + 1;
-                    Node::Digit(class_mask(body))
+                    Node::Digit(class_mask(body)?)
                 }
                 Some(b'\\') => {
                     if self.p.get(self.i + 1) != Some(&b'd') {
@@ -320,29 +320,34 @@ impl Parser<'_> {
     }
 }
 
-/// The digits a class body (`0-57-9`) accepts. Like the interpreter this
-/// replaces, only digits count: other bytes of a class match nothing.
-fn class_mask(body: &[u8]) -> u16 {
+/// The digits a class body (`0-57-9`) accepts; `None` when the body is
+/// malformed or outside the subset: empty (`[]`), a reversed range
+/// (`[9-0]`, an error in Python too) or anything but digits and ranges.
+/// Such a class used to compile to "no digit", which a partial match
+/// still accepted on empty input.
+fn class_mask(body: &[u8]) -> Option<u16> {
     let mut m = 0u16;
     let mut i = 0;
     while i < body.len() {
         let lo = body[i];
+        if !lo.is_ascii_digit() {
+            return None;
+        }
         if body.get(i + 1) == Some(&b'-') && i + 2 < body.len() {
             let hi = body[i + 2];
-            for d in b'0'..=b'9' {
-                if lo <= d && d <= hi {
-                    m |= 1 << (d - b'0');
-                }
+            if !hi.is_ascii_digit() || hi < lo {
+                return None;
+            }
+            for d in lo..=hi {
+                m |= 1 << (d - b'0');
             }
             i += 3;
         } else {
-            if lo.is_ascii_digit() {
-                m |= 1 << (lo - b'0');
-            }
+            m |= 1 << (lo - b'0');
             i += 1;
         }
     }
-    m
+    (m != 0).then_some(m)
 }
 
 /// Parses an optional quantifier at `i`: (min, max, position after it).
@@ -810,6 +815,7 @@ mod tests {
         for p in [
             "(", ")", "(?:1", "1)", "[12", "[", "\\", "\\w", "1{", "1{2", "1{3,2}", "1{,2}",
             "(?=1)", "(?", "a", "1*", "1+", "{2}", "?", "[]", "1{9999}", "((((", "))))", "[9-0]",
+            "1??", "1{2}{3}", "\\d?+", "?1", "{2}1", "[a-c]", "[1-]", "[-1]", "[0-9a]",
         ] {
             for i in ["", "1", "11", "12345678901234567"] {
                 let _ = full_match(p, i);
@@ -817,7 +823,9 @@ mod tests {
                 let _ = partial(p, i, true);
                 let _ = partial(p, i, false);
             }
-            assert!(!full_match(p, "1") || p == "?" || p == "{2}", "{p}");
+            // No excuse: a quantifier with nothing to repeat is malformed too.
+            assert!(!full_match(p, "1") && !full_match(p, "") && !prefix_match(p, "1"), "{p}");
+            assert!(partial(p, "1", true).is_none() && partial(p, "", false).is_none(), "{p}");
         }
         assert!(!full_match("(", ""));
         assert!(!full_match("a", "a"));

@@ -1,6 +1,6 @@
 //! The consent record: validation codes, canonical JSON, the JSON Schema.
-use fiable_core::consent::{ConsentRecord, Erasure, Json, Sealed, SubjectData, sha256_hex, validate, validate_erasure};
-use fiable_core::phonetic;
+use fiable_consent::{ConsentRecord, Erasure, Json, Sealed, SubjectData, sha256_hex, validate, validate_erasure};
+use fiable_consent::phonetic;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -380,7 +380,7 @@ proptest! {
     #[test]
     fn subject_data_validation_never_panics(email in "\\PC{0,40}", phone in "[+0-9 ().-]{0,20}", name in "\\PC{0,30}", pc in "\\PC{0,8}", cc in "[A-Za-z]{0,3}") {
         let d = SubjectData { email: Some(email), phone: Some(phone), first_name: Some(name.clone()), last_name: Some(name), postcode: Some(pc), country: Some(cc) };
-        let _ = fiable_core::consent::validate_subject_data(&d);
+        let _ = fiable_consent::validate_subject_data(&d);
         let _ = d.match_keys();
         let _ = d.to_json().canonical();
     }
@@ -406,4 +406,11 @@ proptest! {
         let c = Json::Str(s.clone()).canonical();
         prop_assert_eq!(serde_json::from_str::<String>(&c).unwrap(), s);
     }
+}
+
+#[test]
+fn the_checked_in_schema_is_the_generated_one() {
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg/consent.schema.json")).unwrap();
+    let generated = fiable_consent::schema::pretty(&fiable_consent::schema::consent_record());
+    assert!(file == generated, "pkg/consent.schema.json is stale: run `make tables`");
 }

@@ -1,0 +1,107 @@
+//! The composition root: the one place where routes and layers are wired.
+//! [`app`] is the lookup service; [`app_with_consent`] adds the consent
+//! ledger; [`serve`] runs it until Ctrl-C or SIGTERM.
+//!
+//! Layers, outermost first: CORS (so that a 429 carries it too), metrics
+//! ([`crate::metrics::track`], so that 429s are counted by route), the
+//! per-client rate limit of the API routes ([`crate::ratelimit::limit`]),
+//! the body limits; then the route tables of [`crate::routes`], the
+//! package and demo files ([`crate::assets`]), a JSON 404.
+use std::net::SocketAddr;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware;
+use axum::Router;
+use tower_http::cors::CorsLayer;
+
+use crate::config::Config;
+use crate::consent::ConsentState;
+use crate::openapi::{self, Class};
+use crate::routes::{self, consent::IDEMPOTENCY_KEY};
+use crate::state::{AppState, load_index};
+use crate::{assets, metrics, ratelimit};
+
+/// Largest body of the lookup's own API routes.
+const LOOKUP_MAX_BODY: usize = 16 * 1024;
+
+/// The lookup service, without the consent ledger.
+pub fn app(state: AppState) -> Router {
+    compose(state, Router::new())
+}
+
+/// The lookup service and the consent ledger: the ledger's routes are
+/// rate limited and counted in `/metrics` like the lookup's own.
+pub fn app_with_consent(state: AppState, consent: ConsentState) -> Router {
+    compose(state, consent_api(consent))
+}
+
+/// The consent ledger's routes alone, with their body limit and CORS.
+pub fn consent_api(state: ConsentState) -> Router {
+    let r = openapi::router(routes::ledger(), Class::Api).layer(DefaultBodyLimit::max(state.max_body));
+    let r = match cors(&state.cors_origins) {
+        Some(c) => r.layer(c),
+        None => r,
+    };
+    r.with_state(state)
+}
+
+fn compose(state: AppState, ledger: Router) -> Router {
+    let lookup_api = openapi::router(routes::lookup(), Class::Api).layer(DefaultBodyLimit::max(LOOKUP_MAX_BODY)).with_state(state.clone());
+    let ops = openapi::router(routes::lookup(), Class::Ops).with_state(state.clone());
+    let mut api = lookup_api.merge(ledger);
+    if let Some(l) = &state.limiter {
+        api = api.route_layer(middleware::from_fn_with_state(l.clone(), ratelimit::limit));
+    }
+    let track = middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
+    let router = api.route_layer(track.clone()).merge(ops.route_layer(track));
+    let router = assets::with_static_files(router, &state.config);
+    // The widget reads Retry-After on a 429: exposed, as it is not a
+    // CORS-safelisted header.
+    match cors(&state.config.cors_origins) {
+        Some(c) => router.layer(c.expose_headers([header::RETRY_AFTER])),
+        None => router,
+    }
+}
+
+/// CORS for `origins` (`None`: same origin only).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
+    (!origins.is_empty()).then(|| {
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::HeaderName::from_static(IDEMPOTENCY_KEY)])
+    })
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config, consent: Option<ConsentState>) -> anyhow::Result<()> {
+    let index = load_index(&config)?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let state = AppState::new(index, config);
+    let app = match consent {
+        Some(c) => app_with_consent(state, c),
+        None => app(state),
+    };
+    // The peer address is the client of the rate limiter (or a trusted proxy).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

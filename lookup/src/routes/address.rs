@@ -1,0 +1,275 @@
+//! The address routes: autocomplete, verification, postcode check. Every
+//! input is re-checked by `fiable-core` before it reaches the index; no
+//! query text is ever logged.
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::on;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::address::postcodes::{self, Commune};
+use crate::address::{self, Filters, Hit, NumberMatch, query::MAX_QUERY_CHARS, search::MAX_LIMIT};
+use crate::error::ApiError;
+use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
+use crate::state::AppState;
+
+/// The routes of this area: handler and documentation together (see
+/// [`crate::openapi`]).
+pub static ROUTES: &[Route<AppState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/address/search",
+            summary: "Autocomplete a French address (BAN)",
+            params: &[
+                Param { name: "q", at: In::Query, required: true, about: "what the person typed", ty: Ty::Str { max: MAX_QUERY_CHARS, pattern: "" } },
+                Param { name: "postcode", at: In::Query, required: false, about: "only this postcode", ty: Ty::Str { max: 16, pattern: "" } },
+                Param { name: "citycode", at: In::Query, required: false, about: "only this INSEE code", ty: Ty::Str { max: 5, pattern: "^([0-9]{5}|2[ABab][0-9]{3})$" } },
+                Param { name: "limit", at: In::Query, required: false, about: "number of results", ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 } },
+            ],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "{ results: [Hit] }, best first", schema: None, codes: &[] },
+                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "address.bad_limit", "bad_query_string"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_search),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/address/verify",
+            summary: "Verify one address (q, or housenumber/street/postcode/city/citycode); returns a verdict and the best match",
+            params: &[],
+            body: Some("#/components/schemas/VerifyRequest"),
+            responses: &[
+                Resp { status: 200, about: "{ verdict: { status, code, suggestion?, normalized? }, match?: Hit }", schema: None, codes: &[] },
+                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "bad_json"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_verify),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/address/postcode",
+            summary: "Does the address index know this French postcode, and which communes use it (the widget's postcode/city check)",
+            params: &[Param { name: "postcode", at: In::Query, required: true, about: "a French postcode; checked by fiable-core first", ty: Ty::Str { max: 16, pattern: "" } }],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "found: the index has it; covered: the index has this department at all (not found but not covered: unknown here)", schema: Some("PostcodeAnswer"), codes: &[] },
+                Resp { status: 400, about: "not a French postcode", schema: Some("Error"), codes: &["address.bad_postcode", "bad_query_string"] },
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, address_postcode),
+    },
+];
+
+/// The component schemas the table above names (an object: name → schema).
+pub fn schemas() -> Value {
+    json!({
+        "VerifyRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "q": { "type": "string", "maxLength": MAX_QUERY_CHARS }, "housenumber": { "type": "string" }, "street": { "type": "string" },
+            "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } },
+        "PostcodeAnswer": { "type": "object", "required": ["postcode", "found", "covered", "communes"], "properties": {
+            "postcode": { "type": "string", "description": "canonical postcode" },
+            "found": { "type": "boolean", "description": "the address index has it" },
+            "covered": { "type": "boolean", "description": "the address index has this department at all" },
+            "communes": { "type": "array", "items": { "type": "object", "required": ["name", "citycode"], "properties": {
+                "name": { "type": "string" }, "citycode": { "type": "string", "description": "INSEE code" } } } } } }
+    })
+}
+
+// ------------------------------------------------------------ input checks
+
+/// A French postcode, as the core sees it; its canonical form ("75 011"
+/// → "75011") is the filter.
+fn check_postcode(p: &str) -> Result<String, ApiError> {
+    let opts = fiable_core::Options { country: Some("FR".into()), ..fiable_core::Options::default() };
+    // No commune chunk loaded: the format and the department decide.
+    let v = fiable_core::postcode::check(p, &opts, &fiable_core::communes::Communes::default());
+    match v.normalized {
+        Some(n) if v.status != fiable_core::Status::Invalid => Ok(n),
+        _ => Err(ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)")),
+    }
+}
+
+/// An INSEE commune code: 5 digits, or 2A/2B and 3 digits (Corsica).
+fn check_citycode(c: &str) -> Result<(), ApiError> {
+    let b = c.as_bytes();
+    let ok = b.len() == 5
+        && (b.iter().all(u8::is_ascii_digit)
+            || (b[0] == b'2' && matches!(b[1], b'A' | b'B' | b'a' | b'b') && b[2..].iter().all(u8::is_ascii_digit)));
+    if ok { Ok(()) } else { Err(ApiError::bad("address.bad_citycode", "citycode must be an INSEE code such as 75111 or 2A004")) }
+}
+
+fn check_query(q: &str) -> Result<&str, ApiError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(ApiError::bad("address.query_empty", "q is empty"));
+    }
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
+    }
+    Ok(q)
+}
+
+fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
+    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(p.trim())).transpose()?;
+    let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
+    if let Some(c) = &citycode {
+        check_citycode(c)?;
+    }
+    Ok(Filters { postcode, citycode })
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// Query string of `GET /v1/address/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    /// What the person typed.
+    pub q: Option<String>,
+    /// Only this postcode.
+    pub postcode: Option<String>,
+    /// Only this INSEE code.
+    pub citycode: Option<String>,
+    /// Number of results (1..=20, default 5).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct SearchResponse {
+    results: Vec<Hit>,
+}
+
+async fn address_search(
+    State(st): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let Query(p) = params?;
+    let q = check_query(p.q.as_deref().unwrap_or(""))?;
+    let f = filters(p.postcode, p.citycode)?;
+    let limit = p.limit.unwrap_or(5);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad("address.bad_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    Ok(Json(SearchResponse { results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await }))
+}
+
+/// Body of `POST /v1/address/verify`: either `q` (one line) or the parts.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The whole address on one line.
+    pub q: Option<String>,
+    /// House number with its index ("12 bis").
+    pub housenumber: Option<String>,
+    /// Street name.
+    pub street: Option<String>,
+    /// Postcode.
+    pub postcode: Option<String>,
+    /// Commune name.
+    pub city: Option<String>,
+    /// INSEE commune code.
+    pub citycode: Option<String>,
+}
+
+/// The verdict of a verification, in the shape of the core's verdicts.
+#[derive(Debug, Serialize)]
+pub struct AddressVerdict {
+    /// `valid`, `warning` or `invalid`.
+    pub status: &'static str,
+    /// Stable code: `address.valid`, `address.number_not_found`,
+    /// `address.uncertain`, `address.not_found`.
+    pub code: &'static str,
+    /// The address to propose, one click.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    /// The canonical label when the address is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalized: Option<String>,
+}
+
+#[derive(Serialize)]
+struct VerifyResponse {
+    verdict: AddressVerdict,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    best: Option<Hit>,
+}
+
+async fn address_verify(
+    State(st): State<AppState>,
+    body: Result<Json<VerifyRequest>, JsonRejection>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let Json(r) = body?;
+    let line = match &r.q {
+        Some(q) => q.clone(),
+        None => [&r.housenumber, &r.street, &r.postcode, &r.city]
+            .iter()
+            .filter_map(|p| p.as_deref())
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let q = check_query(&line)?;
+    // The postcode of a structured address is a hard filter: a street of
+    // another postcode is not "this address".
+    let f = filters(if r.q.is_none() { r.postcode.clone() } else { None }, r.citycode.clone())?;
+    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1).await.into_iter().next();
+    let verdict = match &best {
+        None => AddressVerdict { status: "invalid", code: "address.not_found", suggestion: None, normalized: None },
+        Some(h) if h.score < 0.9 => {
+            AddressVerdict { status: "warning", code: "address.uncertain", suggestion: Some(h.label.clone()), normalized: None }
+        }
+        Some(h) if matches!(h.number_match, Some(NumberMatch::Closest | NumberMatch::NoNumbers)) => AddressVerdict {
+            status: "warning",
+            code: "address.number_not_found",
+            suggestion: Some(h.label.clone()),
+            normalized: None,
+        },
+        Some(h) => AddressVerdict { status: "valid", code: "address.valid", suggestion: None, normalized: Some(h.label.clone()) },
+    };
+    Ok(Json(VerifyResponse { verdict, best }))
+}
+
+/// Query string of `GET /v1/address/postcode`.
+#[derive(Debug, Deserialize)]
+pub struct PostcodeParams {
+    /// The postcode.
+    pub postcode: Option<String>,
+}
+
+/// Answer of `GET /v1/address/postcode`.
+#[derive(Debug, Serialize)]
+pub struct PostcodeAnswer {
+    /// The canonical postcode.
+    pub postcode: String,
+    /// Whether the index has it.
+    pub found: bool,
+    /// Whether the index has this postcode's department at all: when not,
+    /// `found: false` says nothing about the postcode.
+    pub covered: bool,
+    /// Communes using it, by name.
+    pub communes: Vec<Commune>,
+}
+
+async fn address_postcode(
+    State(st): State<AppState>,
+    params: Result<Query<PostcodeParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = params?;
+    let postcode = check_postcode(p.postcode.as_deref().unwrap_or("").trim())?;
+    let communes = postcodes::communes(&st.index, &postcode);
+    let answer = PostcodeAnswer { found: !communes.is_empty(), covered: st.coverage.covers(&postcode), postcode, communes };
+    // Stable while the index is: browsers may keep it a little while.
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(answer)).into_response())
+}

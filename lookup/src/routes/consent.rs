@@ -1,0 +1,274 @@
+//! The consent ledger routes: submit a record, the receipt key, withdraw.
+//! Handlers translate: the record is checked by
+//! `fiable_consent::validate`, written by the store; nothing of the
+//! record (subject, texts) is logged.
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::on;
+use axum::Json;
+use fiable_consent::{Channel, ConsentRecord, Decision, Problem, validate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::consent::auth::Scope;
+use crate::consent::store::{Appended, VaultInput};
+use crate::consent::{ConsentState, ledger, vault};
+use crate::error::ApiError;
+use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
+
+use super::consent_common::{NO_KEY, UNAVAILABLE, authorize, body, json_error, new_record_id};
+
+/// Header carrying the client's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The routes of this area: handler and documentation together (see
+/// [`crate::openapi`]).
+pub static ROUTES: &[Route<ConsentState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/consents",
+            summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt. Store/phone records need an advisor key",
+            params: &[
+                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
+                Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: "" } },
+            ],
+            body: Some("https://fiable.dev/schema/consent-record/1.json"),
+            responses: &[
+                Resp { status: 201, about: "receipt", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 200, about: "the first receipt of this Idempotency-Key (header idempotent-replayed: true)", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 400, about: "bad JSON, header or query", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key", "consent.bad_query"] },
+                NO_KEY,
+                Resp { status: 409, about: "idempotency conflict, duplicate id, erased subject", schema: Some("Error"), codes: &["consent.idempotency_conflict", "consent.duplicate_id", "consent.subject_erased"] },
+                Resp { status: 413, about: "body too large", schema: Some("Error"), codes: &["payload_too_large"] },
+                Resp { status: 422, about: "invalid record: error.problems[]", schema: Some("Error"), codes: &["consent.invalid"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, submit),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/consents/public-key",
+            summary: "The Ed25519 key that signs receipts",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "{ algorithm, public_key, receipt_message }", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, public_key),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Post,
+            path: "/v1/consents/{id}/withdraw",
+            summary: "Withdraw granted purposes of a record (a new record); admin key",
+            params: &[
+                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
+                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
+            ],
+            body: Some("#/components/schemas/Withdrawal"),
+            responses: &[
+                Resp { status: 201, about: "receipt of the withdrawal", schema: Some("Receipt"), codes: &[] },
+                Resp { status: 400, about: "bad JSON or header", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key"] },
+                NO_KEY,
+                Resp { status: 404, about: "unknown record", schema: Some("Error"), codes: &["consent.not_found"] },
+                Resp { status: 409, about: "nothing to withdraw", schema: Some("Error"), codes: &["consent.nothing_to_withdraw", "consent.idempotency_conflict"] },
+                UNAVAILABLE,
+            ],
+            auth: Auth::Admin,
+            class: Class::Api,
+        },
+        handler: |m| on(m, withdraw),
+    },
+];
+
+/// The component schemas the tables of the ledger routes name (an object:
+/// name → schema).
+pub fn schemas() -> Value {
+    json!({
+        "Receipt": { "type": "object",
+            "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key", "subject"],
+            "properties": {
+                "id": { "type": "string" }, "seq": { "type": "integer", "minimum": 1 },
+                "hash": { "type": "string", "description": "SHA-256(prev_hash || canonical record), hex" },
+                "prev_hash": { "type": "string" }, "signed_at": { "type": "string", "format": "date-time" },
+                "signature": { "type": "string", "description": "Ed25519 over the receipt message, hex" },
+                "public_key": { "type": "string" },
+                "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none)" } } },
+        "MatchRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
+            "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } },
+        "Withdrawal": { "type": "object", "additionalProperties": false, "properties": {
+            "acted_at": { "type": "string", "format": "date-time" }, "purposes": { "type": "array", "items": { "type": "string" } },
+            "channel": { "type": "string" }, "collector": { "type": "object" } } }
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    checked_key(v.to_str().ok())
+}
+
+fn checked_key(k: Option<&str>) -> Result<Option<String>, ApiError> {
+    match k {
+        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
+        _ => Err(ApiError::bad("consent.bad_idempotency_key", "Idempotency-Key must be 1-255 visible ASCII characters")),
+    }
+}
+
+/// The beacon form of a submission (`navigator.sendBeacon` on page hide)
+/// cannot set headers: its key comes as `?idempotency_key=`, and its body is
+/// the same JSON sent as `text/plain` (a CORS-simple request). The header
+/// wins when both are present.
+#[derive(Debug, Default, Deserialize)]
+struct SubmitQuery {
+    idempotency_key: Option<String>,
+}
+
+async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>) -> Result<Response, ApiError> {
+    let problems = validate(&record);
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
+    }
+    let (store, signer) = (st.store.clone(), st.signer.clone());
+    let appended = match record.subject_data.as_ref().map(|d| d.match_keys()) {
+        None => tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer)).await,
+        Some(keys) => {
+            let index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
+            let identify: Vec<(&'static str, String)> =
+                ["email", "phone"].iter().filter_map(|k| index.iter().find(|(kind, _)| kind == k).cloned()).collect();
+            let fresh_subject = vault::new_subject_ref().map_err(|_| ApiError::Unavailable)?;
+            let fresh_key = vault::new_subject_key().map_err(|_| ApiError::Unavailable)?;
+            tokio::task::spawn_blocking(move || {
+                let input = VaultInput { identify: &identify, index: &index, fresh_subject, fresh_key };
+                store.append_with_subject_data(record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer, &input, |key, r| {
+                    r.subject_data.as_ref().and_then(|d| vault::seal(key, &r.record_id, d))
+                })
+            })
+            .await
+        }
+    };
+    let Appended { receipt, replayed } = appended.map_err(|_| ApiError::Unavailable)??;
+    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let mut resp = (status, Json(receipt)).into_response();
+    if replayed {
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+async fn submit(
+    State(st): State<ConsentState>,
+    headers: HeaderMap,
+    q: Result<Query<SubmitQuery>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let b = body(b)?;
+    let from_query = q.map_err(|_| ApiError::bad("consent.bad_query", "the only query parameter is idempotency_key"))?;
+    let idem = match idempotency_key(&headers)? {
+        Some(k) => Some(k),
+        None => match from_query.0.idempotency_key.as_deref() {
+            Some(k) => checked_key(Some(k))?,
+            None => None,
+        },
+    };
+    let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
+    // Advisor capture is not public: anyone could claim to be a store.
+    if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
+        authorize(&st, &headers, Scope::Advisor)?;
+    }
+    if record.sealed.is_some() {
+        return Err(ApiError::Invalid(vec![Problem {
+            code: "consent.sealed_by_client",
+            path: "sealed".into(),
+            message: "only the service seals subject data; send subject_data",
+        }]));
+    }
+    // What the client sent, canonicalised before the id is assigned: the
+    // same record with other whitespace or key order is the same request.
+    // With contact data in it, a keyed hash: the idempotency table must
+    // not hold a plain hash of personal data.
+    let canonical = record.canonical_json();
+    let request = if record.subject_data.is_some() { st.index_key.digest("request", &canonical) } else { ledger::request_hash(&canonical) };
+    if record.record_id.is_empty() {
+        record.record_id = new_record_id()?;
+    }
+    // The widget may leave the hash to the service: it hashes the text it received.
+    for p in &mut record.purposes {
+        if p.text_sha256.is_empty() {
+            p.text_sha256 = fiable_consent::sha256_hex(p.text.as_bytes());
+        }
+    }
+    append(&st, record, idem.map(|k| (k, request))).await
+}
+
+async fn public_key(State(st): State<ConsentState>) -> Json<serde_json::Value> {
+    Json(json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }))
+}
+
+/// Body of a withdrawal (optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Withdrawal {
+    /// When the person withdrew (RFC 3339); default: now.
+    #[serde(default)]
+    acted_at: Option<String>,
+    /// Purposes withdrawn; default: every granted purpose.
+    #[serde(default)]
+    purposes: Option<Vec<String>>,
+    /// Channel of the withdrawal; default: the original's.
+    #[serde(default)]
+    channel: Option<String>,
+    /// Collector of the withdrawal; default: the original's.
+    #[serde(default)]
+    collector: Option<fiable_consent::Collector>,
+}
+
+async fn withdraw(
+    State(st): State<ConsentState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&st, &headers, Scope::Admin)?;
+    let b = body(b)?;
+    let idem = idempotency_key(&headers)?;
+    let w: Withdrawal = if b.iter().all(u8::is_ascii_whitespace) { Withdrawal::default() } else { serde_json::from_slice(&b).map_err(|e| json_error(&e))? };
+    let store = st.store.clone();
+    let id2 = id.clone();
+    let original = tokio::task::spawn_blocking(move || store.by_id(&id2)).await.map_err(|_| ApiError::Unavailable)??.ok_or(ApiError::RecordNotFound)?;
+    let mut record: ConsentRecord = serde_json::from_str(&original.record).map_err(|_| ApiError::Unavailable)?;
+    record.purposes.retain(|p| {
+        Decision::parse(&p.decision) == Some(Decision::Granted) && w.purposes.as_ref().is_none_or(|only| only.contains(&p.id))
+    });
+    if record.purposes.is_empty() {
+        return Err(ApiError::NothingToWithdraw);
+    }
+    for p in &mut record.purposes {
+        p.decision = "withdrawn".into();
+        p.affirmative_action = true;
+    }
+    let request = ledger::request_hash(&format!("withdraw\n{id}\n{}", String::from_utf8_lossy(&b)));
+    // The withdrawal needs no contact data: the subject says who.
+    record.sealed = None;
+    record.subject_data = None;
+    record.withdraws = Some(id);
+    record.record_id = new_record_id()?;
+    record.acted_at = w.acted_at.unwrap_or_else(ledger::now_rfc3339);
+    record.expires_at = None;
+    if let Some(c) = w.channel {
+        record.channel = c;
+    }
+    if let Some(c) = w.collector {
+        record.collector = c;
+    }
+    append(&st, record, idem.map(|k| (k, request))).await
+}

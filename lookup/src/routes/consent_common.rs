@@ -1,0 +1,48 @@
+//! What the consent and rights handlers share: reading the body, JSON
+//! errors that never echo the values, the API-key check, fresh record ids,
+//! and the responses every ledger route documents.
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::consent::ConsentState;
+use crate::consent::auth::Scope;
+use crate::error::ApiError;
+use crate::openapi::Resp;
+
+/// 401 of a route behind an API key.
+pub const NO_KEY: Resp = Resp { status: 401, about: "no API key of the needed scope", schema: Some("Error"), codes: &["auth.required"] };
+/// 503 when the ledger cannot be read or written.
+pub const UNAVAILABLE: Resp = Resp { status: 503, about: "the ledger could not be read or written", schema: Some("Error"), codes: &["consent.store_unavailable"] };
+
+/// The request body, or 413 / 400.
+pub fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    b.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge } else { ApiError::BadJson("cannot read the request body".into()) }
+    })
+}
+
+/// A JSON parse error without the values it saw (they may be personal data).
+pub fn json_error(e: &serde_json::Error) -> ApiError {
+    let what = match e.classify() {
+        serde_json::error::Category::Data => "does not match the consent record schema",
+        serde_json::error::Category::Eof => "ends early",
+        _ => "is not valid JSON",
+    };
+    ApiError::BadJson(format!("the request body {what} (line {}, column {})", e.line(), e.column()))
+}
+
+/// The request's API key must have scope `need` (or a wider one).
+pub fn authorize(st: &ConsentState, headers: &HeaderMap, need: Scope) -> Result<(), ApiError> {
+    match st.keys.scope_of_request(headers) {
+        Some(s) if s >= need => Ok(()),
+        _ => Err(ApiError::Unauthorized(if need == Scope::Admin { "admin" } else { "advisor" })),
+    }
+}
+
+/// A fresh record id: 128 random bits in hex.
+pub fn new_record_id() -> Result<String, ApiError> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(|_| ApiError::Unavailable)?;
+    Ok(fiable_consent::hex(&b))
+}

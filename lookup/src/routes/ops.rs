@@ -1,0 +1,60 @@
+//! Operations routes: health and Prometheus metrics. Never rate limited
+//! ([`Class::Ops`]), so that probes and scrapers see the service even
+//! while it refuses a flood.
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::on;
+use axum::Json;
+use serde_json::json;
+
+use crate::openapi::{Auth, Class, Resp, Route, RouteDoc, Verb};
+use crate::state::AppState;
+
+/// The routes of this area: handler and documentation together (see
+/// [`crate::openapi`]).
+pub static ROUTES: &[Route<AppState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/healthz",
+            summary: "Alive, with the size of the address index",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "{ status: ok, address_index: { streets, numbers, localities } }", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Ops,
+        },
+        handler: |m| on(m, healthz),
+    },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/metrics",
+            summary: "Prometheus metrics: requests by route template and status, latency, DNS, rate limiting, consent group commits",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "Prometheus text format", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Ops,
+        },
+        handler: |m| on(m, metrics),
+    },
+];
+
+async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "status": "ok",
+        "address_index": {
+            "streets": st.index.street_count(),
+            "numbers": st.index.number_count(),
+            "localities": st.index.locality_count(),
+        }
+    }))
+}
+
+async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    let limits = st.limiter.as_ref().map(|l| l.render()).unwrap_or_default();
+    let consent = crate::consent::store::batch::render_metrics();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics() + &limits + &consent)
+}

@@ -1,0 +1,108 @@
+// The widget's DOM writes that decide nothing: setting a value as a person
+// would, keeping the caret where it was when a value is reformatted, and
+// painting a verdict into a field and its hint.
+
+/** @typedef {import('./seam.js').Control} Control */
+/** @typedef {import('./seam.js').Field} Field */
+/** @typedef {import('./seam.js').Verdict} Verdict */
+
+export const STATUSES = ['valid', 'warning', 'invalid', 'pending'];
+const statusClasses = STATUSES.map((s) => `fiable-${s}`);
+
+/**
+ * Writes past the instance's `value` (React tracks those writes, then misses the input event).
+ * @param {Control} el
+ * @param {string} value
+ */
+export function write(el, value) {
+  const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value')?.set;
+  if (setter) setter.call(el, value);
+  else el.value = value;
+}
+
+/**
+ * Sets a value the way a person would, so React/Vue-controlled inputs follow.
+ * @param {Control} el
+ * @param {string} value
+ */
+export function setValue(el, value) {
+  write(el, value);
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  el.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+/** Non-separator characters: what the caret is counted in when a value is reformatted. */
+const significant = (/** @type {string} */ s) => s.replace(/[\s.\-/()]/g, '').length;
+
+/**
+ * Writes `after` over the field's value (no event); the caret stays after
+ * the same number of significant characters.
+ * @param {Control} el
+ * @param {string} after
+ */
+export function rewrite(el, after) {
+  const before = el.value;
+  const caret = ('selectionStart' in el ? el.selectionStart : null) ?? before.length;
+  const n = significant(before.slice(0, caret));
+  let i = 0;
+  for (let k = 0; i < after.length && k < n; i++) if (significant(after[i])) k++;
+  write(el, after);
+  try {
+    if ('setSelectionRange' in el) el.setSelectionRange(i, i);
+  } catch {
+    // inputs without a selection (type=email, number) keep the browser's caret
+  }
+}
+
+/** Takes fiable's classes and ARIA state off a field. @param {Control} el */
+export function clearField(el) {
+  el.classList.remove('fiable-field', ...statusClasses);
+  el.removeAttribute('aria-invalid');
+  el.setCustomValidity?.('');
+}
+
+/**
+ * Paints verdict `v` as `status` ('' shows nothing): the field's classes and
+ * aria-invalid, the hint (with a suggestion button), the live region, and
+ * the fiable:verdict / fiable:valid / fiable:invalid events.
+ * @param {Field} f
+ * @param {Verdict} v
+ * @param {string} status
+ * @param {HTMLElement} live
+ */
+export function paint(f, v, status, live) {
+  const { el, hint } = f;
+  el.classList.remove(...statusClasses);
+  hint.className = 'fiable-hint';
+  hint.replaceChildren();
+  if (status) {
+    el.classList.add(`fiable-${status}`);
+    hint.classList.add(`fiable-${status}`);
+  }
+  if (status && f.block.has(status)) el.setAttribute('aria-invalid', 'true');
+  else el.removeAttribute('aria-invalid');
+  const say = status && status !== 'valid' ? v.message : '';
+  const suggestion = v.suggestion;
+  if (say && suggestion) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'fiable-suggest';
+    const whole = say.includes(suggestion);
+    b.textContent = whole ? say : suggestion;
+    if (!whole) hint.append(document.createTextNode(`${say} `));
+    // Keep focus in the field: a blur would re-check and replace this button mid-click.
+    b.addEventListener('mousedown', (e) => e.preventDefault());
+    b.addEventListener('click', () => {
+      setValue(el, suggestion);
+      el.focus();
+    });
+    hint.append(b);
+  } else if (say) {
+    hint.textContent = say;
+  }
+  if (say) live.textContent = say;
+  if (status) {
+    el.dispatchEvent(new CustomEvent('fiable:verdict', { bubbles: true, detail: v }));
+    if (status === 'valid' || status === 'invalid') el.dispatchEvent(new CustomEvent(`fiable:${status}`, { bubbles: true, detail: v }));
+  }
+}

@@ -1,0 +1,76 @@
+// The seam between the widget and the modules it loads lazily (lookup.js,
+// combobox.js, consent.js, advisor.js): the state of one checked field, and
+// the one object, `Widget`, that each of them receives. Types only (JSDoc,
+// checked by `tsc -p pkg/jsconfig.json` in `make test`); nothing here runs.
+
+/** @typedef {import('./index.d.ts').Verdict} Verdict */
+/** @typedef {import('./index.d.ts').WidgetConfig} WidgetConfig */
+/** @typedef {import('./index.d.ts').WidgetField} WidgetField */
+/** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} Control */
+
+/**
+ * One checked field. Created by newField() in field.js only: every property
+ * is declared here, and no module adds its own.
+ * @typedef {object} Field
+ * @property {string} name Its name in `config.fields`.
+ * @property {Control} el
+ * @property {WidgetField['type']} type
+ * @property {WidgetField} fc Its config, as given.
+ * @property {string} country
+ * @property {boolean} required
+ * @property {number | undefined} minAge
+ * @property {Set<string>} block Statuses that stop a submit.
+ * @property {HTMLSpanElement} hint Where its message shows (aria-describedby).
+ * @property {boolean} touched Left (blur) or submitted once: warnings and errors show.
+ * @property {Verdict | null} verdict The verdict shown (remote facts and config.messages applied).
+ * @property {Verdict | null} base The local verdict it came from.
+ * @property {string} shown What is painted now (to skip repainting the same).
+ * @property {number} seq Bumped by each check: an older async check is dropped.
+ * @property {Promise<void> | null} inflight A remote check a submit waits for (lookup.js).
+ * @property {AbortController | null} ctrl lookup.js: aborts its call in flight.
+ * @property {string} asking lookup.js: the domain or postcode being asked about.
+ * @property {boolean} filling lookup.js: a chosen address is being written in.
+ */
+
+/**
+ * `on(target, type, listener, options)`: adds a listener that detach() removes.
+ * @typedef {(target: EventTarget, type: string, fn: (e: any) => void, opts?: boolean | AddEventListenerOptions) => void} On
+ */
+
+/**
+ * The widget's side, as every lazily loaded module receives it.
+ * @typedef {object} Widget
+ * @property {HTMLFormElement} form
+ * @property {WidgetConfig} config Checked by checkConfig().
+ * @property {string} locale As resolved (config, the form's lang, "en").
+ * @property {string} lang Its language part ("fr").
+ * @property {string} id Unique per attached form: a prefix for element ids.
+ * @property {Field[]} fields
+ * @property {HTMLElement} live The polite live region.
+ * @property {On} on
+ * @property {(() => void)[]} undo What detach() runs (each module pushes its clean-up).
+ * @property {(f: Field, v: Verdict) => Verdict} show Records a local verdict and shows it when it is time.
+ * @property {(f: Field) => Promise<void>} check The local check of one field.
+ * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules.
+ * @property {(el: Control, value: string) => void} setValue Sets a value as a person would (frameworks follow).
+ * @property {() => Record<string, string>} values Normalised values by field name.
+ * @property {() => string[]} cities The communes of the postcode's last verdict (the city field's options).
+ * @property {() => boolean} detached
+ * @property {() => boolean} gating True while a submit is being checked (a pending remote check counts as its local verdict).
+ */
+
+/**
+ * What lookup.js's remoteChecks() returns.
+ * @typedef {object} RemoteChecks
+ * @property {(f: Field) => void} ask On blur: what the service can add to this field's verdict.
+ * @property {(f: Field) => void} forget A newer value supersedes the remote check of the old one.
+ * @property {(f: Field, v: Verdict) => Verdict} amend A local verdict with what the service said.
+ */
+
+/**
+ * What consent.js's consentCapture() returns: `capture` is true when it holds the submit.
+ * @typedef {object} ConsentCapture
+ * @property {(submitter: HTMLElement | null, resubmit: (submitter: HTMLElement | null) => void) => boolean} capture
+ */
+
+export {};
