@@ -6,7 +6,8 @@
 #   demo: a Rust toolchain >= rust-version, the wasm32 target, wasm-bindgen-cli
 #         at the Cargo.lock version, Node with the packages of package-lock.json
 #         (wasm-opt comes from npm's binaryen, esbuild from npm too).
-#   test: all of the above, plus Chromium and chromedriver, dnsmasq and the
+#   test: all of the above, plus Chromium and chromedriver, Firefox ESR,
+#         WebKitWebDriver and Xvfb (tests/engines/), dnsmasq and the
 #         PostgreSQL server binaries the tests start (Debian packages: apt-get
 #         when run as root, otherwise one message with the exact command).
 #
