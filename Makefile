@@ -51,17 +51,17 @@ pkg: setup
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
 	  $(DIST)/fiable_wasm_bg.wasm -o $(DIST)/fiable_wasm_bg.wasm
 	rm -f $(DIST)/fiable_bg.wasm
-	@# The dist/ folder's URL, for bundles and sources alike (see pkg/index.js).
-	echo "export const dist = new URL('./', import.meta.url);" > $(DIST)/base.js
 	@# The script-tag path, minified: dist/widget.js plus a file per lazily
 	@# loaded module (lookup service client, comboboxes, consent).
 	@# pkg/config.js, the config checker, is generated from pkg/fiable.schema.json.
 	node pkg/tools/gen-config-check.mjs
-	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js ! -name base.js -delete
+	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js -delete
+	@# Chunks first: dist/assets.js names each file (pkg/tools/gen-assets.mjs).
+	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
+	node pkg/tools/gen-assets.mjs
 	$(BIN)/esbuild pkg/widget.js --bundle --splitting --format=esm --minify --legal-comments=none \
 	  --target=es2020 --outdir=$(DIST) --entry-names=widget --chunk-names=[name]-[hash] --log-level=warning
 	cp pkg/script-tag.js $(DIST)/fiable.js
-	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
 	cp LICENSE-MIT LICENSE-APACHE pkg/
 	node scripts/compress.mjs $(DIST) pkg/fiable.css # .br/.gz for the service (lookup/src/assets.rs)
 	@node tests/node/size.mjs
@@ -87,6 +87,8 @@ test: setup-test
 	CHROMEDRIVER=$${CHROMEDRIVER:-/usr/bin/chromedriver} cargo test --target wasm32-unknown-unknown --test web
 	cargo build --release -p fiable-lookup # tests/e2e/lookup.test.mjs runs the real service
 	node --test tests/node/ tests/e2e/
+	@# Each toolchain's app from the packed tarball; the widget in three engines.
+	node --test tests/bundlers/ tests/engines/
 
 # Build everything, then start the lookup service with its embedded defaults:
 # the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.

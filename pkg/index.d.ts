@@ -63,8 +63,20 @@ export interface City {
   postcode: string;
 }
 
-/** Browser/bundler: loads the Wasm module once (Node: already done on import). */
-export function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+/** Where fiable's files are, for a toolchain that does not emit them itself (see README, "For developers"). */
+export interface InitOptions {
+  /** The .wasm file's URL, its bytes, a Response or a compiled module. */
+  wasm?: string | URL | Response | BufferSource | WebAssembly.Module;
+  /** The URL of a data chunk by name ("communes-75"). */
+  chunks?: (name: string) => string | URL | Promise<string | URL>;
+  /** A folder served with a copy of the package's dist/ (fiable_wasm_bg.wasm, chunks/). */
+  assetsBase?: string | URL;
+}
+/**
+ * Browser/bundler: loads the Wasm module once (Node: already done on import).
+ * Without options the files come from the package's dist/, as the bundler emitted them.
+ */
+export function init(options?: InitOptions): Promise<void>;
 /** Checks one value. Throws only for a wrong call (unknown kind, bad option type). */
 export function validate(kind: Kind, value: string | number | null | undefined, options?: Options): Verdict;
 /** Like validate, after loading the data chunks the check uses (communes, first names). */

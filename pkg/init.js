@@ -2,28 +2,53 @@
 // the data chunks are. Its own module so that index.js (which re-exports the
 // widget) and widget.js (which waits for it) import it without a cycle.
 import wasmInit from './dist/fiable_wasm.js';
-import { dist } from './dist/base.js';
 import { setChunkLoader } from './api.js';
+
+/**
+ * @typedef {object} InitOptions
+ * @property {string | URL | Response | BufferSource | WebAssembly.Module} [wasm] The .wasm file's URL, its bytes, or a compiled module.
+ * @property {(name: string) => string | URL | Promise<string | URL>} [chunks] The URL of a data chunk by name ("communes-75").
+ * @property {string | URL} [assetsBase] A folder holding a copy of dist/ (fiable_wasm_bg.wasm, chunks/*.tsv).
+ */
 
 /** @type {Promise<void> | null} */
 let ready = null;
+/** @type {string | undefined} */
+let tagBase;
+
+/** @internal The script tag's URL: its folder is where init() finds the files when not told. Loads nothing.
+ * @param {string | undefined} src */
+export function assetsBeside(src) {
+  tagBase = src;
+}
 
 /**
  * Loads and instantiates the Wasm module (streaming where the server sends
- * application/wasm). `input` may override where the .wasm comes from.
- * Data chunks are fetched from `dist/chunks/` next to this file on first use.
- * @param {string | URL | Request | Response | BufferSource | WebAssembly.Module} [input]
+ * application/wasm). Without options the files come from dist/ next to this
+ * module, through dist/assets.js, whose literal URLs bundlers see and emit.
+ * Options say where they are instead.
+ * @param {InitOptions} [options]
  * @returns {Promise<void>}
  */
-export function init(input) {
+export function init(options) {
   if (ready) return ready;
-  // dist/base.js knows its own folder: right both from these sources and
-  // from the minified bundle that `make pkg` writes into dist/.
-  const base = dist;
+  const o = options ?? {};
+  const where = o.assetsBase ?? tagBase;
+  // A base URL that names a file (the tag's dist/fiable.js) resolves in its folder.
+  const base = where && new URL(where, location.href);
+  /** @type {Promise<typeof import('./dist/assets.js')> | undefined} */
+  let listed;
+  // Imported only when needed, so the script tag (which passes its folder) never loads it.
+  const assets = () => (listed ??= import('./dist/assets.js'));
   setChunkLoader(async (name) => {
-    const res = await fetch(new URL(`chunks/${name}.tsv`, base));
+    const at = o.chunks ? await o.chunks(name)
+      : base ? new URL(`chunks/${name}.tsv`, base)
+      : (await assets()).chunks[name];
+    const res = await fetch(at);
     if (!res.ok) throw new Error(`fiable: data chunk ${name}: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   });
-  return (ready = wasmInit({ module_or_path: input ?? new URL('fiable_wasm_bg.wasm', base) }).then(() => undefined));
+  return (ready = (async () => {
+    await wasmInit({ module_or_path: o.wasm ?? (base ? new URL('fiable_wasm_bg.wasm', base) : (await assets()).wasm) });
+  })());
 }

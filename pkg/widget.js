@@ -22,7 +22,7 @@
 // state, dom.js paints verdicts, gate.js holds a submit; the lazily loaded
 // modules all receive one `Widget` object, typed in seam.js.
 import { validate, validateForm, loadData, chunksFor, formatPhone } from './api.js';
-import { init } from './init.js';
+import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
@@ -61,6 +61,8 @@ function inert(reason) {
  * @returns {WidgetHandle}
  */
 export function attach(formOrSelector, config) {
+  // Server-side rendering: a clear error rather than "document is not defined".
+  if (typeof document === 'undefined') throw new TypeError('fiable: attach() needs a browser page; on the server (SSR) call it from an effect, or use validate/validateForm');
   const found = typeof formOrSelector === 'string' ? document.querySelector(formOrSelector) : formOrSelector;
   if (!(found instanceof HTMLFormElement)) return inert(`attach(form): ${JSON.stringify(String(formOrSelector))} is not a form`);
   const bad = checkConfig(config);
@@ -363,6 +365,8 @@ export function attach(formOrSelector, config) {
  * <script type="application/json" data-fiable data-form="…"> config.
  */
 export function autoAttach(script) {
+  // The files sit beside the tag's own dist/fiable.js, wherever it is served from.
+  assetsBeside(script?.src);
   const jobs = [];
   if (script?.dataset.config !== undefined) jobs.push([script.dataset.form, script.dataset.config, 'data-config']);
   for (const el of /** @type {NodeListOf<HTMLScriptElement>} */ (document.querySelectorAll('script[type="application/json"][data-fiable]'))) {

@@ -6,7 +6,8 @@
 #   demo: a Rust toolchain >= rust-version, the wasm32 target, wasm-bindgen-cli
 #         at the Cargo.lock version, Node with the packages of package-lock.json
 #         (wasm-opt comes from npm's binaryen, esbuild from npm too).
-#   test: all of the above, plus Chromium and chromedriver, dnsmasq and the
+#   test: all of the above, plus Chromium and chromedriver, Firefox ESR,
+#         WebKitWebDriver and Xvfb (tests/engines/), dnsmasq and the
 #         PostgreSQL server binaries the tests start (Debian packages: apt-get
 #         when run as root, otherwise one message with the exact command).
 #
@@ -61,6 +62,10 @@ missing_debs() {
   [ -x "${FIABLE_DNSMASQ:-/usr/sbin/dnsmasq}" ] || command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
   [ -x "${PG_BIN:-/nonexistent}/initdb" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
   command -v python3 >/dev/null || need+=(python3) # make tables-check
+  # tests/engines/: Firefox ESR (over WebDriver BiDi), WebKitGTK's driver, a virtual display for it.
+  command -v firefox-esr >/dev/null || need+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null || need+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null || need+=(xvfb)
   echo "${need[*]}"
 }
 

@@ -12,7 +12,7 @@ const dist = new URL('dist/', root);
 const bundle = readFileSync(new URL('widget.js', dist), 'utf8');
 const statics = [...bundle.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},*\s]+from\s*)?"\.\/([\w.-]+\.js)"/g)].map((m) => `dist/${m[1]}`);
 const upFront = ['dist/fiable_wasm_bg.wasm', 'dist/fiable.js', 'dist/widget.js', ...new Set(statics), 'fiable.css'];
-const lazy = readdirSync(dist).filter((f) => f.endsWith('.js') && !upFront.includes(`dist/${f}`) && !['fiable_wasm.js', 'base.js'].includes(f));
+const lazy = readdirSync(dist).filter((f) => f.endsWith('.js') && !upFront.includes(`dist/${f}`) && !['fiable_wasm.js', 'assets.js'].includes(f));
 const gz = (b) => gzipSync(b, { level: 9 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
