@@ -2,7 +2,7 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, locale_index, version};
+use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, load_chunk, locale_index, version};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -27,6 +27,7 @@ fn email_typo_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn phone_normalised_to_e164() {
+    load_chunk("phone-33", include_bytes!("../core/chunks/phone-33.tsv")).unwrap();
     let v = verdict("phone", "06 12 34 56 78", "FR");
     assert_eq!(get(&v, "status"), "valid");
     assert_eq!(get(&v, "normalized"), "+33612345678");
@@ -34,7 +35,30 @@ fn phone_normalised_to_e164() {
 }
 
 #[wasm_bindgen_test]
+fn phone_regions_load_on_first_use() {
+    load_chunk("phone-33", include_bytes!("../core/chunks/phone-33.tsv")).unwrap();
+    // A Swiss number in a French form: pending (never a wrong verdict)
+    // until its region's chunk is there; formatting never waits for it.
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "phone-41");
+    let v = verdict("phone", "+41 79 123 45 67", "FR");
+    assert_eq!(get(&v, "status"), "pending");
+    assert_eq!(get(&v, "code"), "phone.pending");
+    assert_eq!(format_phone("+41791234567", "FR"), "+41791234567");
+    // The form's own region is asked for even before anything is typed.
+    assert_eq!(chunks_for("phone", "", "CH").unwrap(), "phone-41");
+    assert!(load_chunk("phone-41", b"r\tXX\n").is_err());
+    assert!(load_chunk("phone-999", b"").is_err());
+    load_chunk("phone-41", include_bytes!("../core/chunks/phone-41.tsv")).unwrap();
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "");
+    let v = verdict("phone", "+41 79 123 45 67", "FR");
+    assert_eq!(get(&v, "status"), "valid");
+    assert_eq!(get(&v, "normalized"), "+41791234567");
+    assert_eq!(format_phone("+41791234567", "FR"), "+41 79 123 45 67");
+}
+
+#[wasm_bindgen_test]
 fn every_kind_answers_junk_with_a_verdict() {
+    load_chunk("phone-33", include_bytes!("../core/chunks/phone-33.tsv")).unwrap();
     for kind in ["email", "phone", "postcode", "city", "first_name", "last_name", "civility", "birth_date", "country"] {
         for junk in ["", " ", "\u{0}", "😀😀", "@@@", "99999999999999999999", &"x".repeat(5000)] {
             let v = verdict(kind, junk, "FR");

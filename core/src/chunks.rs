@@ -6,7 +6,9 @@
 //!   (INSEE) whose folded form starts with that letter ("Élodie" is in
 //!   `firstnames-e`), `firstnames-other` for the rest (see
 //!   [`crate::first_names::chunk_for`]);
-//! - `communes-XX` — French communes whose postcodes start with `XX`.
+//! - `communes-XX` — French communes whose postcodes start with `XX`;
+//! - `phone-CC` — the phone metadata of the regions of calling code `CC`
+//!   (see `crate::phone::meta`); unlike the others, shared by every validator.
 
 use crate::Validator;
 
@@ -45,6 +47,8 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
     // Unknown `firstnames-…` names are reported by `FirstNames::load`.
     if let Some(part) = name.strip_prefix("firstnames-") {
         v.first_names.load(part, text)
+    } else if let Some(cc) = name.strip_prefix("phone-") {
+        crate::phone::load_chunk(cc, text)
     } else if let Some(prefix) = name.strip_prefix("communes-") {
         v.communes.load(prefix, text)
     } else {

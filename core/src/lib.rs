@@ -228,6 +228,7 @@ impl Validator {
                     }
                 }
             }
+            Kind::Phone => out = phone::missing_chunks(value, country),
             // The civility ↔ first-name rule needs the first name's chunk,
             // which the first-name field asks for; a civility alone needs none.
             Kind::FirstName => {

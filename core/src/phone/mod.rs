@@ -59,6 +59,11 @@ pub(crate) const MESSAGES: &[Msg] = &[
         fr: "Commencez par + et l'indicatif du pays (par exemple +33).",
     },
     Msg {
+        code: "phone.pending",
+        en: "Checking the number…",
+        fr: "Vérification du numéro…",
+    },
+    Msg {
         code: "phone.invalid_number",
         en: "This is not a valid phone number.",
         fr: "Ce numéro de téléphone n'est pas valide.",
@@ -170,7 +175,13 @@ pub fn is_e164(s: &str) -> bool {
 /// written in national format.
 #[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
-    match parse(value, opts.country.as_deref()) {
+    meta::clear_misses();
+    let parsed = parse(value, opts.country.as_deref());
+    // Built while a region's data chunk was missing: no verdict yet.
+    if !meta::take_misses().is_empty() {
+        return Verdict::new(crate::verdict::Status::Pending, "phone.pending");
+    }
+    match parsed {
         Ok(n) => {
             // Filled in place: the builder methods move the whole verdict at each step.
             let mut v = Verdict::valid("phone.valid");
@@ -185,6 +196,20 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         }
         Err(code) => Verdict::invalid(code),
     }
+}
+
+/// The data chunks (`phone-<calling code>`) that checking `value` with
+/// this default country needs and that are not loaded; with an empty value,
+/// the default country's. Empty when the chunks are compiled in.
+pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String> {
+    meta::clear_misses();
+    let _ = parse(value, default_country);
+    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
+}
+
+/// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
+pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::ChunkError> {
+    meta::load(cc, text)
 }
 
 /// Parses and validates a phone number; the error is the verdict code
