@@ -26,7 +26,8 @@
 //!    common TLD (fr, com, net, org, de, be, ch, it, es, eu, co.uk) is a TLD
 //!    typo.
 
-use crate::tables::email_domains::{FREE, PROVIDERS, REAL};
+use super::lists;
+use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
 const COMMON_TLDS: &[&str] = &[
@@ -126,7 +127,7 @@ pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 
 /// True when the domain is one we know is real and must not correct.
 pub fn is_known(domain: &str) -> bool {
-    FREE.contains(domain) || REAL.contains(domain)
+    lists::free().contains(domain) || lists::real().contains(domain)
 }
 
 /// One curated provider, split once: splitting them on every keystroke was

@@ -284,8 +284,8 @@ pub(crate) fn region_cc(code: &str) -> Option<u16> {
 /// The geographic region with an ISO code (upper or lower case).
 pub(crate) fn region(code: &str) -> Option<&'static Region> {
     let cc = region_cc(code)?;
-    let up = code.trim().to_ascii_uppercase();
-    loaded(cc)?.iter().find(|r| r.code[..] == up.as_bytes()[..])
+    let b = code.trim().as_bytes();
+    loaded(cc)?.iter().find(|r| r.code.eq_ignore_ascii_case(b))
 }
 
 /// The regions sharing a calling code, main region first (empty if unknown).
@@ -305,4 +305,29 @@ pub(crate) fn main_region(cc: u32) -> Option<&'static Region> {
 /// Whether a calling code is known (without any chunk).
 pub(crate) fn is_calling_code(cc: u32) -> bool {
     u16::try_from(cc).is_ok_and(|c| CALLING_CODES.binary_search(&c).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_chunks_are_errors() {
+        let row = "r\tCH\t41\t0\t0\t0\t\t0\t0\t1\t400\t0\t0,0,0,0,0,0,0,0,0,0\t0,0,0,0,0,0,0,0,0,0";
+        let cases = [
+            ("", 0),
+            ("x\t1", 1),
+            ("p\t0\t\\d", 1),
+            ("p\t1\t\\d{9}\n".to_string().leak() as &str, 0), // patterns but no region
+            (row, 1),                                               // pattern 1 not in the chunk
+            ("f\t1\t0\t\\1\t\t0", 1),                         // format before region
+        ];
+        for (text, line) in cases {
+            assert!(matches!(parse(41, text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
+        }
+        let ok = format!("p\t1\t\\d{{9}}\n{row}\n");
+        assert_eq!(parse(41, &ok).map(|r| r.len()).ok(), Some(1));
+        assert!(parse(33, &ok).is_err(), "a region of another calling code");
+        assert!(load("0041", &ok).is_err() && load("999", &ok).is_err() && load("x", &ok).is_err());
+    }
 }

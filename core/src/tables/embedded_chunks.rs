@@ -98,6 +98,7 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
     ("communes-95", include_bytes!("../../chunks/communes-95.tsv")),
     ("communes-97", include_bytes!("../../chunks/communes-97.tsv")),
     ("communes-98", include_bytes!("../../chunks/communes-98.tsv")),
+    ("email-domains", include_bytes!("../../chunks/email-domains.tsv")),
     ("firstnames-a", include_bytes!("../../chunks/firstnames-a.tsv")),
     ("firstnames-b", include_bytes!("../../chunks/firstnames-b.tsv")),
     ("firstnames-c", include_bytes!("../../chunks/firstnames-c.tsv")),
