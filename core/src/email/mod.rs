@@ -401,6 +401,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         }
         if a.starts_with('-')
             || a.ends_with('-')
+            || !idna::is_valid_ace(&a)
             || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return Err(Verdict::invalid("email.invalid_domain"));
