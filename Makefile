@@ -24,7 +24,7 @@ tables:
 fetch:
 	@set -e; for f in data/fetch/*.sh; do echo "  fetch $$f"; bash $$f; done
 
-WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/fiable.wasm
+WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm/fiable.wasm
 BIN := node_modules/.bin
 DIST := pkg/dist
 
@@ -38,7 +38,7 @@ node_modules: package.json package-lock.json
 # --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 pkg: node_modules
-	cargo build --release --target wasm32-unknown-unknown -p fiable
+	cargo build --profile wasm --target wasm32-unknown-unknown -p fiable
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
