@@ -16,6 +16,11 @@ fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
 /// first address typed (the email-domain lists).
 fn data() {
     load_chunk("phone-33", include_bytes!("../core/chunks/phone-33.tsv")).unwrap();
+    // France's overseas departments share its national plan (0690… is Guadeloupe).
+    load_chunk("phone-590", include_bytes!("../core/chunks/phone-590.tsv")).unwrap();
+    load_chunk("phone-594", include_bytes!("../core/chunks/phone-594.tsv")).unwrap();
+    load_chunk("phone-596", include_bytes!("../core/chunks/phone-596.tsv")).unwrap();
+    load_chunk("phone-262", include_bytes!("../core/chunks/phone-262.tsv")).unwrap();
     load_chunk("email-domains", include_bytes!("../core/chunks/email-domains.tsv")).unwrap();
 }
 
@@ -52,8 +57,10 @@ fn phone_regions_load_on_first_use() {
     assert_eq!(get(&v, "status"), "pending");
     assert_eq!(get(&v, "code"), "phone.pending");
     assert_eq!(format_phone("+41791234567", "FR"), "+41791234567");
-    // The form's own region is asked for even before anything is typed.
+    // The form's own region is asked for even before anything is typed
+    // (France's with its overseas departments, which share its plan).
     assert_eq!(chunks_for("phone", "", "CH").unwrap(), "phone-41");
+    assert_eq!(chunks_for("phone", "", "FR").unwrap(), "");
     assert!(load_chunk("phone-41", b"r\tXX\n").is_err());
     assert!(load_chunk("phone-999", b"").is_err());
     load_chunk("phone-41", include_bytes!("../core/chunks/phone-41.tsv")).unwrap();

@@ -238,6 +238,14 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
 pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String> {
     meta::clear_misses();
     let _ = parse(value, default_country);
+    // A national number that is invalid at home is tried in the rest of
+    // its family (FAMILIES): those regions are wanted from the start too,
+    // or every number still being typed would wait for them.
+    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
+        for id in *family {
+            let _ = meta::region(id);
+        }
+    }
     meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
 }
 
