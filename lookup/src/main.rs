@@ -62,6 +62,11 @@ enum Cmd {
         /// Output index file.
         #[arg(short, long)]
         out: PathBuf,
+        /// House numbers sorted in memory at once; more are sorted in runs
+        /// spilled next to the output and merged (0: 4 million, about
+        /// 150 MiB).
+        #[arg(long, default_value_t = 0)]
+        run_len: usize,
     },
     /// Write a synthetic national-shaped BAN file (deterministic).
     Synth {
@@ -74,6 +79,10 @@ enum Cmd {
         /// Real BAN file whose street names give the vocabulary.
         #[arg(long, default_value = "data/raw/ban/adresses-75.csv.gz")]
         vocabulary: PathBuf,
+        /// Directory of the commune chunks (`communes-XX.tsv`) whose
+        /// communes, postcodes and populations are used.
+        #[arg(long, default_value = "core/chunks")]
+        communes: PathBuf,
         /// Output file (`.csv` or `.csv.gz`).
         #[arg(short, long)]
         out: PathBuf,
@@ -215,9 +224,9 @@ fn main() -> anyhow::Result<()> {
                 r.erased
             );
         }
-        Cmd::Index { files, out } => {
+        Cmd::Index { files, out, run_len } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let r = address::index::write(&files, &out, &BuildOptions { progress })
+            let r = address::index::write(&files, &out, &BuildOptions { progress, run_len, ..Default::default() })
                 .with_context(|| format!("building {}", out.display()))?;
             eprintln!(
                 "{}: {} rows ({} skipped), {} localities, {} streets, {} numbers, {} tokens, {:.1} MiB in {:.1?}",
@@ -235,10 +244,11 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("  skipped {s}");
             }
         }
-        Cmd::Synth { rows, seed, vocabulary, out } => {
+        Cmd::Synth { rows, seed, vocabulary, communes, out } => {
             let t = Instant::now();
             let v = fiable_lookup::synth::learn(&vocabulary)?;
-            let (n, communes) = fiable_lookup::synth::generate(&v, rows, seed, &out)
+            let places = fiable_lookup::synth::load_communes(&communes).with_context(|| format!("reading {}", communes.display()))?;
+            let (n, communes) = fiable_lookup::synth::generate(&v, &places, rows, seed, &out)
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!("{}: {n} rows, {communes} communes in {:.1?}", out.display(), t.elapsed());
         }

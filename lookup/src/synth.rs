@@ -1,9 +1,11 @@
 //! A synthetic national BAN file: same 23 columns as the real export, a
-//! realistic shape (about 35,000 communes with Zipf-like sizes, several
-//! postcodes for the big ones, streets named from the vocabulary of the
-//! real Paris file, house numbers with bis/ter), deterministic for a seed.
-//! It is how index build time, size, memory and latency are measured at
-//! national scale (26M rows) without shipping the national file.
+//! realistic shape (the real communes, from the project's commune chunks:
+//! INSEE code, name, postcodes, population; addresses per commune growing
+//! with its population, so a big town has many streets and a village a
+//! few; streets named from the vocabulary of the real Paris file, house
+//! numbers with bis/ter), deterministic for a seed. It is how index build
+//! time, size, memory, latency and ranking are measured at national scale
+//! (26M rows) without shipping the national file.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -101,78 +103,117 @@ pub fn learn(path: &Path) -> Result<Vocabulary, ban::BanError> {
     Ok(v)
 }
 
-/// Departments (INSEE prefix) used for synthetic communes.
-fn departments() -> Vec<String> {
-    let mut d: Vec<String> = (1..=95).filter(|&n| n != 20).map(|n| format!("{n:02}")).collect();
-    d.push("2A".into());
-    d.push("2B".into());
-    d
+/// A real commune, as the commune chunks list it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commune {
+    /// INSEE code ("75056").
+    pub insee: String,
+    /// Official name ("Paris").
+    pub name: String,
+    /// Its postcodes, in chunk order.
+    pub postcodes: Vec<String>,
+    /// Population.
+    pub population: u32,
+}
+
+/// Reads the current communes from the `communes-XX.tsv` chunks of `dir`
+/// (core/chunks: `postcode \t INSEE \t name \t population`; delegated
+/// communes, whose population is `-`, are left out), by INSEE code.
+pub fn load_communes(dir: &Path) -> io::Result<Vec<Commune>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("communes-") && n.ends_with(".tsv")))
+        .collect();
+    files.sort();
+    let mut by_insee: std::collections::BTreeMap<String, Commune> = std::collections::BTreeMap::new();
+    for f in files {
+        for line in std::fs::read_to_string(&f)?.lines() {
+            let c: Vec<&str> = line.split('\t').collect();
+            let [postcode, insee, name, population] = c[..] else { continue };
+            let Ok(population) = population.parse::<u32>() else { continue };
+            let e = by_insee.entry(insee.to_string()).or_insert_with(|| Commune {
+                insee: insee.to_string(),
+                name: name.to_string(),
+                postcodes: Vec::new(),
+                population,
+            });
+            if !e.postcodes.iter().any(|p| p == postcode) {
+                e.postcodes.push(postcode.to_string());
+            }
+        }
+    }
+    if by_insee.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: no commune chunk", dir.display())));
+    }
+    Ok(by_insee.into_values().collect())
+}
+
+/// Relative number of addresses of a commune: grows with its population,
+/// less than in proportion (a village has more addresses per inhabitant).
+fn address_weight(population: u32) -> f64 {
+    (f64::from(population) + 50.0).powf(0.8)
+}
+
+/// The communes of a file of `rows` rows (all of them from about 25 M rows;
+/// fewer below, about one per 700 rows, drawn with a bias towards bigger
+/// ones) and each one's number of rows, biggest first.
+fn plan(communes: &[Commune], rows: u64, rng: &mut Rng) -> Vec<(usize, u64)> {
+    let n = ((rows / 700) as usize).clamp(50, communes.len().max(1)).min(communes.len());
+    // Weighted sampling without replacement: key u^(1/w), the n largest.
+    let mut keyed: Vec<(f64, usize)> = communes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (rng.unit().max(1e-12).powf(1.0 / f64::from(c.population.max(1)).sqrt()), i))
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut chosen: Vec<usize> = keyed.into_iter().take(n).map(|(_, i)| i).collect();
+    chosen.sort_by(|&a, &b| communes[b].population.cmp(&communes[a].population).then(a.cmp(&b)));
+    let total: f64 = chosen.iter().map(|&i| address_weight(communes[i].population)).sum();
+    chosen.into_iter().map(|i| (i, ((rows as f64 * address_weight(communes[i].population) / total).round() as u64).max(3))).collect()
 }
 
 /// Writes `rows` synthetic BAN rows (gzip if `out` ends in `.gz`).
 /// Returns the number of rows and communes written.
-pub fn generate(vocab: &Vocabulary, rows: u64, seed: u64, out: &Path) -> io::Result<(u64, usize)> {
+pub fn generate(vocab: &Vocabulary, communes: &[Commune], rows: u64, seed: u64, out: &Path) -> io::Result<(u64, usize)> {
     if vocab.names.is_empty() || vocab.types.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty vocabulary"));
+    }
+    if communes.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no commune"));
     }
     let file = std::fs::File::create(out)?;
     let raw = io::BufWriter::with_capacity(1 << 20, file);
     if out.extension().is_some_and(|e| e == "gz") {
         let mut gz = flate2::write::GzEncoder::new(raw, flate2::Compression::fast());
-        let r = write_rows(vocab, rows, seed, &mut gz)?;
+        let r = write_rows(vocab, communes, rows, seed, &mut gz)?;
         gz.finish()?.flush()?;
         Ok(r)
     } else {
         let mut raw = raw;
-        let r = write_rows(vocab, rows, seed, &mut raw)?;
+        let r = write_rows(vocab, communes, rows, seed, &mut raw)?;
         raw.flush()?;
         Ok(r)
     }
 }
 
-fn write_rows(vocab: &Vocabulary, rows: u64, seed: u64, w: &mut dyn Write) -> io::Result<(u64, usize)> {
+fn write_rows(vocab: &Vocabulary, communes: &[Commune], rows: u64, seed: u64, w: &mut dyn Write) -> io::Result<(u64, usize)> {
     writeln!(w, "{}", BAN_HEADER.join(";"))?;
 
     let mut rng = Rng::new(seed);
-    let communes = if rows >= 10_000_000 { 35_000 } else { (rows / 700).clamp(50, 35_000) as usize };
-    // Zipf-like sizes: weight 1/(k+10)^0.9.
-    let weights: Vec<f64> = (1..=communes).map(|k| 1.0 / ((k + 10) as f64).powf(0.9)).collect();
-    let total: f64 = weights.iter().sum();
-    let depts = departments();
-    let mut used_insee: HashSet<String> = HashSet::new();
+    let plan = plan(communes, rows, &mut rng);
     let mut written = 0u64;
+    let mut used = 0usize;
     let mut line = String::with_capacity(512);
 
-    for (k, wgt) in weights.iter().enumerate() {
-        let target = if k + 1 == communes {
-            rows.saturating_sub(written)
-        } else {
-            ((rows as f64 * wgt / total).round() as u64).max(3).min(rows.saturating_sub(written))
-        };
+    for (k, &(ci, share)) in plan.iter().enumerate() {
+        let target = if k + 1 == plan.len() { rows.saturating_sub(written) } else { share.min(rows.saturating_sub(written)) };
         if target == 0 {
             break;
         }
-        // Identity of the commune.
-        let dept = rng.pick(&depts).clone();
-        let insee = loop {
-            let c = format!("{dept}{:03}", 1 + rng.below(899));
-            if used_insee.insert(c.clone()) {
-                break c;
-            }
-        };
-        let dept_num: u32 = match dept.as_str() {
-            "2A" | "2B" => 20,
-            d => d.parse().unwrap_or(1),
-        };
-        let base = rng.pick(&vocab.names).clone();
-        let name = match rng.below(6) {
-            0 => format!("Saint-{}", base.replace(' ', "-")),
-            1 => format!("{}-sur-{}", base.replace(' ', "-"), rng.pick(&vocab.names).split(' ').next_back().unwrap_or("Mer")),
-            2 => format!("Le {}", base),
-            _ => base.replace(' ', "-"),
-        };
-        let n_postcodes = (target / 40_000 + 1) as u32;
-        let pc_base = dept_num * 1000 + 10 * rng.below(90) as u32;
+        used += 1;
+        let c = &communes[ci];
+        let (insee, name) = (&c.insee, &c.name);
         let (lon0, lat0) = (-4.5 + 12.0 * rng.unit(), 42.5 + 8.5 * rng.unit());
         let fantoir_base = rng.below(9000) + 1000;
 
@@ -201,8 +242,7 @@ fn write_rows(vocab: &Vocabulary, rows: u64, seed: u64, w: &mut dyn Write) -> io
             let u = rng.unit();
             let count = ((1.0 / (1.0 - 0.97 * u)).powf(1.3) * 2.0) as u64;
             let count = count.clamp(1, 400).min(target - done);
-            let postcode = pc_base + (s as u32 % n_postcodes) * 10 * u32::from(n_postcodes > 1);
-            let postcode = format!("{:05}", postcode.min(98999));
+            let postcode = &c.postcodes[s % c.postcodes.len()];
             let fantoir = format!("{insee}_{:04}", fantoir_base + s);
             let (slon, slat) = (lon0 + (rng.unit() - 0.5) * 0.05, lat0 + (rng.unit() - 0.5) * 0.03);
             let afnor = fiable_core::text::fold(&street_name).to_uppercase().replace('\'', " ");
@@ -239,5 +279,5 @@ fn write_rows(vocab: &Vocabulary, rows: u64, seed: u64, w: &mut dyn Write) -> io
             break;
         }
     }
-    Ok((written, used_insee.len()))
+    Ok((written, used))
 }

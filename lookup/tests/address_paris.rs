@@ -87,3 +87,19 @@ fn limit_is_respected() {
     assert_eq!(address::search(common::paris(), "rue", &Filters::default(), 3).len(), 3);
     assert!(address::search(common::paris(), "rue", &Filters::default(), 1000).len() <= address::search::MAX_LIMIT);
 }
+
+#[test]
+fn pseudo_streets_named_by_a_number_come_after_real_streets() {
+    // The BAN's "180Z1 Rue de la Roquette" is a pseudo-street whose name
+    // starts with its own number and code: a person typing "12 r de la
+    // roq" means Rue de la Roquette, then another real street of that name.
+    let hits = address::search(common::paris(), "12 r de la roq", &Filters::default(), 5);
+    assert_eq!(hits[0].label, "12 Rue de la Roquette 75011 Paris");
+    let pseudo = |h: &address::Hit| h.street.starts_with(|c: char| c.is_ascii_digit());
+    assert!(hits.iter().any(|h| !pseudo(h) && h.street != "Rue de la Roquette"), "{hits:#?}");
+    let first_pseudo = hits.iter().position(pseudo).unwrap_or(hits.len());
+    assert!(hits[first_pseudo..].iter().all(pseudo), "a pseudo-street ranks above a real one: {hits:#?}");
+    // Typed in full, the pseudo-street is still found.
+    let h = top("180 z1 180z1 rue de la roquette");
+    assert_eq!(h.street, "180Z1 Rue de la Roquette");
+}

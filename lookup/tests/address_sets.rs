@@ -18,7 +18,8 @@ fn small() -> &'static (Index, Vec<u64>) {
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("synth.csv");
         let vocab = synth::learn(&common::paris_csv()).unwrap();
-        synth::generate(&vocab, 40_000, 9, &csv).unwrap();
+        let communes = synth::load_communes(&common::communes_dir()).unwrap();
+        synth::generate(&vocab, &communes, 40_000, 9, &csv).unwrap();
         let words = index::build(&[csv], &BuildOptions::default()).unwrap().0;
         let _ = std::fs::remove_dir_all(&dir);
         (Index::from_words(words.clone()).unwrap(), words)

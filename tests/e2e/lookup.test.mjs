@@ -200,7 +200,7 @@ test('email_domain_not_found_pending_then_invalid_only_the_domain_sent', async (
   assert.equal(seen[pending].live, 'Vérification du domaine…');
   assert.equal(seen.at(-1).status, 'invalid');
   await page.waitForFunction(() => document.querySelector('#signup [name=email]').classList.contains('fiable-invalid'));
-  assert.equal(await page.textContent(hint('email')), 'Ce domaine n\u2019existe pas : vérifiez ce qui suit le «\u00a0@\u00a0».');
+  assert.equal(await page.textContent(hint('email')), 'Ce domaine n\u2019existe pas\u00a0: vérifiez ce qui suit le «\u00a0@\u00a0».');
   assert.equal(await page.getAttribute(S('email'), 'aria-invalid'), 'true');
   assert.deepEqual(asked.map((u) => new URL(u).pathname + new URL(u).search), ['/v1/email/domain?d=nope.fiable-test.com']);
   // The invalid domain blocks the submit, like any invalid verdict.

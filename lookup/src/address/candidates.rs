@@ -50,6 +50,8 @@ pub const TOP: usize = 300;
 pub const TOP_ALONE: usize = 1_000;
 /// Streets walked per token when keeping those of a common street type.
 const MAX_WALK: usize = 20_000;
+/// The same for all the tokens of a word together.
+const MAX_WALK_TOTAL: usize = 60_000;
 /// Localities gathered for one word at most; beyond, the word is treated
 /// as unselective. One token's list needs no sort ("saint" names thousands
 /// of communes); several tokens' lists (a short prefix) do.
@@ -178,10 +180,14 @@ impl TermSet {
         }
         let per = (k / n_tok).max(4);
         let mut out = Vec::new();
+        // One walk budget for all the tokens (a prefix may have hundreds).
+        let mut budget = MAX_WALK_TOTAL;
         'all: for r in &self.toks {
             for t in r.clone() {
                 let mut kept = 0;
-                for &s in idx.postings(t..t + 1).iter().take(MAX_WALK) {
+                let walk = idx.postings(t..t + 1).iter().take(MAX_WALK.min(budget));
+                budget -= walk.len();
+                for &s in walk {
                     if of_type.iter().any(|p| p.binary_search(&s).is_ok()) {
                         out.push(s);
                         kept += 1;
@@ -190,7 +196,7 @@ impl TermSet {
                         }
                     }
                 }
-                if out.len() >= k {
+                if out.len() >= k || budget == 0 {
                     break 'all;
                 }
             }

@@ -9,8 +9,10 @@
 //!    small sets whole, larger ones through their intersections).
 //! 3. Each candidate is scored on how well the query words match its
 //!    name (and its commune name), and how much of its name is covered.
-//! 4. Ranking: match quality (to 0.05), then "the typed number exists on
-//!    this street", then importance (commune size, street size).
+//! 4. Ranking: real streets before pseudo-streets named by a number or a
+//!    code ("180Z1 Rue de la Roquette", unless that code was typed), then
+//!    match quality (to 0.05), then "the typed number exists on this
+//!    street", then importance (commune size, street size).
 //!
 //! A typed house number is never dropped or replaced silently: when the
 //! street lacks it, the closest number is returned and flagged
@@ -172,6 +174,8 @@ struct Scored {
     street: u32,
     score: f32,
     importance: f32,
+    /// Named by a number or a code (ranked after real streets).
+    pseudo: bool,
 }
 
 /// Searches the index. Never panics on any query.
@@ -232,8 +236,8 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     let mut scored: Vec<Scored> = Vec::new();
     for &s in &candidates {
         let st = idx.street(s);
-        if let Some(score) = score_street(idx, &st, &resolved, &matcher, q, total_weight) {
-            scored.push(Scored { street: s, score, importance: st.importance });
+        if let Some((score, pseudo)) = score_street(idx, &st, &resolved, &matcher, q, total_weight) {
+            scored.push(Scored { street: s, score, importance: st.importance, pseudo });
         }
     }
     if scored.is_empty() {
@@ -242,7 +246,9 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     let best = scored.iter().map(|s| s.score).fold(0.0f32, f32::max);
     scored.retain(|s| s.score >= best * 0.5);
     // Pre-rank by score and importance; resolve numbers on the head only.
-    scored.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(b.importance.total_cmp(&a.importance)));
+    scored.sort_unstable_by(|a, b| {
+        a.pseudo.cmp(&b.pseudo).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance))
+    });
     scored.truncate(200);
 
     // Rank on whether the typed number exists; build the hits kept only.
@@ -260,7 +266,7 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
             ((s.score * 20.0).round() as i32, rank, s.importance, s)
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
+    ranked.sort_by(|a, b| a.3.pseudo.cmp(&b.3.pseudo).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
     ranked.into_iter().take(limit).map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0).collect()
 }
 
@@ -309,7 +315,7 @@ fn score_street(
     matcher: &Matcher,
     q: &Query,
     total_weight: f32,
-) -> Option<f32> {
+) -> Option<(f32, bool)> {
     let toks = idx.street_tokens(st);
     let loc = idx.locality(st.locality);
     let ltoks = idx.locality_tokens(&loc);
@@ -371,7 +377,11 @@ fn score_street(
         }
     }
     let scov = if sw > 0.0 { sm / sw } else { 0.0 };
-    Some(0.85 * qcov + 0.15 * scov)
+    // A pseudo-street or lieu-dit named by a number or a code ("180Z1 Rue
+    // de la Roquette", BAN artefacts) comes after real streets, unless the
+    // code itself was typed.
+    let pseudo = toks.first().is_some_and(|&t| idx.token(t).bytes().any(|b| b.is_ascii_digit())) && !matched[0];
+    Some((0.85 * qcov + 0.15 * scov, pseudo))
 }
 
 /// Finds the typed number on a street: exact, or the closest one.

@@ -163,7 +163,7 @@ async fn address_search(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad("address.bad_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
     }
-    Ok(Json(SearchResponse { results: address::search(&st.index, q, &f, limit) }))
+    Ok(Json(SearchResponse { results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await }))
 }
 
 /// Body of `POST /v1/address/verify`: either `q` (one line) or the parts.
@@ -224,7 +224,7 @@ async fn address_verify(
     // The postcode of a structured address is a hard filter: a street of
     // another postcode is not "this address".
     let f = filters(if r.q.is_none() { r.postcode.clone() } else { None }, r.citycode.clone())?;
-    let best = address::search(&st.index, q, &f, 1).into_iter().next();
+    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1).await.into_iter().next();
     let verdict = match &best {
         None => AddressVerdict { status: "invalid", code: "address.not_found", suggestion: None, normalized: None },
         Some(h) if h.score < 0.9 => {

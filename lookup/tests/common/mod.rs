@@ -10,6 +10,11 @@ pub fn paris_csv() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/raw/ban/adresses-75.csv.gz")
 }
 
+/// The project's commune chunks (INSEE code, name, postcodes, population).
+pub fn communes_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/chunks")
+}
+
 /// The Paris index, built once, written to disk and memory-mapped back
 /// (so the on-disk format is what the tests exercise).
 pub fn paris() -> &'static Index {
