@@ -218,6 +218,7 @@ test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict',
   await page.keyboard.type(' ');
   await page.locator('#email').focus();
   await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'), null, { timeout: 15000 });
-  assert.deepEqual(errors.filter((e) => !/phone-41/.test(e)), []);
+  // The aborted fetches themselves are logged by the browser; nothing else may be.
+  assert.deepEqual(errors.filter((e) => !/phone-41|Failed to load resource: net::ERR_FAILED/.test(e)), []);
   await page.close();
 });
