@@ -65,7 +65,9 @@ function opts(options, where = 'options') {
   for (const k in options) {
     if (!OPTION_KEYS.has(k)) fail(`unknown option ${where}.${k}; expected one of ${[...OPTION_KEYS].join(', ')}`);
   }
-  const { locale = defaultLocale(), country = '', minAge = 0, required = false } = options;
+  const { locale = defaultLocale(), minAge = 0, required = false } = options;
+  // null, like undefined, is how JavaScript says "none": no default country.
+  const country = options.country ?? '';
   if (typeof locale !== 'string') fail(`${where}.locale must be a string such as "fr" or "en"`);
   if (typeof country !== 'string' || (country !== '' && !(country.length === 2 && isLetter(country.charCodeAt(0)) && isLetter(country.charCodeAt(1)))))
     fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);

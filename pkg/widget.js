@@ -323,6 +323,10 @@ export function attach(formOrSelector, config) {
       if (detached) return false;
       ready = true;
       for (const f of fields) if (f.el.value !== '') check(f);
+      // The data the empty fields will need (a phone field's own region):
+      // fetched now, so the first keystroke finds it; a failure only means
+      // those checks answer "pending" until a later fetch succeeds.
+      loadData(missing()).catch(() => {});
       form.classList.add('fiable-ready');
       form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
       return true;

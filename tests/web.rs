@@ -2,7 +2,7 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, locale_index, version};
+use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, load_chunk, locale_index, version};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -12,12 +12,25 @@ fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
     js_sys::JSON::parse(&json).unwrap().into()
 }
 
+/// The data a French form loads up front (its phone region) and on the
+/// first address typed (the email-domain lists).
+fn data() {
+    load_chunk("phone-33", include_bytes!("../core/chunks/phone-33.tsv")).unwrap();
+    // France's overseas departments share its national plan (0690… is Guadeloupe).
+    load_chunk("phone-590", include_bytes!("../core/chunks/phone-590.tsv")).unwrap();
+    load_chunk("phone-594", include_bytes!("../core/chunks/phone-594.tsv")).unwrap();
+    load_chunk("phone-596", include_bytes!("../core/chunks/phone-596.tsv")).unwrap();
+    load_chunk("phone-262", include_bytes!("../core/chunks/phone-262.tsv")).unwrap();
+    load_chunk("email-domains", include_bytes!("../core/chunks/email-domains.tsv")).unwrap();
+}
+
 fn get(o: &js_sys::Object, key: &str) -> String {
     js_sys::Reflect::get(o, &key.into()).unwrap().as_string().unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
 fn email_typo_in_the_browser() {
+    data();
     let v = verdict("email", "jean@gmial.com", "");
     assert_eq!(get(&v, "status"), "warning");
     assert_eq!(get(&v, "code"), "email.domain_typo");
@@ -27,6 +40,7 @@ fn email_typo_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn phone_normalised_to_e164() {
+    data();
     let v = verdict("phone", "06 12 34 56 78", "FR");
     assert_eq!(get(&v, "status"), "valid");
     assert_eq!(get(&v, "normalized"), "+33612345678");
@@ -34,7 +48,32 @@ fn phone_normalised_to_e164() {
 }
 
 #[wasm_bindgen_test]
+fn phone_regions_load_on_first_use() {
+    data();
+    // A Swiss number in a French form: pending (never a wrong verdict)
+    // until its region's chunk is there; formatting never waits for it.
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "phone-41");
+    let v = verdict("phone", "+41 79 123 45 67", "FR");
+    assert_eq!(get(&v, "status"), "pending");
+    assert_eq!(get(&v, "code"), "phone.pending");
+    assert_eq!(format_phone("+41791234567", "FR"), "+41791234567");
+    // The form's own region is asked for even before anything is typed
+    // (France's with its overseas departments, which share its plan).
+    assert_eq!(chunks_for("phone", "", "CH").unwrap(), "phone-41");
+    assert_eq!(chunks_for("phone", "", "FR").unwrap(), "");
+    assert!(load_chunk("phone-41", b"r\tXX\n").is_err());
+    assert!(load_chunk("phone-999", b"").is_err());
+    load_chunk("phone-41", include_bytes!("../core/chunks/phone-41.tsv")).unwrap();
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "");
+    let v = verdict("phone", "+41 79 123 45 67", "FR");
+    assert_eq!(get(&v, "status"), "valid");
+    assert_eq!(get(&v, "normalized"), "+41791234567");
+    assert_eq!(format_phone("+41791234567", "FR"), "+41 79 123 45 67");
+}
+
+#[wasm_bindgen_test]
 fn every_kind_answers_junk_with_a_verdict() {
+    data();
     for kind in ["email", "phone", "postcode", "city", "first_name", "last_name", "civility", "birth_date", "country"] {
         for junk in ["", " ", "\u{0}", "😀😀", "@@@", "99999999999999999999", &"x".repeat(5000)] {
             let v = verdict(kind, junk, "FR");

@@ -2,7 +2,7 @@
 // innerHTML), the verdicts are computed live by the package, and the config
 // reference is generated from pkg/fiable.schema.json at load: one row per
 // key, nested keys (fields.<name>.type, consent.purposes[].id) included.
-import { init, validate, validateForm } from '/pkg/index.js';
+import { init, validate, validateForm, loadData, chunksFor } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
 const SRC = new URL('/pkg/dist/fiable.js', location.href).href;
@@ -46,13 +46,14 @@ const EXAMPLES = [
 ];
 $('doc-validate').textContent = `import { init, validate, validateForm, formatPhone } from 'fiable';
 await init();              // browser: loads the Wasm once (Node: nothing to wait for)
+await loadData(['email-domains', 'phone-33']); // browser: the data these checks use (validateAsync does it for you)
 
 ${EXAMPLES.map(([k, v, o]) => `validate(${JSON.stringify(k)}, ${JSON.stringify(v)}, ${JSON.stringify(o).replace(/"(\w+)":/g, '$1: ')})`).join('\n')}
 validateForm({ email: 'jean@', phone: '06 12' }, { locale: 'fr', fields: { email: { type: 'email' }, phone: { type: 'phone', country: 'FR' } } })
 formatPhone('0612345678', 'FR')   // "06 12 34 56 78"`;
 
-init().then(
-  () => {
+init().then(async () => {
+    await loadData(EXAMPLES.flatMap(([k, v, o]) => chunksFor(k, v, o)));
     const lines = EXAMPLES.map(([k, v, o]) => `validate(${JSON.stringify(k)}, ${JSON.stringify(v)}, …) →\n${JSON.stringify(validate(k, v, o), null, 2)}`);
     const form = validateForm({ email: 'jean@', phone: '06 12' }, { locale: 'fr', fields: { email: { type: 'email' }, phone: { type: 'phone', country: 'FR' } } });
     lines.push(`validateForm(…) →\n${JSON.stringify(form, null, 2)}`);

@@ -80,8 +80,11 @@ window.runBench = async function runBench(cfg) {
   // chunksFor() takes no country: it asks for "communes-00" for Italy's "00740",
   // which does not exist; only French postcodes are asked, each chunk on its own.
   const need = new Set();
-  for (const [kind, list] of [['email', E], ['phone', P.map((p) => p[0])], ['postcode', PC.filter((p) => p[1] === 'FR').map((p) => p[0])]])
+  for (const [kind, list] of [['email', E], ['postcode', PC.filter((p) => p[1] === 'FR').map((p) => p[0])]])
     for (const v of list) for (const c of chunksFor(kind, v)) need.add(c);
+  // Phone metadata comes per calling code ("phone-33"): the number's, and
+  // its default country's for a national number.
+  for (const [v, c] of P) for (const ch of chunksFor('phone', v, c ? { country: c } : {})) need.add(ch);
   const chunkErrors = [];
   await Promise.all([...need].map((c) => loadData([c]).catch((e) => chunkErrors.push(`${c}: ${e.message}`))));
 

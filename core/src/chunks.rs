@@ -6,7 +6,10 @@
 //!   (INSEE) whose folded form starts with that letter ("Élodie" is in
 //!   `firstnames-e`), `firstnames-other` for the rest (see
 //!   [`crate::first_names::chunk_for`]);
-//! - `communes-XX` — French communes whose postcodes start with `XX`.
+//! - `communes-XX` — French communes whose postcodes start with `XX`;
+//! - `email-domains` — the long email-domain lists (see `crate::email::lists`);
+//! - `phone-CC` — the phone metadata of the regions of calling code `CC`
+//!   (see `crate::phone::meta`); unlike the others, shared by every validator.
 
 use crate::Validator;
 
@@ -29,7 +32,8 @@ pub enum ChunkError {
 impl std::fmt::Display for ChunkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChunkError::UnknownChunk(n) => write!(f, "unknown data chunk {n:?}"),
+            // Quoted by hand: `{:?}` would pull Debug escaping (and its Unicode tables) into the Wasm.
+            ChunkError::UnknownChunk(n) => write!(f, "unknown data chunk \"{n}\""),
             ChunkError::NotText => write!(f, "data chunk is not UTF-8 text"),
             ChunkError::BadLine { line, reason } => write!(f, "data chunk line {line}: {reason}"),
         }
@@ -45,6 +49,10 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
     // Unknown `firstnames-…` names are reported by `FirstNames::load`.
     if let Some(part) = name.strip_prefix("firstnames-") {
         v.first_names.load(part, text)
+    } else if name == "email-domains" {
+        crate::email::lists::load(text)
+    } else if let Some(cc) = name.strip_prefix("phone-") {
+        crate::phone::load_chunk(cc, text)
     } else if let Some(prefix) = name.strip_prefix("communes-") {
         v.communes.load(prefix, text)
     } else {

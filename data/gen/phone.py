@@ -1,4 +1,5 @@
-"""Generates core/src/tables/phone.rs from data/raw/phone/metadata.json.
+"""Generates core/chunks/phone-<calling code>.tsv and core/src/tables/phone.rs
+from data/raw/phone/metadata.json.
 
 The snapshot is Google's libphonenumber metadata (see data/SOURCES.md,
 "Phone numbers"); data/fetch/phone.sh refreshes it. Python 3 standard library
@@ -23,6 +24,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SRC = os.path.join(ROOT, "data", "raw", "phone", "metadata.json")
 OUT = os.path.join(ROOT, "core", "src", "tables", "phone.rs")
+CHUNKS = os.path.join(ROOT, "core", "chunks")
 
 TYPES = ["fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "voip",
          "personal_number", "pager", "uan", "voicemail"]
@@ -118,9 +120,7 @@ def main():
     regions = snap["regions"]
     cc_map = {int(k): v for k, v in snap["country_code_to_regions"].items()}
 
-    patterns, strings = Pool(), Pool()
-    lengths = [0]
-    length_index = {0: 0}
+    patterns = Pool()
 
     def lens(ns):
         mask = 0
@@ -128,10 +128,7 @@ def main():
             if not 0 < n < 32:
                 fail(f"possible length {n} out of range")
             mask |= 1 << n
-        if mask not in length_index:
-            length_index[mask] = len(lengths)
-            lengths.append(mask)
-        return length_index[mask]
+        return mask
 
     def pat(p, where):
         if p is None:
@@ -140,25 +137,39 @@ def main():
         return patterns.add(p)
 
     # Region order: geographic regions by code, then the non-geographic
-    # entities ("001") by calling code, so lookups can binary-search.
+    # entities ("001") by calling code.
     keys = sorted(k for k in regions if not k.startswith("001")) + \
         sorted((k for k in regions if k.startswith("001")), key=lambda k: int(k[4:]))
-    index_of = {k: i for i, k in enumerate(keys)}
-    if len(keys) > 255:
-        fail("too many regions for u8 indices")
 
-    formats, rows = [], []
+    def tsv(s, where):
+        s = s or ""
+        if "\t" in s or "\n" in s:
+            fail(f"{where}: tab or newline in {s!r}")
+        return s
+
+    # One chunk per calling code: its regions (main region first), their
+    # formats and the patterns they use. Pattern numbers are global (the
+    # matcher caches compiled patterns by number), so a pattern shared by
+    # two chunks is the same number in both.
+    chunks = {}
     for key in keys:
         r = regions[key]
         rid = "001" if key.startswith("001") else key
         cc = r["country_code"]
         members = cc_map.get(cc, [])
-        main = members and (members[0] == rid)
-        if not main:
-            fail(f"{key}: calling code {cc} does not list it") if rid not in members else None
+        if rid not in members:
+            fail(f"{key}: calling code {cc} does not list it")
+        main = members[0] == rid
+        used = {}
 
-        def fmt_list(fl, kind):
-            start = len(formats)
+        def p(x, where):
+            i = pat(x, where)
+            if i:
+                used[i] = patterns.items[i]
+            return str(i)
+
+        def fmt_list(fl, kind, tag):
+            out = []
             for i, fm in enumerate(fl):
                 where = f"{key} {kind}[{i}]"
                 check_template(fm["format"], where)
@@ -167,145 +178,85 @@ def main():
                 if npfr and npfr.count("\\1") != 1:
                     fail(f"{where}: national prefix rule {npfr!r}")
                 ld = fm["leading_digits"][-1] if fm["leading_digits"] else None
-                # High bit of the rule index: national prefix optional when
-                # formatting (used as you type).
-                optional = 0x8000 if fm.get("national_prefix_optional_when_formatting") else 0
-                formats.append((pat(fm["pattern"], where), pat(ld, where),
-                                strings.add(fm["format"]), strings.add(npfr) | optional))
-            if len(fl) > 255 or len(formats) > 65535:
+                optional = "1" if fm.get("national_prefix_optional_when_formatting") else "0"
+                out.append("\t".join((tag, p(fm["pattern"], where), p(ld, where),
+                                       tsv(fm["format"], where), tsv(npfr, where), optional)))
+            if len(fl) > 255:
                 fail("too many formats")
-            return start, len(fl)
+            return out
 
         # Only the main region of a calling code formats (libphonenumber
         # formats with the main region's metadata).
-        nf = fmt_list(r["number_formats"], "format") if main else (0, 0)
-        inf = fmt_list(r["intl_number_formats"], "intl_format") if main else (0, 0)
+        nf = fmt_list(r["number_formats"], "format", "f") if main else []
+        inf = fmt_list(r["intl_number_formats"], "intl_format", "i") if main else []
         npt = r.get("national_prefix_transform_rule") or ""
         check_template(npt, f"{key} transform", r"[0-9]|\\[1-9]")
         g = r["general"]
+        if g["possible_lengths"] == []:
+            fail(f"{key}: no possible lengths")
         types, tlens = [], []
         for t in TYPES:
             d = r.get(t)
             if d is None:
-                types.append(0)
-                tlens.append(0)
+                types.append("0")
+                tlens.append("0")
                 continue
             if not d["possible_lengths"]:
                 fail(f"{key} {t}: pattern without possible lengths")
-            types.append(pat(d["pattern"], f"{key} {t}"))
-            tlens.append(lens(d["possible_lengths"]))
-        rows.append(dict(
-            id=rid, cc=cc,
-            idd=pat(r.get("international_prefix"), f"{key} international_prefix"),
-            np=strings.add(r.get("national_prefix")),
-            npp=pat(r.get("national_prefix_for_parsing"), f"{key} national_prefix_for_parsing"),
-            npt=strings.add(npt),
-            lead=pat(r.get("leading_digits"), f"{key} leading_digits"),
-            same=r["same_mobile_and_fixed_line_pattern"],
-            general=pat(g["pattern"], f"{key} general"),
-            lens=lens(g["possible_lengths"]), local=lens(g["local_only_lengths"]),
-            types=types, tlens=tlens, nf=nf, inf=inf))
-        if g["possible_lengths"] == []:
-            fail(f"{key}: no possible lengths")
-    if len(lengths) > 255 or len(patterns.items) > 65535 or len(strings.items) > 0x7fff:
-        fail("table too large for its index type")
+            types.append(p(d["pattern"], f"{key} {t}"))
+            tlens.append("%x" % lens(d["possible_lengths"]))
+        row = "\t".join(["r", "00" if rid == "001" else rid, str(cc),
+                          p(r.get("international_prefix"), f"{key} international_prefix"),
+                          tsv(r.get("national_prefix"), key),
+                          p(r.get("national_prefix_for_parsing"), f"{key} national_prefix_for_parsing"),
+                          tsv(npt, key),
+                          p(r.get("leading_digits"), f"{key} leading_digits"),
+                          "1" if r["same_mobile_and_fixed_line_pattern"] else "0",
+                          p(g["pattern"], f"{key} general"),
+                          "%x" % lens(g["possible_lengths"]), "%x" % lens(g["local_only_lengths"]),
+                          ",".join(types), ",".join(tlens)])
+        c = chunks.setdefault(cc, {"patterns": {}, "regions": {}})
+        c["patterns"].update(used)
+        c["regions"][rid if rid != "001" else key] = [row] + nf + inf
+    if len(patterns.items) > 65535:
+        fail("too many patterns for u16 numbers")
 
-    calling = []
-    flat = []
-    for cc in sorted(cc_map):
-        start = len(flat)
-        for rid in cc_map[cc]:
-            key = "001_%d" % cc if rid == "001" else rid
-            if key not in index_of:
-                fail(f"calling code {cc}: unknown region {rid}")
-            flat.append(index_of[key])
-        calling.append((cc, start, len(cc_map[cc])))
+    for f in os.listdir(CHUNKS):
+        if f.startswith("phone-") and f.endswith(".tsv") and int(f[6:-4]) not in chunks:
+            os.remove(os.path.join(CHUNKS, f))
+    for cc, c in sorted(chunks.items()):
+        lines = []
+        for i, text in sorted(c["patterns"].items()):
+            if not text.isascii():
+                fail(f"non-ASCII pattern {text!r}")
+            lines.append(f"p\t{i}\t{tsv(text, cc)}")
+        order = [("001_%d" % cc) if m == "001" else m for m in cc_map[cc]]
+        for m in order:
+            if m not in c["regions"]:
+                fail(f"calling code {cc}: unknown region {m}")
+            lines += c["regions"][m]
+        with open(os.path.join(CHUNKS, "phone-%d.tsv" % cc), "w", encoding="utf-8", newline="\n") as f:
+            f.write("\n".join(lines) + "\n")
 
+    geo = sorted((k, regions[k]["country_code"]) for k in keys if not k.startswith("001"))
     out = []
     w = out.append
     w("// generated by data/gen/phone.py from data/raw/phone/metadata.json — do not edit")
-    w("//! Google's libphonenumber metadata, every region: " + snap["source"] + ".")
-    w("//! Patterns are plain strings for `crate::phone::pattern`; indices 0 mean \"none\".")
-    w("use crate::phone::meta::{r, Fmt, Region};")
+    w("//! What the page needs before any phone data chunk: " + snap["source"] + ".")
+    w("//! The regions themselves are in the chunks `phone-<calling code>` (core/chunks/).")
     w("")
-    # Patterns as one text plus end offsets: no 8-byte fat pointer per
-    # pattern. Ends are stored modulo 2^16; PATTERN_WRAPS lists the indices
-    # from which 65536 more must be added (ends only grow).
-    ends, wraps, total = [], [], 0
-    for p in patterns.items:
-        if not p.isascii():
-            fail(f"non-ASCII pattern {p!r}")
-        total += len(p)
-        while total >> 16 > len(wraps):
-            wraps.append(len(ends))
-        ends.append(total & 0xFFFF)
-    w("/// Every pattern (general, per type, formats, prefixes), deduplicated and")
-    w("/// concatenated; pattern `i` ends at `PATTERN_ENDS[i]` (+ 65536 for each")
-    w("/// entry of `PATTERN_WRAPS` that is <= i) and starts where `i - 1` ends.")
-    w("pub static PATTERN_TEXT: &str = \"\\")
-    line = ""
-    for p in patterns.items:
-        q = p.replace("\\", "\\\\").replace('"', '\\"')
-        if line and len(line) + len(q) > 100:
-            w(line + "\\")
-            line = ""
-        line += q
-    w(line + "\";")
-    w("")
-    w(f"/// End offset (mod 2^16) of each pattern in `PATTERN_TEXT`.")
-    w(f"pub static PATTERN_ENDS: [u16; {len(ends)}] = [")
-    for i in range(0, len(ends), 12):
-        w("    " + " ".join(f"{e}," for e in ends[i:i + 12]))
+    w("/// Every geographic region and its calling code, by region code.")
+    w(f"pub static REGION_CC: [([u8; 2], u16); {len(geo)}] = [")
+    for i in range(0, len(geo), 8):
+        w("    " + " ".join(f'(*b"{k}", {cc}),' for k, cc in geo[i:i + 8]))
     w("];")
     w("")
-    w("/// Indices of `PATTERN_ENDS` from which the end offset is 65536 more.")
-    w(f"pub static PATTERN_WRAPS: [u16; {len(wraps)}] = [{', '.join(map(str, wraps))}];")
-    w("")
-    w("/// National prefixes, transform rules and format templates, deduplicated.")
-    w(f"pub static STRINGS: [&str; {len(strings.items)}] = [")
-    for s in strings.items:
-        w(f"    {rust_str(s)},")
+    ccs = sorted(cc_map)
+    w("/// Every calling code, sorted.")
+    w(f"pub static CALLING_CODES: [u16; {len(ccs)}] = [")
+    for i in range(0, len(ccs), 16):
+        w("    " + " ".join(f"{cc}," for cc in ccs[i:i + 16]))
     w("];")
-    w("")
-    w("/// Sets of possible lengths: bit n set when n digits are possible.")
-    w(f"pub static LENGTHS: [u32; {len(lengths)}] = [")
-    for i in range(0, len(lengths), 8):
-        w("    " + " ".join(f"{m:#x}," for m in lengths[i:i + 8]))
-    w("];")
-    w("")
-    w("/// Number formats: (pattern, last leading-digits pattern, template, national-prefix rule")
-    w("/// with bit 15 set when the national prefix is optional when formatting).")
-    w(f"pub static FORMATS: [Fmt; {len(formats)}] = [")
-    for i in range(0, len(formats), 6):
-        w("    " + " ".join(f"Fmt({a}, {b}, {c}, {d})," for a, b, c, d in formats[i:i + 6]))
-    w("];")
-    w("")
-    w("/// Every region: geographic ones by code, then non-geographic entities (\"001\") by calling code.")
-    w("/// r(id (\"00\" = \"001\"), cc, idd, np, npp, npt, lead, same_mobile_fixed, general, lens, local,")
-    w("///   [fixed_line, mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan, voicemail],")
-    w("///   [their lengths], (formats, count), (intl formats, count))")
-    w(f"pub static REGIONS: [Region; {len(rows)}] = [")
-    for x in rows:
-        rid = "00" if x["id"] == "001" else x["id"]
-        w(f'    r(*b"{rid}", {x["cc"]}, {x["idd"]}, {x["np"]}, {x["npp"]}, {x["npt"]}, {x["lead"]}, '
-          f'{str(x["same"]).lower()}, {x["general"]}, {x["lens"]}, {x["local"]}, '
-          f'[{", ".join(map(str, x["types"]))}], [{", ".join(map(str, x["tlens"]))}], '
-          f'({x["nf"][0]}, {x["nf"][1]}), ({x["inf"][0]}, {x["inf"][1]})),')
-    w("];")
-    w("")
-    w("/// Calling codes, sorted: (code, start, count) into `CC_REGIONS`.")
-    w(f"pub static CALLING_CODES: [(u16, u8, u8); {len(calling)}] = [")
-    for i in range(0, len(calling), 8):
-        w("    " + " ".join(f"({a}, {b}, {c})," for a, b, c in calling[i:i + 8]))
-    w("];")
-    w("")
-    w("/// Regions of each calling code (indices into `REGIONS`), main region first.")
-    w(f"pub static CC_REGIONS: [u8; {len(flat)}] = [")
-    for i in range(0, len(flat), 20):
-        w("    " + " ".join(f"{a}," for a in flat[i:i + 20]))
-    w("];")
-    if len(flat) > 255:
-        fail("too many calling-code entries for u8 offsets")
     with open(OUT, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
 

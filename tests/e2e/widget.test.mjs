@@ -191,3 +191,34 @@ test('focus_is_visible_and_the_look_follows_the_custom_properties', async () => 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict', async () => {
+  const page = await ctx.browser.newPage();
+  const errors = pageErrors(page);
+  const asked = [];
+  page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+  await page.route('**/chunks/phone-41.tsv', (r) => r.abort());
+  await page.goto(ctx.server.url + '/t/csp.html');
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  // The form's own region (France) is fetched at ready, before any keystroke.
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/phone-33.tsv')));
+  await page.locator('#phone').pressSequentially('0612345678');
+  assert.equal(await page.inputValue('#phone'), '06 12 34 56 78');
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'));
+  // A Swiss number: its region's chunk fails, the check says "pending".
+  await page.fill('#phone', '');
+  await page.locator('#phone').pressSequentially('+41791234567');
+  await page.locator('#email').focus();
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-pending'));
+  assert.ok(asked.some((p) => p.endsWith('/phone-41.tsv')), asked.join('\n'));
+  // Once the chunk loads, the same number is valid.
+  await page.unroute('**/chunks/phone-41.tsv');
+  await page.locator('#phone').focus();
+  await page.locator('#phone').press('End');
+  await page.keyboard.type(' ');
+  await page.locator('#email').focus();
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'), null, { timeout: 15000 });
+  // The aborted fetches themselves are logged by the browser; nothing else may be.
+  assert.deepEqual(errors.filter((e) => !/phone-41|Failed to load resource: net::ERR_FAILED/.test(e)), []);
+  await page.close();
+});

@@ -50,6 +50,13 @@ test('French mobile in national format', () => {
   assert.equal(v.details.type, 'mobile');
 });
 
+test('country: null means no default country, as undefined does', () => {
+  const v = run(`import { validate } from 'fiable';
+    console.log(JSON.stringify([null, undefined].flatMap((country) =>
+      ['06 12 34 56 78', '+33 6 12 34 56 78'].map((n) => validate('phone', n, { country })))));`);
+  assert.deepEqual(v.map((x) => [x.status, x.code]), [['invalid', 'phone.missing_country'], ['valid', 'phone.valid'], ['invalid', 'phone.missing_country'], ['valid', 'phone.valid']]);
+});
+
 test('Swiss fixed line in international format', () => {
   const v = run(`import { validate } from 'fiable';
     console.log(JSON.stringify(validate('phone', '+41 44 668 18 00')));`);

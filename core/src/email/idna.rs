@@ -33,6 +33,56 @@ fn digit(d: u32) -> char {
     }
 }
 
+/// Decodes one punycode label (RFC 3492), without the `xn--` prefix;
+/// `None` when it is not valid punycode.
+pub fn decode(input: &str) -> Option<String> {
+    if !input.is_ascii() {
+        return None;
+    }
+    let (mut out, rest): (Vec<char>, &str) = match input.rfind('-') {
+        Some(i) => (input[..i].chars().collect(), &input[i + 1..]),
+        None => (Vec::new(), input),
+    };
+    let (mut n, mut i, mut bias) = (INITIAL_N, 0u32, INITIAL_BIAS);
+    let mut digits = rest.bytes().peekable();
+    while digits.peek().is_some() {
+        let old = i;
+        let mut w = 1u32;
+        let mut k = BASE;
+        loop {
+            let d = match digits.next()? {
+                c @ b'a'..=b'z' => u32::from(c - b'a'),
+                c @ b'A'..=b'Z' => u32::from(c - b'A'),
+                c @ b'0'..=b'9' => u32::from(c - b'0') + 26,
+                _ => return None,
+            };
+            i = i.checked_add(d.checked_mul(w)?)?;
+            let t = if k <= bias { TMIN } else if k >= bias + TMAX { TMAX } else { k - bias };
+            if d < t {
+                break;
+            }
+            w = w.checked_mul(BASE - t)?;
+            k += BASE;
+        }
+        let len = out.len() as u32 + 1;
+        bias = adapt(i - old, len, old == 0);
+        n = n.checked_add(i / len)?;
+        i %= len;
+        out.insert(i as usize, char::from_u32(n)?);
+        i += 1;
+    }
+    Some(out.into_iter().collect())
+}
+
+/// Whether an `xn--` label is one the encoder would write: valid punycode
+/// of something that is not plain ASCII (`xn--zz` is not).
+pub fn is_valid_ace(label: &str) -> bool {
+    let Some(code) = label.strip_prefix("xn--") else {
+        return true;
+    };
+    decode(code).is_some_and(|u| !u.is_ascii() && punycode(&u).as_deref() == Some(code))
+}
+
 /// Punycode-encodes one label (RFC 3492), without the `xn--` prefix.
 /// `None` on arithmetic overflow (absurdly long or high input).
 pub fn punycode(input: &str) -> Option<String> {
@@ -144,6 +194,19 @@ mod tests {
         );
         assert_eq!(punycode("ελ").as_deref(), Some("qxam"));
         assert_eq!(punycode("abc").as_deref(), Some("abc-"));
+    }
+
+    #[test]
+    fn decoding_round_trips_and_rejects_garbage() {
+        for u in ["bücher", "café", "münchen", "ελ", "3年b組金八先生", "exemple-é"] {
+            let code = punycode(u).unwrap_or_default();
+            assert_eq!(decode(&code).as_deref(), Some(u), "{code}");
+            assert!(is_valid_ace(&format!("xn--{code}")));
+        }
+        for bad in ["xn--zz", "xn--abc-", "xn--", "xn--9999999999", "xn--a-é", "xn--caf-dm"] {
+            assert!(!is_valid_ace(bad), "{bad}");
+        }
+        assert!(is_valid_ace("plain"));
     }
 
     #[test]

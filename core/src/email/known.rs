@@ -11,14 +11,15 @@
 //! resolvers do break). Otherwise the answer is "unknown" and the form's
 //! local verdict stands.
 
-use crate::tables::email_domains::{PROVIDERS, REAL};
+use super::lists;
+use crate::tables::email_domains::PROVIDERS;
 
 /// True when the domain is in fiable's curated tables of real mailbox
 /// providers (`gmail.com`, `orange.fr`…) and the companies behind them
 /// (`google.com`, `orange.com`…): domains known to exist and take mail,
 /// whatever a resolver says. Any spelling: case, trailing dot, IDN.
 pub fn is_known_mail_domain(domain: &str) -> bool {
-    super::lookup_form(domain).is_some_and(|d| PROVIDERS.iter().any(|(p, _)| *p == d) || REAL.contains(&d))
+    super::lookup_form(domain).is_some_and(|d| PROVIDERS.iter().any(|(p, _)| *p == d) || lists::real().contains(&d))
 }
 
 /// Why a negative DNS answer is not believed.

@@ -23,14 +23,20 @@
 
 pub mod idna;
 pub mod known;
+pub(crate) mod lists;
 pub mod typo;
 
 use crate::messages::Msg;
-use crate::tables::email_domains::{DISPOSABLE, FREE, REAL, TLDS};
+use crate::tables::email_domains::TLDS;
 use crate::{Options, Verdict};
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
+    Msg {
+        code: "email.pending",
+        en: "Checking the address…",
+        fr: "Vérification de l'adresse…",
+    },
     Msg {
         code: "email.valid",
         en: "",
@@ -312,26 +318,26 @@ fn lookup_form(domain: &str) -> Option<String> {
 /// True when the domain (or a parent) is a disposable-mail domain of the
 /// small browser list. See [`is_disposable_in`] for the full list.
 pub fn is_disposable(domain: &str) -> bool {
-    lookup_form(domain).is_some_and(|d| any_parent(&d, |p| DISPOSABLE.contains(p)))
+    lookup_form(domain).is_some_and(|d| any_parent(&d, |p| lists::disposable().contains(p)))
 }
 
 /// True when the domain (or a parent) is in `list`, e.g. the full
 /// disposable list `core/data/disposable-full.txt`.
 pub fn is_disposable_in(list: &DomainList, domain: &str) -> bool {
     lookup_form(domain)
-        .is_some_and(|d| any_parent(&d, |p| list.contains(p) || DISPOSABLE.contains(p)))
+        .is_some_and(|d| any_parent(&d, |p| list.contains(p) || lists::disposable().contains(p)))
 }
 
 /// True when the domain is a free mailbox provider (gmail.com, orange.fr…)
 /// of the curated browser list.
 pub fn is_free_provider(domain: &str) -> bool {
-    lookup_form(domain).is_some_and(|d| FREE.contains(&d))
+    lookup_form(domain).is_some_and(|d| lists::free().contains(&d))
 }
 
 /// True when the domain is in `list` (e.g. `core/data/free-full.txt`) or in
 /// the curated list.
 pub fn is_free_in(list: &DomainList, domain: &str) -> bool {
-    lookup_form(domain).is_some_and(|d| FREE.contains(&d) || list.contains(&d))
+    lookup_form(domain).is_some_and(|d| lists::free().contains(&d) || list.contains(&d))
 }
 
 /// The normalised ASCII (punycode, lower-case) domain of an address, for the
@@ -396,6 +402,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         }
         if a.starts_with('-')
             || a.ends_with('-')
+            || !idna::is_valid_ace(&a)
             || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return Err(Verdict::invalid("email.invalid_domain"));
@@ -478,6 +485,12 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
     check_with(value, opts, None)
 }
 
+/// Whether the domain lists of the chunk `email-domains` are loaded (or
+/// embedded): without them a check would miss typos and disposable domains.
+pub fn lists_loaded() -> bool {
+    lists::get().is_some()
+}
+
 /// Checks an email address; `disposable` is an extra (full) disposable list,
 /// as the lookup service loads it.
 pub fn check_with(value: &str, _opts: &Options, disposable: Option<&DomainList>) -> Verdict {
@@ -547,10 +560,10 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     }
 
     let normalized = join_at(local, &domain.ascii);
-    let free = FREE.contains(&domain.ascii);
-    let is_disposable = !REAL.contains(&domain.ascii)
+    let free = lists::free().contains(&domain.ascii);
+    let is_disposable = !lists::real().contains(&domain.ascii)
         && any_parent(&domain.ascii, |p| {
-            DISPOSABLE.contains(p) || disposable.is_some_and(|l| l.contains(p))
+            lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p))
         });
     let role = role_of(local);
 

@@ -26,7 +26,8 @@
 //!    common TLD (fr, com, net, org, de, be, ch, it, es, eu, co.uk) is a TLD
 //!    typo.
 
-use crate::tables::email_domains::{FREE, PROVIDERS, REAL};
+use super::lists;
+use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
 const COMMON_TLDS: &[&str] = &[
@@ -126,7 +127,7 @@ pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
 
 /// True when the domain is one we know is real and must not correct.
 pub fn is_known(domain: &str) -> bool {
-    FREE.contains(domain) || REAL.contains(domain)
+    lists::free().contains(domain) || lists::real().contains(domain)
 }
 
 /// One curated provider, split once: splitting them on every keystroke was
@@ -188,6 +189,13 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         }
         let name_cost = if name == pname {
             0
+        } else if pname.len() == 4 && psuffix == "fr" && suffix == "fr" && name.len() >= 3 {
+            // The short French ISP names (free, neuf, bbox, noos, live): one
+            // slip of the hand under their own TLD (fee.fr, frre.fr), no more.
+            match one_edit(name, pname) {
+                Some(true) => 1,
+                _ => continue,
+            }
         } else if pname.len() >= 5 {
             let max = if pname.len() >= 10 { 2 } else { 1 };
             if (name_letters ^ p.letters).count_ones() > 2 * max as u32 {
@@ -202,6 +210,10 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         };
         let (suffix_cost, far) = if suffix == psuffix {
             (0, 0)
+        } else if name_cost == 0 && !tld_known && !suffix.is_empty() && psuffix.starts_with(suffix) {
+            // A TLD cut short (hotmail.c): the provider's own, never a
+            // ccTLD one letter away (.ch).
+            (1, 0)
         } else if closed && name_cost == 0 {
             (1, 0)
         } else {
@@ -226,8 +238,10 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
     if tld_known {
         return None;
     }
-    let mut best: Option<((usize, usize), &str)> = None;
-    for (rank, &tld) in COMMON_TLDS.iter().enumerate() {
+    // `.c`, cut short: `.com`, not the ccTLD one letter away (`.ch`).
+    let cut = domain.ends_with(".c");
+    let mut best: Option<((usize, usize), &str)> = cut.then_some(((0, 0), "com"));
+    for (rank, &tld) in COMMON_TLDS.iter().enumerate().filter(|_| !cut) {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
         let typed = if tld.bytes().any(|b| b == b'.') {
             suffix

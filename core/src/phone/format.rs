@@ -111,8 +111,8 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
     if digits.is_empty() {
         return String::new();
     }
-    // An international prefix: `00` everywhere, or the region's own.
-    let idd_len = if digits.starts_with("00") {
+    // An international prefix: the region's own, or `00` without a region.
+    let idd_len = if digits.starts_with("00") && region.is_none() {
         Some(2)
     } else {
         region

@@ -1,111 +1,55 @@
-//! The shape of the generated phone tables (`crate::tables::phone`) and
-//! lookups into them. Everything is `static`: nothing is built at startup.
+//! Phone metadata at run time. The regions come in data chunks, one per
+//! calling code (`phone-33`, `phone-1`, …, made by `data/gen/phone.py`):
+//! the browser fetches the form's own region up front and any other on
+//! first use, so the Wasm carries only the calling codes and which region
+//! has which (`crate::tables::phone`). A loaded region is leaked: it lives
+//! as long as the page (or process), and every lookup hands out
+//! `&'static` references without copying.
+//!
+//! A lookup of a region whose chunk is not loaded finds nothing and notes
+//! the calling code ([`take_misses`]); the phone check then answers
+//! "pending" instead of a verdict built on missing data.
 
 use super::pattern::Static;
-use crate::tables::phone::{
-    CALLING_CODES, CC_REGIONS, FORMATS, LENGTHS, PATTERN_ENDS, PATTERN_TEXT, PATTERN_WRAPS,
-    REGIONS, STRINGS,
-};
+use crate::chunks::ChunkError;
+use crate::tables::phone::{CALLING_CODES, REGION_CC};
+use std::cell::RefCell;
+use std::sync::RwLock;
 
 /// The number types of Google's metadata, in the order of [`Region::types`].
 pub(crate) const TYPE_COUNT: usize = 10;
 
-/// One number format: pattern, last leading-digits pattern, template and
-/// national-prefix formatting rule (indices into `PATTERNS` / `STRINGS`).
-#[derive(Debug)]
-pub struct Fmt(pub u16, pub u16, pub u16, pub u16);
-
-/// One region's metadata (indices into the generated tables, 0 = none).
-#[derive(Debug)]
-pub struct Region {
-    /// ISO 3166 alpha-2 code, or "00" for a non-geographic entity ("001").
-    code: [u8; 2],
-    /// Country calling code.
-    pub cc: u16,
-    idd: u16,
-    np: u16,
-    npp: u16,
-    npt: u16,
-    lead: u16,
-    same_mobile_fixed: bool,
-    general: u16,
-    lens: u8,
-    local: u8,
-    types: [u16; TYPE_COUNT],
-    type_lens: [u8; TYPE_COUNT],
-    formats: (u16, u8),
-    intl_formats: (u16, u8),
-}
-
-/// Builds a region row (used by the generated table).
-#[allow(clippy::too_many_arguments)]
-pub(crate) const fn r(
-    code: [u8; 2],
-    cc: u16,
-    idd: u16,
-    np: u16,
-    npp: u16,
-    npt: u16,
-    lead: u16,
-    same_mobile_fixed: bool,
-    general: u16,
-    lens: u8,
-    local: u8,
-    types: [u16; TYPE_COUNT],
-    type_lens: [u8; TYPE_COUNT],
-    formats: (u16, u8),
-    intl_formats: (u16, u8),
-) -> Region {
-    Region {
-        code,
-        cc,
-        idd,
-        np,
-        npp,
-        npt,
-        lead,
-        same_mobile_fixed,
-        general,
-        lens,
-        local,
-        types,
-        type_lens,
-        formats,
-        intl_formats,
-    }
-}
-
-/// End offset of pattern `i` in `PATTERN_TEXT`.
-fn pattern_end(i: usize) -> usize {
-    let wraps = PATTERN_WRAPS.iter().filter(|&&w| usize::from(w) <= i).count();
-    PATTERN_ENDS.get(i).map_or(0, |&e| usize::from(e) + (wraps << 16))
-}
-
-fn pat(i: u16) -> Option<Static> {
-    let n = usize::from(i);
-    if n == 0 || n >= PATTERN_ENDS.len() {
-        return None;
-    }
-    let text = PATTERN_TEXT.get(pattern_end(n - 1)..pattern_end(n))?;
-    Some(Static { id: i, text })
-}
-
-fn string(i: u16) -> &'static str {
-    STRINGS.get(i as usize).copied().unwrap_or("")
-}
-
-fn lengths(i: u8) -> u32 {
-    LENGTHS.get(i as usize).copied().unwrap_or(0)
-}
-
-/// A number format, resolved.
-#[derive(Clone, Copy)]
+/// A number format: pattern, last leading-digits pattern, template and
+/// national-prefix formatting rule.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Format {
     pub pattern: Static,
     pub leading: Option<Static>,
     pub template: &'static str,
     pub np_rule: &'static str,
     pub np_optional: bool,
+}
+
+/// One region's metadata.
+#[derive(Debug)]
+pub struct Region {
+    /// ISO 3166 alpha-2 code, or "00" for a non-geographic entity ("001").
+    code: [u8; 2],
+    /// Country calling code.
+    pub cc: u16,
+    idd: Option<Static>,
+    np: &'static str,
+    npp: Option<Static>,
+    npt: &'static str,
+    lead: Option<Static>,
+    same_mobile_fixed: bool,
+    general: Option<Static>,
+    lens: u32,
+    local: u32,
+    types: [Option<Static>; TYPE_COUNT],
+    type_lens: [u32; TYPE_COUNT],
+    formats: Vec<Format>,
+    intl_formats: Vec<Format>,
 }
 
 impl Region {
@@ -118,23 +62,23 @@ impl Region {
     }
     /// International (IDD) prefix pattern.
     pub(crate) fn idd(&self) -> Option<Static> {
-        pat(self.idd)
+        self.idd
     }
     /// National prefix (e.g. "0"), empty when none.
     pub(crate) fn national_prefix(&self) -> &'static str {
-        string(self.np)
+        self.np
     }
     /// National prefix for parsing (pattern).
     pub(crate) fn npp(&self) -> Option<Static> {
-        pat(self.npp)
+        self.npp
     }
     /// National prefix transform rule (template), empty when none.
     pub(crate) fn npt(&self) -> &'static str {
-        string(self.npt)
+        self.npt
     }
     /// Leading digits that identify this region among those sharing a code.
     pub(crate) fn leading(&self) -> Option<Static> {
-        pat(self.lead)
+        self.lead
     }
     /// Whether fixed-line and mobile patterns are the same.
     pub(crate) fn same_mobile_fixed(&self) -> bool {
@@ -142,85 +86,215 @@ impl Region {
     }
     /// General description pattern.
     pub(crate) fn general(&self) -> Option<Static> {
-        pat(self.general)
+        self.general
     }
     /// Possible lengths (bit set) of any number.
     pub(crate) fn lengths(&self) -> u32 {
-        lengths(self.lens)
+        self.lens
     }
     /// Lengths only possible locally (bit set).
     pub(crate) fn local_lengths(&self) -> u32 {
-        lengths(self.local)
+        self.local
     }
     /// The pattern of type `i` (order of `TYPE_NAMES` in mod.rs), if a
     /// number of `len` digits can be of that type: the lengths are looked
     /// at first, so most types are ruled out before their pattern is.
     pub(crate) fn desc(&self, i: usize, len: usize) -> Option<Static> {
-        let lens = lengths(*self.type_lens.get(i)?);
+        let lens = *self.type_lens.get(i)?;
         if lens != 0 && (len >= 32 || lens & (1 << len) == 0) {
             return None;
         }
-        pat(*self.types.get(i)?)
-    }
-    fn format_list(range: (u16, u8)) -> impl Iterator<Item = Format> {
-        let start = range.0 as usize;
-        let end = (start + range.1 as usize).min(FORMATS.len());
-        FORMATS
-            .get(start.min(end)..end)
-            .unwrap_or(&[])
-            .iter()
-            .map(|f| Format {
-                pattern: pat(f.0).unwrap_or(Static { id: 0, text: "" }),
-                leading: pat(f.1),
-                template: string(f.2),
-                np_rule: string(f.3 & 0x7fff),
-                np_optional: f.3 & 0x8000 != 0,
-            })
+        *self.types.get(i)?
     }
     /// National number formats.
-    pub(crate) fn formats(&self) -> impl Iterator<Item = Format> {
-        Self::format_list(self.formats)
+    pub(crate) fn formats(&self) -> impl Iterator<Item = Format> + '_ {
+        self.formats.iter().copied()
     }
     /// Whether the international format has formats of its own.
     pub(crate) fn has_intl_formats(&self) -> bool {
-        self.intl_formats.1 > 0
+        !self.intl_formats.is_empty()
     }
     /// Formats for the international format (the national ones when none).
-    pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> {
-        Self::format_list(if self.intl_formats.1 > 0 {
-            self.intl_formats
-        } else {
-            self.formats
-        })
+    pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> + '_ {
+        let list = if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats };
+        list.iter().copied()
     }
 }
 
-/// The geographic region with an ISO code (upper or lower case).
-pub(crate) fn region(code: &str) -> Option<&'static Region> {
+/// The loaded chunks: (calling code, its regions, main region first), sorted.
+static LOADED: RwLock<Vec<(u16, &'static [Region])>> = RwLock::new(Vec::new());
+
+thread_local! {
+    /// Calling codes looked up while their chunk was missing.
+    static MISSES: RefCell<Vec<u16>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Empties the list of calling codes looked up without their chunk.
+pub(crate) fn clear_misses() {
+    MISSES.with(|m| m.borrow_mut().clear());
+}
+
+/// The calling codes looked up without their chunk since [`clear_misses`].
+pub(crate) fn take_misses() -> Vec<u16> {
+    MISSES.with(|m| std::mem::take(&mut *m.borrow_mut()))
+}
+
+fn loaded(cc: u16) -> Option<&'static [Region]> {
+    {
+        let l = LOADED.read().unwrap_or_else(|e| e.into_inner());
+        if let Ok(i) = l.binary_search_by_key(&cc, |e| e.0) {
+            return Some(l[i].1);
+        }
+    }
+    #[cfg(feature = "embedded-chunks")]
+    {
+        let name = format!("phone-{cc}");
+        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == name) {
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                if load(&cc.to_string(), text).is_ok() {
+                    return loaded(cc);
+                }
+            }
+        }
+    }
+    MISSES.with(|m| {
+        let mut m = m.borrow_mut();
+        if !m.contains(&cc) {
+            m.push(cc);
+        }
+    });
+    None
+}
+
+/// Whether the chunk of a calling code is loaded (or embedded).
+pub(crate) fn is_loaded(cc: u16) -> bool {
+    let l = LOADED.read().unwrap_or_else(|e| e.into_inner());
+    l.binary_search_by_key(&cc, |e| e.0).is_ok()
+}
+
+/// Loads the chunk `phone-<cc>`; `cc` is the part after `phone-`. A chunk
+/// already loaded stays as it is (its regions are handed out as `'static`).
+pub(crate) fn load(cc: &str, text: &str) -> Result<(), ChunkError> {
+    let unknown = || ChunkError::UnknownChunk(format!("phone-{cc}"));
+    let code: u16 = cc.parse().map_err(|_| unknown())?;
+    if cc.starts_with('0') || CALLING_CODES.binary_search(&code).is_err() {
+        return Err(unknown());
+    }
+    if is_loaded(code) {
+        return Ok(());
+    }
+    let regions = parse(code, text)?;
+    let regions: &'static [Region] = Box::leak(regions.into_boxed_slice());
+    let mut l = LOADED.write().unwrap_or_else(|e| e.into_inner());
+    if let Err(i) = l.binary_search_by_key(&code, |e| e.0) {
+        l.insert(i, (code, regions));
+    }
+    Ok(())
+}
+
+fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
+    // The patterns are slices of the chunk's text, which lives on.
+    let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    let mut patterns: Vec<Static> = Vec::new();
+    let mut regions: Vec<Region> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
+        let f: Vec<&'static str> = line.split('\t').collect();
+        let pat = |patterns: &[Static], s: &str| -> Result<Option<Static>, ChunkError> {
+            let id: u16 = s.parse().map_err(|_| bad("pattern number"))?;
+            if id == 0 {
+                return Ok(None);
+            }
+            patterns.iter().find(|p| p.id == id).copied().map(Some).ok_or(bad("unknown pattern"))
+        };
+        let mask = |s: &str| u32::from_str_radix(s, 16).map_err(|_| bad("length set"));
+        match (f[0], f.len()) {
+            ("p", 3) => {
+                let id: u16 = f[1].parse().map_err(|_| bad("pattern number"))?;
+                if id == 0 {
+                    return Err(bad("pattern number"));
+                }
+                patterns.push(Static { id, text: f[2] });
+            }
+            ("r", 14) => {
+                let c = f[1].as_bytes();
+                let cc: u16 = f[2].parse().map_err(|_| bad("calling code"))?;
+                if c.len() != 2 || cc != code {
+                    return Err(bad("region"));
+                }
+                let (tp, tl): (Vec<&str>, Vec<&str>) = (f[12].split(',').collect(), f[13].split(',').collect());
+                if tp.len() != TYPE_COUNT || tl.len() != TYPE_COUNT {
+                    return Err(bad("types"));
+                }
+                let mut types = [None; TYPE_COUNT];
+                let mut type_lens = [0; TYPE_COUNT];
+                for i in 0..TYPE_COUNT {
+                    types[i] = pat(&patterns, tp[i])?;
+                    type_lens[i] = mask(tl[i])?;
+                }
+                regions.push(Region {
+                    code: [c[0], c[1]],
+                    cc,
+                    idd: pat(&patterns, f[3])?,
+                    np: f[4],
+                    npp: pat(&patterns, f[5])?,
+                    npt: f[6],
+                    lead: pat(&patterns, f[7])?,
+                    same_mobile_fixed: f[8] == "1",
+                    general: pat(&patterns, f[9])?,
+                    lens: mask(f[10])?,
+                    local: mask(f[11])?,
+                    types,
+                    type_lens,
+                    formats: Vec::new(),
+                    intl_formats: Vec::new(),
+                });
+            }
+            (tag @ ("f" | "i"), 6) => {
+                let fmt = Format {
+                    pattern: pat(&patterns, f[1])?.ok_or(bad("format without pattern"))?,
+                    leading: pat(&patterns, f[2])?,
+                    template: f[3],
+                    np_rule: f[4],
+                    np_optional: f[5] == "1",
+                };
+                let r = regions.last_mut().ok_or(bad("format before region"))?;
+                if tag == "f" { &mut r.formats } else { &mut r.intl_formats }.push(fmt);
+            }
+            _ => return Err(bad("unknown record")),
+        }
+    }
+    if regions.is_empty() {
+        return Err(ChunkError::BadLine { line: 0, reason: "no region" });
+    }
+    Ok(regions)
+}
+
+/// The calling code of a geographic region (upper or lower case), known
+/// without any chunk.
+pub(crate) fn region_cc(code: &str) -> Option<u16> {
     let b = code.trim().as_bytes();
     if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
     let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
-    let geo = REGIONS.partition_point(|r| r.code != *b"00");
-    let geo = REGIONS.get(..geo).unwrap_or(&[]);
-    geo.binary_search_by(|r| r.code.cmp(&up))
-        .ok()
-        .map(|i| &geo[i])
+    REGION_CC.binary_search_by(|r| r.0.cmp(&up)).ok().map(|i| REGION_CC[i].1)
+}
+
+/// The geographic region with an ISO code (upper or lower case).
+pub(crate) fn region(code: &str) -> Option<&'static Region> {
+    let cc = region_cc(code)?;
+    let b = code.trim().as_bytes();
+    loaded(cc)?.iter().find(|r| r.code.eq_ignore_ascii_case(b))
 }
 
 /// The regions sharing a calling code, main region first (empty if unknown).
 pub(crate) fn regions_for_code(cc: u32) -> impl Iterator<Item = &'static Region> {
-    let slice: &[u8] = match CALLING_CODES.binary_search_by(|e| (e.0 as u32).cmp(&cc)) {
-        Ok(i) => {
-            let (_, start, n) = CALLING_CODES[i];
-            CC_REGIONS
-                .get(start as usize..start as usize + n as usize)
-                .unwrap_or(&[])
-        }
-        Err(_) => &[],
+    let slice = match u16::try_from(cc) {
+        Ok(c) if is_calling_code(cc) => loaded(c).unwrap_or(&[]),
+        _ => &[],
     };
-    slice.iter().filter_map(|&i| REGIONS.get(i as usize))
+    slice.iter()
 }
 
 /// The main region of a calling code.
@@ -228,9 +302,32 @@ pub(crate) fn main_region(cc: u32) -> Option<&'static Region> {
     regions_for_code(cc).next()
 }
 
-/// Whether a calling code is known.
+/// Whether a calling code is known (without any chunk).
 pub(crate) fn is_calling_code(cc: u32) -> bool {
-    CALLING_CODES
-        .binary_search_by(|e| (e.0 as u32).cmp(&cc))
-        .is_ok()
+    u16::try_from(cc).is_ok_and(|c| CALLING_CODES.binary_search(&c).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_chunks_are_errors() {
+        let row = "r\tCH\t41\t0\t0\t0\t\t0\t0\t1\t400\t0\t0,0,0,0,0,0,0,0,0,0\t0,0,0,0,0,0,0,0,0,0";
+        let cases = [
+            ("", 0),
+            ("x\t1", 1),
+            ("p\t0\t\\d", 1),
+            ("p\t1\t\\d{9}\n".to_string().leak() as &str, 0), // patterns but no region
+            (row, 1),                                               // pattern 1 not in the chunk
+            ("f\t1\t0\t\\1\t\t0", 1),                         // format before region
+        ];
+        for (text, line) in cases {
+            assert!(matches!(parse(41, text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
+        }
+        let ok = format!("p\t1\t\\d{{9}}\n{row}\n");
+        assert_eq!(parse(41, &ok).map(|r| r.len()).ok(), Some(1));
+        assert!(parse(33, &ok).is_err(), "a region of another calling code");
+        assert!(load("0041", &ok).is_err() && load("999", &ok).is_err() && load("x", &ok).is_err());
+    }
 }

@@ -6,9 +6,10 @@
 //! prefix, country calling code, national prefix and its transform rules,
 //! the region among those sharing a calling code, the type order), so that
 //! verdicts agree with Google's library; `tests/phone_google.rs` measures it.
-//! Two deliberate differences: letters are rejected (no vanity numbers or
-//! extensions in a form field), and `00` is accepted as an international
-//! prefix even where the region's own prefix differs or no region is given.
+//! Two deliberate differences: letters are rejected (no vanity numbers),
+//! except for an extension at the end (`poste 204`, `ext 5`, `x 12`, `#3`),
+//! given apart in the verdict's details; and `00` introduces an
+//! international number when no default region is given.
 
 mod format;
 pub mod pattern;
@@ -57,6 +58,11 @@ pub(crate) const MESSAGES: &[Msg] = &[
         code: "phone.missing_country",
         en: "Please start with + and the country code (e.g. +33).",
         fr: "Commencez par + et l'indicatif du pays (par exemple +33).",
+    },
+    Msg {
+        code: "phone.pending",
+        en: "Checking the number…",
+        fr: "Vérification du numéro…",
     },
     Msg {
         code: "phone.invalid_number",
@@ -170,7 +176,14 @@ pub fn is_e164(s: &str) -> bool {
 /// written in national format.
 #[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
-    match parse(value, opts.country.as_deref()) {
+    let (value, extension) = split_extension(value);
+    meta::clear_misses();
+    let parsed = parse(value, opts.country.as_deref());
+    // Built while a region's data chunk was missing: no verdict yet.
+    if !meta::take_misses().is_empty() {
+        return Verdict::new(crate::verdict::Status::Pending, "phone.pending");
+    }
+    match parsed {
         Ok(n) => {
             // Filled in place: the builder methods move the whole verdict at each step.
             let mut v = Verdict::valid("phone.valid");
@@ -181,10 +194,64 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
                 ("national", Detail::Text(n.national)),
                 ("international", Detail::Text(n.international)),
             ];
+            if let Some(x) = extension {
+                v.details.0.push(("extension", Detail::Text(x.into())));
+            }
             v
         }
         Err(code) => Verdict::invalid(code),
     }
+}
+
+/// Words that introduce an extension, lower case, longest first.
+const EXTENSION_MARKS: &[&str] = &[";ext=", "extension", "poste", "ext.", "ext", "#", "x"];
+
+/// Splits an extension off the end: `01 23 45 67 89 poste 204` →
+/// (`01 23 45 67 89`, `Some("204")`). A mark, then 1 to 7 digits, after a
+/// space or a digit; anything else is left for the number's own check.
+fn split_extension(value: &str) -> (&str, Option<&str>) {
+    let t = value.trim_end();
+    let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if !(1..=7).contains(&digits) {
+        return (value, None);
+    }
+    let ext = &t[t.len() - digits..];
+    let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
+    for mark in EXTENSION_MARKS {
+        let n = mark.len();
+        let Some(start) = head.len().checked_sub(n) else { continue };
+        if !head.is_char_boundary(start) || !head[start..].eq_ignore_ascii_case(mark) {
+            continue;
+        }
+        let number = &head[..start];
+        let joined = number.chars().next_back().is_some_and(|c| c.is_whitespace() || c.is_ascii_digit());
+        if joined && number.bytes().any(|b| b.is_ascii_digit()) {
+            return (number.trim_end(), Some(ext));
+        }
+    }
+    (value, None)
+}
+
+/// The data chunks (`phone-<calling code>`) that checking `value` with
+/// this default country needs and that are not loaded; with an empty value,
+/// the default country's. Empty when the chunks are compiled in.
+pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String> {
+    meta::clear_misses();
+    let _ = parse(value, default_country);
+    // A national number that is invalid at home is tried in the rest of
+    // its family (FAMILIES): those regions are wanted from the start too,
+    // or every number still being typed would wait for them.
+    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
+        for id in *family {
+            let _ = meta::region(id);
+        }
+    }
+    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
+}
+
+/// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
+pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::ChunkError> {
+    meta::load(cc, text)
 }
 
 /// Parses and validates a phone number; the error is the verdict code
@@ -330,20 +397,10 @@ fn parse_digits(
             None => return Err("phone.missing_country"),
         }
     }
-    let first = parse_with(plus, digits, region);
-    // `00` is an international prefix everywhere: when the region's own
-    // prefix differs and the number failed as a national one, try it.
-    if !plus && digits.starts_with("00") {
-        let ok = matches!(&first, Ok((cc, nsn)) if classify(*cc, nsn).is_ok());
-        if !ok {
-            if let Ok((cc, nsn)) = parse_with(true, &digits[2..], region) {
-                if classify(cc, &nsn).is_ok() {
-                    return Ok((cc, nsn));
-                }
-            }
-        }
-    }
-    first
+    // With a default region, only its own international prefix counts:
+    // `011` from the US, `00` across Europe (`00 1 …` in a US form is no
+    // US number).
+    parse_with(plus, digits, region)
 }
 
 fn parse_with(
