@@ -44,6 +44,14 @@ pub struct Config {
     /// seen, are forgotten past it.
     #[arg(long = "rate-max-clients", env = "FIABLE_RATE_MAX_CLIENTS", default_value_t = 100_000)]
     pub rate_max_clients: usize,
+    /// Consent submissions (`POST /v1/consents`) per second allowed per
+    /// client, on top of `--rate-limit` (which, at 0, turns this off too):
+    /// each one is a durable write.
+    #[arg(long = "consent-rate-limit", env = "FIABLE_CONSENT_RATE_LIMIT", default_value_t = 2.0, value_parser = per_second)]
+    pub consent_rate_limit: f64,
+    /// Consent submissions a client may send at once after a quiet spell.
+    #[arg(long = "consent-rate-burst", env = "FIABLE_CONSENT_RATE_BURST", default_value_t = 20)]
+    pub consent_rate_burst: u32,
     /// Proxies (IP addresses, comma-separated) whose `X-Forwarded-For` is
     /// believed; from anyone else the socket's peer is the client.
     #[arg(long = "trusted-proxy", env = "FIABLE_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -64,6 +72,8 @@ impl Config {
             rate_limit: 50.0,
             rate_burst: 200,
             rate_max_clients: 100_000,
+            consent_rate_limit: 2.0,
+            consent_rate_burst: 20,
             trusted_proxies: vec![],
         }
     }
