@@ -54,8 +54,8 @@ fn compose(state: AppState, ledger: Router) -> Router {
     let lookup_api = openapi::router(routes::lookup(), Class::Api).layer(DefaultBodyLimit::max(LOOKUP_MAX_BODY)).with_state(state.clone());
     let ops = openapi::router(routes::lookup(), Class::Ops).with_state(state.clone());
     let ledger = match &state.consent_limiter {
-        Some(l) => ledger.route_layer(middleware::from_fn_with_state(l.clone(), ratelimit::limit_consent_posts)),
-        None => ledger,
+        Some(l) if ledger.has_routes() => ledger.route_layer(middleware::from_fn_with_state(l.clone(), ratelimit::limit_consent_posts)),
+        _ => ledger,
     };
     let mut api = lookup_api.merge(ledger);
     if let Some(l) = &state.limiter {

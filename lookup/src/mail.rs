@@ -373,8 +373,9 @@ impl MailChecker {
         // One caller runs the lookup; the others wait for it. Should that
         // caller go away (client disconnected), a waiter takes over; should
         // they all go, the last one removes the entry.
-        let _leaving = LeaveInFlight { checker: self, domain, cell: cell.clone() };
-        let answer = cell
+        let leaving = LeaveInFlight { checker: self, domain, cell };
+        let answer = leaving
+            .cell
             .get_or_init(|| async {
                 let answer = Arc::new(self.resolve(domain).await);
                 if let Ok(mut st) = self.state.lock() {
