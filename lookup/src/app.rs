@@ -93,7 +93,7 @@ async fn metrics_guard(State(st): State<AppState>, req: Request, next: Next) -> 
 
 /// The content security policy of the pages: their own scripts and the
 /// Wasm they compile, nothing inline, no framing by other sites.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// Security headers: `nosniff` on everything; on HTML pages (the demo's

@@ -203,8 +203,15 @@ async fn a_client_leaving_mid_lookup_leaves_no_in_flight_entry() {
         }
     };
     // Two clients share one lookup; the first leaves: the second still waits on it.
-    let (a, b) = (ask(&mail), ask(&mail));
+    let a = ask(&mail);
     assert_eq!(wait_for(&mail, 1).await, 1);
+    let b = ask(&mail);
+    // The second has joined the first's lookup once the metrics count it as shared.
+    let start = Instant::now();
+    while !mail.render_metrics().contains("result=\"shared\"} 1") && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(mail.render_metrics().contains("result=\"shared\"} 1"), "{}", mail.render_metrics());
     a.abort();
     assert!(a.await.unwrap_err().is_cancelled());
     assert_eq!(mail.in_flight(), 1, "the other client still waits for the answer");
