@@ -19,11 +19,11 @@ use axum::Router;
 use tower_http::cors::CorsLayer;
 
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::consent::ConsentState;
 use crate::openapi::{self, Class};
 use crate::routes::{self, consent::IDEMPOTENCY_KEY};
 use crate::state::{AppState, load_index};
-use crate::error::ApiError;
 use crate::{assets, metrics, ratelimit, server};
 
 /// Largest body of the lookup's own API routes.
@@ -64,13 +64,17 @@ fn compose(state: AppState, ledger: Router) -> Router {
     let track = middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
     let ops = ops.route_layer(middleware::from_fn_with_state(state.clone(), metrics_guard));
     let router = api.route_layer(track.clone()).merge(ops.route_layer(track));
-    let router = assets::with_static_files(router, &state.config).layer(middleware::map_response(security_headers));
+    let router = if state.config.www.is_dir() { router } else { router.fallback(|| async { ApiError::NotFound }) };
     // The widget reads Retry-After on a 429: exposed, as it is not a
     // CORS-safelisted header.
-    match cors(&state.config.cors_origins) {
+    let router = match cors(&state.config.cors_origins) {
         Some(c) => router.layer(c.expose_headers([header::RETRY_AFTER])),
         None => router,
-    }
+    };
+    // The static files after the CORS layer: the package's carry their own
+    // (any origin), the API keeps its allow-list.
+    // Security headers on every answer (the page policy on HTML only).
+    router.merge(assets::router(&state.config.pkg, &state.config.www)).layer(middleware::map_response(security_headers))
 }
 
 /// `/metrics` tells who uses the service and how: with `--metrics-key`
@@ -141,6 +145,8 @@ pub async fn serve(config: Config, consent: Option<ConsentState>) -> anyhow::Res
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let limits = limits(&config);
     let state = AppState::new(index, config);
+    // The resolver's canaries, probed from the start (so /healthz is current without traffic).
+    tokio::spawn(state.mail.clone().watch_canaries());
     let app = match consent {
         Some(c) => app_with_consent(state, c),
         None => app(state),

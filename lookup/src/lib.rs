@@ -19,4 +19,5 @@ pub mod state;
 pub mod openapi;
 pub mod ratelimit;
 pub mod mail;
+pub mod dns_health;
 pub mod consent;
