@@ -94,8 +94,13 @@ test: setup-test
 # the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.
 demo: pkg
 	cargo build --release -p fiable-lookup
-	@echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"
-	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup serve --api-key advisor:demo-advisor-key --api-key admin:demo-admin-key
+	@# Fresh random API keys at each start, printed once, passed through the
+	@# environment (not the command line, which `ps` shows).
+	@advisor=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); admin=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
+	echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"; \
+	echo "  advisor key (type it in http://127.0.0.1:8787/advisor.html): $$advisor"; \
+	echo "  admin key (subject rights, Authorization: Bearer …): $$admin"; \
+	FIABLE_API_KEYS="advisor:$$advisor,admin:$$admin" exec $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup serve
 
 # Every benchmark (bench/README.md): the browser part, then the service part
 # (addok side by side, then the service at scale). Asserts nothing, not part

@@ -1,15 +1,19 @@
 // The advisor page's own code: fiable attached with attach() (the npm way)
 // in advisor mode. The channel (store or phone) is part of the config, so a
-// change of channel attaches again. The API key is the demo's advisor key
-// (`make demo` starts the service with it): a real advisor page sits behind
-// the staff's login and gets its key from there, never in a public page.
+// change of channel attaches again. The page carries no API key: the
+// advisor types the one `make demo` printed, kept for this tab only
+// (sessionStorage); a real advisor page gets it from the staff's login.
 import { attach } from '/pkg/index.js';
 
 const form = document.getElementById('customer');
 const out = document.getElementById('out');
 const receipt = document.getElementById('consent-receipt');
 
-const config = (channel) => ({
+const KEY = 'fiable-advisor-key';
+const keyInput = document.getElementById('advisor-key');
+const keyHint = document.getElementById('advisor-key-hint');
+
+const config = (channel, apiKey) => ({
   locale: 'fr',
   country: 'FR',
   lookup: '/',
@@ -35,7 +39,7 @@ const config = (channel) => ({
       advisorId: document.getElementById('advisor-id').textContent,
       storeId: document.getElementById('store-id').textContent,
       channel,
-      apiKey: 'demo-advisor-key',
+      apiKey,
     },
   },
 });
@@ -43,12 +47,21 @@ const config = (channel) => ({
 let handle = null;
 function start() {
   handle?.detach();
+  handle = null;
+  const apiKey = sessionStorage.getItem(KEY) ?? '';
+  keyHint.hidden = apiKey !== '';
+  if (!apiKey) return; // nothing is captured without the advisor's key
   // The customer's answers belong to one conversation: a new channel starts over.
   for (const b of form.querySelectorAll('button[aria-pressed]')) b.setAttribute('aria-pressed', 'false');
-  handle = attach(form, config(document.querySelector('[name=channel]:checked').value));
+  handle = attach(form, config(document.querySelector('[name=channel]:checked').value, apiKey));
   window.fiableHandle = handle;
 }
 for (const r of document.querySelectorAll('[name=channel]')) r.addEventListener('change', start);
+keyInput.value = sessionStorage.getItem(KEY) ?? '';
+keyInput.addEventListener('change', () => {
+  sessionStorage.setItem(KEY, keyInput.value.trim());
+  start();
+});
 start();
 
 form.addEventListener('fiable:consent', (e) => {

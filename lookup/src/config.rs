@@ -44,6 +44,31 @@ pub struct Config {
     /// seen, are forgotten past it.
     #[arg(long = "rate-max-clients", env = "FIABLE_RATE_MAX_CLIENTS", default_value_t = 100_000)]
     pub rate_max_clients: usize,
+    /// Consent submissions (`POST /v1/consents`) per second allowed per
+    /// client, on top of `--rate-limit` (which, at 0, turns this off too):
+    /// each one is a durable write.
+    #[arg(long = "consent-rate-limit", env = "FIABLE_CONSENT_RATE_LIMIT", default_value_t = 2.0, value_parser = per_second)]
+    pub consent_rate_limit: f64,
+    /// Consent submissions a client may send at once after a quiet spell.
+    #[arg(long = "consent-rate-burst", env = "FIABLE_CONSENT_RATE_BURST", default_value_t = 20)]
+    pub consent_rate_burst: u32,
+    /// Seconds a client has to send a request head (on a new connection,
+    /// or on an idle keep-alive one); then the connection is closed.
+    #[arg(long = "header-timeout", env = "FIABLE_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request may take, body included (then 408).
+    #[arg(long = "request-timeout", env = "FIABLE_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Connections open at once; past it new ones are closed.
+    #[arg(long = "max-connections", env = "FIABLE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Connections open at once from one address (the socket's peer).
+    #[arg(long = "max-connections-per-ip", env = "FIABLE_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
+    /// Key of `/metrics` (`Authorization: Bearer …`, 16 bytes or more).
+    /// Without it `/metrics` answers only to the local host.
+    #[arg(long = "metrics-key", env = "FIABLE_METRICS_KEY", hide_env_values = true)]
+    pub metrics_key: Option<String>,
     /// Proxies (IP addresses, comma-separated) whose `X-Forwarded-For` is
     /// believed; from anyone else the socket's peer is the client.
     #[arg(long = "trusted-proxy", env = "FIABLE_TRUSTED_PROXIES", value_delimiter = ',')]
@@ -64,6 +89,13 @@ impl Config {
             rate_limit: 50.0,
             rate_burst: 200,
             rate_max_clients: 100_000,
+            consent_rate_limit: 2.0,
+            consent_rate_burst: 20,
+            header_timeout: 10,
+            request_timeout: 30,
+            max_connections: 4096,
+            max_connections_per_ip: 64,
+            metrics_key: None,
             trusted_proxies: vec![],
         }
     }

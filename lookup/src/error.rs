@@ -67,6 +67,12 @@ pub enum ApiError {
     /// The consent ledger could not be read or written.
     #[error("the consent ledger is unavailable")]
     Unavailable,
+    /// The consent writer's queue is full: retry after `retry_after` s.
+    #[error("the consent ledger is busy: retry after {retry_after} s")]
+    Busy {
+        /// Value of the `Retry-After` header.
+        retry_after: u64,
+    },
 }
 
 impl ApiError {
@@ -93,6 +99,7 @@ impl ApiError {
             ApiError::SubjectErased => (StatusCode::CONFLICT, "consent.subject_erased"),
             ApiError::MatchEmpty => (StatusCode::BAD_REQUEST, "match.empty"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
+            ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "consent.busy"),
         }
     }
 }
@@ -106,7 +113,7 @@ impl IntoResponse for ApiError {
         }
         let mut resp = (status, Json(json!({ "error": err }))).into_response();
         match self {
-            ApiError::RateLimited { retry_after } => {
+            ApiError::RateLimited { retry_after } | ApiError::Busy { retry_after } => {
                 resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             ApiError::Unauthorized(_) => {

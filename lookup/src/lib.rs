@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod openapi;
 pub mod ratelimit;

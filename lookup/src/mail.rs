@@ -142,6 +142,25 @@ pub fn normalize(d: &str) -> Result<String, BadDomain> {
     Err(BadDomain { code: if v.status == Status::Invalid { v.code } else { "email.unknown_tld" } })
 }
 
+/// Special-use and internal names (RFC 6761, 6762, 7686, 8375, 9476; the
+/// ICANN-reserved `.internal`; names never delegated because of collisions):
+/// asked upstream they reach, at best, nothing, at worst a private resolver's
+/// view of an internal network. Refused without a DNS query.
+const SPECIAL_USE: &[&str] =
+    &["arpa", "local", "localhost", "invalid", "test", "example", "onion", "internal", "alt", "home", "corp", "mail", "lan", "intranet", "private"];
+
+/// Whether `domain` (normalised) is, or is under, a special-use name, or
+/// one of RFC 2606's `example.com`, `example.net`, `example.org`.
+pub fn special_use(domain: &str) -> bool {
+    let d = domain.trim_end_matches('.');
+    let tld = d.rsplit('.').next().unwrap_or(d);
+    SPECIAL_USE.contains(&tld) || ["example.com", "example.net", "example.org"].iter().any(|e| d == *e || d.ends_with(&format!(".{e}")))
+}
+
+/// The most DNS resolutions in flight at once; more wait their turn (the
+/// request timeout bounds the wait).
+const MAX_CONCURRENT_LOOKUPS: usize = 64;
+
 /// What DNS says about a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -255,6 +274,28 @@ pub struct MailChecker {
     probing: tokio::sync::Mutex<()>,
     /// When each domain last accepted mail (a later negative answer for it is doubted).
     recent: Mutex<HashMap<String, Instant>>,
+    /// Turns of [`MAX_CONCURRENT_LOOKUPS`].
+    lookups: tokio::sync::Semaphore,
+}
+
+/// Held by each caller waiting on a lookup: when the last one leaves
+/// without an answer (its client disconnected, the future was dropped), the
+/// in-flight entry goes too, instead of staying for ever.
+struct LeaveInFlight<'a> {
+    checker: &'a MailChecker,
+    domain: &'a str,
+    cell: Arc<OnceCell<Arc<Answer>>>,
+}
+
+impl Drop for LeaveInFlight<'_> {
+    fn drop(&mut self) {
+        let Ok(mut st) = self.checker.state.lock() else { return };
+        // The map's clone and ours: nobody else waits (waiters clone under this lock).
+        let last = st.inflight.get(self.domain).is_some_and(|c| Arc::ptr_eq(c, &self.cell) && Arc::strong_count(&self.cell) <= 2);
+        if last {
+            st.inflight.remove(self.domain);
+        }
+    }
 }
 
 impl MailChecker {
@@ -307,6 +348,7 @@ impl MailChecker {
             lists: lists(),
             state: Mutex::new(State::default()),
             stats: Stats::default(),
+            lookups: tokio::sync::Semaphore::new(MAX_CONCURRENT_LOOKUPS),
             health,
             probing: tokio::sync::Mutex::new(()),
             recent: Mutex::new(HashMap::new()),
@@ -439,8 +481,25 @@ impl MailChecker {
         self.stats.resolutions.load(Ordering::Relaxed)
     }
 
+    /// Lookups in flight now (each shared by the callers waiting for it).
+    pub fn in_flight(&self) -> usize {
+        self.state.lock().map(|s| s.inflight.len()).unwrap_or(0)
+    }
+
     /// Checks a normalised domain (see [`normalize`]).
     pub async fn check(&self, domain: &str) -> DomainVerdict {
+        if special_use(domain) {
+            return DomainVerdict {
+                domain: domain.to_string(),
+                status: "invalid",
+                code: "email.domain_special_use",
+                mx: vec![],
+                implicit_mx: false,
+                disposable: false,
+                free: false,
+                cached: false,
+            };
+        }
         self.ensure_probed().await;
         let (outcome, cached) = if matches!(self.health.trust(), Trust::Degraded(_)) {
             // A resolver that fails its canaries is not asked at all: its
@@ -497,8 +556,11 @@ impl MailChecker {
             }
         };
         // One caller runs the lookup; the others wait for it. Should that
-        // caller go away (client disconnected), a waiter takes over.
-        let answer = cell
+        // caller go away (client disconnected), a waiter takes over; should
+        // they all go, the last one removes the entry.
+        let leaving = LeaveInFlight { checker: self, domain, cell };
+        let answer = leaving
+            .cell
             .get_or_init(|| async {
                 let answer = Arc::new(self.resolve(domain).await);
                 if let Ok(mut st) = self.state.lock() {
@@ -548,6 +610,7 @@ impl MailChecker {
     }
 
     async fn resolve(&self, domain: &str) -> Answer {
+        let Ok(_turn) = self.lookups.acquire().await else { return Answer { outcome: Outcome::Unknown, ttl: None } };
         self.stats.resolutions.fetch_add(1, Ordering::Relaxed);
         let answer = self.resolve_uncounted(domain).await;
         if let Ok(mut m) = self.stats.outcomes.lock() {

@@ -205,6 +205,22 @@ impl RateLimiter {
         })
     }
 
+    /// The tighter limiter of consent submissions (`None` when either
+    /// `--rate-limit` or `--consent-rate-limit` is 0).
+    pub fn for_consent_posts(config: &Config) -> Option<Self> {
+        let on = |r: f64| r.is_finite() && r > 0.0;
+        (on(config.rate_limit) && on(config.consent_rate_limit)).then(|| RateLimiter {
+            buckets: Mutex::new(Buckets::new(Limits {
+                rate: config.consent_rate_limit,
+                burst: f64::from(config.consent_rate_burst.max(1)),
+                max_clients: config.rate_max_clients,
+            })),
+            origin: Instant::now(),
+            trusted: config.trusted_proxies.clone(),
+            limited: AtomicU64::new(0),
+        })
+    }
+
     /// One request of the client `peer` (with its `X-Forwarded-For` values) now.
     pub fn check(&self, peer: Option<IpAddr>, forwarded_for: &[&str]) -> Decision {
         let client = client_ip(peer, forwarded_for, &self.trusted);
@@ -236,6 +252,15 @@ pub async fn limit(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) 
     let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
     if let Decision::Deny { retry_after } = l.check(peer, &xff) {
         return ApiError::RateLimited { retry_after }.into_response();
+    }
+    next.run(req).await
+}
+
+/// Middleware: the consent submissions' own limit (`POST /v1/consents`
+/// only; the other ledger routes need a key or read).
+pub async fn limit_consent_posts(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    if req.method() == axum::http::Method::POST && req.uri().path() == "/v1/consents" {
+        return limit(State(l), req, next).await;
     }
     next.run(req).await
 }

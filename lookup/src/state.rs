@@ -23,6 +23,8 @@ pub struct AppState {
     pub coverage: Arc<Coverage>,
     /// Per-client rate limiting (`None`: off).
     pub limiter: Option<Arc<RateLimiter>>,
+    /// The tighter per-client limit of consent submissions (`None`: off).
+    pub consent_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl AppState {
@@ -32,7 +34,8 @@ impl AppState {
         let mail = Arc::new(MailChecker::new(config.dns.clone()));
         let coverage = Arc::new(Coverage::of(&index));
         let limiter = RateLimiter::from_config(&config).map(Arc::new);
-        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail, coverage, limiter }
+        let consent_limiter = RateLimiter::for_consent_posts(&config).map(Arc::new);
+        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail, coverage, limiter, consent_limiter }
     }
 }
 

@@ -231,7 +231,14 @@ test('pre_ticked_box_one_console_error_the_form_works_without_consent_capture', 
 
 test('advisor_page_duplicate_warning_and_one_click_capture_in_store_then_on_the_phone', async () => {
   const { page, errors, context } = await open('/advisor.html');
+  // The page carries no key: it asks for it, and captures nothing before.
+  assert.equal(await page.isVisible('#advisor-key-hint'), true);
+  assert.equal(await page.$('#customer.fiable-ready'), null);
+  await page.fill('#advisor-key', ADVISOR_KEY);
+  await page.locator('#advisor-key').dispatchEvent('change');
   await page.waitForSelector('#customer.fiable-ready', { timeout: 15000 });
+  assert.equal(await page.isVisible('#advisor-key-hint'), false);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('fiable-advisor-key')), ADVISOR_KEY);
   const C = (n) => `#customer [name=${n}]`;
   const warning = page.locator('#customer .fiable-duplicate');
   assert.equal(await warning.getAttribute('role'), 'status');

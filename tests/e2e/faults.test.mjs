@@ -86,6 +86,8 @@ async function open(path) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(`uncaught: ${e}`));
   page.on('console', (m) => m.type() === 'error' && !/^Failed to load resource/.test(m.text()) && errors.push(m.text()));
+  // The advisor typed the key earlier in this tab (www/advisor.js keeps it in sessionStorage).
+  await page.addInitScript(() => sessionStorage.setItem('fiable-advisor-key', 'demo-advisor-key'));
   await page.addInitScript(() => {
     window.consentEvents = [];
     document.addEventListener('fiable:consent', (e) => window.consentEvents.push({ ...e.detail }));

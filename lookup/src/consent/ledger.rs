@@ -67,9 +67,14 @@ pub struct Receipt {
     pub public_key: String,
     /// The record's pseudonymous subject (as the record, which the hash
     /// covers, names it; not part of the signed message). Absent from
-    /// receipts issued before it was added.
-    #[serde(default)]
+    /// receipts issued before it was added, and from those given to an
+    /// anonymous caller (who must not learn a pseudonym).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub subject: String,
+    /// The capability to withdraw this record without an API key (see
+    /// `crate::routes::consent`): only in the answer to its submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdraw_token: Option<String>,
 }
 
 impl Entry {
@@ -84,6 +89,7 @@ impl Entry {
             signature: self.signature.clone(),
             public_key: self.public_key.clone(),
             subject: self.subject.clone(),
+            withdraw_token: None,
         }
     }
 }

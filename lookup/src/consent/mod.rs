@@ -74,9 +74,16 @@ pub struct Config {
     #[arg(long = "api-key", env = "FIABLE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
     pub api_keys: Vec<String>,
     /// Largest consent request body, in bytes.
-    #[arg(long = "consent-max-body", env = "FIABLE_CONSENT_MAX_BODY", default_value_t = 64 * 1024)]
+    #[arg(long = "consent-max-body", env = "FIABLE_CONSENT_MAX_BODY", default_value_t = 32 * 1024)]
     pub max_body: usize,
+    /// Most consent appends waiting for the writer; past it a submission
+    /// gets 503 `consent.busy` with `Retry-After` instead of a longer wait.
+    #[arg(long = "consent-max-queue", env = "FIABLE_CONSENT_MAX_QUEUE", default_value_t = DEFAULT_MAX_QUEUE)]
+    pub max_queue: usize,
 }
+
+/// Default of `--consent-max-queue`: four full group commits.
+pub const DEFAULT_MAX_QUEUE: usize = 4 * store::batch::MAX_BATCH;
 
 /// Shared state of the consent routes (`crate::routes::consent`,
 /// `crate::routes::rights`).
@@ -94,6 +101,8 @@ pub struct ConsentState {
     pub max_body: usize,
     /// Origins allowed by CORS for the widget's `POST /v1/consents`.
     pub cors_origins: Vec<String>,
+    /// Most appends waiting for the writer before 503 `consent.busy`.
+    pub max_queue: usize,
 }
 
 impl ConsentState {
@@ -110,7 +119,9 @@ impl ConsentState {
         let signer = sign::Signer::load_or_create(&config.key)?;
         let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
-        Ok(Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key))
+        let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
+        st.max_queue = config.max_queue.max(1);
+        Ok(st)
     }
 
     /// State around an opened store and key, with `admin_key` as the one
@@ -122,7 +133,7 @@ impl ConsentState {
             keys.add(auth::Scope::Admin, k);
         }
         let index_key = vault::IndexKey::derived_from(&signer);
-        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), max_body, cors_origins }
+        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), max_body, cors_origins, max_queue: DEFAULT_MAX_QUEUE }
     }
 
     /// Replaces the API keys.

@@ -13,13 +13,13 @@ use fiable_consent::{Channel, ConsentRecord, Decision, Problem, validate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::consent::auth::Scope;
+use crate::consent::auth::{self, Scope};
 use crate::consent::store::{Appended, VaultInput};
 use crate::consent::{ConsentState, ledger, vault};
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
-use super::consent_common::{NO_KEY, UNAVAILABLE, authorize, body, json_error, new_record_id};
+use super::consent_common::{NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id};
 
 /// Header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -31,7 +31,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
         doc: RouteDoc {
             verb: Verb::Post,
             path: "/v1/consents",
-            summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt. Store/phone records need an advisor key",
+            summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt with its withdraw_token. Store/phone records, `subject` and `withdraws` need an advisor key; without one the receipt names no subject",
             params: &[
                 Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
                 Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: "" } },
@@ -45,7 +45,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                 Resp { status: 409, about: "idempotency conflict, duplicate id, erased subject", schema: Some("Error"), codes: &["consent.idempotency_conflict", "consent.duplicate_id", "consent.subject_erased"] },
                 Resp { status: 413, about: "body too large", schema: Some("Error"), codes: &["payload_too_large"] },
                 Resp { status: 422, about: "invalid record: error.problems[]", schema: Some("Error"), codes: &["consent.invalid"] },
-                UNAVAILABLE,
+                UNAVAILABLE_OR_BUSY,
             ],
             auth: Auth::Public,
             class: Class::Api,
@@ -69,7 +69,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
         doc: RouteDoc {
             verb: Verb::Post,
             path: "/v1/consents/{id}/withdraw",
-            summary: "Withdraw granted purposes of a record (a new record); admin key",
+            summary: "Withdraw granted purposes of a record (a new record); admin key, or the record's withdraw_token in the body (then only `purposes` may be given)",
             params: &[
                 Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
                 Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
@@ -83,7 +83,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                 Resp { status: 409, about: "nothing to withdraw", schema: Some("Error"), codes: &["consent.nothing_to_withdraw", "consent.idempotency_conflict"] },
                 UNAVAILABLE,
             ],
-            auth: Auth::Admin,
+            auth: Auth::Public,
             class: Class::Api,
         },
         handler: |m| on(m, withdraw),
@@ -95,20 +95,21 @@ pub static ROUTES: &[Route<ConsentState>] = &[
 pub fn schemas() -> Value {
     json!({
         "Receipt": { "type": "object",
-            "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key", "subject"],
+            "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key"],
             "properties": {
                 "id": { "type": "string" }, "seq": { "type": "integer", "minimum": 1 },
                 "hash": { "type": "string", "description": "SHA-256(prev_hash || canonical record), hex" },
                 "prev_hash": { "type": "string" }, "signed_at": { "type": "string", "format": "date-time" },
                 "signature": { "type": "string", "description": "Ed25519 over the receipt message, hex" },
                 "public_key": { "type": "string" },
-                "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none)" } } },
+                "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none); only for advisor and admin keys" },
+                "withdraw_token": { "type": "string", "description": "the capability to withdraw this record without a key (POST /v1/consents/{id}/withdraw with {\"token\": …}); only in the answer to its submission" } } },
         "MatchRequest": { "type": "object", "additionalProperties": false, "properties": {
             "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
             "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } },
         "Withdrawal": { "type": "object", "additionalProperties": false, "properties": {
             "acted_at": { "type": "string", "format": "date-time" }, "purposes": { "type": "array", "items": { "type": "string" } },
-            "channel": { "type": "string" }, "collector": { "type": "object" } } }
+            "channel": { "type": "string" }, "collector": { "type": "object" }, "token": { "type": "string" } } }
     })
 }
 
@@ -133,18 +134,59 @@ struct SubmitQuery {
     idempotency_key: Option<String>,
 }
 
-async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>) -> Result<Response, ApiError> {
+/// Who sent a submission: what it may name, and what its receipt tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    /// No API key: the public widget, or anyone. May not name a subject
+    /// nor withdraw; learns no pseudonym.
+    Anonymous,
+    /// An advisor or admin key, or the service itself (a withdrawal it
+    /// builds from the original record).
+    Trusted,
+}
+
+/// The index kind that gives the subject of a record carrying contact
+/// data: one identifier only (the email, else the phone), so that a
+/// caller cannot pick among the subjects several identifiers point to.
+fn subject_kind(kind: &str) -> Option<&'static str> {
+    match kind {
+        "email" => Some("subject.email"),
+        "phone" => Some("subject.phone"),
+        _ => None,
+    }
+}
+
+async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>, caller: Caller) -> Result<Appended, ApiError> {
     let problems = validate(&record);
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
+    }
+    // Naming the subject files the record (and its contact data's blind
+    // indexes) under someone else's pseudonym; `withdraws` withdraws
+    // someone else's consent. Only a key holder may.
+    if caller == Caller::Anonymous && (!record.subject.is_empty() || record.withdraws.is_some()) {
+        return Err(ApiError::Unauthorized("advisor"));
+    }
+    // A bounded writer queue: past it, the client retries later rather
+    // than every request waiting longer.
+    if st.store.group_commit_waiting() >= st.max_queue {
+        return Err(ApiError::Busy { retry_after: 1 });
     }
     let (store, signer) = (st.store.clone(), st.signer.clone());
     let appended = match record.subject_data.as_ref().map(|d| d.match_keys()) {
         None => tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer)).await,
         Some(keys) => {
-            let index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
-            let identify: Vec<(&'static str, String)> =
-                ["email", "phone"].iter().filter_map(|k| index.iter().find(|(kind, _)| kind == k).cloned()).collect();
+            let mut index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
+            // The subject follows from the first identifier alone, through
+            // an index row of its own kind: a record with a victim's phone
+            // and the caller's email stays the caller's email's subject,
+            // and its phone row never decides the subject of a later record.
+            let identify: Vec<(&'static str, String)> = keys
+                .iter()
+                .find_map(|(kind, v)| subject_kind(kind).map(|k| (k, st.index_key.digest(k, v))))
+                .into_iter()
+                .collect();
+            index.extend(identify.iter().cloned());
             let fresh_subject = vault::new_subject_ref().map_err(|_| ApiError::Unavailable)?;
             let fresh_key = vault::new_subject_key().map_err(|_| ApiError::Unavailable)?;
             tokio::task::spawn_blocking(move || {
@@ -156,13 +198,30 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
             .await
         }
     };
-    let Appended { receipt, replayed } = appended.map_err(|_| ApiError::Unavailable)??;
+    Ok(appended.map_err(|_| ApiError::Unavailable)??)
+}
+
+/// The receipt as `caller` may see it: no pseudonym for an anonymous
+/// caller; with the withdrawal capability when `token` is set.
+fn answer(st: &ConsentState, a: Appended, caller: Caller, token: bool) -> Response {
+    let Appended { mut receipt, replayed } = a;
+    if caller == Caller::Anonymous {
+        receipt.subject.clear();
+    }
+    if token {
+        receipt.withdraw_token = Some(auth::withdraw_token(&st.index_key, &receipt.id));
+    }
     let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
     let mut resp = (status, Json(receipt)).into_response();
     if replayed {
         resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(resp)
+    resp
+}
+
+/// The caller of a request: trusted with an advisor or admin key.
+fn caller_of(st: &ConsentState, headers: &HeaderMap) -> Caller {
+    if st.keys.scope_of_request(headers).is_some() { Caller::Trusted } else { Caller::Anonymous }
 }
 
 async fn submit(
@@ -207,7 +266,12 @@ async fn submit(
             p.text_sha256 = fiable_consent::sha256_hex(p.text.as_bytes());
         }
     }
-    append(&st, record, idem.map(|k| (k, request))).await
+    let caller = caller_of(&st, &headers);
+    // The capability to withdraw, for whoever holds the receipt (a
+    // withdrawal itself has nothing left to withdraw).
+    let token = record.withdraws.is_none();
+    let a = append(&st, record, idem.map(|k| (k, request)), caller).await?;
+    Ok(answer(&st, a, caller, token))
 }
 
 async fn public_key(State(st): State<ConsentState>) -> Json<serde_json::Value> {
@@ -230,6 +294,10 @@ struct Withdrawal {
     /// Collector of the withdrawal; default: the original's.
     #[serde(default)]
     collector: Option<fiable_consent::Collector>,
+    /// The record's withdrawal capability (`withdraw_token` of its
+    /// receipt), instead of an admin key.
+    #[serde(default)]
+    token: Option<String>,
 }
 
 async fn withdraw(
@@ -238,10 +306,23 @@ async fn withdraw(
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers, Scope::Admin)?;
     let b = body(b)?;
     let idem = idempotency_key(&headers)?;
     let w: Withdrawal = if b.iter().all(u8::is_ascii_whitespace) { Withdrawal::default() } else { serde_json::from_slice(&b).map_err(|e| json_error(&e))? };
+    // The person holding the receipt's capability withdraws now, through
+    // the original's channel: backdating or another collector needs the key.
+    let caller = match &w.token {
+        Some(t) if authorize(&st, &headers, Scope::Admin).is_err() => {
+            if !auth::is_withdraw_token(&st.index_key, &id, t) || w.acted_at.is_some() || w.channel.is_some() || w.collector.is_some() {
+                return Err(ApiError::Unauthorized("admin"));
+            }
+            Caller::Anonymous
+        }
+        _ => {
+            authorize(&st, &headers, Scope::Admin)?;
+            Caller::Trusted
+        }
+    };
     let store = st.store.clone();
     let id2 = id.clone();
     let original = tokio::task::spawn_blocking(move || store.by_id(&id2)).await.map_err(|_| ApiError::Unavailable)??.ok_or(ApiError::RecordNotFound)?;
@@ -270,5 +351,7 @@ async fn withdraw(
     if let Some(c) = w.collector {
         record.collector = c;
     }
-    append(&st, record, idem.map(|k| (k, request))).await
+    // The service names the subject and `withdraws` itself: trusted.
+    let a = append(&st, record, idem.map(|k| (k, request)), Caller::Trusted).await?;
+    Ok(answer(&st, a, caller, false))
 }

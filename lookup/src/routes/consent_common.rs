@@ -15,6 +15,14 @@ pub const NO_KEY: Resp = Resp { status: 401, about: "no API key of the needed sc
 /// 503 when the ledger cannot be read or written.
 pub const UNAVAILABLE: Resp = Resp { status: 503, about: "the ledger could not be read or written", schema: Some("Error"), codes: &["consent.store_unavailable"] };
 
+/// 503 of an append: the ledger is unavailable, or the writer's queue is full.
+pub const UNAVAILABLE_OR_BUSY: Resp = Resp {
+    status: 503,
+    about: "the ledger could not be written, or the writer's queue is full (consent.busy: retry after Retry-After seconds)",
+    schema: Some("Error"),
+    codes: &["consent.store_unavailable", "consent.busy"],
+};
+
 /// The request body, or 413 / 400.
 pub fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     b.map_err(|e| {

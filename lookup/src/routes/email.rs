@@ -49,7 +49,7 @@ pub fn schemas() -> Value {
             "properties": {
                 "domain": { "type": "string", "description": "normalised domain (lower case, punycode)" },
                 "status": { "type": "string", "enum": ["valid", "invalid", "unknown"] },
-                "code": { "type": "string", "enum": ["email.domain_accepts_mail", "email.domain_no_mail", "email.domain_not_found", "email.domain_unknown"] },
+                "code": { "type": "string", "enum": ["email.domain_accepts_mail", "email.domain_no_mail", "email.domain_not_found", "email.domain_unknown", "email.domain_special_use"] },
                 "mx": { "type": "array", "items": { "type": "string" }, "description": "MX exchanges, most preferred first; empty for the implicit MX" },
                 "implicit_mx": { "type": "boolean", "description": "no MX, but an A/AAAA record (RFC 5321 §5.1)" },
                 "disposable": { "type": "boolean", "description": "in the full disposable-mail list (or a parent is)" },
