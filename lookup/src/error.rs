@@ -67,6 +67,9 @@ pub enum ApiError {
     /// The consent ledger could not be read or written.
     #[error("the consent ledger is unavailable")]
     Unavailable,
+    /// An entry or a tree size beyond the log.
+    #[error("no such entry or tree size in the log")]
+    LogOutOfRange,
 }
 
 impl ApiError {
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::SubjectErased => (StatusCode::CONFLICT, "consent.subject_erased"),
             ApiError::MatchEmpty => (StatusCode::BAD_REQUEST, "match.empty"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
+            ApiError::LogOutOfRange => (StatusCode::NOT_FOUND, "log.out_of_range"),
         }
     }
 }

@@ -30,11 +30,13 @@ use std::sync::Arc;
 
 pub mod auth;
 pub mod ledger;
+pub mod log;
 pub mod matching;
 pub mod retention;
 pub mod sign;
 pub mod store;
 pub mod vault;
+pub mod witness;
 
 /// Consent configuration: flags or environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -90,6 +92,8 @@ pub struct ConsentState {
     pub keys: Arc<auth::ApiKeys>,
     /// The blind-index key.
     pub index_key: Arc<vault::IndexKey>,
+    /// The Merkle tree over the ledger (signed heads, proofs).
+    pub log: Arc<log::Log>,
     /// Largest request body.
     pub max_body: usize,
     /// Origins allowed by CORS for the widget's `POST /v1/consents`.
@@ -122,7 +126,7 @@ impl ConsentState {
             keys.add(auth::Scope::Admin, k);
         }
         let index_key = vault::IndexKey::derived_from(&signer);
-        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), max_body, cors_origins }
+        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), log: Arc::new(log::Log::new()), max_body, cors_origins }
     }
 
     /// Replaces the API keys.

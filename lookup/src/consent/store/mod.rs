@@ -289,6 +289,13 @@ impl Store {
         }
     }
 
+    /// At most `limit` entries with `seq > after`, in order (the log's
+    /// catch-up reads).
+    pub fn entries_after(&self, after: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
+        let (after, limit) = (int(after)?, int(limit)?);
+        self.tx(Mode::Read, |tx| tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"), &[after, limit], entry))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> Result<u64, StoreError> {
         self.tx(Mode::Read, |tx| tx.query_opt("SELECT COUNT(*) FROM ledger", &[], |r| r.uint(0)))
