@@ -144,7 +144,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "consent sealing failed");
                 ApiError::Unavailable
             }
-            StoreError::Db(e) => {
+            StoreError::Db(e) | StoreError::KeyMismatch(e) => {
                 tracing::error!(error = %e, "consent store failure");
                 ApiError::Unavailable
             }

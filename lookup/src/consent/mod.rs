@@ -111,9 +111,35 @@ impl ConsentState {
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
         let db = Self::database(config);
         let store = store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        // Keys are generated only beside a brand-new, empty database: next
+        // to existing data a missing key file is an error, never a new key
+        // (two keys on one chain, or pseudonyms split in two).
+        let fresh = store.is_empty().map_err(|e| anyhow::anyhow!("{db}: {e}"))? && store.vault_subjects().map_err(|e| anyhow::anyhow!("{db}: {e}"))?.is_empty();
+        let missing = |p: &std::path::Path, what: &str| -> anyhow::Result<()> {
+            if !fresh && !p.exists() {
+                anyhow::bail!(
+                    "{}: the {what} file is missing and {db} already holds data: refusing to generate a new key next to it. Restore the key file (or create keys with `fiable-lookup keygen` for a new database)",
+                    p.display()
+                );
+            }
+            Ok(())
+        };
+        missing(&config.key, "consent signing key")?;
+        missing(&config.index_key_path(), "consent index key")?;
         let signer = sign::Signer::load_or_create(&config.key)?;
         let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
+        let signing_id = log::key_id(signer.public_key_hex()).unwrap_or_default();
+        store.pin_key("signing", &signing_id, &signer.check_value(), Some(signer.public_key_hex())).map_err(|e| anyhow::anyhow!("{}: {e}", config.key.display()))?;
+        let (index_id, index_check) = index_key.id_and_check();
+        store.pin_key("index", &index_id, &index_check, None).map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
+        // A backup restored from before an erasure must not bring the
+        // person back: the erasures recorded are applied again.
+        let reapplied = store.reapply_erasures(&[]).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        if reapplied > 0 {
+            tracing::warn!(subjects = reapplied, "re-applied erasures: keys of erased subjects were present (restored backup?) and are deleted again");
+        }
+        tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
         Ok(Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key))
     }
 

@@ -56,6 +56,10 @@ pub enum StoreError {
     /// [`Store::append_with_subject_data`], which seals it.
     #[error("subject data in clear is never appended")]
     ClearSubjectData,
+    /// A key given to the service is not the one the data was written
+    /// with.
+    #[error("{0}")]
+    KeyMismatch(String),
     /// The database failed or could not be reached (no personal data in
     /// the message: server DETAIL lines are left out).
     #[error("consent store: {0}")]
@@ -286,6 +290,48 @@ impl Store {
         match (stopped, r) {
             (Some(e), _) => Err(e),
             (None, r) => r.map_err(E::from),
+        }
+    }
+
+    /// Records the id and check value of key `name` on first use; after
+    /// that, refuses another one. For the signing key (`public_key` given)
+    /// of a ledger written before key checks existed, the last entry's key
+    /// must be it.
+    pub fn pin_key(&self, name: &str, key_id: &str, check_value: &str, public_key: Option<&str>) -> Result<(), StoreError> {
+        self.tx(Mode::Write, |tx| {
+            let seen = tx.query_opt("SELECT key_id, check_value FROM key_checks WHERE name = $1", &[name.into()], |r| Ok((r.text(0)?, r.text(1)?)))?;
+            match seen {
+                Some((id, kcv)) if id == key_id && kcv == check_value => Ok(()),
+                Some((id, _)) => Err(StoreError::KeyMismatch(format!(
+                    "the {name} key given (id {key_id}) is not the one this database was written with (id {id}): refusing to start. \
+                     Restore the right key file (or rotate the signing key with `fiable-lookup rotate-key`)"
+                ))),
+                None => {
+                    if let Some(pk) = public_key {
+                        let last = tx.query_opt("SELECT public_key FROM ledger ORDER BY seq DESC LIMIT 1", &[], |r| r.text(0))?;
+                        if let Some(last) = last.filter(|l| !l.eq_ignore_ascii_case(pk)) {
+                            return Err(StoreError::KeyMismatch(format!(
+                                "the signing key given ({pk}) did not sign this ledger's last entry ({last}): refusing to start"
+                            )));
+                        }
+                    }
+                    tx.exec(
+                        "INSERT INTO key_checks (name, key_id, check_value, created_at) VALUES ($1, $2, $3, $4)",
+                        &[name.into(), key_id.into(), check_value.into(), ledger::now_rfc3339().into()],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    /// After an erasure: SQLite checkpoints and truncates its WAL;
+    /// PostgreSQL has nothing to do here (dead tuples go at VACUUM, WAL at
+    /// its recycling: see the README).
+    pub fn after_erasure(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint_truncate(),
+            Backend::Postgres(_) => Ok(()),
         }
     }
 
