@@ -253,6 +253,11 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
         all
     };
     assert!(contains(&files(), key_hex.as_bytes()), "the key is in the files before the erasure (else this test proves nothing)");
+    // A backup taken before the erasure.
+    svc.kill();
+    let backup = dir.path().join("backup.sqlite");
+    rusqlite::Connection::open(&db).unwrap().execute("VACUUM INTO ?1", [backup.to_str().unwrap()]).unwrap();
+    let mut svc = service::start(dir.path(), port, &ban, &db_args(&db));
     let (st, body) = http(port, "DELETE", &format!("/v1/subjects/{subject}"), &[AUTH], "").unwrap();
     assert_eq!(st, 200, "{body}");
     let bytes = files();
@@ -263,4 +268,18 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
     let idem: i64 = rusqlite::Connection::open(&db).unwrap().query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0)).unwrap();
     assert_eq!(idem, 0, "the subject's idempotency row went with it");
     svc.kill();
+    // The backup restored over the database: the erasure list kept beside
+    // it is applied again at start.
+    std::fs::remove_file(&db).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("ledger.sqlite{suffix}")));
+    }
+    std::fs::rename(&backup, &db).unwrap();
+    let has_key = || -> i64 {
+        rusqlite::Connection::open(&db).unwrap().query_row("SELECT COUNT(*) FROM subject_keys WHERE subject = ?1", [&subject], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(has_key(), 1, "the backup holds the key");
+    let svc = service::start(dir.path(), port, &ban, &db_args(&db));
+    assert_eq!(has_key(), 0, "the restored backup's key of an erased subject is deleted again at start");
+    drop(svc);
 }

@@ -75,6 +75,12 @@ pub struct Config {
     /// repeatable. Without any, those routes answer 401.
     #[arg(long = "api-key", env = "FIABLE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
     pub api_keys: Vec<String>,
+    /// The list of erased subjects kept outside the database (one
+    /// pseudonymous reference a line), applied again at every start so a
+    /// restored backup forgets them too. Default: beside the SQLite
+    /// ledger, `<db>.erasures`; with PostgreSQL, beside the signing key.
+    #[arg(long = "consent-erasure-list", env = "FIABLE_CONSENT_ERASURE_LIST")]
+    pub erasure_list: Option<PathBuf>,
     /// Largest consent request body, in bytes.
     #[arg(long = "consent-max-body", env = "FIABLE_CONSENT_MAX_BODY", default_value_t = 64 * 1024)]
     pub max_body: usize,
@@ -135,7 +141,8 @@ impl ConsentState {
         store.pin_key("index", &index_id, &index_check, None).map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
         // A backup restored from before an erasure must not bring the
         // person back: the erasures recorded are applied again.
-        let reapplied = store.reapply_erasures(&[]).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        let list = config.erasure_list_path();
+        let reapplied = store.keep_erasure_list(&list).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
         if reapplied > 0 {
             tracing::warn!(subjects = reapplied, "re-applied erasures: keys of erased subjects were present (restored backup?) and are deleted again");
         }
@@ -174,6 +181,16 @@ impl ConsentState {
 }
 
 impl Config {
+    /// The erasure list file: `--consent-erasure-list`, else beside the
+    /// SQLite ledger, or beside the signing key for PostgreSQL.
+    pub fn erasure_list_path(&self) -> PathBuf {
+        self.erasure_list.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("erasures"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("erasures"),
+            None => self.db.with_extension("erasures"),
+        })
+    }
+
     /// The index key file: `--consent-index-key`, else beside the SQLite
     /// ledger, or beside the signing key for PostgreSQL (instances sharing
     /// a database share the signing key, and must share this one too).

@@ -158,6 +158,8 @@ pub struct Store {
     backend: Backend,
     /// The writer queue of appends (group commit).
     batch: batch::Batcher,
+    /// The erasure list outside the database ([`Store::keep_erasure_list`]).
+    erasure_list: std::sync::OnceLock<PathBuf>,
 }
 
 /// Refuses a database migrated by a newer binary; returns how many
@@ -192,12 +194,12 @@ fn int(v: u64) -> Result<Value, StoreError> {
 impl Store {
     /// Opens (creating if needed) a SQLite ledger and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default() })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default(), erasure_list: Default::default() })
     }
 
     /// Opens an existing SQLite ledger read-only (verification, export).
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?), batch: Default::default() })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?), batch: Default::default(), erasure_list: Default::default() })
     }
 
     /// Opens the ledger at `db` and runs pending migrations. `pool`: the
@@ -207,7 +209,7 @@ impl Store {
     pub fn connect(db: &Database, pool: usize) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)), batch: Default::default() }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)), batch: Default::default(), erasure_list: Default::default() }),
         }
     }
 
@@ -215,7 +217,7 @@ impl Store {
     pub fn connect_read_only(db: &Database) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open_read_only(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)), batch: Default::default() }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)), batch: Default::default(), erasure_list: Default::default() }),
         }
     }
 
@@ -323,6 +325,33 @@ impl Store {
                 }
             }
         })
+    }
+
+    /// Keeps the list of erased subjects in `path` too (one reference a
+    /// line, mode 0600), outside the database: a backup restored from
+    /// before an erasure gets it applied again at start. Applies the list
+    /// now; the number of subjects whose key was still there.
+    pub fn keep_erasure_list(&self, path: &Path) -> Result<u64, StoreError> {
+        let list = match std::fs::read_to_string(path) {
+            Ok(t) => t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::Db(format!("reading {}: {e}", path.display()))),
+        };
+        let _ = self.erasure_list.set(path.to_path_buf());
+        self.reapply_erasures(&list)
+    }
+
+    /// Appends `subject` to the erasure list file, if one is kept.
+    pub(super) fn note_erasure(&self, subject: &str) -> Result<(), StoreError> {
+        let Some(path) = self.erasure_list.get() else { return Ok(()) };
+        let mut opts = std::fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let w = |e: std::io::Error| StoreError::Db(format!("{}: {e}", path.display()));
+        let mut f = opts.open(path).map_err(w)?;
+        std::io::Write::write_all(&mut f, format!("{subject}\n").as_bytes()).map_err(w)?;
+        f.sync_all().map_err(w)
     }
 
     /// After an erasure: SQLite checkpoints and truncates its WAL;

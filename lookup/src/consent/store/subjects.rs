@@ -179,7 +179,11 @@ impl Store {
     /// the subject's entries with a sealed part) as proof. Idempotent: a
     /// subject erased before gives back that erasure's receipt.
     pub fn erase_subject(&self, erasure: Erasure, signer: &Signer) -> Result<Erased, StoreError> {
+        let subject = erasure.subject.clone();
         let done = self.erase_in_tx(erasure, signer)?;
+        if matches!(done, Erased::Done(_)) {
+            self.note_erasure(&subject)?;
+        }
         // The deleted key's old page images sit in the WAL until a
         // checkpoint: copy and truncate it now rather than at some later
         // automatic checkpoint (which never truncates).
