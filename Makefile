@@ -24,21 +24,27 @@ tables:
 fetch:
 	@set -e; for f in data/fetch/*.sh; do echo "  fetch $$f"; bash $$f; done
 
-WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/release/fiable.wasm
+WASM := $(or $(CARGO_TARGET_DIR),target)/wasm32-unknown-unknown/wasm/fiable.wasm
 BIN := node_modules/.bin
 DIST := pkg/dist
 
-node_modules: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch node_modules
+# What the build needs and is missing (Rust target, wasm-bindgen-cli, Node
+# packages; for the tests also Chromium, dnsmasq, PostgreSQL): installed by
+# scripts/setup.sh, which only looks when everything is there.
+# cargo install puts wasm-bindgen there; it wins over an older one on PATH.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+setup:
+	@scripts/setup.sh demo
+setup-test:
+	@scripts/setup.sh test
 
 # The npm package: Wasm + glue (wasm-bindgen, as dist/fiable_wasm*), optimised
 # for size, plus the data chunks; dist/fiable.js is the script-tag entry
 # (pkg/script-tag.js), pkg/widget.js + pkg/fiable.css the DOM layer.
 # --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
-pkg: node_modules
-	cargo build --release --target wasm32-unknown-unknown -p fiable
+pkg: setup
+	cargo build --profile wasm --target wasm32-unknown-unknown -p fiable
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
@@ -57,6 +63,7 @@ pkg: node_modules
 	cp pkg/script-tag.js $(DIST)/fiable.js
 	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
 	cp LICENSE-MIT LICENSE-APACHE pkg/
+	node scripts/compress.mjs $(DIST) pkg/fiable.css # .br/.gz for the service (lookup/src/assets.rs)
 	@node tests/node/size.mjs
 
 # Regenerating the tables from data/raw/ (and pkg/ files from the Rust
@@ -70,7 +77,7 @@ tables-check: tables
 	  fi; \
 	fi
 
-test: node_modules
+test: setup-test
 	$(MAKE) tables-check
 	cargo test --workspace
 	$(MAKE) pkg
@@ -108,7 +115,7 @@ fuzz:
 	cd core && for t in validate chunks; do \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=512 || exit 1; done
 
-.PHONY: help tables fetch pkg tables-check test demo fuzz
+.PHONY: help setup setup-test tables fetch pkg tables-check test demo fuzz
 
 # fiable's address search vs addok (the French national address API's
 # engine) on the Paris BAN: same queries, same load (bench/README.md,

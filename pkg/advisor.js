@@ -3,22 +3,25 @@
 // email, E.164 phone, names and postcode are sent (debounced, with the
 // advisor's API key) to `POST /v1/match`, and "this customer probably exists
 // already" appears in a polite live region at the top of the form. It never
-// blocks anything: no answer, no warning (nor a call while the service's 429
-// pause lasts, ./backoff.js).
+// blocks anything: when the service cannot answer (down, slow, 5xx, 429's
+// pause, not JSON) a calm line says the check is unavailable and the advisor
+// carries on; the next answer replaces it.
 import { call } from './net.js';
 import { E164 } from './defs.js';
 
 const DEBOUNCE_MS = 400;
 const TIMEOUT_MS = 3000;
-/** @type {Record<string, { on: Record<string, string>, found: (on: string) => string }>} */
+/** @type {Record<string, { on: Record<string, string>, found: (on: string) => string, unavailable: string }>} */
 const TEXT = {
   fr: {
     on: { email: 'e-mail', phone: 'téléphone', name_postcode: 'nom et code postal', name: 'nom' },
     found: (on) => `Ce client existe probablement déjà (correspondance\u00a0: ${on}). Vérifiez avant de créer un doublon.`,
+    unavailable: 'Recherche de doublons indisponible pour le moment\u00a0: la saisie continue normalement.',
   },
   en: {
     on: { email: 'email', phone: 'phone', name_postcode: 'name and postcode', name: 'name' },
     found: (on) => `This customer probably exists already (matched on ${on}). Check before creating a duplicate.`,
+    unavailable: 'The duplicate check is unavailable for now: carry on as usual.',
   },
 };
 
@@ -42,6 +45,14 @@ export function duplicateWatch(w, url, apiKey) {
   /** @type {AbortController | null} */
   let ctrl = null;
   let refused = false;
+
+  /** The check could not be made: said calmly, never as a warning; asked again at the next change. */
+  function unavailable() {
+    sent = '';
+    box.textContent = say.unavailable;
+    box.classList.remove('fiable-warning');
+    box.classList.add('fiable-unavailable');
+  }
 
   /** What to match on: the values whose local verdict is not invalid, by the contract's names. */
   function query() {
@@ -77,19 +88,22 @@ export function duplicateWatch(w, url, apiKey) {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
         body: key,
       }, c.signal);
-      if (!res) return; // the service's 429 pause: no warning meanwhile
+      if (!res) return unavailable(); // the service's 429 pause
       if (res.status === 401 && !refused) {
         refused = true;
         console.error('fiable: the lookup service refused the advisor API key (401); no duplicate warning.');
       }
       const r = res.ok ? await res.json() : null;
       if (c !== ctrl) return; // superseded
+      if (!Array.isArray(r?.matches) && res.status !== 401) throw new Error(`HTTP ${res.status}: no matches`);
+      box.classList.remove('fiable-unavailable');
       const best = Array.isArray(r?.matches) ? r.matches : [];
       const how = [...new Set(best.flatMap((m) => (Array.isArray(m.on) ? m.on : [])))].map((o) => say.on[o] ?? o);
       box.textContent = best.length ? say.found(how.join(', ')) : '';
       box.classList.toggle('fiable-warning', best.length > 0);
     } catch (e) {
       console.debug('fiable: no duplicate check (the lookup service did not answer)', e);
+      if (c === ctrl) unavailable();
     }
   }
 

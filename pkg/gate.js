@@ -27,14 +27,25 @@ export function submitGate(form, on, w) {
   let resubmitting = false;
   let gating = false;
 
-  /** @param {HTMLElement | null} submitter */
+  /**
+   * In a task of its own: called while the held submit is still being
+   * dispatched (a consent record queued at once, during a 429's pause),
+   * requestSubmit() is ignored by the browser and the form is never sent.
+   * A message task, not setTimeout: it runs even where timers are held.
+   * @param {HTMLElement | null} submitter
+   */
   function resubmit(submitter) {
-    resubmitting = true;
-    try {
-      form.requestSubmit(submitter && 'form' in submitter && submitter.form === form ? /** @type {HTMLButtonElement} */ (submitter) : undefined);
-    } finally {
-      resubmitting = false;
-    }
+    const next = new MessageChannel();
+    next.port1.onmessage = () => {
+      next.port1.close();
+      resubmitting = true;
+      try {
+        form.requestSubmit(submitter && 'form' in submitter && submitter.form === form ? /** @type {HTMLButtonElement} */ (submitter) : undefined);
+      } finally {
+        resubmitting = false;
+      }
+    };
+    next.port2.postMessage(null);
   }
 
   function blocks() {

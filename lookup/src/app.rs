@@ -16,6 +16,7 @@ use axum::Router;
 use tower_http::cors::CorsLayer;
 
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::consent::ConsentState;
 use crate::openapi::{self, Class};
 use crate::routes::{self, consent::IDEMPOTENCY_KEY};
@@ -55,13 +56,16 @@ fn compose(state: AppState, ledger: Router) -> Router {
     }
     let track = middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
     let router = api.route_layer(track.clone()).merge(ops.route_layer(track));
-    let router = assets::with_static_files(router, &state.config);
+    let router = if state.config.www.is_dir() { router } else { router.fallback(|| async { ApiError::NotFound }) };
     // The widget reads Retry-After on a 429: exposed, as it is not a
     // CORS-safelisted header.
-    match cors(&state.config.cors_origins) {
+    let router = match cors(&state.config.cors_origins) {
         Some(c) => router.layer(c.expose_headers([header::RETRY_AFTER])),
         None => router,
-    }
+    };
+    // The static files after the CORS layer: the package's carry their own
+    // (any origin), the API keeps its allow-list.
+    router.merge(assets::router(&state.config.pkg, &state.config.www))
 }
 
 /// CORS for `origins` (`None`: same origin only).
@@ -81,6 +85,8 @@ pub async fn serve(config: Config, consent: Option<ConsentState>) -> anyhow::Res
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let state = AppState::new(index, config);
+    // The resolver's canaries, probed from the start (so /healthz is current without traffic).
+    tokio::spawn(state.mail.clone().watch_canaries());
     let app = match consent {
         Some(c) => app_with_consent(state, c),
         None => app(state),

@@ -18,4 +18,5 @@ pub mod state;
 pub mod openapi;
 pub mod ratelimit;
 pub mod mail;
+pub mod dns_health;
 pub mod consent;

@@ -9,6 +9,13 @@
 //! - SERVFAIL, REFUSED, timeouts… → unknown: the widget keeps its local
 //!   verdict and never blocks the form.
 //!
+//! A negative answer (NXDOMAIN, no mail) is believed only when the core's
+//! rule says so ([`fiable_core::email::known::doubt_negative_answer`]): the
+//! resolver has proven itself with its canaries ([`crate::dns_health`]),
+//! the domain is not one of fiable's known providers, and it did not accept
+//! mail a short while ago. Otherwise the answer is `unknown`. NXDOMAIN is
+//! cached only as long as its SOA says (RFC 2308), not at all without one.
+//!
 //! The domain is checked and normalised by `fiable-core` before anything
 //! is asked ([`normalize`]); nothing here logs a domain.
 
@@ -18,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use fiable_core::email::known::{self, Doubt};
 use fiable_core::email::{self, DomainList};
 use fiable_core::{Options, Status};
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
@@ -28,6 +36,8 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::{Resolver, TokioResolver};
 use serde::Serialize;
 use tokio::sync::OnceCell;
+
+use crate::dns_health::{CanaryResult, DnsHealth, Trust};
 
 /// The full disposable list the core ships (146 k domains).
 const DISPOSABLE_FULL: &str = include_str!("../../core/data/disposable-full.txt");
@@ -65,11 +75,44 @@ pub struct DnsConfig {
     /// Longest time an answer is cached, in seconds (TTLs above are lowered).
     #[arg(long = "dns-max-ttl", env = "FIABLE_DNS_MAX_TTL", default_value_t = 86_400)]
     pub max_ttl: u64,
+    /// Canaries: names whose MX must resolve for the resolver to be
+    /// believed (comma-separated; empty: trust the resolver unprobed).
+    /// While none resolves every mail-domain answer is `unknown`.
+    #[arg(long = "dns-canaries", env = "FIABLE_DNS_CANARIES", value_delimiter = ',', default_values_t = default_canaries())]
+    pub canaries: Vec<String>,
+    /// Seconds between two canary probes.
+    #[arg(long = "dns-canary-interval", env = "FIABLE_DNS_CANARY_INTERVAL", default_value_t = 30)]
+    pub canary_interval_secs: u64,
+    /// NXDOMAIN answers within 10 seconds that trigger a canary probe at
+    /// once (0: only the periodic probes).
+    #[arg(long = "dns-canary-burst", env = "FIABLE_DNS_CANARY_BURST", default_value_t = 3)]
+    pub canary_burst: usize,
+    /// Seconds during which a domain that accepted mail is not believed to
+    /// have vanished: a negative answer for it is `unknown`.
+    #[arg(long = "dns-recent-secs", env = "FIABLE_DNS_RECENT_SECS", default_value_t = 86_400)]
+    pub recent_secs: u64,
+}
+
+/// The default canaries: the MX of the big mail providers French forms see
+/// most (one answering is enough).
+pub fn default_canaries() -> Vec<String> {
+    ["gmail.com", "outlook.com", "yahoo.com", "orange.fr"].map(String::from).to_vec()
 }
 
 impl Default for DnsConfig {
     fn default() -> Self {
-        DnsConfig { upstream: vec![], timeout_ms: 1500, attempts: 1, cache_size: 10_000, min_ttl: 30, max_ttl: 86_400 }
+        DnsConfig {
+            upstream: vec![],
+            timeout_ms: 1500,
+            attempts: 1,
+            cache_size: 10_000,
+            min_ttl: 30,
+            max_ttl: 86_400,
+            canaries: default_canaries(),
+            canary_interval_secs: 30,
+            canary_burst: 3,
+            recent_secs: 86_400,
+        }
     }
 }
 
@@ -199,13 +242,19 @@ struct Stats {
     resolutions: AtomicU64,
 }
 
-/// The mail-domain checker: lists, resolver, cache, counters.
+/// The mail-domain checker: lists, resolver, cache, counters, and the
+/// resolver's health (its canaries).
 pub struct MailChecker {
     resolver: TokioResolver,
     config: DnsConfig,
     lists: &'static (DomainList, DomainList),
     state: Mutex<State>,
     stats: Stats,
+    health: DnsHealth,
+    /// One canary probe at a time.
+    probing: tokio::sync::Mutex<()>,
+    /// When each domain last accepted mail (a later negative answer for it is doubted).
+    recent: Mutex<HashMap<String, Instant>>,
 }
 
 impl MailChecker {
@@ -250,12 +299,138 @@ impl MailChecker {
                 .build()
                 .expect("a resolver without servers") // ok: building one has no failure path but I/O config, which it has none of
         });
+        let canaries: Vec<String> = config.canaries.iter().map(|c| c.trim().trim_end_matches('.').to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+        let health = DnsHealth::new(canaries, Duration::from_secs(config.canary_interval_secs.max(1)), config.canary_burst);
         MailChecker {
             resolver,
             config,
             lists: lists(),
             state: Mutex::new(State::default()),
             stats: Stats::default(),
+            health,
+            probing: tokio::sync::Mutex::new(()),
+            recent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The resolver's health (canaries).
+    pub fn health(&self) -> &DnsHealth {
+        &self.health
+    }
+
+    /// Asks every canary now (one probe at a time) and records the verdict.
+    pub async fn probe(&self) {
+        let _one = self.probing.lock().await;
+        self.probe_locked().await;
+    }
+
+    async fn probe_locked(&self) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, c) in self.health.canaries().iter().enumerate() {
+            let resolver = self.resolver.clone();
+            let name = Name::from_ascii(format!("{c}."));
+            tasks.spawn(async move {
+                let result = match name {
+                    Ok(name) => match ask(&resolver, &name, RecordType::MX).await {
+                        (Reply::Records(r, _), _) if r.iter().any(|d| matches!(d, RData::MX(m) if !m.exchange.is_root())) => "answer",
+                        (Reply::Records(..), _) => "no_mx",
+                        (_, kind) => kind,
+                    },
+                    Err(_) => "bad_name",
+                };
+                (i, result)
+            });
+        }
+        let mut results: Vec<CanaryResult> =
+            self.health.canaries().iter().map(|n| CanaryResult { name: n.clone(), result: "error" }).collect();
+        while let Some(done) = tasks.join_next().await {
+            if let Ok((i, result)) = done {
+                results[i].result = result;
+            }
+        }
+        self.health.record(results);
+    }
+
+    /// Probes first when no probe ever finished (every caller waits for
+    /// that one), or when the last one is stale (one caller probes, the
+    /// others go on with the verdict they have).
+    async fn ensure_probed(&self) {
+        if !self.health.probe_due() {
+            return;
+        }
+        if self.health.trust() == Trust::Checking {
+            let _one = self.probing.lock().await;
+            if self.health.probe_due() {
+                self.probe_locked().await;
+            }
+        } else if let Ok(_one) = self.probing.try_lock() {
+            if self.health.probe_due() {
+                self.probe_locked().await;
+            }
+        }
+    }
+
+    /// Probes the canaries every interval, for ever (spawned by the server,
+    /// so `/healthz` is current without traffic).
+    pub async fn watch_canaries(self: Arc<Self>) {
+        if self.health.canaries().is_empty() {
+            return;
+        }
+        loop {
+            if self.health.probe_due() {
+                self.probe().await;
+            }
+            tokio::time::sleep(self.health.interval().min(Duration::from_secs(5))).await;
+        }
+    }
+
+    /// Starts a probe in the background when one is due (from `/healthz`).
+    pub fn probe_if_due(self: &Arc<Self>) {
+        if self.health.probe_due() && tokio::runtime::Handle::try_current().is_ok() {
+            let me = self.clone();
+            tokio::spawn(async move { me.ensure_probed().await });
+        }
+    }
+
+    /// True when the domain accepted mail within the suspicion window.
+    fn resolved_recently(&self, domain: &str) -> bool {
+        let window = Duration::from_secs(self.config.recent_secs);
+        self.recent.lock().ok().and_then(|m| m.get(domain).map(|t| t.elapsed() < window)).unwrap_or(false)
+    }
+
+    fn remember_accepts_mail(&self, domain: &str) {
+        let cap = self.config.cache_size;
+        let Ok(mut m) = self.recent.lock() else { return };
+        if cap == 0 || self.config.recent_secs == 0 {
+            return;
+        }
+        if m.len() >= cap && !m.contains_key(domain) {
+            let window = Duration::from_secs(self.config.recent_secs);
+            m.retain(|_, t| t.elapsed() < window);
+            if m.len() >= cap {
+                // Still full: forget the oldest tenth.
+                let mut at: Vec<Instant> = m.values().copied().collect();
+                let k = (cap / 10).min(at.len() - 1);
+                let (_, cut, _) = at.select_nth_unstable(k);
+                let cut = *cut;
+                m.retain(|_, t| *t > cut);
+            }
+        }
+        m.insert(domain.to_string(), Instant::now());
+    }
+
+    /// The outcome shown: a negative one the core's rule doubts is `unknown`.
+    fn judge(&self, domain: &str, outcome: &Outcome) -> Outcome {
+        if !matches!(outcome, Outcome::NotFound | Outcome::NoMail) {
+            return outcome.clone();
+        }
+        let proven = self.health.trust() == Trust::Proven;
+        match known::doubt_negative_answer(domain, proven, self.resolved_recently(domain)) {
+            None => outcome.clone(),
+            Some(doubt) => {
+                self.health.count_doubt(doubt.label());
+                Outcome::Unknown
+            }
         }
     }
 
@@ -266,16 +441,26 @@ impl MailChecker {
 
     /// Checks a normalised domain (see [`normalize`]).
     pub async fn check(&self, domain: &str) -> DomainVerdict {
-        let (answer, cached) = self.answer(domain).await;
-        let mx = match &answer.outcome {
+        self.ensure_probed().await;
+        let (outcome, cached) = if matches!(self.health.trust(), Trust::Degraded(_)) {
+            // A resolver that fails its canaries is not asked at all: its
+            // answers cannot be told from its lies, and a dead one would
+            // make every person wait for its timeout.
+            self.health.count_doubt(Doubt::ResolverUnproven.label());
+            (Outcome::Unknown, false)
+        } else {
+            let (answer, cached) = self.answer(domain).await;
+            (self.judge(domain, &answer.outcome), cached)
+        };
+        let mx = match &outcome {
             Outcome::AcceptsMail { mx } => mx.clone(),
             _ => vec![],
         };
         DomainVerdict {
             domain: domain.to_string(),
-            status: answer.outcome.status(),
-            code: answer.outcome.code(),
-            implicit_mx: matches!(&answer.outcome, Outcome::AcceptsMail { mx } if mx.is_empty()),
+            status: outcome.status(),
+            code: outcome.code(),
+            implicit_mx: matches!(&outcome, Outcome::AcceptsMail { mx } if mx.is_empty()),
             mx,
             disposable: email::is_disposable_in(&self.lists.0, domain),
             free: email::is_free_in(&self.lists.1, domain),
@@ -348,6 +533,13 @@ impl MailChecker {
         st.cache.insert(domain.to_string(), Entry { answer, expires: now + ttl });
     }
 
+    /// How long an NXDOMAIN is kept: its negative TTL (the SOA minimum,
+    /// RFC 2308) up to the configured maximum, never raised to the minimum;
+    /// without an SOA, not kept at all.
+    fn negative(&self, ttl: Option<u32>) -> Option<Duration> {
+        ttl.filter(|t| *t > 0).map(|t| Duration::from_secs(u64::from(t).min(self.config.max_ttl.max(1))))
+    }
+
     /// Clamps a DNS TTL (seconds) to the configured bounds.
     fn bound(&self, ttl: Option<u32>) -> Duration {
         let lo = self.config.min_ttl;
@@ -360,6 +552,13 @@ impl MailChecker {
         let answer = self.resolve_uncounted(domain).await;
         if let Ok(mut m) = self.stats.outcomes.lock() {
             *m.entry(answer.outcome.label()).or_default() += 1;
+        }
+        match answer.outcome {
+            Outcome::AcceptsMail { .. } => self.remember_accepts_mail(domain),
+            // Several "does not exist" in a row: is it the resolver? Ask the
+            // canaries before this answer is judged.
+            Outcome::NotFound if self.health.note_nxdomain() => self.probe().await,
+            _ => {}
         }
         // The outcome only: the domain is the person's.
         tracing::debug!(outcome = answer.outcome.label(), "mail domain resolved");
@@ -397,7 +596,7 @@ impl MailChecker {
                 (Vec::<String>::new(), Some(ttl))
             }
             Reply::NoData(ttl) => (vec![], ttl),
-            Reply::NxDomain(ttl) => return Answer { outcome: Outcome::NotFound, ttl: Some(self.bound(ttl)) },
+            Reply::NxDomain(ttl) => return Answer { outcome: Outcome::NotFound, ttl: self.negative(ttl) },
             Reply::Failed => return Answer { outcome: Outcome::Unknown, ttl: None },
         };
         debug_assert!(mx.is_empty());
@@ -426,7 +625,11 @@ impl MailChecker {
         match (&a, &aaaa) {
             (Reply::Failed, _) | (_, Reply::Failed) => Answer { outcome: Outcome::Unknown, ttl: None },
             (Reply::NxDomain(_), _) | (_, Reply::NxDomain(_)) => {
-                Answer { outcome: Outcome::NotFound, ttl: Some(self.bound(min(neg(&a), neg(&aaaa)))) }
+                let nx = |r: &Reply| match r {
+                    Reply::NxDomain(t) => *t,
+                    _ => None,
+                };
+                Answer { outcome: Outcome::NotFound, ttl: self.negative(min(nx(&a), nx(&aaaa))) }
             }
             _ => Answer { outcome: Outcome::NoMail, ttl: Some(self.bound(min(mx_neg_ttl, min(neg(&a), neg(&aaaa))))) },
         }
@@ -434,24 +637,7 @@ impl MailChecker {
 
     /// One upstream question, its result counted by type and kind.
     async fn query(&self, name: &Name, rtype: RecordType) -> Reply {
-        let reply = match self.resolver.lookup(name.clone(), rtype).await {
-            Ok(l) => {
-                let ttl = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.ttl).min();
-                let data: Vec<RData> =
-                    l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.data.clone()).collect();
-                match ttl {
-                    Some(t) => (Reply::Records(data, t), "answer"),
-                    None => (Reply::NoData(None), "nodata"),
-                }
-            }
-            Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NXDomain => {
-                (Reply::NxDomain(nr.negative_ttl), "nxdomain")
-            }
-            Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NoError => {
-                (Reply::NoData(nr.negative_ttl), "nodata")
-            }
-            Err(e) => (Reply::Failed, failure_kind(&e)),
-        };
+        let reply = ask(&self.resolver, name, rtype).await;
         if let Ok(mut m) = self.stats.queries.lock() {
             *m.entry((record_type_label(rtype), reply.1)).or_default() += 1;
         }
@@ -478,6 +664,7 @@ impl MailChecker {
                 s += &format!("fiable_dns_resolutions_total{{outcome=\"{k}\"}} {n}\n");
             }
         }
+        s += &self.health.render_metrics();
         s += "# HELP fiable_dns_queries_total Upstream DNS queries by type and result.\n";
         s += "# TYPE fiable_dns_queries_total counter\n";
         if let Ok(m) = self.stats.queries.lock() {
@@ -501,6 +688,29 @@ enum Reply {
     NxDomain(Option<u32>),
     /// No usable answer.
     Failed,
+}
+
+/// One upstream question: the reply and its kind (`answer`, `nodata`,
+/// `nxdomain`, or the failure's kind).
+async fn ask(resolver: &TokioResolver, name: &Name, rtype: RecordType) -> (Reply, &'static str) {
+    match resolver.lookup(name.clone(), rtype).await {
+        Ok(l) => {
+            let ttl = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.ttl).min();
+            let data: Vec<RData> =
+                l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.data.clone()).collect();
+            match ttl {
+                Some(t) => (Reply::Records(data, t), "answer"),
+                None => (Reply::NoData(None), "nodata"),
+            }
+        }
+        Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NXDomain => {
+            (Reply::NxDomain(nr.negative_ttl), "nxdomain")
+        }
+        Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NoError => {
+            (Reply::NoData(nr.negative_ttl), "nodata")
+        }
+        Err(e) => (Reply::Failed, failure_kind(&e)),
+    }
 }
 
 fn record_type_label(t: RecordType) -> &'static str {

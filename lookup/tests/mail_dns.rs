@@ -42,19 +42,50 @@ fn dnsmasq_bin() -> String {
     bin
 }
 
+/// The test zone's records: the canaries' (gmail.com) included.
+fn zone_args(local_ttl: u32, blackhole: u16) -> Vec<String> {
+    let z = ZONE;
+    let bh = blackhole;
+    vec![
+        format!("--local-ttl={local_ttl}"),
+        format!("--local=/{z}/"),
+        format!("--mx-host=mail.{z},mx2.mail.{z},20"),
+        format!("--mx-host=mail.{z},mx1.mail.{z},10"),
+        format!("--mx-host=sf.{z},mx.sf.{z},10"),
+        format!("--mx-host=ttl.{z},mx.ttl.{z},10"),
+        format!("--mx-host=nullmx.{z},.,0"),
+        format!("--host-record=aonly.{z},127.0.0.2"),
+        format!("--host-record=xn--caf-dma.{z},127.0.0.3"),
+        format!("--txt-record=txtonly.{z},v=spf1 -all"),
+        "--mx-host=gmail.com,gmail-smtp-in.l.google.com,5".into(),
+        "--mx-host=mailinator.com,mail.mailinator.com,10".into(),
+        format!("--server=/slow.{z}/127.0.0.1#{bh}"),
+        format!("--server=/refused.{z}/#"),
+    ]
+}
+
+/// A resolver that lies: NXDOMAIN for every name (an offline laptop, a captive portal).
+fn nxdomain_everything() -> Vec<String> {
+    vec!["--address=/#/".into()]
+}
+
 impl Dnsmasq {
     /// Starts dnsmasq with the test zone and `local_ttl` on every record.
     fn start(local_ttl: u32) -> Dnsmasq {
+        Dnsmasq::start_with(None, |bh| zone_args(local_ttl, bh))
+    }
+
+    /// Starts dnsmasq with these records, on `port` (or a free one).
+    fn start_with(port: Option<u16>, records: impl Fn(u16) -> Vec<String>) -> Dnsmasq {
         let bin = dnsmasq_bin();
         let blackhole = UdpSocket::bind("127.0.0.1:0").unwrap();
         let bh = blackhole.local_addr().unwrap().port();
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         for _ in 0..5 {
-            let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = port.unwrap_or_else(|| UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
             let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let log = std::env::temp_dir().join(format!("fiable-dnsmasq-{}-{n}.log", std::process::id()));
-            let z = ZONE;
-            let args = [
+            let mut args = vec![
                 "--no-daemon".to_string(),
                 "--conf-file=/dev/null".into(),
                 format!("--port={port}"),
@@ -65,21 +96,8 @@ impl Dnsmasq {
                 "--log-queries".into(),
                 "--log-facility=-".into(),
                 "--pid-file".into(),
-                format!("--local-ttl={local_ttl}"),
-                format!("--local=/{z}/"),
-                format!("--mx-host=mail.{z},mx2.mail.{z},20"),
-                format!("--mx-host=mail.{z},mx1.mail.{z},10"),
-                format!("--mx-host=sf.{z},mx.sf.{z},10"),
-                format!("--mx-host=ttl.{z},mx.ttl.{z},10"),
-                format!("--mx-host=nullmx.{z},.,0"),
-                format!("--host-record=aonly.{z},127.0.0.2"),
-                format!("--host-record=xn--caf-dma.{z},127.0.0.3"),
-                format!("--txt-record=txtonly.{z},v=spf1 -all"),
-                "--mx-host=gmail.com,gmail-smtp-in.l.google.com,5".into(),
-                "--mx-host=mailinator.com,mail.mailinator.com,10".into(),
-                format!("--server=/slow.{z}/127.0.0.1#{bh}"),
-                format!("--server=/refused.{z}/#"),
             ];
+            args.extend(records(bh));
             let child = Command::new(&bin)
                 .args(&args)
                 .stdin(Stdio::null())
@@ -127,12 +145,13 @@ impl Dnsmasq {
         s
     }
 
-    /// Queries dnsmasq received for `name` (any type), from its log.
+    /// Queries dnsmasq received for `name` (any type; `auth[…]` when it is
+    /// authoritative), from its log.
     fn queries_for(&self, name: &str) -> usize {
         // dnsmasq writes its log asynchronously: give it a moment.
         std::thread::sleep(Duration::from_millis(100));
         let needle = format!("] {name} from");
-        self.log_text().lines().filter(|l| l.contains("query[") && l.contains(&needle)).count()
+        self.log_text().lines().filter(|l| (l.contains("query[") || l.contains("auth[")) && l.contains(&needle)).count()
     }
 
     /// Every query dnsmasq received but the readiness probe.
@@ -142,16 +161,33 @@ impl Dnsmasq {
     }
 
     fn state(&self, min_ttl: u64, timeout_ms: u64) -> AppState {
-        let mut config = Config::for_tests();
-        config.dns = DnsConfig {
+        self.state_with(DnsConfig { min_ttl, timeout_ms, ..self.dns() })
+    }
+
+    /// This server as the only upstream, one try, small cache, default canaries.
+    fn dns(&self) -> DnsConfig {
+        DnsConfig {
             upstream: vec![format!("127.0.0.1:{}", self.port).parse().unwrap()],
-            timeout_ms,
+            timeout_ms: 1500,
             attempts: 0,
             cache_size: 100,
-            min_ttl,
+            min_ttl: 30,
             max_ttl: 3600,
-        };
+            ..DnsConfig::default()
+        }
+    }
+
+    fn state_with(&self, dns: DnsConfig) -> AppState {
+        let mut config = Config::for_tests();
+        config.dns = dns;
         AppState::new(Index::from_words(empty_index()).unwrap(), config)
+    }
+
+    /// Stops this server and starts another on the same port with other records.
+    fn replace(self, records: impl Fn(u16) -> Vec<String>) -> Dnsmasq {
+        let port = self.port;
+        drop(self);
+        Dnsmasq::start_with(Some(port), records)
     }
 }
 
@@ -239,16 +275,43 @@ async fn null_mx_means_no_mail() {
 }
 
 #[tokio::test]
-async fn nxdomain_is_not_found_and_cached() {
+async fn nxdomain_without_soa_is_not_found_and_not_cached() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("nope.{ZONE}")).await;
     assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_not_found")));
+    // dnsmasq's local NXDOMAIN carries no SOA: nothing says how long it holds (RFC 2308).
     let v = domain(&st, &format!("nope.{ZONE}")).await;
-    assert_eq!(v["cached"], true);
-    assert_eq!(dns.queries_for(&format!("nope.{ZONE}")), 1);
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("invalid"), Some(false)));
+    assert_eq!(dns.queries_for(&format!("nope.{ZONE}")), 2);
 }
 
+/// dnsmasq authoritative for `soa.` + ZONE: its NXDOMAIN carries an SOA
+/// whose minimum (the negative TTL) is `neg_ttl`; the canary lives there too.
+fn soa_zone(neg_ttl: u32) -> Vec<String> {
+    let z = format!("soa.{ZONE}");
+    vec![
+        format!("--auth-server=ns.{z},127.0.0.1"),
+        format!("--auth-zone={z}"),
+        format!("--auth-ttl={neg_ttl}"),
+        format!("--mx-host=mail.{z},mx.mail.{z},10"),
+    ]
+}
+
+#[tokio::test]
+async fn nxdomain_is_cached_as_long_as_its_soa_minimum_says() {
+    let dns = Dnsmasq::start_with(None, |_| soa_zone(2));
+    // The configured minimum TTL (30 s) does not stretch a negative answer.
+    let st = dns.state_with(DnsConfig { min_ttl: 30, canaries: vec![format!("mail.soa.{ZONE}")], ..dns.dns() });
+    let nope = format!("nope.soa.{ZONE}");
+    let v = domain(&st, &nope).await;
+    assert_eq!((v["status"].as_str(), v["code"].as_str(), v["cached"].as_bool()), (Some("invalid"), Some("email.domain_not_found"), Some(false)));
+    assert_eq!(domain(&st, &nope).await["cached"], true);
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    let v = domain(&st, &nope).await;
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("invalid"), Some(false)));
+    assert_eq!(dns.queries_for(&nope), 2);
+}
 #[tokio::test]
 async fn idn_is_normalised_to_punycode() {
     let dns = Dnsmasq::start(600);
@@ -376,4 +439,143 @@ async fn openapi_documents_the_route() {
     got.sort();
     doc.sort();
     assert_eq!(got, doc);
+}
+
+async fn healthz(st: &AppState) -> serde_json::Value {
+    let (s, v) = get(st, "/healthz").await;
+    // The service is usable while DNS is degraded: 200, `status` says it.
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// What the service logs, captured for one test (current-thread runtime:
+/// the probes run on the test's thread).
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Log {
+    fn count(&self, needle: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).matches(needle).count()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() {
+    let log = Log::default();
+    let writer = log.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).with_max_level(tracing::Level::INFO).finish(),
+    );
+    // NXDOMAIN for every name: gmail.com included, the canaries included.
+    let dns = Dnsmasq::start_with(None, |_| nxdomain_everything());
+    let st = dns.state_with(DnsConfig { canary_interval_secs: 1, ..dns.dns() });
+    for d in ["gmail.com", "orange.fr", &format!("mail.{ZONE}"), &format!("nope.{ZONE}")] {
+        let v = domain(&st, d).await;
+        assert_eq!((v["status"].as_str(), v["code"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some("email.domain_unknown"), Some(false)), "{d}: {v}");
+    }
+    // The canaries were asked; the person's domains were not (a resolver that lies is not asked).
+    assert_eq!(dns.queries_for("gmail.com"), 1, "once, as a canary");
+    assert_eq!(dns.queries_for(&format!("nope.{ZONE}")), 0);
+    assert_eq!(st.mail.resolutions(), 0);
+    let h = healthz(&st).await;
+    assert_eq!((h["status"].as_str(), h["dns"]["status"].as_str()), (Some("degraded"), Some("degraded")), "{h}");
+    let reason = h["dns"]["reason"].as_str().unwrap();
+    assert!(reason.contains("NXDOMAIN for every canary") && reason.contains("gmail.com nxdomain"), "{reason}");
+    assert_eq!(h["dns"]["canaries"].as_array().unwrap().len(), 4);
+    assert!(h["dns"]["canaries"].as_array().unwrap().iter().all(|c| c["result"] == "nxdomain"), "{h}");
+    let m = metrics(&st).await;
+    for line in [
+        "fiable_dns_resolver_degraded 1",
+        "fiable_dns_resolver_trusted 0",
+        "fiable_dns_resolver_degradations_total 1",
+        r#"fiable_dns_canary_probes_total{result="failed"} 1"#,
+        r#"fiable_dns_doubted_total{reason="resolver_unproven"} 4"#,
+    ] {
+        assert!(m.contains(line), "{line} missing in\n{m}");
+    }
+    // More probes while it still lies: still degraded, nothing more in the log.
+    st.mail.probe().await;
+    st.mail.probe().await;
+    assert!(metrics(&st).await.contains(r#"fiable_dns_canary_probes_total{result="failed"} 3"#));
+    assert_eq!(log.count("DNS resolver degraded"), 1, "said once");
+
+    // The resolver answers properly again (same port): the next probe, due
+    // after the interval, proves it and answers are believed again.
+    let dns = dns.replace(|bh| zone_args(600, bh));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let v = domain(&st, &format!("mail.{ZONE}")).await;
+    assert_eq!((v["status"].as_str(), v["mx"][0].as_str()), (Some("valid"), Some(&*format!("mx1.mail.{ZONE}"))), "{v}");
+    let v = domain(&st, &format!("nope.{ZONE}")).await;
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_not_found")), "{v}");
+    let h = healthz(&st).await;
+    assert_eq!((h["status"].as_str(), h["dns"]["status"].as_str(), &h["dns"]["reason"]), (Some("ok"), Some("ok"), &serde_json::Value::Null), "{h}");
+    let m = metrics(&st).await;
+    assert!(m.contains("fiable_dns_resolver_degraded 0") && m.contains("fiable_dns_resolver_trusted 1"), "{m}");
+    assert!(m.contains(r#"fiable_dns_canary_probes_total{result="ok"} 1"#), "{m}");
+    st.mail.probe().await;
+    assert_eq!(log.count("DNS resolver recovered"), 1, "said once");
+    assert_eq!(log.count("DNS resolver degraded"), 1);
+    drop(dns);
+}
+
+#[tokio::test]
+async fn a_burst_of_nxdomain_asks_the_canaries_at_once() {
+    // Proven at start, then the resolver starts lying (same port).
+    let dns = Dnsmasq::start(600);
+    let st = dns.state_with(DnsConfig { canary_interval_secs: 3600, canary_burst: 3, ..dns.dns() });
+    assert_eq!(domain(&st, &format!("mail.{ZONE}")).await["status"], "valid");
+    let dns = dns.replace(|_| nxdomain_everything());
+    // A burst never probes again within a second of the last probe.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Not yet a burst: the resolver still has the benefit of the doubt.
+    for d in ["nope1", "nope2"] {
+        assert_eq!(domain(&st, &format!("{d}.{ZONE}")).await["status"], "invalid");
+    }
+    // The third NXDOMAIN within 10 s: the canaries are asked before it is judged.
+    let v = domain(&st, &format!("nope3.{ZONE}")).await;
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some(false)), "{v}");
+    assert_eq!(healthz(&st).await["dns"]["status"], "degraded");
+    // Degraded: every answer is unknown, even one the cache holds as valid.
+    let v = domain(&st, &format!("mail.{ZONE}")).await;
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert_eq!(dns.queries_for("gmail.com"), 1, "the burst's probe");
+}
+
+#[tokio::test]
+async fn known_providers_and_recent_domains_are_never_gone_on_dns_word_alone() {
+    // A proven resolver (outlook.com answers) that says gmail.com does not exist.
+    let dns = Dnsmasq::start_with(None, |_| {
+        vec![
+            format!("--local=/{ZONE}/"),
+            "--local=/gmail.com/".into(),
+            "--mx-host=outlook.com,outlook-com.olc.protection.outlook.com,10".into(),
+            format!("--mx-host=once.{ZONE},mx.once.{ZONE},10"),
+        ]
+    });
+    let st = dns.state_with(DnsConfig { min_ttl: 1, max_ttl: 1, ..dns.dns() });
+    let v = domain(&st, "gmail.com").await;
+    assert_eq!((v["status"].as_str(), v["code"].as_str(), v["free"].as_bool()), (Some("unknown"), Some("email.domain_unknown"), Some(true)), "{v}");
+    assert_eq!(healthz(&st).await["dns"]["status"], "ok");
+    // An unknown domain on a proven resolver: NXDOMAIN stands.
+    assert_eq!(domain(&st, &format!("nope.{ZONE}")).await["status"], "invalid");
+    // A domain that accepted mail, then NXDOMAIN (the zone changed): doubted.
+    assert_eq!(domain(&st, &format!("once.{ZONE}")).await["status"], "valid");
+    let dns = dns.replace(|_| vec![format!("--local=/{ZONE}/"), "--mx-host=outlook.com,outlook-com.olc.protection.outlook.com,10".into()]);
+    tokio::time::sleep(Duration::from_millis(1100)).await; // the positive answer's TTL (1 s) runs out
+    let v = domain(&st, &format!("once.{ZONE}")).await;
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some(false)), "{v}");
+    assert_eq!(dns.queries_for(&format!("once.{ZONE}")), 1, "it was asked, and its answer doubted");
+    let m = metrics(&st).await;
+    assert!(m.contains(r#"fiable_dns_doubted_total{reason="known_provider"} 1"#), "{m}");
+    assert!(m.contains(r#"fiable_dns_doubted_total{reason="resolved_recently"} 1"#), "{m}");
 }

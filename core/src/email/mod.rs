@@ -22,6 +22,7 @@
 #![allow(clippy::result_large_err)] // checks return the verdict itself as their error
 
 pub mod idna;
+pub mod known;
 pub mod typo;
 
 use crate::messages::Msg;

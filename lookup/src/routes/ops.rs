@@ -18,10 +18,10 @@ pub static ROUTES: &[Route<AppState>] = &[
         doc: RouteDoc {
             verb: Verb::Get,
             path: "/healthz",
-            summary: "Alive, with the size of the address index",
+            summary: "Alive (200 whenever the service answers), with the size of the address index and the DNS resolver's health; `status` is `degraded` while the resolver fails its canaries (every route still answers, mail domains are `unknown`)",
             params: &[],
             body: None,
-            responses: &[Resp { status: 200, about: "{ status: ok, address_index: { streets, numbers, localities } }", schema: None, codes: &[] }],
+            responses: &[Resp { status: 200, about: "{ status: ok | degraded, address_index: { streets, numbers, localities }, dns: { status: ok | degraded | checking, reason, canaries } }", schema: None, codes: &[] }],
             auth: Auth::Public,
             class: Class::Ops,
         },
@@ -43,8 +43,13 @@ pub static ROUTES: &[Route<AppState>] = &[
 ];
 
 async fn healthz(State(st): State<AppState>) -> Json<serde_json::Value> {
+    // Still 200 when DNS is degraded: the service is usable (forms work,
+    // addresses answer), a load balancer must not take it out; `status` says it.
+    st.mail.probe_if_due();
+    let dns = st.mail.health().health_json();
     Json(json!({
-        "status": "ok",
+        "status": if dns["status"] == "degraded" { "degraded" } else { "ok" },
+        "dns": dns,
         "address_index": {
             "streets": st.index.street_count(),
             "numbers": st.index.number_count(),
