@@ -340,12 +340,6 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() && args.inclusion.is_none() && args.consistency.is_none() {
         anyhow::bail!("give --ledger, --database, --receipt, --inclusion and/or --consistency");
     }
-    if key.is_none() && (args.ledger.is_some() || args.database.is_some()) {
-        println!(
-            "WARNING: no --public-key: the ledger is checked under the key stored in it, so this only shows it is self-consistent; \
-             whoever can write the database can rewrite and re-sign it. Give the key you hold (and --head) to detect that."
-        );
-    }
     let head: Option<log::TreeHead> = match &args.head {
         None => None,
         Some(p) => {
@@ -426,6 +420,13 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                 ok = false;
             }
         }
+    }
+    // After the results (scripts read the first line), and loud.
+    if key.is_none() && (args.ledger.is_some() || args.database.is_some()) {
+        println!(
+            "WARNING: no --public-key: the ledger was checked under the key stored in it, so this only shows it is self-consistent; \
+             whoever can write the database can rewrite and re-sign it. Give the key you hold (and --head) to detect that."
+        );
     }
     if let Some(path) = &args.inclusion {
         let key = key.as_deref().context("--public-key is required to check an inclusion proof")?;
