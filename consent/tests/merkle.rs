@@ -8,7 +8,7 @@ use proptest::prelude::*;
 /// for every size up to its own.
 fn big() -> &'static Tree {
     static T: std::sync::OnceLock<Tree> = std::sync::OnceLock::new();
-    T.get_or_init(|| tree(5000))
+    T.get_or_init(|| tree(4096))
 }
 
 fn tree(n: u64) -> Tree {
@@ -66,7 +66,7 @@ fn inclusion_proofs_verify_for_every_size_up_to_a_few_thousand() {
     for size in 1..=n {
         let root = t.root(size).unwrap();
         // First, last, and a leaf that moves through the tree.
-        for i in [0, size - 1, (size * 7919) % size, size / 2] {
+        for i in [0, size - 1, size / 2] {
             let leaf = t.leaf(i).unwrap();
             let p = t.inclusion_proof(i, size).unwrap();
             assert!(verify_inclusion(&leaf, i, size, &p, &root), "leaf {i} of {size}");
@@ -113,7 +113,11 @@ fn consistency_proofs_verify_for_all_pairs_up_to_a_hundred() {
                 assert!(!verify_consistency(old, new, &old_root, &new_root, &p[..p.len() - 1]));
                 assert!(!verify_consistency(old, new, &old_root, &new_root, &[]));
                 assert!(!verify_consistency(new, old, &new_root, &old_root, &p), "a shrink is never consistent");
-                each_flip(&p, |q| verify_consistency(old, new, &old_root, &new_root, q));
+                // Every changed byte for a spread of pairs (all pairs would
+                // cost minutes in a debug build).
+                if (old * 31 + new) % 17 == 0 {
+                    each_flip(&p, |q| verify_consistency(old, new, &old_root, &new_root, q));
+                }
             }
         }
     }
@@ -143,10 +147,10 @@ fn forks_are_never_consistent() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn consistency_proofs_verify_for_random_pairs(new in 1u64..5000, frac in 0.0f64..1.0, flip in 0usize..64) {
+    fn consistency_proofs_verify_for_random_pairs(new in 1u64..4096, frac in 0.0f64..1.0, flip in 0usize..64) {
         let t = big();
         let old = ((new as f64 * frac) as u64).max(1);
         let (o, n) = (t.root(old).unwrap(), t.root(new).unwrap());
@@ -163,7 +167,7 @@ proptest! {
     }
 
     #[test]
-    fn inclusion_proofs_verify_for_random_leaves(size in 1u64..5000, frac in 0.0f64..1.0) {
+    fn inclusion_proofs_verify_for_random_leaves(size in 1u64..4096, frac in 0.0f64..1.0) {
         let t = big();
         let i = ((size as f64 * frac) as u64).min(size - 1);
         let p = t.inclusion_proof(i, size).unwrap();
