@@ -33,6 +33,7 @@ mod canonical;
 mod check;
 mod erasure;
 mod hash;
+pub mod merkle;
 pub mod phonetic;
 mod record;
 pub mod schema;

@@ -73,6 +73,9 @@ pub enum ApiError {
         /// Value of the `Retry-After` header.
         retry_after: u64,
     },
+    /// An entry or a tree size beyond the log.
+    #[error("no such entry or tree size in the log")]
+    LogOutOfRange,
 }
 
 impl ApiError {
@@ -100,6 +103,7 @@ impl ApiError {
             ApiError::MatchEmpty => (StatusCode::BAD_REQUEST, "match.empty"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "consent.busy"),
+            ApiError::LogOutOfRange => (StatusCode::NOT_FOUND, "log.out_of_range"),
         }
     }
 }
@@ -147,7 +151,7 @@ impl From<StoreError> for ApiError {
                 tracing::error!(error = %e, "consent sealing failed");
                 ApiError::Unavailable
             }
-            StoreError::Db(e) => {
+            StoreError::Db(e) | StoreError::KeyMismatch(e) => {
                 tracing::error!(error = %e, "consent store failure");
                 ApiError::Unavailable
             }

@@ -21,6 +21,25 @@ enum Cmd {
     /// Verify a consent ledger (SQLite file, PostgreSQL database or
     /// JSON-lines export) or one receipt.
     Verify(VerifyArgs),
+    /// Witness the consent log: fetch its signed tree head, check it
+    /// against the pinned key and against the last head seen (kept in
+    /// `--state`), store it; exit 1 with ALARM on a fork, a shrink or a bad
+    /// signature. Run it from cron, off the service's host.
+    Witness {
+        /// The service, `http://host:port`.
+        url: String,
+        /// The witness's state file (created, then replaced atomically).
+        #[arg(long)]
+        state: PathBuf,
+        /// The log's public key (64 hex digits, or a file holding them),
+        /// given out of band; needed on the first run.
+        #[arg(long)]
+        public_key: Option<String>,
+        /// On the first run without --public-key, pin the key the log
+        /// presents (weaker: a log already forged is then trusted).
+        #[arg(long)]
+        trust_on_first_use: bool,
+    },
     /// Export the consent ledger as JSON lines (what `verify` also reads).
     Export {
         /// The ledger's SQLite file, unless `--database` is given.
@@ -160,9 +179,27 @@ struct VerifyArgs {
     #[arg(long)]
     record: Option<PathBuf>,
     /// The expected public key: 64 hex digits, or a file holding them
-    /// (what `GET /v1/consents/public-key` serves). Required for a receipt.
+    /// (what `GET /v1/consents/public-key` serves). Required for a
+    /// receipt, a head or a proof; without it a ledger is checked under
+    /// the key it carries itself, which proves nothing against whoever
+    /// can rewrite it (said in the output).
     #[arg(long)]
     public_key: Option<String>,
+    /// A signed tree head (JSON, `GET /v1/log/head` or a witness state
+    /// file) that the ledger must still match: catches a truncated or
+    /// rewritten tail.
+    #[arg(long)]
+    head: Option<PathBuf>,
+    /// An inclusion proof (JSON, `GET /v1/log/inclusion?seq=N`): the
+    /// receipt it carries (and `--receipt`, when given) is in the signed
+    /// tree.
+    #[arg(long)]
+    inclusion: Option<PathBuf>,
+    /// A consistency proof (JSON, `GET /v1/log/consistency?first=A`): the
+    /// newer head extends the older one; with `--head`, the older head
+    /// must be that one.
+    #[arg(long)]
+    consistency: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -182,6 +219,23 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(fiable_lookup::app::serve(config, Some(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
+        Cmd::Witness { url, state, public_key, trust_on_first_use } => {
+            use fiable_lookup::consent::witness;
+            let key = public_key.as_deref().map(read_key).transpose()?;
+            match witness::run(&url, &state, key.as_deref(), trust_on_first_use)? {
+                witness::Outcome::Ok { head, pinned_now } => {
+                    if pinned_now {
+                        println!("PINNED the log key {} (key id {}) in {}: every later head must be signed by it", head.public_key, head.key_id, state.display());
+                    }
+                    println!("{url}: OK, {} entries, root {} signed at {}", head.size, head.root_hash, head.timestamp);
+                }
+                witness::Outcome::Alarm(w) => {
+                    eprintln!("{url}: ALARM: {w}");
+                    println!("{url}: ALARM: {w}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Cmd::Export { db, database, out } => {
             let db = database.unwrap_or(Database::Sqlite(db));
             let store = fiable_lookup::consent::store::Store::connect_read_only(&db).with_context(|| format!("opening {db}"))?;
@@ -291,15 +345,43 @@ fn main() -> anyhow::Result<()> {
 /// verified; 1: something is broken, the first break is named).
 fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     use fiable_lookup::consent::{ledger, store};
-    let key = match &args.public_key {
-        Some(k) if k.len() == 64 && k.bytes().all(|c| c.is_ascii_hexdigit()) => Some(k.clone()),
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading public key {path}"))?.trim().to_string()),
+    use fiable_lookup::consent::log;
+    let key = args.public_key.as_deref().map(read_key).transpose()?;
+    if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() && args.inclusion.is_none() && args.consistency.is_none() {
+        anyhow::bail!("give --ledger, --database, --receipt, --inclusion and/or --consistency");
+    }
+    let head: Option<log::TreeHead> = match &args.head {
         None => None,
+        Some(p) => {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p)?).with_context(|| format!("{}: not JSON", p.display()))?;
+            // A witness state file holds the head under "head".
+            let h = if v.get("head").is_some() { v["head"].clone() } else { v };
+            Some(serde_json::from_value(h).with_context(|| format!("{}: not a signed tree head", p.display()))?)
+        }
     };
-    if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() {
-        anyhow::bail!("give --ledger, --database and/or --receipt");
+    if head.is_some() && key.is_none() {
+        anyhow::bail!("--public-key is required to check a signed head");
     }
     let mut ok = true;
+    let check_head = |what: &str, s: &store::Store| -> bool {
+        let (Some(h), Some(k)) = (&head, &key) else { return true };
+        let mut entries = Vec::new();
+        let read = s.for_each(|e| {
+            entries.push(e);
+            Ok::<_, store::StoreError>(())
+        });
+        let r = read.map_err(|e| e.to_string()).and_then(|()| log::check_against_head(&mut entries.into_iter(), h, k));
+        match r {
+            Ok(()) => {
+                println!("{what}: OK, matches the signed head of {} entries ({})", h.size, h.timestamp);
+                true
+            }
+            Err(w) => {
+                println!("{what}: BROKEN against the signed head: {w}");
+                false
+            }
+        }
+    };
     if let Some(db) = &args.database {
         let r = store::Store::connect_read_only(db).with_context(|| format!("opening {db}"))?;
         match store::verify(&r, key.as_deref()) {
@@ -309,12 +391,15 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
                 ok = false;
             }
         }
+        ok &= check_head(&db.to_string(), &r);
     }
     if let Some(path) = &args.ledger {
         let mut head = [0u8; 16];
         let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head).is_ok() && &head == b"SQLite format 3\0";
         let r = if is_sqlite {
-            store::verify(&store::Store::open_read_only(path)?, key.as_deref())
+            let s = store::Store::open_read_only(path)?;
+            ok &= check_head(&path.display().to_string(), &s);
+            store::verify(&s, key.as_deref())
         } else {
             ledger::verify_export(&std::fs::read(path)?, key.as_deref())
         };
@@ -346,7 +431,68 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    // After the results (scripts read the first line), and loud.
+    if key.is_none() && (args.ledger.is_some() || args.database.is_some()) {
+        println!(
+            "WARNING: no --public-key: the ledger was checked under the key stored in it, so this only shows it is self-consistent; \
+             whoever can write the database can rewrite and re-sign it. Give the key you hold (and --head) to detect that."
+        );
+    }
+    if let Some(path) = &args.inclusion {
+        let key = key.as_deref().context("--public-key is required to check an inclusion proof")?;
+        let p: log::InclusionProof = serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not an inclusion proof", path.display()))?;
+        let mut r = log::verify_inclusion(&p, key);
+        if let (Ok(()), Some(rp)) = (&r, &args.receipt) {
+            let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(rp)?)?;
+            if (receipt.id.as_str(), receipt.seq, receipt.hash.as_str()) != (p.receipt.id.as_str(), p.receipt.seq, p.receipt.hash.as_str()) {
+                r = Err(format!("the proof is for another entry than {}", rp.display()));
+            }
+        }
+        if let (Ok(()), Some(h)) = (&r, &head) {
+            if h.size == p.head.size && h.root_hash != p.head.root_hash {
+                r = Err("FORK: the proof's head and --head have one size and two roots".into());
+            }
+        }
+        match r {
+            Ok(()) => println!("{}: OK, seq {} is in the tree of {} entries signed at {}", path.display(), p.receipt.seq, p.head.size, p.head.timestamp),
+            Err(w) => {
+                println!("{}: BROKEN: {w}", path.display());
+                ok = false;
+            }
+        }
+    }
+    if let Some(path) = &args.consistency {
+        let key = key.as_deref().context("--public-key is required to check a consistency proof")?;
+        let p: log::ConsistencyProof = serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a consistency proof", path.display()))?;
+        // The older head is the one the verifier holds, when given.
+        let first = head.clone().unwrap_or_else(|| p.first.clone());
+        let r = if first.size == p.first.size && first.root_hash != p.first.root_hash {
+            Err(format!("FORK: two roots for size {}", first.size))
+        } else {
+            log::verify_consistency(&first, &p.second, &p.proof, key)
+        };
+        match r {
+            Ok(()) => println!("{}: OK, the tree of {} entries extends the tree of {}", path.display(), p.second.size, first.size),
+            Err(w) => {
+                println!("{}: BROKEN: {w}", path.display());
+                ok = false;
+            }
+        }
+    }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// A public key given as 64 hex digits or as a file holding them.
+fn read_key(k: &str) -> anyhow::Result<String> {
+    let k = if k.len() == 64 && k.bytes().all(|c| c.is_ascii_hexdigit()) {
+        k.to_string()
+    } else {
+        std::fs::read_to_string(k).with_context(|| format!("reading public key {k}"))?.trim().to_string()
+    };
+    if k.len() != 64 || !k.bytes().all(|c| c.is_ascii_hexdigit()) {
+        anyhow::bail!("the public key is not 64 hex digits");
+    }
+    Ok(k.to_ascii_lowercase())
 }
 
 /// Resident set size of this process (Linux), in KiB.

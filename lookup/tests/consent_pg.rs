@@ -112,7 +112,7 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
         o.join().unwrap().unwrap();
     }
     let versions: Vec<i64> = pg.client("router").query("SELECT version FROM schema_migrations ORDER BY version", &[]).unwrap().iter().map(|r| r.get(0)).collect();
-    assert_eq!(versions, [1, 2], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3], "each migration applied once");
 
     let state = ConsentState::new(Store::connect(&db, 4).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
     assert!(state.store.is_postgres());
@@ -176,9 +176,30 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
     assert_eq!(state.store.len().unwrap(), 4);
     let v = store::verify(&Store::connect_read_only(&db).unwrap(), Some(&pk)).unwrap();
     assert_eq!(v.entries, 4);
+    // The verifiable log over PostgreSQL: every entry's inclusion and the
+    // consistency of every pair of sizes verify under the key; a second
+    // store (another instance) sees the same tree.
+    use fiable_lookup::consent::log;
+    for seq in 1..=4 {
+        let p = state.log.inclusion(&state.store, &state.signer, seq, None).unwrap().unwrap();
+        log::verify_inclusion(&p, &pk).unwrap();
+    }
+    for a in 0..=4 {
+        let c = state.log.consistency(&state.store, &state.signer, a, None).unwrap().unwrap();
+        log::verify_consistency(&c.first, &c.second, &c.proof, &pk).unwrap();
+    }
+    let other = log::Log::new();
+    let other_store = Store::connect(&db, 1).unwrap();
+    assert_eq!(other.head(&other_store, &state.signer).unwrap().root_hash, state.log.head(&state.store, &state.signer).unwrap().root_hash);
+    // Key checks: the first key pinned, another one refused.
+    other_store.pin_key("index", "id-a", "check-a", None).unwrap();
+    other_store.pin_key("index", "id-a", "check-a", None).unwrap();
+    assert!(matches!(other_store.pin_key("index", "id-b", "check-b", None), Err(store::StoreError::KeyMismatch(_))));
+    assert!(matches!(other_store.pin_key("signing", "x", "y", Some(&"ab".repeat(32))), Err(store::StoreError::KeyMismatch(_))));
+    drop(other_store);
     // Reopening migrates nothing more.
     drop(Store::connect(&db, 1).unwrap());
-    assert_eq!(pg.client("router").query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get::<_, i64>(0), 2);
+    assert_eq!(pg.client("router").query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get::<_, i64>(0), 3);
     state
 }
 

@@ -234,7 +234,7 @@ test('email_disposable_domain_warns_null_mx_is_invalid', async () => {
   await page.fill(S('email'), `jean@nullmx.${ZONE}`);
   await page.locator(S('phone')).focus();
   await waitCode(page, 'email.domain_no_mail');
-  assert.equal(await page.textContent(hint('email')), 'Ce domaine ne reçoit pas d\u2019e-mails : vérifiez l\u2019adresse.');
+  assert.equal(await page.textContent(hint('email')), 'Ce domaine ne reçoit pas d\u2019e-mails\u00a0: vérifiez l\u2019adresse.');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -30,11 +30,13 @@ use std::sync::Arc;
 
 pub mod auth;
 pub mod ledger;
+pub mod log;
 pub mod matching;
 pub mod retention;
 pub mod sign;
 pub mod store;
 pub mod vault;
+pub mod witness;
 
 /// Consent configuration: flags or environment.
 #[derive(clap::Args, Clone, Debug)]
@@ -73,6 +75,12 @@ pub struct Config {
     /// repeatable. Without any, those routes answer 401.
     #[arg(long = "api-key", env = "FIABLE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
     pub api_keys: Vec<String>,
+    /// The list of erased subjects kept outside the database (one
+    /// pseudonymous reference a line), applied again at every start so a
+    /// restored backup forgets them too. Default: beside the SQLite
+    /// ledger, `<db>.erasures`; with PostgreSQL, beside the signing key.
+    #[arg(long = "consent-erasure-list", env = "FIABLE_CONSENT_ERASURE_LIST")]
+    pub erasure_list: Option<PathBuf>,
     /// Largest consent request body, in bytes.
     #[arg(long = "consent-max-body", env = "FIABLE_CONSENT_MAX_BODY", default_value_t = 32 * 1024)]
     pub max_body: usize,
@@ -97,6 +105,8 @@ pub struct ConsentState {
     pub keys: Arc<auth::ApiKeys>,
     /// The blind-index key.
     pub index_key: Arc<vault::IndexKey>,
+    /// The Merkle tree over the ledger (signed heads, proofs).
+    pub log: Arc<log::Log>,
     /// Largest request body.
     pub max_body: usize,
     /// Origins allowed by CORS for the widget's `POST /v1/consents`.
@@ -116,9 +126,36 @@ impl ConsentState {
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
         let db = Self::database(config);
         let store = store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        // Keys are generated only beside a brand-new, empty database: next
+        // to existing data a missing key file is an error, never a new key
+        // (two keys on one chain, or pseudonyms split in two).
+        let fresh = store.is_empty().map_err(|e| anyhow::anyhow!("{db}: {e}"))? && store.vault_subjects().map_err(|e| anyhow::anyhow!("{db}: {e}"))?.is_empty();
+        let missing = |p: &std::path::Path, what: &str| -> anyhow::Result<()> {
+            if !fresh && !p.exists() {
+                anyhow::bail!(
+                    "{}: the {what} file is missing and {db} already holds data: refusing to generate a new key next to it. Restore the key file (or create keys with `fiable-lookup keygen` for a new database)",
+                    p.display()
+                );
+            }
+            Ok(())
+        };
+        missing(&config.key, "consent signing key")?;
+        missing(&config.index_key_path(), "consent index key")?;
         let signer = sign::Signer::load_or_create(&config.key)?;
         let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
+        let signing_id = log::key_id(signer.public_key_hex()).unwrap_or_default();
+        store.pin_key("signing", &signing_id, &signer.check_value(), Some(signer.public_key_hex())).map_err(|e| anyhow::anyhow!("{}: {e}", config.key.display()))?;
+        let (index_id, index_check) = index_key.id_and_check();
+        store.pin_key("index", &index_id, &index_check, None).map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
+        // A backup restored from before an erasure must not bring the
+        // person back: the erasures recorded are applied again.
+        let list = config.erasure_list_path();
+        let reapplied = store.keep_erasure_list(&list).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        if reapplied > 0 {
+            tracing::warn!(subjects = reapplied, "re-applied erasures: keys of erased subjects were present (restored backup?) and are deleted again");
+        }
+        tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
         Ok(st)
@@ -133,7 +170,7 @@ impl ConsentState {
             keys.add(auth::Scope::Admin, k);
         }
         let index_key = vault::IndexKey::derived_from(&signer);
-        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), max_body, cors_origins, max_queue: DEFAULT_MAX_QUEUE }
+        ConsentState { store: Arc::new(store), signer: Arc::new(signer), keys: Arc::new(keys), index_key: Arc::new(index_key), log: Arc::new(log::Log::new()), max_body, cors_origins, max_queue: DEFAULT_MAX_QUEUE }
     }
 
     /// Replaces the API keys.
@@ -155,6 +192,16 @@ impl ConsentState {
 }
 
 impl Config {
+    /// The erasure list file: `--consent-erasure-list`, else beside the
+    /// SQLite ledger, or beside the signing key for PostgreSQL.
+    pub fn erasure_list_path(&self) -> PathBuf {
+        self.erasure_list.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("erasures"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("erasures"),
+            None => self.db.with_extension("erasures"),
+        })
+    }
+
     /// The index key file: `--consent-index-key`, else beside the SQLite
     /// ledger, or beside the signing key for PostgreSQL (instances sharing
     /// a database share the signing key, and must share this one too).

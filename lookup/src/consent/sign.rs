@@ -68,6 +68,19 @@ impl Signer {
         }
     }
 
+    /// Reads the key file; never creates one (see [`Self::load_or_create`]).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let seed = parse_hex::<32>(text.trim()).with_context(|| format!("{}: not a 64-hex-digit Ed25519 seed", path.display()))?;
+        Ok(Self::from_seed(seed))
+    }
+
+    /// The seed's key-check value: 16 hex digits that tell whether a key
+    /// file holds this key, without revealing it.
+    pub fn check_value(&self) -> String {
+        super::vault::check_value("signing", &self.key.to_bytes())
+    }
+
     /// The public key, lowercase hex (64 digits).
     pub fn public_key_hex(&self) -> &str {
         &self.public_hex

@@ -55,6 +55,11 @@ impl IndexKey {
         Ok(IndexKey(load_or_create_secret(path, "consent index key")?))
     }
 
+    /// Its id and key-check value.
+    pub fn id_and_check(&self) -> (String, String) {
+        (key_id("index", &self.0), check_value("index", &self.0))
+    }
+
     /// The blind index of one normalised value: HMAC-SHA256 of
     /// `kind NUL value`, lowercase hex. Without the key nobody can tell
     /// which value it stands for, even by trying every phone number.
@@ -68,6 +73,27 @@ impl IndexKey {
         m.update(value.as_bytes());
         hex(&m.finalize().into_bytes())
     }
+}
+
+/// The key-check value of a secret key: the first 16 hex digits of
+/// SHA-256 over a label, the key's role and the key. Stored with the data
+/// (`key_checks`), it tells a wrong key file from the right one at start.
+pub fn check_value(role: &str, key: &[u8; 32]) -> String {
+    let mut m = b"fiable-key-check/1\n".to_vec();
+    m.extend_from_slice(role.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(key);
+    fiable_consent::sha256_hex(&m)[..16].to_string()
+}
+
+/// A secret key's id: like [`check_value`] under another label, so the id
+/// can be printed and logged.
+pub fn key_id(role: &str, key: &[u8; 32]) -> String {
+    let mut m = b"fiable-key-id/1\n".to_vec();
+    m.extend_from_slice(role.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(key);
+    fiable_consent::sha256_hex(&m)[..16].to_string()
 }
 
 /// Reads a 32-byte secret (64 hex digits) from `path`, or creates the file

@@ -15,6 +15,7 @@ pub mod address;
 pub mod consent;
 pub mod consent_common;
 pub mod email;
+pub mod log;
 pub mod ops;
 pub mod rights;
 
@@ -25,7 +26,7 @@ pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES].into_iter().flatten()
+    [consent::ROUTES, rights::ROUTES, log::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.

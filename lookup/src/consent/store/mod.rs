@@ -56,6 +56,10 @@ pub enum StoreError {
     /// [`Store::append_with_subject_data`], which seals it.
     #[error("subject data in clear is never appended")]
     ClearSubjectData,
+    /// A key given to the service is not the one the data was written
+    /// with.
+    #[error("{0}")]
+    KeyMismatch(String),
     /// The database failed or could not be reached (no personal data in
     /// the message: server DETAIL lines are left out).
     #[error("consent store: {0}")]
@@ -154,6 +158,8 @@ pub struct Store {
     backend: Backend,
     /// The writer queue of appends (group commit).
     batch: batch::Batcher,
+    /// The erasure list outside the database ([`Store::keep_erasure_list`]).
+    erasure_list: std::sync::OnceLock<PathBuf>,
 }
 
 /// Refuses a database migrated by a newer binary; returns how many
@@ -188,12 +194,12 @@ fn int(v: u64) -> Result<Value, StoreError> {
 impl Store {
     /// Opens (creating if needed) a SQLite ledger and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default() })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default(), erasure_list: Default::default() })
     }
 
     /// Opens an existing SQLite ledger read-only (verification, export).
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?), batch: Default::default() })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?), batch: Default::default(), erasure_list: Default::default() })
     }
 
     /// Opens the ledger at `db` and runs pending migrations. `pool`: the
@@ -203,7 +209,7 @@ impl Store {
     pub fn connect(db: &Database, pool: usize) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)), batch: Default::default() }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)), batch: Default::default(), erasure_list: Default::default() }),
         }
     }
 
@@ -211,7 +217,7 @@ impl Store {
     pub fn connect_read_only(db: &Database) -> Result<Self, StoreError> {
         match db {
             Database::Sqlite(p) => Self::open_read_only(p),
-            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)), batch: Default::default() }),
+            Database::Postgres(url) => Ok(Store { backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)), batch: Default::default(), erasure_list: Default::default() }),
         }
     }
 
@@ -287,6 +293,82 @@ impl Store {
             (Some(e), _) => Err(e),
             (None, r) => r.map_err(E::from),
         }
+    }
+
+    /// Records the id and check value of key `name` on first use; after
+    /// that, refuses another one. For the signing key (`public_key` given)
+    /// of a ledger written before key checks existed, the last entry's key
+    /// must be it.
+    pub fn pin_key(&self, name: &str, key_id: &str, check_value: &str, public_key: Option<&str>) -> Result<(), StoreError> {
+        self.tx(Mode::Write, |tx| {
+            let seen = tx.query_opt("SELECT key_id, check_value FROM key_checks WHERE name = $1", &[name.into()], |r| Ok((r.text(0)?, r.text(1)?)))?;
+            match seen {
+                Some((id, kcv)) if id == key_id && kcv == check_value => Ok(()),
+                Some((id, _)) => Err(StoreError::KeyMismatch(format!(
+                    "the {name} key given (id {key_id}) is not the one this database was written with (id {id}): refusing to start. \
+                     Restore the right key file (or rotate the signing key with `fiable-lookup rotate-key`)"
+                ))),
+                None => {
+                    if let Some(pk) = public_key {
+                        let last = tx.query_opt("SELECT public_key FROM ledger ORDER BY seq DESC LIMIT 1", &[], |r| r.text(0))?;
+                        if let Some(last) = last.filter(|l| !l.eq_ignore_ascii_case(pk)) {
+                            return Err(StoreError::KeyMismatch(format!(
+                                "the signing key given ({pk}) did not sign this ledger's last entry ({last}): refusing to start"
+                            )));
+                        }
+                    }
+                    tx.exec(
+                        "INSERT INTO key_checks (name, key_id, check_value, created_at) VALUES ($1, $2, $3, $4)",
+                        &[name.into(), key_id.into(), check_value.into(), ledger::now_rfc3339().into()],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    /// Keeps the list of erased subjects in `path` too (one reference a
+    /// line, mode 0600), outside the database: a backup restored from
+    /// before an erasure gets it applied again at start. Applies the list
+    /// now; the number of subjects whose key was still there.
+    pub fn keep_erasure_list(&self, path: &Path) -> Result<u64, StoreError> {
+        let list = match std::fs::read_to_string(path) {
+            Ok(t) => t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::Db(format!("reading {}: {e}", path.display()))),
+        };
+        let _ = self.erasure_list.set(path.to_path_buf());
+        self.reapply_erasures(&list)
+    }
+
+    /// Appends `subject` to the erasure list file, if one is kept.
+    pub(super) fn note_erasure(&self, subject: &str) -> Result<(), StoreError> {
+        let Some(path) = self.erasure_list.get() else { return Ok(()) };
+        let mut opts = std::fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let w = |e: std::io::Error| StoreError::Db(format!("{}: {e}", path.display()));
+        let mut f = opts.open(path).map_err(w)?;
+        std::io::Write::write_all(&mut f, format!("{subject}\n").as_bytes()).map_err(w)?;
+        f.sync_all().map_err(w)
+    }
+
+    /// After an erasure: SQLite checkpoints and truncates its WAL;
+    /// PostgreSQL has nothing to do here (dead tuples go at VACUUM, WAL at
+    /// its recycling: see the README).
+    pub fn after_erasure(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.checkpoint_truncate(),
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
+
+    /// At most `limit` entries with `seq > after`, in order (the log's
+    /// catch-up reads).
+    pub fn entries_after(&self, after: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
+        let (after, limit) = (int(after)?, int(limit)?);
+        self.tx(Mode::Read, |tx| tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"), &[after, limit], entry))
     }
 
     /// Number of entries.

@@ -76,6 +76,14 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         seq BIGINT NOT NULL REFERENCES ledger(seq)
     );",
+    // 3: the id and key-check value of each key the service uses (signing,
+    // blind index), so a start with another key file is refused.
+    "CREATE TABLE key_checks (
+        name TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        check_value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );",
 ];
 
 /// Key of the advisory lock that serialises writers ("fiable-c" in ASCII).

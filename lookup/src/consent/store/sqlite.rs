@@ -56,6 +56,14 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL,
         seq INTEGER NOT NULL REFERENCES ledger(seq)
     );",
+    // 3: the id and key-check value of each key the service uses (signing,
+    // blind index), so a start with another key file is refused.
+    "CREATE TABLE key_checks (
+        name TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL,
+        check_value TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );",
 ];
 
 /// The SQLite side of the store: one connection (SQLite has one writer
@@ -63,6 +71,32 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug)]
 pub(super) struct Sqlite {
     conn: Mutex<Connection>,
+}
+
+/// Creates the database file, and its WAL and shared-memory files, with
+/// mode 0600 when they do not exist yet (SQLite would use 0644 and the
+/// files hold the vault).
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            names.push(p.into());
+        }
+        for p in names {
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(StoreError::Db(format!("creating {}: {e}", p.display()))),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -76,12 +110,16 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Erasure deletes a subject's key row: zero the freed bytes instead of
+    // leaving them in free pages of the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 
 impl Sqlite {
     /// Opens (creating if needed) the file and runs pending migrations.
     pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
+        create_private(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -94,6 +132,15 @@ impl Sqlite {
         }
         tx.commit()?;
         Ok(Sqlite { conn: Mutex::new(conn) })
+    }
+
+    /// Copies the checkpointed WAL into the file and truncates the WAL to
+    /// zero bytes, so deleted rows' old page images (an erased subject's
+    /// key) leave the WAL too. Outside any transaction.
+    pub(super) fn checkpoint_truncate(&self) -> Result<(), StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Opens an existing file read-only (verification, export).

@@ -148,6 +148,27 @@ impl Store {
         })
     }
 
+    /// Deletes again the keys and blind indexes of every subject in
+    /// `erased` and of every subject the database lists as erased: a backup
+    /// restored from before an erasure must not bring the person back. The
+    /// number of subjects whose key was still there.
+    pub fn reapply_erasures(&self, erased: &[String]) -> Result<u64, StoreError> {
+        let n = self.tx(Mode::Write, |tx| {
+            let mut n = tx.exec("DELETE FROM subject_keys WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
+            tx.exec("DELETE FROM subject_index WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
+            for s in erased {
+                let v: Value = s.into();
+                n += tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&v))?;
+                tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&v))?;
+            }
+            Ok(n)
+        })?;
+        if n > 0 {
+            self.after_erasure()?;
+        }
+        Ok(n)
+    }
+
     /// Subjects whose personal data the vault still holds (a key).
     pub fn vault_subjects(&self) -> Result<Vec<String>, StoreError> {
         self.tx(Mode::Read, |tx| tx.query_map("SELECT subject FROM subject_keys ORDER BY subject", &[], |r| r.text(0)))
@@ -157,7 +178,22 @@ impl Store {
     /// and blind indexes and appends `erasure` (its `records` counted here:
     /// the subject's entries with a sealed part) as proof. Idempotent: a
     /// subject erased before gives back that erasure's receipt.
-    pub fn erase_subject(&self, mut erasure: Erasure, signer: &Signer) -> Result<Erased, StoreError> {
+    pub fn erase_subject(&self, erasure: Erasure, signer: &Signer) -> Result<Erased, StoreError> {
+        let subject = erasure.subject.clone();
+        let done = self.erase_in_tx(erasure, signer)?;
+        if matches!(done, Erased::Done(_)) {
+            self.note_erasure(&subject)?;
+        }
+        // The deleted key's old page images sit in the WAL until a
+        // checkpoint: copy and truncate it now rather than at some later
+        // automatic checkpoint (which never truncates).
+        if matches!(done, Erased::Done(_)) {
+            self.after_erasure()?;
+        }
+        Ok(done)
+    }
+
+    fn erase_in_tx(&self, mut erasure: Erasure, signer: &Signer) -> Result<Erased, StoreError> {
         self.tx(Mode::Write, |tx| {
             if let Some(seq) = erased_at(tx, &erasure.subject)? {
                 return Ok(Erased::Already(entry_at(tx, seq)?.receipt()));
@@ -174,6 +210,10 @@ impl Store {
             erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
             tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
             tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&subject))?;
+            // An idempotency row keeps the SHA-256 of the request, which
+            // held the contact data: a guessable email could be confirmed
+            // from it. Gone with the subject (a replay then appends anew).
+            tx.exec("DELETE FROM idempotency WHERE seq IN (SELECT seq FROM ledger WHERE subject = $1)", std::slice::from_ref(&subject))?;
             let e = append_entry(tx, &erasure.record_id, &erasure.subject, erasure.canonical_json(), None, signer)?;
             tx.exec(
                 "INSERT INTO subject_erasures (subject, erased_at, reason, seq) VALUES ($1, $2, $3, $4)",
