@@ -361,6 +361,10 @@ test('service_down_form_still_works_and_submits', async () => {
   await page.fill(S('birth_date'), '23/11/1990');
   await page.fill(S('postcode'), '75011');
   await page.waitForFunction(() => document.querySelector('#signup [name=city]').value === 'Paris');
+  // The email rules' domain lists are a chunk served with the page: typed once while it is up.
+  const lists = page.waitForResponse((r) => r.url().includes('email-domains'));
+  await page.fill(S('email'), 'jean.dupont@gmail.co');
+  await lists;
   await stop(svc);
   const searched = page.waitForEvent('requestfailed', (r) => r.url().includes('/v1/address/search'));
   await page.locator(S('street')).pressSequentially('12 r de la roquette');
