@@ -15,7 +15,7 @@ export async function start(form, out) {
   try {
     await init();
     put('init', true);
-    put('suggestion', validate('email', 'jean.dupont@gmial.com').suggestion);
+    put('suggestion', (await validateAsync('email', 'jean.dupont@gmial.com')).suggestion);
     const communes = await validateAsync('postcode', '01000', { country: 'FR' });
     put('communes', communes.details?.cities ?? []);
     const handle = attach(form, {
