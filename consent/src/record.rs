@@ -229,7 +229,14 @@ pub enum LegalBasis {
 
 impl LegalBasis {
     /// Every wire name, in the schema's order.
-    pub const NAMES: [&str; 6] = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"];
+    pub const NAMES: [&str; 6] = [
+        "consent",
+        "contract",
+        "legal_obligation",
+        "vital_interests",
+        "public_task",
+        "legitimate_interests",
+    ];
 
     /// Parses the wire name (`consent`, `legitimate_interests`, …).
     pub fn parse(s: &str) -> Option<LegalBasis> {
@@ -244,7 +251,6 @@ impl LegalBasis {
         })
     }
 }
-
 
 /// One thing wrong with a record. Messages never echo the record's values.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,16 +5,24 @@
 //! "royaume uni", "UK", "Côte d'Ivoire". The canonical form is the alpha-2
 //! code. Names come from `i18n-iso-countries` (see `data/gen/countries.py`).
 
-use crate::text::name_key;
 use crate::messages::{Locale, Msg};
 use crate::tables::countries::{ALIASES, COUNTRIES};
+use crate::text::name_key;
 use crate::{Options, Verdict};
 use std::sync::OnceLock;
 
 /// Messages of the `country.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg { code: "country.valid", en: "", fr: "" },
-    Msg { code: "country.unknown", en: "This country is not recognised.", fr: "Ce pays n'est pas reconnu." },
+    Msg {
+        code: "country.valid",
+        en: "",
+        fr: "",
+    },
+    Msg {
+        code: "country.unknown",
+        en: "This country is not recognised.",
+        fr: "Ce pays n'est pas reconnu.",
+    },
 ];
 
 /// Longest input looked at (the longest name is about 45 characters).
@@ -78,7 +86,9 @@ fn by_code(code: &str) -> Option<Row> {
         // The generated table is sorted by alpha-2 (data/gen/countries.py; a test checks).
         2 => {
             let t = table();
-            t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..2])).ok().map(|i| t[i])
+            t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..2]))
+                .ok()
+                .map(|i| t[i])
         }
         3 => rows().find(|r| r.1.as_bytes() == key),
         _ => None,
@@ -106,7 +116,6 @@ pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
     })
 }
 
-
 /// The one country whose name is close to `key`, if exactly one is.
 fn closest(key: &str) -> Option<&'static str> {
     let k: Vec<char> = key.chars().collect();
@@ -123,7 +132,9 @@ fn closest(key: &str) -> Option<&'static str> {
         if n.len().abs_diff(k.len()) > allowed {
             continue;
         }
-        let Some(d) = crate::text::osa_distance(&k, &n, allowed) else { continue };
+        let Some(d) = crate::text::osa_distance(&k, &n, allowed) else {
+            continue;
+        };
         match best {
             Some((bd, b)) if d > bd || (d == bd && b == *a2) => {}
             Some((bd, _)) if d == bd => tie = true,
@@ -150,7 +161,11 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         return out;
     }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')) {
+    if v.len() <= MAX_LEN
+        && v.chars().all(|c| {
+            crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')
+        })
+    {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }
@@ -163,7 +178,10 @@ mod tests {
     use super::*;
 
     fn fr() -> Options {
-        Options { locale: Locale::Fr, ..Options::default() }
+        Options {
+            locale: Locale::Fr,
+            ..Options::default()
+        }
     }
 
     #[test]
@@ -230,10 +248,19 @@ mod tests {
     #[test]
     fn checks() {
         let v = check("allemagne", &fr());
-        assert_eq!((v.code, v.normalized.as_deref()), ("country.valid", Some("DE")));
-        assert_eq!(v.details.get("name").map(|d| d.to_text()).as_deref(), Some("Allemagne"));
+        assert_eq!(
+            (v.code, v.normalized.as_deref()),
+            ("country.valid", Some("DE"))
+        );
+        assert_eq!(
+            v.details.get("name").map(|d| d.to_text()).as_deref(),
+            Some("Allemagne")
+        );
         let v = check("Allemagen", &fr());
-        assert_eq!((v.code, v.suggestion.as_deref()), ("country.unknown", Some("Allemagne")));
+        assert_eq!(
+            (v.code, v.suggestion.as_deref()),
+            ("country.unknown", Some("Allemagne"))
+        );
         let v = check("Frnace", &Options::default());
         assert_eq!(v.suggestion.as_deref(), Some("France"));
         let v = check("Xyzzyland", &Options::default());
@@ -244,7 +271,12 @@ mod tests {
     #[test]
     fn distance_counts_transpositions_once() {
         let d = |a: &str, b: &str| {
-            crate::text::osa_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), 9).unwrap()
+            crate::text::osa_distance(
+                &a.chars().collect::<Vec<_>>(),
+                &b.chars().collect::<Vec<_>>(),
+                9,
+            )
+            .unwrap()
         };
         assert_eq!(d("allemagen", "allemagne"), 1);
         assert_eq!(d("", "abc"), 3);

@@ -163,7 +163,8 @@ impl Validator {
         let mut v = Self::new();
         for (name, bytes) in chunks::EMBEDDED {
             // The chunks are generated files that every core test loads.
-            v.load_chunk(name, bytes).expect("embedded chunks are valid"); // ok: generated, tested
+            v.load_chunk(name, bytes)
+                .expect("embedded chunks are valid"); // ok: generated, tested
         }
         v
     }
@@ -199,7 +200,9 @@ impl Validator {
         }
         match kind {
             // Without its lists an email verdict could be wrong: none yet.
-            Kind::Email if !email::lists_loaded() => Verdict::new(verdict::Status::Pending, "email.pending"),
+            Kind::Email if !email::lists_loaded() => {
+                Verdict::new(verdict::Status::Pending, "email.pending")
+            }
             Kind::Email => email::check(value, opts),
             Kind::Phone => phone::check(value, opts),
             Kind::Postcode => postcode::check(value, opts, &self.communes),
@@ -231,7 +234,9 @@ impl Validator {
                 }
             }
             Kind::Phone => out = phone::missing_chunks(value, country),
-            Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => out.push("email-domains".into()),
+            Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => {
+                out.push("email-domains".into())
+            }
             // The civility ↔ first-name rule needs the first name's chunk,
             // which the first-name field asks for; a civility alone needs none.
             Kind::FirstName => {

@@ -276,7 +276,9 @@ pub fn json_str(s: &mut String, t: &str) {
         let special = c < 0x20
             || c == b'"'
             || c == b'\\'
-            || (c == 0xE2 && b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xA8 | 0xA9)));
+            || (c == 0xE2
+                && b.get(i + 1) == Some(&0x80)
+                && matches!(b.get(i + 2), Some(0xA8 | 0xA9)));
         if !special {
             i += 1;
             continue;

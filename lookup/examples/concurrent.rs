@@ -11,7 +11,11 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(idx), Some(corpus), Some(threads)) = (args.get(1), args.get(2), args.get(3).and_then(|t| t.parse::<usize>().ok())) else {
+    let (Some(idx), Some(corpus), Some(threads)) = (
+        args.get(1),
+        args.get(2),
+        args.get(3).and_then(|t| t.parse::<usize>().ok()),
+    ) else {
         eprintln!("usage: concurrent INDEX CORPUS THREADS [\"typed query\"…]");
         std::process::exit(2);
     };
@@ -39,7 +43,9 @@ fn main() {
                 })
             })
             .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        hs.into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     let wall = t0.elapsed();
     all.sort_unstable();
@@ -69,6 +75,9 @@ fn main() {
                 worst = (best, p.to_string());
             }
         }
-        println!("typed {q:?}: slowest prefix {:?} in {:.2?}", worst.1, worst.0);
+        println!(
+            "typed {q:?}: slowest prefix {:?} in {:.2?}",
+            worst.1, worst.0
+        );
     }
 }

@@ -6,18 +6,18 @@
 #![deny(unsafe_code)]
 
 pub mod address;
-pub mod synth;
-pub mod quality;
 pub mod app;
 pub mod assets;
 pub mod config;
+pub mod consent;
+pub mod dns_health;
 pub mod error;
+pub mod mail;
 pub mod metrics;
+pub mod openapi;
+pub mod quality;
+pub mod ratelimit;
 pub mod routes;
 pub mod server;
 pub mod state;
-pub mod openapi;
-pub mod ratelimit;
-pub mod mail;
-pub mod dns_health;
-pub mod consent;
+pub mod synth;

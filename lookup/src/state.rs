@@ -35,7 +35,15 @@ impl AppState {
         let coverage = Arc::new(Coverage::of(&index));
         let limiter = RateLimiter::from_config(&config).map(Arc::new);
         let consent_limiter = RateLimiter::for_consent_posts(&config).map(Arc::new);
-        AppState { index: Arc::new(index), metrics: Arc::new(Metrics::default()), config: Arc::new(config), mail, coverage, limiter, consent_limiter }
+        AppState {
+            index: Arc::new(index),
+            metrics: Arc::new(Metrics::default()),
+            config: Arc::new(config),
+            mail,
+            coverage,
+            limiter,
+            consent_limiter,
+        }
     }
 }
 
@@ -46,8 +54,9 @@ pub fn load_index(config: &Config) -> anyhow::Result<Index> {
         Some(p) => Ok(Index::open(p)?),
         None => {
             let files = config.ban_files();
-            let (idx, r) = address::index::build_in_memory(&files, &address::BuildOptions::default())
-                .context("indexing the BAN files (give --index for a prebuilt index)")?;
+            let (idx, r) =
+                address::index::build_in_memory(&files, &address::BuildOptions::default())
+                    .context("indexing the BAN files (give --index for a prebuilt index)")?;
             tracing::info!(
                 rows = r.read.rows,
                 skipped = r.read.skipped,

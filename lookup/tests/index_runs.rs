@@ -14,8 +14,20 @@ use proptest::prelude::*;
 type RowSpec = (u8, u8, u16, u8, u8, u16);
 
 fn csv(rows: &[RowSpec]) -> String {
-    let communes = [("75111", "75011", "Paris 11e Arrondissement"), ("01053", "01000", "Bourg-en-Bresse"), ("2A004", "20000", "Ajaccio"), ("01344", "01000", "Saint-Denis-lès-Bourg")];
-    let streets = ["Rue de la Roquette", "Avenue Parmentier", "Lieu-dit Les Vignes", "Rue Oberkampf", "Impasse du Moulin", "180 Z1 180Z1 Rue de la Roquette"];
+    let communes = [
+        ("75111", "75011", "Paris 11e Arrondissement"),
+        ("01053", "01000", "Bourg-en-Bresse"),
+        ("2A004", "20000", "Ajaccio"),
+        ("01344", "01000", "Saint-Denis-lès-Bourg"),
+    ];
+    let streets = [
+        "Rue de la Roquette",
+        "Avenue Parmentier",
+        "Lieu-dit Les Vignes",
+        "Rue Oberkampf",
+        "Impasse du Moulin",
+        "180 Z1 180Z1 Rue de la Roquette",
+    ];
     let reps = ["", "bis", "ter", "a", "B"];
     let mut s = BAN_HEADER.join(";");
     s.push('\n');
@@ -25,16 +37,29 @@ fn csv(rows: &[RowSpec]) -> String {
         let rep = reps[rep as usize % reps.len()];
         // Repeated (street, number, rep) rows with other ids and positions:
         // which one is kept must not depend on the run size.
-        let numero = if num % 17 == 0 { 99999 } else { u32::from(num % 40) };
+        let numero = if num % 17 == 0 {
+            99999
+        } else {
+            u32::from(num % 40)
+        };
         let (lon, lat) = (2.3 + f64::from(pos) * 1e-5, 48.8 + f64::from(pos) * 1e-5);
-        let _ = writeln!(s, "{insee}_{st}_{num:05}_{id};{insee}_{st};{numero};{rep};{street};{cp};{insee};{name};;;1.0;2.0;{lon:.6};{lat:.6};entrée;;;X;Y;commune;commune;1;Z");
+        let _ = writeln!(
+            s,
+            "{insee}_{st}_{num:05}_{id};{insee}_{st};{numero};{rep};{street};{cp};{insee};{name};;;1.0;2.0;{lon:.6};{lat:.6};entrée;;;X;Y;commune;commune;1;Z"
+        );
     }
     s
 }
 
 fn build(path: &PathBuf, run_len: usize, tmp: &std::path::Path) -> Vec<u64> {
-    let opts = BuildOptions { run_len, tmp_dir: Some(tmp.to_path_buf()), ..Default::default() };
-    index::build(std::slice::from_ref(path), &opts).expect("build").0
+    let opts = BuildOptions {
+        run_len,
+        tmp_dir: Some(tmp.to_path_buf()),
+        ..Default::default()
+    };
+    index::build(std::slice::from_ref(path), &opts)
+        .expect("build")
+        .0
 }
 
 proptest! {

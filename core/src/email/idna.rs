@@ -57,7 +57,13 @@ pub fn decode(input: &str) -> Option<String> {
                 _ => return None,
             };
             i = i.checked_add(d.checked_mul(w)?)?;
-            let t = if k <= bias { TMIN } else if k >= bias + TMAX { TMAX } else { k - bias };
+            let t = if k <= bias {
+                TMIN
+            } else if k >= bias + TMAX {
+                TMAX
+            } else {
+                k - bias
+            };
             if d < t {
                 break;
             }
@@ -198,12 +204,26 @@ mod tests {
 
     #[test]
     fn decoding_round_trips_and_rejects_garbage() {
-        for u in ["bücher", "café", "münchen", "ελ", "3年b組金八先生", "exemple-é"] {
+        for u in [
+            "bücher",
+            "café",
+            "münchen",
+            "ελ",
+            "3年b組金八先生",
+            "exemple-é",
+        ] {
             let code = punycode(u).unwrap_or_default();
             assert_eq!(decode(&code).as_deref(), Some(u), "{code}");
             assert!(is_valid_ace(&format!("xn--{code}")));
         }
-        for bad in ["xn--zz", "xn--abc-", "xn--", "xn--9999999999", "xn--a-é", "xn--caf-dm"] {
+        for bad in [
+            "xn--zz",
+            "xn--abc-",
+            "xn--",
+            "xn--9999999999",
+            "xn--a-é",
+            "xn--caf-dm",
+        ] {
             assert!(!is_valid_ace(bad), "{bad}");
         }
         assert!(is_valid_ace("plain"));

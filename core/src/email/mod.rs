@@ -454,7 +454,8 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     let mut unicode = false;
     for c in local.chars() {
         let ok = if c.is_ascii() {
-            c.is_ascii_alphanumeric() || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
+            c.is_ascii_alphanumeric()
+                || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
         } else {
             unicode = true;
             crate::text::is_alphanumeric(c)
@@ -576,7 +577,10 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     } else if unicode_local {
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
-        if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
+        if folded.is_ascii()
+            && check_local(&folded).is_ok()
+            && folded != crate::text::lower_str(local)
+        {
             v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
         } else {
             v

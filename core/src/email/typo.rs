@@ -148,7 +148,13 @@ fn providers() -> &'static [Provider] {
             .iter()
             .map(|&(domain, closed)| {
                 let (name, suffix) = split_suffix(domain);
-                Provider { domain, name, suffix, closed, letters: letters(name) }
+                Provider {
+                    domain,
+                    name,
+                    suffix,
+                    closed,
+                    letters: letters(name),
+                }
             })
             .collect()
     })
@@ -210,7 +216,8 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         };
         let (suffix_cost, far) = if suffix == psuffix {
             (0, 0)
-        } else if name_cost == 0 && !tld_known && !suffix.is_empty() && psuffix.starts_with(suffix) {
+        } else if name_cost == 0 && !tld_known && !suffix.is_empty() && psuffix.starts_with(suffix)
+        {
             // A TLD cut short (hotmail.c): the provider's own, never a
             // ccTLD one letter away (.ch).
             (1, 0)

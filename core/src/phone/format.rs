@@ -2,8 +2,8 @@
 //! as-you-type formatter built on partial matching of the same formats.
 
 use super::meta::{self, Format, Region};
-use super::{clean, expand_into};
 use super::pattern;
+use super::{clean, expand_into};
 
 /// Formats a national significant number with the region's formats, as
 /// libphonenumber's format(NATIONAL) and format(INTERNATIONAL) (the latter
@@ -20,7 +20,12 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
     match chosen {
         None => national.push_str(nsn),
         Some(f) if !f.np_rule.is_empty() => {
-            substitute(&mut national, f.pattern, &with_np_rule(f.template, f.np_rule), nsn);
+            substitute(
+                &mut national,
+                f.pattern,
+                &with_np_rule(f.template, f.np_rule),
+                nsn,
+            );
         }
         Some(f) => substitute(&mut national, f.pattern, f.template, nsn),
     }

@@ -12,8 +12,8 @@
 //! international number when no default region is given.
 
 mod format;
-pub mod pattern;
 pub(crate) mod meta;
+pub mod pattern;
 
 pub use format::format_as_you_type;
 
@@ -169,7 +169,10 @@ pub const E164_PATTERN: &str = "^\\+[1-9][0-9]{5,14}$";
 /// Whether `s` has the E.164 shape of [`E164_PATTERN`].
 pub fn is_e164(s: &str) -> bool {
     let d = s.as_bytes();
-    d.first() == Some(&b'+') && (7..=16).contains(&d.len()) && d[1] != b'0' && d[1..].iter().all(u8::is_ascii_digit)
+    d.first() == Some(&b'+')
+        && (7..=16).contains(&d.len())
+        && d[1] != b'0'
+        && d[1..].iter().all(u8::is_ascii_digit)
 }
 
 /// Checks a phone number. `opts.country` is the default region for numbers
@@ -219,12 +222,17 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
     for mark in EXTENSION_MARKS {
         let n = mark.len();
-        let Some(start) = head.len().checked_sub(n) else { continue };
+        let Some(start) = head.len().checked_sub(n) else {
+            continue;
+        };
         if !head.is_char_boundary(start) || !head[start..].eq_ignore_ascii_case(mark) {
             continue;
         }
         let number = &head[..start];
-        let joined = number.chars().next_back().is_some_and(|c| c.is_whitespace() || c.is_ascii_digit());
+        let joined = number
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_whitespace() || c.is_ascii_digit());
         if joined && number.bytes().any(|b| b.is_ascii_digit()) {
             return (number.trim_end(), Some(ext));
         }
@@ -241,12 +249,19 @@ pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String>
     // A national number that is invalid at home is tried in the rest of
     // its family (FAMILIES): those regions are wanted from the start too,
     // or every number still being typed would wait for them.
-    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
+    if let Some(family) = default_country.and_then(|c| {
+        FAMILIES
+            .iter()
+            .find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))
+    }) {
         for id in *family {
             let _ = meta::region(id);
         }
     }
-    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
+    meta::take_misses()
+        .into_iter()
+        .map(|cc| format!("phone-{cc}"))
+        .collect()
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
@@ -601,7 +616,8 @@ fn test_length(n: &str, r: &Region) -> Length {
 // Validation, type, region.
 
 fn matches_desc(nsn: &str, r: &Region, i: usize) -> bool {
-    r.desc(i, nsn.len()).is_some_and(|p| pattern::cached::full_match(p, nsn))
+    r.desc(i, nsn.len())
+        .is_some_and(|p| pattern::cached::full_match(p, nsn))
 }
 
 /// libphonenumber's getNumberTypeHelper.

@@ -191,7 +191,11 @@ struct Shape {
     first: u16,
 }
 
-const EMPTY: Shape = Shape { min: 0, max: 0, first: NULLABLE };
+const EMPTY: Shape = Shape {
+    min: 0,
+    max: 0,
+    first: NULLABLE,
+};
 
 fn then(a: Shape, b: Shape) -> Shape {
     Shape {
@@ -216,7 +220,11 @@ fn either(a: Shape, b: Shape) -> Shape {
 impl Node {
     fn shape(&self) -> Shape {
         match self {
-            Node::Digit(m) => Shape { min: 1, max: 1, first: *m },
+            Node::Digit(m) => Shape {
+                min: 1,
+                max: 1,
+                first: *m,
+            },
             Node::End => EMPTY,
             Node::Group(_, alts) => alts
                 .iter()
@@ -233,7 +241,11 @@ impl Term {
         Shape {
             min: s.min.saturating_mul(u32::from(self.min)),
             max: s.max.saturating_mul(u32::from(self.max)),
-            first: if self.min == 0 { s.first | NULLABLE } else { s.first },
+            first: if self.min == 0 {
+                s.first | NULLABLE
+            } else {
+                s.first
+            },
         }
     }
 }
@@ -272,7 +284,11 @@ impl Parser<'_> {
                 None | Some(b'|' | b')') => return Some(terms),
                 Some(b'$') => {
                     self.i += 1;
-                    terms.push(Term { node: Node::End, min: 1, max: 1 });
+                    terms.push(Term {
+                        node: Node::End,
+                        min: 1,
+                        max: 1,
+                    });
                     continue;
                 }
                 Some(b'(') => {
@@ -496,7 +512,12 @@ impl Emitter {
 
 /// Parses and compiles a pattern; `None` when it is malformed.
 pub(crate) fn compile(p: &[u8]) -> Option<Program> {
-    let mut parser = Parser { p, i: 0, groups: 0, depth: 0 };
+    let mut parser = Parser {
+        p,
+        i: 0,
+        groups: 0,
+        depth: 0,
+    };
     let alts = parser.alternation()?;
     if parser.i != p.len() {
         return None;
@@ -521,7 +542,11 @@ pub(crate) fn compile(p: &[u8]) -> Option<Program> {
 // Running.
 
 fn bit(d: u8) -> u16 {
-    if d.is_ascii_digit() { 1 << (d - b'0') } else { 0 }
+    if d.is_ascii_digit() {
+        1 << (d - b'0')
+    } else {
+        0
+    }
 }
 
 impl Program {
@@ -824,8 +849,14 @@ mod tests {
                 let _ = partial(p, i, false);
             }
             // No excuse: a quantifier with nothing to repeat is malformed too.
-            assert!(!full_match(p, "1") && !full_match(p, "") && !prefix_match(p, "1"), "{p}");
-            assert!(partial(p, "1", true).is_none() && partial(p, "", false).is_none(), "{p}");
+            assert!(
+                !full_match(p, "1") && !full_match(p, "") && !prefix_match(p, "1"),
+                "{p}"
+            );
+            assert!(
+                partial(p, "1", true).is_none() && partial(p, "", false).is_none(),
+                "{p}"
+            );
         }
         assert!(!full_match("(", ""));
         assert!(!full_match("a", "a"));

@@ -1,5 +1,5 @@
 //! Generated tables (see `data/gen/`). Do not edit the generated files.
-pub mod phone;
 pub mod countries;
-pub mod postcodes;
 pub mod email_domains;
+pub mod phone;
+pub mod postcodes;

@@ -76,13 +76,42 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("vla", "villa"),
 ];
 
-const STOP_WORDS: &[&str] = &["a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les"];
+const STOP_WORDS: &[&str] = &[
+    "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les",
+];
 
 const STREET_TYPES: &[&str] = &[
-    "allee", "avenue", "boulevard", "chaussee", "chemin", "cite", "cour", "cours", "esplanade", "galerie",
-    "hameau", "impasse", "lieu", "lotissement", "montee", "parvis", "passage", "passerelle", "place",
-    "port", "promenade", "quai", "residence", "rond", "route", "rue", "ruelle", "sentier", "square",
-    "villa", "voie",
+    "allee",
+    "avenue",
+    "boulevard",
+    "chaussee",
+    "chemin",
+    "cite",
+    "cour",
+    "cours",
+    "esplanade",
+    "galerie",
+    "hameau",
+    "impasse",
+    "lieu",
+    "lotissement",
+    "montee",
+    "parvis",
+    "passage",
+    "passerelle",
+    "place",
+    "port",
+    "promenade",
+    "quai",
+    "residence",
+    "rond",
+    "route",
+    "rue",
+    "ruelle",
+    "sentier",
+    "square",
+    "villa",
+    "voie",
 ];
 
 /// The canonical form of one folded token: abbreviations expanded.
@@ -95,7 +124,9 @@ pub fn canonical(token: &str) -> &str {
 
 /// Whether `token` is an abbreviation of something else (`av`, `st`…).
 pub fn is_abbreviation(token: &str) -> bool {
-    ABBREVIATIONS.binary_search_by(|(a, _)| (*a).cmp(token)).is_ok()
+    ABBREVIATIONS
+        .binary_search_by(|(a, _)| (*a).cmp(token))
+        .is_ok()
 }
 
 /// The class of a canonical token.
@@ -227,9 +258,18 @@ mod tests {
 
     #[test]
     fn tokenises_and_expands() {
-        assert_eq!(canonical_tokens("Av. du Gal Lemonnier"), ["avenue", "du", "general", "lemonnier"]);
-        assert_eq!(canonical_tokens("Rue de l'Abbé-Grégoire"), ["rue", "de", "l", "abbe", "gregoire"]);
-        assert_eq!(canonical_tokens("BD ST-GERMAIN"), ["boulevard", "saint", "germain"]);
+        assert_eq!(
+            canonical_tokens("Av. du Gal Lemonnier"),
+            ["avenue", "du", "general", "lemonnier"]
+        );
+        assert_eq!(
+            canonical_tokens("Rue de l'Abbé-Grégoire"),
+            ["rue", "de", "l", "abbe", "gregoire"]
+        );
+        assert_eq!(
+            canonical_tokens("BD ST-GERMAIN"),
+            ["boulevard", "saint", "germain"]
+        );
         assert_eq!(class("rue"), TokenClass::Type);
         assert_eq!(class("la"), TokenClass::Stop);
         assert_eq!(class("roquette"), TokenClass::Word);

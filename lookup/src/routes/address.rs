@@ -1,12 +1,12 @@
 //! The address routes: autocomplete, verification, postcode check. Every
 //! input is re-checked by `fiable-core` before it reaches the index; no
 //! query text is ever logged.
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -25,15 +25,69 @@ pub static ROUTES: &[Route<AppState>] = &[
             path: "/v1/address/search",
             summary: "Autocomplete a French address (BAN)",
             params: &[
-                Param { name: "q", at: In::Query, required: true, about: "what the person typed", ty: Ty::Str { max: MAX_QUERY_CHARS, pattern: "" } },
-                Param { name: "postcode", at: In::Query, required: false, about: "only this postcode", ty: Ty::Str { max: 16, pattern: "" } },
-                Param { name: "citycode", at: In::Query, required: false, about: "only this INSEE code", ty: Ty::Str { max: 5, pattern: "^([0-9]{5}|2[ABab][0-9]{3})$" } },
-                Param { name: "limit", at: In::Query, required: false, about: "number of results", ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 } },
+                Param {
+                    name: "q",
+                    at: In::Query,
+                    required: true,
+                    about: "what the person typed",
+                    ty: Ty::Str {
+                        max: MAX_QUERY_CHARS,
+                        pattern: "",
+                    },
+                },
+                Param {
+                    name: "postcode",
+                    at: In::Query,
+                    required: false,
+                    about: "only this postcode",
+                    ty: Ty::Str {
+                        max: 16,
+                        pattern: "",
+                    },
+                },
+                Param {
+                    name: "citycode",
+                    at: In::Query,
+                    required: false,
+                    about: "only this INSEE code",
+                    ty: Ty::Str {
+                        max: 5,
+                        pattern: "^([0-9]{5}|2[ABab][0-9]{3})$",
+                    },
+                },
+                Param {
+                    name: "limit",
+                    at: In::Query,
+                    required: false,
+                    about: "number of results",
+                    ty: Ty::Int {
+                        min: 1,
+                        max: MAX_LIMIT as i64,
+                        default: 5,
+                    },
+                },
             ],
             body: None,
             responses: &[
-                Resp { status: 200, about: "{ results: [Hit] }, best first", schema: None, codes: &[] },
-                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "address.bad_limit", "bad_query_string"] },
+                Resp {
+                    status: 200,
+                    about: "{ results: [Hit] }, best first",
+                    schema: None,
+                    codes: &[],
+                },
+                Resp {
+                    status: 400,
+                    about: "bad input",
+                    schema: Some("Error"),
+                    codes: &[
+                        "address.query_empty",
+                        "address.query_too_long",
+                        "address.bad_postcode",
+                        "address.bad_citycode",
+                        "address.bad_limit",
+                        "bad_query_string",
+                    ],
+                },
             ],
             auth: Auth::Public,
             class: Class::Api,
@@ -48,8 +102,24 @@ pub static ROUTES: &[Route<AppState>] = &[
             params: &[],
             body: Some("#/components/schemas/VerifyRequest"),
             responses: &[
-                Resp { status: 200, about: "{ verdict: { status, code, suggestion?, normalized? }, match?: Hit }", schema: None, codes: &[] },
-                Resp { status: 400, about: "bad input", schema: Some("Error"), codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "bad_json"] },
+                Resp {
+                    status: 200,
+                    about: "{ verdict: { status, code, suggestion?, normalized? }, match?: Hit }",
+                    schema: None,
+                    codes: &[],
+                },
+                Resp {
+                    status: 400,
+                    about: "bad input",
+                    schema: Some("Error"),
+                    codes: &[
+                        "address.query_empty",
+                        "address.query_too_long",
+                        "address.bad_postcode",
+                        "address.bad_citycode",
+                        "bad_json",
+                    ],
+                },
             ],
             auth: Auth::Public,
             class: Class::Api,
@@ -61,11 +131,30 @@ pub static ROUTES: &[Route<AppState>] = &[
             verb: Verb::Get,
             path: "/v1/address/postcode",
             summary: "Does the address index know this French postcode, and which communes use it (the widget's postcode/city check)",
-            params: &[Param { name: "postcode", at: In::Query, required: true, about: "a French postcode; checked by fiable-core first", ty: Ty::Str { max: 16, pattern: "" } }],
+            params: &[Param {
+                name: "postcode",
+                at: In::Query,
+                required: true,
+                about: "a French postcode; checked by fiable-core first",
+                ty: Ty::Str {
+                    max: 16,
+                    pattern: "",
+                },
+            }],
             body: None,
             responses: &[
-                Resp { status: 200, about: "found: the index has it; covered: the index has this department at all (not found but not covered: unknown here)", schema: Some("PostcodeAnswer"), codes: &[] },
-                Resp { status: 400, about: "not a French postcode", schema: Some("Error"), codes: &["address.bad_postcode", "bad_query_string"] },
+                Resp {
+                    status: 200,
+                    about: "found: the index has it; covered: the index has this department at all (not found but not covered: unknown here)",
+                    schema: Some("PostcodeAnswer"),
+                    codes: &[],
+                },
+                Resp {
+                    status: 400,
+                    about: "not a French postcode",
+                    schema: Some("Error"),
+                    codes: &["address.bad_postcode", "bad_query_string"],
+                },
             ],
             auth: Auth::Public,
             class: Class::Api,
@@ -94,12 +183,18 @@ pub fn schemas() -> Value {
 /// A French postcode, as the core sees it; its canonical form ("75 011"
 /// → "75011") is the filter.
 fn check_postcode(p: &str) -> Result<String, ApiError> {
-    let opts = fiable_core::Options { country: Some("FR".into()), ..fiable_core::Options::default() };
+    let opts = fiable_core::Options {
+        country: Some("FR".into()),
+        ..fiable_core::Options::default()
+    };
     // No commune chunk loaded: the format and the department decide.
     let v = fiable_core::postcode::check(p, &opts, &fiable_core::communes::Communes::default());
     match v.normalized {
         Some(n) if v.status != fiable_core::Status::Invalid => Ok(n),
-        _ => Err(ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)")),
+        _ => Err(ApiError::bad(
+            "address.bad_postcode",
+            "postcode is not a French postcode (5 digits, e.g. 75011)",
+        )),
     }
 }
 
@@ -108,8 +203,17 @@ fn check_citycode(c: &str) -> Result<(), ApiError> {
     let b = c.as_bytes();
     let ok = b.len() == 5
         && (b.iter().all(u8::is_ascii_digit)
-            || (b[0] == b'2' && matches!(b[1], b'A' | b'B' | b'a' | b'b') && b[2..].iter().all(u8::is_ascii_digit)));
-    if ok { Ok(()) } else { Err(ApiError::bad("address.bad_citycode", "citycode must be an INSEE code such as 75111 or 2A004")) }
+            || (b[0] == b'2'
+                && matches!(b[1], b'A' | b'B' | b'a' | b'b')
+                && b[2..].iter().all(u8::is_ascii_digit)));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad(
+            "address.bad_citycode",
+            "citycode must be an INSEE code such as 75111 or 2A004",
+        ))
+    }
 }
 
 fn check_query(q: &str) -> Result<&str, ApiError> {
@@ -118,14 +222,22 @@ fn check_query(q: &str) -> Result<&str, ApiError> {
         return Err(ApiError::bad("address.query_empty", "q is empty"));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
+        return Err(ApiError::bad(
+            "address.query_too_long",
+            format!("q is longer than {MAX_QUERY_CHARS} characters"),
+        ));
     }
     Ok(q)
 }
 
 fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
-    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(p.trim())).transpose()?;
-    let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
+    let postcode = postcode
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| check_postcode(p.trim()))
+        .transpose()?;
+    let citycode = citycode
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| c.trim().to_uppercase());
     if let Some(c) = &citycode {
         check_citycode(c)?;
     }
@@ -161,9 +273,14 @@ async fn address_search(
     let f = filters(p.postcode, p.citycode)?;
     let limit = p.limit.unwrap_or(5);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad("address.bad_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::bad(
+            "address.bad_limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
-    Ok(Json(SearchResponse { results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await }))
+    Ok(Json(SearchResponse {
+        results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await,
+    }))
 }
 
 /// Body of `POST /v1/address/verify`: either `q` (one line) or the parts.
@@ -223,20 +340,50 @@ async fn address_verify(
     let q = check_query(&line)?;
     // The postcode of a structured address is a hard filter: a street of
     // another postcode is not "this address".
-    let f = filters(if r.q.is_none() { r.postcode.clone() } else { None }, r.citycode.clone())?;
-    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1).await.into_iter().next();
+    let f = filters(
+        if r.q.is_none() {
+            r.postcode.clone()
+        } else {
+            None
+        },
+        r.citycode.clone(),
+    )?;
+    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1)
+        .await
+        .into_iter()
+        .next();
     let verdict = match &best {
-        None => AddressVerdict { status: "invalid", code: "address.not_found", suggestion: None, normalized: None },
-        Some(h) if h.score < 0.9 => {
-            AddressVerdict { status: "warning", code: "address.uncertain", suggestion: Some(h.label.clone()), normalized: None }
-        }
-        Some(h) if matches!(h.number_match, Some(NumberMatch::Closest | NumberMatch::NoNumbers)) => AddressVerdict {
+        None => AddressVerdict {
+            status: "invalid",
+            code: "address.not_found",
+            suggestion: None,
+            normalized: None,
+        },
+        Some(h) if h.score < 0.9 => AddressVerdict {
             status: "warning",
-            code: "address.number_not_found",
+            code: "address.uncertain",
             suggestion: Some(h.label.clone()),
             normalized: None,
         },
-        Some(h) => AddressVerdict { status: "valid", code: "address.valid", suggestion: None, normalized: Some(h.label.clone()) },
+        Some(h)
+            if matches!(
+                h.number_match,
+                Some(NumberMatch::Closest | NumberMatch::NoNumbers)
+            ) =>
+        {
+            AddressVerdict {
+                status: "warning",
+                code: "address.number_not_found",
+                suggestion: Some(h.label.clone()),
+                normalized: None,
+            }
+        }
+        Some(h) => AddressVerdict {
+            status: "valid",
+            code: "address.valid",
+            suggestion: None,
+            normalized: Some(h.label.clone()),
+        },
     };
     Ok(Json(VerifyResponse { verdict, best }))
 }
@@ -269,7 +416,16 @@ async fn address_postcode(
     let Query(p) = params?;
     let postcode = check_postcode(p.postcode.as_deref().unwrap_or("").trim())?;
     let communes = postcodes::communes(&st.index, &postcode);
-    let answer = PostcodeAnswer { found: !communes.is_empty(), covered: st.coverage.covers(&postcode), postcode, communes };
+    let answer = PostcodeAnswer {
+        found: !communes.is_empty(),
+        covered: st.coverage.covers(&postcode),
+        postcode,
+        communes,
+    };
     // Stable while the index is: browsers may keep it a little while.
-    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(answer)).into_response())
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(answer),
+    )
+        .into_response())
 }

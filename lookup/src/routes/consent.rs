@@ -2,13 +2,13 @@
 //! Handlers translate: the record is checked by
 //! `fiable_consent::validate`, written by the store; nothing of the
 //! record (subject, texts) is logged.
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use axum::Json;
 use fiable_consent::{Channel, ConsentRecord, Decision, Problem, validate};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,7 +19,9 @@ use crate::consent::{ConsentState, ledger, vault};
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
-use super::consent_common::{NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id};
+use super::consent_common::{
+    NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id,
+};
 
 /// Header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -33,18 +35,74 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents",
             summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt with its withdraw_token. Store/phone records, `subject` and `withdraws` need an advisor key; without one the receipt names no subject",
             params: &[
-                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
-                Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: "" } },
+                Param {
+                    name: "Idempotency-Key",
+                    at: In::Header,
+                    required: false,
+                    about: "1-255 visible ASCII characters",
+                    ty: Ty::Str {
+                        max: 255,
+                        pattern: "",
+                    },
+                },
+                Param {
+                    name: "idempotency_key",
+                    at: In::Query,
+                    required: false,
+                    about: "the same, for navigator.sendBeacon (no headers); the header wins",
+                    ty: Ty::Str {
+                        max: 255,
+                        pattern: "",
+                    },
+                },
             ],
             body: Some("https://fiable.dev/schema/consent-record/1.json"),
             responses: &[
-                Resp { status: 201, about: "receipt", schema: Some("Receipt"), codes: &[] },
-                Resp { status: 200, about: "the first receipt of this Idempotency-Key (header idempotent-replayed: true)", schema: Some("Receipt"), codes: &[] },
-                Resp { status: 400, about: "bad JSON, header or query", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key", "consent.bad_query"] },
+                Resp {
+                    status: 201,
+                    about: "receipt",
+                    schema: Some("Receipt"),
+                    codes: &[],
+                },
+                Resp {
+                    status: 200,
+                    about: "the first receipt of this Idempotency-Key (header idempotent-replayed: true)",
+                    schema: Some("Receipt"),
+                    codes: &[],
+                },
+                Resp {
+                    status: 400,
+                    about: "bad JSON, header or query",
+                    schema: Some("Error"),
+                    codes: &[
+                        "bad_json",
+                        "consent.bad_idempotency_key",
+                        "consent.bad_query",
+                    ],
+                },
                 NO_KEY,
-                Resp { status: 409, about: "idempotency conflict, duplicate id, erased subject", schema: Some("Error"), codes: &["consent.idempotency_conflict", "consent.duplicate_id", "consent.subject_erased"] },
-                Resp { status: 413, about: "body too large", schema: Some("Error"), codes: &["payload_too_large"] },
-                Resp { status: 422, about: "invalid record: error.problems[]", schema: Some("Error"), codes: &["consent.invalid"] },
+                Resp {
+                    status: 409,
+                    about: "idempotency conflict, duplicate id, erased subject",
+                    schema: Some("Error"),
+                    codes: &[
+                        "consent.idempotency_conflict",
+                        "consent.duplicate_id",
+                        "consent.subject_erased",
+                    ],
+                },
+                Resp {
+                    status: 413,
+                    about: "body too large",
+                    schema: Some("Error"),
+                    codes: &["payload_too_large"],
+                },
+                Resp {
+                    status: 422,
+                    about: "invalid record: error.problems[]",
+                    schema: Some("Error"),
+                    codes: &["consent.invalid"],
+                },
                 UNAVAILABLE_OR_BUSY,
             ],
             auth: Auth::Public,
@@ -59,7 +117,12 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             summary: "The Ed25519 key that signs receipts",
             params: &[],
             body: None,
-            responses: &[Resp { status: 200, about: "{ algorithm, public_key, receipt_message }", schema: None, codes: &[] }],
+            responses: &[Resp {
+                status: 200,
+                about: "{ algorithm, public_key, receipt_message }",
+                schema: None,
+                codes: &[],
+            }],
             auth: Auth::Public,
             class: Class::Api,
         },
@@ -71,16 +134,57 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents/{id}/withdraw",
             summary: "Withdraw granted purposes of a record (a new record); admin key, or the record's withdraw_token in the body (then only `purposes` may be given)",
             params: &[
-                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
-                Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: "" } },
+                Param {
+                    name: "id",
+                    at: In::Path,
+                    required: true,
+                    about: "record id",
+                    ty: Ty::Str {
+                        max: 0,
+                        pattern: "",
+                    },
+                },
+                Param {
+                    name: "Idempotency-Key",
+                    at: In::Header,
+                    required: false,
+                    about: "1-255 visible ASCII characters",
+                    ty: Ty::Str {
+                        max: 255,
+                        pattern: "",
+                    },
+                },
             ],
             body: Some("#/components/schemas/Withdrawal"),
             responses: &[
-                Resp { status: 201, about: "receipt of the withdrawal", schema: Some("Receipt"), codes: &[] },
-                Resp { status: 400, about: "bad JSON or header", schema: Some("Error"), codes: &["bad_json", "consent.bad_idempotency_key"] },
+                Resp {
+                    status: 201,
+                    about: "receipt of the withdrawal",
+                    schema: Some("Receipt"),
+                    codes: &[],
+                },
+                Resp {
+                    status: 400,
+                    about: "bad JSON or header",
+                    schema: Some("Error"),
+                    codes: &["bad_json", "consent.bad_idempotency_key"],
+                },
                 NO_KEY,
-                Resp { status: 404, about: "unknown record", schema: Some("Error"), codes: &["consent.not_found"] },
-                Resp { status: 409, about: "nothing to withdraw", schema: Some("Error"), codes: &["consent.nothing_to_withdraw", "consent.idempotency_conflict"] },
+                Resp {
+                    status: 404,
+                    about: "unknown record",
+                    schema: Some("Error"),
+                    codes: &["consent.not_found"],
+                },
+                Resp {
+                    status: 409,
+                    about: "nothing to withdraw",
+                    schema: Some("Error"),
+                    codes: &[
+                        "consent.nothing_to_withdraw",
+                        "consent.idempotency_conflict",
+                    ],
+                },
                 UNAVAILABLE,
             ],
             auth: Auth::Public,
@@ -114,14 +218,21 @@ pub fn schemas() -> Value {
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let Some(v) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
     checked_key(v.to_str().ok())
 }
 
 fn checked_key(k: Option<&str>) -> Result<Option<String>, ApiError> {
     match k {
-        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
-        _ => Err(ApiError::bad("consent.bad_idempotency_key", "Idempotency-Key must be 1-255 visible ASCII characters")),
+        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => {
+            Ok(Some(s.to_string()))
+        }
+        _ => Err(ApiError::bad(
+            "consent.bad_idempotency_key",
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+        )),
     }
 }
 
@@ -156,7 +267,12 @@ fn subject_kind(kind: &str) -> Option<&'static str> {
     }
 }
 
-async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>, caller: Caller) -> Result<Appended, ApiError> {
+async fn append(
+    st: &ConsentState,
+    record: ConsentRecord,
+    idem: Option<(String, String)>,
+    caller: Caller,
+) -> Result<Appended, ApiError> {
     let problems = validate(&record);
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
@@ -174,9 +290,21 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
     }
     let (store, signer) = (st.store.clone(), st.signer.clone());
     let appended = match record.subject_data.as_ref().map(|d| d.match_keys()) {
-        None => tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer)).await,
+        None => {
+            tokio::task::spawn_blocking(move || {
+                store.append(
+                    &record,
+                    idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())),
+                    &signer,
+                )
+            })
+            .await
+        }
         Some(keys) => {
-            let mut index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
+            let mut index: Vec<(&'static str, String)> = keys
+                .iter()
+                .map(|(kind, v)| (*kind, st.index_key.digest(kind, v)))
+                .collect();
             // The subject follows from the first identifier alone, through
             // an index row of its own kind: a record with a victim's phone
             // and the caller's email stays the caller's email's subject,
@@ -190,10 +318,23 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
             let fresh_subject = vault::new_subject_ref().map_err(|_| ApiError::Unavailable)?;
             let fresh_key = vault::new_subject_key().map_err(|_| ApiError::Unavailable)?;
             tokio::task::spawn_blocking(move || {
-                let input = VaultInput { identify: &identify, index: &index, fresh_subject, fresh_key };
-                store.append_with_subject_data(record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer, &input, |key, r| {
-                    r.subject_data.as_ref().and_then(|d| vault::seal(key, &r.record_id, d))
-                })
+                let input = VaultInput {
+                    identify: &identify,
+                    index: &index,
+                    fresh_subject,
+                    fresh_key,
+                };
+                store.append_with_subject_data(
+                    record,
+                    idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())),
+                    &signer,
+                    &input,
+                    |key, r| {
+                        r.subject_data
+                            .as_ref()
+                            .and_then(|d| vault::seal(key, &r.record_id, d))
+                    },
+                )
             })
             .await
         }
@@ -204,24 +345,36 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
 /// The receipt as `caller` may see it: no pseudonym for an anonymous
 /// caller; with the withdrawal capability when `token` is set.
 fn answer(st: &ConsentState, a: Appended, caller: Caller, token: bool) -> Response {
-    let Appended { mut receipt, replayed } = a;
+    let Appended {
+        mut receipt,
+        replayed,
+    } = a;
     if caller == Caller::Anonymous {
         receipt.subject.clear();
     }
     if token {
         receipt.withdraw_token = Some(auth::withdraw_token(&st.index_key, &receipt.id));
     }
-    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let mut resp = (status, Json(receipt)).into_response();
     if replayed {
-        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
 }
 
 /// The caller of a request: trusted with an advisor or admin key.
 fn caller_of(st: &ConsentState, headers: &HeaderMap) -> Caller {
-    if st.keys.scope_of_request(headers).is_some() { Caller::Trusted } else { Caller::Anonymous }
+    if st.keys.scope_of_request(headers).is_some() {
+        Caller::Trusted
+    } else {
+        Caller::Anonymous
+    }
 }
 
 async fn submit(
@@ -231,7 +384,12 @@ async fn submit(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let b = body(b)?;
-    let from_query = q.map_err(|_| ApiError::bad("consent.bad_query", "the only query parameter is idempotency_key"))?;
+    let from_query = q.map_err(|_| {
+        ApiError::bad(
+            "consent.bad_query",
+            "the only query parameter is idempotency_key",
+        )
+    })?;
     let idem = match idempotency_key(&headers)? {
         Some(k) => Some(k),
         None => match from_query.0.idempotency_key.as_deref() {
@@ -241,7 +399,10 @@ async fn submit(
     };
     let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
     // Advisor capture is not public: anyone could claim to be a store.
-    if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
+    if matches!(
+        Channel::parse(&record.channel),
+        Some(Channel::Store | Channel::Phone)
+    ) {
         authorize(&st, &headers, Scope::Advisor)?;
     }
     if record.sealed.is_some() {
@@ -256,7 +417,11 @@ async fn submit(
     // With contact data in it, a keyed hash: the idempotency table must
     // not hold a plain hash of personal data.
     let canonical = record.canonical_json();
-    let request = if record.subject_data.is_some() { st.index_key.digest("request", &canonical) } else { ledger::request_hash(&canonical) };
+    let request = if record.subject_data.is_some() {
+        st.index_key.digest("request", &canonical)
+    } else {
+        ledger::request_hash(&canonical)
+    };
     if record.record_id.is_empty() {
         record.record_id = new_record_id()?;
     }
@@ -275,7 +440,9 @@ async fn submit(
 }
 
 async fn public_key(State(st): State<ConsentState>) -> Json<serde_json::Value> {
-    Json(json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }))
+    Json(
+        json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }),
+    )
 }
 
 /// Body of a withdrawal (optional).
@@ -308,12 +475,20 @@ async fn withdraw(
 ) -> Result<Response, ApiError> {
     let b = body(b)?;
     let idem = idempotency_key(&headers)?;
-    let w: Withdrawal = if b.iter().all(u8::is_ascii_whitespace) { Withdrawal::default() } else { serde_json::from_slice(&b).map_err(|e| json_error(&e))? };
+    let w: Withdrawal = if b.iter().all(u8::is_ascii_whitespace) {
+        Withdrawal::default()
+    } else {
+        serde_json::from_slice(&b).map_err(|e| json_error(&e))?
+    };
     // The person holding the receipt's capability withdraws now, through
     // the original's channel: backdating or another collector needs the key.
     let caller = match &w.token {
         Some(t) if authorize(&st, &headers, Scope::Admin).is_err() => {
-            if !auth::is_withdraw_token(&st.index_key, &id, t) || w.acted_at.is_some() || w.channel.is_some() || w.collector.is_some() {
+            if !auth::is_withdraw_token(&st.index_key, &id, t)
+                || w.acted_at.is_some()
+                || w.channel.is_some()
+                || w.collector.is_some()
+            {
                 return Err(ApiError::Unauthorized("admin"));
             }
             Caller::Anonymous
@@ -325,10 +500,15 @@ async fn withdraw(
     };
     let store = st.store.clone();
     let id2 = id.clone();
-    let original = tokio::task::spawn_blocking(move || store.by_id(&id2)).await.map_err(|_| ApiError::Unavailable)??.ok_or(ApiError::RecordNotFound)?;
-    let mut record: ConsentRecord = serde_json::from_str(&original.record).map_err(|_| ApiError::Unavailable)?;
+    let original = tokio::task::spawn_blocking(move || store.by_id(&id2))
+        .await
+        .map_err(|_| ApiError::Unavailable)??
+        .ok_or(ApiError::RecordNotFound)?;
+    let mut record: ConsentRecord =
+        serde_json::from_str(&original.record).map_err(|_| ApiError::Unavailable)?;
     record.purposes.retain(|p| {
-        Decision::parse(&p.decision) == Some(Decision::Granted) && w.purposes.as_ref().is_none_or(|only| only.contains(&p.id))
+        Decision::parse(&p.decision) == Some(Decision::Granted)
+            && w.purposes.as_ref().is_none_or(|only| only.contains(&p.id))
     });
     if record.purposes.is_empty() {
         return Err(ApiError::NothingToWithdraw);

@@ -1,11 +1,11 @@
 //! The mail-domain route: does this domain receive mail? The check itself
 //! is `crate::mail`; no domain is ever logged.
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -16,30 +16,47 @@ use crate::state::AppState;
 
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
-pub static ROUTES: &[Route<AppState>] = &[
-    Route {
-        doc: RouteDoc {
-            verb: Verb::Get,
-            path: "/v1/email/domain",
-            summary: "Does this mail domain receive mail? MX, implicit MX (A/AAAA), null MX (RFC 7505); cached with the DNS TTLs",
-            params: &[Param {
-                name: "d",
-                at: In::Query,
-                required: true,
-                about: "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
-                ty: Ty::Str { max: mail::MAX_INPUT, pattern: "" },
-            }],
-            body: None,
-            responses: &[
-                Resp { status: 200, about: "verdict; `unknown` when DNS failed (keep the local verdict, never block the form)", schema: Some("DomainVerdict"), codes: &[] },
-                Resp { status: 400, about: "not a usable mail domain", schema: Some("Error"), codes: &["email.empty_domain", "email.too_long", "email.unknown_tld", "email.*", "bad_query_string"] },
-            ],
-            auth: Auth::Public,
-            class: Class::Api,
-        },
-        handler: |m| on(m, email_domain),
+pub static ROUTES: &[Route<AppState>] = &[Route {
+    doc: RouteDoc {
+        verb: Verb::Get,
+        path: "/v1/email/domain",
+        summary: "Does this mail domain receive mail? MX, implicit MX (A/AAAA), null MX (RFC 7505); cached with the DNS TTLs",
+        params: &[Param {
+            name: "d",
+            at: In::Query,
+            required: true,
+            about: "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
+            ty: Ty::Str {
+                max: mail::MAX_INPUT,
+                pattern: "",
+            },
+        }],
+        body: None,
+        responses: &[
+            Resp {
+                status: 200,
+                about: "verdict; `unknown` when DNS failed (keep the local verdict, never block the form)",
+                schema: Some("DomainVerdict"),
+                codes: &[],
+            },
+            Resp {
+                status: 400,
+                about: "not a usable mail domain",
+                schema: Some("Error"),
+                codes: &[
+                    "email.empty_domain",
+                    "email.too_long",
+                    "email.unknown_tld",
+                    "email.*",
+                    "bad_query_string",
+                ],
+            },
+        ],
+        auth: Auth::Public,
+        class: Class::Api,
     },
-];
+    handler: |m| on(m, email_domain),
+}];
 
 /// The component schemas the table above names (an object: name → schema).
 pub fn schemas() -> Value {
@@ -74,6 +91,10 @@ async fn email_domain(
         .map_err(|e| ApiError::bad(e.code, "d is not a usable mail domain"))?;
     let v: DomainVerdict = st.mail.check(&domain).await;
     // Browsers and proxies may keep a definite answer a little while.
-    let cache = if v.status == "unknown" { "no-store" } else { "public, max-age=60" };
+    let cache = if v.status == "unknown" {
+        "no-store"
+    } else {
+        "public, max-age=60"
+    };
     Ok(([(header::CACHE_CONTROL, cache)], Json(v)).into_response())
 }

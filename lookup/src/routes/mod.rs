@@ -3,8 +3,8 @@
 //! are both built from [`lookup`] and [`ledger`], so a route cannot be
 //! served undocumented. Handlers only translate between HTTP and the
 //! address index, the mail check or the consent ledger.
-use axum::routing::on;
 use axum::Json;
+use axum::routing::on;
 use serde_json::{Map, Value};
 
 use crate::consent::ConsentState;
@@ -21,30 +21,37 @@ pub mod rights;
 
 /// The routes of the lookup service (state [`AppState`]).
 pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
-    [address::ROUTES, email::ROUTES, DOCS, ops::ROUTES].into_iter().flatten()
+    [address::ROUTES, email::ROUTES, DOCS, ops::ROUTES]
+        .into_iter()
+        .flatten()
 }
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES, log::ROUTES].into_iter().flatten()
+    [consent::ROUTES, rights::ROUTES, log::ROUTES]
+        .into_iter()
+        .flatten()
 }
 
 /// `/openapi.json` itself.
-static DOCS: &[Route<AppState>] = &[
-    Route {
-        doc: RouteDoc {
-            verb: Verb::Get,
-            path: "/openapi.json",
-            summary: "This document",
-            params: &[],
-            body: None,
-            responses: &[Resp { status: 200, about: "OpenAPI 3.1", schema: None, codes: &[] }],
-            auth: Auth::Public,
-            class: Class::Api,
-        },
-        handler: |m| on(m, openapi),
+static DOCS: &[Route<AppState>] = &[Route {
+    doc: RouteDoc {
+        verb: Verb::Get,
+        path: "/openapi.json",
+        summary: "This document",
+        params: &[],
+        body: None,
+        responses: &[Resp {
+            status: 200,
+            about: "OpenAPI 3.1",
+            schema: None,
+            codes: &[],
+        }],
+        auth: Auth::Public,
+        class: Class::Api,
     },
-];
+    handler: |m| on(m, openapi),
+}];
 
 async fn openapi() -> Json<Value> {
     Json(openapi_document())
