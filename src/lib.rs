@@ -34,11 +34,7 @@ fn kind(name: &str) -> Result<Kind, JsError> {
 /// `yyyymmdd` as a date; 0 or nonsense means "no date".
 fn date(yyyymmdd: u32) -> Option<Date> {
     let (y, m, d) = (yyyymmdd / 10000, (yyyymmdd / 100) % 100, yyyymmdd % 100);
-    (y > 0 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(Date {
-        year: y as i32,
-        month: m as u8,
-        day: d as u8,
-    })
+    (y > 0 && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some(Date { year: y as i32, month: m as u8, day: d as u8 })
 }
 
 fn options(locale: Locale, country: &str, min_age: u32, required: bool, today: u32) -> Options {
@@ -74,18 +70,8 @@ pub fn locale_index(tag: &str) -> u32 {
 /// two strings fewer to copy into the Wasm memory on every keystroke);
 /// `min_age` 0 = none, `today` as `yyyymmdd` (0 = skip age checks).
 #[wasm_bindgen(js_name = checkRaw)]
-pub fn check_raw(
-    kind: u32,
-    value: &str,
-    locale: u32,
-    country: &str,
-    min_age: u32,
-    required: bool,
-    today: u32,
-) -> Result<String, JsError> {
-    let k = *Kind::ALL
-        .get(kind as usize)
-        .ok_or_else(|| JsError::new("fiable: unknown kind index"))?;
+pub fn check_raw(kind: u32, value: &str, locale: u32, country: &str, min_age: u32, required: bool, today: u32) -> Result<String, JsError> {
+    let k = *Kind::ALL.get(kind as usize).ok_or_else(|| JsError::new("fiable: unknown kind index"))?;
     let locale = if locale == 1 { Locale::Fr } else { Locale::En };
     let o = options(locale, country, min_age, required, today);
     Ok(VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_json()))
@@ -95,12 +81,7 @@ pub fn check_raw(
 /// U+001E; a record is `name␟kind␟value␟country␟required(0|1)␟minAge`
 /// (fields separated by U+001F). Returns `{"name": verdict, …}` as JSON.
 #[wasm_bindgen(js_name = checkFormRaw)]
-pub fn check_form_raw(
-    spec: &str,
-    locale: &str,
-    country: &str,
-    today: u32,
-) -> Result<String, JsError> {
+pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Result<String, JsError> {
     let locale = Locale::parse(locale);
     let form = options(locale, country, 0, false, today);
     let mut fields = Vec::new();
@@ -113,12 +94,7 @@ pub fn check_form_raw(
         if o.country.is_none() {
             o.country = form.country.clone();
         }
-        fields.push(Field {
-            name: p[0].to_string(),
-            kind: kind(p[1])?,
-            value: p[2].to_string(),
-            options: o,
-        });
+        fields.push(Field { name: p[0].to_string(), kind: kind(p[1])?, value: p[2].to_string(), options: o });
     }
     let verdicts = VALIDATOR.with(|v| v.borrow().validate_form(&fields, &form));
     let mut out = String::from("{");
@@ -166,9 +142,7 @@ pub fn cities_raw(postcode: &str) -> String {
 /// Loads a data chunk (bytes of `chunks/NAME.tsv`).
 #[wasm_bindgen(js_name = loadChunk)]
 pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
-    VALIDATOR
-        .with(|v| v.borrow_mut().load_chunk(name, bytes))
-        .map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
+    VALIDATOR.with(|v| v.borrow_mut().load_chunk(name, bytes)).map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
 }
 
 /// The chunks a check of this kind, value and country option would use

@@ -2,25 +2,13 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{
-    check_form_raw, check_raw, chunks_for, format_phone, kind_index, load_chunk, locale_index,
-    version,
-};
+use fiable::{check_form_raw, check_raw, chunks_for, format_phone, kind_index, load_chunk, locale_index, version};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
-    let json = check_raw(
-        kind_index(kind).unwrap(),
-        value,
-        locale_index("fr-FR"),
-        country,
-        0,
-        false,
-        20261123,
-    )
-    .unwrap();
+    let json = check_raw(kind_index(kind).unwrap(), value, locale_index("fr-FR"), country, 0, false, 20261123).unwrap();
     js_sys::JSON::parse(&json).unwrap().into()
 }
 
@@ -33,18 +21,11 @@ fn data() {
     load_chunk("phone-594", include_bytes!("../core/chunks/phone-594.tsv")).unwrap();
     load_chunk("phone-596", include_bytes!("../core/chunks/phone-596.tsv")).unwrap();
     load_chunk("phone-262", include_bytes!("../core/chunks/phone-262.tsv")).unwrap();
-    load_chunk(
-        "email-domains",
-        include_bytes!("../core/chunks/email-domains.tsv"),
-    )
-    .unwrap();
+    load_chunk("email-domains", include_bytes!("../core/chunks/email-domains.tsv")).unwrap();
 }
 
 fn get(o: &js_sys::Object, key: &str) -> String {
-    js_sys::Reflect::get(o, &key.into())
-        .unwrap()
-        .as_string()
-        .unwrap_or_default()
+    js_sys::Reflect::get(o, &key.into()).unwrap().as_string().unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
@@ -71,10 +52,7 @@ fn phone_regions_load_on_first_use() {
     data();
     // A Swiss number in a French form: pending (never a wrong verdict)
     // until its region's chunk is there; formatting never waits for it.
-    assert_eq!(
-        chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(),
-        "phone-41"
-    );
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "phone-41");
     let v = verdict("phone", "+41 79 123 45 67", "FR");
     assert_eq!(get(&v, "status"), "pending");
     assert_eq!(get(&v, "code"), "phone.pending");
@@ -96,31 +74,10 @@ fn phone_regions_load_on_first_use() {
 #[wasm_bindgen_test]
 fn every_kind_answers_junk_with_a_verdict() {
     data();
-    for kind in [
-        "email",
-        "phone",
-        "postcode",
-        "city",
-        "first_name",
-        "last_name",
-        "civility",
-        "birth_date",
-        "country",
-    ] {
-        for junk in [
-            "",
-            " ",
-            "\u{0}",
-            "😀😀",
-            "@@@",
-            "99999999999999999999",
-            &"x".repeat(5000),
-        ] {
+    for kind in ["email", "phone", "postcode", "city", "first_name", "last_name", "civility", "birth_date", "country"] {
+        for junk in ["", " ", "\u{0}", "😀😀", "@@@", "99999999999999999999", &"x".repeat(5000)] {
             let v = verdict(kind, junk, "FR");
-            assert!(
-                ["valid", "warning", "invalid"].contains(&get(&v, "status").as_str()),
-                "{kind} {junk:?}"
-            );
+            assert!(["valid", "warning", "invalid"].contains(&get(&v, "status").as_str()), "{kind} {junk:?}");
         }
     }
 }
@@ -136,27 +93,14 @@ fn unknown_kind_is_an_error_not_a_trap() {
 #[wasm_bindgen_test]
 fn form_and_chunks() {
     // Without its chunk the first-names check is silent and asks for the data.
-    assert_eq!(
-        chunks_for("first_name", "Jean", "").unwrap(),
-        "firstnames-j"
-    );
-    assert_eq!(
-        chunks_for("first_name", "Élodie", "").unwrap(),
-        "firstnames-e"
-    );
+    assert_eq!(chunks_for("first_name", "Jean", "").unwrap(), "firstnames-j");
+    assert_eq!(chunks_for("first_name", "Élodie", "").unwrap(), "firstnames-e");
     assert_eq!(chunks_for("civility", "Mme", "").unwrap(), "");
-    assert_eq!(
-        chunks_for("postcode", "75011", "FR").unwrap(),
-        "communes-75"
-    );
+    assert_eq!(chunks_for("postcode", "75011", "FR").unwrap(), "communes-75");
     assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
     assert_eq!(chunks_for("postcode", "00740", "").unwrap(), "");
     let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
-    let spec = [
-        rec("civ", "civility", "Mme"),
-        rec("prenom", "first_name", "Jean"),
-    ]
-    .join("\u{1e}");
+    let spec = [rec("civ", "civility", "Mme"), rec("prenom", "first_name", "Jean")].join("\u{1e}");
     let out = check_form_raw(&spec, "fr", "FR", 20261123).unwrap();
     let o: js_sys::Object = js_sys::JSON::parse(&out).unwrap().into();
     assert_eq!(js_sys::Object::keys(&o).length(), 2);

@@ -92,12 +92,7 @@ pub(crate) fn s(v: &str) -> Json {
 }
 
 pub(crate) fn obj(members: Vec<(&str, Option<Json>)>) -> Json {
-    Json::Obj(
-        members
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
-            .collect(),
-    )
+    Json::Obj(members.into_iter().filter_map(|(k, v)| v.map(|v| (k.to_string(), v))).collect())
 }
 
 impl ConsentRecord {
@@ -106,18 +101,9 @@ impl ConsentRecord {
         let c = &self.collector;
         obj(vec![
             ("record_id", Some(s(&self.record_id))),
-            (
-                "schema_version",
-                Some(Json::Int(self.schema_version.into())),
-            ),
+            ("schema_version", Some(Json::Int(self.schema_version.into()))),
             ("subject", Some(s(&self.subject))),
-            (
-                "controller",
-                Some(obj(vec![
-                    ("name", Some(s(&self.controller.name))),
-                    ("contact", Some(s(&self.controller.contact))),
-                ])),
-            ),
+            ("controller", Some(obj(vec![("name", Some(s(&self.controller.name))), ("contact", Some(s(&self.controller.contact)))]))),
             (
                 "purposes",
                 Some(Json::Arr(
@@ -145,34 +131,18 @@ impl ConsentRecord {
                     ("store_id", c.store_id.as_deref().map(s)),
                 ])),
             ),
-            (
-                "form",
-                Some(obj(vec![
-                    ("id", Some(s(&self.form.id))),
-                    ("version", Some(s(&self.form.version))),
-                ])),
-            ),
+            ("form", Some(obj(vec![("id", Some(s(&self.form.id))), ("version", Some(s(&self.form.version)))]))),
             ("locale", Some(s(&self.locale))),
             ("acted_at", Some(s(&self.acted_at))),
             ("expires_at", self.expires_at.as_deref().map(s)),
-            (
-                "retention_days",
-                self.retention_days.map(|d| Json::Int(d.into())),
-            ),
+            ("retention_days", self.retention_days.map(|d| Json::Int(d.into()))),
             ("withdraws", self.withdraws.as_deref().map(s)),
-            (
-                "subject_data",
-                self.subject_data.as_ref().map(SubjectData::to_json),
-            ),
+            ("subject_data", self.subject_data.as_ref().map(SubjectData::to_json)),
             (
                 "sealed",
-                self.sealed.as_ref().map(|x| {
-                    obj(vec![
-                        ("alg", Some(s(&x.alg))),
-                        ("nonce", Some(s(&x.nonce))),
-                        ("ciphertext", Some(s(&x.ciphertext))),
-                    ])
-                }),
+                self.sealed
+                    .as_ref()
+                    .map(|x| obj(vec![("alg", Some(s(&x.alg))), ("nonce", Some(s(&x.nonce))), ("ciphertext", Some(s(&x.ciphertext)))])),
             ),
         ])
     }
@@ -201,11 +171,7 @@ mod tests {
     #[test]
     fn keys_sort_by_utf16_units() {
         // U+1F600 (surrogates D83D…) sorts before U+FB01 in UTF-16, after in UTF-8.
-        let j = Json::Obj(vec![
-            ("\u{fb01}".into(), Json::Int(1)),
-            ("😀".into(), Json::Int(2)),
-            ("a".into(), Json::Null),
-        ]);
+        let j = Json::Obj(vec![("\u{fb01}".into(), Json::Int(1)), ("😀".into(), Json::Int(2)), ("a".into(), Json::Null)]);
         assert_eq!(j.canonical(), "{\"a\":null,\"😀\":2,\"\u{fb01}\":1}");
     }
 }

@@ -41,53 +41,27 @@ pub const ERASURE_REASONS: [&str; 2] = ["request", "retention"];
 /// Checks an erasure record; empty when sound.
 pub fn validate_erasure(e: &Erasure) -> Vec<Problem> {
     let mut out = Vec::new();
-    let mut p = |code: &'static str, path: &str, message: &'static str| {
-        out.push(Problem {
-            code,
-            path: path.to_string(),
-            message,
-        })
-    };
+    let mut p = |code: &'static str, path: &str, message: &'static str| out.push(Problem { code, path: path.to_string(), message });
     if e.kind != ERASURE_KIND {
         p("erasure.bad_kind", "kind", "kind must be `erasure`");
     }
     if e.schema_version != SCHEMA_VERSION {
-        p(
-            "consent.unknown_schema_version",
-            "schema_version",
-            "unknown schema version",
-        );
+        p("consent.unknown_schema_version", "schema_version", "unknown schema version");
     }
     if !is_id(&e.record_id) {
-        p(
-            "consent.bad_record_id",
-            "record_id",
-            "the record id must be 1-256 characters of A-Z a-z 0-9 . _ : -",
-        );
+        p("consent.bad_record_id", "record_id", "the record id must be 1-256 characters of A-Z a-z 0-9 . _ : -");
     }
     if let Some((code, message)) = subject_problem(&e.subject) {
         p(code, "subject", message);
     }
     if !is_rfc3339(&e.erased_at) {
-        p(
-            "consent.bad_time",
-            "erased_at",
-            "erased_at must be an RFC 3339 date-time",
-        );
+        p("consent.bad_time", "erased_at", "erased_at must be an RFC 3339 date-time");
     }
     if !ERASURE_REASONS.contains(&e.reason.as_str()) {
-        p(
-            "erasure.unknown_reason",
-            "reason",
-            "unknown erasure reason (request, retention)",
-        );
+        p("erasure.unknown_reason", "reason", "unknown erasure reason (request, retention)");
     }
     if !is_id(&e.actor) || e.actor.len() > 64 {
-        p(
-            "erasure.bad_actor",
-            "actor",
-            "the actor must be 1-64 characters of A-Z a-z 0-9 . _ : -",
-        );
+        p("erasure.bad_actor", "actor", "the actor must be 1-64 characters of A-Z a-z 0-9 . _ : -");
     }
     out
 }
@@ -97,10 +71,7 @@ impl Erasure {
     pub fn to_json(&self) -> Json {
         obj(vec![
             ("kind", Some(s(&self.kind))),
-            (
-                "schema_version",
-                Some(Json::Int(self.schema_version.into())),
-            ),
+            ("schema_version", Some(Json::Int(self.schema_version.into()))),
             ("record_id", Some(s(&self.record_id))),
             ("subject", Some(s(&self.subject))),
             ("erased_at", Some(s(&self.erased_at))),

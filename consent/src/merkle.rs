@@ -124,11 +124,7 @@ impl Tree {
         if size > self.len() {
             return Err(TreeError::OutOfRange);
         }
-        Ok(if size == 0 {
-            empty_root()
-        } else {
-            self.range(0, size)
-        })
+        Ok(if size == 0 { empty_root() } else { self.range(0, size) })
     }
 
     /// The audit path of leaf `index` in the tree of the first `size`
@@ -220,13 +216,7 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 /// `new_size` leaves with root `new_root`. Equal sizes need an empty proof
 /// and equal roots; size 0 is the prefix of everything (empty proof, the
 /// empty root).
-pub fn verify_consistency(
-    old_size: u64,
-    new_size: u64,
-    old_root: &Hash,
-    new_root: &Hash,
-    proof: &[Hash],
-) -> bool {
+pub fn verify_consistency(old_size: u64, new_size: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
     if old_size > new_size {
         return false;
     }
@@ -301,68 +291,27 @@ mod tests {
     /// The eight leaves of the Certificate Transparency reference tests
     /// (certificate-transparency-go, merkle_test), whose roots are known.
     fn ct_leaves() -> Vec<Vec<u8>> {
-        [
-            "",
-            "00",
-            "10",
-            "2021",
-            "3031",
-            "40414243",
-            "5051525354555657",
-            "606162636465666768696a6b6c6d6e6f",
-        ]
-        .iter()
-        .map(|h| {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        })
-        .collect()
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+            .iter()
+            .map(|h| (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect())
+            .collect()
     }
 
     #[test]
     fn roots_match_the_published_vectors() {
-        assert_eq!(
-            empty_root(),
-            hex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        );
+        assert_eq!(empty_root(), hex32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         let mut t = Tree::new();
         for d in ct_leaves() {
             t.push(leaf_hash(&d));
         }
-        assert_eq!(
-            t.root(1).unwrap(),
-            hex32("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
-        );
-        assert_eq!(
-            t.root(2).unwrap(),
-            hex32("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")
-        );
-        assert_eq!(
-            t.root(3).unwrap(),
-            hex32("aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77")
-        );
-        assert_eq!(
-            t.root(4).unwrap(),
-            hex32("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7")
-        );
-        assert_eq!(
-            t.root(5).unwrap(),
-            hex32("4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4")
-        );
-        assert_eq!(
-            t.root(6).unwrap(),
-            hex32("76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef")
-        );
-        assert_eq!(
-            t.root(7).unwrap(),
-            hex32("ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c")
-        );
-        assert_eq!(
-            t.root(8).unwrap(),
-            hex32("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")
-        );
+        assert_eq!(t.root(1).unwrap(), hex32("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"));
+        assert_eq!(t.root(2).unwrap(), hex32("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"));
+        assert_eq!(t.root(3).unwrap(), hex32("aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77"));
+        assert_eq!(t.root(4).unwrap(), hex32("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"));
+        assert_eq!(t.root(5).unwrap(), hex32("4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4"));
+        assert_eq!(t.root(6).unwrap(), hex32("76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef"));
+        assert_eq!(t.root(7).unwrap(), hex32("ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c"));
+        assert_eq!(t.root(8).unwrap(), hex32("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"));
         assert_eq!(t.root(9), Err(TreeError::OutOfRange));
     }
 
@@ -395,11 +344,7 @@ mod tests {
             t.push(leaf_hash(d));
         }
         for n in 0..=data.len() {
-            assert_eq!(
-                t.root(n as u64).unwrap(),
-                reference_root(&data[..n]),
-                "size {n}"
-            );
+            assert_eq!(t.root(n as u64).unwrap(), reference_root(&data[..n]), "size {n}");
         }
     }
 }

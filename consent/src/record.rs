@@ -229,14 +229,7 @@ pub enum LegalBasis {
 
 impl LegalBasis {
     /// Every wire name, in the schema's order.
-    pub const NAMES: [&str; 6] = [
-        "consent",
-        "contract",
-        "legal_obligation",
-        "vital_interests",
-        "public_task",
-        "legitimate_interests",
-    ];
+    pub const NAMES: [&str; 6] = ["consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests"];
 
     /// Parses the wire name (`consent`, `legitimate_interests`, …).
     pub fn parse(s: &str) -> Option<LegalBasis> {

@@ -55,12 +55,7 @@ impl<'de> de::Deserializer<'de> for FieldNames {
         Err(Captured(None))
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Captured> {
+    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> Result<V::Value, Captured> {
         Err(Captured(Some(fields)))
     }
 
@@ -80,12 +75,7 @@ fn int(v: usize) -> Json {
 }
 
 fn o(members: &[(&str, Json)]) -> Json {
-    Json::Obj(
-        members
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
+    Json::Obj(members.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
 }
 
 fn enum_of(names: &[&str]) -> Json {
@@ -94,11 +84,7 @@ fn enum_of(names: &[&str]) -> Json {
 
 /// A string of 1..=max bytes.
 fn text(max: usize) -> Json {
-    o(&[
-        ("type", s("string")),
-        ("minLength", int(1)),
-        ("maxLength", int(max)),
-    ])
+    o(&[("type", s("string")), ("minLength", int(1)), ("maxLength", int(max))])
 }
 
 fn pattern(p: &str) -> Json {
@@ -128,89 +114,51 @@ fn doc(j: Json, d: &str) -> Json {
 /// An object schema for the struct `T`: one property per serde field,
 /// its rule from `rule` (which must know every field), `required` as
 /// listed.
-fn object<'de, T: Deserialize<'de>>(
-    required: &[&str],
-    rule: impl Fn(&str) -> Option<Json>,
-) -> Json {
+fn object<'de, T: Deserialize<'de>>(required: &[&str], rule: impl Fn(&str) -> Option<Json>) -> Json {
     let names = fields::<T>();
     let props: Vec<(String, Json)> = names
         .iter()
         .map(|f| {
             // ok: only the schema generator and its test call this, never a request or the Wasm;
             // a field without a rule is a bug that must stop the generator.
-            let r = rule(f).unwrap_or_else(|| {
-                panic!(
-                    "schema: no rule for field `{f}` of {}",
-                    std::any::type_name::<T>()
-                )
-            });
+            let r = rule(f).unwrap_or_else(|| panic!("schema: no rule for field `{f}` of {}", std::any::type_name::<T>()));
             (f.to_string(), r)
         })
         .collect();
     for r in required {
-        assert!(
-            names.contains(r),
-            "schema: required `{r}` is not a field of {}",
-            std::any::type_name::<T>()
-        );
+        assert!(names.contains(r), "schema: required `{r}` is not a field of {}", std::any::type_name::<T>());
     }
-    let mut m = vec![
-        ("type", s("object")),
-        ("additionalProperties", Json::Bool(false)),
-    ];
+    let mut m = vec![("type", s("object")), ("additionalProperties", Json::Bool(false))];
     if !required.is_empty() {
-        m.push((
-            "required",
-            Json::Arr(required.iter().map(|r| s(r)).collect()),
-        ));
+        m.push(("required", Json::Arr(required.iter().map(|r| s(r)).collect())));
     }
     with(o(&m), &[("properties", Json::Obj(props))])
 }
 
 fn purpose() -> Json {
-    object::<Purpose>(
-        &[
-            "id",
-            "text",
-            "text_sha256",
-            "decision",
-            "legal_basis",
-            "affirmative_action",
-        ],
-        |f| {
-            Some(match f {
-                "id" => id(MAX_SHORT),
-                "text" => doc(text(MAX_TEXT), "The exact text shown."),
-                "text_sha256" => doc(
-                    pattern("^[0-9a-f]{64}$"),
-                    "SHA-256 of the UTF-8 bytes of text, lowercase hex.",
-                ),
-                "decision" => enum_of(&Decision::NAMES),
-                "legal_basis" => enum_of(&LegalBasis::NAMES),
-                "affirmative_action" => doc(
-                    o(&[("type", s("boolean"))]),
-                    "The person acted (ticked, clicked, said yes); false for a pre-ticked box.",
-                ),
-                _ => return None,
-            })
-        },
-    )
+    object::<Purpose>(&["id", "text", "text_sha256", "decision", "legal_basis", "affirmative_action"], |f| {
+        Some(match f {
+            "id" => id(MAX_SHORT),
+            "text" => doc(text(MAX_TEXT), "The exact text shown."),
+            "text_sha256" => doc(pattern("^[0-9a-f]{64}$"), "SHA-256 of the UTF-8 bytes of text, lowercase hex."),
+            "decision" => enum_of(&Decision::NAMES),
+            "legal_basis" => enum_of(&LegalBasis::NAMES),
+            "affirmative_action" => {
+                doc(o(&[("type", s("boolean"))]), "The person acted (ticked, clicked, said yes); false for a pre-ticked box.")
+            }
+            _ => return None,
+        })
+    })
 }
 
 fn subject_data() -> Json {
     let o = object::<SubjectData>(&[], |f| {
         Some(match f {
             "email" => o(&[("type", s("string")), ("maxLength", int(254))]),
-            "phone" => doc(
-                pattern(fiable_core::phone::E164_PATTERN),
-                "E.164, e.g. +33612345678.",
-            ),
+            "phone" => doc(pattern(fiable_core::phone::E164_PATTERN), "E.164, e.g. +33612345678."),
             "first_name" | "last_name" => text(MAX_NAME_CHARS),
             "postcode" => text(16),
-            "country" => doc(
-                pattern("^[A-Z]{2}$"),
-                "ISO 3166 alpha-2 of the postcode and phone; default FR.",
-            ),
+            "country" => doc(pattern("^[A-Z]{2}$"), "ISO 3166 alpha-2 of the postcode and phone; default FR."),
             _ => return None,
         })
     });
@@ -233,10 +181,7 @@ fn sealed() -> Json {
         Some(match f {
             "alg" => o(&[("const", s("chacha20poly1305"))]),
             "nonce" => pattern("^([0-9a-f]{2}){1,32}$"),
-            "ciphertext" => with(
-                pattern("^([0-9a-f]{2})+$"),
-                &[("maxLength", int(MAX_SEALED_HEX))],
-            ),
+            "ciphertext" => with(pattern("^([0-9a-f]{2})+$"), &[("maxLength", int(MAX_SEALED_HEX))]),
             _ => return None,
         })
     });
@@ -261,22 +206,15 @@ fn erasure() -> Json {
             "subject" => pattern("^[A-Za-z0-9._:-]{8,128}$"),
             "erased_at" => date_time(),
             "reason" => enum_of(&ERASURE_REASONS),
-            "actor" => doc(
-                id(64),
-                "admin (the admin API) or purge (the retention command).",
-            ),
-            "records" => doc(
-                o(&[("type", s("integer")), ("minimum", int(0))]),
-                "Ledger records of the subject whose sealed data became unreadable.",
-            ),
+            "actor" => doc(id(64), "admin (the admin API) or purge (the retention command)."),
+            "records" => {
+                doc(o(&[("type", s("integer")), ("minimum", int(0))]), "Ledger records of the subject whose sealed data became unreadable.")
+            }
             _ => return None,
         })
     });
     let mut head = vec![
-        (
-            "title".to_string(),
-            s("fiable erasure record: the ledger's proof that a subject's key was destroyed"),
-        ),
+        ("title".to_string(), s("fiable erasure record: the ledger's proof that a subject's key was destroyed")),
         (
             "description".to_string(),
             s(
@@ -293,55 +231,25 @@ fn erasure() -> Json {
 /// The schema of a consent record, with the erasure record under `$defs`.
 pub fn consent_record() -> Json {
     let record = object::<ConsentRecord>(
-        &[
-            "schema_version",
-            "subject",
-            "controller",
-            "purposes",
-            "channel",
-            "collector",
-            "form",
-            "locale",
-            "acted_at",
-        ],
+        &["schema_version", "subject", "controller", "purposes", "channel", "collector", "form", "locale", "acted_at"],
         |f| {
             Some(match f {
-                "record_id" => doc(
-                    id(MAX_SHORT),
-                    "Unique id; the service assigns one when absent.",
-                ),
+                "record_id" => doc(id(MAX_SHORT), "Unique id; the service assigns one when absent."),
                 "schema_version" => o(&[("const", int(SCHEMA_VERSION as usize))]),
                 "subject" => doc(
                     pattern("^([A-Za-z0-9._:-]{8,128})?$"),
                     "Pseudonymous keyed reference of the person; never an email, a phone number or a name. May be empty in a submission that carries subject_data: the service then derives it (the same reference for the same email or phone, else a fresh random one).",
                 ),
-                "controller" => {
-                    object::<Controller>(&["name", "contact"], |_| Some(text(MAX_SHORT)))
-                }
-                "purposes" => o(&[
-                    ("type", s("array")),
-                    ("minItems", int(1)),
-                    ("maxItems", int(MAX_PURPOSES)),
-                    ("items", purpose()),
-                ]),
+                "controller" => object::<Controller>(&["name", "contact"], |_| Some(text(MAX_SHORT))),
+                "purposes" => o(&[("type", s("array")), ("minItems", int(1)), ("maxItems", int(MAX_PURPOSES)), ("items", purpose())]),
                 "channel" => enum_of(&Channel::NAMES),
                 "collector" => object::<Collector>(&[], |_| Some(text(MAX_SHORT))),
                 "form" => object::<FormRef>(&["id", "version"], |_| Some(text(MAX_SHORT))),
-                "locale" => doc(
-                    o(&[("type", s("string"))]),
-                    "BCP 47 tag of the texts shown, e.g. fr-FR.",
-                ),
+                "locale" => doc(o(&[("type", s("string"))]), "BCP 47 tag of the texts shown, e.g. fr-FR."),
                 "acted_at" => doc(date_time(), "RFC 3339, when the person acted."),
                 "expires_at" => date_time(),
-                "retention_days" => o(&[
-                    ("type", s("integer")),
-                    ("minimum", int(0)),
-                    ("maximum", Json::Int(u32::MAX.into())),
-                ]),
-                "withdraws" => doc(
-                    id(MAX_SHORT),
-                    "Id of the record this withdrawal record takes back.",
-                ),
+                "retention_days" => o(&[("type", s("integer")), ("minimum", int(0)), ("maximum", Json::Int(u32::MAX.into()))]),
+                "withdraws" => doc(id(MAX_SHORT), "Id of the record this withdrawal record takes back."),
                 "subject_data" => subject_data(),
                 "sealed" => sealed(),
                 _ => return None,
@@ -349,22 +257,9 @@ pub fn consent_record() -> Json {
         },
     );
     let mut m = vec![
-        (
-            "$schema".to_string(),
-            s("https://json-schema.org/draft/2020-12/schema"),
-        ),
-        (
-            "$id".to_string(),
-            s(&format!(
-                "https://fiable.dev/schema/consent-record/{SCHEMA_VERSION}.json"
-            )),
-        ),
-        (
-            "title".to_string(),
-            s(&format!(
-                "fiable consent record (ISO/IEC 27560-inspired), schema version {SCHEMA_VERSION}"
-            )),
-        ),
+        ("$schema".to_string(), s("https://json-schema.org/draft/2020-12/schema")),
+        ("$id".to_string(), s(&format!("https://fiable.dev/schema/consent-record/{SCHEMA_VERSION}.json"))),
+        ("title".to_string(), s(&format!("fiable consent record (ISO/IEC 27560-inspired), schema version {SCHEMA_VERSION}"))),
         (
             "description".to_string(),
             s(
@@ -432,10 +327,6 @@ mod tests {
     fn enum_names_parse() {
         assert!(Channel::NAMES.iter().all(|n| Channel::parse(n).is_some()));
         assert!(Decision::NAMES.iter().all(|n| Decision::parse(n).is_some()));
-        assert!(
-            LegalBasis::NAMES
-                .iter()
-                .all(|n| LegalBasis::parse(n).is_some())
-        );
+        assert!(LegalBasis::NAMES.iter().all(|n| LegalBasis::parse(n).is_some()));
     }
 }

@@ -4,25 +4,12 @@
 /// Whether `s` is an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
 pub fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
-    if b.len() < 20
-        || !digits(0..4)
-        || b[4] != b'-'
-        || !digits(5..7)
-        || b[7] != b'-'
-        || !digits(8..10)
-    {
+    if b.len() < 20 || !digits(0..4) || b[4] != b'-' || !digits(5..7) || b[7] != b'-' || !digits(8..10) {
         return false;
     }
-    if !(b[10] == b'T' || b[10] == b't')
-        || !digits(11..13)
-        || b[13] != b':'
-        || !digits(14..16)
-        || b[16] != b':'
-        || !digits(17..19)
-    {
+    if !(b[10] == b'T' || b[10] == b't') || !digits(11..13) || b[13] != b':' || !digits(14..16) || b[16] != b':' || !digits(17..19) {
         return false;
     }
     let (mo, d, h, mi, se) = (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
@@ -43,10 +30,7 @@ pub fn is_rfc3339(s: &str) -> bool {
     match &b[i..] {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', _, _, b':', _, _] => {
-            digits(i + 1..i + 3)
-                && digits(i + 4..i + 6)
-                && num(i + 1..i + 3) <= 23
-                && num(i + 4..i + 6) <= 59
+            digits(i + 1..i + 3) && digits(i + 4..i + 6) && num(i + 1..i + 3) <= 23 && num(i + 4..i + 6) <= 59
         }
         _ => false,
     }
@@ -58,11 +42,7 @@ mod tests {
 
     #[test]
     fn rfc3339() {
-        for ok in [
-            "2026-11-23T17:15:02Z",
-            "2026-11-23T17:15:02.123+01:00",
-            "2026-02-28t00:00:00-05:30",
-        ] {
+        for ok in ["2026-11-23T17:15:02Z", "2026-11-23T17:15:02.123+01:00", "2026-02-28t00:00:00-05:30"] {
             assert!(is_rfc3339(ok), "{ok}");
         }
         for bad in [

@@ -1,8 +1,6 @@
 //! The consent record: validation codes, canonical JSON, the JSON Schema.
 use fiable_consent::phonetic;
-use fiable_consent::{
-    ConsentRecord, Erasure, Json, Sealed, SubjectData, sha256_hex, validate, validate_erasure,
-};
+use fiable_consent::{ConsentRecord, Erasure, Json, Sealed, SubjectData, sha256_hex, validate, validate_erasure};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -53,36 +51,18 @@ fn absent_options_are_left_out() {
 fn problems_have_stable_codes() {
     type Edit = fn(&mut ConsentRecord);
     let cases: Vec<(&str, Edit)> = vec![
-        ("consent.missing_purpose_text", |r| {
-            r.purposes[0].text = " ".into()
-        }),
-        ("consent.text_hash_mismatch", |r| {
-            r.purposes[0].text.push('!')
-        }),
-        ("consent.missing_text_hash", |r| {
-            r.purposes[1].text_sha256.clear()
-        }),
-        ("consent.granted_without_action", |r| {
-            r.purposes[0].affirmative_action = false
-        }),
+        ("consent.missing_purpose_text", |r| r.purposes[0].text = " ".into()),
+        ("consent.text_hash_mismatch", |r| r.purposes[0].text.push('!')),
+        ("consent.missing_text_hash", |r| r.purposes[1].text_sha256.clear()),
+        ("consent.granted_without_action", |r| r.purposes[0].affirmative_action = false),
         ("consent.unknown_channel", |r| r.channel = "fax".into()),
-        ("consent.unknown_decision", |r| {
-            r.purposes[0].decision = "maybe".into()
-        }),
-        ("consent.unknown_legal_basis", |r| {
-            r.purposes[0].legal_basis = "because".into()
-        }),
-        ("consent.subject_not_pseudonymous", |r| {
-            r.subject = "jean.dupont@gmail.com".into()
-        }),
-        ("consent.subject_not_pseudonymous", |r| {
-            r.subject = "+33612345678".into()
-        }),
+        ("consent.unknown_decision", |r| r.purposes[0].decision = "maybe".into()),
+        ("consent.unknown_legal_basis", |r| r.purposes[0].legal_basis = "because".into()),
+        ("consent.subject_not_pseudonymous", |r| r.subject = "jean.dupont@gmail.com".into()),
+        ("consent.subject_not_pseudonymous", |r| r.subject = "+33612345678".into()),
         ("consent.missing_subject", |r| r.subject.clear()),
         ("consent.no_purpose", |r| r.purposes.clear()),
-        ("consent.duplicate_purpose", |r| {
-            r.purposes[1].id = "newsletter".into()
-        }),
+        ("consent.duplicate_purpose", |r| r.purposes[1].id = "newsletter".into()),
         ("consent.bad_time", |r| r.acted_at = "yesterday".into()),
         ("consent.missing_collector", |r| r.collector.store_id = None),
         ("consent.missing_record_id", |r| r.record_id.clear()),
@@ -115,17 +95,10 @@ fn unknown_fields_are_refused_at_parse() {
 /// Every object in the record has only keys the schema lists there, and
 /// its required ones; `seen` collects the paths met, so that the caller
 /// can check that the samples together use every key of the schema.
-fn check_against_schema(
-    value: &Value,
-    schema: &Value,
-    path: &str,
-    seen: &mut std::collections::BTreeSet<String>,
-) {
+fn check_against_schema(value: &Value, schema: &Value, path: &str, seen: &mut std::collections::BTreeSet<String>) {
     match value {
         Value::Object(m) => {
-            let props = schema["properties"]
-                .as_object()
-                .unwrap_or_else(|| panic!("{path}: schema has no properties"));
+            let props = schema["properties"].as_object().unwrap_or_else(|| panic!("{path}: schema has no properties"));
             assert_eq!(schema["additionalProperties"], false, "{path}");
             for k in m.keys() {
                 assert!(props.contains_key(k), "{path}.{k}: not in the schema");
@@ -138,9 +111,7 @@ fn check_against_schema(
                 check_against_schema(v, &props[k], &format!("{path}.{k}"), seen);
             }
         }
-        Value::Array(a) => a
-            .iter()
-            .for_each(|v| check_against_schema(v, &schema["items"], &format!("{path}[]"), seen)),
+        Value::Array(a) => a.iter().for_each(|v| check_against_schema(v, &schema["items"], &format!("{path}[]"), seen)),
         Value::String(s) => {
             if let Some(e) = schema["enum"].as_array() {
                 assert!(e.iter().any(|x| x == s), "{path}: {s} not in enum");
@@ -152,14 +123,9 @@ fn check_against_schema(
 
 #[test]
 fn json_schema_matches_the_record() {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../pkg/consent.schema.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg/consent.schema.json")).unwrap())
+            .unwrap();
     // The canonical forms of a submission with every field set, of the
     // same record as stored (sealed), and of an erasure record.
     let mut seen = std::collections::BTreeSet::new();
@@ -175,13 +141,7 @@ fn json_schema_matches_the_record() {
     let e: Value = serde_json::from_str(&erasure().canonical_json()).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     check_against_schema(&e, &schema["$defs"]["erasure"], "$", &mut seen);
-    assert_eq!(
-        seen.len(),
-        schema["$defs"]["erasure"]["properties"]
-            .as_object()
-            .unwrap()
-            .len()
-    );
+    assert_eq!(seen.len(), schema["$defs"]["erasure"]["properties"].as_object().unwrap().len());
 }
 
 fn collect_paths(schema: &Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
@@ -212,11 +172,7 @@ fn with_subject_data() -> ConsentRecord {
 
 fn sealed_sample() -> ConsentRecord {
     let mut r = sample();
-    r.sealed = Some(Sealed {
-        alg: "chacha20poly1305".into(),
-        nonce: "00".repeat(12),
-        ciphertext: "ab".repeat(40),
-    });
+    r.sealed = Some(Sealed { alg: "chacha20poly1305".into(), nonce: "00".repeat(12), ciphertext: "ab".repeat(40) });
     r
 }
 
@@ -243,48 +199,25 @@ fn subject_data_is_checked_by_the_core_validators() {
     assert_eq!(validate(&r2), vec![]);
     type Edit = fn(&mut SubjectData);
     let cases: Vec<(&str, Edit)> = vec![
-        ("consent.bad_email", |d| {
-            d.email = Some("jean.dupont@".into())
-        }),
-        ("consent.bad_email", |d| {
-            d.email = Some(format!("{}@example.fr", "a".repeat(300)))
-        }),
+        ("consent.bad_email", |d| d.email = Some("jean.dupont@".into())),
+        ("consent.bad_email", |d| d.email = Some(format!("{}@example.fr", "a".repeat(300)))),
         ("consent.bad_phone", |d| d.phone = Some("+33 12".into())),
-        ("consent.phone_not_e164", |d| {
-            d.phone = Some("06 12 34 56 78".into())
-        }),
-        ("consent.bad_first_name", |d| {
-            d.first_name = Some("J3an".into())
-        }),
-        ("consent.bad_last_name", |d| {
-            d.last_name = Some("x".repeat(101))
-        }),
+        ("consent.phone_not_e164", |d| d.phone = Some("06 12 34 56 78".into())),
+        ("consent.bad_first_name", |d| d.first_name = Some("J3an".into())),
+        ("consent.bad_last_name", |d| d.last_name = Some("x".repeat(101))),
         ("consent.bad_last_name", |d| d.last_name = Some(" ".into())),
         ("consent.bad_postcode", |d| d.postcode = Some("7501".into())),
         ("consent.bad_country", |d| d.country = Some("France".into())),
-        ("consent.empty_subject_data", |d| {
-            *d = SubjectData::default()
-        }),
+        ("consent.empty_subject_data", |d| *d = SubjectData::default()),
     ];
     for (code, edit) in cases {
         let mut r = with_subject_data();
         edit(r.subject_data.as_mut().unwrap());
         let problems = validate(&r);
-        assert!(
-            problems.iter().any(|p| p.code == code),
-            "{code}: {problems:?}"
-        );
-        assert!(
-            problems.iter().all(|p| p.path.starts_with("subject_data")),
-            "{problems:?}"
-        );
+        assert!(problems.iter().any(|p| p.code == code), "{code}: {problems:?}");
+        assert!(problems.iter().all(|p| p.path.starts_with("subject_data")), "{problems:?}");
         for p in &problems {
-            assert!(
-                !p.message.contains("Dupont")
-                    && !p.message.contains("12 34")
-                    && !p.message.contains("J3an"),
-                "no value echoed"
-            );
+            assert!(!p.message.contains("Dupont") && !p.message.contains("12 34") && !p.message.contains("J3an"), "no value echoed");
         }
     }
     // Without contact data an empty subject is still missing.
@@ -303,10 +236,7 @@ fn subject_data_is_checked_by_the_core_validators() {
 fn canonical_json_covers_subject_data_and_sealed() {
     let r = with_subject_data();
     let c = r.canonical_json();
-    assert!(
-        c.contains("\"subject_data\":{\"country\":\"FR\",\"email\":\"Jean.Dupont@Example.fr\""),
-        "{c}"
-    );
+    assert!(c.contains("\"subject_data\":{\"country\":\"FR\",\"email\":\"Jean.Dupont@Example.fr\""), "{c}");
     let back: ConsentRecord = serde_json::from_str(&c).unwrap();
     assert_eq!(back, r);
     let mut other = r.clone();
@@ -315,48 +245,21 @@ fn canonical_json_covers_subject_data_and_sealed() {
     let s = sealed_sample();
     let back: ConsentRecord = serde_json::from_str(&s.canonical_json()).unwrap();
     assert_eq!(back, s);
-    assert!(
-        s.canonical_json()
-            .contains("\"sealed\":{\"alg\":\"chacha20poly1305\",\"ciphertext\":")
-    );
+    assert!(s.canonical_json().contains("\"sealed\":{\"alg\":\"chacha20poly1305\",\"ciphertext\":"));
 }
 
 #[test]
 fn match_keys_normalise_what_identifies_a_person() {
     let keys = with_subject_data().subject_data.unwrap().match_keys();
-    let get = |k: &str| {
-        keys.iter()
-            .find(|(kind, _)| *kind == k)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |k: &str| keys.iter().find(|(kind, _)| *kind == k).map(|(_, v)| v.clone());
     assert_eq!(get("email").as_deref(), Some("jean.dupont@example.fr"));
     assert_eq!(get("phone").as_deref(), Some("+33612345678"));
-    assert_eq!(
-        get("name_postcode"),
-        Some(format!("{}|75011", phonetic::encode("Lefebvre")))
-    );
-    assert_eq!(
-        get("name"),
-        Some(format!(
-            "{}|{}",
-            phonetic::encode("LEFEVRE"),
-            phonetic::encode("jean")
-        ))
-    );
+    assert_eq!(get("name_postcode"), Some(format!("{}|75011", phonetic::encode("Lefebvre"))));
+    assert_eq!(get("name"), Some(format!("{}|{}", phonetic::encode("LEFEVRE"), phonetic::encode("jean"))));
     // National phone formats are read in the data's country.
-    let d = SubjectData {
-        phone: Some("06 12 34 56 78".into()),
-        email: Some("  JEAN.dupont@example.FR ".into()),
-        ..SubjectData::default()
-    };
+    let d = SubjectData { phone: Some("06 12 34 56 78".into()), email: Some("  JEAN.dupont@example.FR ".into()), ..SubjectData::default() };
     let k = d.match_keys();
-    assert_eq!(
-        k,
-        vec![
-            ("email", "jean.dupont@example.fr".to_string()),
-            ("phone", "+33612345678".to_string())
-        ]
-    );
+    assert_eq!(k, vec![("email", "jean.dupont@example.fr".to_string()), ("phone", "+33612345678".to_string())]);
 }
 
 #[test]
@@ -378,18 +281,13 @@ fn erasure_records_validate_and_have_a_canonical_form() {
         ("erasure.unknown_reason", |e| e.reason = "boredom".into()),
         ("erasure.bad_actor", |e| e.actor = "".into()),
         ("consent.bad_time", |e| e.erased_at = "now".into()),
-        ("consent.subject_not_pseudonymous", |e| {
-            e.subject = "jean@example.fr".into()
-        }),
+        ("consent.subject_not_pseudonymous", |e| e.subject = "jean@example.fr".into()),
         ("consent.bad_record_id", |e| e.record_id = "a b".into()),
     ];
     for (code, edit) in cases {
         let mut e = erasure();
         edit(&mut e);
-        assert!(
-            validate_erasure(&e).iter().any(|p| p.code == code),
-            "{code}"
-        );
+        assert!(validate_erasure(&e).iter().any(|p| p.code == code), "{code}");
     }
 }
 
@@ -397,9 +295,7 @@ fn erasure_records_validate_and_have_a_canonical_form() {
 /// random whitespace, the way another client might send it.
 fn messy(v: &Value, seed: &mut u64, out: &mut String) {
     fn step(seed: &mut u64) -> usize {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (*seed >> 33) as usize
     }
     let ws = [" ", "", "\n  ", "\t", "\r\n"];
@@ -515,14 +411,7 @@ proptest! {
 
 #[test]
 fn the_checked_in_schema_is_the_generated_one() {
-    let file = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../pkg/consent.schema.json"
-    ))
-    .unwrap();
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg/consent.schema.json")).unwrap();
     let generated = fiable_consent::schema::pretty(&fiable_consent::schema::consent_record());
-    assert!(
-        file == generated,
-        "pkg/consent.schema.json is stale: run `make tables`"
-    );
+    assert!(file == generated, "pkg/consent.schema.json is stale: run `make tables`");
 }

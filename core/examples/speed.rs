@@ -9,20 +9,13 @@ use fiable_core::{Date, Kind, Options, Validator};
 use std::time::Instant;
 
 fn corpus(v: &Validator, kind: Kind, rounds: usize) {
-    let path = format!(
-        "{}/../bench/corpus/{}s.json",
-        env!("CARGO_MANIFEST_DIR"),
-        kind.as_str()
-    );
+    let path = format!("{}/../bench/corpus/{}s.json", env!("CARGO_MANIFEST_DIR"), kind.as_str());
     let text = std::fs::read_to_string(&path).expect("a corpus of bench/corpus/");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&text).expect("corpus JSON");
     let cases: Vec<(String, Options)> = rows
         .iter()
         .map(|r| {
-            let o = Options {
-                country: r["country"].as_str().map(str::to_string),
-                ..Options::default()
-            };
+            let o = Options { country: r["country"].as_str().map(str::to_string), ..Options::default() };
             (r["v"].as_str().unwrap_or("").to_string(), o)
         })
         .collect();
@@ -65,29 +58,14 @@ fn main() {
         let rounds = args.next().and_then(|n| n.parse().ok()).unwrap_or(20);
         return corpus(&v, kind, rounds);
     }
-    let fr = Options {
-        country: Some("FR".into()),
-        today: Some(Date {
-            year: 2026,
-            month: 11,
-            day: 23,
-        }),
-        ..Options::default()
-    };
+    let fr = Options { country: Some("FR".into()), today: Some(Date { year: 2026, month: 11, day: 23 }), ..Options::default() };
     let cases: &[(Kind, &str, &Options)] = &[
         (Kind::Email, "jean.dupont@gmial.com", &fr),
         (Kind::Email, "marie@orange.fr", &fr),
         (Kind::Phone, "06 12 34 56 78", &fr),
         (Kind::Phone, "+41 44 668 18 00", &fr),
         (Kind::Postcode, "75011", &fr),
-        (
-            Kind::Postcode,
-            "SW1A 1AA",
-            &Options {
-                country: Some("GB".into()),
-                ..fr.clone()
-            },
-        ),
+        (Kind::Postcode, "SW1A 1AA", &Options { country: Some("GB".into()), ..fr.clone() }),
         (Kind::Country, "FR", &fr),
         (Kind::Country, "Allemagne", &fr),
         (Kind::City, "Paris", &fr),
@@ -102,11 +80,6 @@ fn main() {
         for _ in 0..n {
             std::hint::black_box(v.validate(*kind, std::hint::black_box(value), o));
         }
-        println!(
-            "{:>12} {:<24} {:>8.2} µs",
-            kind.as_str(),
-            value,
-            t.elapsed().as_secs_f64() * 1e6 / n as f64
-        );
+        println!("{:>12} {:<24} {:>8.2} µs", kind.as_str(), value, t.elapsed().as_secs_f64() * 1e6 / n as f64);
     }
 }

@@ -36,11 +36,7 @@ use crate::{Options, Verdict};
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "birth_date.valid",
-        en: "",
-        fr: "",
-    },
+    Msg { code: "birth_date.valid", en: "", fr: "" },
     Msg {
         code: "birth_date.format",
         en: "Enter the date as day/month/year, e.g. 23/11/1990.",
@@ -51,11 +47,7 @@ pub(crate) const MESSAGES: &[Msg] = &[
         en: "Enter the date as month/day/year, e.g. 11/23/1990.",
         fr: "Saisissez la date au format mois/jour/année, par exemple 11/23/1990.",
     },
-    Msg {
-        code: "birth_date.impossible",
-        en: "This date does not exist.",
-        fr: "Cette date n'existe pas.",
-    },
+    Msg { code: "birth_date.impossible", en: "This date does not exist.", fr: "Cette date n'existe pas." },
     Msg {
         code: "birth_date.future",
         en: "A birth date cannot be in the future.",
@@ -71,21 +63,9 @@ pub(crate) const MESSAGES: &[Msg] = &[
         en: "Please check the year: that makes {age} years.",
         fr: "Vérifiez l'année : cela fait {age} ans.",
     },
-    Msg {
-        code: "birth_date.out_of_range",
-        en: "Please check the year.",
-        fr: "Vérifiez l'année.",
-    },
-    Msg {
-        code: "birth_date.too_young",
-        en: "You must be at least {min_age} years old.",
-        fr: "Vous devez avoir au moins {min_age} ans.",
-    },
-    Msg {
-        code: "birth_date.reordered",
-        en: "Did you mean {suggestion}?",
-        fr: "Vouliez-vous dire {suggestion} ?",
-    },
+    Msg { code: "birth_date.out_of_range", en: "Please check the year.", fr: "Vérifiez l'année." },
+    Msg { code: "birth_date.too_young", en: "You must be at least {min_age} years old.", fr: "Vous devez avoir au moins {min_age} ans." },
+    Msg { code: "birth_date.reordered", en: "Did you mean {suggestion}?", fr: "Vouliez-vous dire {suggestion} ?" },
 ];
 
 /// A calendar date.
@@ -108,9 +88,7 @@ impl Date {
 
     /// True when the day exists: 31/04 and 29/02 of a common year do not.
     pub fn is_real(&self) -> bool {
-        (1..=12).contains(&self.month)
-            && self.day >= 1
-            && self.day <= days_in_month(self.year, self.month)
+        (1..=12).contains(&self.month) && self.day >= 1 && self.day <= days_in_month(self.year, self.month)
     }
 
     /// Parses ISO `YYYY-MM-DD` (exactly).
@@ -121,11 +99,7 @@ impl Date {
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let part = s.get(r)?;
-            if part.bytes().all(|c| c.is_ascii_digit()) {
-                part.parse().ok()
-            } else {
-                None
-            }
+            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
         };
         Date::new(num(0..4)? as i32, num(5..7)? as u8, num(8..10)? as u8)
     }
@@ -169,11 +143,7 @@ fn push_padded(out: &mut String, n: i32, width: usize) {
 
 /// `dd/mm/yyyy` (or `mm/dd/yyyy` when `us`).
 fn display_date(d: &Date, us: bool) -> String {
-    let (a, b) = if us {
-        (d.month, d.day)
-    } else {
-        (d.day, d.month)
-    };
+    let (a, b) = if us { (d.month, d.day) } else { (d.day, d.month) };
     let mut s = String::with_capacity(10);
     push_padded(&mut s, a.into(), 2);
     s.push('/');
@@ -232,18 +202,11 @@ enum ParseError {
 /// Checks a birth date.
 #[inline(never)]
 pub fn check(value: &str, opts: &Options) -> Verdict {
-    let us = opts
-        .country
-        .as_deref()
-        .is_some_and(|c| c.eq_ignore_ascii_case("US"));
+    let us = opts.country.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("US"));
     let parsed = match parse(value, us, opts.today) {
         Ok(p) => p,
         Err(ParseError::Format) => {
-            return Verdict::invalid(if us {
-                "birth_date.format_us"
-            } else {
-                "birth_date.format"
-            });
+            return Verdict::invalid(if us { "birth_date.format_us" } else { "birth_date.format" });
         }
         Err(ParseError::Impossible) => return Verdict::invalid("birth_date.impossible"),
     };
@@ -266,11 +229,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
             } else {
                 Verdict::valid("birth_date.valid")
             };
-            if d > today {
-                v
-            } else {
-                v.with_number("age", f64::from(age))
-            }
+            if d > today { v } else { v.with_number("age", f64::from(age)) }
         }
         None if !(1870..=2100).contains(&d.year) => Verdict::invalid("birth_date.out_of_range"),
         None if parsed.reordered => Verdict::warning("birth_date.reordered"),
@@ -293,22 +252,10 @@ fn parse(value: &str, us: bool, today: Option<Date>) -> Result<Parsed, ParseErro
         // Compact digits.
         [Tok::Num(n, 8)] => {
             let n = *n;
-            let dmy = Date::new(
-                (n % 10_000) as i32,
-                ((n / 10_000) % 100) as u8,
-                (n / 1_000_000) as u8,
-            );
-            let ymd = Date::new(
-                (n / 10_000) as i32,
-                ((n / 100) % 100) as u8,
-                (n % 100) as u8,
-            );
+            let dmy = Date::new((n % 10_000) as i32, ((n / 10_000) % 100) as u8, (n / 1_000_000) as u8);
+            let ymd = Date::new((n / 10_000) as i32, ((n / 100) % 100) as u8, (n % 100) as u8);
             return match (dmy.filter(|d| d.year >= 1000), ymd) {
-                (Some(date), _) | (None, Some(date)) => Ok(Parsed {
-                    date,
-                    short_year: false,
-                    reordered: false,
-                }),
+                (Some(date), _) | (None, Some(date)) => Ok(Parsed { date, short_year: false, reordered: false }),
                 (None, None) => Err(ParseError::Impossible),
             };
         }
@@ -316,31 +263,18 @@ fn parse(value: &str, us: bool, today: Option<Date>) -> Result<Parsed, ParseErro
         // ISO order: a four-digit year first.
         [Tok::Num(y, 4), Tok::Num(m, 1..=2), Tok::Num(d, 1..=2)] => {
             return Date::new(*y as i32, *m as u8, *d as u8)
-                .map(|date| Parsed {
-                    date,
-                    short_year: false,
-                    reordered: false,
-                })
+                .map(|date| Parsed { date, short_year: false, reordered: false })
                 .ok_or(ParseError::Impossible);
         }
         [Tok::Num(y, 4), Tok::Month(m), Tok::Num(d, 1..=2)] => {
             return Date::new(*y as i32, *m, *d as u8)
-                .map(|date| Parsed {
-                    date,
-                    short_year: false,
-                    reordered: false,
-                })
+                .map(|date| Parsed { date, short_year: false, reordered: false })
                 .ok_or(ParseError::Impossible);
         }
-        [Tok::Num(d, 1..=2), Tok::Month(m), y @ Tok::Num(_, 2 | 4)]
-        | [Tok::Month(m), Tok::Num(d, 1..=2), y @ Tok::Num(_, 2 | 4)] => {
+        [Tok::Num(d, 1..=2), Tok::Month(m), y @ Tok::Num(_, 2 | 4)] | [Tok::Month(m), Tok::Num(d, 1..=2), y @ Tok::Num(_, 2 | 4)] => {
             (y.clone(), *d, u32::from(*m), true)
         }
-        [
-            Tok::Num(a, 1..=2),
-            Tok::Num(b, 1..=2),
-            y @ Tok::Num(_, 2 | 4),
-        ] => (y.clone(), *a, *b, false),
+        [Tok::Num(a, 1..=2), Tok::Num(b, 1..=2), y @ Tok::Num(_, 2 | 4)] => (y.clone(), *a, *b, false),
         _ => return Err(ParseError::Format),
     };
     let Tok::Num(year, digits) = y else {
@@ -358,16 +292,8 @@ fn parse(value: &str, us: bool, today: Option<Date>) -> Result<Parsed, ParseErro
     };
     let resolve = |date_year: i32| -> Result<Parsed, ParseError> {
         match candidates(date_year) {
-            (Some(date), _) => Ok(Parsed {
-                date,
-                short_year,
-                reordered: false,
-            }),
-            (None, Some(date)) => Ok(Parsed {
-                date,
-                short_year,
-                reordered: true,
-            }),
+            (Some(date), _) => Ok(Parsed { date, short_year, reordered: false }),
+            (None, Some(date)) => Ok(Parsed { date, short_year, reordered: true }),
             (None, None) => Err(ParseError::Impossible),
         }
     };
@@ -418,12 +344,7 @@ fn tokens(value: &str) -> Option<Vec<Tok>> {
                     return None;
                 }
             }
-            if after_number
-                && matches!(
-                    w.as_str(),
-                    "er" | "re" | "st" | "nd" | "rd" | "th" | "e" | "eme"
-                )
-            {
+            if after_number && matches!(w.as_str(), "er" | "re" | "st" | "nd" | "rd" | "th" | "e" | "eme") {
                 // ordinal suffix: 1er, 23rd
             } else if matches!(w.as_str(), "le" | "the" | "of" | "de" | "du") {
                 // filler words: "le 23 novembre", "23rd of November"
@@ -482,17 +403,10 @@ mod tests {
     use super::*;
 
     fn today() -> Date {
-        Date {
-            year: 2026,
-            month: 11,
-            day: 23,
-        }
+        Date { year: 2026, month: 11, day: 23 }
     }
     fn opts() -> Options {
-        Options {
-            today: Some(today()),
-            ..Options::default()
-        }
+        Options { today: Some(today()), ..Options::default() }
     }
     fn iso(v: &str) -> Option<String> {
         check(v, &opts()).normalized
@@ -509,22 +423,8 @@ mod tests {
         assert_eq!(Date::parse_iso("1990-11-23"), Date::new(1990, 11, 23));
         assert_eq!(Date::parse_iso("1990-11-2x"), None);
         let d = Date::new(2008, 2, 29).unwrap();
-        assert_eq!(
-            d.age_on(Date {
-                year: 2026,
-                month: 2,
-                day: 28
-            }),
-            17
-        );
-        assert_eq!(
-            d.age_on(Date {
-                year: 2026,
-                month: 3,
-                day: 1
-            }),
-            18
-        );
+        assert_eq!(d.age_on(Date { year: 2026, month: 2, day: 28 }), 17);
+        assert_eq!(d.age_on(Date { year: 2026, month: 3, day: 1 }), 18);
     }
 
     #[test]
@@ -565,16 +465,10 @@ mod tests {
         let v = check("11/23/1990", &opts());
         assert_eq!(v.code, "birth_date.reordered");
         assert_eq!(v.suggestion.as_deref(), Some("23/11/1990"));
-        let us = Options {
-            country: Some("US".into()),
-            ..opts()
-        };
+        let us = Options { country: Some("US".into()), ..opts() };
         let v = check("11/12/1990", &us);
         assert_eq!(v.normalized.as_deref(), Some("1990-11-12"));
-        assert_eq!(
-            check("11/12/1990", &opts()).normalized.as_deref(),
-            Some("1990-12-11")
-        );
+        assert_eq!(check("11/12/1990", &opts()).normalized.as_deref(), Some("1990-12-11"));
     }
 
     #[test]
@@ -586,18 +480,8 @@ mod tests {
         assert_eq!(check("23/11/2026", &opts()).code, "birth_date.valid");
         assert_eq!(check("22/11/1905", &opts()).code, "birth_date.too_old");
         assert_eq!(check("23/11/1906", &opts()).code, "birth_date.very_old");
-        assert_eq!(
-            check("23/11/1906", &opts())
-                .details
-                .get("age")
-                .unwrap()
-                .to_text(),
-            "120"
-        );
-        let o = Options {
-            min_age: Some(15),
-            ..opts()
-        };
+        assert_eq!(check("23/11/1906", &opts()).details.get("age").unwrap().to_text(), "120");
+        let o = Options { min_age: Some(15), ..opts() };
         let v = check("24/11/2011", &o);
         assert_eq!(v.code, "birth_date.too_young");
         assert_eq!(v.details.get("min_age").unwrap().to_text(), "15");

@@ -70,37 +70,16 @@ mod tests {
     use crate::{Kind, Options};
 
     fn field(name: &str, kind: Kind, value: &str) -> Field {
-        Field {
-            name: name.into(),
-            kind,
-            value: value.into(),
-            options: Options::default(),
-        }
+        Field { name: name.into(), kind, value: value.into(), options: Options::default() }
     }
 
     #[test]
     fn unknown_chunk_names_are_errors() {
         let mut v = Validator::new();
-        for bad in [
-            "firstnames",
-            "firstnames-",
-            "firstnames-J",
-            "firstnames-jj",
-            "firstnames-é",
-            "firstnames-others",
-            "prenoms-j",
-            "",
-        ] {
-            assert_eq!(
-                v.load_chunk(bad, b"jean\t1\t2\n"),
-                Err(ChunkError::UnknownChunk(bad.to_string())),
-                "{bad:?}"
-            );
+        for bad in ["firstnames", "firstnames-", "firstnames-J", "firstnames-jj", "firstnames-é", "firstnames-others", "prenoms-j", ""] {
+            assert_eq!(v.load_chunk(bad, b"jean\t1\t2\n"), Err(ChunkError::UnknownChunk(bad.to_string())), "{bad:?}");
         }
-        assert_eq!(
-            v.load_chunk("firstnames-j", b"\xff"),
-            Err(ChunkError::NotText)
-        );
+        assert_eq!(v.load_chunk("firstnames-j", b"\xff"), Err(ChunkError::NotText));
         assert!(v.first_names.is_empty());
     }
 
@@ -108,33 +87,14 @@ mod tests {
     fn first_name_chunks_load_side_by_side() {
         let mut v = Validator::new();
         let fr = Options::default();
-        assert_eq!(
-            v.missing_chunks(Kind::FirstName, "Jean", None),
-            ["firstnames-j"]
-        );
-        assert_eq!(
-            v.missing_chunks(Kind::FirstName, "Élodie", None),
-            ["firstnames-e"]
-        );
-        assert_eq!(
-            v.missing_chunks(Kind::FirstName, "  ", None),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            v.missing_chunks(Kind::Civility, "Mme", None),
-            Vec::<String>::new()
-        );
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Jean", None), ["firstnames-j"]);
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Élodie", None), ["firstnames-e"]);
+        assert_eq!(v.missing_chunks(Kind::FirstName, "  ", None), Vec::<String>::new());
+        assert_eq!(v.missing_chunks(Kind::Civility, "Mme", None), Vec::<String>::new());
 
         // Without the first name's chunk the civility rule is silent.
-        let form = [
-            field("civ", Kind::Civility, "Mme"),
-            field("prenom", Kind::FirstName, "Jean"),
-        ];
-        let quiet = |v: &Validator| {
-            v.validate_form(&form, &fr)
-                .iter()
-                .all(|x| x.code != "civility.first_name_mismatch")
-        };
+        let form = [field("civ", Kind::Civility, "Mme"), field("prenom", Kind::FirstName, "Jean")];
+        let quiet = |v: &Validator| v.validate_form(&form, &fr).iter().all(|x| x.code != "civility.first_name_mismatch");
         v.load_chunk("firstnames-e", b"elodie\t0\t900\n").unwrap();
         assert!(quiet(&v));
         assert!(crate::civility::consistency("Mme", "Jean", &v.first_names).is_none());
@@ -142,10 +102,7 @@ mod tests {
         v.load_chunk("firstnames-j", b"jean\t1000\t1\n").unwrap();
         assert!(v.missing_chunks(Kind::FirstName, "Jean", None).is_empty());
         assert!(v.missing_chunks(Kind::FirstName, "élodie", None).is_empty());
-        assert_eq!(
-            v.missing_chunks(Kind::FirstName, "Marie", None),
-            ["firstnames-m"]
-        );
+        assert_eq!(v.missing_chunks(Kind::FirstName, "Marie", None), ["firstnames-m"]);
         assert!(!quiet(&v));
         assert!(crate::civility::consistency("M.", "Élodie", &v.first_names).is_some());
 

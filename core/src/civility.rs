@@ -19,16 +19,8 @@ use crate::{Options, Verdict};
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "civility.valid",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "civility.unknown",
-        en: "Choose a title such as Mr, Mrs, Ms or Mx.",
-        fr: "Choisissez une civilité : M., Mme ou Mx.",
-    },
+    Msg { code: "civility.valid", en: "", fr: "" },
+    Msg { code: "civility.unknown", en: "Choose a title such as Mr, Mrs, Ms or Mx.", fr: "Choisissez une civilité : M., Mme ou Mx." },
     Msg {
         code: "civility.first_name_mismatch",
         en: "{civility} with {first_name}: please check the title.",
@@ -154,21 +146,12 @@ pub const MISMATCH_SHARE: f64 = 0.97;
 /// isn't loaded.
 /// Details: `civility` (canonical, in `locale`), `first_name` (as typed),
 /// `male_share` (rounded to 3 decimals), `gender`.
-pub fn consistency(
-    civility_value: &str,
-    first_name_value: &str,
-    names: &FirstNames,
-) -> Option<Verdict> {
+pub fn consistency(civility_value: &str, first_name_value: &str, names: &FirstNames) -> Option<Verdict> {
     consistency_in(civility_value, first_name_value, names, Locale::Fr)
 }
 
 /// [`consistency`] with the civility written the way `locale` writes it.
-pub fn consistency_in(
-    civility_value: &str,
-    first_name_value: &str,
-    names: &FirstNames,
-    locale: Locale,
-) -> Option<Verdict> {
+pub fn consistency_in(civility_value: &str, first_name_value: &str, names: &FirstNames, locale: Locale) -> Option<Verdict> {
     if !names.is_loaded_for(first_name_value) {
         return None;
     }
@@ -187,10 +170,7 @@ pub fn consistency_in(
     if !mismatch {
         return None;
     }
-    let first: String = first_name_value
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let first: String = first_name_value.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(
         Verdict::warning("civility.first_name_mismatch")
             .with_normalized(title.canonical(locale))
@@ -206,10 +186,7 @@ mod tests {
     use super::*;
 
     fn opts(locale: Locale) -> Options {
-        Options {
-            locale,
-            ..Options::default()
-        }
+        Options { locale, ..Options::default() }
     }
 
     #[test]
@@ -233,16 +210,9 @@ mod tests {
         ] {
             let v = check(input, &fr);
             assert_eq!(v.normalized.as_deref(), Some(want_fr), "{input}");
-            assert_eq!(
-                check(input, &en).normalized.as_deref(),
-                Some(want_en),
-                "{input}"
-            );
+            assert_eq!(check(input, &en).normalized.as_deref(), Some(want_en), "{input}");
             assert_eq!(gender(input), g, "{input}");
-            assert_eq!(
-                v.details.get("gender").map(|d| d.to_text()),
-                g.map(|g| g.as_str().to_string())
-            );
+            assert_eq!(v.details.get("gender").map(|d| d.to_text()), g.map(|g| g.as_str().to_string()));
         }
         assert_eq!(check("Sir Lancelot", &fr).code, "civility.unknown");
         assert_eq!(check("Mmm", &fr).code, "civility.unknown");

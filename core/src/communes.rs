@@ -22,33 +22,19 @@ use crate::{Options, Verdict};
 
 /// Messages of the `city.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "city.valid",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "city.normalized",
-        en: "Official spelling: {suggestion}.",
-        fr: "Orthographe officielle : {suggestion}.",
-    },
+    Msg { code: "city.valid", en: "", fr: "" },
+    Msg { code: "city.normalized", en: "Official spelling: {suggestion}.", fr: "Orthographe officielle : {suggestion}." },
     Msg {
         code: "city.invalid_characters",
         en: "A city name cannot contain these characters.",
         fr: "Un nom de ville ne peut pas contenir ces caractères.",
     },
-    Msg {
-        code: "city.no_letters",
-        en: "A city name needs letters.",
-        fr: "Un nom de ville doit contenir des lettres.",
-    },
+    Msg { code: "city.no_letters", en: "A city name needs letters.", fr: "Un nom de ville doit contenir des lettres." },
 ];
 
 /// Countries whose postcodes are French (La Poste): their communes are in
 /// the `communes-XX` chunks.
-pub const FRENCH_POSTAL: &[&str] = &[
-    "FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC",
-];
+pub const FRENCH_POSTAL: &[&str] = &["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"];
 
 /// One commune using a postcode.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -73,11 +59,7 @@ struct Entry {
 
 impl Entry {
     fn city(&self) -> City {
-        City {
-            name: self.name.clone(),
-            insee: self.insee.clone(),
-            postcode: self.postcode.clone(),
-        }
+        City { name: self.name.clone(), insee: self.insee.clone(), postcode: self.postcode.clone() }
     }
 }
 
@@ -113,10 +95,7 @@ impl Communes {
         }
         let mut entries = Vec::new();
         for (i, line) in text.lines().enumerate() {
-            let bad = |reason| ChunkError::BadLine {
-                line: i + 1,
-                reason,
-            };
+            let bad = |reason| ChunkError::BadLine { line: i + 1, reason };
             if line.is_empty() {
                 continue;
             }
@@ -139,15 +118,9 @@ impl Communes {
             }
             let population = match f[3] {
                 "-" => None,
-                p => Some(
-                    p.parse::<u32>()
-                        .map_err(|_| bad("population is not a number or -"))?,
-                ),
+                p => Some(p.parse::<u32>().map_err(|_| bad("population is not a number or -"))?),
             };
-            if entries
-                .last()
-                .is_some_and(|e: &Entry| e.postcode.as_str() > pc)
-            {
+            if entries.last().is_some_and(|e: &Entry| e.postcode.as_str() > pc) {
                 return Err(bad("lines are not sorted by postcode"));
             }
             entries.push(Entry {
@@ -165,10 +138,7 @@ impl Communes {
             let at = index.partition_point(|&j| entries[j as usize].key <= e.key);
             index.insert(at, i as u32);
         }
-        match self
-            .chunks
-            .binary_search_by(|(p, _)| p.as_str().cmp(prefix))
-        {
+        match self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)) {
             Ok(i) => {
                 self.chunks[i].1 = entries;
                 self.by_key[i] = index;
@@ -193,10 +163,7 @@ impl Communes {
     }
 
     fn chunk(&self, prefix: &str) -> Option<&Vec<Entry>> {
-        let i = self
-            .chunks
-            .binary_search_by(|(p, _)| p.as_str().cmp(prefix))
-            .ok()?;
+        let i = self.chunks.binary_search_by(|(p, _)| p.as_str().cmp(prefix)).ok()?;
         self.chunks.get(i).map(|(_, e)| e)
     }
 
@@ -215,11 +182,7 @@ impl Communes {
         let Some(pc) = french_postcode(postcode) else {
             return Vec::new();
         };
-        self.entries_for(&pc)
-            .iter()
-            .filter(|e| e.population.is_some())
-            .map(Entry::city)
-            .collect()
+        self.entries_for(&pc).iter().filter(|e| e.population.is_some()).map(Entry::city).collect()
     }
 
     /// Every commune (delegated ones included) named `name` in the loaded
@@ -230,27 +193,14 @@ impl Communes {
             return Vec::new();
         }
         fn order(e: &Entry) -> (bool, std::cmp::Reverse<Option<u32>>, &str, &str, &str) {
-            (
-                e.population.is_none(),
-                std::cmp::Reverse(e.population),
-                &e.name,
-                &e.postcode,
-                &e.insee,
-            )
+            (e.population.is_none(), std::cmp::Reverse(e.population), &e.name, &e.postcode, &e.insee)
         }
         // A stable insertion sort (few matches; no sort routine in the Wasm binary).
         let mut found: Vec<&Entry> = Vec::new();
-        let entries = self
-            .chunks
-            .iter()
-            .zip(&self.by_key)
-            .flat_map(|((_, c), index)| {
-                let start = index.partition_point(|&j| c[j as usize].key.as_str() < key.as_str());
-                index[start..]
-                    .iter()
-                    .map(|&j| &c[j as usize])
-                    .take_while(|e| e.key == key)
-            });
+        let entries = self.chunks.iter().zip(&self.by_key).flat_map(|((_, c), index)| {
+            let start = index.partition_point(|&j| c[j as usize].key.as_str() < key.as_str());
+            index[start..].iter().map(|&j| &c[j as usize]).take_while(|e| e.key == key)
+        });
         for e in entries {
             let k = order(e);
             let at = found.partition_point(|f| order(f) <= k);
@@ -280,11 +230,7 @@ impl Communes {
 /// (departments and overseas territories with a commune chunk).
 pub(crate) fn has_communes(prefix: &str) -> bool {
     // The generated list is "01 02 … 98": fixed-width cells, no splitting.
-    prefix.len() == 2
-        && COMMUNE_PREFIXES
-            .as_bytes()
-            .chunks(3)
-            .any(|c| c.get(..2) == Some(prefix.as_bytes()))
+    prefix.len() == 2 && COMMUNE_PREFIXES.as_bytes().chunks(3).any(|c| c.get(..2) == Some(prefix.as_bytes()))
 }
 
 /// The name of the chunk that holds a French postcode's communes, if the
@@ -302,10 +248,7 @@ fn is_arrondissement_number(w: &str) -> bool {
     let (num, suffix) = if digits > 0 && digits <= 2 {
         (true, &w[digits..])
     } else {
-        let romans = w
-            .bytes()
-            .take_while(|b| matches!(b, b'i' | b'v' | b'x'))
-            .count();
+        let romans = w.bytes().take_while(|b| matches!(b, b'i' | b'v' | b'x')).count();
         (romans > 0 && romans <= 5, &w[romans..])
     };
     num && matches!(suffix, "" | "e" | "er" | "eme" | "ieme" | "re" | "me")
@@ -316,24 +259,14 @@ fn is_arrondissement_number(w: &str) -> bool {
 fn query_key(s: &str) -> String {
     let mut w = text::name_words(s);
     if let Some(i) = w.iter().position(|x| x == "cedex") {
-        if i > 0
-            && w[i + 1..]
-                .iter()
-                .all(|x| x.bytes().all(|b| b.is_ascii_digit()))
-        {
+        if i > 0 && w[i + 1..].iter().all(|x| x.bytes().all(|b| b.is_ascii_digit())) {
             w.truncate(i);
         }
     }
-    if w.len() >= 2
-        && w.last()
-            .is_some_and(|x| x == "arrondissement" || x == "arr")
-    {
+    if w.len() >= 2 && w.last().is_some_and(|x| x == "arrondissement" || x == "arr") {
         w.pop();
     }
-    if w.len() == 2
-        && matches!(w[0].as_str(), "paris" | "lyon" | "marseille")
-        && is_arrondissement_number(&w[1])
-    {
+    if w.len() == 2 && matches!(w[0].as_str(), "paris" | "lyon" | "marseille") && is_arrondissement_number(&w[1]) {
         w.pop();
     }
     w.concat()
@@ -342,9 +275,8 @@ fn query_key(s: &str) -> String {
 /// Lower-case words of place names that stay lower case inside a name
 /// ("Saint-Germain-en-Laye", "Villeneuve-d'Ascq", "Rio de Janeiro").
 const PARTICLES: &[&str] = &[
-    "de", "du", "des", "d", "la", "le", "les", "l", "en", "sur", "sous", "lès", "lez", "et", "aux",
-    "au", "à", "on", "upon", "the", "of", "y", "del", "di", "da", "dos", "das", "van", "von",
-    "der",
+    "de", "du", "des", "d", "la", "le", "les", "l", "en", "sur", "sous", "lès", "lez", "et", "aux", "au", "à", "on", "upon", "the", "of",
+    "y", "del", "di", "da", "dos", "das", "van", "von", "der",
 ];
 
 /// "saint-jean-de-luz" → "Saint-Jean-de-Luz"; "LE HAVRE" → "Le Havre".
@@ -422,30 +354,20 @@ pub fn check_city(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     if french {
         let found = communes.find_by_name(&tidy);
         if let Some(best) = found.first() {
-            let mut postcodes: Vec<String> = found
-                .iter()
-                .filter(|c| c.name == best.name)
-                .map(|c| c.postcode.clone())
-                .collect();
+            let mut postcodes: Vec<String> = found.iter().filter(|c| c.name == best.name).map(|c| c.postcode.clone()).collect();
             postcodes.dedup();
             let v = if tidy == best.name {
                 Verdict::valid("city.valid")
             } else {
                 Verdict::valid("city.normalized").with_suggestion(best.name.clone())
             };
-            return v
-                .with_normalized(best.name.clone())
-                .with("postcodes", crate::Detail::List(postcodes));
+            return v.with_normalized(best.name.clone()).with("postcodes", crate::Detail::List(postcodes));
         }
     }
     let letters = tidy.chars().filter(|&c| text::is_letter(c));
     let all_lower = letters.clone().all(text::is_lower);
     let all_upper = letters.clone().all(text::is_upper);
-    let normalized = if all_lower || all_upper {
-        capitalize(&tidy)
-    } else {
-        tidy
-    };
+    let normalized = if all_lower || all_upper { capitalize(&tidy) } else { tidy };
     Verdict::valid("city.valid").with_normalized(normalized)
 }
 
@@ -487,33 +409,17 @@ mod tests {
     #[test]
     fn loads_and_finds() {
         let c = loaded();
-        assert!(
-            c.is_loaded("75") && c.is_loaded("75011") && !c.is_loaded("13") && !c.is_loaded("7")
-        );
+        assert!(c.is_loaded("75") && c.is_loaded("75011") && !c.is_loaded("13") && !c.is_loaded("7"));
         let p = c.for_postcode("75 011");
-        assert_eq!(
-            p,
-            vec![City {
-                name: "Paris".into(),
-                insee: "75056".into(),
-                postcode: "75011".into()
-            }]
-        );
+        assert_eq!(p, vec![City { name: "Paris".into(), insee: "75056".into(), postcode: "75011".into() }]);
         assert!(c.for_postcode("75099").is_empty());
         assert!(c.for_postcode("garbage").is_empty());
-        assert_eq!(
-            c.for_postcode("50100").len(),
-            1,
-            "delegated communes are not listed"
-        );
+        assert_eq!(c.for_postcode("50100").len(), 1, "delegated communes are not listed");
         assert_eq!(c.find_by_name("st denis").len(), 2);
         assert_eq!(c.find_by_name("cherbourg octeville")[0].insee, "50129");
         assert_eq!(c.postcode_matches_city("75011", "paris 11e"), Some(true));
         assert_eq!(c.postcode_matches_city("75011", "Lyon"), Some(false));
-        assert_eq!(
-            c.postcode_matches_city("50100", "Cherbourg-Octeville"),
-            Some(true)
-        );
+        assert_eq!(c.postcode_matches_city("50100", "Cherbourg-Octeville"), Some(true));
         assert_eq!(c.postcode_matches_city("13001", "Marseille"), None);
         assert_eq!(c.postcode_matches_city("75099", "Paris"), None);
         assert_eq!(c.postcode_matches_city("SW1A 1AA", "London"), None);
@@ -523,29 +429,11 @@ mod tests {
     fn rejects_bad_chunks() {
         let mut c = Communes::default();
         assert!(matches!(c.load("7", ""), Err(ChunkError::UnknownChunk(_))));
-        assert_eq!(
-            c.load("75", "75011\t75056\tParis"),
-            Err(ChunkError::BadLine {
-                line: 1,
-                reason: "expected 4 tab-separated fields"
-            })
-        );
-        assert!(matches!(
-            c.load("75", "13001\t13055\tMarseille\t1"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
-        assert!(matches!(
-            c.load("75", "75011\t75056\tParis\tmany"),
-            Err(ChunkError::BadLine { .. })
-        ));
-        assert!(matches!(
-            c.load("75", "7501\t75056\tParis\t1"),
-            Err(ChunkError::BadLine { .. })
-        ));
-        assert!(matches!(
-            c.load("75", "75011\t75056\t \t1"),
-            Err(ChunkError::BadLine { .. })
-        ));
+        assert_eq!(c.load("75", "75011\t75056\tParis"), Err(ChunkError::BadLine { line: 1, reason: "expected 4 tab-separated fields" }));
+        assert!(matches!(c.load("75", "13001\t13055\tMarseille\t1"), Err(ChunkError::BadLine { line: 1, .. })));
+        assert!(matches!(c.load("75", "75011\t75056\tParis\tmany"), Err(ChunkError::BadLine { .. })));
+        assert!(matches!(c.load("75", "7501\t75056\tParis\t1"), Err(ChunkError::BadLine { .. })));
+        assert!(matches!(c.load("75", "75011\t75056\t \t1"), Err(ChunkError::BadLine { .. })));
         assert!(!c.is_loaded("75"));
         c.load("75", "").unwrap();
         assert!(c.is_loaded("75"));
@@ -556,67 +444,31 @@ mod tests {
         let c = loaded();
         let o = Options::default();
         let v = check_city("st denis", &o, &c);
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("city.normalized", Some("Saint-Denis"))
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("city.normalized", Some("Saint-Denis")));
         let v = check_city("Saint-Denis", &o, &c);
         assert_eq!((v.code, v.suggestion.as_deref()), ("city.valid", None));
-        assert_eq!(
-            check_city("saint-jean-de-luz", &o, &c)
-                .normalized
-                .as_deref(),
-            Some("Saint-Jean-de-Luz")
-        );
-        assert_eq!(
-            check_city("LE  HAVRE", &o, &c).normalized.as_deref(),
-            Some("Le Havre")
-        );
-        assert_eq!(
-            check_city("villeneuve - d'ascq", &o, &c)
-                .normalized
-                .as_deref(),
-            Some("Villeneuve-d'Ascq")
-        );
-        assert_eq!(
-            check_city("McAllen", &o, &c).normalized.as_deref(),
-            Some("McAllen")
-        );
+        assert_eq!(check_city("saint-jean-de-luz", &o, &c).normalized.as_deref(), Some("Saint-Jean-de-Luz"));
+        assert_eq!(check_city("LE  HAVRE", &o, &c).normalized.as_deref(), Some("Le Havre"));
+        assert_eq!(check_city("villeneuve - d'ascq", &o, &c).normalized.as_deref(), Some("Villeneuve-d'Ascq"));
+        assert_eq!(check_city("McAllen", &o, &c).normalized.as_deref(), Some("McAllen"));
         assert_eq!(check_city("Par!s", &o, &c).code, "city.invalid_characters");
         assert_eq!(check_city("75011", &o, &c).code, "city.no_letters");
-        let uk = Options {
-            country: Some("GB".into()),
-            ..Options::default()
-        };
-        assert_eq!(
-            check_city("paris", &uk, &c).normalized.as_deref(),
-            Some("Paris")
-        );
+        let uk = Options { country: Some("GB".into()), ..Options::default() };
+        assert_eq!(check_city("paris", &uk, &c).normalized.as_deref(), Some("Paris"));
         assert_eq!(check_city("paris", &uk, &c).code, "city.valid");
     }
 
     #[test]
     fn real_chunks() {
         let mut c = Communes::default();
-        c.load("75", include_str!("../chunks/communes-75.tsv"))
-            .unwrap();
-        c.load("13", include_str!("../chunks/communes-13.tsv"))
-            .unwrap();
-        c.load("69", include_str!("../chunks/communes-69.tsv"))
-            .unwrap();
+        c.load("75", include_str!("../chunks/communes-75.tsv")).unwrap();
+        c.load("13", include_str!("../chunks/communes-13.tsv")).unwrap();
+        c.load("69", include_str!("../chunks/communes-69.tsv")).unwrap();
         let paris = c.for_postcode("75011");
-        assert!(
-            paris
-                .iter()
-                .any(|x| x.name == "Paris" && x.insee == "75056"),
-            "{paris:?}"
-        );
+        assert!(paris.iter().any(|x| x.name == "Paris" && x.insee == "75056"), "{paris:?}");
         assert_eq!(c.for_postcode("13001")[0].insee, "13055");
         assert_eq!(c.for_postcode("69003")[0].name, "Lyon");
-        assert_eq!(
-            c.postcode_matches_city("13008", "Marseille 8e arrondissement"),
-            Some(true)
-        );
+        assert_eq!(c.postcode_matches_city("13008", "Marseille 8e arrondissement"), Some(true));
         assert_eq!(c.postcode_matches_city("75116", "PARIS"), Some(true));
         assert_eq!(c.postcode_matches_city("75116", "Lyon"), Some(false));
         assert!(c.for_postcode("75099").is_empty());

@@ -13,16 +13,8 @@ use std::sync::OnceLock;
 
 /// Messages of the `country.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "country.valid",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "country.unknown",
-        en: "This country is not recognised.",
-        fr: "Ce pays n'est pas reconnu.",
-    },
+    Msg { code: "country.valid", en: "", fr: "" },
+    Msg { code: "country.unknown", en: "This country is not recognised.", fr: "Ce pays n'est pas reconnu." },
 ];
 
 /// Longest input looked at (the longest name is about 45 characters).
@@ -86,9 +78,7 @@ fn by_code(code: &str) -> Option<Row> {
         // The generated table is sorted by alpha-2 (data/gen/countries.py; a test checks).
         2 => {
             let t = table();
-            t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..2]))
-                .ok()
-                .map(|i| t[i])
+            t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..2])).ok().map(|i| t[i])
         }
         3 => rows().find(|r| r.1.as_bytes() == key),
         _ => None,
@@ -161,11 +151,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         return out;
     }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN
-        && v.chars().all(|c| {
-            crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')
-        })
-    {
+    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')) {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }
@@ -178,10 +164,7 @@ mod tests {
     use super::*;
 
     fn fr() -> Options {
-        Options {
-            locale: Locale::Fr,
-            ..Options::default()
-        }
+        Options { locale: Locale::Fr, ..Options::default() }
     }
 
     #[test]
@@ -248,19 +231,10 @@ mod tests {
     #[test]
     fn checks() {
         let v = check("allemagne", &fr());
-        assert_eq!(
-            (v.code, v.normalized.as_deref()),
-            ("country.valid", Some("DE"))
-        );
-        assert_eq!(
-            v.details.get("name").map(|d| d.to_text()).as_deref(),
-            Some("Allemagne")
-        );
+        assert_eq!((v.code, v.normalized.as_deref()), ("country.valid", Some("DE")));
+        assert_eq!(v.details.get("name").map(|d| d.to_text()).as_deref(), Some("Allemagne"));
         let v = check("Allemagen", &fr());
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("country.unknown", Some("Allemagne"))
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("country.unknown", Some("Allemagne")));
         let v = check("Frnace", &Options::default());
         assert_eq!(v.suggestion.as_deref(), Some("France"));
         let v = check("Xyzzyland", &Options::default());
@@ -270,14 +244,7 @@ mod tests {
 
     #[test]
     fn distance_counts_transpositions_once() {
-        let d = |a: &str, b: &str| {
-            crate::text::osa_distance(
-                &a.chars().collect::<Vec<_>>(),
-                &b.chars().collect::<Vec<_>>(),
-                9,
-            )
-            .unwrap()
-        };
+        let d = |a: &str, b: &str| crate::text::osa_distance(&a.chars().collect::<Vec<_>>(), &b.chars().collect::<Vec<_>>(), 9).unwrap();
         assert_eq!(d("allemagen", "allemagne"), 1);
         assert_eq!(d("", "abc"), 3);
         assert_eq!(d("kitten", "sitting"), 3);

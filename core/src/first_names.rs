@@ -31,11 +31,7 @@ impl NameStats {
     /// The share of boys among the births, 0.0 to 1.0 (0.5 when there is none).
     pub fn male_share(&self) -> f64 {
         let t = self.total();
-        if t == 0 {
-            0.5
-        } else {
-            f64::from(self.male) / t as f64
-        }
+        if t == 0 { 0.5 } else { f64::from(self.male) / t as f64 }
     }
 }
 
@@ -103,35 +99,20 @@ impl FirstNames {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = |reason| ChunkError::BadLine {
-                line: i + 1,
-                reason,
-            };
+            let bad = |reason| ChunkError::BadLine { line: i + 1, reason };
             let mut parts = line.split('\t');
-            let (Some(name), Some(m), Some(f), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Err(bad(
-                    "expected 3 tab-separated fields: name, male births, female births",
-                ));
+            let (Some(name), Some(m), Some(f), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+                return Err(bad("expected 3 tab-separated fields: name, male births, female births"));
             };
             let key = normalize(name);
             if key.is_empty() {
                 return Err(bad("empty first name"));
             }
             if bucket(&key) != idx {
-                return Err(bad(
-                    "first name does not belong to this chunk (wrong initial)",
-                ));
+                return Err(bad("first name does not belong to this chunk (wrong initial)"));
             }
-            let male = m
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| bad("male births is not a number"))?;
-            let female = f
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| bad("female births is not a number"))?;
+            let male = m.trim().parse::<u32>().map_err(|_| bad("male births is not a number"))?;
+            let female = f.trim().parse::<u32>().map_err(|_| bad("female births is not a number"))?;
             // Generated chunks are sorted, so this is a push; a hand-made one
             // is put in order here (no sort routine in the Wasm binary).
             let stats = NameStats { male, female };
@@ -205,19 +186,12 @@ impl FirstNames {
             }
         }
         let first = key.split([' ', '-']).find(|p| !p.is_empty())?;
-        if first.len() == key.len() {
-            None
-        } else {
-            self.get(first)
-        }
+        if first.len() == key.len() { None } else { self.get(first) }
     }
 
     fn get(&self, key: &str) -> Option<NameStats> {
         let names = &self.parts[bucket(key)];
-        names
-            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
-            .ok()
-            .map(|i| names[i].1)
+        names.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok().map(|i| names[i].1)
     }
 }
 
@@ -232,8 +206,7 @@ fn normalize(name: &str) -> String {
         }
         out.push_str(word);
     }
-    out.trim_matches(|c: char| c == '-' || c == '\'' || c == '.' || c == ' ')
-        .to_string()
+    out.trim_matches(|c: char| c == '-' || c == '\'' || c == '.' || c == ' ').to_string()
 }
 
 #[cfg(test)]
@@ -242,8 +215,7 @@ mod tests {
 
     fn table() -> FirstNames {
         let mut t = FirstNames::default();
-        t.load("j", "# comment\njean\t1000\t1\njean-pierre\t500\t0\n")
-            .unwrap();
+        t.load("j", "# comment\njean\t1000\t1\njean-pierre\t500\t0\n").unwrap();
         t.load("m", "marie\t10\t2000\n").unwrap();
         t.load("c", "camille\t300\t700\n").unwrap();
         t.load("a", "andrea\t10\t20\nANDRÉA\t5\t50\n").unwrap();
@@ -253,21 +225,13 @@ mod tests {
     #[test]
     fn lookup_folds_and_falls_back_to_first_part() {
         let t = table();
-        assert!(
-            t.is_loaded_for("Jean") && t.is_loaded_for("Andréa") && !t.is_loaded_for("Zébulon")
-        );
+        assert!(t.is_loaded_for("Jean") && t.is_loaded_for("Andréa") && !t.is_loaded_for("Zébulon"));
         assert_eq!(t.lookup("JEAN").unwrap().male, 1000);
         assert_eq!(t.lookup(" jean - pierre ").unwrap().male, 500);
         assert_eq!(t.lookup("Jean Pierre").unwrap().male, 500);
         assert_eq!(t.lookup("Jean-Kévin").unwrap().male, 1000);
         assert_eq!(t.lookup("Marie Claire").unwrap().female, 2000);
-        assert_eq!(
-            t.lookup("Andréa").unwrap(),
-            NameStats {
-                male: 15,
-                female: 70
-            }
-        );
+        assert_eq!(t.lookup("Andréa").unwrap(), NameStats { male: 15, female: 70 });
         assert_eq!(t.lookup("Zébulon"), None);
         assert_eq!(t.lookup(""), None);
         assert_eq!(t.lookup("-"), None);
@@ -282,9 +246,7 @@ mod tests {
         t.load("j", "jean\t1000\t1\n").unwrap();
         t.load("e", "elodie\t0\t900\n").unwrap();
         assert!(t.is_part_loaded("j") && t.is_part_loaded("e") && !t.is_part_loaded("m"));
-        assert!(
-            t.is_loaded_for("Élodie") && t.is_loaded_for(" -jean") && !t.is_loaded_for("Marie")
-        );
+        assert!(t.is_loaded_for("Élodie") && t.is_loaded_for(" -jean") && !t.is_loaded_for("Marie"));
         assert_eq!(t.lookup("Élodie").unwrap().female, 900);
         assert_eq!(t.lookup("jean").unwrap().male, 1000);
         // Loading `j` again replaces `j` only.
@@ -301,14 +263,8 @@ mod tests {
         t.load("other", "1x\t100\t0\n").unwrap();
         assert_eq!(t.lookup("1X").unwrap().male, 100);
         // A name in the wrong chunk is an error and leaves the table alone.
-        assert!(matches!(
-            t.load("j", "marie\t1\t2\n"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
-        assert!(matches!(
-            t.load("z", "jean\t1\t2\n"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
+        assert!(matches!(t.load("j", "marie\t1\t2\n"), Err(ChunkError::BadLine { line: 1, .. })));
+        assert!(matches!(t.load("z", "jean\t1\t2\n"), Err(ChunkError::BadLine { line: 1, .. })));
         assert!(!t.is_part_loaded("z"));
         assert_eq!(t.lookup("Jules").unwrap().male, 700);
     }
@@ -329,10 +285,7 @@ mod tests {
         for bad in ["", "A", "aa", "é", "others", "0", "firstnames"] {
             assert_eq!(part_index(bad), None, "{bad:?}");
             let mut t = FirstNames::default();
-            assert_eq!(
-                t.load(bad, "jean\t1\t2\n"),
-                Err(ChunkError::UnknownChunk(format!("firstnames-{bad}")))
-            );
+            assert_eq!(t.load(bad, "jean\t1\t2\n"), Err(ChunkError::UnknownChunk(format!("firstnames-{bad}"))));
         }
     }
 
@@ -341,27 +294,12 @@ mod tests {
         let mut t = FirstNames::default();
         assert_eq!(
             t.load("j", "jean\t1\n"),
-            Err(ChunkError::BadLine {
-                line: 1,
-                reason: "expected 3 tab-separated fields: name, male births, female births"
-            })
+            Err(ChunkError::BadLine { line: 1, reason: "expected 3 tab-separated fields: name, male births, female births" })
         );
-        assert!(matches!(
-            t.load("j", "jean\t1\t2\nj\ty\t1\n"),
-            Err(ChunkError::BadLine { line: 2, .. })
-        ));
-        assert!(matches!(
-            t.load("j", "jean\t1\t2\t3\n"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
-        assert!(matches!(
-            t.load("j", "\t1\t2\n"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
-        assert!(matches!(
-            t.load("a", "a\t-1\t2\n"),
-            Err(ChunkError::BadLine { line: 1, .. })
-        ));
+        assert!(matches!(t.load("j", "jean\t1\t2\nj\ty\t1\n"), Err(ChunkError::BadLine { line: 2, .. })));
+        assert!(matches!(t.load("j", "jean\t1\t2\t3\n"), Err(ChunkError::BadLine { line: 1, .. })));
+        assert!(matches!(t.load("j", "\t1\t2\n"), Err(ChunkError::BadLine { line: 1, .. })));
+        assert!(matches!(t.load("a", "a\t-1\t2\n"), Err(ChunkError::BadLine { line: 1, .. })));
         assert!(!t.is_loaded_for("jean") && !t.is_loaded_for("a"));
         assert_eq!(t.lookup("jean"), None);
         assert_eq!(NameStats::default().male_share(), 0.5);

@@ -67,8 +67,7 @@ pub struct Field {
 /// Validates every field, then the cross-field rules. Returns one verdict
 /// per field, in the order of `fields`, each with `field` set to its name.
 pub fn validate(v: &Validator, fields: &[Field], opts: &Options) -> Vec<Verdict> {
-    let address_country: Option<&'static str> =
-        first_of(fields, Kind::Country).and_then(|i| crate::country::resolve(&fields[i].value));
+    let address_country: Option<&'static str> = first_of(fields, Kind::Country).and_then(|i| crate::country::resolve(&fields[i].value));
     let mut out: Vec<Verdict> = fields
         .iter()
         .map(|f| {
@@ -97,9 +96,7 @@ fn field_options(f: &Field, form: &Options, address_country: Option<&'static str
     }
     if o.country.is_none() {
         o.country = match f.kind {
-            Kind::Phone | Kind::Postcode | Kind::City => address_country
-                .map(str::to_string)
-                .or_else(|| form.country.clone()),
+            Kind::Phone | Kind::Postcode | Kind::City => address_country.map(str::to_string).or_else(|| form.country.clone()),
             _ => form.country.clone(),
         };
     }
@@ -107,9 +104,7 @@ fn field_options(f: &Field, form: &Options, address_country: Option<&'static str
 }
 
 fn first_of(fields: &[Field], kind: Kind) -> Option<usize> {
-    fields
-        .iter()
-        .position(|f| f.kind == kind && !f.value.trim().is_empty())
+    fields.iter().position(|f| f.kind == kind && !f.value.trim().is_empty())
 }
 
 /// Replaces a valid verdict by a cross-field warning, keeping what the
@@ -134,10 +129,7 @@ fn apply(out: &mut [Verdict], i: usize, mut w: Verdict, value: &str, opts: &Opti
 }
 
 fn civility_rule(v: &Validator, fields: &[Field], opts: &Options, out: &mut [Verdict]) {
-    let (Some(ci), Some(fi)) = (
-        first_of(fields, Kind::Civility),
-        first_of(fields, Kind::FirstName),
-    ) else {
+    let (Some(ci), Some(fi)) = (first_of(fields, Kind::Civility), first_of(fields, Kind::FirstName)) else {
         return;
     };
     if !out[fi].is_acceptable() {
@@ -149,52 +141,28 @@ fn civility_rule(v: &Validator, fields: &[Field], opts: &Options, out: &mut [Ver
     }
 }
 
-fn postcode_rule(
-    v: &Validator,
-    fields: &[Field],
-    opts: &Options,
-    address_country: Option<&'static str>,
-    out: &mut [Verdict],
-) {
-    let (Some(pi), Some(ci)) = (
-        first_of(fields, Kind::Postcode),
-        first_of(fields, Kind::City),
-    ) else {
+fn postcode_rule(v: &Validator, fields: &[Field], opts: &Options, address_country: Option<&'static str>, out: &mut [Verdict]) {
+    let (Some(pi), Some(ci)) = (first_of(fields, Kind::Postcode), first_of(fields, Kind::City)) else {
         return;
     };
     if !out[pi].is_acceptable() || !out[ci].is_acceptable() {
         return;
     }
-    let country = fields[pi]
-        .options
-        .country
-        .as_deref()
-        .and_then(crate::country::resolve)
-        .or(address_country);
+    let country = fields[pi].options.country.as_deref().and_then(crate::country::resolve).or(address_country);
     if country.is_some_and(|c| !crate::communes::FRENCH_POSTAL.contains(&c)) {
         return;
     }
-    let pc = out[pi]
-        .normalized
-        .clone()
-        .unwrap_or_else(|| fields[pi].value.trim().to_string());
+    let pc = out[pi].normalized.clone().unwrap_or_else(|| fields[pi].value.trim().to_string());
     let city = &fields[ci].value;
     if v.communes.postcode_matches_city(&pc, city) != Some(false) {
         return;
     }
-    let mut names: Vec<String> = v
-        .communes
-        .for_postcode(&pc)
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let mut names: Vec<String> = v.communes.for_postcode(&pc).into_iter().map(|c| c.name).collect();
     names.dedup();
     if names.is_empty() {
         return;
     }
-    let mut w = Verdict::warning("city.postcode_mismatch")
-        .with_text("postcode", pc)
-        .with("cities", crate::Detail::List(names.clone()));
+    let mut w = Verdict::warning("city.postcode_mismatch").with_text("postcode", pc).with("cities", crate::Detail::List(names.clone()));
     if let [only] = names.as_slice() {
         w = w.with_suggestion(only.clone());
     }
@@ -206,18 +174,9 @@ fn postcode_rule(
     apply(out, ci, w, city.trim(), opts);
 }
 
-fn phone_rule(
-    fields: &[Field],
-    opts: &Options,
-    address_country: Option<&'static str>,
-    out: &mut [Verdict],
-) {
+fn phone_rule(fields: &[Field], opts: &Options, address_country: Option<&'static str>, out: &mut [Verdict]) {
     let Some(addr) = address_country else { return };
-    let name = |c: &str| {
-        crate::country::name(c, opts.locale)
-            .map(str::to_string)
-            .unwrap_or_else(|| c.to_string())
-    };
+    let name = |c: &str| crate::country::name(c, opts.locale).map(str::to_string).unwrap_or_else(|| c.to_string());
     let details = |w: Verdict, region: &str| {
         w.with_text("phone_country", region)
             .with_text("address_country", addr)
@@ -228,11 +187,7 @@ fn phone_rule(
         if f.kind != Kind::Phone || f.value.trim().is_empty() {
             continue;
         }
-        let own_country = f
-            .options
-            .country
-            .as_deref()
-            .and_then(crate::country::resolve);
+        let own_country = f.options.country.as_deref().and_then(crate::country::resolve);
         match out[i].status {
             Status::Valid => {
                 let Some(region) = phone_region(&f.value, own_country.unwrap_or(addr)) else {
@@ -248,11 +203,7 @@ fn phone_rule(
             // sense in the form's country (France by default): "06 12 34 56 78"
             // next to a Belgian address. Still invalid, but with the fix.
             Status::Invalid if own_country.is_none() => {
-                let fallback = opts
-                    .country
-                    .as_deref()
-                    .and_then(crate::country::resolve)
-                    .unwrap_or("FR");
+                let fallback = opts.country.as_deref().and_then(crate::country::resolve).unwrap_or("FR");
                 if fallback == addr {
                     continue;
                 }
@@ -262,8 +213,7 @@ fn phone_rule(
                 if n.region.len() != 2 || n.region == addr {
                     continue;
                 }
-                let mut w = details(Verdict::invalid("phone.other_country"), n.region)
-                    .with_suggestion(n.international.clone());
+                let mut w = details(Verdict::invalid("phone.other_country"), n.region).with_suggestion(n.international.clone());
                 w.field = out[i].field.clone();
                 w.message = messages::render(&w, f.value.trim(), opts.locale);
                 out[i] = w;

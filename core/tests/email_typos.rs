@@ -628,8 +628,7 @@ const REAL: &[&str] = &[
 
 fn suggestion(domain: &str) -> Option<String> {
     let v = email::check(&format!("jean@{domain}"), &Options::default());
-    if v.status == Status::Warning && (v.code == "email.domain_typo" || v.code == "email.tld_typo")
-    {
+    if v.status == Status::Warning && (v.code == "email.domain_typo" || v.code == "email.tld_typo") {
         v.suggestion.map(|s| s["jean@".len()..].to_string())
     } else {
         None
@@ -647,10 +646,7 @@ fn typo_precision_and_recall() {
         assert!(seen.insert(t.to_lowercase()), "duplicate typo {t}");
     }
     for r in REAL {
-        assert!(
-            seen.insert(r.to_string()),
-            "duplicate or conflicting domain {r}"
-        );
+        assert!(seen.insert(r.to_string()), "duplicate or conflicting domain {r}");
     }
     assert!(TYPOS.len() >= 150, "only {} typos", TYPOS.len());
     assert!(REAL.len() >= 300, "only {} real domains", REAL.len());
@@ -663,23 +659,15 @@ fn typo_precision_and_recall() {
             None => missed.push(*typo),
         }
     }
-    let false_on_real: Vec<String> = REAL
-        .iter()
-        .filter_map(|d| suggestion(d).map(|s| format!("{d} → {s}")))
-        .collect();
+    let false_on_real: Vec<String> = REAL.iter().filter_map(|d| suggestion(d).map(|s| format!("{d} → {s}"))).collect();
 
     // Every free-mail domain of the full list, except typosquats.
     let disposable = DomainList::parse(&read("data/disposable-full.txt"));
     let free_text = read("data/free-full.txt");
     let mut free_checked = 0;
     let mut false_on_free = Vec::new();
-    for d in free_text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        if email::is_disposable_in(&disposable, d)
-            || fiable_core::tables::email_domains::TYPOSQUATS.contains(&d)
-        {
+    for d in free_text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        if email::is_disposable_in(&disposable, d) || fiable_core::tables::email_domains::TYPOSQUATS.contains(&d) {
             continue;
         }
         free_checked += 1;
@@ -702,29 +690,14 @@ fn typo_precision_and_recall() {
         false_on_real.len(),
         false_on_free.len()
     );
-    println!(
-        "precision {:.2}%  recall {:.2}%",
-        precision * 100.0,
-        recall * 100.0
-    );
+    println!("precision {:.2}%  recall {:.2}%", precision * 100.0, recall * 100.0);
     for w in &wrong {
         println!("  wrong: {w}");
     }
     for m in &missed {
         println!("  missed: {m}");
     }
-    assert!(
-        false_on_real.is_empty(),
-        "suggestions for real domains:\n{}",
-        false_on_real.join("\n")
-    );
-    assert!(
-        false_on_free.is_empty(),
-        "suggestions for free-mail domains:\n{}",
-        false_on_free.join("\n")
-    );
-    assert!(
-        recall >= 0.95,
-        "recall {recall:.3} below 95%: wrong {wrong:?} missed {missed:?}"
-    );
+    assert!(false_on_real.is_empty(), "suggestions for real domains:\n{}", false_on_real.join("\n"));
+    assert!(false_on_free.is_empty(), "suggestions for free-mail domains:\n{}", false_on_free.join("\n"));
+    assert!(recall >= 0.95, "recall {recall:.3} below 95%: wrong {wrong:?} missed {missed:?}");
 }

@@ -5,24 +5,11 @@ use fiable_core::{Date, Kind, Locale, Options, Status, Validator, Verdict};
 use std::sync::OnceLock;
 
 fn field(name: &str, kind: Kind, value: &str) -> Field {
-    Field {
-        name: name.into(),
-        kind,
-        value: value.into(),
-        options: Options::default(),
-    }
+    Field { name: name.into(), kind, value: value.into(), options: Options::default() }
 }
 
 fn form_opts(locale: Locale) -> Options {
-    Options {
-        locale,
-        today: Some(Date {
-            year: 2026,
-            month: 11,
-            day: 23,
-        }),
-        ..Options::default()
-    }
+    Options { locale, today: Some(Date { year: 2026, month: 11, day: 23 }), ..Options::default() }
 }
 
 /// One validator for all tests: loading every chunk takes a moment.
@@ -36,16 +23,11 @@ fn run(fields: &[Field]) -> Vec<Verdict> {
 }
 
 fn by_name<'a>(out: &'a [Verdict], name: &str) -> &'a Verdict {
-    out.iter()
-        .find(|v| v.field == name)
-        .unwrap_or_else(|| panic!("no verdict for {name}: {out:?}"))
+    out.iter().find(|v| v.field == name).unwrap_or_else(|| panic!("no verdict for {name}: {out:?}"))
 }
 
 fn civility_and_first(civ: &str, first: &str) -> Vec<Verdict> {
-    run(&[
-        field("civ", Kind::Civility, civ),
-        field("prenom", Kind::FirstName, first),
-    ])
+    run(&[field("civ", Kind::Civility, civ), field("prenom", Kind::FirstName, first)])
 }
 
 #[test]
@@ -60,11 +42,7 @@ fn one_verdict_per_field_in_order_with_names() {
     assert_eq!(names, ["civ", "prenom", "nom", "naissance"]);
     assert!(out.iter().all(|v| v.status == Status::Valid), "{out:?}");
     assert_eq!(out[1].normalized.as_deref(), Some("Léa"));
-    assert_eq!(
-        out[3].details.get("age").unwrap().to_text(),
-        "36",
-        "the form's today reaches the fields"
-    );
+    assert_eq!(out[3].details.get("age").unwrap().to_text(), "36", "the form's today reaches the fields");
 }
 
 #[test]
@@ -73,25 +51,13 @@ fn mme_with_jean_is_questioned_on_the_civility_field() {
     let civ = by_name(&out, "civ");
     assert_eq!(civ.status, Status::Warning);
     assert_eq!(civ.code, "civility.first_name_mismatch");
-    assert_eq!(
-        civ.message,
-        "Mme avec le prénom Jean : vérifiez la civilité."
-    );
+    assert_eq!(civ.message, "Mme avec le prénom Jean : vérifiez la civilité.");
     assert_eq!(civ.details.get("gender").unwrap().to_text(), "female");
     assert!(civ.details.get("male_share").is_some());
-    assert_eq!(
-        by_name(&out, "prenom").status,
-        Status::Valid,
-        "the first name itself is fine"
-    );
+    assert_eq!(by_name(&out, "prenom").status, Status::Valid, "the first name itself is fine");
 
-    let en = validator().validate_form(
-        &[
-            field("civ", Kind::Civility, "Mrs"),
-            field("prenom", Kind::FirstName, "Jean"),
-        ],
-        &form_opts(Locale::En),
-    );
+    let en =
+        validator().validate_form(&[field("civ", Kind::Civility, "Mrs"), field("prenom", Kind::FirstName, "Jean")], &form_opts(Locale::En));
     assert_eq!(en[0].message, "Mrs with Jean: please check the title.");
 }
 
@@ -112,60 +78,30 @@ fn m_with_marie_is_questioned() {
 
 #[test]
 fn mixed_names_are_silent() {
-    for first in [
-        "Dominique",
-        "Claude",
-        "Camille",
-        "Alix",
-        "Sacha",
-        "Andréa",
-        "Charlie",
-    ] {
+    for first in ["Dominique", "Claude", "Camille", "Alix", "Sacha", "Andréa", "Charlie"] {
         for civ in ["M.", "Mme"] {
             let out = civility_and_first(civ, first);
-            assert_eq!(
-                by_name(&out, "civ").status,
-                Status::Valid,
-                "{civ} {first}: {out:?}"
-            );
+            assert_eq!(by_name(&out, "civ").status, Status::Valid, "{civ} {first}: {out:?}");
         }
     }
 }
 
 #[test]
 fn unknown_names_neutral_titles_and_agreement_are_silent() {
-    assert_eq!(
-        civility_and_first("Mme", "Zébulonette")
-            .first()
-            .unwrap()
-            .status,
-        Status::Valid
-    );
+    assert_eq!(civility_and_first("Mme", "Zébulonette").first().unwrap().status, Status::Valid);
     assert_eq!(civility_and_first("Mx", "Jean")[0].status, Status::Valid);
     assert_eq!(civility_and_first("Dr", "Marie")[0].status, Status::Valid);
     assert_eq!(civility_and_first("M.", "Jean")[0].status, Status::Valid);
     assert_eq!(civility_and_first("Mme", "Marie")[0].status, Status::Valid);
     // Compound name: the whole is known, or its first part decides.
-    assert_eq!(
-        civility_and_first("Mme", "Jean-Pierre")[0].code,
-        "civility.first_name_mismatch"
-    );
-    assert_eq!(
-        civility_and_first("M.", "Jean-Marie")[0].status,
-        Status::Valid
-    );
+    assert_eq!(civility_and_first("Mme", "Jean-Pierre")[0].code, "civility.first_name_mismatch");
+    assert_eq!(civility_and_first("M.", "Jean-Marie")[0].status, Status::Valid);
 }
 
 #[test]
 fn without_the_chunk_nothing_is_said() {
     let v = Validator::new();
-    let out = v.validate_form(
-        &[
-            field("civ", Kind::Civility, "Mme"),
-            field("p", Kind::FirstName, "Jean"),
-        ],
-        &form_opts(Locale::Fr),
-    );
+    let out = v.validate_form(&[field("civ", Kind::Civility, "Mme"), field("p", Kind::FirstName, "Jean")], &form_opts(Locale::Fr));
     assert_eq!(out[0].status, Status::Valid);
 }
 
@@ -174,67 +110,32 @@ fn cross_field_warning_never_overrides_invalid() {
     let out = civility_and_first("Madam X", "Jean");
     assert_eq!(out[0].code, "civility.unknown");
     let out = civility_and_first("Mme", "Jean2");
-    assert_eq!(
-        out[0].status,
-        Status::Valid,
-        "an invalid first name says nothing about the civility"
-    );
+    assert_eq!(out[0].status, Status::Valid, "an invalid first name says nothing about the civility");
     assert_eq!(out[1].code, "name.invalid_chars");
 }
 
 #[test]
 fn postcode_and_city() {
-    let out = run(&[
-        field("cp", Kind::Postcode, "75011"),
-        field("ville", Kind::City, "Lyon"),
-    ]);
+    let out = run(&[field("cp", Kind::Postcode, "75011"), field("ville", Kind::City, "Lyon")]);
     let city = by_name(&out, "ville");
     assert_eq!(city.status, Status::Warning, "{city:?}");
     assert_eq!(city.code, "city.postcode_mismatch");
     assert_eq!(city.suggestion.as_deref(), Some("Paris"));
-    assert_eq!(
-        city.message,
-        "Le code postal 75011 est celui de Paris, pas de Lyon."
-    );
+    assert_eq!(city.message, "Le code postal 75011 est celui de Paris, pas de Lyon.");
     assert_eq!(by_name(&out, "cp").status, Status::Valid);
 
-    let out = run(&[
-        field("cp", Kind::Postcode, "75011"),
-        field("ville", Kind::City, "Paris"),
-    ]);
+    let out = run(&[field("cp", Kind::Postcode, "75011"), field("ville", Kind::City, "Paris")]);
     assert!(out.iter().all(|v| v.status == Status::Valid), "{out:?}");
-    let out = run(&[
-        field("cp", Kind::Postcode, "75011"),
-        field("ville", Kind::City, "PARIS 11E ARRONDISSEMENT"),
-    ]);
-    assert_ne!(
-        by_name(&out, "ville").code,
-        "city.postcode_mismatch",
-        "{out:?}"
-    );
-    let out = run(&[
-        field("cp", Kind::Postcode, "69003"),
-        field("ville", Kind::City, "Lyon"),
-    ]);
-    assert_ne!(
-        by_name(&out, "ville").code,
-        "city.postcode_mismatch",
-        "{out:?}"
-    );
+    let out = run(&[field("cp", Kind::Postcode, "75011"), field("ville", Kind::City, "PARIS 11E ARRONDISSEMENT")]);
+    assert_ne!(by_name(&out, "ville").code, "city.postcode_mismatch", "{out:?}");
+    let out = run(&[field("cp", Kind::Postcode, "69003"), field("ville", Kind::City, "Lyon")]);
+    assert_ne!(by_name(&out, "ville").code, "city.postcode_mismatch", "{out:?}");
 }
 
 #[test]
 fn postcode_and_city_outside_france_is_not_compared() {
-    let out = run(&[
-        field("cp", Kind::Postcode, "75011"),
-        field("ville", Kind::City, "Lyon"),
-        field("pays", Kind::Country, "Allemagne"),
-    ]);
-    assert_ne!(
-        by_name(&out, "ville").code,
-        "city.postcode_mismatch",
-        "{out:?}"
-    );
+    let out = run(&[field("cp", Kind::Postcode, "75011"), field("ville", Kind::City, "Lyon"), field("pays", Kind::Country, "Allemagne")]);
+    assert_ne!(by_name(&out, "ville").code, "city.postcode_mismatch", "{out:?}");
 }
 
 #[test]
@@ -242,32 +143,18 @@ fn phone_reads_national_numbers_with_the_address_country() {
     // A French mobile written nationally next to a Belgian address is read
     // as Belgian: 06 12 34 56 78 is not a Belgian number, so it stays
     // invalid, but the form offers the French reading as the fix.
-    let out = run(&[
-        field("tel", Kind::Phone, "06 12 34 56 78"),
-        field("pays", Kind::Country, "Belgique"),
-    ]);
+    let out = run(&[field("tel", Kind::Phone, "06 12 34 56 78"), field("pays", Kind::Country, "Belgique")]);
     let tel = by_name(&out, "tel");
     assert_ne!(tel.code, "phone.country_mismatch", "{tel:?}");
-    assert_ne!(
-        tel.normalized.as_deref(),
-        Some("+33612345678"),
-        "read as Belgian, not French: {tel:?}"
-    );
+    assert_ne!(tel.normalized.as_deref(), Some("+33612345678"), "read as Belgian, not French: {tel:?}");
     assert_eq!(tel.status, Status::Invalid);
     assert_eq!(tel.code, "phone.other_country", "{tel:?}");
-    assert_eq!(
-        tel.suggestion.as_deref(),
-        Some("+33 6 12 34 56 78"),
-        "the one-click fix"
-    );
+    assert_eq!(tel.suggestion.as_deref(), Some("+33 6 12 34 56 78"), "the one-click fix");
     assert_eq!(tel.details.get("phone_country").unwrap().to_text(), "FR");
     assert!(tel.message.contains("Belgique"), "{}", tel.message);
 
     // A Belgian mobile with a Belgian address: fine.
-    let out = run(&[
-        field("tel", Kind::Phone, "0470 12 34 56"),
-        field("pays", Kind::Country, "Belgique"),
-    ]);
+    let out = run(&[field("tel", Kind::Phone, "0470 12 34 56"), field("pays", Kind::Country, "Belgique")]);
     let tel = by_name(&out, "tel");
     assert_eq!(tel.status, Status::Valid, "{tel:?}");
     assert_eq!(tel.normalized.as_deref(), Some("+32470123456"));
@@ -281,20 +168,13 @@ fn phone_reads_national_numbers_with_the_address_country() {
 
 #[test]
 fn phone_from_another_country_than_the_address_is_a_question() {
-    let out = run(&[
-        field("tel", Kind::Phone, "+33 6 12 34 56 78"),
-        field("pays", Kind::Country, "Belgique"),
-    ]);
+    let out = run(&[field("tel", Kind::Phone, "+33 6 12 34 56 78"), field("pays", Kind::Country, "Belgique")]);
     let tel = by_name(&out, "tel");
     assert_eq!(tel.status, Status::Warning, "{tel:?}");
     assert_eq!(tel.code, "phone.country_mismatch");
     assert_eq!(tel.details.get("phone_country").unwrap().to_text(), "FR");
     assert_eq!(tel.details.get("address_country").unwrap().to_text(), "BE");
-    assert_eq!(
-        tel.normalized.as_deref(),
-        Some("+33612345678"),
-        "keeps the phone's own normalized form"
-    );
+    assert_eq!(tel.normalized.as_deref(), Some("+33612345678"), "keeps the phone's own normalized form");
 
     // The phone field's own country option wins over the address country.
     let mut f = field("tel", Kind::Phone, "06 12 34 56 78");
@@ -302,10 +182,7 @@ fn phone_from_another_country_than_the_address_is_a_question() {
     let out = run(&[f, field("pays", Kind::Country, "BE")]);
     assert_eq!(out[0].code, "phone.country_mismatch", "{out:?}");
 
-    let out = run(&[
-        field("tel", Kind::Phone, "+33 6 12 34 56 78"),
-        field("pays", Kind::Country, "France"),
-    ]);
+    let out = run(&[field("tel", Kind::Phone, "+33 6 12 34 56 78"), field("pays", Kind::Country, "France")]);
     assert_eq!(out[0].status, Status::Valid, "{out:?}");
 }
 
@@ -329,11 +206,7 @@ mod no_panic {
     fn opts(locale: bool, today: (i32, u8, u8), min_age: Option<u8>, us: bool) -> Options {
         Options {
             locale: if locale { Locale::Fr } else { Locale::En },
-            today: Some(Date {
-                year: today.0,
-                month: today.1,
-                day: today.2,
-            }),
+            today: Some(Date { year: today.0, month: today.1, day: today.2 }),
             min_age,
             country: us.then(|| "US".to_string()),
             required: false,

@@ -15,11 +15,7 @@ fn opts(country: Option<&str>, locale: Locale) -> Options {
         locale,
         country: country.map(str::to_string),
         min_age: Some(15),
-        today: Some(Date {
-            year: 2026,
-            month: 11,
-            day: 23,
-        }),
+        today: Some(Date { year: 2026, month: 11, day: 23 }),
         required: true,
     }
 }
@@ -28,62 +24,32 @@ fn opts(country: Option<&str>, locale: Locale) -> Options {
 fn consistent(kind: Kind, value: &str, o: &Options) {
     let v = validator().validate(kind, value, o);
     assert_eq!(v.field, kind.as_str());
-    assert!(
-        v.status != Status::Pending,
-        "a local check is never pending"
-    );
-    assert!(
-        messages::template(v.code, o.locale).is_some(),
-        "code {} has no message ({kind:?} {value:?})",
-        v.code
-    );
+    assert!(v.status != Status::Pending, "a local check is never pending");
+    assert!(messages::template(v.code, o.locale).is_some(), "code {} has no message ({kind:?} {value:?})", v.code);
     if v.status != Status::Valid {
-        assert!(
-            !v.message.is_empty(),
-            "{} verdict without a message: {} for {value:?}",
-            v.status.as_str(),
-            v.code
-        );
+        assert!(!v.message.is_empty(), "{} verdict without a message: {} for {value:?}", v.status.as_str(), v.code);
     }
-    assert!(
-        !has_placeholder(&v.message) || has_placeholder(value),
-        "unfilled placeholder in {:?}",
-        v.message
-    );
+    assert!(!has_placeholder(&v.message) || has_placeholder(value), "unfilled placeholder in {:?}", v.message);
     let prefix = v.code.split('.').next().unwrap();
-    assert!(
-        prefix == "field" || prefix == kind.code_prefix(),
-        "code {} does not belong to {kind:?}",
-        v.code
-    );
+    assert!(prefix == "field" || prefix == kind.code_prefix(), "code {} does not belong to {kind:?}", v.code);
     if let Some(s) = &v.suggestion {
-        assert_ne!(
-            s, value,
-            "a suggestion equal to the input is noise ({})",
-            v.code
-        );
+        assert_ne!(s, value, "a suggestion equal to the input is noise ({})", v.code);
         assert!(!s.is_empty());
     }
     // The canonical form of an acceptable value is itself acceptable.
     if v.status == Status::Valid {
         if let Some(n) = &v.normalized {
             let again = validator().validate(kind, n, o);
-            assert!(
-                again.status != Status::Invalid,
-                "{kind:?}: normalized {n:?} of {value:?} is invalid: {}",
-                again.code
-            );
+            assert!(again.status != Status::Invalid, "{kind:?}: normalized {n:?} of {value:?} is invalid: {}", again.code);
         }
     }
 }
 
 /// True when `s` holds `{word}`: a template key left unfilled.
 fn has_placeholder(s: &str) -> bool {
-    s.split('{').skip(1).any(|rest| {
-        rest.split_once('}').is_some_and(|(k, _)| {
-            !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-        })
-    })
+    s.split('{')
+        .skip(1)
+        .any(|rest| rest.split_once('}').is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
 }
 
 fn any_text() -> impl Strategy<Value = String> {
@@ -154,13 +120,8 @@ fn every_fixture_value_in_every_kind_is_consistent() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let path = e.unwrap().path();
         if path.extension().and_then(|x| x.to_str()) == Some("json") {
-            let cases: Vec<serde_json::Value> =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            values.extend(
-                cases
-                    .iter()
-                    .filter_map(|c| c["input"].as_str().map(str::to_string)),
-            );
+            let cases: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            values.extend(cases.iter().filter_map(|c| c["input"].as_str().map(str::to_string)));
         }
     }
     assert!(values.len() > 100, "only {} fixture values", values.len());

@@ -11,11 +11,7 @@ fn pct(v: &[Duration], p: f64) -> Duration {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(idx), Some(corpus), Some(threads)) = (
-        args.get(1),
-        args.get(2),
-        args.get(3).and_then(|t| t.parse::<usize>().ok()),
-    ) else {
+    let (Some(idx), Some(corpus), Some(threads)) = (args.get(1), args.get(2), args.get(3).and_then(|t| t.parse::<usize>().ok())) else {
         eprintln!("usage: concurrent INDEX CORPUS THREADS [\"typed query\"…]");
         std::process::exit(2);
     };
@@ -43,9 +39,7 @@ fn main() {
                 })
             })
             .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        hs.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     });
     let wall = t0.elapsed();
     all.sort_unstable();
@@ -75,9 +69,6 @@ fn main() {
                 worst = (best, p.to_string());
             }
         }
-        println!(
-            "typed {q:?}: slowest prefix {:?} in {:.2?}",
-            worst.1, worst.0
-        );
+        println!("typed {q:?}: slowest prefix {:?} in {:.2?}", worst.1, worst.0);
     }
 }

@@ -72,11 +72,7 @@ fn read_lines(path: &PathBuf) -> Result<Vec<Line>, String> {
         let mut parts = l.splitn(3, '\t');
         let method = parts.next().unwrap_or_default().to_string();
         let Some(path) = parts.next().map(str::to_string) else {
-            return Err(format!(
-                "{}:{}: expected METHOD<TAB>PATH",
-                path.display(),
-                i + 1
-            ));
+            return Err(format!("{}:{}: expected METHOD<TAB>PATH", path.display(), i + 1));
         };
         let body = match parts.next() {
             Some(b) if b.starts_with('@') => {
@@ -98,8 +94,7 @@ fn subst(s: &str, n: u64, run: u64) -> String {
     if !s.contains('{') {
         return s.to_string();
     }
-    s.replace("{n}", &n.to_string())
-        .replace("{run}", &run.to_string())
+    s.replace("{n}", &n.to_string()).replace("{run}", &run.to_string())
 }
 
 /// One response read off a keep-alive connection; `close` when the server
@@ -113,17 +108,11 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
     let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
     }
     let mut it = line.split_whitespace();
     let version = it.next().unwrap_or_default().to_string();
-    let status: u16 = it
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("bad status line"))?;
+    let status: u16 = it.next().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad status line"))?;
     let mut len: Option<usize> = None;
     let mut chunked = false;
     let mut close = version == "HTTP/1.0";
@@ -140,9 +129,7 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
             let v = v.trim();
             if k.eq_ignore_ascii_case("content-length") {
                 len = Some(v.parse().map_err(|_| bad("bad content-length"))?);
-            } else if k.eq_ignore_ascii_case("transfer-encoding")
-                && v.to_ascii_lowercase().contains("chunked")
-            {
+            } else if k.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked") {
                 chunked = true;
             } else if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
                 close = true;
@@ -155,8 +142,7 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
         loop {
             line.clear();
             r.read_line(&mut line)?;
-            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                .map_err(|_| bad("bad chunk size"))?;
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16).map_err(|_| bad("bad chunk size"))?;
             let mut left = size + 2; // the chunk and its CRLF
             while left > 0 {
                 let n = r.read(&mut sink[..left.min(SINK)])?;
@@ -207,10 +193,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(a.seconds);
@@ -218,12 +201,7 @@ fn main() {
     let headers = Arc::new(a.headers.clone());
     let mut handles = Vec::new();
     for _ in 0..a.clients.max(1) {
-        let (lines, next, headers, hostport) = (
-            lines.clone(),
-            next.clone(),
-            headers.clone(),
-            hostport.clone(),
-        );
+        let (lines, next, headers, hostport) = (lines.clone(), next.clone(), headers.clone(), hostport.clone());
         let max = a.max;
         handles.push(std::thread::spawn(move || {
             let mut t = Tally::default();
@@ -240,21 +218,12 @@ fn main() {
                 let l = &lines[(n % lines.len() as u64) as usize];
                 buf.clear();
                 let body = l.body.as_deref().map(|b| subst(b, n, run));
-                let _ = write!(
-                    buf,
-                    "{} {} HTTP/1.1\r\nHost: {hostport}\r\n",
-                    l.method,
-                    subst(&l.path, n, run)
-                );
+                let _ = write!(buf, "{} {} HTTP/1.1\r\nHost: {hostport}\r\n", l.method, subst(&l.path, n, run));
                 for h in headers.iter() {
                     let _ = write!(buf, "{}\r\n", subst(h, n, run));
                 }
                 if let Some(b) = &body {
-                    let _ = write!(
-                        buf,
-                        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
-                        b.len()
-                    );
+                    let _ = write!(buf, "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}", b.len());
                 } else {
                     buf.extend_from_slice(b"\r\n");
                 }
@@ -282,9 +251,7 @@ fn main() {
                         }
                     }
                     Err(e) => {
-                        let k = if e.kind() == std::io::ErrorKind::WouldBlock
-                            || e.kind() == std::io::ErrorKind::TimedOut
-                        {
+                        let k = if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut {
                             "timeout"
                         } else {
                             "io"
@@ -316,23 +283,9 @@ fn main() {
         all.lat_us[i.clamp(1, all.lat_us.len()) - 1] as f64 / 1000.0
     };
     let answered = all.lat_us.len() as u64;
-    let ok: u64 = all
-        .statuses
-        .iter()
-        .filter(|(k, _)| k.starts_with('2'))
-        .map(|(_, v)| v)
-        .sum();
-    let errors: u64 = all
-        .statuses
-        .iter()
-        .filter(|(k, _)| !k.starts_with('2'))
-        .map(|(_, v)| v)
-        .sum();
-    let mean = if answered > 0 {
-        all.lat_us.iter().map(|&u| u as f64).sum::<f64>() / answered as f64 / 1000.0
-    } else {
-        0.0
-    };
+    let ok: u64 = all.statuses.iter().filter(|(k, _)| k.starts_with('2')).map(|(_, v)| v).sum();
+    let errors: u64 = all.statuses.iter().filter(|(k, _)| !k.starts_with('2')).map(|(_, v)| v).sum();
+    let mean = if answered > 0 { all.lat_us.iter().map(|&u| u as f64).sum::<f64>() / answered as f64 / 1000.0 } else { 0.0 };
     let r3 = |x: f64| (x * 1000.0).round() / 1000.0;
     let out = serde_json::json!({
         "clients": a.clients.max(1),

@@ -25,20 +25,12 @@ fn main() {
             hits = address::search(&idx, &c.query, &Filters::default(), 5);
             el = el.min(t.elapsed().as_secs_f64() * 1e3);
         }
-        let ok = hits
-            .iter()
-            .any(|h| h.id.as_deref() == Some(c.expected_id.as_str()));
+        let ok = hits.iter().any(|h| h.id.as_deref() == Some(c.expected_id.as_str()));
         times.push((el, format!("{} {:?}", c.kind, c.query), ok));
     }
     times.sort_by(|a, b| b.0.total_cmp(&a.0));
     let pct = |p: f64| times[((1.0 - p / 100.0) * (times.len() - 1) as f64).round() as usize].0;
-    println!(
-        "fastest-of-5 per query: p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
-        pct(50.0),
-        pct(90.0),
-        pct(99.0),
-        pct(100.0)
-    );
+    println!("fastest-of-5 per query: p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  max {:.3} ms", pct(50.0), pct(90.0), pct(99.0), pct(100.0));
     for (ms, q, ok) in times.iter().take(n) {
         println!("{ms:8.3} ms  {}  {q}", if *ok { "top5" } else { "MISS" });
     }

@@ -42,8 +42,7 @@ pub fn app_with_consent(state: AppState, consent: ConsentState) -> Router {
 
 /// The consent ledger's routes alone, with their body limit and CORS.
 pub fn consent_api(state: ConsentState) -> Router {
-    let r =
-        openapi::router(routes::ledger(), Class::Api).layer(DefaultBodyLimit::max(state.max_body));
+    let r = openapi::router(routes::ledger(), Class::Api).layer(DefaultBodyLimit::max(state.max_body));
     let r = match cors(&state.cors_origins) {
         Some(c) => r.layer(c),
         None => r,
@@ -52,15 +51,10 @@ pub fn consent_api(state: ConsentState) -> Router {
 }
 
 fn compose(state: AppState, ledger: Router) -> Router {
-    let lookup_api = openapi::router(routes::lookup(), Class::Api)
-        .layer(DefaultBodyLimit::max(LOOKUP_MAX_BODY))
-        .with_state(state.clone());
+    let lookup_api = openapi::router(routes::lookup(), Class::Api).layer(DefaultBodyLimit::max(LOOKUP_MAX_BODY)).with_state(state.clone());
     let ops = openapi::router(routes::lookup(), Class::Ops).with_state(state.clone());
     let ledger = match &state.consent_limiter {
-        Some(l) if ledger.has_routes() => ledger.route_layer(middleware::from_fn_with_state(
-            l.clone(),
-            ratelimit::limit_consent_posts,
-        )),
+        Some(l) if ledger.has_routes() => ledger.route_layer(middleware::from_fn_with_state(l.clone(), ratelimit::limit_consent_posts)),
         _ => ledger,
     };
     let mut api = lookup_api.merge(ledger);
@@ -70,11 +64,7 @@ fn compose(state: AppState, ledger: Router) -> Router {
     let track = middleware::from_fn_with_state(state.metrics.clone(), metrics::track);
     let ops = ops.route_layer(middleware::from_fn_with_state(state.clone(), metrics_guard));
     let router = api.route_layer(track.clone()).merge(ops.route_layer(track));
-    let router = if state.config.www.is_dir() {
-        router
-    } else {
-        router.fallback(|| async { ApiError::NotFound })
-    };
+    let router = if state.config.www.is_dir() { router } else { router.fallback(|| async { ApiError::NotFound }) };
     // The widget reads Retry-After on a 429: exposed, as it is not a
     // CORS-safelisted header.
     let router = match cors(&state.config.cors_origins) {
@@ -84,9 +74,7 @@ fn compose(state: AppState, ledger: Router) -> Router {
     // The static files after the CORS layer: the package's carry their own
     // (any origin), the API keeps its allow-list.
     // Security headers on every answer (the page policy on HTML only).
-    router
-        .merge(assets::router(&state.config.pkg, &state.config.www))
-        .layer(middleware::map_response(security_headers))
+    router.merge(assets::router(&state.config.pkg, &state.config.www)).layer(middleware::map_response(security_headers))
 }
 
 /// `/metrics` tells who uses the service and how: with `--metrics-key`
@@ -97,29 +85,14 @@ async fn metrics_guard(State(st): State<AppState>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let allowed = match &st.config.metrics_key {
-        Some(key) => crate::consent::auth::ApiKeys::parse(&[], Some(key))
-            .is_ok_and(|k| k.scope_of_request(req.headers()).is_some()),
+        Some(key) => crate::consent::auth::ApiKeys::parse(&[], Some(key)).is_ok_and(|k| k.scope_of_request(req.headers()).is_some()),
         None => {
-            let peer = req
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip());
-            let xff: Vec<&str> = req
-                .headers()
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            peer.is_none_or(|p| {
-                ratelimit::client_ip(Some(p), &xff, &st.config.trusted_proxies).is_loopback()
-            })
+            let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+            let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+            peer.is_none_or(|p| ratelimit::client_ip(Some(p), &xff, &st.config.trusted_proxies).is_loopback())
         }
     };
-    if allowed {
-        next.run(req).await
-    } else {
-        ApiError::Unauthorized("metrics").into_response()
-    }
+    if allowed { next.run(req).await } else { ApiError::Unauthorized("metrics").into_response() }
 }
 
 /// The content security policy of the pages: their own scripts and the
@@ -131,23 +104,11 @@ const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; sty
 /// static files) the CSP, the referrer policy and no framing.
 async fn security_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    let html = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    let html = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if html {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        );
-        h.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     resp
@@ -155,19 +116,13 @@ async fn security_headers(mut resp: Response) -> Response {
 
 /// CORS for `origins` (`None`: same origin only).
 fn cors(origins: &[String]) -> Option<CorsLayer> {
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| o.trim().parse().ok())
-        .collect();
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.trim().parse().ok()).collect();
     (!origins.is_empty()).then(|| {
-        CorsLayer::new()
-            .allow_origin(origins)
-            .allow_methods([Method::GET, Method::POST, Method::DELETE])
-            .allow_headers([
-                header::CONTENT_TYPE,
-                header::AUTHORIZATION,
-                header::HeaderName::from_static(IDEMPOTENCY_KEY),
-            ])
+        CorsLayer::new().allow_origin(origins).allow_methods([Method::GET, Method::POST, Method::DELETE]).allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static(IDEMPOTENCY_KEY),
+        ])
     })
 }
 
@@ -184,8 +139,7 @@ pub fn limits(config: &Config) -> server::Limits {
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config, consent: Option<ConsentState>) -> anyhow::Result<()> {
     if let Some(k) = &config.metrics_key {
-        crate::consent::auth::ApiKeys::parse(&[], Some(k))
-            .map_err(|e| anyhow::anyhow!("--metrics-key: {e}"))?;
+        crate::consent::auth::ApiKeys::parse(&[], Some(k)).map_err(|e| anyhow::anyhow!("--metrics-key: {e}"))?;
     }
     let index = load_index(&config)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
@@ -209,8 +163,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -36,20 +36,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(pkg: &Path, www: &Path) -> Route
     let mut router = Router::new();
     if pkg.is_dir() {
         let files = ServeDir::new(pkg).precompressed_br().precompressed_gzip();
-        router = router.nest_service(
-            "/pkg",
-            Router::new()
-                .fallback_service(files)
-                .layer(middleware::from_fn(public)),
-        );
+        router = router.nest_service("/pkg", Router::new().fallback_service(files).layer(middleware::from_fn(public)));
     }
     if www.is_dir() {
         // The demo pages are a few KB, written by hand: not precompressed.
-        router = router.fallback_service(
-            Router::new()
-                .fallback_service(ServeDir::new(www))
-                .layer(middleware::from_fn(cached)),
-        );
+        router = router.fallback_service(Router::new().fallback_service(ServeDir::new(www)).layer(middleware::from_fn(cached)));
     }
     router
 }
@@ -66,34 +57,21 @@ pub fn is_content_hashed(name: &str) -> bool {
     !base.is_empty()
         && matches!(ext, "js" | "css" | "wasm")
         && hash.len() == 8
-        && hash
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+        && hash.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
 }
 
 /// Cache policy and `Vary` of a static file's answer.
 async fn cached(req: Request, next: Next) -> Response {
-    let hashed = req
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .is_some_and(is_content_hashed);
+    let hashed = req.uri().path().rsplit('/').next().is_some_and(is_content_hashed);
     let mut res = next.run(req).await;
     let ok = res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
     let h = res.headers_mut();
     if ok {
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE }),
-        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if hashed { IMMUTABLE } else { REVALIDATE }));
     }
     // The body depends on Accept-Encoding: a shared cache must key on it.
     h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     res
 }
 
@@ -101,14 +79,8 @@ async fn cached(req: Request, next: Next) -> Response {
 async fn public(req: Request, next: Next) -> Response {
     let mut res = cached(req, next).await;
     let h = res.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("cross-origin"),
-    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
     res
 }
 
@@ -118,11 +90,7 @@ mod tests {
 
     #[test]
     fn esbuild_chunk_names_are_content_hashed_and_entry_names_are_not() {
-        for name in [
-            "lookup-KIDLEZMJ.js",
-            "chunk-7QX2ABCD.js",
-            "combobox-AAAAAAAA.css",
-        ] {
+        for name in ["lookup-KIDLEZMJ.js", "chunk-7QX2ABCD.js", "combobox-AAAAAAAA.css"] {
             assert!(is_content_hashed(name), "{name}");
         }
         for name in [

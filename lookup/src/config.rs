@@ -22,11 +22,7 @@ pub struct Config {
     #[arg(long = "ban", env = "FIABLE_BAN", value_delimiter = ',', default_value = DEFAULT_BAN)]
     pub ban: Vec<PathBuf>,
     /// Origins allowed by CORS (comma-separated; empty: same origin only).
-    #[arg(
-        long = "cors-origin",
-        env = "FIABLE_CORS_ORIGINS",
-        value_delimiter = ','
-    )]
+    #[arg(long = "cors-origin", env = "FIABLE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Demo pages served at `/` when the directory exists.
     #[arg(long, env = "FIABLE_WWW", default_value = "www")]
@@ -46,11 +42,7 @@ pub struct Config {
     pub rate_burst: u32,
     /// Most clients tracked at once; idle ones, then the least recently
     /// seen, are forgotten past it.
-    #[arg(
-        long = "rate-max-clients",
-        env = "FIABLE_RATE_MAX_CLIENTS",
-        default_value_t = 100_000
-    )]
+    #[arg(long = "rate-max-clients", env = "FIABLE_RATE_MAX_CLIENTS", default_value_t = 100_000)]
     pub rate_max_clients: usize,
     /// Consent submissions (`POST /v1/consents`) per second allowed per
     /// client, on top of `--rate-limit` (which, at 0, turns this off too):
@@ -58,56 +50,28 @@ pub struct Config {
     #[arg(long = "consent-rate-limit", env = "FIABLE_CONSENT_RATE_LIMIT", default_value_t = 2.0, value_parser = per_second)]
     pub consent_rate_limit: f64,
     /// Consent submissions a client may send at once after a quiet spell.
-    #[arg(
-        long = "consent-rate-burst",
-        env = "FIABLE_CONSENT_RATE_BURST",
-        default_value_t = 20
-    )]
+    #[arg(long = "consent-rate-burst", env = "FIABLE_CONSENT_RATE_BURST", default_value_t = 20)]
     pub consent_rate_burst: u32,
     /// Seconds a client has to send a request head (on a new connection,
     /// or on an idle keep-alive one); then the connection is closed.
-    #[arg(
-        long = "header-timeout",
-        env = "FIABLE_HEADER_TIMEOUT",
-        default_value_t = 10
-    )]
+    #[arg(long = "header-timeout", env = "FIABLE_HEADER_TIMEOUT", default_value_t = 10)]
     pub header_timeout: u64,
     /// Seconds a request may take, body included (then 408).
-    #[arg(
-        long = "request-timeout",
-        env = "FIABLE_REQUEST_TIMEOUT",
-        default_value_t = 30
-    )]
+    #[arg(long = "request-timeout", env = "FIABLE_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
     /// Connections open at once; past it new ones are closed.
-    #[arg(
-        long = "max-connections",
-        env = "FIABLE_MAX_CONNECTIONS",
-        default_value_t = 4096
-    )]
+    #[arg(long = "max-connections", env = "FIABLE_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
     /// Connections open at once from one address (the socket's peer).
-    #[arg(
-        long = "max-connections-per-ip",
-        env = "FIABLE_MAX_CONNECTIONS_PER_IP",
-        default_value_t = 64
-    )]
+    #[arg(long = "max-connections-per-ip", env = "FIABLE_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
     pub max_connections_per_ip: usize,
     /// Key of `/metrics` (`Authorization: Bearer …`, 16 bytes or more).
     /// Without it `/metrics` answers only to the local host.
-    #[arg(
-        long = "metrics-key",
-        env = "FIABLE_METRICS_KEY",
-        hide_env_values = true
-    )]
+    #[arg(long = "metrics-key", env = "FIABLE_METRICS_KEY", hide_env_values = true)]
     pub metrics_key: Option<String>,
     /// Proxies (IP addresses, comma-separated) whose `X-Forwarded-For` is
     /// believed; from anyone else the socket's peer is the client.
-    #[arg(
-        long = "trusted-proxy",
-        env = "FIABLE_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
+    #[arg(long = "trusted-proxy", env = "FIABLE_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
 }
 
@@ -143,9 +107,7 @@ impl Config {
             .iter()
             .map(|p| {
                 if !p.exists() && p == &PathBuf::from(DEFAULT_BAN) {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                        .join("..")
-                        .join(DEFAULT_BAN)
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(DEFAULT_BAN)
                 } else {
                     p.clone()
                 }
@@ -159,9 +121,7 @@ impl Config {
 fn per_second(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!(
-            "{s:?}: expected 0 (no limit) or a positive number of requests per second"
-        )),
+        _ => Err(format!("{s:?}: expected 0 (no limit) or a positive number of requests per second")),
     }
 }
 
@@ -175,10 +135,7 @@ mod tests {
         assert_eq!(per_second("12.5"), Ok(12.5));
         for bad in ["-1", "NaN", "inf", "fast", ""] {
             let e = per_second(bad).unwrap_err();
-            assert!(
-                e.contains("positive number of requests per second"),
-                "{bad}: {e}"
-            );
+            assert!(e.contains("positive number of requests per second"), "{bad}: {e}");
         }
     }
 }

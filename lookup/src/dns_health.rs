@@ -70,22 +70,12 @@ impl DnsHealth {
     /// monitoring may choose). `burst`: NXDOMAIN answers within
     /// [`BURST_WINDOW`] that trigger a probe (0: never).
     pub fn new(canaries: Vec<String>, interval: Duration, burst: usize) -> Self {
-        let trust = if canaries.is_empty() {
-            Trust::Proven
-        } else {
-            Trust::Checking
-        };
+        let trust = if canaries.is_empty() { Trust::Proven } else { Trust::Checking };
         DnsHealth {
             canaries,
             interval: interval.max(Duration::from_millis(100)),
             burst,
-            state: Mutex::new(State {
-                trust,
-                since: Instant::now(),
-                last_probe: None,
-                last_results: vec![],
-                nxdomains: VecDeque::new(),
-            }),
+            state: Mutex::new(State { trust, since: Instant::now(), last_probe: None, last_results: vec![], nxdomains: VecDeque::new() }),
             probes_ok: AtomicU64::new(0),
             probes_failed: AtomicU64::new(0),
             degradations: AtomicU64::new(0),
@@ -105,10 +95,7 @@ impl DnsHealth {
 
     /// The current trust.
     pub fn trust(&self) -> Trust {
-        self.state
-            .lock()
-            .map(|s| s.trust.clone())
-            .unwrap_or(Trust::Checking)
+        self.state.lock().map(|s| s.trust.clone()).unwrap_or(Trust::Checking)
     }
 
     /// True when a probe is due: none yet, or the last one is `interval` old.
@@ -116,10 +103,7 @@ impl DnsHealth {
         if self.canaries.is_empty() {
             return false;
         }
-        self.state
-            .lock()
-            .map(|s| s.last_probe.is_none_or(|t| t.elapsed() >= self.interval))
-            .unwrap_or(false)
+        self.state.lock().map(|s| s.last_probe.is_none_or(|t| t.elapsed() >= self.interval)).unwrap_or(false)
     }
 
     /// Notes an NXDOMAIN answer; true when it completes a burst that calls
@@ -133,16 +117,10 @@ impl DnsHealth {
         };
         let now = Instant::now();
         s.nxdomains.push_back(now);
-        while s
-            .nxdomains
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > BURST_WINDOW)
-        {
+        while s.nxdomains.front().is_some_and(|t| now.duration_since(*t) > BURST_WINDOW) {
             s.nxdomains.pop_front();
         }
-        let recent_probe = s
-            .last_probe
-            .is_some_and(|t| now.duration_since(t) < BURST_MIN_GAP);
+        let recent_probe = s.last_probe.is_some_and(|t| now.duration_since(t) < BURST_MIN_GAP);
         if s.nxdomains.len() >= self.burst && !recent_probe {
             s.nxdomains.clear();
             return true;
@@ -154,20 +132,12 @@ impl DnsHealth {
     /// only a change (once when it degrades, once when it recovers).
     pub fn record(&self, results: Vec<CanaryResult>) {
         let proven = results.iter().any(|r| r.result == "answer");
-        let counter = if proven {
-            &self.probes_ok
-        } else {
-            &self.probes_failed
-        };
+        let counter = if proven { &self.probes_ok } else { &self.probes_failed };
         counter.fetch_add(1, Ordering::Relaxed);
         let Ok(mut s) = self.state.lock() else { return };
         let now = Instant::now();
         s.last_probe = Some(now);
-        let next = if proven {
-            Trust::Proven
-        } else {
-            Trust::Degraded(reason(&results))
-        };
+        let next = if proven { Trust::Proven } else { Trust::Degraded(reason(&results)) };
         let changed = std::mem::discriminant(&next) != std::mem::discriminant(&s.trust);
         if changed {
             match (&s.trust, &next) {
@@ -184,10 +154,7 @@ impl DnsHealth {
                         "DNS resolver recovered: canaries resolve, mail-domain checks answer again"
                     );
                 }
-                _ => tracing::info!(
-                    canaries = self.canaries.len(),
-                    "DNS resolver proven: canaries resolve"
-                ),
+                _ => tracing::info!(canaries = self.canaries.len(), "DNS resolver proven: canaries resolve"),
             }
             s.since = now;
         }
@@ -217,15 +184,9 @@ impl DnsHealth {
             Trust::Degraded(why) => ("degraded", Some(why.clone())),
         };
         let canaries: Vec<_> = if s.last_results.is_empty() {
-            self.canaries
-                .iter()
-                .map(|n| json!({ "name": n, "result": null }))
-                .collect()
+            self.canaries.iter().map(|n| json!({ "name": n, "result": null })).collect()
         } else {
-            s.last_results
-                .iter()
-                .map(|r| json!({ "name": r.name, "result": r.result }))
-                .collect()
+            s.last_results.iter().map(|r| json!({ "name": r.name, "result": r.result })).collect()
         };
         json!({
             "status": status,
@@ -242,32 +203,17 @@ impl DnsHealth {
         let trust = self.trust();
         s += "# HELP fiable_dns_resolver_trusted 1 when the resolver's canaries resolve, 0 while it is degraded (mail-domain answers are then `unknown`) or not yet checked.\n";
         s += "# TYPE fiable_dns_resolver_trusted gauge\n";
-        s += &format!(
-            "fiable_dns_resolver_trusted {}\n",
-            u8::from(trust == Trust::Proven)
-        );
+        s += &format!("fiable_dns_resolver_trusted {}\n", u8::from(trust == Trust::Proven));
         s += "# HELP fiable_dns_resolver_degraded 1 while no canary resolves.\n";
         s += "# TYPE fiable_dns_resolver_degraded gauge\n";
-        s += &format!(
-            "fiable_dns_resolver_degraded {}\n",
-            u8::from(matches!(trust, Trust::Degraded(_)))
-        );
+        s += &format!("fiable_dns_resolver_degraded {}\n", u8::from(matches!(trust, Trust::Degraded(_))));
         s += "# HELP fiable_dns_resolver_degradations_total Times the resolver was found degraded after being trusted or unchecked.\n";
         s += "# TYPE fiable_dns_resolver_degradations_total counter\n";
-        s += &format!(
-            "fiable_dns_resolver_degradations_total {}\n",
-            self.degradations.load(Ordering::Relaxed)
-        );
+        s += &format!("fiable_dns_resolver_degradations_total {}\n", self.degradations.load(Ordering::Relaxed));
         s += "# HELP fiable_dns_canary_probes_total Canary probes by result (ok: at least one canary resolved).\n";
         s += "# TYPE fiable_dns_canary_probes_total counter\n";
-        s += &format!(
-            "fiable_dns_canary_probes_total{{result=\"ok\"}} {}\n",
-            self.probes_ok.load(Ordering::Relaxed)
-        );
-        s += &format!(
-            "fiable_dns_canary_probes_total{{result=\"failed\"}} {}\n",
-            self.probes_failed.load(Ordering::Relaxed)
-        );
+        s += &format!("fiable_dns_canary_probes_total{{result=\"ok\"}} {}\n", self.probes_ok.load(Ordering::Relaxed));
+        s += &format!("fiable_dns_canary_probes_total{{result=\"failed\"}} {}\n", self.probes_failed.load(Ordering::Relaxed));
         s += "# HELP fiable_dns_doubted_total Negative mail-domain answers not believed (answered `unknown`), by reason.\n";
         s += "# TYPE fiable_dns_doubted_total counter\n";
         if let Ok(v) = self.doubted.lock() {
@@ -286,10 +232,7 @@ fn reason(results: &[CanaryResult]) -> String {
     if results.is_empty() {
         return "no canary could be asked".into();
     }
-    let each: Vec<String> = results
-        .iter()
-        .map(|r| format!("{} {}", r.name, r.result))
-        .collect();
+    let each: Vec<String> = results.iter().map(|r| format!("{} {}", r.name, r.result)).collect();
     let all_nx = results.iter().all(|r| r.result == "nxdomain");
     let lead = if all_nx {
         "the resolver says names that must exist do not (NXDOMAIN for every canary: offline, captive portal or split-horizon DNS?)"
@@ -304,61 +247,34 @@ mod tests {
     use super::*;
 
     fn r(name: &str, result: &'static str) -> CanaryResult {
-        CanaryResult {
-            name: name.into(),
-            result,
-        }
+        CanaryResult { name: name.into(), result }
     }
 
     #[test]
     fn one_answering_canary_is_enough_and_state_follows_the_last_probe() {
-        let h = DnsHealth::new(
-            vec!["gmail.com".into(), "outlook.com".into()],
-            Duration::from_secs(60),
-            3,
-        );
+        let h = DnsHealth::new(vec!["gmail.com".into(), "outlook.com".into()], Duration::from_secs(60), 3);
         assert_eq!(h.trust(), Trust::Checking);
         assert!(h.probe_due());
-        h.record(vec![
-            r("gmail.com", "nxdomain"),
-            r("outlook.com", "nxdomain"),
-        ]);
-        let Trust::Degraded(why) = h.trust() else {
-            panic!("degraded expected")
-        };
-        assert!(
-            why.contains("NXDOMAIN for every canary") && why.contains("gmail.com nxdomain"),
-            "{why}"
-        );
+        h.record(vec![r("gmail.com", "nxdomain"), r("outlook.com", "nxdomain")]);
+        let Trust::Degraded(why) = h.trust() else { panic!("degraded expected") };
+        assert!(why.contains("NXDOMAIN for every canary") && why.contains("gmail.com nxdomain"), "{why}");
         assert!(!h.probe_due());
         h.record(vec![r("gmail.com", "timeout"), r("outlook.com", "answer")]);
         assert_eq!(h.trust(), Trust::Proven);
         let m = h.render_metrics();
-        assert!(
-            m.contains("fiable_dns_canary_probes_total{result=\"failed\"} 1"),
-            "{m}"
-        );
-        assert!(
-            m.contains("fiable_dns_resolver_degradations_total 1"),
-            "{m}"
-        );
+        assert!(m.contains("fiable_dns_canary_probes_total{result=\"failed\"} 1"), "{m}");
+        assert!(m.contains("fiable_dns_resolver_degradations_total 1"), "{m}");
         assert!(m.contains("fiable_dns_resolver_trusted 1"), "{m}");
     }
 
     #[test]
     fn a_burst_of_nxdomain_calls_for_a_probe_once() {
         let h = DnsHealth::new(vec!["gmail.com".into()], Duration::from_secs(60), 3);
-        assert_eq!(
-            [h.note_nxdomain(), h.note_nxdomain(), h.note_nxdomain()],
-            [false, false, true]
-        );
+        assert_eq!([h.note_nxdomain(), h.note_nxdomain(), h.note_nxdomain()], [false, false, true]);
         // The count starts over after a trigger.
         assert!(!h.note_nxdomain());
         // No canaries: the resolver is trusted as configured, never probed.
         let off = DnsHealth::new(vec![], Duration::from_secs(60), 3);
-        assert_eq!(
-            (off.trust(), off.probe_due(), off.note_nxdomain()),
-            (Trust::Proven, false, false)
-        );
+        assert_eq!((off.trust(), off.probe_due(), off.note_nxdomain()), (Trust::Proven, false, false));
     }
 }

@@ -81,10 +81,7 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 with a stable code.
     pub fn bad(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        ApiError::BadRequest { code, message: message.into() }
     }
 
     /// The HTTP status and the stable code.
@@ -116,20 +113,15 @@ impl IntoResponse for ApiError {
         let (status, code) = self.status_and_code();
         let mut err = json!({ "code": code, "message": self.to_string() });
         if let ApiError::Invalid(problems) = &self {
-            err["problems"] = problems
-                .iter()
-                .map(|p| json!({ "code": p.code, "path": p.path, "message": p.message }))
-                .collect();
+            err["problems"] = problems.iter().map(|p| json!({ "code": p.code, "path": p.path, "message": p.message })).collect();
         }
         let mut resp = (status, Json(json!({ "error": err }))).into_response();
         match self {
             ApiError::RateLimited { retry_after } | ApiError::Busy { retry_after } => {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             ApiError::Unauthorized(_) => {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}
         }
@@ -139,10 +131,7 @@ impl IntoResponse for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(e: QueryRejection) -> Self {
-        ApiError::bad(
-            "bad_query_string",
-            format!("bad query string: {}", e.body_text()),
-        )
+        ApiError::bad("bad_query_string", format!("bad query string: {}", e.body_text()))
     }
 }
 

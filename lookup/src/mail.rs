@@ -47,12 +47,7 @@ const FREE_FULL: &str = include_str!("../../core/data/free-full.txt");
 /// The full lists, parsed once per process.
 fn lists() -> &'static (DomainList, DomainList) {
     static LISTS: OnceLock<(DomainList, DomainList)> = OnceLock::new();
-    LISTS.get_or_init(|| {
-        (
-            DomainList::parse(DISPOSABLE_FULL),
-            DomainList::parse(FREE_FULL),
-        )
-    })
+    LISTS.get_or_init(|| (DomainList::parse(DISPOSABLE_FULL), DomainList::parse(FREE_FULL)))
 }
 
 /// The longest `d` parameter looked at (a whole address is 254 bytes).
@@ -63,42 +58,22 @@ pub const MAX_INPUT: usize = 320;
 pub struct DnsConfig {
     /// Upstream resolvers (`IP:PORT`, comma-separated). Default: the
     /// system configuration (`/etc/resolv.conf`).
-    #[arg(
-        long = "dns-upstream",
-        env = "FIABLE_DNS_UPSTREAM",
-        value_delimiter = ','
-    )]
+    #[arg(long = "dns-upstream", env = "FIABLE_DNS_UPSTREAM", value_delimiter = ',')]
     pub upstream: Vec<SocketAddr>,
     /// Timeout of one DNS query, in milliseconds.
-    #[arg(
-        long = "dns-timeout-ms",
-        env = "FIABLE_DNS_TIMEOUT_MS",
-        default_value_t = 1500
-    )]
+    #[arg(long = "dns-timeout-ms", env = "FIABLE_DNS_TIMEOUT_MS", default_value_t = 1500)]
     pub timeout_ms: u64,
     /// Retries of a query that failed (0: one try only).
-    #[arg(
-        long = "dns-attempts",
-        env = "FIABLE_DNS_ATTEMPTS",
-        default_value_t = 1
-    )]
+    #[arg(long = "dns-attempts", env = "FIABLE_DNS_ATTEMPTS", default_value_t = 1)]
     pub attempts: usize,
     /// Domains kept in the cache.
-    #[arg(
-        long = "dns-cache-size",
-        env = "FIABLE_DNS_CACHE_SIZE",
-        default_value_t = 10_000
-    )]
+    #[arg(long = "dns-cache-size", env = "FIABLE_DNS_CACHE_SIZE", default_value_t = 10_000)]
     pub cache_size: usize,
     /// Shortest time an answer is cached, in seconds (TTLs below are raised).
     #[arg(long = "dns-min-ttl", env = "FIABLE_DNS_MIN_TTL", default_value_t = 30)]
     pub min_ttl: u64,
     /// Longest time an answer is cached, in seconds (TTLs above are lowered).
-    #[arg(
-        long = "dns-max-ttl",
-        env = "FIABLE_DNS_MAX_TTL",
-        default_value_t = 86_400
-    )]
+    #[arg(long = "dns-max-ttl", env = "FIABLE_DNS_MAX_TTL", default_value_t = 86_400)]
     pub max_ttl: u64,
     /// Canaries: names whose MX must resolve for the resolver to be
     /// believed (comma-separated; empty: trust the resolver unprobed).
@@ -106,36 +81,22 @@ pub struct DnsConfig {
     #[arg(long = "dns-canaries", env = "FIABLE_DNS_CANARIES", value_delimiter = ',', default_values_t = default_canaries())]
     pub canaries: Vec<String>,
     /// Seconds between two canary probes.
-    #[arg(
-        long = "dns-canary-interval",
-        env = "FIABLE_DNS_CANARY_INTERVAL",
-        default_value_t = 30
-    )]
+    #[arg(long = "dns-canary-interval", env = "FIABLE_DNS_CANARY_INTERVAL", default_value_t = 30)]
     pub canary_interval_secs: u64,
     /// NXDOMAIN answers within 10 seconds that trigger a canary probe at
     /// once (0: only the periodic probes).
-    #[arg(
-        long = "dns-canary-burst",
-        env = "FIABLE_DNS_CANARY_BURST",
-        default_value_t = 3
-    )]
+    #[arg(long = "dns-canary-burst", env = "FIABLE_DNS_CANARY_BURST", default_value_t = 3)]
     pub canary_burst: usize,
     /// Seconds during which a domain that accepted mail is not believed to
     /// have vanished: a negative answer for it is `unknown`.
-    #[arg(
-        long = "dns-recent-secs",
-        env = "FIABLE_DNS_RECENT_SECS",
-        default_value_t = 86_400
-    )]
+    #[arg(long = "dns-recent-secs", env = "FIABLE_DNS_RECENT_SECS", default_value_t = 86_400)]
     pub recent_secs: u64,
 }
 
 /// The default canaries: the MX of the big mail providers French forms see
 /// most (one answering is enough).
 pub fn default_canaries() -> Vec<String> {
-    ["gmail.com", "outlook.com", "yahoo.com", "orange.fr"]
-        .map(String::from)
-        .to_vec()
+    ["gmail.com", "outlook.com", "yahoo.com", "orange.fr"].map(String::from).to_vec()
 }
 
 impl Default for DnsConfig {
@@ -167,14 +128,10 @@ pub struct BadDomain {
 pub fn normalize(d: &str) -> Result<String, BadDomain> {
     let d = d.trim();
     if d.is_empty() {
-        return Err(BadDomain {
-            code: "email.empty_domain",
-        });
+        return Err(BadDomain { code: "email.empty_domain" });
     }
     if d.len() > MAX_INPUT {
-        return Err(BadDomain {
-            code: "email.too_long",
-        });
+        return Err(BadDomain { code: "email.too_long" });
     }
     let domain = d.rsplit_once('@').map_or(d, |(_, dom)| dom);
     if let Some(ascii) = email::domain_of(&format!("@{domain}")) {
@@ -182,13 +139,7 @@ pub fn normalize(d: &str) -> Result<String, BadDomain> {
     }
     // Why not: the core's own code for the same domain in an address.
     let v = email::check(&format!("postmaster@{domain}"), &Options::default());
-    Err(BadDomain {
-        code: if v.status == Status::Invalid {
-            v.code
-        } else {
-            "email.unknown_tld"
-        },
-    })
+    Err(BadDomain { code: if v.status == Status::Invalid { v.code } else { "email.unknown_tld" } })
 }
 
 /// Special-use and internal names (RFC 6761, 6762, 7686, 8375, 9476; the
@@ -218,10 +169,7 @@ const SPECIAL_USE: &[&str] = &[
 pub fn special_use(domain: &str) -> bool {
     let d = domain.trim_end_matches('.');
     let tld = d.rsplit('.').next().unwrap_or(d);
-    SPECIAL_USE.contains(&tld)
-        || ["example.com", "example.net", "example.org"]
-            .iter()
-            .any(|e| d == *e || d.ends_with(&format!(".{e}")))
+    SPECIAL_USE.contains(&tld) || ["example.com", "example.net", "example.org"].iter().any(|e| d == *e || d.ends_with(&format!(".{e}")))
 }
 
 /// The most DNS resolutions in flight at once; more wait their turn (the
@@ -360,10 +308,7 @@ impl Drop for LeaveInFlight<'_> {
             return;
         };
         // The map's clone and ours: nobody else waits (waiters clone under this lock).
-        let last = st
-            .inflight
-            .get(self.domain)
-            .is_some_and(|c| Arc::ptr_eq(c, &self.cell) && Arc::strong_count(&self.cell) <= 2);
+        let last = st.inflight.get(self.domain).is_some_and(|c| Arc::ptr_eq(c, &self.cell) && Arc::strong_count(&self.cell) <= 2);
         if last {
             st.inflight.remove(self.domain);
         }
@@ -381,10 +326,7 @@ impl MailChecker {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "no system DNS configuration: mail domain checks answer `unknown`");
-                    Resolver::builder_with_config(
-                        ResolverConfig::from_name_servers(vec![]),
-                        provider,
-                    )
+                    Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![]), provider)
                 }
             }
         } else {
@@ -396,11 +338,7 @@ impl MailChecker {
                         c.port = a.port();
                         c
                     };
-                    NameServerConfig::new(
-                        a.ip(),
-                        true,
-                        vec![conn(ConnectionConfig::udp()), conn(ConnectionConfig::tcp())],
-                    )
+                    NameServerConfig::new(a.ip(), true, vec![conn(ConnectionConfig::udp()), conn(ConnectionConfig::tcp())])
                 })
                 .collect();
             Resolver::builder_with_config(ResolverConfig::from_name_servers(servers), provider)
@@ -419,17 +357,9 @@ impl MailChecker {
                 .build()
                 .expect("a resolver without servers") // ok: building one has no failure path but I/O config, which it has none of
         });
-        let canaries: Vec<String> = config
-            .canaries
-            .iter()
-            .map(|c| c.trim().trim_end_matches('.').to_ascii_lowercase())
-            .filter(|c| !c.is_empty())
-            .collect();
-        let health = DnsHealth::new(
-            canaries,
-            Duration::from_secs(config.canary_interval_secs.max(1)),
-            config.canary_burst,
-        );
+        let canaries: Vec<String> =
+            config.canaries.iter().map(|c| c.trim().trim_end_matches('.').to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+        let health = DnsHealth::new(canaries, Duration::from_secs(config.canary_interval_secs.max(1)), config.canary_burst);
         MailChecker {
             resolver,
             config,
@@ -462,12 +392,7 @@ impl MailChecker {
             tasks.spawn(async move {
                 let result = match name {
                     Ok(name) => match ask(&resolver, &name, RecordType::MX).await {
-                        (Reply::Records(r, _), _)
-                            if r.iter()
-                                .any(|d| matches!(d, RData::MX(m) if !m.exchange.is_root())) =>
-                        {
-                            "answer"
-                        }
+                        (Reply::Records(r, _), _) if r.iter().any(|d| matches!(d, RData::MX(m) if !m.exchange.is_root())) => "answer",
                         (Reply::Records(..), _) => "no_mx",
                         (_, kind) => kind,
                     },
@@ -476,15 +401,8 @@ impl MailChecker {
                 (i, result)
             });
         }
-        let mut results: Vec<CanaryResult> = self
-            .health
-            .canaries()
-            .iter()
-            .map(|n| CanaryResult {
-                name: n.clone(),
-                result: "error",
-            })
-            .collect();
+        let mut results: Vec<CanaryResult> =
+            self.health.canaries().iter().map(|n| CanaryResult { name: n.clone(), result: "error" }).collect();
         while let Some(done) = tasks.join_next().await {
             if let Ok((i, result)) = done {
                 results[i].result = result;
@@ -537,11 +455,7 @@ impl MailChecker {
     /// True when the domain accepted mail within the suspicion window.
     fn resolved_recently(&self, domain: &str) -> bool {
         let window = Duration::from_secs(self.config.recent_secs);
-        self.recent
-            .lock()
-            .ok()
-            .and_then(|m| m.get(domain).map(|t| t.elapsed() < window))
-            .unwrap_or(false)
+        self.recent.lock().ok().and_then(|m| m.get(domain).map(|t| t.elapsed() < window)).unwrap_or(false)
     }
 
     fn remember_accepts_mail(&self, domain: &str) {
@@ -637,13 +551,7 @@ impl MailChecker {
     async fn answer(&self, domain: &str) -> (Arc<Answer>, bool) {
         let cell = {
             let Ok(mut st) = self.state.lock() else {
-                return (
-                    Arc::new(Answer {
-                        outcome: Outcome::Unknown,
-                        ttl: None,
-                    }),
-                    false,
-                );
+                return (Arc::new(Answer { outcome: Outcome::Unknown, ttl: None }), false);
             };
             let now = Instant::now();
             match st.cache.get(domain) {
@@ -672,11 +580,7 @@ impl MailChecker {
         // One caller runs the lookup; the others wait for it. Should that
         // caller go away (client disconnected), a waiter takes over; should
         // they all go, the last one removes the entry.
-        let leaving = LeaveInFlight {
-            checker: self,
-            domain,
-            cell,
-        };
+        let leaving = LeaveInFlight { checker: self, domain, cell };
         let answer = leaving
             .cell
             .get_or_init(|| async {
@@ -710,21 +614,14 @@ impl MailChecker {
             let cut = *cut;
             st.cache.retain(|_, e| e.expires > cut);
         }
-        st.cache.insert(
-            domain.to_string(),
-            Entry {
-                answer,
-                expires: now + ttl,
-            },
-        );
+        st.cache.insert(domain.to_string(), Entry { answer, expires: now + ttl });
     }
 
     /// How long an NXDOMAIN is kept: its negative TTL (the SOA minimum,
     /// RFC 2308) up to the configured maximum, never raised to the minimum;
     /// without an SOA, not kept at all.
     fn negative(&self, ttl: Option<u32>) -> Option<Duration> {
-        ttl.filter(|t| *t > 0)
-            .map(|t| Duration::from_secs(u64::from(t).min(self.config.max_ttl.max(1))))
+        ttl.filter(|t| *t > 0).map(|t| Duration::from_secs(u64::from(t).min(self.config.max_ttl.max(1))))
     }
 
     /// Clamps a DNS TTL (seconds) to the configured bounds.
@@ -736,10 +633,7 @@ impl MailChecker {
 
     async fn resolve(&self, domain: &str) -> Answer {
         let Ok(_turn) = self.lookups.acquire().await else {
-            return Answer {
-                outcome: Outcome::Unknown,
-                ttl: None,
-            };
+            return Answer { outcome: Outcome::Unknown, ttl: None };
         };
         self.stats.resolutions.fetch_add(1, Ordering::Relaxed);
         let answer = self.resolve_uncounted(domain).await;
@@ -760,10 +654,7 @@ impl MailChecker {
 
     async fn resolve_uncounted(&self, domain: &str) -> Answer {
         let Ok(name) = Name::from_ascii(format!("{domain}.")) else {
-            return Answer {
-                outcome: Outcome::Unknown,
-                ttl: None,
-            };
+            return Answer { outcome: Outcome::Unknown, ttl: None };
         };
         let (mx, mx_neg_ttl) = match self.query(&name, RecordType::MX).await {
             Reply::Records(records, ttl) => {
@@ -777,10 +668,7 @@ impl MailChecker {
                 if !mx.is_empty() {
                     // RFC 7505: a null MX says "no mail", whatever else is there.
                     if mx.iter().any(|(_, x)| x.is_root()) {
-                        return Answer {
-                            outcome: Outcome::NoMail,
-                            ttl: Some(self.bound(Some(ttl))),
-                        };
+                        return Answer { outcome: Outcome::NoMail, ttl: Some(self.bound(Some(ttl))) };
                     }
                     mx.sort();
                     let mut names: Vec<String> = Vec::with_capacity(mx.len());
@@ -790,33 +678,21 @@ impl MailChecker {
                             names.push(s);
                         }
                     }
-                    return Answer {
-                        outcome: Outcome::AcceptsMail { mx: names },
-                        ttl: Some(self.bound(Some(ttl))),
-                    };
+                    return Answer { outcome: Outcome::AcceptsMail { mx: names }, ttl: Some(self.bound(Some(ttl))) };
                 }
                 (Vec::<String>::new(), Some(ttl))
             }
             Reply::NoData(ttl) => (vec![], ttl),
             Reply::NxDomain(ttl) => {
-                return Answer {
-                    outcome: Outcome::NotFound,
-                    ttl: self.negative(ttl),
-                };
+                return Answer { outcome: Outcome::NotFound, ttl: self.negative(ttl) };
             }
             Reply::Failed => {
-                return Answer {
-                    outcome: Outcome::Unknown,
-                    ttl: None,
-                };
+                return Answer { outcome: Outcome::Unknown, ttl: None };
             }
         };
         debug_assert!(mx.is_empty());
         // The implicit MX: an address record of the domain itself.
-        let (a, aaaa) = tokio::join!(
-            self.query(&name, RecordType::A),
-            self.query(&name, RecordType::AAAA)
-        );
+        let (a, aaaa) = tokio::join!(self.query(&name, RecordType::A), self.query(&name, RecordType::AAAA));
         let min = |x: Option<u32>, y: Option<u32>| match (x, y) {
             (Some(x), Some(y)) => Some(x.min(y)),
             (x, y) => x.or(y),
@@ -830,10 +706,7 @@ impl MailChecker {
                     _ => None,
                 })
                 .min();
-            return Answer {
-                outcome: Outcome::AcceptsMail { mx: vec![] },
-                ttl: Some(self.bound(min(t, mx_neg_ttl))),
-            };
+            return Answer { outcome: Outcome::AcceptsMail { mx: vec![] }, ttl: Some(self.bound(min(t, mx_neg_ttl))) };
         }
         let neg = |r: &Reply| match r {
             Reply::NoData(t) | Reply::NxDomain(t) => *t,
@@ -841,24 +714,15 @@ impl MailChecker {
             Reply::Failed => None,
         };
         match (&a, &aaaa) {
-            (Reply::Failed, _) | (_, Reply::Failed) => Answer {
-                outcome: Outcome::Unknown,
-                ttl: None,
-            },
+            (Reply::Failed, _) | (_, Reply::Failed) => Answer { outcome: Outcome::Unknown, ttl: None },
             (Reply::NxDomain(_), _) | (_, Reply::NxDomain(_)) => {
                 let nx = |r: &Reply| match r {
                     Reply::NxDomain(t) => *t,
                     _ => None,
                 };
-                Answer {
-                    outcome: Outcome::NotFound,
-                    ttl: self.negative(min(nx(&a), nx(&aaaa))),
-                }
+                Answer { outcome: Outcome::NotFound, ttl: self.negative(min(nx(&a), nx(&aaaa))) }
             }
-            _ => Answer {
-                outcome: Outcome::NoMail,
-                ttl: Some(self.bound(min(mx_neg_ttl, min(neg(&a), neg(&aaaa))))),
-            },
+            _ => Answer { outcome: Outcome::NoMail, ttl: Some(self.bound(min(mx_neg_ttl, min(neg(&a), neg(&aaaa))))) },
         }
     }
 
@@ -876,22 +740,12 @@ impl MailChecker {
         let mut s = String::new();
         s += "# HELP fiable_dns_cache_total Mail-domain checks by cache result (hit, miss, shared: joined a lookup in flight).\n";
         s += "# TYPE fiable_dns_cache_total counter\n";
-        for (k, v) in [
-            ("hit", &self.stats.cache_hits),
-            ("miss", &self.stats.cache_misses),
-            ("shared", &self.stats.shared),
-        ] {
-            s += &format!(
-                "fiable_dns_cache_total{{result=\"{k}\"}} {}\n",
-                v.load(Ordering::Relaxed)
-            );
+        for (k, v) in [("hit", &self.stats.cache_hits), ("miss", &self.stats.cache_misses), ("shared", &self.stats.shared)] {
+            s += &format!("fiable_dns_cache_total{{result=\"{k}\"}} {}\n", v.load(Ordering::Relaxed));
         }
         s += "# HELP fiable_dns_cache_entries Domains in the mail-domain cache.\n";
         s += "# TYPE fiable_dns_cache_entries gauge\n";
-        s += &format!(
-            "fiable_dns_cache_entries {}\n",
-            self.state.lock().map(|st| st.cache.len()).unwrap_or(0)
-        );
+        s += &format!("fiable_dns_cache_entries {}\n", self.state.lock().map(|st| st.cache.len()).unwrap_or(0));
         s += "# HELP fiable_dns_resolutions_total Mail-domain resolutions by outcome.\n";
         s += "# TYPE fiable_dns_resolutions_total counter\n";
         if let Ok(m) = self.stats.outcomes.lock() {
@@ -932,31 +786,17 @@ enum Reply {
 async fn ask(resolver: &TokioResolver, name: &Name, rtype: RecordType) -> (Reply, &'static str) {
     match resolver.lookup(name.clone(), rtype).await {
         Ok(l) => {
-            let ttl = l
-                .answers()
-                .iter()
-                .filter(|r| r.record_type() == rtype)
-                .map(|r| r.ttl)
-                .min();
-            let data: Vec<RData> = l
-                .answers()
-                .iter()
-                .filter(|r| r.record_type() == rtype)
-                .map(|r| r.data.clone())
-                .collect();
+            let ttl = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.ttl).min();
+            let data: Vec<RData> = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.data.clone()).collect();
             match ttl {
                 Some(t) => (Reply::Records(data, t), "answer"),
                 None => (Reply::NoData(None), "nodata"),
             }
         }
-        Err(NetError::Dns(DnsError::NoRecordsFound(nr)))
-            if nr.response_code == ResponseCode::NXDomain =>
-        {
+        Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NXDomain => {
             (Reply::NxDomain(nr.negative_ttl), "nxdomain")
         }
-        Err(NetError::Dns(DnsError::NoRecordsFound(nr)))
-            if nr.response_code == ResponseCode::NoError =>
-        {
+        Err(NetError::Dns(DnsError::NoRecordsFound(nr))) if nr.response_code == ResponseCode::NoError => {
             (Reply::NoData(nr.negative_ttl), "nodata")
         }
         Err(e) => (Reply::Failed, failure_kind(&e)),
@@ -992,40 +832,17 @@ mod tests {
         assert_eq!(normalize("Gmail.COM").as_deref(), Ok("gmail.com"));
         assert_eq!(normalize("jean@gmail.com").as_deref(), Ok("gmail.com"));
         assert_eq!(normalize(" café.fr ").as_deref(), Ok("xn--caf-dma.fr"));
-        assert_eq!(
-            normalize(""),
-            Err(BadDomain {
-                code: "email.empty_domain"
-            })
-        );
-        assert_eq!(
-            normalize("localhost").unwrap_err().code,
-            "email.missing_tld"
-        );
-        assert_eq!(
-            normalize("foo..com").unwrap_err().code,
-            "email.consecutive_dots"
-        );
-        assert_eq!(
-            normalize("example.invalidtld").unwrap_err().code,
-            "email.unknown_tld"
-        );
-        assert_eq!(
-            normalize("[127.0.0.1]").unwrap_err().code,
-            "email.ip_literal"
-        );
-        assert_eq!(
-            normalize(&"a".repeat(400)).unwrap_err().code,
-            "email.too_long"
-        );
+        assert_eq!(normalize(""), Err(BadDomain { code: "email.empty_domain" }));
+        assert_eq!(normalize("localhost").unwrap_err().code, "email.missing_tld");
+        assert_eq!(normalize("foo..com").unwrap_err().code, "email.consecutive_dots");
+        assert_eq!(normalize("example.invalidtld").unwrap_err().code, "email.unknown_tld");
+        assert_eq!(normalize("[127.0.0.1]").unwrap_err().code, "email.ip_literal");
+        assert_eq!(normalize(&"a".repeat(400)).unwrap_err().code, "email.too_long");
     }
 
     #[test]
     fn outcomes_have_stable_codes() {
-        assert_eq!(
-            Outcome::AcceptsMail { mx: vec![] }.code(),
-            "email.domain_accepts_mail"
-        );
+        assert_eq!(Outcome::AcceptsMail { mx: vec![] }.code(), "email.domain_accepts_mail");
         assert_eq!(Outcome::NoMail.status(), "invalid");
         assert_eq!(Outcome::NotFound.code(), "email.domain_not_found");
         assert_eq!(Outcome::Unknown.status(), "unknown");

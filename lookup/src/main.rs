@@ -43,11 +43,7 @@ enum Cmd {
     /// Export the consent ledger as JSON lines (what `verify` also reads).
     Export {
         /// The ledger's SQLite file, unless `--database` is given.
-        #[arg(
-            long = "consent-db",
-            env = "FIABLE_CONSENT_DB",
-            default_value = "fiable-consent.sqlite"
-        )]
+        #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
         /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
         /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
@@ -61,22 +57,14 @@ enum Cmd {
     /// retention (expiry or withdrawal + retention_days); prints counts.
     Purge {
         /// The ledger's SQLite file, unless `--database` is given.
-        #[arg(
-            long = "consent-db",
-            env = "FIABLE_CONSENT_DB",
-            default_value = "fiable-consent.sqlite"
-        )]
+        #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
         /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
         /// or a SQLite path / `sqlite:PATH` (no TLS).
         #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
         database: Option<Database>,
         /// The receipt signing key (erasure records are signed).
-        #[arg(
-            long = "consent-key",
-            env = "FIABLE_CONSENT_KEY",
-            default_value = "fiable-consent.key"
-        )]
+        #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
         key: PathBuf,
         /// The instant retention is judged at (RFC 3339; default: now).
         #[arg(long)]
@@ -218,33 +206,22 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Serve(args) => {
-            let ServeArgs {
-                http: config,
-                consent,
-            } = *args;
+            let ServeArgs { http: config, consent } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         // The DNS library may name the domains it asks: only its errors.
                         .unwrap_or_else(|_| {
-                            tracing_subscriber::EnvFilter::new(
-                                "info,hickory_resolver=error,hickory_net=error,hickory_proto=error",
-                            )
+                            tracing_subscriber::EnvFilter::new("info,hickory_resolver=error,hickory_net=error,hickory_proto=error")
                         }),
                 )
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
-            let consent =
-                fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
+            let consent = fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
             rt.block_on(fiable_lookup::app::serve(config, Some(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
-        Cmd::Witness {
-            url,
-            state,
-            public_key,
-            trust_on_first_use,
-        } => {
+        Cmd::Witness { url, state, public_key, trust_on_first_use } => {
             use fiable_lookup::consent::witness;
             let key = public_key.as_deref().map(read_key).transpose()?;
             match witness::run(&url, &state, key.as_deref(), trust_on_first_use)? {
@@ -257,10 +234,7 @@ fn main() -> anyhow::Result<()> {
                             state.display()
                         );
                     }
-                    println!(
-                        "{url}: OK, {} entries, root {} signed at {}",
-                        head.size, head.root_hash, head.timestamp
-                    );
+                    println!("{url}: OK, {} entries, root {} signed at {}", head.size, head.root_hash, head.timestamp);
                 }
                 witness::Outcome::Alarm(w) => {
                     eprintln!("{url}: ALARM: {w}");
@@ -271,8 +245,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Export { db, database, out } => {
             let db = database.unwrap_or(Database::Sqlite(db));
-            let store = fiable_lookup::consent::store::Store::connect_read_only(&db)
-                .with_context(|| format!("opening {db}"))?;
+            let store = fiable_lookup::consent::store::Store::connect_read_only(&db).with_context(|| format!("opening {db}"))?;
             let n = match out {
                 Some(p) => {
                     let mut f = std::io::BufWriter::new(std::fs::File::create(&p)?);
@@ -280,23 +253,14 @@ fn main() -> anyhow::Result<()> {
                     std::io::Write::flush(&mut f)?;
                     n
                 }
-                None => {
-                    fiable_lookup::consent::store::export(&store, &mut std::io::stdout().lock())?
-                }
+                None => fiable_lookup::consent::store::export(&store, &mut std::io::stdout().lock())?,
             };
             eprintln!("exported {n} entries");
         }
-        Cmd::Purge {
-            db,
-            database,
-            key,
-            now,
-            dry_run,
-        } => {
+        Cmd::Purge { db, database, key, now, dry_run } => {
             use fiable_lookup::consent::{ledger, retention, sign::Signer, store::Store};
             let now = match now {
-                Some(t) => ledger::parse_rfc3339(&t)
-                    .with_context(|| format!("--now {t:?} is not an RFC 3339 date-time"))?,
+                Some(t) => ledger::parse_rfc3339(&t).with_context(|| format!("--now {t:?} is not an RFC 3339 date-time"))?,
                 None => ledger::parse_rfc3339(&ledger::now_rfc3339()).context("clock")?,
             };
             let db = database.unwrap_or(Database::Sqlite(db));
@@ -309,10 +273,7 @@ fn main() -> anyhow::Result<()> {
             // (migrations included): one connection is enough.
             let store = Store::connect(&db, 1).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
             if !key.exists() {
-                anyhow::bail!(
-                    "{}: no signing key (the one the service signs with)",
-                    key.display()
-                );
+                anyhow::bail!("{}: no signing key (the one the service signs with)", key.display());
             }
             let signer = Signer::load_or_create(&key)?;
             let r = retention::purge(&store, &signer, now, dry_run)?;
@@ -324,22 +285,10 @@ fn main() -> anyhow::Result<()> {
                 r.erased
             );
         }
-        Cmd::Index {
-            files,
-            out,
-            run_len,
-        } => {
+        Cmd::Index { files, out, run_len } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let r = address::index::write(
-                &files,
-                &out,
-                &BuildOptions {
-                    progress,
-                    run_len,
-                    ..Default::default()
-                },
-            )
-            .with_context(|| format!("building {}", out.display()))?;
+            let r = address::index::write(&files, &out, &BuildOptions { progress, run_len, ..Default::default() })
+                .with_context(|| format!("building {}", out.display()))?;
             eprintln!(
                 "{}: {} rows ({} skipped), {} localities, {} streets, {} numbers, {} tokens, {:.1} MiB in {:.1?}",
                 out.display(),
@@ -356,51 +305,26 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("  skipped {s}");
             }
         }
-        Cmd::Synth {
-            rows,
-            seed,
-            vocabulary,
-            communes,
-            out,
-        } => {
+        Cmd::Synth { rows, seed, vocabulary, communes, out } => {
             let t = Instant::now();
             let v = fiable_lookup::synth::learn(&vocabulary)?;
-            let places = fiable_lookup::synth::load_communes(&communes)
-                .with_context(|| format!("reading {}", communes.display()))?;
-            let (n, communes) = fiable_lookup::synth::generate(&v, &places, rows, seed, &out)
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!(
-                "{}: {n} rows, {communes} communes in {:.1?}",
-                out.display(),
-                t.elapsed()
-            );
+            let places = fiable_lookup::synth::load_communes(&communes).with_context(|| format!("reading {}", communes.display()))?;
+            let (n, communes) =
+                fiable_lookup::synth::generate(&v, &places, rows, seed, &out).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("{}: {n} rows, {communes} communes in {:.1?}", out.display(), t.elapsed());
         }
         Cmd::Corpus { from, n, seed, out } => {
             let cases = fiable_lookup::quality::make_corpus(&from, n, seed)?;
             let mut f = std::io::BufWriter::new(std::fs::File::create(&out)?);
-            let name = from
-                .file_name()
-                .map(|s| s.to_string_lossy().to_string())
-                .unwrap_or_default();
+            let name = from.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             fiable_lookup::quality::write_corpus(&cases, &mut f, &format!("{name} (seed {seed})"))?;
             eprintln!("{}: {} queries", out.display(), cases.len());
         }
-        Cmd::Bench {
-            index,
-            corpus,
-            rounds,
-        } => {
+        Cmd::Bench { index, corpus, rounds } => {
             let t = Instant::now();
             let idx = Index::open(&index)?;
-            eprintln!(
-                "opened {} ({:.1} MiB) in {:.1?}",
-                index.display(),
-                idx.byte_len() as f64 / 1048576.0,
-                t.elapsed()
-            );
-            let cases = fiable_lookup::quality::read_corpus(std::io::BufReader::new(
-                std::fs::File::open(&corpus)?,
-            ))?;
+            eprintln!("opened {} ({:.1} MiB) in {:.1?}", index.display(), idx.byte_len() as f64 / 1048576.0, t.elapsed());
+            let cases = fiable_lookup::quality::read_corpus(std::io::BufReader::new(std::fs::File::open(&corpus)?))?;
             let r = fiable_lookup::quality::evaluate(&idx, &cases, rounds);
             print!("{}", r.summary());
             for (q, got) in r.misses.iter().take(10) {
@@ -410,13 +334,7 @@ fn main() -> anyhow::Result<()> {
                 println!("resident memory: {:.1} MiB", rss as f64 / 1024.0);
             }
         }
-        Cmd::Query {
-            index,
-            q,
-            postcode,
-            citycode,
-            limit,
-        } => {
+        Cmd::Query { index, q, postcode, citycode, limit } => {
             let idx = Index::open(&index)?;
             let t = Instant::now();
             let hits = address::search(&idx, &q, &Filters { postcode, citycode }, limit);
@@ -436,29 +354,17 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     use fiable_lookup::consent::log;
     use fiable_lookup::consent::{ledger, store};
     let key = args.public_key.as_deref().map(read_key).transpose()?;
-    if args.ledger.is_none()
-        && args.database.is_none()
-        && args.receipt.is_none()
-        && args.inclusion.is_none()
-        && args.consistency.is_none()
+    if args.ledger.is_none() && args.database.is_none() && args.receipt.is_none() && args.inclusion.is_none() && args.consistency.is_none()
     {
         anyhow::bail!("give --ledger, --database, --receipt, --inclusion and/or --consistency");
     }
     let head: Option<log::TreeHead> = match &args.head {
         None => None,
         Some(p) => {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p)?)
-                .with_context(|| format!("{}: not JSON", p.display()))?;
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p)?).with_context(|| format!("{}: not JSON", p.display()))?;
             // A witness state file holds the head under "head".
-            let h = if v.get("head").is_some() {
-                v["head"].clone()
-            } else {
-                v
-            };
-            Some(
-                serde_json::from_value(h)
-                    .with_context(|| format!("{}: not a signed tree head", p.display()))?,
-            )
+            let h = if v.get("head").is_some() { v["head"].clone() } else { v };
+            Some(serde_json::from_value(h).with_context(|| format!("{}: not a signed tree head", p.display()))?)
         }
     };
     if head.is_some() && key.is_none() {
@@ -474,15 +380,10 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             entries.push(e);
             Ok::<_, store::StoreError>(())
         });
-        let r = read
-            .map_err(|e| e.to_string())
-            .and_then(|()| log::check_against_head(&mut entries.into_iter(), h, k));
+        let r = read.map_err(|e| e.to_string()).and_then(|()| log::check_against_head(&mut entries.into_iter(), h, k));
         match r {
             Ok(()) => {
-                println!(
-                    "{what}: OK, matches the signed head of {} entries ({})",
-                    h.size, h.timestamp
-                );
+                println!("{what}: OK, matches the signed head of {} entries ({})", h.size, h.timestamp);
                 true
             }
             Err(w) => {
@@ -504,9 +405,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     }
     if let Some(path) = &args.ledger {
         let mut head = [0u8; 16];
-        let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head)
-            .is_ok()
-            && &head == b"SQLite format 3\0";
+        let is_sqlite = std::io::Read::read_exact(&mut std::fs::File::open(path)?, &mut head).is_ok() && &head == b"SQLite format 3\0";
         let r = if is_sqlite {
             let s = store::Store::open_read_only(path)?;
             ok &= check_head(&path.display().to_string(), &s);
@@ -515,12 +414,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             ledger::verify_export(&std::fs::read(path)?, key.as_deref())
         };
         match r {
-            Ok(v) => println!(
-                "{}: OK, {} entries, chain head {}",
-                path.display(),
-                v.entries,
-                v.head
-            ),
+            Ok(v) => println!("{}: OK, {} entries, chain head {}", path.display(), v.entries, v.head),
             Err(b) => {
                 println!("{}: BROKEN at {b}", path.display());
                 ok = false;
@@ -528,30 +422,20 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         }
     }
     if let Some(path) = &args.receipt {
-        let key = key
-            .as_deref()
-            .context("--public-key is required to verify a receipt")?;
-        let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(path)?)
-            .with_context(|| format!("{}: not a receipt", path.display()))?;
+        let key = key.as_deref().context("--public-key is required to verify a receipt")?;
+        let receipt: ledger::Receipt =
+            serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a receipt", path.display()))?;
         let mut r = ledger::verify_receipt(&receipt, Some(key));
         if let (Ok(()), Some(rec)) = (&r, &args.record) {
-            let record: fiable_consent::ConsentRecord =
-                serde_json::from_slice(&std::fs::read(rec)?)?;
+            let record: fiable_consent::ConsentRecord = serde_json::from_slice(&std::fs::read(rec)?)?;
             if record.record_id != receipt.id {
                 r = Err("the record's id is not the receipt's".into());
-            } else if ledger::chain_hash(&receipt.prev_hash, &record.canonical_json()).as_deref()
-                != Some(receipt.hash.as_str())
-            {
+            } else if ledger::chain_hash(&receipt.prev_hash, &record.canonical_json()).as_deref() != Some(receipt.hash.as_str()) {
                 r = Err("the record's hash is not the receipt's: the record was changed".into());
             }
         }
         match r {
-            Ok(()) => println!(
-                "{}: OK, receipt seq {} signed at {}",
-                path.display(),
-                receipt.seq,
-                receipt.signed_at
-            ),
+            Ok(()) => println!("{}: OK, receipt seq {} signed at {}", path.display(), receipt.seq, receipt.signed_at),
             Err(w) => {
                 println!("{}: BROKEN at seq {}: {w}", path.display(), receipt.seq);
                 ok = false;
@@ -566,25 +450,15 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         );
     }
     if let Some(path) = &args.inclusion {
-        let key = key
-            .as_deref()
-            .context("--public-key is required to check an inclusion proof")?;
-        let p: log::InclusionProof = serde_json::from_slice(&std::fs::read(path)?)
-            .with_context(|| format!("{}: not an inclusion proof", path.display()))?;
+        let key = key.as_deref().context("--public-key is required to check an inclusion proof")?;
+        let p: log::InclusionProof =
+            serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not an inclusion proof", path.display()))?;
         let mut r = log::verify_inclusion(&p, key);
         if let (Ok(()), Some(rp)) = (&r, &args.receipt) {
             let receipt: ledger::Receipt = serde_json::from_slice(&std::fs::read(rp)?)?;
-            if (receipt.id.as_str(), receipt.seq, receipt.hash.as_str())
-                != (
-                    p.receipt.id.as_str(),
-                    p.receipt.seq,
-                    p.receipt.hash.as_str(),
-                )
+            if (receipt.id.as_str(), receipt.seq, receipt.hash.as_str()) != (p.receipt.id.as_str(), p.receipt.seq, p.receipt.hash.as_str())
             {
-                r = Err(format!(
-                    "the proof is for another entry than {}",
-                    rp.display()
-                ));
+                r = Err(format!("the proof is for another entry than {}", rp.display()));
             }
         }
         if let (Ok(()), Some(h)) = (&r, &head) {
@@ -607,11 +481,9 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         }
     }
     if let Some(path) = &args.consistency {
-        let key = key
-            .as_deref()
-            .context("--public-key is required to check a consistency proof")?;
-        let p: log::ConsistencyProof = serde_json::from_slice(&std::fs::read(path)?)
-            .with_context(|| format!("{}: not a consistency proof", path.display()))?;
+        let key = key.as_deref().context("--public-key is required to check a consistency proof")?;
+        let p: log::ConsistencyProof =
+            serde_json::from_slice(&std::fs::read(path)?).with_context(|| format!("{}: not a consistency proof", path.display()))?;
         // The older head is the one the verifier holds, when given.
         let first = head.clone().unwrap_or_else(|| p.first.clone());
         let r = if first.size == p.first.size && first.root_hash != p.first.root_hash {
@@ -620,12 +492,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             log::verify_consistency(&first, &p.second, &p.proof, key)
         };
         match r {
-            Ok(()) => println!(
-                "{}: OK, the tree of {} entries extends the tree of {}",
-                path.display(),
-                p.second.size,
-                first.size
-            ),
+            Ok(()) => println!("{}: OK, the tree of {} entries extends the tree of {}", path.display(), p.second.size, first.size),
             Err(w) => {
                 println!("{}: BROKEN: {w}", path.display());
                 ok = false;
@@ -640,10 +507,7 @@ fn read_key(k: &str) -> anyhow::Result<String> {
     let k = if k.len() == 64 && k.bytes().all(|c| c.is_ascii_hexdigit()) {
         k.to_string()
     } else {
-        std::fs::read_to_string(k)
-            .with_context(|| format!("reading public key {k}"))?
-            .trim()
-            .to_string()
+        std::fs::read_to_string(k).with_context(|| format!("reading public key {k}"))?.trim().to_string()
     };
     if k.len() != 64 || !k.bytes().all(|c| c.is_ascii_hexdigit()) {
         anyhow::bail!("the public key is not 64 hex digits");
@@ -654,10 +518,5 @@ fn read_key(k: &str) -> anyhow::Result<String> {
 /// Resident set size of this process (Linux), in KiB.
 fn rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+    s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }

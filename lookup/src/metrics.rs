@@ -9,9 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-const BUCKETS: [f64; 11] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-];
+const BUCKETS: [f64; 11] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// Request counters and latency histograms, rendered in the Prometheus
 /// text format. Labels are route templates and status codes only.
@@ -30,10 +28,7 @@ impl Metrics {
     fn record(&self, route: &str, status: u16, secs: f64) {
         let Ok(mut m) = self.inner.lock() else { return };
         *m.requests.entry((route.to_string(), status)).or_default() += 1;
-        let h = m
-            .latency
-            .entry(route.to_string())
-            .or_insert(([0; BUCKETS.len()], 0, 0.0));
+        let h = m.latency.entry(route.to_string()).or_insert(([0; BUCKETS.len()], 0, 0.0));
         for (i, b) in BUCKETS.iter().enumerate() {
             if secs <= *b {
                 h.0[i] += 1;
@@ -52,25 +47,17 @@ impl Metrics {
         s += "# HELP fiable_http_requests_total HTTP requests by route and status.\n";
         s += "# TYPE fiable_http_requests_total counter\n";
         for ((route, status), n) in &m.requests {
-            s += &format!(
-                "fiable_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
-            );
+            s += &format!("fiable_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n");
         }
         s += "# HELP fiable_http_request_duration_seconds HTTP request latency by route.\n";
         s += "# TYPE fiable_http_request_duration_seconds histogram\n";
         for (route, (buckets, count, sum)) in &m.latency {
             for (b, n) in BUCKETS.iter().zip(buckets) {
-                s += &format!(
-                    "fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {n}\n"
-                );
+                s += &format!("fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {n}\n");
             }
-            s += &format!(
-                "fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n"
-            );
+            s += &format!("fiable_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}\n");
             s += &format!("fiable_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}\n");
-            s += &format!(
-                "fiable_http_request_duration_seconds_count{{route=\"{route}\"}} {count}\n"
-            );
+            s += &format!("fiable_http_request_duration_seconds_count{{route=\"{route}\"}} {count}\n");
         }
         s
     }
@@ -78,11 +65,7 @@ impl Metrics {
 
 /// Middleware: counts and times every request by its route template.
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "other".into());
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "other".into());
     let method = req.method().clone();
     let t = Instant::now();
     let resp = next.run(req).await;

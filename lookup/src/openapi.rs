@@ -150,10 +150,7 @@ pub struct Route<S> {
 }
 
 /// The router of the routes of `class` in `table`.
-pub fn router<'a, S: Clone + Send + Sync + 'static>(
-    table: impl IntoIterator<Item = &'a Route<S>>,
-    class: Class,
-) -> Router<S> {
+pub fn router<'a, S: Clone + Send + Sync + 'static>(table: impl IntoIterator<Item = &'a Route<S>>, class: Class) -> Router<S> {
     let mut by_path: Vec<(&str, MethodRouter<S>)> = Vec::new();
     for r in table.into_iter().filter(|r| r.doc.class == class) {
         let m = (r.handler)(r.doc.verb.filter());
@@ -163,17 +160,12 @@ pub fn router<'a, S: Clone + Send + Sync + 'static>(
             None => by_path.push((r.doc.path, m)),
         }
     }
-    by_path
-        .into_iter()
-        .fold(Router::new(), |router, (p, m)| router.route(p, m))
+    by_path.into_iter().fold(Router::new(), |router, (p, m)| router.route(p, m))
 }
 
 /// The OpenAPI 3.1 document of `routes`, with the component schemas
 /// `schemas` (name → JSON schema).
-pub fn document<'a>(
-    routes: impl IntoIterator<Item = &'a RouteDoc>,
-    schemas: Map<String, Value>,
-) -> Value {
+pub fn document<'a>(routes: impl IntoIterator<Item = &'a RouteDoc>, schemas: Map<String, Value>) -> Value {
     let mut paths = Map::new();
     for d in routes {
         let entry = paths.entry(d.path).or_insert_with(|| json!({}));
@@ -224,11 +216,7 @@ fn operation(d: &RouteDoc) -> Value {
         Auth::Public => {}
         Auth::Advisor | Auth::Admin => {
             op["security"] = json!([{ "bearerAuth": [] }]);
-            op["x-scope"] = json!(if d.auth == Auth::Admin {
-                "admin"
-            } else {
-                "advisor"
-            });
+            op["x-scope"] = json!(if d.auth == Auth::Admin { "admin" } else { "advisor" });
         }
     }
     op
@@ -236,11 +224,7 @@ fn operation(d: &RouteDoc) -> Value {
 
 fn operation_id(d: &RouteDoc) -> String {
     let mut id = d.verb.name().to_string();
-    for part in d
-        .path
-        .split(['/', '-', '{', '}', '.'])
-        .filter(|p| !p.is_empty() && *p != "v1")
-    {
+    for part in d.path.split(['/', '-', '{', '}', '.']).filter(|p| !p.is_empty() && *p != "v1") {
         let mut c = part.chars();
         if let Some(f) = c.next() {
             id.extend(f.to_uppercase());

@@ -60,22 +60,11 @@ impl Buckets {
     /// to it (a burst under 1 would refuse everything).
     pub fn new(limits: Limits) -> Self {
         let limits = Limits {
-            rate: if limits.rate.is_finite() && limits.rate > 0.0 {
-                limits.rate
-            } else {
-                f64::MIN_POSITIVE
-            },
-            burst: if limits.burst.is_finite() && limits.burst >= 1.0 {
-                limits.burst
-            } else {
-                1.0
-            },
+            rate: if limits.rate.is_finite() && limits.rate > 0.0 { limits.rate } else { f64::MIN_POSITIVE },
+            burst: if limits.burst.is_finite() && limits.burst >= 1.0 { limits.burst } else { 1.0 },
             max_clients: limits.max_clients.max(1),
         };
-        Buckets {
-            limits,
-            table: HashMap::new(),
-        }
+        Buckets { limits, table: HashMap::new() }
     }
 
     /// Clients remembered now.
@@ -96,10 +85,7 @@ impl Buckets {
             self.evict(now);
         }
         let Limits { rate, burst, .. } = self.limits;
-        let b = self.table.entry(key).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        let b = self.table.entry(key).or_insert(Bucket { tokens: burst, at: now });
         let elapsed = now.saturating_sub(b.at).as_secs_f64();
         b.tokens = (b.tokens + elapsed * rate).min(burst);
         b.at = b.at.max(now);
@@ -109,13 +95,7 @@ impl Buckets {
         } else {
             // Less a hair, so that float dust never adds a whole second.
             let wait = ((1.0 - b.tokens) / rate - 1e-9).ceil();
-            Decision::Deny {
-                retry_after: if wait.is_finite() && wait >= 1.0 {
-                    wait.min(u32::MAX as f64) as u64
-                } else {
-                    1
-                },
-            }
+            Decision::Deny { retry_after: if wait.is_finite() && wait >= 1.0 { wait.min(u32::MAX as f64) as u64 } else { 1 } }
         }
     }
 
@@ -124,13 +104,8 @@ impl Buckets {
     /// than an eighth of the table, the least recently seen eighth too. In
     /// batches, so that a flood of new addresses costs O(1) each on average.
     fn evict(&mut self, now: Duration) {
-        let Limits {
-            rate,
-            burst,
-            max_clients,
-        } = self.limits;
-        self.table
-            .retain(|_, b| b.tokens + now.saturating_sub(b.at).as_secs_f64() * rate < burst);
+        let Limits { rate, burst, max_clients } = self.limits;
+        self.table.retain(|_, b| b.tokens + now.saturating_sub(b.at).as_secs_f64() * rate < burst);
         let target = max_clients - (max_clients / 8).max(1);
         if self.table.len() <= target {
             return;
@@ -277,16 +252,8 @@ impl RateLimiter {
 
 /// Middleware: the rate limit of the API routes, 429 `rate_limited` with `Retry-After`.
 pub async fn limit(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let xff: Vec<&str> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let xff: Vec<&str> = req.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
     if let Decision::Deny { retry_after } = l.check(peer, &xff) {
         return ApiError::RateLimited { retry_after }.into_response();
     }
@@ -295,11 +262,7 @@ pub async fn limit(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) 
 
 /// Middleware: the consent submissions' own limit (`POST /v1/consents`
 /// only; the other ledger routes need a key or read).
-pub async fn limit_consent_posts(
-    State(l): State<Arc<RateLimiter>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn limit_consent_posts(State(l): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     if req.method() == axum::http::Method::POST && req.uri().path() == "/v1/consents" {
         return limit(State(l), req, next).await;
     }
@@ -316,11 +279,7 @@ mod tests {
         s.parse().unwrap()
     }
     fn limits(rate: f64, burst: f64, max_clients: usize) -> Limits {
-        Limits {
-            rate,
-            burst,
-            max_clients,
-        }
+        Limits { rate, burst, max_clients }
     }
 
     #[test]
@@ -335,10 +294,7 @@ mod tests {
         assert_eq!(b.check(ip("192.0.2.2"), S(100)), Decision::Allow);
         // Half a second: one token (rate 2/s).
         assert_eq!(b.check(a, Duration::from_millis(100_500)), Decision::Allow);
-        assert!(matches!(
-            b.check(a, Duration::from_millis(100_500)),
-            Decision::Deny { .. }
-        ));
+        assert!(matches!(b.check(a, Duration::from_millis(100_500)), Decision::Deny { .. }));
         // A long wait refills up to the burst, not beyond.
         let later = S(10_000);
         for _ in 0..5 {
@@ -366,10 +322,7 @@ mod tests {
         assert!(matches!(b.check(a, S(10)), Decision::Deny { .. }));
         assert!(matches!(b.check(a, S(0)), Decision::Deny { .. }));
         // Time must pass from the latest instant seen, not from the earlier one.
-        assert!(matches!(
-            b.check(a, Duration::from_millis(50_500)),
-            Decision::Deny { .. }
-        ));
+        assert!(matches!(b.check(a, Duration::from_millis(50_500)), Decision::Deny { .. }));
         assert_eq!(b.check(a, S(51)), Decision::Allow);
     }
 
@@ -411,16 +364,10 @@ mod tests {
     fn ipv6_counts_by_64_and_mapped_v4_as_v4() {
         let mut b = Buckets::new(limits(1.0, 1.0, 10));
         assert_eq!(b.check(ip("2001:db8:1:2::1"), S(0)), Decision::Allow);
-        assert!(matches!(
-            b.check(ip("2001:db8:1:2:ffff::7"), S(0)),
-            Decision::Deny { .. }
-        ));
+        assert!(matches!(b.check(ip("2001:db8:1:2:ffff::7"), S(0)), Decision::Deny { .. }));
         assert_eq!(b.check(ip("2001:db8:1:3::1"), S(0)), Decision::Allow);
         assert_eq!(b.check(ip("192.0.2.7"), S(0)), Decision::Allow);
-        assert!(matches!(
-            b.check(ip("::ffff:192.0.2.7"), S(0)),
-            Decision::Deny { .. }
-        ));
+        assert!(matches!(b.check(ip("::ffff:192.0.2.7"), S(0)), Decision::Deny { .. }));
     }
 
     #[test]
@@ -428,33 +375,15 @@ mod tests {
         let proxy = ip("10.0.0.5");
         let trusted = [proxy, ip("10.0.0.6")];
         // Not a proxy: the header is the client's own words.
-        assert_eq!(
-            client_ip(Some(ip("192.0.2.1")), &["203.0.113.9"], &trusted),
-            ip("192.0.2.1")
-        );
+        assert_eq!(client_ip(Some(ip("192.0.2.1")), &["203.0.113.9"], &trusted), ip("192.0.2.1"));
         // The proxy: the rightmost address it did not add itself.
-        assert_eq!(
-            client_ip(Some(proxy), &["203.0.113.9"], &trusted),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            client_ip(Some(proxy), &["1.2.3.4, 203.0.113.9, 10.0.0.6"], &trusted),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            client_ip(Some(proxy), &["1.2.3.4", "203.0.113.9"], &trusted),
-            ip("203.0.113.9")
-        );
+        assert_eq!(client_ip(Some(proxy), &["203.0.113.9"], &trusted), ip("203.0.113.9"));
+        assert_eq!(client_ip(Some(proxy), &["1.2.3.4, 203.0.113.9, 10.0.0.6"], &trusted), ip("203.0.113.9"));
+        assert_eq!(client_ip(Some(proxy), &["1.2.3.4", "203.0.113.9"], &trusted), ip("203.0.113.9"));
         // Junk stops the walk at the last trusted hop; no header: the proxy.
-        assert_eq!(
-            client_ip(Some(proxy), &["203.0.113.9, junk"], &trusted),
-            proxy
-        );
+        assert_eq!(client_ip(Some(proxy), &["203.0.113.9, junk"], &trusted), proxy);
         assert_eq!(client_ip(Some(proxy), &[], &trusted), proxy);
-        assert_eq!(
-            client_ip(Some(ip("::ffff:10.0.0.5")), &["203.0.113.9"], &trusted),
-            ip("203.0.113.9")
-        );
+        assert_eq!(client_ip(Some(ip("::ffff:10.0.0.5")), &["203.0.113.9"], &trusted), ip("203.0.113.9"));
         // No socket at all (router tests): one shared key.
         assert_eq!(client_ip(None, &["203.0.113.9"], &trusted), ip("0.0.0.0"));
     }

@@ -65,10 +65,7 @@ impl PerIp {
             return None;
         }
         *n += 1;
-        Some(IpSlot {
-            table: self.clone(),
-            ip,
-        })
+        Some(IpSlot { table: self.clone(), ip })
     }
 }
 
@@ -87,26 +84,15 @@ impl Drop for IpSlot {
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves,
 /// then lets the connections in flight finish (10 s at most). Handlers see
 /// the peer as `ConnectInfo<SocketAddr>`.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    limits: Limits,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let app = app
         .layer(RequestBodyTimeoutLayer::new(limits.request_timeout))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ));
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout));
     let global = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let per_ip = Arc::new(PerIp::default());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .keep_alive(true);
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -121,21 +107,18 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (Ok(permit), Some(slot)) = (
-            global.clone().try_acquire_owned(),
-            per_ip.take(peer.ip(), limits.max_connections_per_ip.max(1)),
-        ) else {
+        let (Ok(permit), Some(slot)) = (global.clone().try_acquire_owned(), per_ip.take(peer.ip(), limits.max_connections_per_ip.max(1)))
+        else {
             REFUSED_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
             drop(stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
         let router = app.clone();
-        let svc =
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                router.clone().oneshot(req)
-            });
+        let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+            router.clone().oneshot(req)
+        });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc));
         tokio::spawn(async move {
             let _ = conn.await;

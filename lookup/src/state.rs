@@ -54,9 +54,8 @@ pub fn load_index(config: &Config) -> anyhow::Result<Index> {
         Some(p) => Ok(Index::open(p)?),
         None => {
             let files = config.ban_files();
-            let (idx, r) =
-                address::index::build_in_memory(&files, &address::BuildOptions::default())
-                    .context("indexing the BAN files (give --index for a prebuilt index)")?;
+            let (idx, r) = address::index::build_in_memory(&files, &address::BuildOptions::default())
+                .context("indexing the BAN files (give --index for a prebuilt index)")?;
             tracing::info!(
                 rows = r.read.rows,
                 skipped = r.read.skipped,

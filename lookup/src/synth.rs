@@ -86,15 +86,8 @@ pub fn learn(path: &Path) -> Result<Vocabulary, ban::BanError> {
             }
         }
         if let Some(first) = rest.first() {
-            if let Some(stripped) = first
-                .strip_prefix("l'")
-                .or_else(|| first.strip_prefix("d'"))
-            {
-                particle = if particle.is_empty() {
-                    first[..2].to_string()
-                } else {
-                    format!("{particle} l'")
-                };
+            if let Some(stripped) = first.strip_prefix("l'").or_else(|| first.strip_prefix("d'")) {
+                particle = if particle.is_empty() { first[..2].to_string() } else { format!("{particle} l'") };
                 let mut r = vec![stripped];
                 r.extend_from_slice(&rest[1..]);
                 names.insert(r.join(" "));
@@ -130,15 +123,10 @@ pub fn load_communes(dir: &Path) -> io::Result<Vec<Commune>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("communes-") && n.ends_with(".tsv"))
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("communes-") && n.ends_with(".tsv")))
         .collect();
     files.sort();
-    let mut by_insee: std::collections::BTreeMap<String, Commune> =
-        std::collections::BTreeMap::new();
+    let mut by_insee: std::collections::BTreeMap<String, Commune> = std::collections::BTreeMap::new();
     for f in files {
         for line in std::fs::read_to_string(&f)?.lines() {
             let c: Vec<&str> = line.split('\t').collect();
@@ -148,24 +136,19 @@ pub fn load_communes(dir: &Path) -> io::Result<Vec<Commune>> {
             let Ok(population) = population.parse::<u32>() else {
                 continue;
             };
-            let e = by_insee
-                .entry(insee.to_string())
-                .or_insert_with(|| Commune {
-                    insee: insee.to_string(),
-                    name: name.to_string(),
-                    postcodes: Vec::new(),
-                    population,
-                });
+            let e = by_insee.entry(insee.to_string()).or_insert_with(|| Commune {
+                insee: insee.to_string(),
+                name: name.to_string(),
+                postcodes: Vec::new(),
+                population,
+            });
             if !e.postcodes.iter().any(|p| p == postcode) {
                 e.postcodes.push(postcode.to_string());
             }
         }
     }
     if by_insee.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: no commune chunk", dir.display()),
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{}: no commune chunk", dir.display())));
     }
     Ok(by_insee.into_values().collect())
 }
@@ -180,60 +163,22 @@ fn address_weight(population: u32) -> f64 {
 /// fewer below, about one per 700 rows, drawn with a bias towards bigger
 /// ones) and each one's number of rows, biggest first.
 fn plan(communes: &[Commune], rows: u64, rng: &mut Rng) -> Vec<(usize, u64)> {
-    let n = ((rows / 700) as usize)
-        .clamp(50, communes.len().max(1))
-        .min(communes.len());
+    let n = ((rows / 700) as usize).clamp(50, communes.len().max(1)).min(communes.len());
     // Weighted sampling without replacement: key u^(1/w), the n largest.
-    let mut keyed: Vec<(f64, usize)> = communes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                rng.unit()
-                    .max(1e-12)
-                    .powf(1.0 / f64::from(c.population.max(1)).sqrt()),
-                i,
-            )
-        })
-        .collect();
+    let mut keyed: Vec<(f64, usize)> =
+        communes.iter().enumerate().map(|(i, c)| (rng.unit().max(1e-12).powf(1.0 / f64::from(c.population.max(1)).sqrt()), i)).collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut chosen: Vec<usize> = keyed.into_iter().take(n).map(|(_, i)| i).collect();
-    chosen.sort_by(|&a, &b| {
-        communes[b]
-            .population
-            .cmp(&communes[a].population)
-            .then(a.cmp(&b))
-    });
-    let total: f64 = chosen
-        .iter()
-        .map(|&i| address_weight(communes[i].population))
-        .sum();
-    chosen
-        .into_iter()
-        .map(|i| {
-            (
-                i,
-                ((rows as f64 * address_weight(communes[i].population) / total).round() as u64)
-                    .max(3),
-            )
-        })
-        .collect()
+    chosen.sort_by(|&a, &b| communes[b].population.cmp(&communes[a].population).then(a.cmp(&b)));
+    let total: f64 = chosen.iter().map(|&i| address_weight(communes[i].population)).sum();
+    chosen.into_iter().map(|i| (i, ((rows as f64 * address_weight(communes[i].population) / total).round() as u64).max(3))).collect()
 }
 
 /// Writes `rows` synthetic BAN rows (gzip if `out` ends in `.gz`).
 /// Returns the number of rows and communes written.
-pub fn generate(
-    vocab: &Vocabulary,
-    communes: &[Commune],
-    rows: u64,
-    seed: u64,
-    out: &Path,
-) -> io::Result<(u64, usize)> {
+pub fn generate(vocab: &Vocabulary, communes: &[Commune], rows: u64, seed: u64, out: &Path) -> io::Result<(u64, usize)> {
     if vocab.names.is_empty() || vocab.types.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "empty vocabulary",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty vocabulary"));
     }
     if communes.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "no commune"));
@@ -253,13 +198,7 @@ pub fn generate(
     }
 }
 
-fn write_rows(
-    vocab: &Vocabulary,
-    communes: &[Commune],
-    rows: u64,
-    seed: u64,
-    w: &mut dyn Write,
-) -> io::Result<(u64, usize)> {
+fn write_rows(vocab: &Vocabulary, communes: &[Commune], rows: u64, seed: u64, w: &mut dyn Write) -> io::Result<(u64, usize)> {
     writeln!(w, "{}", BAN_HEADER.join(";"))?;
 
     let mut rng = Rng::new(seed);
@@ -269,11 +208,7 @@ fn write_rows(
     let mut line = String::with_capacity(512);
 
     for (k, &(ci, share)) in plan.iter().enumerate() {
-        let target = if k + 1 == plan.len() {
-            rows.saturating_sub(written)
-        } else {
-            share.min(rows.saturating_sub(written))
-        };
+        let target = if k + 1 == plan.len() { rows.saturating_sub(written) } else { share.min(rows.saturating_sub(written)) };
         if target == 0 {
             break;
         }
@@ -310,13 +245,8 @@ fn write_rows(
             let count = count.clamp(1, 400).min(target - done);
             let postcode = &c.postcodes[s % c.postcodes.len()];
             let fantoir = format!("{insee}_{:04}", fantoir_base + s);
-            let (slon, slat) = (
-                lon0 + (rng.unit() - 0.5) * 0.05,
-                lat0 + (rng.unit() - 0.5) * 0.03,
-            );
-            let afnor = fiable_core::text::fold(&street_name)
-                .to_uppercase()
-                .replace('\'', " ");
+            let (slon, slat) = (lon0 + (rng.unit() - 0.5) * 0.05, lat0 + (rng.unit() - 0.5) * 0.03);
+            let afnor = fiable_core::text::fold(&street_name).to_uppercase().replace('\'', " ");
             let mut number = 0u32;
             for _ in 0..count {
                 let r = rng.unit();
@@ -331,11 +261,7 @@ fn write_rows(
                 let (lon, lat) = (slon + number as f64 * 1.3e-5, slat + number as f64 * 0.9e-5);
                 line.clear();
                 use std::fmt::Write as _;
-                let id = if rep.is_empty() {
-                    format!("{fantoir}_{number:05}")
-                } else {
-                    format!("{fantoir}_{number:05}_{rep}")
-                };
+                let id = if rep.is_empty() { format!("{fantoir}_{number:05}") } else { format!("{fantoir}_{number:05}_{rep}") };
                 let _ = write!(
                     line,
                     "{id};{fantoir};{number};{rep};{street_name};{postcode};{insee};{name};;;{:.2};{:.2};{lon:.6};{lat:.6};entrée;;;{};{afnor};commune;commune;1;{insee}000AB{:04}",

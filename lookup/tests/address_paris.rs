@@ -4,10 +4,7 @@ mod common;
 use fiable_lookup::address::{self, Filters, NumberMatch};
 
 fn top(q: &str) -> address::Hit {
-    address::search(common::paris(), q, &Filters::default(), 5)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no hit for {q:?}"))
+    address::search(common::paris(), q, &Filters::default(), 5).into_iter().next().unwrap_or_else(|| panic!("no hit for {q:?}"))
 }
 
 #[test]
@@ -27,10 +24,7 @@ fn abbreviations_and_typo() {
     let h = top("5 avenue du general lemonnier");
     assert_eq!(h.label, "5 Avenue du Général Lemonnier 75001 Paris");
     assert_eq!(top("bd st germain").street, "Boulevard Saint-Germain");
-    assert_eq!(
-        top("8 r du fbg st antoine").street,
-        "Rue du Faubourg Saint-Antoine"
-    );
+    assert_eq!(top("8 r du fbg st antoine").street, "Rue du Faubourg Saint-Antoine");
 }
 
 #[test]
@@ -65,27 +59,18 @@ fn missing_number_is_flagged_not_replaced() {
 
 #[test]
 fn postcode_and_citycode_filters() {
-    let f = Filters {
-        postcode: Some("75004".into()),
-        citycode: None,
-    };
+    let f = Filters { postcode: Some("75004".into()), citycode: None };
     let hits = address::search(common::paris(), "rue de rivoli", &f, 5);
     assert!(!hits.is_empty());
     assert!(hits.iter().all(|h| h.postcode == "75004"));
-    let f = Filters {
-        postcode: None,
-        citycode: Some("75101".into()),
-    };
+    let f = Filters { postcode: None, citycode: Some("75101".into()) };
     let hits = address::search(common::paris(), "rivoli", &f, 5);
     assert!(hits.iter().all(|h| h.citycode == "75101"));
     assert_eq!(hits[0].street, "Rue de Rivoli");
     // A postcode typed in the query ranks that part of the street first.
     assert_eq!(top("rue de rivoli 75004").postcode, "75004");
     // An unknown postcode: nothing, not everything.
-    let f = Filters {
-        postcode: Some("13001".into()),
-        citycode: None,
-    };
+    let f = Filters { postcode: Some("13001".into()), citycode: None };
     assert!(address::search(common::paris(), "rue de rivoli", &f, 5).is_empty());
 }
 
@@ -99,14 +84,8 @@ fn prefix_as_typed() {
 
 #[test]
 fn limit_is_respected() {
-    assert_eq!(
-        address::search(common::paris(), "rue", &Filters::default(), 3).len(),
-        3
-    );
-    assert!(
-        address::search(common::paris(), "rue", &Filters::default(), 1000).len()
-            <= address::search::MAX_LIMIT
-    );
+    assert_eq!(address::search(common::paris(), "rue", &Filters::default(), 3).len(), 3);
+    assert!(address::search(common::paris(), "rue", &Filters::default(), 1000).len() <= address::search::MAX_LIMIT);
 }
 
 #[test]
@@ -117,16 +96,9 @@ fn pseudo_streets_named_by_a_number_come_after_real_streets() {
     let hits = address::search(common::paris(), "12 r de la roq", &Filters::default(), 5);
     assert_eq!(hits[0].label, "12 Rue de la Roquette 75011 Paris");
     let pseudo = |h: &address::Hit| h.street.starts_with(|c: char| c.is_ascii_digit());
-    assert!(
-        hits.iter()
-            .any(|h| !pseudo(h) && h.street != "Rue de la Roquette"),
-        "{hits:#?}"
-    );
+    assert!(hits.iter().any(|h| !pseudo(h) && h.street != "Rue de la Roquette"), "{hits:#?}");
     let first_pseudo = hits.iter().position(pseudo).unwrap_or(hits.len());
-    assert!(
-        hits[first_pseudo..].iter().all(pseudo),
-        "a pseudo-street ranks above a real one: {hits:#?}"
-    );
+    assert!(hits[first_pseudo..].iter().all(pseudo), "a pseudo-street ranks above a real one: {hits:#?}");
     // Typed in full, the pseudo-street is still found.
     let h = top("180 z1 180z1 rue de la roquette");
     assert_eq!(h.street, "180Z1 Rue de la Roquette");

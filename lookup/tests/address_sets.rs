@@ -30,15 +30,8 @@ fn small() -> &'static (Index, Vec<u64>) {
 fn locality_postings_match_a_scan_of_the_localities() {
     let (idx, _) = small();
     for t in 0..idx.vocab_len() as u32 {
-        let want: Vec<u32> = (0..idx.locality_count() as u32)
-            .filter(|&l| idx.locality_tokens(&idx.locality(l)).contains(&t))
-            .collect();
-        assert_eq!(
-            idx.locality_postings(t..t + 1),
-            want.as_slice(),
-            "token {:?}",
-            idx.token(t)
-        );
+        let want: Vec<u32> = (0..idx.locality_count() as u32).filter(|&l| idx.locality_tokens(&idx.locality(l)).contains(&t)).collect();
+        assert_eq!(idx.locality_postings(t..t + 1), want.as_slice(), "token {:?}", idx.token(t));
     }
 }
 
@@ -51,16 +44,9 @@ fn postings_by_street_are_the_postings_sorted() {
         let t = rng.below(idx.vocab_len()) as u32;
         let mut by_importance = idx.postings(t..t + 1).to_vec();
         by_importance.sort_unstable();
-        let scan: Vec<u32> = (0..n_st)
-            .filter(|&s| idx.street_tokens(&idx.street(s)).contains(&t))
-            .collect();
+        let scan: Vec<u32> = (0..n_st).filter(|&s| idx.street_tokens(&idx.street(s)).contains(&t)).collect();
         assert_eq!(idx.postings_by_id(t), by_importance.as_slice());
-        assert_eq!(
-            idx.postings_by_id(t),
-            scan.as_slice(),
-            "token {:?}",
-            idx.token(t)
-        );
+        assert_eq!(idx.postings_by_id(t), scan.as_slice(), "token {:?}", idx.token(t));
     }
 }
 
@@ -92,8 +78,7 @@ fn a_word_set_lists_the_streets_a_scan_finds() {
             let scan: Vec<u32> = (0..n_st)
                 .filter(|&s| {
                     let st = idx.street(s);
-                    has(idx.street_tokens(&st))
-                        || (places && has(idx.locality_tokens(&idx.locality(st.locality))))
+                    has(idx.street_tokens(&st)) || (places && has(idx.locality_tokens(&idx.locality(st.locality))))
                 })
                 .collect();
             assert_eq!(set.list(idx), scan, "{toks:?} places={places}");
@@ -109,26 +94,17 @@ fn candidates_hold_every_street_matching_two_of_the_words() {
     let mut rng = Rng::new(8);
     for _ in 0..60 {
         let toks: Vec<u32> = (0..3).map(|_| rng.below(idx.vocab_len()) as u32).collect();
-        let sets: Vec<TermSet> = toks
-            .iter()
-            .map(|&t| TermSet::for_word(idx, vec![t..t + 1], true))
-            .collect();
+        let sets: Vec<TermSet> = toks.iter().map(|&t| TermSet::for_word(idx, vec![t..t + 1], true)).collect();
         let got = candidates::candidates(idx, sets);
         let matches = |s: u32, t: u32| {
             let st = idx.street(s);
-            idx.street_tokens(&st).contains(&t)
-                || idx.locality_tokens(&idx.locality(st.locality)).contains(&t)
+            idx.street_tokens(&st).contains(&t) || idx.locality_tokens(&idx.locality(st.locality)).contains(&t)
         };
-        let two: Vec<u32> = (0..n_st)
-            .filter(|&s| toks.iter().filter(|&&t| matches(s, t)).count() >= 2)
-            .collect();
+        let two: Vec<u32> = (0..n_st).filter(|&s| toks.iter().filter(|&&t| matches(s, t)).count() >= 2).collect();
         // Capped only past MAX_PAIRED; this small file stays below.
         if two.len() < candidates::MAX_PAIRED {
             for s in two {
-                assert!(
-                    got.binary_search(&s).is_ok(),
-                    "street {s} matches two of {toks:?}"
-                );
+                assert!(got.binary_search(&s).is_ok(), "street {s} matches two of {toks:?}");
             }
         }
         assert!(got.windows(2).all(|w| w[0] < w[1]));
@@ -143,16 +119,10 @@ fn a_street_in_a_named_commune_is_found_among_namesakes() {
     for _ in 0..60 {
         let s = idx.street(rng.below(idx.street_count()) as u32);
         let loc = idx.locality(s.locality);
-        let q = format!(
-            "{} {} {}",
-            idx.str(s.name),
-            idx.str(loc.postcode),
-            idx.str(loc.name)
-        );
+        let q = format!("{} {} {}", idx.str(s.name), idx.str(loc.postcode), idx.str(loc.name));
         let hits = address::search(idx, &q, &Filters::default(), 5);
         assert!(
-            hits.iter()
-                .any(|h| h.street == idx.str(s.name) && h.postcode == idx.str(loc.postcode)),
+            hits.iter().any(|h| h.street == idx.str(s.name) && h.postcode == idx.str(loc.postcode)),
             "{q:?} → {:?}",
             hits.iter().map(|h| &h.label).collect::<Vec<_>>()
         );
@@ -166,8 +136,5 @@ fn an_index_of_the_previous_format_is_refused_clearly() {
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut old);
     bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
     let e = Index::from_words(old).unwrap_err().to_string();
-    assert!(
-        e.contains("format version 1") && e.contains("rebuild"),
-        "{e}"
-    );
+    assert!(e.contains("format version 1") && e.contains("rebuild"), "{e}");
 }

@@ -25,26 +25,17 @@ fn gz(text: &[u8]) -> Vec<u8> {
 fn bad_rows_are_skipped_and_counted() {
     let mut text = format!("{HEADER}\n{ROW}\n").into_bytes();
     text.extend_from_slice(b"only;three;columns\n");
-    text.extend_from_slice(
-        &ROW.replace("Roquette", "Roqu\u{0}")
-            .replace(";1;", ";x;")
-            .into_bytes(),
-    );
+    text.extend_from_slice(&ROW.replace("Roquette", "Roqu\u{0}").replace(";1;", ";x;").into_bytes());
     text.push(b'\n');
     let mut bad_utf8 = ROW.as_bytes().to_vec();
     bad_utf8[40] = 0xff;
     text.extend_from_slice(&bad_utf8);
     text.push(b'\n');
     let p = file("rows.csv", &text);
-    let (idx, r) =
-        index::build_in_memory(std::slice::from_ref(&p), &BuildOptions::default()).unwrap();
+    let (idx, r) = index::build_in_memory(std::slice::from_ref(&p), &BuildOptions::default()).unwrap();
     assert_eq!(r.read.rows, 1);
     assert_eq!(r.read.skipped, 3);
-    assert!(
-        r.read.samples[0].contains("rows.csv:3"),
-        "{:?}",
-        r.read.samples
-    );
+    assert!(r.read.samples[0].contains("rows.csv:3"), "{:?}", r.read.samples);
     assert_eq!(idx.number_count(), 1);
 }
 
@@ -59,38 +50,20 @@ fn truncated_gzip_is_an_error_naming_the_file() {
     let p = file("cut.csv.gz", &z[..z.len() / 2]);
     let e = index::build(&[p], &BuildOptions::default()).unwrap_err();
     let msg = e.to_string();
-    assert!(
-        matches!(e, IndexError::Ban(ban::BanError::Read { .. })),
-        "{msg}"
-    );
+    assert!(matches!(e, IndexError::Ban(ban::BanError::Read { .. })), "{msg}");
     assert!(msg.contains("cut.csv.gz:"), "{msg}");
 }
 
 #[test]
 fn wrong_header_and_empty_and_missing() {
     let p = file("comma.csv", b"id,numero,rep\n1,2,3\n");
-    let e = index::build(&[p], &BuildOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = index::build(&[p], &BuildOptions::default()).unwrap_err().to_string();
     assert!(e.contains("comma.csv:1: missing column `numero`"), "{e}");
     let p = file("empty.csv", b"");
-    assert!(
-        index::build(&[p], &BuildOptions::default())
-            .unwrap_err()
-            .to_string()
-            .contains("empty")
-    );
+    assert!(index::build(&[p], &BuildOptions::default()).unwrap_err().to_string().contains("empty"));
     let p = file("header-only.csv", format!("{HEADER}\n").as_bytes());
-    assert!(matches!(
-        index::build(&[p], &BuildOptions::default()),
-        Err(IndexError::NoAddress { .. })
-    ));
-    let e = index::build(
-        &[PathBuf::from("/nonexistent/x.csv")],
-        &BuildOptions::default(),
-    )
-    .unwrap_err()
-    .to_string();
+    assert!(matches!(index::build(&[p], &BuildOptions::default()), Err(IndexError::NoAddress { .. })));
+    let e = index::build(&[PathBuf::from("/nonexistent/x.csv")], &BuildOptions::default()).unwrap_err().to_string();
     assert!(e.contains("/nonexistent/x.csv"), "{e}");
 }
 
@@ -102,27 +75,16 @@ fn corrupt_index_files_are_refused() {
     assert!(fiable_lookup::address::Index::open(&out).is_ok());
     let bytes = std::fs::read(&out).unwrap();
     let cut = file("cut.idx", &bytes[..bytes.len() - 16]);
-    assert!(matches!(
-        fiable_lookup::address::Index::open(&cut),
-        Err(IndexError::Corrupt { .. })
-    ));
+    assert!(matches!(fiable_lookup::address::Index::open(&cut), Err(IndexError::Corrupt { .. })));
     let junk = file("junk.idx", b"not an index at all");
-    assert!(matches!(
-        fiable_lookup::address::Index::open(&junk),
-        Err(IndexError::Corrupt { .. })
-    ));
+    assert!(matches!(fiable_lookup::address::Index::open(&junk), Err(IndexError::Corrupt { .. })));
     // Flip bytes across the file: refused or valid, never a panic.
     for i in (1024..bytes.len()).step_by(97) {
         let mut b = bytes.clone();
         b[i] ^= 0xA5;
         let p = file("flip.idx", &b);
         if let Ok(idx) = fiable_lookup::address::Index::open(&p) {
-            let _ = fiable_lookup::address::search(
-                &idx,
-                "1 rue de la roquette",
-                &Default::default(),
-                5,
-            );
+            let _ = fiable_lookup::address::search(&idx, "1 rue de la roquette", &Default::default(), 5);
         }
     }
 }

@@ -18,10 +18,7 @@ const ADMIN: &str = "s3cret-admin-key";
 /// id (the service assigns it), on the public `web` channel (store and
 /// phone records need an advisor key).
 fn record() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!(
-        "../../consent/tests/fixtures/consent_record.json"
-    ))
-    .unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -44,48 +41,20 @@ struct Svc {
 fn svc() -> Svc {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
-    let state = ConsentState::new(
-        Store::open(&db).unwrap(),
-        Signer::generate().unwrap(),
-        Some(ADMIN),
-        8 * 1024,
-        vec![],
-    );
-    Svc {
-        app: consent_api(state.clone()),
-        _dir: dir,
-        db,
-        state,
-    }
+    let state = ConsentState::new(Store::open(&db).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
+    Svc { app: consent_api(state.clone()), _dir: dir, db, state }
 }
 
 impl Svc {
-    async fn call(
-        &self,
-        method: &str,
-        uri: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Body>,
-    ) -> (StatusCode, Value) {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", "application/json");
+    async fn call(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = self
-            .app
-            .clone()
-            .oneshot(req.body(body.into()).unwrap())
-            .await
-            .unwrap();
+        let resp = self.app.clone().oneshot(req.body(body.into()).unwrap()).await.unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     /// Posts a record that names its subject, hence with the admin key
@@ -112,9 +81,7 @@ fn receipt(v: &Value) -> Receipt {
 #[tokio::test]
 async fn append_returns_receipts_that_chain_and_verify_offline() {
     let s = svc();
-    let (st, pk) = s
-        .call("GET", "/v1/consents/public-key", &[], Body::empty())
-        .await;
+    let (st, pk) = s.call("GET", "/v1/consents/public-key", &[], Body::empty()).await;
     assert_eq!(st, StatusCode::OK);
     let pk = pk["public_key"].as_str().unwrap().to_string();
     assert_eq!(pk, s.state.signer.public_key_hex());
@@ -129,30 +96,18 @@ async fn append_returns_receipts_that_chain_and_verify_offline() {
     let (st, r2) = s.post(&record_with_id("client-chosen-id-2"), None).await;
     assert_eq!(st, StatusCode::CREATED);
     let r2 = receipt(&r2);
-    assert_eq!(
-        (r2.seq, &r2.prev_hash, r2.id.as_str()),
-        (2, &r1.hash, "client-chosen-id-2")
-    );
+    assert_eq!((r2.seq, &r2.prev_hash, r2.id.as_str()), (2, &r1.hash, "client-chosen-id-2"));
     ledger::verify_receipt(&r2, Some(&pk)).unwrap();
     // The hash is SHA-256(prev || canonical record), computable by anyone.
-    let mut rec: fiable_consent::ConsentRecord =
-        serde_json::from_value(record_with_id("client-chosen-id-2")).unwrap();
-    assert_eq!(
-        ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(),
-        r2.hash
-    );
+    let mut rec: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id("client-chosen-id-2")).unwrap();
+    assert_eq!(ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(), r2.hash);
     rec.purposes[0].decision = "refused".into();
-    assert_ne!(
-        ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(),
-        r2.hash
-    );
+    assert_ne!(ledger::chain_hash(&r1.hash, &rec.canonical_json()).unwrap(), r2.hash);
     // A forged receipt fails.
     let mut forged = r2.clone();
     forged.seq = 7;
     assert!(ledger::verify_receipt(&forged, Some(&pk)).is_err());
-    assert!(
-        ledger::verify_receipt(&r2, Some(Signer::generate().unwrap().public_key_hex())).is_err()
-    );
+    assert!(ledger::verify_receipt(&r2, Some(Signer::generate().unwrap().public_key_hex())).is_err());
 
     let v = store::verify(&Store::open_read_only(&s.db).unwrap(), Some(&pk)).unwrap();
     assert_eq!(v.entries, 2);
@@ -166,17 +121,8 @@ async fn idempotency_key_replays_the_same_receipt_and_conflicts_on_another_body(
     // Same record, other whitespace and key order: same request.
     let pretty = serde_json::to_string_pretty(&record()).unwrap();
     let bearer = format!("Bearer {ADMIN}");
-    let (st, mut again) = s
-        .call(
-            "POST",
-            "/v1/consents",
-            &[
-                ("idempotency-key", "order-42-consent"),
-                ("authorization", &bearer),
-            ],
-            pretty,
-        )
-        .await;
+    let (st, mut again) =
+        s.call("POST", "/v1/consents", &[("idempotency-key", "order-42-consent"), ("authorization", &bearer)], pretty).await;
     assert_eq!(st, StatusCode::OK);
     again.as_object_mut().unwrap().remove("withdraw_token");
     assert_eq!(again, first);
@@ -188,10 +134,7 @@ async fn idempotency_key_replays_the_same_receipt_and_conflicts_on_another_body(
     assert_eq!(e["error"]["code"], "consent.idempotency_conflict");
     assert_eq!(s.state.store.len().unwrap(), 1);
     let (st, e) = s.post(&record(), Some("bad key with spaces")).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("consent.bad_idempotency_key"))
-    );
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("consent.bad_idempotency_key")));
 }
 
 #[tokio::test]
@@ -210,49 +153,22 @@ async fn a_beacon_carries_its_key_in_the_query_and_a_later_fetch_replays_it() {
         .unwrap();
     let resp = s.app.clone().oneshot(beacon).await.unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let first: Value =
-        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let first: Value = serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
     // The page came back and retried with the header: the same receipt, one entry.
-    let (st, again) = s
-        .call(
-            "POST",
-            "/v1/consents",
-            &[("idempotency-key", "beacon-7f3a")],
-            anon.to_string(),
-        )
-        .await;
+    let (st, again) = s.call("POST", "/v1/consents", &[("idempotency-key", "beacon-7f3a")], anon.to_string()).await;
     assert_eq!((st, &again), (StatusCode::OK, &first));
-    assert!(
-        first.get("subject").is_none(),
-        "no pseudonym for an anonymous caller: {first}"
-    );
+    assert!(first.get("subject").is_none(), "no pseudonym for an anonymous caller: {first}");
     assert_eq!(s.state.store.len().unwrap(), 1);
-    let (st, e) = s
-        .call(
-            "POST",
-            "/v1/consents?idempotency_key=",
-            &[],
-            record().to_string(),
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("consent.bad_idempotency_key"))
-    );
+    let (st, e) = s.call("POST", "/v1/consents?idempotency_key=", &[], record().to_string()).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("consent.bad_idempotency_key")));
 }
 
 #[tokio::test]
 async fn same_record_id_twice_is_a_conflict() {
     let s = svc();
-    assert_eq!(
-        s.post(&record_with_id("dup-1"), None).await.0,
-        StatusCode::CREATED
-    );
+    assert_eq!(s.post(&record_with_id("dup-1"), None).await.0, StatusCode::CREATED);
     let (st, e) = s.post(&record_with_id("dup-1"), None).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("consent.duplicate_id"))
-    );
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("consent.duplicate_id")));
 }
 
 #[tokio::test]
@@ -261,49 +177,22 @@ async fn back_office_routes_need_the_admin_key() {
     let (_, r) = s.post(&record_with_id("rec-a"), None).await;
     let subject = record()["subject"].as_str().unwrap().to_string();
     let uri = format!("/v1/subjects/{subject}/consents");
-    for h in [
-        vec![],
-        vec![("authorization", "Bearer wrong")],
-        vec![("x-api-key", "s3cret-admin-ke")],
-    ] {
+    for h in [vec![], vec![("authorization", "Bearer wrong")], vec![("x-api-key", "s3cret-admin-ke")]] {
         let (st, e) = s.call("GET", &uri, &h, Body::empty()).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("auth.required"))
-        );
-        let (st, _) = s
-            .call("POST", "/v1/consents/rec-a/withdraw", &h, Body::empty())
-            .await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("auth.required")));
+        let (st, _) = s.call("POST", "/v1/consents/rec-a/withdraw", &h, Body::empty()).await;
         assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
     let bearer = format!("Bearer {ADMIN}");
-    let (st, v) = s
-        .call("GET", &uri, &[("authorization", &bearer)], Body::empty())
-        .await;
+    let (st, v) = s.call("GET", &uri, &[("authorization", &bearer)], Body::empty()).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["consents"][0]["receipt"], r);
-    assert_eq!(
-        v["consents"][0]["record"]["purposes"][0]["id"],
-        "newsletter"
-    );
+    assert_eq!(v["consents"][0]["record"]["purposes"][0]["id"], "newsletter");
     // No admin key configured: nobody gets in.
     let dir = tempfile::tempdir().unwrap();
-    let closed = ConsentState::new(
-        Store::open(&dir.path().join("l.sqlite")).unwrap(),
-        Signer::generate().unwrap(),
-        None,
-        1024,
-        vec![],
-    );
-    let resp = consent_api(closed)
-        .oneshot(
-            Request::get(&uri)
-                .header("authorization", "Bearer ")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let closed = ConsentState::new(Store::open(&dir.path().join("l.sqlite")).unwrap(), Signer::generate().unwrap(), None, 1024, vec![]);
+    let resp =
+        consent_api(closed).oneshot(Request::get(&uri).header("authorization", "Bearer ").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -313,25 +202,11 @@ async fn withdrawal_is_a_new_record() {
     let (_, r) = s.post(&record_with_id("rec-w"), None).await;
     let bearer = format!("Bearer {ADMIN}");
     let auth = [("authorization", bearer.as_str())];
-    let (st, w) = s
-        .call(
-            "POST",
-            "/v1/consents/rec-w/withdraw",
-            &auth,
-            r#"{"acted_at":"2026-12-01T10:00:00Z"}"#,
-        )
-        .await;
+    let (st, w) = s.call("POST", "/v1/consents/rec-w/withdraw", &auth, r#"{"acted_at":"2026-12-01T10:00:00Z"}"#).await;
     assert_eq!(st, StatusCode::CREATED, "{w}");
     assert_eq!((w["seq"].as_u64(), &w["prev_hash"]), (Some(2), &r["hash"]));
     let subject = record()["subject"].as_str().unwrap().to_string();
-    let (_, v) = s
-        .call(
-            "GET",
-            &format!("/v1/subjects/{subject}/consents"),
-            &auth,
-            Body::empty(),
-        )
-        .await;
+    let (_, v) = s.call("GET", &format!("/v1/subjects/{subject}/consents"), &auth, Body::empty()).await;
     let list = v["consents"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["receipt"], r, "the original is untouched");
@@ -341,37 +216,12 @@ async fn withdrawal_is_a_new_record() {
     // Only the granted purpose is withdrawn; the refused one stays refused.
     assert_eq!(wr["purposes"].as_array().unwrap().len(), 1);
     assert_eq!(wr["purposes"][0]["decision"], "withdrawn");
-    let (st, e) = s
-        .call(
-            "POST",
-            &format!("/v1/consents/{}/withdraw", w["id"].as_str().unwrap()),
-            &auth,
-            Body::empty(),
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::CONFLICT, Some("consent.nothing_to_withdraw"))
-    );
-    let (st, e) = s
-        .call("POST", "/v1/consents/nope/withdraw", &auth, Body::empty())
-        .await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("consent.not_found"))
-    );
-    let (st, e) = s
-        .call(
-            "POST",
-            "/v1/consents/rec-w/withdraw",
-            &auth,
-            r#"{"acted_at":"soon"}"#,
-        )
-        .await;
-    assert_eq!(
-        (st, e["error"]["problems"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("consent.bad_time"))
-    );
+    let (st, e) = s.call("POST", &format!("/v1/consents/{}/withdraw", w["id"].as_str().unwrap()), &auth, Body::empty()).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("consent.nothing_to_withdraw")));
+    let (st, e) = s.call("POST", "/v1/consents/nope/withdraw", &auth, Body::empty()).await;
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("consent.not_found")));
+    let (st, e) = s.call("POST", "/v1/consents/rec-w/withdraw", &auth, r#"{"acted_at":"soon"}"#).await;
+    assert_eq!((st, e["error"]["problems"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("consent.bad_time")));
 }
 
 #[tokio::test]
@@ -380,10 +230,7 @@ async fn oversize_bodies_get_413() {
     let mut big = record();
     big["purposes"][0]["text"] = "x".repeat(10 * 1024).into();
     let (st, e) = s.post(&big, None).await;
-    assert_eq!(
-        (st, e["error"]["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
-    );
+    assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
 }
 
 #[tokio::test]
@@ -397,46 +244,20 @@ async fn invalid_records_get_stable_codes() {
     let (st, e) = s.post(&bad, None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["code"], "consent.invalid");
-    let codes: Vec<&str> = e["error"]["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap())
-        .collect();
-    for c in [
-        "consent.text_hash_mismatch",
-        "consent.missing_purpose_text",
-        "consent.unknown_channel",
-        "consent.subject_not_pseudonymous",
-    ] {
+    let codes: Vec<&str> = e["error"]["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    for c in ["consent.text_hash_mismatch", "consent.missing_purpose_text", "consent.unknown_channel", "consent.subject_not_pseudonymous"] {
         assert!(codes.contains(&c), "{c}: {codes:?}");
     }
-    assert!(
-        !e.to_string().contains("jean.dupont"),
-        "no personal data echoed: {e}"
-    );
+    assert!(!e.to_string().contains("jean.dupont"), "no personal data echoed: {e}");
     let mut pre = record();
     pre["purposes"][0]["affirmative_action"] = false.into();
     let (_, e) = s.post(&pre, None).await;
-    assert_eq!(
-        e["error"]["problems"][0]["code"],
-        "consent.granted_without_action"
-    );
+    assert_eq!(e["error"]["problems"][0]["code"], "consent.granted_without_action");
     let mut extra = record();
     extra["email"] = "jean.dupont@example.com".into();
     for body in [extra.to_string(), "{".into(), "[]".into()] {
-        let (st, e) = s
-            .call(
-                "POST",
-                "/v1/consents",
-                &[("authorization", &format!("Bearer {ADMIN}"))],
-                body,
-            )
-            .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("bad_json"))
-        );
+        let (st, e) = s.call("POST", "/v1/consents", &[("authorization", &format!("Bearer {ADMIN}"))], body).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_json")));
         assert!(!e.to_string().contains("jean.dupont"));
     }
     assert!(s.state.store.is_empty().unwrap());
@@ -451,8 +272,7 @@ fn ledger_of(n: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<Entry>, Ve
     let st = Store::open(&db).unwrap();
     let signer = Signer::from_seed([7; 32]);
     for i in 0..n {
-        let mut r: fiable_consent::ConsentRecord =
-            serde_json::from_value(record_with_id(&format!("rec-{i}"))).unwrap();
+        let mut r: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("rec-{i}"))).unwrap();
         r.purposes[1].text = format!("Partenaires n°{i} \"quoted\"\n");
         r.purposes[1].text_sha256 = fiable_consent::sha256_hex(r.purposes[1].text.as_bytes());
         st.append(&r, None, &signer).unwrap();
@@ -469,9 +289,7 @@ fn ledger_of(n: usize) -> (tempfile::TempDir, std::path::PathBuf, Vec<Entry>, Ve
 }
 
 fn verify_entries(entries: &[Entry]) -> Result<u64, ledger::Broken> {
-    let mut v = ledger::ChainVerifier::new(Some(
-        Signer::from_seed([7; 32]).public_key_hex().to_string(),
-    ));
+    let mut v = ledger::ChainVerifier::new(Some(Signer::from_seed([7; 32]).public_key_hex().to_string()));
     for e in entries {
         v.push(e)?;
     }
@@ -484,31 +302,19 @@ fn an_untouched_ledger_and_its_export_verify() {
     assert_eq!(verify_entries(&entries).unwrap(), 5);
     let v = ledger::verify_export(&export, None).unwrap();
     assert_eq!((v.entries, v.head.as_str()), (5, entries[4].hash.as_str()));
-    assert_eq!(
-        store::verify(&Store::open_read_only(&db).unwrap(), None)
-            .unwrap()
-            .entries,
-        5
-    );
+    assert_eq!(store::verify(&Store::open_read_only(&db).unwrap(), None).unwrap().entries, 5);
 }
 
 #[test]
 fn the_store_refuses_edits_and_verify_catches_them_when_forced() {
     let (_d, db, _, _) = ledger_of(3);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let e = conn
-        .execute(
-            "UPDATE ledger SET record = replace(record, 'granted', 'refused') WHERE seq = 2",
-            [],
-        )
-        .unwrap_err();
+    let e = conn.execute("UPDATE ledger SET record = replace(record, 'granted', 'refused') WHERE seq = 2", []).unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
-    assert!(
-        conn.execute("DELETE FROM ledger WHERE seq = 3", [])
-            .is_err()
-    );
+    assert!(conn.execute("DELETE FROM ledger WHERE seq = 3", []).is_err());
     // Someone with raw access drops the trigger: verify names the entry.
-    conn.execute_batch("DROP TRIGGER ledger_no_update; UPDATE ledger SET record = replace(record, 'granted', 'refused') WHERE seq = 2").unwrap();
+    conn.execute_batch("DROP TRIGGER ledger_no_update; UPDATE ledger SET record = replace(record, 'granted', 'refused') WHERE seq = 2")
+        .unwrap();
     let b = store::verify(&Store::open_read_only(&db).unwrap(), None).unwrap_err();
     assert_eq!(b.seq, 2, "{b}");
 }
@@ -517,20 +323,13 @@ fn the_store_refuses_edits_and_verify_catches_them_when_forced() {
 fn a_changed_byte_in_an_export_line_is_named() {
     let (_d, _, _, export) = ledger_of(4);
     let text = String::from_utf8(export).unwrap();
-    let line3 = text
-        .split_inclusive('\n')
-        .take(3)
-        .map(str::len)
-        .sum::<usize>();
+    let line3 = text.split_inclusive('\n').take(3).map(str::len).sum::<usize>();
     let pos = line3 + text[line3..].find("Partenaires").unwrap();
     let mut bytes = text.into_bytes();
     bytes[pos] = b'p';
     let b = ledger::verify_export(&bytes, None).unwrap_err();
     assert_eq!(b.seq, 3);
-    assert_eq!(
-        b.at.as_deref(),
-        Some(format!("line 4, byte {line3}").as_str())
-    );
+    assert_eq!(b.at.as_deref(), Some(format!("line 4, byte {line3}").as_str()));
 }
 
 proptest! {
@@ -557,30 +356,21 @@ proptest! {
 fn concurrent_writers_on_two_connections_keep_one_chain() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("l.sqlite");
-    let stores = [
-        std::sync::Arc::new(Store::open(&db).unwrap()),
-        std::sync::Arc::new(Store::open(&db).unwrap()),
-    ];
+    let stores = [std::sync::Arc::new(Store::open(&db).unwrap()), std::sync::Arc::new(Store::open(&db).unwrap())];
     let signer = std::sync::Arc::new(Signer::from_seed([9; 32]));
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let (st, signer) = (stores[t % 2].clone(), signer.clone());
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    let r: fiable_consent::ConsentRecord =
-                        serde_json::from_value(record_with_id(&format!("c-{t}-{i}"))).unwrap();
-                    st.append(&r, Some((&format!("k-{t}-{i}"), "req")), &signer)
-                        .unwrap();
+                    let r: fiable_consent::ConsentRecord = serde_json::from_value(record_with_id(&format!("c-{t}-{i}"))).unwrap();
+                    st.append(&r, Some((&format!("k-{t}-{i}"), "req")), &signer).unwrap();
                 }
             })
         })
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
-    let v = store::verify(
-        &Store::open_read_only(&db).unwrap(),
-        Some(signer.public_key_hex()),
-    )
-    .unwrap();
+    let v = store::verify(&Store::open_read_only(&db).unwrap(), Some(signer.public_key_hex())).unwrap();
     assert_eq!(v.entries, 100);
 }
 
@@ -599,22 +389,11 @@ async fn the_widget_origin_may_post_with_an_idempotency_key() {
         .uri("/v1/consents")
         .header("origin", "https://shop.example")
         .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "content-type,idempotency-key",
-        )
+        .header("access-control-request-headers", "content-type,idempotency-key")
         .body(Body::empty())
         .unwrap();
     let resp = consent_api(st).oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    assert_eq!(
-        resp.headers()["access-control-allow-origin"],
-        "https://shop.example"
-    );
-    assert!(
-        resp.headers()["access-control-allow-headers"]
-            .to_str()
-            .unwrap()
-            .contains("idempotency-key")
-    );
+    assert_eq!(resp.headers()["access-control-allow-origin"], "https://shop.example");
+    assert!(resp.headers()["access-control-allow-headers"].to_str().unwrap().contains("idempotency-key"));
 }

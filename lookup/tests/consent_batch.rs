@@ -27,9 +27,7 @@ fn a_lone_append_commits_alone() {
     let store = Store::open(&dir.path().join("l.sqlite")).unwrap();
     let signer = Signer::from_seed([5; 32]);
     for i in 0..3u64 {
-        let a = store
-            .append(&batch::record(&format!("lone-{i}")), None, &signer)
-            .unwrap();
+        let a = store.append(&batch::record(&format!("lone-{i}")), None, &signer).unwrap();
         assert_eq!(a.receipt.seq, i + 1);
         let s = store.group_commit_stats();
         assert_eq!((s.commits, s.appends), (i + 1, i + 1));

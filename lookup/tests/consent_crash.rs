@@ -13,11 +13,7 @@ use service::{record, run};
 fn every_acknowledged_receipt_survives_a_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ledger.sqlite");
-    let c = service::crash_scenario(
-        dir.path(),
-        &["--consent-db".into(), db.clone().into()],
-        &|| Store::open_read_only(&db).unwrap(),
-    );
+    let c = service::crash_scenario(dir.path(), &["--consent-db".into(), db.clone().into()], &|| Store::open_read_only(&db).unwrap());
     println!(
         "crash test (SQLite): sent {}, acknowledged {}, found {}, ledger entries {} (SIGKILL after 200 acks)",
         c.sent,
@@ -29,28 +25,13 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
 
     // The CLI: verify the file, export it, verify the export, then break it.
     let jsonl = dir.path().join("ledger.jsonl");
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--ledger".as_ref(),
-        db.as_os_str(),
-        "--public-key".as_ref(),
-        pk.as_ref(),
-    ]);
+    let (code, out) = run(&["verify".as_ref(), "--ledger".as_ref(), db.as_os_str(), "--public-key".as_ref(), pk.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
-    let (code, _) = run(&[
-        "export".as_ref(),
-        "--consent-db".as_ref(),
-        db.as_os_str(),
-        "--out".as_ref(),
-        jsonl.as_os_str(),
-    ]);
+    let (code, _) = run(&["export".as_ref(), "--consent-db".as_ref(), db.as_os_str(), "--out".as_ref(), jsonl.as_os_str()]);
     assert_eq!(code, Some(0));
     let (code, out) = run(&["verify".as_ref(), "--ledger".as_ref(), jsonl.as_os_str()]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains(&format!("OK, {} entries", c.entries + 1)),
-        "{out}"
-    );
+    assert!(out.contains(&format!("OK, {} entries", c.entries + 1)), "{out}");
     let receipt = dir.path().join("receipt.json");
     std::fs::write(&receipt, serde_json::to_string(&r).unwrap()).unwrap();
     let rec = dir.path().join("record.json");
@@ -65,11 +46,7 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
         pk.as_ref(),
     ]);
     assert_eq!(code, Some(0), "{out}");
-    std::fs::write(
-        &rec,
-        record("after-restart").replacen("granted", "refused", 1),
-    )
-    .unwrap();
+    std::fs::write(&rec, record("after-restart").replacen("granted", "refused", 1)).unwrap();
     let (code, out) = run(&[
         "verify".as_ref(),
         "--receipt".as_ref(),
@@ -82,17 +59,10 @@ fn every_acknowledged_receipt_survives_a_sigkill() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("record was changed"), "{out}");
     let text = std::fs::read_to_string(&jsonl).unwrap();
-    let tampered = text.replacen(
-        "\\\"decision\\\":\\\"refused\\\"",
-        "\\\"decision\\\":\\\"granted\\\"",
-        1,
-    );
+    let tampered = text.replacen("\\\"decision\\\":\\\"refused\\\"", "\\\"decision\\\":\\\"granted\\\"", 1);
     assert_ne!(tampered, text);
     std::fs::write(&jsonl, tampered).unwrap();
     let (code, out) = run(&["verify".as_ref(), "--ledger".as_ref(), jsonl.as_os_str()]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(
-        out.contains("BROKEN at seq 1:") && out.contains("line 2, byte "),
-        "{out}"
-    );
+    assert!(out.contains("BROKEN at seq 1:") && out.contains("line 2, byte "), "{out}");
 }

@@ -34,8 +34,7 @@ fn write(dir: &Path, name: &str, text: &str) -> OsString {
 
 fn witness(port: u16, state: &Path, key: Option<&str>) -> (Option<i32>, String) {
     let url = format!("http://127.0.0.1:{port}");
-    let mut args: Vec<OsString> =
-        vec!["witness".into(), url.into(), "--state".into(), state.into()];
+    let mut args: Vec<OsString> = vec!["witness".into(), url.into(), "--state".into(), state.into()];
     if let Some(k) = key {
         args.extend(["--public-key".into(), k.into()]);
     }
@@ -53,15 +52,9 @@ fn verify(args: &[OsString]) -> (Option<i32>, String) {
 fn copy_prefix(from: &Path, to: &Path, keep: i64) {
     drop(fiable_lookup::consent::store::Store::open(to).unwrap());
     let c = rusqlite::Connection::open(to).unwrap();
-    c.execute("ATTACH DATABASE ?1 AS old", [from.to_str().unwrap()])
-        .unwrap();
-    c.execute(
-        "INSERT INTO ledger SELECT * FROM old.ledger WHERE seq <= ?1",
-        [keep],
-    )
-    .unwrap();
-    c.execute("INSERT INTO key_checks SELECT * FROM old.key_checks", [])
-        .unwrap();
+    c.execute("ATTACH DATABASE ?1 AS old", [from.to_str().unwrap()]).unwrap();
+    c.execute("INSERT INTO ledger SELECT * FROM old.ledger WHERE seq <= ?1", [keep]).unwrap();
+    c.execute("INSERT INTO key_checks SELECT * FROM old.key_checks", []).unwrap();
 }
 
 #[test]
@@ -84,142 +77,58 @@ fn witness_and_verify_catch_a_truncated_or_rewritten_tail() {
     }
     let (code, out) = witness(port, &state, Some(&pk));
     assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains("PINNED") && out.contains("OK, 5 entries"),
-        "{out}"
-    );
+    assert!(out.contains("PINNED") && out.contains("OK, 5 entries"), "{out}");
     for i in 5..8 {
         post(port, &format!("log-rec-{i:02}"));
     }
     let (code, out) = witness(port, &state, None);
     assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains("OK, 8 entries") && !out.contains("PINNED"),
-        "{out}"
-    );
+    assert!(out.contains("OK, 8 entries") && !out.contains("PINNED"), "{out}");
 
     // A receipt's inclusion against a signed head, and a consistency
     // proof, checked offline.
     let inc = get(port, "/v1/log/inclusion?seq=2");
     let p: Value = serde_json::from_str(&inc).unwrap();
-    assert_eq!(
-        (p["leaf_index"].as_u64(), p["head"]["size"].as_u64()),
-        (Some(1), Some(8))
-    );
-    let by_leaf: Value = serde_json::from_str(&get(
-        port,
-        &format!(
-            "/v1/log/inclusion?leaf_hash={}&tree_size=5",
-            p["leaf_hash"].as_str().unwrap()
-        ),
-    ))
-    .unwrap();
-    assert_eq!(
-        (
-            by_leaf["receipt"]["seq"].as_u64(),
-            by_leaf["head"]["size"].as_u64()
-        ),
-        (Some(2), Some(5))
-    );
+    assert_eq!((p["leaf_index"].as_u64(), p["head"]["size"].as_u64()), (Some(1), Some(8)));
+    let by_leaf: Value =
+        serde_json::from_str(&get(port, &format!("/v1/log/inclusion?leaf_hash={}&tree_size=5", p["leaf_hash"].as_str().unwrap()))).unwrap();
+    assert_eq!((by_leaf["receipt"]["seq"].as_u64(), by_leaf["head"]["size"].as_u64()), (Some(2), Some(5)));
     let inc_file = write(dir.path(), "inclusion.json", &inc);
     let receipt_file = write(dir.path(), "receipt.json", &p["receipt"].to_string());
-    let (code, out) = verify(&[
-        "--inclusion".into(),
-        inc_file.clone(),
-        "--receipt".into(),
-        receipt_file,
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) =
+        verify(&["--inclusion".into(), inc_file.clone(), "--receipt".into(), receipt_file, "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(0), "{out}");
     let mut forged = p.clone();
     forged["receipt"]["signed_at"] = "2020-01-01T00:00:00.000Z".into();
-    let (code, out) = verify(&[
-        "--inclusion".into(),
-        write(dir.path(), "forged.json", &forged.to_string()),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) =
+        verify(&["--inclusion".into(), write(dir.path(), "forged.json", &forged.to_string()), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(1), "{out}");
     let cons = get(port, "/v1/log/consistency?first=3");
-    let (code, out) = verify(&[
-        "--consistency".into(),
-        write(dir.path(), "cons.json", &cons),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) = verify(&["--consistency".into(), write(dir.path(), "cons.json", &cons), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(0), "{out}");
-    assert_eq!(
-        http(port, "GET", "/v1/log/inclusion?seq=9", &[], "")
-            .unwrap()
-            .0,
-        404
-    );
-    assert_eq!(
-        http(port, "GET", "/v1/log/consistency?first=9", &[], "")
-            .unwrap()
-            .0,
-        404
-    );
-    assert_eq!(
-        http(port, "GET", "/v1/log/inclusion?seq=1&leaf_hash=00", &[], "")
-            .unwrap()
-            .0,
-        400
-    );
-    assert_eq!(
-        http(port, "GET", "/v1/log/inclusion?seq=x", &[], "")
-            .unwrap()
-            .0,
-        400
-    );
+    assert_eq!(http(port, "GET", "/v1/log/inclusion?seq=9", &[], "").unwrap().0, 404);
+    assert_eq!(http(port, "GET", "/v1/log/consistency?first=9", &[], "").unwrap().0, 404);
+    assert_eq!(http(port, "GET", "/v1/log/inclusion?seq=1&leaf_hash=00", &[], "").unwrap().0, 400);
+    assert_eq!(http(port, "GET", "/v1/log/inclusion?seq=x", &[], "").unwrap().0, 400);
 
     let head8 = get(port, "/v1/log/head");
     let head_file = write(dir.path(), "head8.json", &head8);
     svc.kill();
-    let (code, out) = verify(&[
-        "--ledger".into(),
-        db.clone().into(),
-        "--head".into(),
-        head_file.clone(),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) =
+        verify(&["--ledger".into(), db.clone().into(), "--head".into(), head_file.clone(), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(0), "{out}");
     let (_, out) = verify(&["--ledger".into(), db.clone().into()]);
-    assert!(
-        out.contains("WARNING: no --public-key"),
-        "verify must say it trusts the ledger's own key: {out}"
-    );
+    assert!(out.contains("WARNING: no --public-key"), "verify must say it trusts the ledger's own key: {out}");
 
     // 1. The tail truncated: the chain alone still verifies, the head does not.
     let cut = dir.path().join("cut.sqlite");
     copy_prefix(&db, &cut, 6);
     // The attacker keeps the service's keys (same host).
-    std::fs::copy(
-        dir.path().join("ledger.index.key"),
-        dir.path().join("cut.index.key"),
-    )
-    .unwrap();
-    let (code, out) = verify(&[
-        "--ledger".into(),
-        cut.clone().into(),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
-    assert_eq!(
-        code,
-        Some(0),
-        "the truncated chain is self-consistent: {out}"
-    );
-    let (code, out) = verify(&[
-        "--ledger".into(),
-        cut.clone().into(),
-        "--head".into(),
-        head_file.clone(),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    std::fs::copy(dir.path().join("ledger.index.key"), dir.path().join("cut.index.key")).unwrap();
+    let (code, out) = verify(&["--ledger".into(), cut.clone().into(), "--public-key".into(), pk.clone().into()]);
+    assert_eq!(code, Some(0), "the truncated chain is self-consistent: {out}");
+    let (code, out) =
+        verify(&["--ledger".into(), cut.clone().into(), "--head".into(), head_file.clone(), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("SHRINK"), "{out}");
     let mut svc = service::start(dir.path(), port, &ban, &db_args(&cut));
@@ -237,14 +146,8 @@ fn witness_and_verify_catch_a_truncated_or_rewritten_tail() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("ALARM") && out.contains("FORK"), "{out}");
     svc.kill();
-    let (code, out) = verify(&[
-        "--ledger".into(),
-        cut.clone().into(),
-        "--head".into(),
-        head_file.clone(),
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) =
+        verify(&["--ledger".into(), cut.clone().into(), "--head".into(), head_file.clone(), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("FORK"), "{out}");
     // The witness kept the last good head: the alarm repeats until someone acts.
@@ -264,14 +167,8 @@ fn witness_and_verify_catch_a_truncated_or_rewritten_tail() {
     assert!(out.contains("BAD SIGNATURE"), "{out}");
     let head_other = write(dir.path(), "head-other.json", &get(port, "/v1/log/head"));
     svc.kill();
-    let (code, out) = verify(&[
-        "--ledger".into(),
-        db.clone().into(),
-        "--head".into(),
-        head_other,
-        "--public-key".into(),
-        pk.clone().into(),
-    ]);
+    let (code, out) =
+        verify(&["--ledger".into(), db.clone().into(), "--head".into(), head_other, "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("pinned key"), "{out}");
 }
@@ -308,11 +205,7 @@ fn a_restart_with_another_or_no_key_file_refuses_to_start() {
     {
         use std::os::unix::fs::PermissionsExt;
         for f in ["ledger.sqlite", "ledger.key", "ledger.index.key"] {
-            let mode = std::fs::metadata(dir.path().join(f))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777;
+            let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{f}");
         }
     }
@@ -329,10 +222,7 @@ fn a_restart_with_another_or_no_key_file_refuses_to_start() {
     let index = dir.path().join("ledger.index.key");
     std::fs::write(&index, format!("{}\n", "cd".repeat(32))).unwrap();
     let out = refused(dir.path(), &ban, &db);
-    assert!(
-        out.contains("index key") && out.contains("refusing to start"),
-        "{out}"
-    );
+    assert!(out.contains("index key") && out.contains("refusing to start"), "{out}");
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -351,83 +241,38 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
     v["purposes"][0]["text_sha256"] = "".into();
     let email = "erasure.canary.7f3a@example.fr";
     v["subject_data"] = json!({ "email": email, "last_name": "Canari" });
-    let (st, body) = http(
-        port,
-        "POST",
-        "/v1/consents",
-        &[AUTH, ("idempotency-key", "erase-idem-1")],
-        &v.to_string(),
-    )
-    .unwrap();
+    let (st, body) = http(port, "POST", "/v1/consents", &[AUTH, ("idempotency-key", "erase-idem-1")], &v.to_string()).unwrap();
     assert_eq!(st, 201, "{body}");
-    let subject = serde_json::from_str::<Value>(&body).unwrap()["subject"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let subject = serde_json::from_str::<Value>(&body).unwrap()["subject"].as_str().unwrap().to_string();
     // Read the key as an attacker with the files would.
     let key_hex: String = rusqlite::Connection::open(&db)
         .unwrap()
-        .query_row(
-            "SELECT key_hex FROM subject_keys WHERE subject = ?1",
-            [&subject],
-            |r| r.get(0),
-        )
+        .query_row("SELECT key_hex FROM subject_keys WHERE subject = ?1", [&subject], |r| r.get(0))
         .unwrap();
     let files = || -> Vec<u8> {
         let mut all = Vec::new();
         for e in std::fs::read_dir(dir.path()).unwrap() {
             let p = e.unwrap().path();
-            if p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("ledger.sqlite")
-            {
+            if p.file_name().unwrap().to_string_lossy().starts_with("ledger.sqlite") {
                 all.extend(std::fs::read(&p).unwrap());
             }
         }
         all
     };
-    assert!(
-        contains(&files(), key_hex.as_bytes()),
-        "the key is in the files before the erasure (else this test proves nothing)"
-    );
+    assert!(contains(&files(), key_hex.as_bytes()), "the key is in the files before the erasure (else this test proves nothing)");
     // A backup taken before the erasure.
     svc.kill();
     let backup = dir.path().join("backup.sqlite");
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
-        .unwrap();
+    rusqlite::Connection::open(&db).unwrap().execute("VACUUM INTO ?1", [backup.to_str().unwrap()]).unwrap();
     let mut svc = service::start(dir.path(), port, &ban, &db_args(&db));
-    let (st, body) = http(
-        port,
-        "DELETE",
-        &format!("/v1/subjects/{subject}"),
-        &[AUTH],
-        "",
-    )
-    .unwrap();
+    let (st, body) = http(port, "DELETE", &format!("/v1/subjects/{subject}"), &[AUTH], "").unwrap();
     assert_eq!(st, 200, "{body}");
     let bytes = files();
-    assert!(
-        !contains(&bytes, key_hex.as_bytes()),
-        "the erased key's hex is still in a database file"
-    );
-    assert!(
-        !contains(&bytes, email.as_bytes()),
-        "the email in clear is in a database file"
-    );
-    let raw: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&key_hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    assert!(
-        !contains(&bytes, &raw),
-        "the erased key's bytes are still in a database file"
-    );
-    let idem: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0))
-        .unwrap();
+    assert!(!contains(&bytes, key_hex.as_bytes()), "the erased key's hex is still in a database file");
+    assert!(!contains(&bytes, email.as_bytes()), "the email in clear is in a database file");
+    let raw: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
+    assert!(!contains(&bytes, &raw), "the erased key's bytes are still in a database file");
+    let idem: i64 = rusqlite::Connection::open(&db).unwrap().query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0)).unwrap();
     assert_eq!(idem, 0, "the subject's idempotency row went with it");
     svc.kill();
     // The backup restored over the database: the erasure list kept beside
@@ -440,19 +285,11 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
     let has_key = || -> i64 {
         rusqlite::Connection::open(&db)
             .unwrap()
-            .query_row(
-                "SELECT COUNT(*) FROM subject_keys WHERE subject = ?1",
-                [&subject],
-                |r| r.get(0),
-            )
+            .query_row("SELECT COUNT(*) FROM subject_keys WHERE subject = ?1", [&subject], |r| r.get(0))
             .unwrap()
     };
     assert_eq!(has_key(), 1, "the backup holds the key");
     let svc = service::start(dir.path(), port, &ban, &db_args(&db));
-    assert_eq!(
-        has_key(),
-        0,
-        "the restored backup's key of an erased subject is deleted again at start"
-    );
+    assert_eq!(has_key(), 0, "the restored backup's key of an erased subject is deleted again at start");
     drop(svc);
 }

@@ -43,10 +43,7 @@ fn pg_db(url: &str) -> Database {
 /// The core's sample record without `withdraws` nor an id, on the public
 /// `web` channel (store and phone records need an advisor key).
 fn sample() -> Value {
-    let mut v: Value = serde_json::from_str(include_str!(
-        "../../consent/tests/fixtures/consent_record.json"
-    ))
-    .unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v.as_object_mut().unwrap().remove("record_id");
     v["channel"] = "web".into();
@@ -59,39 +56,19 @@ fn sample_with_id(id: &str) -> Value {
     v
 }
 
-async fn call(
-    app: &Router,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Body>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
+async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = app
-        .clone()
-        .oneshot(req.body(body.into()).unwrap())
-        .await
-        .unwrap();
+    let resp = app.clone().oneshot(req.body(body.into()).unwrap()).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 #[test]
@@ -138,23 +115,14 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
     }
     let versions: Vec<i64> = pg
         .client("router")
-        .query(
-            "SELECT version FROM schema_migrations ORDER BY version",
-            &[],
-        )
+        .query("SELECT version FROM schema_migrations ORDER BY version", &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
     assert_eq!(versions, [1, 2, 3], "each migration applied once");
 
-    let state = ConsentState::new(
-        Store::connect(&db, 4).unwrap(),
-        Signer::generate().unwrap(),
-        Some(ADMIN),
-        8 * 1024,
-        vec![],
-    );
+    let state = ConsentState::new(Store::connect(&db, 4).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
     assert!(state.store.is_postgres());
     let app = consent_api(state.clone());
     let pk = state.signer.public_key_hex().to_string();
@@ -166,37 +134,17 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
         let (st, r1) = call(&app, "POST", "/v1/consents", &adm, sample().to_string()).await;
         assert_eq!(st, StatusCode::CREATED, "{r1}");
         let r1: Receipt = serde_json::from_value(r1).unwrap();
-        assert_eq!(
-            (r1.seq, r1.prev_hash.as_str(), r1.id.len()),
-            (1, GENESIS, 32)
-        );
+        assert_eq!((r1.seq, r1.prev_hash.as_str(), r1.id.len()), (1, GENESIS, 32));
         ledger::verify_receipt(&r1, Some(&pk)).unwrap();
-        let (st, r2) = call(
-            &app,
-            "POST",
-            "/v1/consents",
-            &adm,
-            sample_with_id("pg-2").to_string(),
-        )
-        .await;
+        let (st, r2) = call(&app, "POST", "/v1/consents", &adm, sample_with_id("pg-2").to_string()).await;
         assert_eq!(st, StatusCode::CREATED);
         let r2: Receipt = serde_json::from_value(r2).unwrap();
-        assert_eq!(
-            (r2.seq, &r2.prev_hash, r2.id.as_str()),
-            (2, &r1.hash, "pg-2")
-        );
+        assert_eq!((r2.seq, &r2.prev_hash, r2.id.as_str()), (2, &r1.hash, "pg-2"));
         ledger::verify_receipt(&r2, Some(&pk)).unwrap();
 
         // Idempotency: same request (other formatting) replays, another conflicts.
         let key = [("idempotency-key", "order-42-consent"), adm[0]];
-        let (st, first) = call(
-            &app,
-            "POST",
-            "/v1/consents",
-            &key,
-            sample_with_id("pg-3").to_string(),
-        )
-        .await;
+        let (st, first) = call(&app, "POST", "/v1/consents", &key, sample_with_id("pg-3").to_string()).await;
         assert_eq!(st, StatusCode::CREATED);
         let pretty = serde_json::to_string_pretty(&sample_with_id("pg-3")).unwrap();
         let (st, again) = call(&app, "POST", "/v1/consents", &key, pretty).await;
@@ -205,50 +153,22 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
         other["purposes"][1]["decision"] = "granted".into();
         other["purposes"][1]["affirmative_action"] = true.into();
         let (st, e) = call(&app, "POST", "/v1/consents", &key, other.to_string()).await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("consent.idempotency_conflict"))
-        );
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("consent.idempotency_conflict")));
         // Same record id without a key: duplicate.
-        let (st, e) = call(
-            &app,
-            "POST",
-            "/v1/consents",
-            &adm,
-            sample_with_id("pg-2").to_string(),
-        )
-        .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("consent.duplicate_id"))
-        );
+        let (st, e) = call(&app, "POST", "/v1/consents", &adm, sample_with_id("pg-2").to_string()).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("consent.duplicate_id")));
 
         // Subject access and withdrawal, with the admin key.
         let bearer = format!("Bearer {ADMIN}");
         let auth = [("authorization", bearer.as_str())];
         let subject = sample()["subject"].as_str().unwrap().to_string();
         let uri = format!("/v1/subjects/{subject}/consents");
-        assert_eq!(
-            call(&app, "GET", &uri, &[], Body::empty()).await.0,
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(call(&app, "GET", &uri, &[], Body::empty()).await.0, StatusCode::UNAUTHORIZED);
         let (st, v) = call(&app, "GET", &uri, &auth, Body::empty()).await;
         assert_eq!(st, StatusCode::OK);
-        let ids: Vec<&str> = v["consents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["receipt"]["id"].as_str().unwrap())
-            .collect();
+        let ids: Vec<&str> = v["consents"].as_array().unwrap().iter().map(|c| c["receipt"]["id"].as_str().unwrap()).collect();
         assert_eq!(ids, [r1.id.as_str(), "pg-2", "pg-3"]);
-        let (st, w) = call(
-            &app,
-            "POST",
-            "/v1/consents/pg-2/withdraw",
-            &auth,
-            r#"{"acted_at":"2026-12-01T10:00:00Z"}"#,
-        )
-        .await;
+        let (st, w) = call(&app, "POST", "/v1/consents/pg-2/withdraw", &auth, r#"{"acted_at":"2026-12-01T10:00:00Z"}"#).await;
         assert_eq!(st, StatusCode::CREATED, "{w}");
         assert_eq!(w["seq"].as_u64(), Some(4));
         let (_, v) = call(&app, "GET", &uri, &auth, Body::empty()).await;
@@ -256,30 +176,10 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
         assert_eq!(list.len(), 4);
         assert_eq!(list[3]["record"]["withdraws"], "pg-2");
         assert_eq!(list[3]["record"]["purposes"][0]["decision"], "withdrawn");
-        let (st, e) = call(
-            &app,
-            "POST",
-            &format!("/v1/consents/{}/withdraw", w["id"].as_str().unwrap()),
-            &auth,
-            Body::empty(),
-        )
-        .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::CONFLICT, Some("consent.nothing_to_withdraw"))
-        );
-        let (st, e) = call(
-            &app,
-            "POST",
-            "/v1/consents/nope/withdraw",
-            &auth,
-            Body::empty(),
-        )
-        .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (StatusCode::NOT_FOUND, Some("consent.not_found"))
-        );
+        let (st, e) = call(&app, "POST", &format!("/v1/consents/{}/withdraw", w["id"].as_str().unwrap()), &auth, Body::empty()).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("consent.nothing_to_withdraw")));
+        let (st, e) = call(&app, "POST", "/v1/consents/nope/withdraw", &auth, Body::empty()).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("consent.not_found")));
     });
     assert_eq!(state.store.len().unwrap(), 4);
     let v = store::verify(&Store::connect_read_only(&db).unwrap(), Some(&pk)).unwrap();
@@ -289,56 +189,25 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
     // store (another instance) sees the same tree.
     use fiable_lookup::consent::log;
     for seq in 1..=4 {
-        let p = state
-            .log
-            .inclusion(&state.store, &state.signer, seq, None)
-            .unwrap()
-            .unwrap();
+        let p = state.log.inclusion(&state.store, &state.signer, seq, None).unwrap().unwrap();
         log::verify_inclusion(&p, &pk).unwrap();
     }
     for a in 0..=4 {
-        let c = state
-            .log
-            .consistency(&state.store, &state.signer, a, None)
-            .unwrap()
-            .unwrap();
+        let c = state.log.consistency(&state.store, &state.signer, a, None).unwrap().unwrap();
         log::verify_consistency(&c.first, &c.second, &c.proof, &pk).unwrap();
     }
     let other = log::Log::new();
     let other_store = Store::connect(&db, 1).unwrap();
-    assert_eq!(
-        other.head(&other_store, &state.signer).unwrap().root_hash,
-        state
-            .log
-            .head(&state.store, &state.signer)
-            .unwrap()
-            .root_hash
-    );
+    assert_eq!(other.head(&other_store, &state.signer).unwrap().root_hash, state.log.head(&state.store, &state.signer).unwrap().root_hash);
     // Key checks: the first key pinned, another one refused.
-    other_store
-        .pin_key("index", "id-a", "check-a", None)
-        .unwrap();
-    other_store
-        .pin_key("index", "id-a", "check-a", None)
-        .unwrap();
-    assert!(matches!(
-        other_store.pin_key("index", "id-b", "check-b", None),
-        Err(store::StoreError::KeyMismatch(_))
-    ));
-    assert!(matches!(
-        other_store.pin_key("signing", "x", "y", Some(&"ab".repeat(32))),
-        Err(store::StoreError::KeyMismatch(_))
-    ));
+    other_store.pin_key("index", "id-a", "check-a", None).unwrap();
+    other_store.pin_key("index", "id-a", "check-a", None).unwrap();
+    assert!(matches!(other_store.pin_key("index", "id-b", "check-b", None), Err(store::StoreError::KeyMismatch(_))));
+    assert!(matches!(other_store.pin_key("signing", "x", "y", Some(&"ab".repeat(32))), Err(store::StoreError::KeyMismatch(_))));
     drop(other_store);
     // Reopening migrates nothing more.
     drop(Store::connect(&db, 1).unwrap());
-    assert_eq!(
-        pg.client("router")
-            .query_one("SELECT COUNT(*) FROM schema_migrations", &[])
-            .unwrap()
-            .get::<_, i64>(0),
-        3
-    );
+    assert_eq!(pg.client("router").query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get::<_, i64>(0), 3);
     state
 }
 
@@ -350,8 +219,7 @@ fn append_only(pg: &pg::Pg) {
     let st = Store::connect(&db, 1).unwrap();
     let signer = Signer::from_seed([7; 32]);
     for i in 0..3 {
-        let r: fiable_consent::ConsentRecord =
-            serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
+        let r: fiable_consent::ConsentRecord = serde_json::from_value(sample_with_id(&format!("ao-{i}"))).unwrap();
         st.append(&r, None, &signer).unwrap();
     }
     let mut c = pg.client("appendonly");
@@ -381,24 +249,11 @@ fn group_commit(pg: &pg::Pg) {
     // A statement the server refuses (a NUL in text) aborts the whole
     // transaction in PostgreSQL; its savepoint takes the batch back to
     // before that append, and the others commit.
-    let (plug, r) = batch::in_one_batch(
-        &st,
-        &signer,
-        "sql-plug",
-        &[("sql-1", None), ("nul\u{0}id", None), ("sql-2", None)],
-    );
-    assert!(
-        matches!(&r[1], Err(store::StoreError::Db(m)) if m.contains("22021")),
-        "{:?}",
-        r[1]
-    );
+    let (plug, r) = batch::in_one_batch(&st, &signer, "sql-plug", &[("sql-1", None), ("nul\u{0}id", None), ("sql-2", None)]);
+    assert!(matches!(&r[1], Err(store::StoreError::Db(m)) if m.contains("22021")), "{:?}", r[1]);
     assert_eq!(r[0].as_ref().unwrap().receipt.seq, plug.seq + 1);
     assert_eq!(r[2].as_ref().unwrap().receipt.seq, plug.seq + 2);
-    let v = store::verify(
-        &Store::connect_read_only(&db).unwrap(),
-        Some(signer.public_key_hex()),
-    )
-    .unwrap();
+    let v = store::verify(&Store::connect_read_only(&db).unwrap(), Some(signer.public_key_hex())).unwrap();
     assert_eq!(v.entries, 207);
 }
 
@@ -413,18 +268,10 @@ fn two_instances(pg: &pg::Pg) {
     let url = pg.create_db("instances");
     let dir = tempfile::tempdir().unwrap();
     let ban = service::mini_ban(dir.path());
-    let args: Vec<OsString> = vec![
-        "--database".into(),
-        url.clone().into(),
-        "--database-pool".into(),
-        "4".into(),
-    ];
+    let args: Vec<OsString> = vec!["--database".into(), url.clone().into(), "--database-pool".into(), "4".into()];
     // The second instance starts once the first has created the shared key.
     let ports: Vec<u16> = (0..INSTANCES).map(|_| service::free_port()).collect();
-    let mut children: Vec<_> = ports
-        .iter()
-        .map(|&p| service::start(dir.path(), p, &ban, &args))
-        .collect();
+    let mut children: Vec<_> = ports.iter().map(|&p| service::start(dir.path(), p, &ban, &args)).collect();
     let pk = service::public_key(ports[0]);
     assert_eq!(service::public_key(ports[1]), pk);
 
@@ -437,14 +284,7 @@ fn two_instances(pg: &pg::Pg) {
                 let mut acked = vec![];
                 for i in 0..PER_CLIENT {
                     let id = format!("inst{inst}-c{w}-{i}");
-                    let (st, body) = http(
-                        port,
-                        "POST",
-                        "/v1/consents",
-                        &[("idempotency-key", &id), AUTH],
-                        &record(&id),
-                    )
-                    .unwrap();
+                    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", &id), AUTH], &record(&id)).unwrap();
                     assert_eq!(st, 201, "instance {inst}: {body}");
                     acked.push((inst, serde_json::from_str::<Receipt>(&body).unwrap()));
                 }
@@ -452,38 +292,17 @@ fn two_instances(pg: &pg::Pg) {
             })
         })
         .collect();
-    let acked: Vec<(usize, Receipt)> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let acked: Vec<(usize, Receipt)> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     let sent = INSTANCES * CLIENTS * PER_CLIENT;
 
     // Replays on the other instance give the first receipt back.
     for inst in 0..INSTANCES {
         let (_, r) = acked.iter().find(|(i, _)| *i == inst).unwrap();
         let other = ports[(inst + 1) % INSTANCES];
-        let (st, body) = http(
-            other,
-            "POST",
-            "/v1/consents",
-            &[("idempotency-key", &r.id), AUTH],
-            &record(&r.id),
-        )
-        .unwrap();
+        let (st, body) = http(other, "POST", "/v1/consents", &[("idempotency-key", &r.id), AUTH], &record(&r.id)).unwrap();
         assert_eq!(st, 200, "{body}");
-        assert_eq!(
-            &serde_json::from_str::<Receipt>(&body).unwrap(),
-            r,
-            "replay on the other instance"
-        );
-        let (st, _) = http(
-            other,
-            "POST",
-            "/v1/consents",
-            &[("idempotency-key", &r.id), AUTH],
-            &record("something-else"),
-        )
-        .unwrap();
+        assert_eq!(&serde_json::from_str::<Receipt>(&body).unwrap(), r, "replay on the other instance");
+        let (st, _) = http(other, "POST", "/v1/consents", &[("idempotency-key", &r.id), AUTH], &record("something-else")).unwrap();
         assert_eq!(st, 409, "same key, other request, other instance");
     }
     for c in &mut children {
@@ -493,27 +312,14 @@ fn two_instances(pg: &pg::Pg) {
     let ro = Store::connect_read_only(&pg_db(&url)).unwrap();
     let mut found = 0;
     for (_, r) in &acked {
-        let e = ro
-            .by_id(&r.id)
-            .unwrap()
-            .unwrap_or_else(|| panic!("acknowledged {} missing", r.id));
+        let e = ro.by_id(&r.id).unwrap().unwrap_or_else(|| panic!("acknowledged {} missing", r.id));
         // The withdrawal capability is only in the answer, never stored.
-        assert_eq!(
-            e.receipt(),
-            Receipt {
-                withdraw_token: None,
-                ..r.clone()
-            }
-        );
+        assert_eq!(e.receipt(), Receipt { withdraw_token: None, ..r.clone() });
         found += 1;
     }
     let seqs: HashSet<u64> = acked.iter().map(|(_, r)| r.seq).collect();
     assert_eq!(seqs.len(), acked.len(), "two receipts with one seq");
-    assert_eq!(
-        seqs,
-        (1..=sent as u64).collect::<HashSet<_>>(),
-        "seqs 1..=N without gaps"
-    );
+    assert_eq!(seqs, (1..=sent as u64).collect::<HashSet<_>>(), "seqs 1..=N without gaps");
     // How often the chain passes from one instance's entries to the other's.
     let mut by_seq = acked.clone();
     by_seq.sort_by_key(|(_, r)| r.seq);
@@ -532,35 +338,14 @@ fn two_instances(pg: &pg::Pg) {
     assert_eq!((acked.len(), found, v.entries as usize), (sent, sent, sent));
 
     // The CLI on the database: verify, export, verify the export.
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--database".as_ref(),
-        url.as_ref(),
-        "--public-key".as_ref(),
-        pk.as_ref(),
-    ]);
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), pk.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("OK, {sent} entries")), "{out}");
-    assert!(
-        !out.contains(pg::PASSWORD),
-        "the password is not printed: {out}"
-    );
+    assert!(!out.contains(pg::PASSWORD), "the password is not printed: {out}");
     let jsonl = dir.path().join("ledger.jsonl");
-    let (code, out) = run(&[
-        "export".as_ref(),
-        "--database".as_ref(),
-        url.as_ref(),
-        "--out".as_ref(),
-        jsonl.as_os_str(),
-    ]);
+    let (code, out) = run(&["export".as_ref(), "--database".as_ref(), url.as_ref(), "--out".as_ref(), jsonl.as_os_str()]);
     assert_eq!(code, Some(0), "{out}");
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--ledger".as_ref(),
-        jsonl.as_os_str(),
-        "--public-key".as_ref(),
-        pk.as_ref(),
-    ]);
+    let (code, out) = run(&["verify".as_ref(), "--ledger".as_ref(), jsonl.as_os_str(), "--public-key".as_ref(), pk.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("OK, {sent} entries")), "{out}");
 }
@@ -587,23 +372,11 @@ fn matches(port: u16, q: Value) -> Vec<String> {
     let (st, v) = http(port, "POST", "/v1/match", &[AUTH], &q.to_string()).unwrap();
     assert_eq!(st, 200, "{v}");
     let v: Value = serde_json::from_str(&v).unwrap();
-    v["matches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["subject"].as_str().unwrap().to_string())
-        .collect()
+    v["matches"].as_array().unwrap().iter().map(|m| m["subject"].as_str().unwrap().to_string()).collect()
 }
 
 fn access(port: u16, subject: &str) -> Value {
-    let (st, v) = http(
-        port,
-        "GET",
-        &format!("/v1/subjects/{subject}/consents"),
-        &[AUTH],
-        "",
-    )
-    .unwrap();
+    let (st, v) = http(port, "GET", &format!("/v1/subjects/{subject}/consents"), &[AUTH], "").unwrap();
     assert_eq!(st, 200, "{v}");
     serde_json::from_str(&v).unwrap()
 }
@@ -619,23 +392,12 @@ fn vault_on_two_instances(pg: &pg::Pg) {
     let url = pg.create_db("vault");
     let dir = tempfile::tempdir().unwrap();
     let ban = service::mini_ban(dir.path());
-    let args: Vec<OsString> = vec![
-        "--database".into(),
-        url.clone().into(),
-        "--database-pool".into(),
-        "4".into(),
-    ];
+    let args: Vec<OsString> = vec!["--database".into(), url.clone().into(), "--database-pool".into(), "4".into()];
     let ports: Vec<u16> = (0..INSTANCES).map(|_| service::free_port()).collect();
-    let mut children: Vec<_> = ports
-        .iter()
-        .map(|&p| service::start(dir.path(), p, &ban, &args))
-        .collect();
+    let mut children: Vec<_> = ports.iter().map(|&p| service::start(dir.path(), p, &ban, &args)).collect();
     // With PostgreSQL the blind-index key defaults to beside the signing
     // key, which the instances share.
-    assert!(
-        dir.path().join("ledger.index.key").is_file(),
-        "index key beside the signing key"
-    );
+    assert!(dir.path().join("ledger.index.key").is_file(), "index key beside the signing key");
     let pk = service::public_key(ports[0]);
 
     // Each new email: first submissions from both instances at once.
@@ -646,9 +408,7 @@ fn vault_on_two_instances(pg: &pg::Pg) {
             std::thread::spawn(move || {
                 (0..NEW_PEOPLE)
                     .map(|p| {
-                        let body = person(
-                            serde_json::json!({ "email": format!("Person.{p}@Example.fr") }),
-                        );
+                        let body = person(serde_json::json!({ "email": format!("Person.{p}@Example.fr") }));
                         barrier.wait();
                         (p, submit(port, &body).subject)
                     })
@@ -656,10 +416,7 @@ fn vault_on_two_instances(pg: &pg::Pg) {
             })
         })
         .collect();
-    let firsts: Vec<(usize, String)> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let firsts: Vec<(usize, String)> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     let sent = NEW_PEOPLE * INSTANCES * FIRSTS_PER_INSTANCE;
     let mut per_person: Vec<HashSet<&str>> = vec![HashSet::new(); NEW_PEOPLE];
     for (p, s) in &firsts {
@@ -671,10 +428,7 @@ fn vault_on_two_instances(pg: &pg::Pg) {
     let mut found = 0;
     for (p, subjects) in per_person.iter().enumerate() {
         for &port in &ports {
-            let m = matches(
-                port,
-                serde_json::json!({ "email": format!("person.{p}@example.fr") }),
-            );
+            let m = matches(port, serde_json::json!({ "email": format!("person.{p}@example.fr") }));
             if m.len() == 1 && subjects.contains(m[0].as_str()) {
                 found += 1;
             }
@@ -688,56 +442,25 @@ fn vault_on_two_instances(pg: &pg::Pg) {
         NEW_PEOPLE * INSTANCES
     );
     assert_eq!(firsts.len(), sent);
-    assert_eq!(
-        one_each, NEW_PEOPLE,
-        "an email got two pseudonyms: {per_person:?}"
-    );
+    assert_eq!(one_each, NEW_PEOPLE, "an email got two pseudonyms: {per_person:?}");
     assert_eq!(distinct.len(), NEW_PEOPLE, "two emails share a pseudonym");
-    assert_eq!(
-        found,
-        NEW_PEOPLE * INSTANCES,
-        "every person found on both instances"
-    );
+    assert_eq!(found, NEW_PEOPLE * INSTANCES, "every person found on both instances");
 
     // One person on instance 0; found, read and recognised from instance 1.
     let jean = serde_json::json!({ "email": "Jean.Dupont@Example.fr", "phone": "+33612345678", "first_name": "Jean", "last_name": "Lefèvre", "postcode": "75011", "country": "FR" });
     let r1 = submit(ports[0], &person(jean));
     assert!(r1.subject.starts_with("s_"), "{}", r1.subject);
     ledger::verify_receipt(&r1, Some(&pk)).unwrap();
-    let r2 = submit(
-        ports[1],
-        &person(serde_json::json!({ "email": "  jean.dupont@EXAMPLE.FR " })),
-    );
-    assert_eq!(
-        r2.subject, r1.subject,
-        "same email, other instance: same pseudonym"
-    );
-    assert_eq!(
-        matches(
-            ports[1],
-            serde_json::json!({ "email": "jean.dupont@example.fr" })
-        ),
-        vec![r1.subject.clone()]
-    );
-    assert_eq!(
-        matches(ports[1], serde_json::json!({ "phone": "06 12 34 56 78" })),
-        vec![r1.subject.clone()]
-    );
-    assert_eq!(
-        matches(
-            ports[1],
-            serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })
-        ),
-        vec![r1.subject.clone()]
-    );
+    let r2 = submit(ports[1], &person(serde_json::json!({ "email": "  jean.dupont@EXAMPLE.FR " })));
+    assert_eq!(r2.subject, r1.subject, "same email, other instance: same pseudonym");
+    assert_eq!(matches(ports[1], serde_json::json!({ "email": "jean.dupont@example.fr" })), vec![r1.subject.clone()]);
+    assert_eq!(matches(ports[1], serde_json::json!({ "phone": "06 12 34 56 78" })), vec![r1.subject.clone()]);
+    assert_eq!(matches(ports[1], serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })), vec![r1.subject.clone()]);
     let v = access(ports[1], &r1.subject);
     assert_eq!(v["erased"], false);
     let list = v["consents"].as_array().unwrap();
     assert_eq!(list.len(), 2);
-    assert_eq!(
-        list[0]["subject_data"]["last_name"], "Lefèvre",
-        "sealed on instance 0, opened on instance 1"
-    );
+    assert_eq!(list[0]["subject_data"]["last_name"], "Lefèvre", "sealed on instance 0, opened on instance 1");
 
     // Sealing: no clear contact data in any table, only the sealed form
     // in the ledger.
@@ -751,96 +474,44 @@ fn vault_on_two_instances(pg: &pg::Pg) {
         .get::<_, Option<String>>(0)
         .unwrap_or_default()
         .to_lowercase();
-    for needle in [
-        "dupont@",
-        "lefèvre",
-        "lefevre",
-        "612345678",
-        "person.3@",
-        "example.fr",
-    ] {
+    for needle in ["dupont@", "lefèvre", "lefevre", "612345678", "person.3@", "example.fr"] {
         assert!(!tables.contains(needle), "{needle} in the ledger tables");
     }
-    let sealed: i64 = c.query_one("SELECT COUNT(*) FROM ledger WHERE record LIKE '%\"sealed\":{\"alg\":\"chacha20poly1305\"%'", &[]).unwrap().get(0);
+    let sealed: i64 =
+        c.query_one("SELECT COUNT(*) FROM ledger WHERE record LIKE '%\"sealed\":{\"alg\":\"chacha20poly1305\"%'", &[]).unwrap().get(0);
     let entries = (sent + 2) as i64;
     assert_eq!(sealed, entries, "every entry holds a sealed part");
 
     // Erasure on instance 0; instance 1 sees it at once.
-    let (st, done) = http(
-        ports[0],
-        "DELETE",
-        &format!("/v1/subjects/{}", r1.subject),
-        &[AUTH],
-        "",
-    )
-    .unwrap();
+    let (st, done) = http(ports[0], "DELETE", &format!("/v1/subjects/{}", r1.subject), &[AUTH], "").unwrap();
     assert_eq!(st, 200, "{done}");
     let done: Value = serde_json::from_str(&done).unwrap();
     assert_eq!(done["records"].as_u64(), Some(2));
-    let (st, again) = http(
-        ports[1],
-        "DELETE",
-        &format!("/v1/subjects/{}", r1.subject),
-        &[AUTH],
-        "",
-    )
-    .unwrap();
+    let (st, again) = http(ports[1], "DELETE", &format!("/v1/subjects/{}", r1.subject), &[AUTH], "").unwrap();
     assert_eq!(st, 200, "{again}");
-    assert_eq!(
-        serde_json::from_str::<Value>(&again).unwrap()["receipt"],
-        done["receipt"],
-        "one erasure, whichever instance is asked"
-    );
+    assert_eq!(serde_json::from_str::<Value>(&again).unwrap()["receipt"], done["receipt"], "one erasure, whichever instance is asked");
     let v = access(ports[1], &r1.subject);
-    assert_eq!(
-        (v["erased"].as_bool(), v["erasure"]["erased_at"].clone()),
-        (Some(true), done["erased_at"].clone())
-    );
-    assert!(
-        v["consents"].as_array().unwrap()[..2]
-            .iter()
-            .all(|e| e["erased"] == true && e.get("subject_data").is_none())
-    );
-    assert!(
-        matches(
-            ports[1],
-            serde_json::json!({ "email": "jean.dupont@example.fr" })
-        )
-        .is_empty()
-    );
-    assert!(
-        matches(
-            ports[0],
-            serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })
-        )
-        .is_empty()
-    );
+    assert_eq!((v["erased"].as_bool(), v["erasure"]["erased_at"].clone()), (Some(true), done["erased_at"].clone()));
+    assert!(v["consents"].as_array().unwrap()[..2].iter().all(|e| e["erased"] == true && e.get("subject_data").is_none()));
+    assert!(matches(ports[1], serde_json::json!({ "email": "jean.dupont@example.fr" })).is_empty());
+    assert!(matches(ports[0], serde_json::json!({ "last_name": "Lefebvre", "postcode": "75011" })).is_empty());
     let left: i64 = c
-        .query_one("SELECT (SELECT COUNT(*) FROM subject_keys WHERE subject = $1) + (SELECT COUNT(*) FROM subject_index WHERE subject = $1)", &[&r1.subject])
+        .query_one(
+            "SELECT (SELECT COUNT(*) FROM subject_keys WHERE subject = $1) + (SELECT COUNT(*) FROM subject_index WHERE subject = $1)",
+            &[&r1.subject],
+        )
         .unwrap()
         .get(0);
     assert_eq!(left, 0, "key and blind indexes destroyed");
-    let fresh = submit(
-        ports[1],
-        &person(serde_json::json!({ "email": "jean.dupont@example.fr" })),
-    );
-    assert_ne!(
-        fresh.subject, r1.subject,
-        "after erasure the same email is a new person"
-    );
+    let fresh = submit(ports[1], &person(serde_json::json!({ "email": "jean.dupont@example.fr" })));
+    assert_ne!(fresh.subject, r1.subject, "after erasure the same email is a new person");
     for ch in &mut children {
         ch.kill();
     }
     let entries = entries as u64 + 2;
 
     // The CLI on the database: verify; purge counts (dry run), then shreds.
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--database".as_ref(),
-        url.as_ref(),
-        "--public-key".as_ref(),
-        pk.as_ref(),
-    ]);
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), pk.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(&format!("OK, {entries} entries")), "{out}");
     let key = dir.path().join("ledger.key");
@@ -862,32 +533,27 @@ fn vault_on_two_instances(pg: &pg::Pg) {
     let people = NEW_PEOPLE + 1;
     let (code, out) = purge("2027-01-01T00:00:00Z", true);
     assert!(
-        code == Some(0)
-            && out.contains(&format!(
-                "purge (dry run): {people} subjects with personal data, 0 past retention, 0 erased"
-            )),
+        code == Some(0) && out.contains(&format!("purge (dry run): {people} subjects with personal data, 0 past retention, 0 erased")),
         "{out}"
     );
     // The sample expires in 2029 and is kept 1825 days more.
     let (code, out) = purge("2035-01-01T00:00:00Z", true);
-    assert!(code == Some(0) && out.contains(&format!("purge (dry run): {people} subjects with personal data, {people} past retention, 0 erased")), "{out}");
+    assert!(
+        code == Some(0)
+            && out.contains(&format!("purge (dry run): {people} subjects with personal data, {people} past retention, 0 erased")),
+        "{out}"
+    );
     let ro = Store::connect_read_only(&pg_db(&url)).unwrap();
     assert_eq!(ro.len().unwrap(), entries, "a dry run appends nothing");
     let (code, out) = purge("2035-01-01T00:00:00Z", false);
-    assert!(code == Some(0) && out.contains(&format!("purge: {people} subjects with personal data, {people} past retention, {people} erased")), "{out}");
-    assert!(ro.vault_subjects().unwrap().is_empty());
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--database".as_ref(),
-        url.as_ref(),
-        "--public-key".as_ref(),
-        pk.as_ref(),
-    ]);
-    assert_eq!(code, Some(0), "{out}");
     assert!(
-        out.contains(&format!("OK, {} entries", entries + people as u64)),
+        code == Some(0) && out.contains(&format!("purge: {people} subjects with personal data, {people} past retention, {people} erased")),
         "{out}"
     );
+    assert!(ro.vault_subjects().unwrap().is_empty());
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), pk.as_ref()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&format!("OK, {} entries", entries + people as u64)), "{out}");
 }
 
 /// `consent_crash.rs`'s scenario on PostgreSQL.
@@ -895,11 +561,7 @@ fn crash(pg: &pg::Pg) {
     let url = pg.create_db("crash");
     let dir = tempfile::tempdir().unwrap();
     let db = pg_db(&url);
-    let c = service::crash_scenario(
-        dir.path(),
-        &["--database".into(), url.clone().into()],
-        &|| Store::connect_read_only(&db).unwrap(),
-    );
+    let c = service::crash_scenario(dir.path(), &["--database".into(), url.clone().into()], &|| Store::connect_read_only(&db).unwrap());
     println!(
         "crash test (PostgreSQL): sent {}, acknowledged {}, found {}, ledger entries {} (SIGKILL after 200 acks)",
         c.sent,
@@ -907,18 +569,9 @@ fn crash(pg: &pg::Pg) {
         c.found,
         c.entries
     );
-    let (code, out) = run(&[
-        "verify".as_ref(),
-        "--database".as_ref(),
-        url.as_ref(),
-        "--public-key".as_ref(),
-        c.public_key.as_ref(),
-    ]);
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), c.public_key.as_ref()]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains(&format!("OK, {} entries", c.entries + 1)),
-        "{out}"
-    );
+    assert!(out.contains(&format!("OK, {} entries", c.entries + 1)), "{out}");
 }
 
 /// With the database stopped, the routes answer 503
@@ -930,39 +583,12 @@ fn outage(state: &ConsentState) {
         for _ in 0..2 {
             // First on the pooled connections the server closed, then on new ones.
             let admin = format!("Bearer {ADMIN}");
-            let (st, e) = call(
-                &app,
-                "POST",
-                "/v1/consents",
-                &[("authorization", admin.as_str())],
-                sample().to_string(),
-            )
-            .await;
-            assert_eq!(
-                (st, e["error"]["code"].as_str()),
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Some("consent.store_unavailable")
-                ),
-                "{e}"
-            );
+            let (st, e) = call(&app, "POST", "/v1/consents", &[("authorization", admin.as_str())], sample().to_string()).await;
+            assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("consent.store_unavailable")), "{e}");
         }
         let bearer = format!("Bearer {ADMIN}");
         let subject = sample()["subject"].as_str().unwrap().to_string();
-        let (st, e) = call(
-            &app,
-            "GET",
-            &format!("/v1/subjects/{subject}/consents"),
-            &[("authorization", &bearer)],
-            Body::empty(),
-        )
-        .await;
-        assert_eq!(
-            (st, e["error"]["code"].as_str()),
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some("consent.store_unavailable")
-            )
-        );
+        let (st, e) = call(&app, "GET", &format!("/v1/subjects/{subject}/consents"), &[("authorization", &bearer)], Body::empty()).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("consent.store_unavailable")));
     });
 }

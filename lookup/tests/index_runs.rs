@@ -37,11 +37,7 @@ fn csv(rows: &[RowSpec]) -> String {
         let rep = reps[rep as usize % reps.len()];
         // Repeated (street, number, rep) rows with other ids and positions:
         // which one is kept must not depend on the run size.
-        let numero = if num % 17 == 0 {
-            99999
-        } else {
-            u32::from(num % 40)
-        };
+        let numero = if num % 17 == 0 { 99999 } else { u32::from(num % 40) };
         let (lon, lat) = (2.3 + f64::from(pos) * 1e-5, 48.8 + f64::from(pos) * 1e-5);
         let _ = writeln!(
             s,
@@ -52,14 +48,8 @@ fn csv(rows: &[RowSpec]) -> String {
 }
 
 fn build(path: &PathBuf, run_len: usize, tmp: &std::path::Path) -> Vec<u64> {
-    let opts = BuildOptions {
-        run_len,
-        tmp_dir: Some(tmp.to_path_buf()),
-        ..Default::default()
-    };
-    index::build(std::slice::from_ref(path), &opts)
-        .expect("build")
-        .0
+    let opts = BuildOptions { run_len, tmp_dir: Some(tmp.to_path_buf()), ..Default::default() };
+    index::build(std::slice::from_ref(path), &opts).expect("build").0
 }
 
 proptest! {

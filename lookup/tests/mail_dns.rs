@@ -34,19 +34,9 @@ struct Dnsmasq {
 }
 
 fn dnsmasq_bin() -> String {
-    let bin = std::env::var("FIABLE_DNSMASQ").unwrap_or_else(|_| {
-        if std::path::Path::new("/usr/sbin/dnsmasq").exists() {
-            "/usr/sbin/dnsmasq".into()
-        } else {
-            "dnsmasq".into()
-        }
-    });
-    let ok = Command::new(&bin)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let bin = std::env::var("FIABLE_DNSMASQ")
+        .unwrap_or_else(|_| if std::path::Path::new("/usr/sbin/dnsmasq").exists() { "/usr/sbin/dnsmasq".into() } else { "dnsmasq".into() });
+    let ok = Command::new(&bin).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
     assert!(
         ok,
         "dnsmasq not found ({bin}): the mail-domain tests need a real DNS server; install it (apt-get install dnsmasq) or set FIABLE_DNSMASQ"
@@ -94,16 +84,9 @@ impl Dnsmasq {
         let bh = blackhole.local_addr().unwrap().port();
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         for _ in 0..5 {
-            let port = port.unwrap_or_else(|| {
-                UdpSocket::bind("127.0.0.1:0")
-                    .unwrap()
-                    .local_addr()
-                    .unwrap()
-                    .port()
-            });
+            let port = port.unwrap_or_else(|| UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
             let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let log =
-                std::env::temp_dir().join(format!("fiable-dnsmasq-{}-{n}.log", std::process::id()));
+            let log = std::env::temp_dir().join(format!("fiable-dnsmasq-{}-{n}.log", std::process::id()));
             let mut args = vec![
                 "--no-daemon".to_string(),
                 "--conf-file=/dev/null".into(),
@@ -124,12 +107,7 @@ impl Dnsmasq {
                 .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
                 .spawn()
                 .expect("spawning dnsmasq");
-            let mut d = Dnsmasq {
-                child,
-                port,
-                log,
-                _blackhole: blackhole.try_clone().unwrap(),
-            };
+            let mut d = Dnsmasq { child, port, log, _blackhole: blackhole.try_clone().unwrap() };
             if d.wait_ready() {
                 return d;
             }
@@ -175,27 +153,17 @@ impl Dnsmasq {
         // dnsmasq writes its log asynchronously: give it a moment.
         std::thread::sleep(Duration::from_millis(100));
         let needle = format!("] {name} from");
-        self.log_text()
-            .lines()
-            .filter(|l| (l.contains("query[") || l.contains("auth[")) && l.contains(&needle))
-            .count()
+        self.log_text().lines().filter(|l| (l.contains("query[") || l.contains("auth[")) && l.contains(&needle)).count()
     }
 
     /// Every query dnsmasq received but the readiness probe.
     fn query_count(&self) -> usize {
         std::thread::sleep(Duration::from_millis(100));
-        self.log_text()
-            .lines()
-            .filter(|l| l.contains("query[") && !l.contains(" probe."))
-            .count()
+        self.log_text().lines().filter(|l| l.contains("query[") && !l.contains(" probe.")).count()
     }
 
     fn state(&self, min_ttl: u64, timeout_ms: u64) -> AppState {
-        self.state_with(DnsConfig {
-            min_ttl,
-            timeout_ms,
-            ..self.dns()
-        })
+        self.state_with(DnsConfig { min_ttl, timeout_ms, ..self.dns() })
     }
 
     /// This server as the only upstream, one try, small cache, default canaries.
@@ -239,15 +207,10 @@ fn empty_index() -> Vec<u64> {
     static WORDS: OnceLock<Vec<u64>> = OnceLock::new();
     WORDS
         .get_or_init(|| {
-            let p =
-                std::env::temp_dir().join(format!("fiable-mail-dns-{}.csv", std::process::id()));
+            let p = std::env::temp_dir().join(format!("fiable-mail-dns-{}.csv", std::process::id()));
             std::fs::write(&p, format!("{BAN_HEADER}\n{BAN_ROW}\n")).unwrap();
-            let words = fiable_lookup::address::index::build(
-                std::slice::from_ref(&p),
-                &fiable_lookup::address::BuildOptions::default(),
-            )
-            .unwrap()
-            .0;
+            let words =
+                fiable_lookup::address::index::build(std::slice::from_ref(&p), &fiable_lookup::address::BuildOptions::default()).unwrap().0;
             let _ = std::fs::remove_file(&p);
             words
         })
@@ -255,16 +218,10 @@ fn empty_index() -> Vec<u64> {
 }
 
 async fn get(st: &AppState, uri: &str) -> (StatusCode, serde_json::Value) {
-    let resp = app(st.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let resp = app(st.clone()).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
 async fn domain(st: &AppState, d: &str) -> serde_json::Value {
@@ -274,19 +231,8 @@ async fn domain(st: &AppState, d: &str) -> serde_json::Value {
 }
 
 async fn metrics(st: &AppState) -> String {
-    let resp = app(st.clone())
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap()
+    let resp = app(st.clone()).oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
+    String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
 #[tokio::test]
@@ -296,33 +242,18 @@ async fn mx_records_mean_the_domain_accepts_mail() {
     let v = domain(&st, &format!("mail.{ZONE}")).await;
     assert_eq!(v["status"], "valid");
     assert_eq!(v["code"], "email.domain_accepts_mail");
-    assert_eq!(
-        v["mx"],
-        serde_json::json!([format!("mx1.mail.{ZONE}"), format!("mx2.mail.{ZONE}")])
-    );
-    assert_eq!(
-        (v["implicit_mx"].as_bool(), v["cached"].as_bool()),
-        (Some(false), Some(false))
-    );
-    assert_eq!(
-        (v["free"].as_bool(), v["disposable"].as_bool()),
-        (Some(false), Some(false))
-    );
+    assert_eq!(v["mx"], serde_json::json!([format!("mx1.mail.{ZONE}"), format!("mx2.mail.{ZONE}")]));
+    assert_eq!((v["implicit_mx"].as_bool(), v["cached"].as_bool()), (Some(false), Some(false)));
+    assert_eq!((v["free"].as_bool(), v["disposable"].as_bool()), (Some(false), Some(false)));
     // Free and disposable come from the full lists.
     let v = domain(&st, "gmail.com").await;
-    assert_eq!(
-        (v["status"].as_str(), v["free"].as_bool()),
-        (Some("valid"), Some(true))
-    );
+    assert_eq!((v["status"].as_str(), v["free"].as_bool()), (Some("valid"), Some(true)));
     assert_eq!(v["mx"][0], "gmail-smtp-in.l.google.com");
     let v = domain(&st, "mailinator.com").await;
     assert_eq!(v["disposable"], true);
     // A whole address is tolerated: only the domain is used (and shares its cache entry).
     let v = domain(&st, "jean.dupont%40Gmail.com").await;
-    assert_eq!(
-        (v["domain"].as_str(), v["cached"].as_bool()),
-        (Some("gmail.com"), Some(true))
-    );
+    assert_eq!((v["domain"].as_str(), v["cached"].as_bool()), (Some("gmail.com"), Some(true)));
 }
 
 #[tokio::test]
@@ -330,20 +261,11 @@ async fn address_record_is_the_implicit_mx() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("aonly.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("valid"), Some("email.domain_accepts_mail"))
-    );
-    assert_eq!(
-        (v["implicit_mx"].as_bool(), v["mx"].as_array().map(Vec::len)),
-        (Some(true), Some(0))
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("valid"), Some("email.domain_accepts_mail")));
+    assert_eq!((v["implicit_mx"].as_bool(), v["mx"].as_array().map(Vec::len)), (Some(true), Some(0)));
     // Neither MX nor address: no mail.
     let v = domain(&st, &format!("txtonly.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("invalid"), Some("email.domain_no_mail"))
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_no_mail")));
 }
 
 #[tokio::test]
@@ -351,10 +273,7 @@ async fn null_mx_means_no_mail() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("nullmx.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("invalid"), Some("email.domain_no_mail"))
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_no_mail")));
     assert_eq!(v["mx"], serde_json::json!([]));
 }
 
@@ -363,16 +282,10 @@ async fn nxdomain_without_soa_is_not_found_and_not_cached() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("nope.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("invalid"), Some("email.domain_not_found"))
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_not_found")));
     // dnsmasq's local NXDOMAIN carries no SOA: nothing says how long it holds (RFC 2308).
     let v = domain(&st, &format!("nope.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["cached"].as_bool()),
-        (Some("invalid"), Some(false))
-    );
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("invalid"), Some(false)));
     assert_eq!(dns.queries_for(&format!("nope.{ZONE}")), 2);
 }
 
@@ -392,28 +305,17 @@ fn soa_zone(neg_ttl: u32) -> Vec<String> {
 async fn nxdomain_is_cached_as_long_as_its_soa_minimum_says() {
     let dns = Dnsmasq::start_with(None, |_| soa_zone(2));
     // The configured minimum TTL (30 s) does not stretch a negative answer.
-    let st = dns.state_with(DnsConfig {
-        min_ttl: 30,
-        canaries: vec![format!("mail.soa.{ZONE}")],
-        ..dns.dns()
-    });
+    let st = dns.state_with(DnsConfig { min_ttl: 30, canaries: vec![format!("mail.soa.{ZONE}")], ..dns.dns() });
     let nope = format!("nope.soa.{ZONE}");
     let v = domain(&st, &nope).await;
     assert_eq!(
-        (
-            v["status"].as_str(),
-            v["code"].as_str(),
-            v["cached"].as_bool()
-        ),
+        (v["status"].as_str(), v["code"].as_str(), v["cached"].as_bool()),
         (Some("invalid"), Some("email.domain_not_found"), Some(false))
     );
     assert_eq!(domain(&st, &nope).await["cached"], true);
     tokio::time::sleep(Duration::from_millis(2300)).await;
     let v = domain(&st, &nope).await;
-    assert_eq!(
-        (v["status"].as_str(), v["cached"].as_bool()),
-        (Some("invalid"), Some(false))
-    );
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("invalid"), Some(false)));
     assert_eq!(dns.queries_for(&nope), 2);
 }
 #[tokio::test]
@@ -422,21 +324,11 @@ async fn idn_is_normalised_to_punycode() {
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("caf%C3%A9.{ZONE}")).await;
     assert_eq!(v["domain"], format!("xn--caf-dma.{ZONE}"));
-    assert_eq!(
-        (v["status"].as_str(), v["implicit_mx"].as_bool()),
-        (Some("valid"), Some(true))
-    );
+    assert_eq!((v["status"].as_str(), v["implicit_mx"].as_bool()), (Some("valid"), Some(true)));
     // Another spelling of the same domain lands on the same cache entry.
     let v = domain(&st, "CAF%C3%89.Fiable-Test.COM").await;
-    assert_eq!(
-        (v["domain"].as_str(), v["cached"].as_bool()),
-        (Some(&*format!("xn--caf-dma.{ZONE}")), Some(true))
-    );
-    assert_eq!(
-        dns.queries_for(&format!("xn--caf-dma.{ZONE}")),
-        3,
-        "MX, A, AAAA once"
-    );
+    assert_eq!((v["domain"].as_str(), v["cached"].as_bool()), (Some(&*format!("xn--caf-dma.{ZONE}")), Some(true)));
+    assert_eq!(dns.queries_for(&format!("xn--caf-dma.{ZONE}")), 3, "MX, A, AAAA once");
 }
 
 #[tokio::test]
@@ -453,22 +345,12 @@ async fn junk_is_refused_without_a_dns_query() {
         ("a%20b.com", "email.space"),
     ] {
         let (s, v) = get(&st, &format!("/v1/email/domain?d={d}")).await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some(code)),
-            "{d}: {v}"
-        );
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{d}: {v}");
     }
     let (s, v) = get(&st, &format!("/v1/email/domain?d={}", "a".repeat(400))).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("email.too_long"))
-    );
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("email.too_long")));
     let (s, v) = get(&st, "/v1/email/domain").await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("email.empty_domain"))
-    );
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("email.empty_domain")));
     assert_eq!(st.mail.resolutions(), 0);
     assert_eq!(dns.query_count(), 0, "{}", dns.log_text());
 }
@@ -483,29 +365,14 @@ async fn second_call_is_a_cache_hit_until_the_ttl_expires() {
     assert_eq!(st.mail.resolutions(), 1);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let v = domain(&st, &name).await;
-    assert_eq!(
-        (v["cached"].as_bool(), v["status"].as_str()),
-        (Some(false), Some("valid"))
-    );
+    assert_eq!((v["cached"].as_bool(), v["status"].as_str()), (Some(false), Some("valid")));
     assert_eq!(st.mail.resolutions(), 2);
     assert_eq!(dns.queries_for(&name), 2);
     let m = metrics(&st).await;
-    assert!(
-        m.contains(r#"fiable_dns_cache_total{result="hit"} 1"#),
-        "{m}"
-    );
-    assert!(
-        m.contains(r#"fiable_dns_cache_total{result="miss"} 2"#),
-        "{m}"
-    );
-    assert!(
-        m.contains(r#"fiable_dns_resolutions_total{outcome="accepts_mail"} 2"#),
-        "{m}"
-    );
-    assert!(
-        m.contains(r#"fiable_dns_queries_total{type="MX",result="answer"} 2"#),
-        "{m}"
-    );
+    assert!(m.contains(r#"fiable_dns_cache_total{result="hit"} 1"#), "{m}");
+    assert!(m.contains(r#"fiable_dns_cache_total{result="miss"} 2"#), "{m}");
+    assert!(m.contains(r#"fiable_dns_resolutions_total{outcome="accepts_mail"} 2"#), "{m}");
+    assert!(m.contains(r#"fiable_dns_queries_total{type="MX",result="answer"} 2"#), "{m}");
     assert!(!m.contains("ttl.fiable"), "no domain in metrics");
 }
 
@@ -526,10 +393,7 @@ async fn concurrent_questions_share_one_query() {
     assert_eq!(st.mail.resolutions(), 1);
     assert_eq!(dns.queries_for(&format!("sf.{ZONE}")), 1);
     let m = metrics(&st).await;
-    assert!(
-        m.contains(r#"fiable_dns_cache_total{result="shared"} 19"#),
-        "{m}"
-    );
+    assert!(m.contains(r#"fiable_dns_cache_total{result="shared"} 19"#), "{m}");
 }
 
 #[tokio::test]
@@ -540,33 +404,20 @@ async fn silent_upstream_is_unknown_and_shared() {
     let tasks: Vec<_> = (0..5)
         .map(|_| {
             let st = st.clone();
-            tokio::spawn(
-                async move { get(&st, &format!("/v1/email/domain?d=x.slow.{ZONE}")).await },
-            )
+            tokio::spawn(async move { get(&st, &format!("/v1/email/domain?d=x.slow.{ZONE}")).await })
         })
         .collect();
     for task in tasks {
         let (s, v) = task.await.unwrap();
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(
-            (v["status"].as_str(), v["code"].as_str()),
-            (Some("unknown"), Some("email.domain_unknown")),
-            "{v}"
-        );
+        assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("unknown"), Some("email.domain_unknown")), "{v}");
     }
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     assert_eq!(st.mail.resolutions(), 1);
     // A failure is not an answer: the next question asks again.
     let v = domain(&st, &format!("x.slow.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["cached"].as_bool()),
-        (Some("unknown"), Some(false))
-    );
-    assert!(
-        metrics(&st)
-            .await
-            .contains(r#"fiable_dns_queries_total{type="MX",result="timeout"} 2"#)
-    );
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some(false)));
+    assert!(metrics(&st).await.contains(r#"fiable_dns_queries_total{type="MX",result="timeout"} 2"#));
 }
 
 #[tokio::test]
@@ -574,16 +425,9 @@ async fn refusing_upstream_is_unknown() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let v = domain(&st, &format!("x.refused.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("unknown"), Some("email.domain_unknown")),
-        "{v}"
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("unknown"), Some("email.domain_unknown")), "{v}");
     let m = metrics(&st).await;
-    assert!(
-        m.contains(r#"fiable_dns_resolutions_total{outcome="unknown"} 1"#),
-        "{m}"
-    );
+    assert!(m.contains(r#"fiable_dns_resolutions_total{outcome="unknown"} 1"#), "{m}");
 }
 
 #[tokio::test]
@@ -591,26 +435,13 @@ async fn openapi_documents_the_route() {
     let dns = Dnsmasq::start(600);
     let st = dns.state(30, 1500);
     let (_, v) = get(&st, "/openapi.json").await;
-    assert_eq!(
-        v["paths"]["/v1/email/domain"]["get"]["parameters"][0]["name"],
-        "d"
-    );
+    assert_eq!(v["paths"]["/v1/email/domain"]["get"]["parameters"][0]["name"], "d");
     let shape = &v["components"]["schemas"]["DomainVerdict"];
     assert_eq!(shape["required"].as_array().unwrap().len(), 8);
     // The served answer has exactly the documented fields.
     let ans = domain(&st, &format!("mail.{ZONE}")).await;
-    let mut got: Vec<&str> = ans
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let mut doc: Vec<&str> = shape["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut got: Vec<&str> = ans.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut doc: Vec<&str> = shape["properties"].as_object().unwrap().keys().map(String::as_str).collect();
     got.sort();
     doc.sort();
     assert_eq!(got, doc);
@@ -640,9 +471,7 @@ impl std::io::Write for Log {
 
 impl Log {
     fn count(&self, needle: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .matches(needle)
-            .count()
+        String::from_utf8_lossy(&self.0.lock().unwrap()).matches(needle).count()
     }
 }
 
@@ -651,31 +480,15 @@ async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() 
     let log = Log::default();
     let writer = log.clone();
     let _guard = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .finish(),
+        tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).with_max_level(tracing::Level::INFO).finish(),
     );
     // NXDOMAIN for every name: gmail.com included, the canaries included.
     let dns = Dnsmasq::start_with(None, |_| nxdomain_everything());
-    let st = dns.state_with(DnsConfig {
-        canary_interval_secs: 1,
-        ..dns.dns()
-    });
-    for d in [
-        "gmail.com",
-        "orange.fr",
-        &format!("mail.{ZONE}"),
-        &format!("nope.{ZONE}"),
-    ] {
+    let st = dns.state_with(DnsConfig { canary_interval_secs: 1, ..dns.dns() });
+    for d in ["gmail.com", "orange.fr", &format!("mail.{ZONE}"), &format!("nope.{ZONE}")] {
         let v = domain(&st, d).await;
         assert_eq!(
-            (
-                v["status"].as_str(),
-                v["code"].as_str(),
-                v["cached"].as_bool()
-            ),
+            (v["status"].as_str(), v["code"].as_str(), v["cached"].as_bool()),
             (Some("unknown"), Some("email.domain_unknown"), Some(false)),
             "{d}: {v}"
         );
@@ -685,25 +498,11 @@ async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() 
     assert_eq!(dns.queries_for(&format!("nope.{ZONE}")), 0);
     assert_eq!(st.mail.resolutions(), 0);
     let h = healthz(&st).await;
-    assert_eq!(
-        (h["status"].as_str(), h["dns"]["status"].as_str()),
-        (Some("degraded"), Some("degraded")),
-        "{h}"
-    );
+    assert_eq!((h["status"].as_str(), h["dns"]["status"].as_str()), (Some("degraded"), Some("degraded")), "{h}");
     let reason = h["dns"]["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("NXDOMAIN for every canary") && reason.contains("gmail.com nxdomain"),
-        "{reason}"
-    );
+    assert!(reason.contains("NXDOMAIN for every canary") && reason.contains("gmail.com nxdomain"), "{reason}");
     assert_eq!(h["dns"]["canaries"].as_array().unwrap().len(), 4);
-    assert!(
-        h["dns"]["canaries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["result"] == "nxdomain"),
-        "{h}"
-    );
+    assert!(h["dns"]["canaries"].as_array().unwrap().iter().all(|c| c["result"] == "nxdomain"), "{h}");
     let m = metrics(&st).await;
     for line in [
         "fiable_dns_resolver_degraded 1",
@@ -717,11 +516,7 @@ async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() 
     // More probes while it still lies: still degraded, nothing more in the log.
     st.mail.probe().await;
     st.mail.probe().await;
-    assert!(
-        metrics(&st)
-            .await
-            .contains(r#"fiable_dns_canary_probes_total{result="failed"} 3"#)
-    );
+    assert!(metrics(&st).await.contains(r#"fiable_dns_canary_probes_total{result="failed"} 3"#));
     assert_eq!(log.count("DNS resolver degraded"), 1, "said once");
 
     // The resolver answers properly again (same port): the next probe, due
@@ -729,36 +524,18 @@ async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() 
     let dns = dns.replace(|bh| zone_args(600, bh));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let v = domain(&st, &format!("mail.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["mx"][0].as_str()),
-        (Some("valid"), Some(&*format!("mx1.mail.{ZONE}"))),
-        "{v}"
-    );
+    assert_eq!((v["status"].as_str(), v["mx"][0].as_str()), (Some("valid"), Some(&*format!("mx1.mail.{ZONE}"))), "{v}");
     let v = domain(&st, &format!("nope.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["code"].as_str()),
-        (Some("invalid"), Some("email.domain_not_found")),
-        "{v}"
-    );
+    assert_eq!((v["status"].as_str(), v["code"].as_str()), (Some("invalid"), Some("email.domain_not_found")), "{v}");
     let h = healthz(&st).await;
     assert_eq!(
-        (
-            h["status"].as_str(),
-            h["dns"]["status"].as_str(),
-            &h["dns"]["reason"]
-        ),
+        (h["status"].as_str(), h["dns"]["status"].as_str(), &h["dns"]["reason"]),
         (Some("ok"), Some("ok"), &serde_json::Value::Null),
         "{h}"
     );
     let m = metrics(&st).await;
-    assert!(
-        m.contains("fiable_dns_resolver_degraded 0") && m.contains("fiable_dns_resolver_trusted 1"),
-        "{m}"
-    );
-    assert!(
-        m.contains(r#"fiable_dns_canary_probes_total{result="ok"} 1"#),
-        "{m}"
-    );
+    assert!(m.contains("fiable_dns_resolver_degraded 0") && m.contains("fiable_dns_resolver_trusted 1"), "{m}");
+    assert!(m.contains(r#"fiable_dns_canary_probes_total{result="ok"} 1"#), "{m}");
     st.mail.probe().await;
     assert_eq!(log.count("DNS resolver recovered"), 1, "said once");
     assert_eq!(log.count("DNS resolver degraded"), 1);
@@ -769,32 +546,18 @@ async fn lying_resolver_makes_every_answer_unknown_until_its_canaries_resolve() 
 async fn a_burst_of_nxdomain_asks_the_canaries_at_once() {
     // Proven at start, then the resolver starts lying (same port).
     let dns = Dnsmasq::start(600);
-    let st = dns.state_with(DnsConfig {
-        canary_interval_secs: 3600,
-        canary_burst: 3,
-        ..dns.dns()
-    });
-    assert_eq!(
-        domain(&st, &format!("mail.{ZONE}")).await["status"],
-        "valid"
-    );
+    let st = dns.state_with(DnsConfig { canary_interval_secs: 3600, canary_burst: 3, ..dns.dns() });
+    assert_eq!(domain(&st, &format!("mail.{ZONE}")).await["status"], "valid");
     let dns = dns.replace(|_| nxdomain_everything());
     // A burst never probes again within a second of the last probe.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // Not yet a burst: the resolver still has the benefit of the doubt.
     for d in ["nope1", "nope2"] {
-        assert_eq!(
-            domain(&st, &format!("{d}.{ZONE}")).await["status"],
-            "invalid"
-        );
+        assert_eq!(domain(&st, &format!("{d}.{ZONE}")).await["status"], "invalid");
     }
     // The third NXDOMAIN within 10 s: the canaries are asked before it is judged.
     let v = domain(&st, &format!("nope3.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["cached"].as_bool()),
-        (Some("unknown"), Some(false)),
-        "{v}"
-    );
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some(false)), "{v}");
     assert_eq!(healthz(&st).await["dns"]["status"], "degraded");
     // Degraded: every answer is unknown, even one the cache holds as valid.
     let v = domain(&st, &format!("mail.{ZONE}")).await;
@@ -813,57 +576,24 @@ async fn known_providers_and_recent_domains_are_never_gone_on_dns_word_alone() {
             format!("--mx-host=once.{ZONE},mx.once.{ZONE},10"),
         ]
     });
-    let st = dns.state_with(DnsConfig {
-        min_ttl: 1,
-        max_ttl: 1,
-        ..dns.dns()
-    });
+    let st = dns.state_with(DnsConfig { min_ttl: 1, max_ttl: 1, ..dns.dns() });
     let v = domain(&st, "gmail.com").await;
     assert_eq!(
-        (
-            v["status"].as_str(),
-            v["code"].as_str(),
-            v["free"].as_bool()
-        ),
+        (v["status"].as_str(), v["code"].as_str(), v["free"].as_bool()),
         (Some("unknown"), Some("email.domain_unknown"), Some(true)),
         "{v}"
     );
     assert_eq!(healthz(&st).await["dns"]["status"], "ok");
     // An unknown domain on a proven resolver: NXDOMAIN stands.
-    assert_eq!(
-        domain(&st, &format!("nope.{ZONE}")).await["status"],
-        "invalid"
-    );
+    assert_eq!(domain(&st, &format!("nope.{ZONE}")).await["status"], "invalid");
     // A domain that accepted mail, then NXDOMAIN (the zone changed): doubted.
-    assert_eq!(
-        domain(&st, &format!("once.{ZONE}")).await["status"],
-        "valid"
-    );
-    let dns = dns.replace(|_| {
-        vec![
-            format!("--local=/{ZONE}/"),
-            "--mx-host=outlook.com,outlook-com.olc.protection.outlook.com,10".into(),
-        ]
-    });
+    assert_eq!(domain(&st, &format!("once.{ZONE}")).await["status"], "valid");
+    let dns = dns.replace(|_| vec![format!("--local=/{ZONE}/"), "--mx-host=outlook.com,outlook-com.olc.protection.outlook.com,10".into()]);
     tokio::time::sleep(Duration::from_millis(1100)).await; // the positive answer's TTL (1 s) runs out
     let v = domain(&st, &format!("once.{ZONE}")).await;
-    assert_eq!(
-        (v["status"].as_str(), v["cached"].as_bool()),
-        (Some("unknown"), Some(false)),
-        "{v}"
-    );
-    assert_eq!(
-        dns.queries_for(&format!("once.{ZONE}")),
-        1,
-        "it was asked, and its answer doubted"
-    );
+    assert_eq!((v["status"].as_str(), v["cached"].as_bool()), (Some("unknown"), Some(false)), "{v}");
+    assert_eq!(dns.queries_for(&format!("once.{ZONE}")), 1, "it was asked, and its answer doubted");
     let m = metrics(&st).await;
-    assert!(
-        m.contains(r#"fiable_dns_doubted_total{reason="known_provider"} 1"#),
-        "{m}"
-    );
-    assert!(
-        m.contains(r#"fiable_dns_doubted_total{reason="resolved_recently"} 1"#),
-        "{m}"
-    );
+    assert!(m.contains(r#"fiable_dns_doubted_total{reason="known_provider"} 1"#), "{m}");
+    assert!(m.contains(r#"fiable_dns_doubted_total{reason="resolved_recently"} 1"#), "{m}");
 }

@@ -6,10 +6,8 @@ use fiable_lookup::quality;
 
 #[test]
 fn paris_query_set_hit_rates() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/addresses-paris.tsv");
-    let cases =
-        quality::read_corpus(std::io::BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/addresses-paris.tsv");
+    let cases = quality::read_corpus(std::io::BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
     assert_eq!(cases.len(), 600);
     let r = quality::evaluate(common::paris(), &cases, 1);
     eprintln!("{}", r.summary());

@@ -19,8 +19,7 @@ use crate::tables::email_domains::PROVIDERS;
 /// (`google.com`, `orange.com`…): domains known to exist and take mail,
 /// whatever a resolver says. Any spelling: case, trailing dot, IDN.
 pub fn is_known_mail_domain(domain: &str) -> bool {
-    super::lookup_form(domain)
-        .is_some_and(|d| PROVIDERS.iter().any(|(p, _)| *p == d) || lists::real().contains(&d))
+    super::lookup_form(domain).is_some_and(|d| PROVIDERS.iter().any(|(p, _)| *p == d) || lists::real().contains(&d))
 }
 
 /// Why a negative DNS answer is not believed.
@@ -50,11 +49,7 @@ impl Doubt {
 /// it, the answer then being "unknown". `resolver_proven`: the canaries
 /// resolved at the last check; `resolved_recently`: the domain was seen
 /// accepting mail within the service's suspicion window.
-pub fn doubt_negative_answer(
-    domain: &str,
-    resolver_proven: bool,
-    resolved_recently: bool,
-) -> Option<Doubt> {
+pub fn doubt_negative_answer(domain: &str, resolver_proven: bool, resolved_recently: bool) -> Option<Doubt> {
     if !resolver_proven {
         Some(Doubt::ResolverUnproven)
     } else if is_known_mail_domain(domain) {
@@ -72,16 +67,7 @@ mod tests {
 
     #[test]
     fn big_providers_and_their_companies_are_known_in_any_spelling() {
-        for d in [
-            "gmail.com",
-            "GMAIL.com.",
-            " orange.fr",
-            "outlook.com",
-            "yahoo.com",
-            "laposte.net",
-            "google.com",
-            "orange.com",
-        ] {
+        for d in ["gmail.com", "GMAIL.com.", " orange.fr", "outlook.com", "yahoo.com", "laposte.net", "google.com", "orange.com"] {
             assert!(is_known_mail_domain(d), "{d}");
         }
         // A typo of a provider, an unknown company, junk: not known.
@@ -93,22 +79,10 @@ mod tests {
     #[test]
     fn a_negative_answer_stands_only_when_nothing_speaks_against_it() {
         assert_eq!(doubt_negative_answer("nope-xyz.fr", true, false), None);
-        assert_eq!(
-            doubt_negative_answer("nope-xyz.fr", false, false),
-            Some(Doubt::ResolverUnproven)
-        );
-        assert_eq!(
-            doubt_negative_answer("gmail.com", true, false),
-            Some(Doubt::KnownProvider)
-        );
-        assert_eq!(
-            doubt_negative_answer("nope-xyz.fr", true, true),
-            Some(Doubt::ResolvedRecently)
-        );
+        assert_eq!(doubt_negative_answer("nope-xyz.fr", false, false), Some(Doubt::ResolverUnproven));
+        assert_eq!(doubt_negative_answer("gmail.com", true, false), Some(Doubt::KnownProvider));
+        assert_eq!(doubt_negative_answer("nope-xyz.fr", true, true), Some(Doubt::ResolvedRecently));
         // An unproven resolver is the first thing said, whatever the domain.
-        assert_eq!(
-            doubt_negative_answer("gmail.com", false, true).map(Doubt::label),
-            Some("resolver_unproven")
-        );
+        assert_eq!(doubt_negative_answer("gmail.com", false, true).map(Doubt::label), Some("resolver_unproven"));
     }
 }

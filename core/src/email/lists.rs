@@ -21,10 +21,7 @@ static LISTS: OnceLock<Lists> = OnceLock::new();
 pub(crate) fn get() -> Option<&'static Lists> {
     #[cfg(feature = "embedded-chunks")]
     if LISTS.get().is_none() {
-        if let Some((_, bytes)) = crate::chunks::EMBEDDED
-            .iter()
-            .find(|(n, _)| *n == "email-domains")
-        {
+        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == "email-domains") {
             let _ = std::str::from_utf8(bytes).map(load);
         }
     }
@@ -62,13 +59,9 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
     let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
     let mut tables: [Vec<&'static str>; 3] = Default::default();
     for (n, line) in text.lines().enumerate() {
-        let bad = |reason| ChunkError::BadLine {
-            line: n + 1,
-            reason,
-        };
+        let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let mut f = line.split('\t');
-        let (Some(tag), Some(len), Some(bucket), None) = (f.next(), f.next(), f.next(), f.next())
-        else {
+        let (Some(tag), Some(len), Some(bucket), None) = (f.next(), f.next(), f.next(), f.next()) else {
             return Err(bad("expected table, length, domains"));
         };
         let t = match tag {
@@ -87,11 +80,7 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
         t[len] = bucket;
     }
     let [free, real, disposable] = tables.map(|t| DomainTable(Box::leak(t.into_boxed_slice())));
-    Ok(Lists {
-        free,
-        real,
-        disposable,
-    })
+    Ok(Lists { free, real, disposable })
 }
 
 #[cfg(test)]
@@ -100,25 +89,13 @@ mod tests {
 
     #[test]
     fn bad_lines_are_errors() {
-        for (text, line) in [
-            ("free\t5\tpm.m", 1),
-            ("free\t5\tpm.me\nspam\t4\tx.fr", 2),
-            ("free\tfive\tpm.me", 1),
-            ("free\t0\t", 1),
-            ("free\t5", 1),
-        ] {
-            assert!(
-                matches!(parse(text), Err(ChunkError::BadLine { line: l, .. }) if l == line),
-                "{text:?}"
-            );
+        for (text, line) in
+            [("free\t5\tpm.m", 1), ("free\t5\tpm.me\nspam\t4\tx.fr", 2), ("free\tfive\tpm.me", 1), ("free\t0\t", 1), ("free\t5", 1)]
+        {
+            assert!(matches!(parse(text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
         }
-        let l = parse("free\t5\tpm.me\ndisposable\t7\tyopm.fr\n")
-            .unwrap_or_else(|_| panic!("valid chunk"));
-        assert!(
-            l.free.contains("pm.me")
-                && l.disposable.contains("yopm.fr")
-                && !l.real.contains("pm.me")
-        );
+        let l = parse("free\t5\tpm.me\ndisposable\t7\tyopm.fr\n").unwrap_or_else(|_| panic!("valid chunk"));
+        assert!(l.free.contains("pm.me") && l.disposable.contains("yopm.fr") && !l.real.contains("pm.me"));
     }
 
     #[test]

@@ -32,41 +32,13 @@ use crate::{Options, Verdict};
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "email.pending",
-        en: "Checking the address…",
-        fr: "Vérification de l'adresse…",
-    },
-    Msg {
-        code: "email.valid",
-        en: "",
-        fr: "",
-    },
-    Msg {
-        code: "email.missing_at",
-        en: "An email address needs an @.",
-        fr: "Une adresse e-mail doit contenir un @.",
-    },
-    Msg {
-        code: "email.several_at",
-        en: "An email address has only one @.",
-        fr: "Une adresse e-mail ne contient qu’un seul @.",
-    },
-    Msg {
-        code: "email.space",
-        en: "An email address cannot contain spaces.",
-        fr: "Une adresse e-mail ne peut pas contenir d’espace.",
-    },
-    Msg {
-        code: "email.empty_local",
-        en: "Something is missing before the @.",
-        fr: "Il manque la partie avant le @.",
-    },
-    Msg {
-        code: "email.empty_domain",
-        en: "The domain after the @ is missing.",
-        fr: "Il manque le domaine après le @.",
-    },
+    Msg { code: "email.pending", en: "Checking the address…", fr: "Vérification de l'adresse…" },
+    Msg { code: "email.valid", en: "", fr: "" },
+    Msg { code: "email.missing_at", en: "An email address needs an @.", fr: "Une adresse e-mail doit contenir un @." },
+    Msg { code: "email.several_at", en: "An email address has only one @.", fr: "Une adresse e-mail ne contient qu’un seul @." },
+    Msg { code: "email.space", en: "An email address cannot contain spaces.", fr: "Une adresse e-mail ne peut pas contenir d’espace." },
+    Msg { code: "email.empty_local", en: "Something is missing before the @.", fr: "Il manque la partie avant le @." },
+    Msg { code: "email.empty_domain", en: "The domain after the @ is missing.", fr: "Il manque le domaine après le @." },
     Msg {
         code: "email.quoted_local",
         en: "Quoted addresses are not accepted.",
@@ -102,21 +74,13 @@ pub(crate) const MESSAGES: &[Msg] = &[
         en: "The part before the @ is too long (64 characters at most).",
         fr: "La partie avant le @ est trop longue (64 caractères au plus).",
     },
-    Msg {
-        code: "email.too_long",
-        en: "This email address is too long.",
-        fr: "Cette adresse e-mail est trop longue.",
-    },
+    Msg { code: "email.too_long", en: "This email address is too long.", fr: "Cette adresse e-mail est trop longue." },
     Msg {
         code: "email.trailing_dot",
         en: "An email address cannot end with a dot.",
         fr: "Une adresse e-mail ne peut pas finir par un point.",
     },
-    Msg {
-        code: "email.invalid_domain",
-        en: "The domain after the @ is not valid.",
-        fr: "Le domaine après le @ n’est pas valide.",
-    },
+    Msg { code: "email.invalid_domain", en: "The domain after the @ is not valid.", fr: "Le domaine après le @ n’est pas valide." },
     Msg {
         code: "email.label_too_long",
         en: "A part of the domain is too long (63 characters at most).",
@@ -127,21 +91,9 @@ pub(crate) const MESSAGES: &[Msg] = &[
         en: "The domain needs an extension such as .com or .fr.",
         fr: "Le domaine doit avoir une extension comme .fr ou .com.",
     },
-    Msg {
-        code: "email.unknown_tld",
-        en: "The extension .{tld} does not exist.",
-        fr: "L’extension .{tld} n’existe pas.",
-    },
-    Msg {
-        code: "email.domain_typo",
-        en: "Did you mean {suggestion}?",
-        fr: "Vouliez-vous dire {suggestion}\u{202F}?",
-    },
-    Msg {
-        code: "email.tld_typo",
-        en: "Did you mean {suggestion}?",
-        fr: "Vouliez-vous dire {suggestion}\u{202F}?",
-    },
+    Msg { code: "email.unknown_tld", en: "The extension .{tld} does not exist.", fr: "L’extension .{tld} n’existe pas." },
+    Msg { code: "email.domain_typo", en: "Did you mean {suggestion}?", fr: "Vouliez-vous dire {suggestion}\u{202F}?" },
+    Msg { code: "email.tld_typo", en: "Did you mean {suggestion}?", fr: "Vouliez-vous dire {suggestion}\u{202F}?" },
     Msg {
         code: "email.unicode_local",
         en: "Most mail services refuse accented letters before the @.",
@@ -240,11 +192,7 @@ impl DomainTable {
 
     /// Number of domains in the table.
     pub fn len(&self) -> usize {
-        self.0
-            .iter()
-            .enumerate()
-            .filter_map(|(n, s)| s.len().checked_div(n))
-            .sum()
+        self.0.iter().enumerate().filter_map(|(n, s)| s.len().checked_div(n)).sum()
     }
 
     /// True when the table holds no domain.
@@ -277,9 +225,7 @@ impl DomainList {
 
     /// True when `domain` itself is listed.
     pub fn contains(&self, domain: &str) -> bool {
-        self.domains
-            .binary_search_by(|d| d.as_str().cmp(domain))
-            .is_ok()
+        self.domains.binary_search_by(|d| d.as_str().cmp(domain)).is_ok()
     }
 
     /// Number of domains.
@@ -310,9 +256,7 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
 
 /// Normalises a bare domain for the lookups (lower case, punycode).
 fn lookup_form(domain: &str) -> Option<String> {
-    normalize_domain(domain.trim().trim_end_matches('.'))
-        .ok()
-        .map(|d| d.ascii)
+    normalize_domain(domain.trim().trim_end_matches('.')).ok().map(|d| d.ascii)
 }
 
 /// True when the domain (or a parent) is a disposable-mail domain of the
@@ -324,8 +268,7 @@ pub fn is_disposable(domain: &str) -> bool {
 /// True when the domain (or a parent) is in `list`, e.g. the full
 /// disposable list `core/data/disposable-full.txt`.
 pub fn is_disposable_in(list: &DomainList, domain: &str) -> bool {
-    lookup_form(domain)
-        .is_some_and(|d| any_parent(&d, |p| list.contains(p) || lists::disposable().contains(p)))
+    lookup_form(domain).is_some_and(|d| any_parent(&d, |p| list.contains(p) || lists::disposable().contains(p)))
 }
 
 /// True when the domain is a free mailbox provider (gmail.com, orange.fr…)
@@ -372,11 +315,8 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         return Err(Verdict::invalid("email.ip_literal"));
     }
     // Most domains are ASCII: no mapped copy, no punycode copy of a label.
-    let mapped: std::borrow::Cow<str> = if raw.is_ascii() {
-        raw.into()
-    } else {
-        raw.chars().map(idna::map_char).collect::<String>().into()
-    };
+    let mapped: std::borrow::Cow<str> =
+        if raw.is_ascii() { raw.into() } else { raw.chars().map(idna::map_char).collect::<String>().into() };
     if mapped.ends_with('.') {
         return Err(Verdict::invalid("email.trailing_dot"));
     }
@@ -393,18 +333,12 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     let mut labels = 0;
     for label in mapped.split('.') {
         labels += 1;
-        let lower =
-            idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-        let a =
-            idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+        let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+        let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
         if a.len() > 63 {
             return Err(Verdict::invalid("email.label_too_long"));
         }
-        if a.starts_with('-')
-            || a.ends_with('-')
-            || !idna::is_valid_ace(&a)
-            || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if a.starts_with('-') || a.ends_with('-') || !idna::is_valid_ace(&a) || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
         if !ascii.is_empty() {
@@ -423,15 +357,8 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     }
     let tld = ascii.rsplit('.').next().unwrap_or("");
     if tld.bytes().all(|b| b.is_ascii_digit()) {
-        let ip = labels == 4
-            && ascii
-                .split('.')
-                .all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
-        return Err(Verdict::invalid(if ip {
-            "email.ip_literal"
-        } else {
-            "email.invalid_domain"
-        }));
+        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
+        return Err(Verdict::invalid(if ip { "email.ip_literal" } else { "email.invalid_domain" }));
     }
     if labels < 2 {
         return Err(Verdict::invalid("email.missing_tld"));
@@ -454,8 +381,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     let mut unicode = false;
     for c in local.chars() {
         let ok = if c.is_ascii() {
-            c.is_ascii_alphanumeric()
-                || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
+            c.is_ascii_alphanumeric() || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
         } else {
             unicode = true;
             crate::text::is_alphanumeric(c)
@@ -472,11 +398,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
 
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
-    let base = local
-        .split('+')
-        .next()
-        .unwrap_or(local)
-        .to_ascii_lowercase();
+    let base = local.split('+').next().unwrap_or(local).to_ascii_lowercase();
     ROLES.binary_search(&base.as_str()).ok().map(|i| ROLES[i])
 }
 
@@ -555,17 +477,13 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         }
     }
     if !tld_known && typo.is_none() {
-        return Err(
-            Verdict::invalid("email.unknown_tld").with_text("tld", domain.tld().to_string())
-        );
+        return Err(Verdict::invalid("email.unknown_tld").with_text("tld", domain.tld().to_string()));
     }
 
     let normalized = join_at(local, &domain.ascii);
     let free = lists::free().contains(&domain.ascii);
     let is_disposable = !lists::real().contains(&domain.ascii)
-        && any_parent(&domain.ascii, |p| {
-            lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p))
-        });
+        && any_parent(&domain.ascii, |p| lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p)));
     let role = role_of(local);
 
     let mut v = if let Some((fixed, kind)) = typo {
@@ -577,10 +495,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     } else if unicode_local {
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
-        if folded.is_ascii()
-            && check_local(&folded).is_ok()
-            && folded != crate::text::lower_str(local)
-        {
+        if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
             v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
         } else {
             v
@@ -625,16 +540,7 @@ fn ascii_like(original: &str, folded: &str) -> String {
     if oc.len() != fc.len() {
         return folded.to_string();
     }
-    oc.iter()
-        .zip(&fc)
-        .map(|(o, f)| {
-            if crate::text::is_upper(*o) {
-                f.to_ascii_uppercase()
-            } else {
-                *f
-            }
-        })
-        .collect()
+    oc.iter().zip(&fc).map(|(o, f)| if crate::text::is_upper(*o) { f.to_ascii_uppercase() } else { *f }).collect()
 }
 
 #[cfg(test)]
@@ -652,17 +558,11 @@ mod tests {
         assert_eq!(v.normalized.as_deref(), Some("Jean.Dupont@orange.fr"));
         assert_eq!(v.details.get("free"), Some(&crate::Detail::Flag(true)));
         let v = c("a@exemple.café");
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("email.tld_typo", Some("a@exemple.cafe"))
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("email.tld_typo", Some("a@exemple.cafe")));
         let v = c("a@exemple.bücher.de");
         assert_eq!(v.code, "email.valid");
         assert_eq!(v.normalized.as_deref(), Some("a@exemple.xn--bcher-kva.de"));
-        assert_eq!(
-            v.details.get("unicode_domain"),
-            Some(&crate::Detail::Text("exemple.bücher.de".into()))
-        );
+        assert_eq!(v.details.get("unicode_domain"), Some(&crate::Detail::Text("exemple.bücher.de".into())));
     }
 
     #[test]
@@ -690,56 +590,30 @@ mod tests {
         ] {
             assert_eq!(c(input).code, code, "{input}");
         }
-        assert_eq!(
-            c(&format!("{}@x.fr", "a".repeat(65))).code,
-            "email.local_too_long"
-        );
-        assert_eq!(
-            c(&format!("a@{}.fr", "b".repeat(64))).code,
-            "email.label_too_long"
-        );
-        let long = format!(
-            "{}@{}.fr",
-            "a".repeat(60),
-            vec!["b".repeat(60); 4].join(".")
-        );
+        assert_eq!(c(&format!("{}@x.fr", "a".repeat(65))).code, "email.local_too_long");
+        assert_eq!(c(&format!("a@{}.fr", "b".repeat(64))).code, "email.label_too_long");
+        let long = format!("{}@{}.fr", "a".repeat(60), vec!["b".repeat(60); 4].join("."));
         assert_eq!(c(&long).code, "email.too_long");
     }
 
     #[test]
     fn warnings() {
         let v = c("jean@gmial.com");
-        assert_eq!(
-            (v.code, v.suggestion.as_deref()),
-            ("email.domain_typo", Some("jean@gmail.com"))
-        );
+        assert_eq!((v.code, v.suggestion.as_deref()), ("email.domain_typo", Some("jean@gmail.com")));
         assert_eq!(c("contact+x@exemple.fr").code, "email.role_account");
         assert_eq!(c("x@yopmail.com").code, "email.disposable");
-        assert_eq!(
-            c("josé@gmail.com").suggestion.as_deref(),
-            Some("jose@gmail.com")
-        );
+        assert_eq!(c("josé@gmail.com").suggestion.as_deref(), Some("jose@gmail.com"));
     }
 
     #[test]
     fn tables_and_lists() {
         assert!(TLDS.contains("fr") && TLDS.contains("xn--qxam") && !TLDS.contains("con"));
         assert!(is_free_provider("Gmail.com") && !is_free_provider("exemple.fr"));
-        assert!(
-            is_disposable("yopmail.com")
-                && is_disposable("sub.yopmail.com")
-                && !is_disposable("gmail.com")
-        );
+        assert!(is_disposable("yopmail.com") && is_disposable("sub.yopmail.com") && !is_disposable("gmail.com"));
         let list = DomainList::parse("# c\nthrowaway.example\n\nMAILNESIA.com\n");
-        assert!(
-            is_disposable_in(&list, "mailnesia.com")
-                && is_disposable_in(&list, "x.throwaway.example")
-        );
+        assert!(is_disposable_in(&list, "mailnesia.com") && is_disposable_in(&list, "x.throwaway.example"));
         assert!(!is_disposable_in(&list, "orange.fr"));
-        assert_eq!(
-            domain_of(" jean@BÜCHER.de").as_deref(),
-            Some("xn--bcher-kva.de")
-        );
+        assert_eq!(domain_of(" jean@BÜCHER.de").as_deref(), Some("xn--bcher-kva.de"));
         assert_eq!(domain_of("jean@x"), None);
         let roles = ROLES.to_vec();
         let mut sorted = roles.clone();
@@ -755,14 +629,10 @@ mod tests {
             (
                 "[a-zA-Z0-9._%+!é'-]{0,70}",
                 prop::collection::vec("[a-zA-Z0-9éü-]{0,12}", 0..5),
-                prop::sample::select(vec![
-                    "fr", "com", "con", "ft", "de", "café", "xn--p1ai", "", "1",
-                ]),
+                prop::sample::select(vec!["fr", "com", "con", "ft", "de", "café", "xn--p1ai", "", "1"]),
                 "[ @.]{0,2}",
             )
-                .prop_map(|(local, labels, tld, junk)| {
-                    format!("{local}@{}.{tld}{junk}", labels.join("."))
-                })
+                .prop_map(|(local, labels, tld, junk)| format!("{local}@{}.{tld}{junk}", labels.join(".")))
         }
 
         proptest! {

@@ -30,14 +30,10 @@ use super::lists;
 use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
-const COMMON_TLDS: &[&str] = &[
-    "fr", "com", "net", "org", "de", "be", "ch", "it", "es", "eu", "co.uk",
-];
+const COMMON_TLDS: &[&str] = &["fr", "com", "net", "org", "de", "be", "ch", "it", "es", "eu", "co.uk"];
 
 /// Second-level labels that form a public suffix under a ccTLD (`co.uk`, `com.br`).
-const SECOND_LEVEL: &[&str] = &[
-    "ac", "co", "com", "edu", "gouv", "gov", "ne", "net", "or", "org",
-];
+const SECOND_LEVEL: &[&str] = &["ac", "co", "com", "edu", "gouv", "gov", "ne", "net", "or", "org"];
 
 /// What kind of correction was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,27 +66,21 @@ const ROWS_QWERTY: [&[u8]; 4] = [b"1234567890-", b"qwertyuiop", b"asdfghjkl;", b
 const ROWS_AZERTY: [&[u8]; 4] = [b"1234567890-", b"azertyuiop", b"qsdfghjklm", b"wxcvbn,;:!"];
 
 fn pos(rows: &[&[u8]; 4], c: u8) -> Option<(i32, i32)> {
-    rows.iter().enumerate().find_map(|(r, row)| {
-        row.iter()
-            .position(|&k| k == c)
-            .map(|p| (r as i32, p as i32))
-    })
+    rows.iter().enumerate().find_map(|(r, row)| row.iter().position(|&k| k == c).map(|p| (r as i32, p as i32)))
 }
 
 /// True when `a` and `b` are neighbouring keys on AZERTY or QWERTY.
 pub fn adjacent(a: u8, b: u8) -> bool {
-    [&ROWS_QWERTY, &ROWS_AZERTY]
-        .iter()
-        .any(|rows| match (pos(rows, a), pos(rows, b)) {
-            // Rows are staggered: the row below sits half a key to the right.
-            (Some((ra, ca)), Some((rb, cb))) => match rb - ra {
-                0 => (ca - cb).abs() == 1,
-                1 => cb == ca || cb == ca - 1,
-                -1 => cb == ca || cb == ca + 1,
-                _ => false,
-            },
+    [&ROWS_QWERTY, &ROWS_AZERTY].iter().any(|rows| match (pos(rows, a), pos(rows, b)) {
+        // Rows are staggered: the row below sits half a key to the right.
+        (Some((ra, ca)), Some((rb, cb))) => match rb - ra {
+            0 => (ca - cb).abs() == 1,
+            1 => cb == ca || cb == ca - 1,
+            -1 => cb == ca || cb == ca + 1,
             _ => false,
-        })
+        },
+        _ => false,
+    })
 }
 
 /// One edit between `a` and `b`: `Some(true)` if it is a likely slip of the
@@ -107,8 +97,7 @@ pub fn one_edit(a: &str, b: &str) -> Option<bool> {
             let rest = a.len() - p;
             if a[p + 1..] == b[p + 1..] {
                 Some(adjacent(a[p], b[p]))
-            } else if rest >= 2 && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..]
-            {
+            } else if rest >= 2 && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..] {
                 Some(true)
             } else {
                 None
@@ -148,13 +137,7 @@ fn providers() -> &'static [Provider] {
             .iter()
             .map(|&(domain, closed)| {
                 let (name, suffix) = split_suffix(domain);
-                Provider {
-                    domain,
-                    name,
-                    suffix,
-                    closed,
-                    letters: letters(name),
-                }
+                Provider { domain, name, suffix, closed, letters: letters(name) }
             })
             .collect()
     })
@@ -183,9 +166,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
     for (rank, p) in providers().iter().enumerate() {
         let (provider, pname, psuffix, closed) = (p.domain, p.name, p.suffix, p.closed);
         // "gmailcom.com": the dot before the TLD was missed, then typed again.
-        let glued = name.len() == pname.len() + psuffix.len()
-            && name.starts_with(pname)
-            && name[pname.len()..] == *psuffix;
+        let glued = name.len() == pname.len() + psuffix.len() && name.starts_with(pname) && name[pname.len()..] == *psuffix;
         if glued {
             let key = (1, 0, rank);
             if best.is_none_or(|(k, _)| key < k) {
@@ -216,8 +197,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         };
         let (suffix_cost, far) = if suffix == psuffix {
             (0, 0)
-        } else if name_cost == 0 && !tld_known && !suffix.is_empty() && psuffix.starts_with(suffix)
-        {
+        } else if name_cost == 0 && !tld_known && !suffix.is_empty() && psuffix.starts_with(suffix) {
             // A TLD cut short (hotmail.c): the provider's own, never a
             // ccTLD one letter away (.ch).
             (1, 0)
@@ -250,11 +230,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
     let mut best: Option<((usize, usize), &str)> = cut.then_some(((0, 0), "com"));
     for (rank, &tld) in COMMON_TLDS.iter().enumerate().filter(|_| !cut) {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
-        let typed = if tld.bytes().any(|b| b == b'.') {
-            suffix
-        } else {
-            &domain[domain.rfind('.')? + 1..]
-        };
+        let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[domain.rfind('.')? + 1..] };
         // Only slips of the hand here: a far-key substitution of an unknown
         // TLD (.yu → .eu) is as likely a dead or made-up TLD as a typo.
         if one_edit(typed, tld) == Some(true) {
@@ -265,11 +241,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
         }
     }
     let (_, tld) = best?;
-    let stem = if tld.bytes().any(|b| b == b'.') {
-        name
-    } else {
-        &domain[..domain.rfind('.')?]
-    };
+    let stem = if tld.bytes().any(|b| b == b'.') { name } else { &domain[..domain.rfind('.')?] };
     if stem.is_empty() {
         return None;
     }

@@ -11,21 +11,12 @@ use super::{clean, expand_into};
 pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, String) {
     let chosen = pick(main.formats(), nsn);
     // Most regions have no international formats of their own: one choice.
-    let intl = if main.has_intl_formats() {
-        pick(main.intl_formats(), nsn)
-    } else {
-        chosen
-    };
+    let intl = if main.has_intl_formats() { pick(main.intl_formats(), nsn) } else { chosen };
     let mut national = String::with_capacity(nsn.len() + 8);
     match chosen {
         None => national.push_str(nsn),
         Some(f) if !f.np_rule.is_empty() => {
-            substitute(
-                &mut national,
-                f.pattern,
-                &with_np_rule(f.template, f.np_rule),
-                nsn,
-            );
+            substitute(&mut national, f.pattern, &with_np_rule(f.template, f.np_rule), nsn);
         }
         Some(f) => substitute(&mut national, f.pattern, f.template, nsn),
     }
@@ -44,10 +35,7 @@ fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
     // Both must hold; the leading digits, whose first digits and lengths
     // are checked before any matching, reject more formats faster.
     formats
-        .filter(|f| {
-            f.leading
-                .is_none_or(|ld| pattern::cached::prefix_match(ld, nsn))
-        })
+        .filter(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)))
         .find(|f| pattern::cached::full_match(f.pattern, nsn))
 }
 
@@ -137,8 +125,7 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
 
 /// `prefix` (`+` or `00 `) then the calling code and the national number.
 fn international(prefix: &str, digits: &str) -> String {
-    let cc = (1..=digits.len().min(3))
-        .find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
+    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
     let (Some(n), false) = (cc, digits.starts_with('0')) else {
         return format!("{prefix}{digits}");
     };
@@ -160,10 +147,7 @@ fn national(digits: &str, region: &Region) -> Option<String> {
     let main = meta::main_region(u32::from(region.cc))?;
     let np = region.national_prefix();
     let typed_np = !np.is_empty()
-        && region
-            .npp()
-            .and_then(|npp| pattern::cached::captures_prefix(npp, digits))
-            .is_some_and(|m| &digits[..m.end] == np);
+        && region.npp().and_then(|npp| pattern::cached::captures_prefix(npp, digits)).is_some_and(|m| &digits[..m.end] == np);
     if !typed_np {
         return partial(digits, main, Typed::National);
     }
@@ -185,11 +169,7 @@ enum Typed<'a> {
 /// still match it, as libphonenumber's AsYouTypeFormatter chooses.
 fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
     let intl = matches!(typed, Typed::International);
-    let formats: &mut dyn Iterator<Item = Format> = if intl {
-        &mut main.intl_formats()
-    } else {
-        &mut main.formats()
-    };
+    let formats: &mut dyn Iterator<Item = Format> = if intl { &mut main.intl_formats() } else { &mut main.formats() };
     for f in formats {
         let adds_prefix = !f.np_rule.is_empty() && f.np_rule != "\\1" && f.np_rule != "(\\1)";
         match typed {
@@ -209,9 +189,7 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
             continue;
         };
         let (template, expected) = match typed {
-            Typed::WithPrefix(np) if adds_prefix => {
-                (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}"))
-            }
+            Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}")),
             _ => (f.template.to_string(), nsn.to_string()),
         };
         let mut out = render(&template, &m, nsn);
@@ -237,10 +215,7 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
 fn eligible(template: &str) -> bool {
     let t = template.trim_start_matches([' ', '(', ')', '-', '.', '/']);
     t.starts_with("\\1")
-        && !template
-            .bytes()
-            .enumerate()
-            .any(|(i, c)| c.is_ascii_digit() && (i == 0 || template.as_bytes()[i - 1] != b'\\'))
+        && !template.bytes().enumerate().any(|(i, c)| c.is_ascii_digit() && (i == 0 || template.as_bytes()[i - 1] != b'\\'))
 }
 
 /// Writes the groups matched so far, each with the text before it; the text

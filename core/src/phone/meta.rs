@@ -116,11 +116,7 @@ impl Region {
     }
     /// Formats for the international format (the national ones when none).
     pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> + '_ {
-        let list = if self.intl_formats.is_empty() {
-            &self.formats
-        } else {
-            &self.intl_formats
-        };
+        let list = if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats };
         list.iter().copied()
     }
 }
@@ -202,22 +198,14 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
     let mut patterns: Vec<Static> = Vec::new();
     let mut regions: Vec<Region> = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let bad = |reason| ChunkError::BadLine {
-            line: n + 1,
-            reason,
-        };
+        let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let f: Vec<&'static str> = line.split('\t').collect();
         let pat = |patterns: &[Static], s: &str| -> Result<Option<Static>, ChunkError> {
             let id: u16 = s.parse().map_err(|_| bad("pattern number"))?;
             if id == 0 {
                 return Ok(None);
             }
-            patterns
-                .iter()
-                .find(|p| p.id == id)
-                .copied()
-                .map(Some)
-                .ok_or(bad("unknown pattern"))
+            patterns.iter().find(|p| p.id == id).copied().map(Some).ok_or(bad("unknown pattern"))
         };
         let mask = |s: &str| u32::from_str_radix(s, 16).map_err(|_| bad("length set"));
         match (f[0], f.len()) {
@@ -234,8 +222,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
                 if c.len() != 2 || cc != code {
                     return Err(bad("region"));
                 }
-                let (tp, tl): (Vec<&str>, Vec<&str>) =
-                    (f[12].split(',').collect(), f[13].split(',').collect());
+                let (tp, tl): (Vec<&str>, Vec<&str>) = (f[12].split(',').collect(), f[13].split(',').collect());
                 if tp.len() != TYPE_COUNT || tl.len() != TYPE_COUNT {
                     return Err(bad("types"));
                 }
@@ -272,21 +259,13 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
                     np_optional: f[5] == "1",
                 };
                 let r = regions.last_mut().ok_or(bad("format before region"))?;
-                if tag == "f" {
-                    &mut r.formats
-                } else {
-                    &mut r.intl_formats
-                }
-                .push(fmt);
+                if tag == "f" { &mut r.formats } else { &mut r.intl_formats }.push(fmt);
             }
             _ => return Err(bad("unknown record")),
         }
     }
     if regions.is_empty() {
-        return Err(ChunkError::BadLine {
-            line: 0,
-            reason: "no region",
-        });
+        return Err(ChunkError::BadLine { line: 0, reason: "no region" });
     }
     Ok(regions)
 }
@@ -299,10 +278,7 @@ pub(crate) fn region_cc(code: &str) -> Option<u16> {
         return None;
     }
     let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
-    REGION_CC
-        .binary_search_by(|r| r.0.cmp(&up))
-        .ok()
-        .map(|i| REGION_CC[i].1)
+    REGION_CC.binary_search_by(|r| r.0.cmp(&up)).ok().map(|i| REGION_CC[i].1)
 }
 
 /// The geographic region with an ISO code (upper or lower case).
@@ -347,10 +323,7 @@ mod tests {
             ("f\t1\t0\t\\1\t\t0", 1),                         // format before region
         ];
         for (text, line) in cases {
-            assert!(
-                matches!(parse(41, text), Err(ChunkError::BadLine { line: l, .. }) if l == line),
-                "{text:?}"
-            );
+            assert!(matches!(parse(41, text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
         }
         let ok = format!("p\t1\t\\d{{9}}\n{row}\n");
         assert_eq!(parse(41, &ok).map(|r| r.len()).ok(), Some(1));

@@ -24,51 +24,27 @@ use std::borrow::Cow;
 
 /// Messages of this module.
 pub(crate) const MESSAGES: &[Msg] = &[
-    Msg {
-        code: "phone.valid",
-        en: "",
-        fr: "",
-    },
+    Msg { code: "phone.valid", en: "", fr: "" },
     Msg {
         code: "phone.invalid_chars",
         en: "A phone number can only contain digits, spaces and + ( ) . - /",
         fr: "Un numéro de téléphone ne peut contenir que des chiffres, des espaces et + ( ) . - /",
     },
-    Msg {
-        code: "phone.too_short",
-        en: "This phone number is too short.",
-        fr: "Ce numéro de téléphone est trop court.",
-    },
-    Msg {
-        code: "phone.too_long",
-        en: "This phone number is too long.",
-        fr: "Ce numéro de téléphone est trop long.",
-    },
+    Msg { code: "phone.too_short", en: "This phone number is too short.", fr: "Ce numéro de téléphone est trop court." },
+    Msg { code: "phone.too_long", en: "This phone number is too long.", fr: "Ce numéro de téléphone est trop long." },
     Msg {
         code: "phone.invalid_length",
         en: "This phone number does not have the right number of digits.",
         fr: "Ce numéro de téléphone n'a pas le bon nombre de chiffres.",
     },
-    Msg {
-        code: "phone.invalid_country_code",
-        en: "This country calling code does not exist.",
-        fr: "Cet indicatif pays n'existe pas.",
-    },
+    Msg { code: "phone.invalid_country_code", en: "This country calling code does not exist.", fr: "Cet indicatif pays n'existe pas." },
     Msg {
         code: "phone.missing_country",
         en: "Please start with + and the country code (e.g. +33).",
         fr: "Commencez par + et l'indicatif du pays (par exemple +33).",
     },
-    Msg {
-        code: "phone.pending",
-        en: "Checking the number…",
-        fr: "Vérification du numéro…",
-    },
-    Msg {
-        code: "phone.invalid_number",
-        en: "This is not a valid phone number.",
-        fr: "Ce numéro de téléphone n'est pas valide.",
-    },
+    Msg { code: "phone.pending", en: "Checking the number…", fr: "Vérification du numéro…" },
+    Msg { code: "phone.invalid_number", en: "This is not a valid phone number.", fr: "Ce numéro de téléphone n'est pas valide." },
 ];
 
 /// Longest national significant number (ITU E.164).
@@ -169,10 +145,7 @@ pub const E164_PATTERN: &str = "^\\+[1-9][0-9]{5,14}$";
 /// Whether `s` has the E.164 shape of [`E164_PATTERN`].
 pub fn is_e164(s: &str) -> bool {
     let d = s.as_bytes();
-    d.first() == Some(&b'+')
-        && (7..=16).contains(&d.len())
-        && d[1] != b'0'
-        && d[1..].iter().all(u8::is_ascii_digit)
+    d.first() == Some(&b'+') && (7..=16).contains(&d.len()) && d[1] != b'0' && d[1..].iter().all(u8::is_ascii_digit)
 }
 
 /// Checks a phone number. `opts.country` is the default region for numbers
@@ -229,10 +202,7 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
             continue;
         }
         let number = &head[..start];
-        let joined = number
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_whitespace() || c.is_ascii_digit());
+        let joined = number.chars().next_back().is_some_and(|c| c.is_whitespace() || c.is_ascii_digit());
         if joined && number.bytes().any(|b| b.is_ascii_digit()) {
             return (number.trim_end(), Some(ext));
         }
@@ -249,19 +219,12 @@ pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String>
     // A national number that is invalid at home is tried in the rest of
     // its family (FAMILIES): those regions are wanted from the start too,
     // or every number still being typed would wait for them.
-    if let Some(family) = default_country.and_then(|c| {
-        FAMILIES
-            .iter()
-            .find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))
-    }) {
+    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
         for id in *family {
             let _ = meta::region(id);
         }
     }
-    meta::take_misses()
-        .into_iter()
-        .map(|cc| format!("phone-{cc}"))
-        .collect()
+    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
@@ -274,8 +237,7 @@ pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::Chun
 pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
     let region = default_country.and_then(meta::region);
     let cleaned = clean(value)?;
-    let first = parse_digits(&cleaned, region)
-        .and_then(|(cc, nsn)| classify(cc, &nsn).map(|(r, t)| (cc, nsn, r, t)));
+    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| classify(cc, &nsn).map(|(r, t)| (cc, nsn, r, t)));
     if first.is_ok() || cleaned.plus || cleaned.digits.starts_with("00") {
         return first.map(build);
     }
@@ -291,11 +253,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     };
     for other in family.iter().filter(|id| **id != r.id()) {
         let found = meta::region(other)
-            .and_then(|o| {
-                parse_digits(&cleaned, Some(o))
-                    .ok()
-                    .filter(|(cc, _)| *cc == u32::from(o.cc))
-            })
+            .and_then(|o| parse_digits(&cleaned, Some(o)).ok().filter(|(cc, _)| *cc == u32::from(o.cc)))
             .and_then(|(cc, nsn)| classify(cc, &nsn).ok().map(|(r, t)| (cc, nsn, r, t)));
         if let Some(n) = found {
             return Ok(build(n));
@@ -327,10 +285,7 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("tel:") {
         s = s[4..].trim_start();
     }
-    let mut out = Cleaned {
-        plus: false,
-        digits: String::with_capacity(s.len()),
-    };
+    let mut out = Cleaned { plus: false, digits: String::with_capacity(s.len()) };
     for c in s.chars() {
         if let Some(d) = digit_value(c) {
             if out.digits.len() >= 2 * pattern::MAX_INPUT {
@@ -392,10 +347,7 @@ fn is_separator(c: char) -> bool {
 // libphonenumber's parse().
 
 /// Splits the digits into calling code and national significant number.
-fn parse_digits(
-    c: &Cleaned,
-    region: Option<&'static Region>,
-) -> Result<(u32, String), &'static str> {
+fn parse_digits(c: &Cleaned, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
     let digits = c.digits.as_str();
     if digits.len() < MIN_NSN || (digits.len() == MIN_NSN && c.plus) {
         return Err("phone.too_short");
@@ -418,18 +370,12 @@ fn parse_digits(
     parse_with(plus, digits, region)
 }
 
-fn parse_with(
-    plus: bool,
-    digits: &str,
-    region: Option<&'static Region>,
-) -> Result<(u32, String), &'static str> {
+fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
     let extracted = match extract_country_code(plus, digits, region) {
-        Err("phone.invalid_country_code") if plus => {
-            match extract_country_code(false, digits, region)? {
-                (0, _) => return Err("phone.invalid_country_code"),
-                found => found,
-            }
-        }
+        Err("phone.invalid_country_code") if plus => match extract_country_code(false, digits, region)? {
+            (0, _) => return Err("phone.invalid_country_code"),
+            found => found,
+        },
         other => other?,
     };
     let (cc, mut nsn, meta) = match extracted {
@@ -444,10 +390,7 @@ fn parse_with(
     }
     if let Some(m) = meta {
         let (stripped, _) = strip_national_prefix(&nsn, m);
-        if matches!(
-            test_length(&stripped, m),
-            Length::Possible | Length::TooLong
-        ) {
+        if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
             nsn = stripped.into_owned();
         }
     }
@@ -462,21 +405,14 @@ fn parse_with(
 
 /// libphonenumber's maybeExtractCountryCode: (0, "") when the number has no
 /// calling code of its own.
-fn extract_country_code(
-    plus: bool,
-    number: &str,
-    region: Option<&Region>,
-) -> Result<(u32, String), &'static str> {
+fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Result<(u32, String), &'static str> {
     if number.is_empty() {
         return Ok((0, String::new()));
     }
     let mut full = number;
     let mut international = plus;
     if !plus {
-        if let Some(m) = region
-            .and_then(Region::idd)
-            .and_then(|idd| pattern::cached::captures_prefix(idd, number))
-        {
+        if let Some(m) = region.and_then(Region::idd).and_then(|idd| pattern::cached::captures_prefix(idd, number)) {
             let rest = &number[m.end..];
             if !rest.starts_with('0') {
                 full = rest;
@@ -502,9 +438,7 @@ fn extract_country_code(
         let mut buf = [0u8; 5];
         if let Some(rest) = full.strip_prefix(decimal(u32::from(r.cc), &mut buf)) {
             let (potential, _) = strip_national_prefix(rest, r);
-            if (!general_match(full, r) && general_match(&potential, r))
-                || test_length(full, r) == Length::TooLong
-            {
+            if (!general_match(full, r) && general_match(&potential, r)) || test_length(full, r) == Length::TooLong {
                 return Ok((u32::from(r.cc), potential.into_owned()));
             }
         }
@@ -513,8 +447,7 @@ fn extract_country_code(
 }
 
 fn general_match(n: &str, r: &Region) -> bool {
-    r.general()
-        .is_some_and(|p| pattern::cached::full_match(p, n))
+    r.general().is_some_and(|p| pattern::cached::full_match(p, n))
 }
 
 /// libphonenumber's maybeStripNationalPrefixAndCarrierCode.
@@ -616,8 +549,7 @@ fn test_length(n: &str, r: &Region) -> Length {
 // Validation, type, region.
 
 fn matches_desc(nsn: &str, r: &Region, i: usize) -> bool {
-    r.desc(i, nsn.len())
-        .is_some_and(|p| pattern::cached::full_match(p, nsn))
+    r.desc(i, nsn.len()).is_some_and(|p| pattern::cached::full_match(p, nsn))
 }
 
 /// libphonenumber's getNumberTypeHelper.
@@ -688,15 +620,7 @@ fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNum
         Some(main) => format::format_number(&nsn, main, ccs),
         None => (nsn.clone(), format!("+{ccs} {nsn}")),
     };
-    PhoneNumber {
-        region: r.id(),
-        calling_code: r.cc,
-        national_number: nsn,
-        number_type: t,
-        e164,
-        national,
-        international,
-    }
+    PhoneNumber { region: r.id(), calling_code: r.cc, national_number: nsn, number_type: t, e164, national, international }
 }
 
 #[cfg(test)]
@@ -744,19 +668,10 @@ mod tests {
     fn errors() {
         assert_eq!(p("06 12 34 56 78", None), Err("phone.missing_country"));
         assert_eq!(p("06 12 34 56 7a", Some("FR")), Err("phone.invalid_chars"));
-        assert_eq!(
-            p("+999 12 34 56 78", None),
-            Err("phone.invalid_country_code")
-        );
+        assert_eq!(p("+999 12 34 56 78", None), Err("phone.invalid_country_code"));
         assert_eq!(p("06 12", Some("FR")), Err("phone.too_short"));
-        assert_eq!(
-            p("06 12 34 56 78 90 12 34 56 78", Some("FR")),
-            Err("phone.too_long")
-        );
-        assert_eq!(
-            p("05 12 34 56 78", Some("FR")).map(|n| n.number_type),
-            Ok(PhoneType::FixedLine)
-        );
+        assert_eq!(p("06 12 34 56 78 90 12 34 56 78", Some("FR")), Err("phone.too_long"));
+        assert_eq!(p("05 12 34 56 78", Some("FR")).map(|n| n.number_type), Ok(PhoneType::FixedLine));
         assert_eq!(p("+33 0 12 34 56 78", None), Err("phone.invalid_number"));
         assert_eq!(p("", Some("FR")), Err("phone.too_short"));
         assert_eq!(p("+", None), Err("phone.too_short"));
@@ -767,10 +682,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn opts(country: Option<&str>) -> Options {
-            Options {
-                country: country.map(str::to_string),
-                ..Options::default()
-            }
+            Options { country: country.map(str::to_string), ..Options::default() }
         }
 
         fn check_one(value: &str, country: Option<&str>) {
@@ -781,11 +693,7 @@ mod tests {
             if let Some(n) = &v.normalized {
                 assert!(n.starts_with('+'), "{value:?} -> {n}");
                 let again = check(n, &opts(None));
-                assert_eq!(
-                    again.normalized.as_deref(),
-                    Some(n.as_str()),
-                    "{value:?} -> {n} -> {again:?}"
-                );
+                assert_eq!(again.normalized.as_deref(), Some(n.as_str()), "{value:?} -> {n} -> {again:?}");
                 assert_eq!(again.details, v.details, "{value:?}");
             }
         }

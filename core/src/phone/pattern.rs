@@ -48,11 +48,7 @@ impl Captures {
     /// The span of capturing group `i` (1-based), if it took part.
     pub fn group(&self, i: usize) -> Option<(usize, usize)> {
         let (s, e) = *self.groups.get(i.checked_sub(1)?)?;
-        if s == UNSET || e == UNSET {
-            None
-        } else {
-            Some((s as usize, e as usize))
-        }
+        if s == UNSET || e == UNSET { None } else { Some((s as usize, e as usize)) }
     }
 }
 
@@ -127,14 +123,8 @@ pub mod cached {
                     _ => {}
                 }
             }
-            let compiled = if p.text.len() > MAX_PATTERN {
-                None
-            } else {
-                compile(p.text.as_bytes())
-            };
-            let out = compiled
-                .as_ref()
-                .and_then(|prog| prog.exec(input.as_bytes(), full, partial));
+            let compiled = if p.text.len() > MAX_PATTERN { None } else { compile(p.text.as_bytes()) };
+            let out = compiled.as_ref().and_then(|prog| prog.exec(input.as_bytes(), full, partial));
             let mut slots = c.borrow_mut();
             if slots.len() <= id {
                 slots.resize_with(id + 1, || Slot::Unknown);
@@ -191,46 +181,26 @@ struct Shape {
     first: u16,
 }
 
-const EMPTY: Shape = Shape {
-    min: 0,
-    max: 0,
-    first: NULLABLE,
-};
+const EMPTY: Shape = Shape { min: 0, max: 0, first: NULLABLE };
 
 fn then(a: Shape, b: Shape) -> Shape {
     Shape {
         min: a.min.saturating_add(b.min),
         max: a.max.saturating_add(b.max),
-        first: if a.first & NULLABLE != 0 {
-            (a.first & !NULLABLE) | b.first
-        } else {
-            a.first
-        },
+        first: if a.first & NULLABLE != 0 { (a.first & !NULLABLE) | b.first } else { a.first },
     }
 }
 
 fn either(a: Shape, b: Shape) -> Shape {
-    Shape {
-        min: a.min.min(b.min),
-        max: a.max.max(b.max),
-        first: a.first | b.first,
-    }
+    Shape { min: a.min.min(b.min), max: a.max.max(b.max), first: a.first | b.first }
 }
 
 impl Node {
     fn shape(&self) -> Shape {
         match self {
-            Node::Digit(m) => Shape {
-                min: 1,
-                max: 1,
-                first: *m,
-            },
+            Node::Digit(m) => Shape { min: 1, max: 1, first: *m },
             Node::End => EMPTY,
-            Node::Group(_, alts) => alts
-                .iter()
-                .map(|b| branch_shape(b))
-                .reduce(either)
-                .unwrap_or(EMPTY),
+            Node::Group(_, alts) => alts.iter().map(|b| branch_shape(b)).reduce(either).unwrap_or(EMPTY),
         }
     }
 }
@@ -241,11 +211,7 @@ impl Term {
         Shape {
             min: s.min.saturating_mul(u32::from(self.min)),
             max: s.max.saturating_mul(u32::from(self.max)),
-            first: if self.min == 0 {
-                s.first | NULLABLE
-            } else {
-                s.first
-            },
+            first: if self.min == 0 { s.first | NULLABLE } else { s.first },
         }
     }
 }
@@ -284,11 +250,7 @@ impl Parser<'_> {
                 None | Some(b'|' | b')') => return Some(terms),
                 Some(b'$') => {
                     self.i += 1;
-                    terms.push(Term {
-                        node: Node::End,
-                        min: 1,
-                        max: 1,
-                    });
+                    terms.push(Term { node: Node::End, min: 1, max: 1 });
                     continue;
                 }
                 Some(b'(') => {
@@ -512,41 +474,23 @@ impl Emitter {
 
 /// Parses and compiles a pattern; `None` when it is malformed.
 pub(crate) fn compile(p: &[u8]) -> Option<Program> {
-    let mut parser = Parser {
-        p,
-        i: 0,
-        groups: 0,
-        depth: 0,
-    };
+    let mut parser = Parser { p, i: 0, groups: 0, depth: 0 };
     let alts = parser.alternation()?;
     if parser.i != p.len() {
         return None;
     }
-    let shape = alts
-        .iter()
-        .map(|b| branch_shape(b))
-        .reduce(either)
-        .unwrap_or(EMPTY);
+    let shape = alts.iter().map(|b| branch_shape(b)).reduce(either).unwrap_or(EMPTY);
     let mut e = Emitter { code: Vec::new() };
     e.alternation(&alts)?;
     e.push(Inst::Match)?;
-    Some(Program {
-        code: e.code,
-        min: shape.min,
-        max: shape.max,
-        first: shape.first,
-    })
+    Some(Program { code: e.code, min: shape.min, max: shape.max, first: shape.first })
 }
 
 // ---------------------------------------------------------------------------
 // Running.
 
 fn bit(d: u8) -> u16 {
-    if d.is_ascii_digit() {
-        1 << (d - b'0')
-    } else {
-        0
-    }
+    if d.is_ascii_digit() { 1 << (d - b'0') } else { 0 }
 }
 
 impl Program {
@@ -566,16 +510,8 @@ impl Program {
                 _ => {}
             }
         }
-        let mut m = Machine {
-            code: &self.code,
-            inp,
-            full,
-            partial,
-            budget: BUDGET,
-            depth: 0,
-            caps: [(UNSET, UNSET); MAX_GROUPS],
-            out: None,
-        };
+        let mut m =
+            Machine { code: &self.code, inp, full, partial, budget: BUDGET, depth: 0, caps: [(UNSET, UNSET); MAX_GROUPS], out: None };
         m.run(0, 0);
         m.out
     }
@@ -693,11 +629,7 @@ impl Machine<'_> {
                     if self.full && ii != self.inp.len() {
                         break false;
                     }
-                    self.out = Some(Captures {
-                        end: ii,
-                        complete: true,
-                        groups: self.caps,
-                    });
+                    self.out = Some(Captures { end: ii, complete: true, groups: self.caps });
                     break true;
                 }
             }
@@ -715,11 +647,7 @@ impl Machine<'_> {
                 g.1 = end;
             }
         }
-        self.out = Some(Captures {
-            end: self.inp.len(),
-            complete: false,
-            groups,
-        });
+        self.out = Some(Captures { end: self.inp.len(), complete: false, groups });
         true
     }
 }
@@ -798,16 +726,8 @@ mod tests {
 
     #[test]
     fn dollar_anchor() {
-        assert_eq!(
-            captures_prefix("([2-9]\\d{6})$|1", "2345678")
-                .unwrap()
-                .group(1),
-            Some((0, 7))
-        );
-        assert_eq!(
-            captures_prefix("([2-9]\\d{6})$|1", "12345678").unwrap().end,
-            1
-        );
+        assert_eq!(captures_prefix("([2-9]\\d{6})$|1", "2345678").unwrap().group(1), Some((0, 7)));
+        assert_eq!(captures_prefix("([2-9]\\d{6})$|1", "12345678").unwrap().end, 1);
         assert!(captures_prefix("([2-9]\\d{6})$", "23456789").is_none());
     }
 
@@ -838,9 +758,8 @@ mod tests {
     #[test]
     fn malformed_patterns_match_nothing() {
         for p in [
-            "(", ")", "(?:1", "1)", "[12", "[", "\\", "\\w", "1{", "1{2", "1{3,2}", "1{,2}",
-            "(?=1)", "(?", "a", "1*", "1+", "{2}", "?", "[]", "1{9999}", "((((", "))))", "[9-0]",
-            "1??", "1{2}{3}", "\\d?+", "?1", "{2}1", "[a-c]", "[1-]", "[-1]", "[0-9a]",
+            "(", ")", "(?:1", "1)", "[12", "[", "\\", "\\w", "1{", "1{2", "1{3,2}", "1{,2}", "(?=1)", "(?", "a", "1*", "1+", "{2}", "?",
+            "[]", "1{9999}", "((((", "))))", "[9-0]", "1??", "1{2}{3}", "\\d?+", "?1", "{2}1", "[a-c]", "[1-]", "[-1]", "[0-9a]",
         ] {
             for i in ["", "1", "11", "12345678901234567"] {
                 let _ = full_match(p, i);
@@ -849,14 +768,8 @@ mod tests {
                 let _ = partial(p, i, false);
             }
             // No excuse: a quantifier with nothing to repeat is malformed too.
-            assert!(
-                !full_match(p, "1") && !full_match(p, "") && !prefix_match(p, "1"),
-                "{p}"
-            );
-            assert!(
-                partial(p, "1", true).is_none() && partial(p, "", false).is_none(),
-                "{p}"
-            );
+            assert!(!full_match(p, "1") && !full_match(p, "") && !prefix_match(p, "1"), "{p}");
+            assert!(partial(p, "1", true).is_none() && partial(p, "", false).is_none(), "{p}");
         }
         assert!(!full_match("(", ""));
         assert!(!full_match("a", "a"));

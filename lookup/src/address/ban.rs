@@ -13,16 +13,7 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Columns the index needs.
-pub const REQUIRED: &[&str] = &[
-    "numero",
-    "rep",
-    "nom_voie",
-    "code_postal",
-    "code_insee",
-    "nom_commune",
-    "lon",
-    "lat",
-];
+pub const REQUIRED: &[&str] = &["numero", "rep", "nom_voie", "code_postal", "code_insee", "nom_commune", "lon", "lat"];
 
 /// The full header of the BAN "adresses" export, in order.
 pub const BAN_HEADER: &[&str] = &[
@@ -73,9 +64,7 @@ pub enum BanError {
         message: String,
     },
     /// The header lacks a column the index needs.
-    #[error(
-        "{path}:1: missing column `{column}` (is this a BAN `adresses` CSV with `;` separators?)"
-    )]
+    #[error("{path}:1: missing column `{column}` (is this a BAN `adresses` CSV with `;` separators?)")]
     MissingColumn {
         /// The file.
         path: PathBuf,
@@ -128,8 +117,7 @@ impl ReadStats {
     fn skip(&mut self, path: &Path, line: u64, why: &str) {
         self.skipped += 1;
         if self.samples.len() < 10 {
-            self.samples
-                .push(format!("{}:{line}: {why}", path.display()));
+            self.samples.push(format!("{}:{line}: {why}", path.display()));
         }
     }
 
@@ -147,27 +135,12 @@ impl ReadStats {
 
 /// Opens a file, transparently gunzipping it when it starts with the gzip
 /// magic bytes. `on_read` is told how many (compressed) bytes were read.
-pub fn open(
-    path: &Path,
-    on_read: Option<Box<dyn FnMut(u64) + Send>>,
-) -> Result<Box<dyn Read + Send>, BanError> {
-    let file = File::open(path).map_err(|source| BanError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut raw = BufReader::with_capacity(
-        1 << 16,
-        CountingReader {
-            inner: file,
-            on_read,
-        },
-    );
+pub fn open(path: &Path, on_read: Option<Box<dyn FnMut(u64) + Send>>) -> Result<Box<dyn Read + Send>, BanError> {
+    let file = File::open(path).map_err(|source| BanError::Open { path: path.to_path_buf(), source })?;
+    let mut raw = BufReader::with_capacity(1 << 16, CountingReader { inner: file, on_read });
     let head = io::BufRead::fill_buf(&mut raw).map_err(|e| read_error(path, 0, &e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
-            1 << 16,
-            flate2::bufread::MultiGzDecoder::new(raw),
-        )))
+        Ok(Box::new(BufReader::with_capacity(1 << 16, flate2::bufread::MultiGzDecoder::new(raw))))
     } else {
         Ok(Box::new(raw))
     }
@@ -189,19 +162,11 @@ impl Read for CountingReader {
 }
 
 fn read_error(path: &Path, line: u64, e: &dyn std::fmt::Display) -> BanError {
-    BanError::Read {
-        path: path.to_path_buf(),
-        line,
-        message: e.to_string(),
-    }
+    BanError::Read { path: path.to_path_buf(), line, message: e.to_string() }
 }
 
 /// Reads every row of one BAN file, calling `each` for each good row.
-pub fn read(
-    path: &Path,
-    on_read: Option<Box<dyn FnMut(u64) + Send>>,
-    mut each: impl FnMut(&Row<'_>),
-) -> Result<ReadStats, BanError> {
+pub fn read(path: &Path, on_read: Option<Box<dyn FnMut(u64) + Send>>, mut each: impl FnMut(&Row<'_>)) -> Result<ReadStats, BanError> {
     let input = open(path, on_read)?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
@@ -214,31 +179,13 @@ pub fn read(
     let mut stats = ReadStats::default();
 
     // Header.
-    let got = rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| read_error(path, 1, &e))?;
+    let got = rdr.read_byte_record(&mut rec).map_err(|e| read_error(path, 1, &e))?;
     if !got {
-        return Err(BanError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(BanError::Empty { path: path.to_path_buf() });
     }
-    let names: Vec<String> = rec
-        .iter()
-        .map(|f| {
-            String::from_utf8_lossy(f)
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_string()
-        })
-        .collect();
+    let names: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().trim_start_matches('\u{feff}').to_string()).collect();
     let col = |name: &'static str| -> Result<usize, BanError> {
-        names
-            .iter()
-            .position(|n| n == name)
-            .ok_or(BanError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name,
-            })
+        names.iter().position(|n| n == name).ok_or(BanError::MissingColumn { path: path.to_path_buf(), column: name })
     };
     let c_numero = col("numero")?;
     let c_rep = col("rep")?;
@@ -268,24 +215,13 @@ pub fn read(
             if rec.len() == 1 && rec.get(0).is_some_and(|f| f.is_empty()) {
                 continue; // blank line
             }
-            stats.skip(
-                path,
-                line,
-                &format!("{} columns, expected {width}", rec.len()),
-            );
+            stats.skip(path, line, &format!("{} columns, expected {width}", rec.len()));
             continue;
         }
         let field = |i: usize| std::str::from_utf8(rec.get(i).unwrap_or(b"")).map(str::trim);
-        let (Ok(numero), Ok(rep), Ok(voie), Ok(cp), Ok(insee), Ok(commune), Ok(lon), Ok(lat)) = (
-            field(c_numero),
-            field(c_rep),
-            field(c_voie),
-            field(c_cp),
-            field(c_insee),
-            field(c_commune),
-            field(c_lon),
-            field(c_lat),
-        ) else {
+        let (Ok(numero), Ok(rep), Ok(voie), Ok(cp), Ok(insee), Ok(commune), Ok(lon), Ok(lat)) =
+            (field(c_numero), field(c_rep), field(c_voie), field(c_cp), field(c_insee), field(c_commune), field(c_lon), field(c_lat))
+        else {
             stats.skip(path, line, "invalid UTF-8");
             continue;
         };
@@ -306,12 +242,7 @@ pub fn read(
             stats.skip(path, line, "lon/lat out of range");
             continue;
         }
-        if voie.is_empty()
-            || cp.is_empty()
-            || insee.is_empty()
-            || voie.len() > 200
-            || commune.len() > 200
-        {
+        if voie.is_empty() || cp.is_empty() || insee.is_empty() || voie.len() > 200 || commune.len() > 200 {
             stats.skip(path, line, "empty or oversized street, postcode or commune");
             continue;
         }
@@ -320,17 +251,7 @@ pub fn read(
             continue;
         }
         stats.rows += 1;
-        each(&Row {
-            id,
-            numero,
-            rep,
-            nom_voie: voie,
-            code_postal: cp,
-            code_insee: insee,
-            nom_commune: commune,
-            lon,
-            lat,
-        });
+        each(&Row { id, numero, rep, nom_voie: voie, code_postal: cp, code_insee: insee, nom_commune: commune, lon, lat });
     }
     Ok(stats)
 }

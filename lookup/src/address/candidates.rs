@@ -87,29 +87,16 @@ impl TermSet {
     /// The set of a query word matching `toks`; `places`: the word may also
     /// name the commune (naming words, not street types).
     pub fn for_word(idx: &Index, toks: Vec<Range<u32>>, places: bool) -> TermSet {
-        let kind = if places {
-            SetKind::Word
-        } else {
-            SetKind::StreetType
-        };
+        let kind = if places { SetKind::Word } else { SetKind::StreetType };
         let mut size: usize = toks.iter().map(|r| idx.postings(r.clone()).len()).sum();
         let mut locs: Vec<u32> = Vec::new();
         if places {
             let several = toks.len() > 1 || toks.iter().any(|r| r.len() > 1);
-            let most = if several {
-                MAX_LOCALITIES_SORTED
-            } else {
-                MAX_LOCALITIES
-            };
+            let most = if several { MAX_LOCALITIES_SORTED } else { MAX_LOCALITIES };
             for r in &toks {
                 locs.extend_from_slice(idx.locality_postings(r.clone()));
                 if locs.len() > most {
-                    return TermSet {
-                        toks,
-                        locs: Vec::new(),
-                        size: usize::MAX / 4,
-                        kind,
-                    };
+                    return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, kind };
                 }
             }
             // One token's localities come ascending; several need a sort.
@@ -117,33 +104,17 @@ impl TermSet {
                 locs.sort_unstable();
                 locs.dedup();
             }
-            size += locs
-                .iter()
-                .map(|&l| idx.locality(l).street_count as usize)
-                .sum::<usize>();
+            size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
         }
-        TermSet {
-            toks,
-            locs,
-            size,
-            kind,
-        }
+        TermSet { toks, locs, size, kind }
     }
 
     /// The set of the streets of some localities.
     pub fn for_localities(idx: &Index, mut locs: Vec<u32>) -> TermSet {
         locs.sort_unstable();
         locs.dedup();
-        let size = locs
-            .iter()
-            .map(|&l| idx.locality(l).street_count as usize)
-            .sum();
-        TermSet {
-            toks: Vec::new(),
-            locs,
-            size,
-            kind: SetKind::Place,
-        }
+        let size = locs.iter().map(|&l| idx.locality(l).street_count as usize).sum();
+        TermSet { toks: Vec::new(), locs, size, kind: SetKind::Place }
     }
 
     /// Every street of the set, ascending.
@@ -203,12 +174,7 @@ impl TermSet {
     /// of `within` (a street type: no localities).
     pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet) -> Vec<u32> {
         let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
-        let of_type: Vec<&[u32]> = within
-            .toks
-            .iter()
-            .flat_map(|r| r.clone())
-            .map(|t| idx.postings_by_id(t))
-            .collect();
+        let of_type: Vec<&[u32]> = within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect();
         if n_tok == 0 || of_type.is_empty() {
             return Vec::new();
         }
@@ -258,11 +224,7 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
 pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut hit = vec![false; a.len()];
     mark_common(a, b, &mut hit);
-    a.iter()
-        .zip(&hit)
-        .filter(|(_, h)| **h)
-        .map(|(x, _)| *x)
-        .collect()
+    a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
 }
 
 /// Sets `hit[i]` for every `a[i]` also in `b` (both ascending), galloping
@@ -311,12 +273,7 @@ fn gallop(v: &[u32], x: u32) -> usize {
 /// each street's tokens checked), its communes' street ranges
 /// (contiguous: streets are sorted by locality) looked up.
 pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
-    let gallop_cost: usize = b
-        .toks
-        .iter()
-        .flat_map(|r| r.clone())
-        .map(|t| idx.postings_by_id(t).len().min(a.len()) + 1)
-        .sum();
+    let gallop_cost: usize = b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(a.len()) + 1).sum();
     if gallop_cost > a.len() * SCAN_COST {
         // Galloping through many postings (a prefix) would cost more: the
         // listed streets' own tokens are checked (read in street order).
@@ -325,11 +282,7 @@ pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
             .copied()
             .filter(|&s| {
                 let st = idx.street(s);
-                b.locs.binary_search(&st.locality).is_ok()
-                    || idx
-                        .street_tokens(&st)
-                        .iter()
-                        .any(|t| b.toks.iter().any(|r| r.contains(t)))
+                b.locs.binary_search(&st.locality).is_ok() || idx.street_tokens(&st).iter().any(|t| b.toks.iter().any(|r| r.contains(t)))
             })
             .collect();
     }
@@ -345,20 +298,15 @@ pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
         let hi = a.partition_point(|&s| s < loc.street_start + loc.street_count);
         hit[lo..hi].iter_mut().for_each(|h| *h = true);
     }
-    a.iter()
-        .zip(&hit)
-        .filter(|(_, h)| **h)
-        .map(|(x, _)| *x)
-        .collect()
+    a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
 }
 
 /// The candidate streets for the sets of a query, ascending and distinct.
 pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     sets.retain(|s| s.size > 0);
     // Common street types filter the words' top streets instead.
-    let (common_types, rest): (Vec<TermSet>, Vec<TermSet>) = sets
-        .into_iter()
-        .partition(|s| s.kind == SetKind::StreetType && s.size > MAX_LISTED);
+    let (common_types, rest): (Vec<TermSet>, Vec<TermSet>) =
+        sets.into_iter().partition(|s| s.kind == SetKind::StreetType && s.size > MAX_LISTED);
     sets = rest;
     if sets.iter().all(|s| s.kind == SetKind::StreetType) {
         sets.extend(common_types.iter().cloned()); // "12 rue": nothing else to go on
@@ -404,11 +352,7 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
         paired.dedup();
         // Two words of a commune's name pair into all its streets: keep
         // those matching one more word, while some do.
-        for (k, s) in sets
-            .iter()
-            .enumerate()
-            .chain(later.iter().enumerate().map(|(k, s)| (k + 3, s)))
-        {
+        for (k, s) in sets.iter().enumerate().chain(later.iter().enumerate().map(|(k, s)| (k + 3, s))) {
             if paired.len() <= MAX_PAIRED {
                 break;
             }

@@ -27,21 +27,11 @@ pub fn search(idx: &Index, q: &str, filters: &Filters, limit: usize) -> Vec<Hit>
 /// I/O threads, and at most one search per core runs at once (the others
 /// wait their turn, first come first served), so one slow query delays
 /// neither the sockets nor more than its share of the cores.
-pub async fn search_blocking(
-    idx: std::sync::Arc<Index>,
-    q: String,
-    filters: Filters,
-    limit: usize,
-) -> Vec<Hit> {
+pub async fn search_blocking(idx: std::sync::Arc<Index>, q: String, filters: Filters, limit: usize) -> Vec<Hit> {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
-        )
-    });
+    let slots =
+        SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)));
     // The semaphore is never closed: acquiring cannot fail.
     let _slot = slots.acquire().await;
-    tokio::task::spawn_blocking(move || search(&idx, &q, &filters, limit))
-        .await
-        .unwrap_or_default()
+    tokio::task::spawn_blocking(move || search(&idx, &q, &filters, limit)).await.unwrap_or_default()
 }

@@ -76,9 +76,7 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("vla", "villa"),
 ];
 
-const STOP_WORDS: &[&str] = &[
-    "a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les",
-];
+const STOP_WORDS: &[&str] = &["a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les"];
 
 const STREET_TYPES: &[&str] = &[
     "allee",
@@ -124,9 +122,7 @@ pub fn canonical(token: &str) -> &str {
 
 /// Whether `token` is an abbreviation of something else (`av`, `st`…).
 pub fn is_abbreviation(token: &str) -> bool {
-    ABBREVIATIONS
-        .binary_search_by(|(a, _)| (*a).cmp(token))
-        .is_ok()
+    ABBREVIATIONS.binary_search_by(|(a, _)| (*a).cmp(token)).is_ok()
 }
 
 /// The class of a canonical token.
@@ -145,11 +141,7 @@ pub fn class(token: &str) -> TokenClass {
 /// "l'Abbé" → ["l", "abbe"].
 pub fn tokens(s: &str) -> Vec<String> {
     let folded = fiable_core::text::fold(s);
-    folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_string).collect()
 }
 
 /// Tokens in canonical form (what the index stores).
@@ -258,18 +250,9 @@ mod tests {
 
     #[test]
     fn tokenises_and_expands() {
-        assert_eq!(
-            canonical_tokens("Av. du Gal Lemonnier"),
-            ["avenue", "du", "general", "lemonnier"]
-        );
-        assert_eq!(
-            canonical_tokens("Rue de l'Abbé-Grégoire"),
-            ["rue", "de", "l", "abbe", "gregoire"]
-        );
-        assert_eq!(
-            canonical_tokens("BD ST-GERMAIN"),
-            ["boulevard", "saint", "germain"]
-        );
+        assert_eq!(canonical_tokens("Av. du Gal Lemonnier"), ["avenue", "du", "general", "lemonnier"]);
+        assert_eq!(canonical_tokens("Rue de l'Abbé-Grégoire"), ["rue", "de", "l", "abbe", "gregoire"]);
+        assert_eq!(canonical_tokens("BD ST-GERMAIN"), ["boulevard", "saint", "germain"]);
         assert_eq!(class("rue"), TokenClass::Type);
         assert_eq!(class("la"), TokenClass::Stop);
         assert_eq!(class("roquette"), TokenClass::Word);

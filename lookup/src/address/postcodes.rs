@@ -25,17 +25,10 @@ pub fn communes(idx: &Index, postcode: &str) -> Vec<Commune> {
         let loc = idx.locality(l);
         let citycode = idx.str(loc.insee);
         if !out.iter().any(|c| c.citycode == citycode) {
-            out.push(Commune {
-                name: idx.str(loc.name).to_string(),
-                citycode: citycode.to_string(),
-            });
+            out.push(Commune { name: idx.str(loc.name).to_string(), citycode: citycode.to_string() });
         }
     }
-    out.sort_by(|a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| a.citycode.cmp(&b.citycode))
-    });
+    out.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.citycode.cmp(&b.citycode)));
     out
 }
 
@@ -78,13 +71,7 @@ fn department(postcode: &str) -> Option<&str> {
     if postcode.len() != 5 || !postcode.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(
-        if postcode.starts_with("97") || postcode.starts_with("98") {
-            &postcode[..3]
-        } else {
-            &postcode[..2]
-        },
-    )
+    Some(if postcode.starts_with("97") || postcode.starts_with("98") { &postcode[..3] } else { &postcode[..2] })
 }
 
 #[cfg(test)]

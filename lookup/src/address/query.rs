@@ -62,8 +62,7 @@ pub fn parse(q: &str) -> Query {
         let is_postcode = digits.len() == 5 && rest.is_empty();
         if !digits.is_empty() && digits.len() <= 5 && !is_postcode {
             if let Ok(n) = digits.parse::<u32>() {
-                let rep_ok = rest.is_empty()
-                    || (rest.len() <= 9 && rest.chars().all(|c| c.is_ascii_alphanumeric()));
+                let rep_ok = rest.is_empty() || (rest.len() <= 9 && rest.chars().all(|c| c.is_ascii_alphanumeric()));
                 if rep_ok {
                     out.number = Some(n);
                     if !rest.is_empty() {
@@ -79,9 +78,7 @@ pub fn parse(q: &str) -> Query {
     if out.number.is_some() && out.rep.is_none() {
         if let Some(t) = toks.get(1) {
             let more_follow = toks.len() > 2;
-            let single_letter = t.len() == 1
-                && t.chars().all(|c| c.is_ascii_alphabetic())
-                && !matches!(t.as_str(), "r" | "l");
+            let single_letter = t.len() == 1 && t.chars().all(|c| c.is_ascii_alphabetic()) && !matches!(t.as_str(), "r" | "l");
             if normalize::is_rep_word(t) || (single_letter && more_follow) {
                 out.rep = normalize::canonical_rep(t);
                 out.rep_typed = Some(t.clone());
@@ -104,12 +101,7 @@ pub fn parse(q: &str) -> Query {
             TokenClass::Type if !out.terms.is_empty() => TokenClass::Word,
             c => c,
         };
-        out.terms.push(Term {
-            class,
-            text: t.clone(),
-            canon,
-            prefix: j == last && ends_open,
-        });
+        out.terms.push(Term { class, text: t.clone(), canon, prefix: j == last && ends_open });
     }
     out
 }
@@ -123,10 +115,7 @@ mod tests {
         let q = parse("12 bis r de la roquette");
         assert_eq!(q.number, Some(12));
         assert_eq!(q.rep.as_deref(), Some("b"));
-        assert_eq!(
-            q.terms.iter().map(|t| t.canon.as_str()).collect::<Vec<_>>(),
-            ["rue", "de", "la", "roquette"]
-        );
+        assert_eq!(q.terms.iter().map(|t| t.canon.as_str()).collect::<Vec<_>>(), ["rue", "de", "la", "roquette"]);
         assert!(q.terms.last().unwrap().prefix);
 
         let q = parse("12b rue de la roquette ");

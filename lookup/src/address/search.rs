@@ -104,15 +104,8 @@ struct Resolved {
 impl Resolved {
     /// The tokens this word matches: single tokens, then the prefix range.
     fn token_ranges(&self) -> Vec<Range<u32>> {
-        let singles = self
-            .exact
-            .iter()
-            .copied()
-            .chain(self.fuzzy.iter().map(|(t, _)| *t));
-        singles
-            .map(|t| t..t + 1)
-            .chain(self.prefix.clone())
-            .collect()
+        let singles = self.exact.iter().copied().chain(self.fuzzy.iter().map(|(t, _)| *t));
+        singles.map(|t| t..t + 1).chain(self.prefix.clone()).collect()
     }
 }
 
@@ -126,10 +119,7 @@ fn resolve(idx: &Index, term: &Term) -> Resolved {
             exact.push(t);
         }
     }
-    let prefix = term
-        .prefix
-        .then(|| idx.prefix_range(&term.text))
-        .filter(|r| !r.is_empty());
+    let prefix = term.prefix.then(|| idx.prefix_range(&term.text)).filter(|r| !r.is_empty());
     let mut fuzzy: Vec<(u32, f32)> = Vec::new();
     let allowed = normalize::allowed_typos(&term.text);
     if allowed > 0 && !normalize::is_abbreviation(&term.text) {
@@ -158,13 +148,7 @@ fn resolve(idx: &Index, term: &Term) -> Resolved {
             }
         }
     }
-    Resolved {
-        weight: term.class.weight(),
-        class: term.class,
-        exact,
-        prefix,
-        fuzzy,
-    }
+    Resolved { weight: term.class.weight(), class: term.class, exact, prefix, fuzzy }
 }
 
 /// Which localities the filters allow (`None` = all).
@@ -221,17 +205,8 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
         return Vec::new();
     }
     // A single naming word and no place: the street type narrows too.
-    if best_class == TokenClass::Word
-        && sets.len() == 1
-        && q.postcode.is_none()
-        && allowed.is_none()
-    {
-        sets.extend(
-            resolved
-                .iter()
-                .filter(|r| r.class == TokenClass::Type)
-                .map(|r| TermSet::for_word(idx, r.token_ranges(), false)),
-        );
+    if best_class == TokenClass::Word && sets.len() == 1 && q.postcode.is_none() && allowed.is_none() {
+        sets.extend(resolved.iter().filter(|r| r.class == TokenClass::Type).map(|r| TermSet::for_word(idx, r.token_ranges(), false)));
     }
     if let Some(pc) = &q.postcode {
         let locs = idx.localities_for_postcode(pc);
@@ -247,20 +222,13 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
         candidates.retain(|&s| a.binary_search(&idx.street(s).locality).is_ok());
     }
 
-    let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>()
-        + if q.postcode.is_some() { 1.0 } else { 0.0 };
+    let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>() + if q.postcode.is_some() { 1.0 } else { 0.0 };
     let matcher = Matcher::new(&resolved);
     let mut scored: Vec<Scored> = Vec::new();
     for &s in &candidates {
         let st = idx.street(s);
-        if let Some((score, pseudo)) = score_street(idx, &st, &resolved, &matcher, q, total_weight)
-        {
-            scored.push(Scored {
-                street: s,
-                score,
-                importance: st.importance,
-                pseudo,
-            });
+        if let Some((score, pseudo)) = score_street(idx, &st, &resolved, &matcher, q, total_weight) {
+            scored.push(Scored { street: s, score, importance: st.importance, pseudo });
         }
     }
     if scored.is_empty() {
@@ -269,12 +237,7 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     let best = scored.iter().map(|s| s.score).fold(0.0f32, f32::max);
     scored.retain(|s| s.score >= best * 0.5);
     // Pre-rank by score and importance; resolve numbers on the head only.
-    scored.sort_unstable_by(|a, b| {
-        a.pseudo
-            .cmp(&b.pseudo)
-            .then(b.score.total_cmp(&a.score))
-            .then(b.importance.total_cmp(&a.importance))
-    });
+    scored.sort_unstable_by(|a, b| a.pseudo.cmp(&b.pseudo).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance)));
     scored.truncate(200);
 
     // Rank on whether the typed number exists; build the hits kept only.
@@ -292,18 +255,8 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
             ((s.score * 20.0).round() as i32, rank, s.importance, s)
         })
         .collect();
-    ranked.sort_by(|a, b| {
-        a.3.pseudo
-            .cmp(&b.3.pseudo)
-            .then(b.0.cmp(&a.0))
-            .then(b.1.cmp(&a.1))
-            .then(b.2.total_cmp(&a.2))
-    });
-    ranked
-        .into_iter()
-        .take(limit)
-        .map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0)
-        .collect()
+    ranked.sort_by(|a, b| a.3.pseudo.cmp(&b.3.pseudo).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
+    ranked.into_iter().take(limit).map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0).collect()
 }
 
 /// Every (token, query word, quality) of the query, sorted by token, so a
@@ -344,14 +297,7 @@ impl Matcher {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn score_street(
-    idx: &Index,
-    st: &Street,
-    resolved: &[Resolved],
-    matcher: &Matcher,
-    q: &Query,
-    total_weight: f32,
-) -> Option<(f32, bool)> {
+fn score_street(idx: &Index, st: &Street, resolved: &[Resolved], matcher: &Matcher, q: &Query, total_weight: f32) -> Option<(f32, bool)> {
     let toks = idx.street_tokens(st);
     let loc = idx.locality(st.locality);
     let ltoks = idx.locality_tokens(&loc);
@@ -416,10 +362,7 @@ fn score_street(
     // A pseudo-street or lieu-dit named by a number or a code ("180Z1 Rue
     // de la Roquette", BAN artefacts) comes after real streets, unless the
     // code itself was typed.
-    let pseudo = toks
-        .first()
-        .is_some_and(|&t| idx.token(t).bytes().any(|b| b.is_ascii_digit()))
-        && !matched[0];
+    let pseudo = toks.first().is_some_and(|&t| idx.token(t).bytes().any(|b| b.is_ascii_digit())) && !matched[0];
     Some((0.85 * qcov + 0.15 * scov, pseudo))
 }
 
@@ -453,9 +396,7 @@ fn find_number(idx: &Index, st: &Street, n: u32, rep: Option<&str>) -> Option<(u
     let mut best: Option<(u64, u32)> = None;
     for i in window {
         let h = idx.number(i);
-        let cost = u64::from(h.number.abs_diff(n)) * 4
-            + u64::from(h.number % 2 != n % 2) * 2
-            + u64::from(h.rep != 0);
+        let cost = u64::from(h.number.abs_diff(n)) * 4 + u64::from(h.number % 2 != n % 2) * 2 + u64::from(h.rep != 0);
         if best.is_none_or(|(c, _)| cost < c) {
             best = Some((cost, i));
         }
@@ -514,11 +455,7 @@ fn make_hit(idx: &Index, st: &Street, q: &Query, score: f32) -> (Hit, u8) {
             Some((i, exact)) => {
                 let hn = idx.number(i);
                 let rep = idx.rep_str(hn.rep);
-                let label = if rep.is_empty() {
-                    hn.number.to_string()
-                } else {
-                    format!("{} {}", hn.number, normalize::display_rep(rep))
-                };
+                let label = if rep.is_empty() { hn.number.to_string() } else { format!("{} {}", hn.number, normalize::display_rep(rep)) };
                 hit.kind = "housenumber";
                 hit.id = Some(idx.number_id(i).to_string()).filter(|s| !s.is_empty());
                 hit.housenumber = Some(label);
@@ -554,9 +491,6 @@ mod tests {
     fn districts() {
         assert_eq!(city_and_district("Paris 11e Arrondissement").0, "Paris");
         assert_eq!(city_and_district("Paris 1er Arrondissement").0, "Paris");
-        assert_eq!(
-            city_and_district("Mont-Bonvillers"),
-            ("Mont-Bonvillers".into(), None)
-        );
+        assert_eq!(city_and_district("Mont-Bonvillers"), ("Mont-Bonvillers".into(), None));
     }
 }

@@ -26,10 +26,7 @@ impl Scope {
 
 fn long_enough(key: &str) -> Result<(), String> {
     if key.len() < MIN_KEY_LEN {
-        return Err(format!(
-            "an API key of {} bytes is too short: at least {MIN_KEY_LEN} (e.g. `openssl rand -hex 16`)",
-            key.len()
-        ));
+        return Err(format!("an API key of {} bytes is too short: at least {MIN_KEY_LEN} (e.g. `openssl rand -hex 16`)", key.len()));
     }
     Ok(())
 }
@@ -47,9 +44,7 @@ impl ApiKeys {
     pub fn parse(specs: &[String], admin_key: Option<&str>) -> Result<Self, String> {
         let mut k = ApiKeys::default();
         for spec in specs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            let (scope, key) = spec
-                .split_once(':')
-                .ok_or("an API key is `advisor:<key>` or `admin:<key>`")?;
+            let (scope, key) = spec.split_once(':').ok_or("an API key is `advisor:<key>` or `admin:<key>`")?;
             let scope = Scope::parse(scope).ok_or("an API key scope is `advisor` or `admin`")?;
             if key.trim().is_empty() {
                 return Err("an API key is empty".into());
@@ -66,8 +61,7 @@ impl ApiKeys {
 
     /// Adds a key.
     pub fn add(&mut self, scope: Scope, key: &str) {
-        self.keys
-            .push((scope, fiable_consent::sha256(key.as_bytes())));
+        self.keys.push((scope, fiable_consent::sha256(key.as_bytes())));
     }
 
     /// The widest scope `given` holds, comparing digests in constant time
@@ -76,10 +70,7 @@ impl ApiKeys {
         let got = fiable_consent::sha256(given.as_bytes());
         let mut best = None;
         for (scope, want) in &self.keys {
-            let diff = want
-                .iter()
-                .zip(got.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+            let diff = want.iter().zip(got.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
             if diff == 0 {
                 best = best.max(Some(*scope));
             }
@@ -97,10 +88,7 @@ impl ApiKeys {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))?;
         self.scope_of(given.trim())
     }
@@ -121,12 +109,7 @@ pub fn withdraw_token(index_key: &super::vault::IndexKey, record_id: &str) -> St
 /// Whether `given` is the withdrawal capability of `record_id` (constant time).
 pub fn is_withdraw_token(index_key: &super::vault::IndexKey, record_id: &str, given: &str) -> bool {
     let want = withdraw_token(index_key, record_id);
-    want.len() == given.len()
-        && want
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    want.len() == given.len() && want.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]
@@ -139,25 +122,15 @@ mod tests {
         let t = withdraw_token(&k, "rec-1");
         assert!(is_withdraw_token(&k, "rec-1", &t));
         assert!(!is_withdraw_token(&k, "rec-2", &t));
-        assert!(!is_withdraw_token(
-            &super::super::vault::IndexKey::from_bytes([8; 32]),
-            "rec-1",
-            &t
-        ));
+        assert!(!is_withdraw_token(&super::super::vault::IndexKey::from_bytes([8; 32]), "rec-1", &t));
         assert!(!is_withdraw_token(&k, "rec-1", &t[..63]));
         assert!(!is_withdraw_token(&k, "rec-1", ""));
     }
 
     #[test]
     fn scopes_parse_and_admin_outranks_advisor() {
-        let k = ApiKeys::parse(
-            &[
-                "advisor:adv-1-0123456789ab".into(),
-                " admin:adm-1-0123456789ab".into(),
-            ],
-            Some("legacy-0123456789ab"),
-        )
-        .unwrap();
+        let k = ApiKeys::parse(&["advisor:adv-1-0123456789ab".into(), " admin:adm-1-0123456789ab".into()], Some("legacy-0123456789ab"))
+            .unwrap();
         assert_eq!(k.scope_of("adv-1-0123456789ab"), Some(Scope::Advisor));
         assert_eq!(k.scope_of("adm-1-0123456789ab"), Some(Scope::Admin));
         assert_eq!(k.scope_of("legacy-0123456789ab"), Some(Scope::Admin));
@@ -168,14 +141,7 @@ mod tests {
         assert!(ApiKeys::parse(&["advisor:".into()], None).is_err());
         assert!(ApiKeys::parse(&["nokey".into()], None).is_err());
         // The same key under both scopes counts as admin.
-        let both = ApiKeys::parse(
-            &[
-                "advisor:k-0123456789abcdef".into(),
-                "admin:k-0123456789abcdef".into(),
-            ],
-            None,
-        )
-        .unwrap();
+        let both = ApiKeys::parse(&["advisor:k-0123456789abcdef".into(), "admin:k-0123456789abcdef".into()], None).unwrap();
         assert_eq!(both.scope_of("k-0123456789abcdef"), Some(Scope::Admin));
     }
 
@@ -185,13 +151,7 @@ mod tests {
             let e = ApiKeys::parse(&[short.into()], None).unwrap_err();
             assert!(e.contains("too short"), "{short}: {e}");
         }
-        assert!(
-            ApiKeys::parse(&[], Some("fifteen-bytes!!"))
-                .unwrap_err()
-                .contains("too short")
-        );
-        assert!(
-            ApiKeys::parse(&["admin:0123456789abcdef".into()], Some("0123456789abcdef")).is_ok()
-        );
+        assert!(ApiKeys::parse(&[], Some("fifteen-bytes!!")).unwrap_err().contains("too short"));
+        assert!(ApiKeys::parse(&["admin:0123456789abcdef".into()], Some("0123456789abcdef")).is_ok());
     }
 }

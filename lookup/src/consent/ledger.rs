@@ -100,9 +100,7 @@ pub fn parse_record(text: &str) -> Option<(String, String, String)> {
     if let Ok(r) = serde_json::from_str::<ConsentRecord>(text) {
         return Some((r.record_id.clone(), r.subject.clone(), r.canonical_json()));
     }
-    let e = serde_json::from_str::<Erasure>(text)
-        .ok()
-        .filter(|e| e.kind == ERASURE_KIND)?;
+    let e = serde_json::from_str::<Erasure>(text).ok().filter(|e| e.kind == ERASURE_KIND)?;
     Some((e.record_id.clone(), e.subject.clone(), e.canonical_json()))
 }
 
@@ -118,9 +116,7 @@ pub fn chain_hash(prev_hash: &str, canonical: &str) -> Option<String> {
 
 /// The exact bytes a receipt signature covers.
 pub fn receipt_message(id: &str, seq: u64, hash: &str, prev_hash: &str, signed_at: &str) -> String {
-    format!(
-        "fiable-consent-receipt/1\nid={id}\nseq={seq}\nhash={hash}\nprev_hash={prev_hash}\nsigned_at={signed_at}\n"
-    )
+    format!("fiable-consent-receipt/1\nid={id}\nseq={seq}\nhash={hash}\nprev_hash={prev_hash}\nsigned_at={signed_at}\n")
 }
 
 /// Checks a receipt's signature; with `public_key`, also that it was signed
@@ -169,11 +165,7 @@ pub struct ChainVerifier {
 impl ChainVerifier {
     /// A verifier expecting entry 1; `public_key` pins the signer.
     pub fn new(public_key: Option<String>) -> Self {
-        ChainVerifier {
-            next_seq: 1,
-            prev_hash: GENESIS.to_string(),
-            public_key: public_key.map(|k| k.to_ascii_lowercase()),
-        }
+        ChainVerifier { next_seq: 1, prev_hash: GENESIS.to_string(), public_key: public_key.map(|k| k.to_ascii_lowercase()) }
     }
 
     /// Entries checked so far.
@@ -189,13 +181,7 @@ impl ChainVerifier {
     /// Checks the next entry.
     pub fn push(&mut self, e: &Entry) -> Result<(), Broken> {
         let seq = self.next_seq;
-        let fail = |what: String| {
-            Err(Broken {
-                seq,
-                what,
-                at: None,
-            })
-        };
+        let fail = |what: String| Err(Broken { seq, what, at: None });
         if e.seq != seq {
             return fail(format!("sequence gap or reorder: found seq {}", e.seq));
         }
@@ -216,10 +202,7 @@ impl ChainVerifier {
                 return fail("record is not in canonical form".into());
             }
             // The ledger only ever holds contact data sealed.
-            Some(_)
-                if serde_json::from_str::<ConsentRecord>(&e.record)
-                    .is_ok_and(|r| r.subject_data.is_some()) =>
-            {
+            Some(_) if serde_json::from_str::<ConsentRecord>(&e.record).is_ok_and(|r| r.subject_data.is_some()) => {
                 return fail("record holds subject_data in clear".into());
             }
             Some((id, subject, _)) if id != e.id || subject != e.subject => {
@@ -228,10 +211,7 @@ impl ChainVerifier {
             Some(_) => {}
             None => return fail("record is neither a consent record nor an erasure record".into()),
         }
-        let key = self
-            .public_key
-            .get_or_insert_with(|| e.public_key.to_ascii_lowercase())
-            .clone();
+        let key = self.public_key.get_or_insert_with(|| e.public_key.to_ascii_lowercase()).clone();
         if let Err(w) = verify_receipt(&e.receipt(), Some(&key)) {
             return fail(format!("receipt signature: {w}"));
         }
@@ -242,8 +222,7 @@ impl ChainVerifier {
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// Summary of a verified ledger.
@@ -279,19 +258,12 @@ pub fn verify_export(text: &[u8], public_key: Option<&str>) -> Result<Verified, 
             match serde_json::from_slice::<Header>(line) {
                 Ok(h)
                     if h.format == EXPORT_FORMAT
-                        && (h.public_key.is_empty()
-                            || (h.public_key.len() == 64 && is_lower_hex(&h.public_key))) =>
+                        && (h.public_key.is_empty() || (h.public_key.len() == 64 && is_lower_hex(&h.public_key))) =>
                 {
-                    v = Some(ChainVerifier::new(Some(
-                        public_key.map_or(h.public_key, str::to_string),
-                    )));
+                    v = Some(ChainVerifier::new(Some(public_key.map_or(h.public_key, str::to_string))));
                 }
                 _ => {
-                    return Err(Broken {
-                        seq: 0,
-                        what: format!("not a {EXPORT_FORMAT} export header"),
-                        at,
-                    });
+                    return Err(Broken { seq: 0, what: format!("not a {EXPORT_FORMAT} export header"), at });
                 }
             }
             continue;
@@ -299,32 +271,18 @@ pub fn verify_export(text: &[u8], public_key: Option<&str>) -> Result<Verified, 
         let e: Entry = match serde_json::from_slice(line) {
             Ok(e) => e,
             Err(err) => {
-                return Err(Broken {
-                    seq: ver.next_seq,
-                    what: format!("entry is not valid JSON ({err})"),
-                    at,
-                });
+                return Err(Broken { seq: ver.next_seq, what: format!("entry is not valid JSON ({err})"), at });
             }
         };
         ver.push(&e).map_err(|b| Broken { at, ..b })?;
     }
-    let v = v.ok_or(Broken {
-        seq: 0,
-        what: "empty export".into(),
-        at: None,
-    })?;
-    Ok(Verified {
-        entries: v.count(),
-        head: v.prev_hash.clone(),
-        public_key: v.public_key.clone(),
-    })
+    let v = v.ok_or(Broken { seq: 0, what: "empty export".into(), at: None })?;
+    Ok(Verified { entries: v.count(), head: v.prev_hash.clone(), public_key: v.public_key.clone() })
 }
 
 /// The current UTC time, RFC 3339 with milliseconds: `2026-11-23T17:15:02.120Z`.
 pub fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     rfc3339(d.as_secs() as i64, d.subsec_millis())
 }
 
@@ -342,12 +300,7 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Unix seconds of an RFC 3339 date-time (fractions dropped), `None` when
@@ -398,14 +351,8 @@ mod tests {
     fn rfc3339_parses_back() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2000-02-29T00:00:00.005Z"), Some(951_782_400));
-        assert_eq!(
-            parse_rfc3339("2026-11-23T18:15:02.120+01:00"),
-            Some(1_795_454_102)
-        );
-        assert_eq!(
-            parse_rfc3339("2026-11-23T12:45:02-04:30"),
-            Some(1_795_454_102)
-        );
+        assert_eq!(parse_rfc3339("2026-11-23T18:15:02.120+01:00"), Some(1_795_454_102));
+        assert_eq!(parse_rfc3339("2026-11-23T12:45:02-04:30"), Some(1_795_454_102));
         assert_eq!(parse_rfc3339("yesterday"), None);
         for secs in [0i64, 1_000_000_000, 1_795_454_102, 4_102_444_800] {
             assert_eq!(parse_rfc3339(&rfc3339(secs, 0)), Some(secs));

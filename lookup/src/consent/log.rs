@@ -23,9 +23,7 @@ use super::store::{Store, StoreError};
 
 /// The leaf hash of an entry.
 pub fn leaf_of(e: &Entry) -> Hash {
-    merkle::leaf_hash(
-        ledger::receipt_message(&e.id, e.seq, &e.hash, &e.prev_hash, &e.signed_at).as_bytes(),
-    )
+    merkle::leaf_hash(ledger::receipt_message(&e.id, e.seq, &e.hash, &e.prev_hash, &e.signed_at).as_bytes())
 }
 
 /// A key's id: the first 16 hex digits of the SHA-256 of its 32 raw bytes
@@ -55,9 +53,7 @@ pub struct TreeHead {
 
 /// The exact bytes a tree head signature covers.
 pub fn head_message(size: u64, root_hash: &str, timestamp: &str, key_id: &str) -> String {
-    format!(
-        "fiable-consent-tree-head/1\nsize={size}\nroot_hash={root_hash}\ntimestamp={timestamp}\nkey_id={key_id}\n"
-    )
+    format!("fiable-consent-tree-head/1\nsize={size}\nroot_hash={root_hash}\ntimestamp={timestamp}\nkey_id={key_id}\n")
 }
 
 impl TreeHead {
@@ -67,23 +63,14 @@ impl TreeHead {
         let timestamp = ledger::now_rfc3339();
         let key_id = key_id(signer.public_key_hex()).unwrap_or_default();
         let signature = signer.sign(head_message(size, &root_hash, &timestamp, &key_id).as_bytes());
-        TreeHead {
-            size,
-            root_hash,
-            timestamp,
-            key_id,
-            public_key: signer.public_key_hex().to_string(),
-            signature,
-        }
+        TreeHead { size, root_hash, timestamp, key_id, public_key: signer.public_key_hex().to_string(), signature }
     }
 
     /// Checks the signature under `public_key` (the pinned key, not the one
     /// the head carries) and the shape of the fields; the root as bytes.
     pub fn verify(&self, public_key: &str) -> Result<Hash, String> {
         let pk = public_key.trim().to_ascii_lowercase();
-        if !pk.eq_ignore_ascii_case(&self.public_key)
-            || key_id(&pk).as_deref() != Some(self.key_id.as_str())
-        {
+        if !pk.eq_ignore_ascii_case(&self.public_key) || key_id(&pk).as_deref() != Some(self.key_id.as_str()) {
             return Err(format!(
                 "the head is signed by key {} ({}), not by the pinned key {}",
                 self.key_id,
@@ -100,19 +87,14 @@ impl TreeHead {
         if !is_lower_hex(&self.signature) {
             return Err("signature is not lowercase hex".into());
         }
-        sign::verify(
-            &pk,
-            head_message(self.size, &self.root_hash, &self.timestamp, &self.key_id).as_bytes(),
-            &self.signature,
-        )
-        .map_err(|w| format!("head signature: {w}"))?;
+        sign::verify(&pk, head_message(self.size, &self.root_hash, &self.timestamp, &self.key_id).as_bytes(), &self.signature)
+            .map_err(|w| format!("head signature: {w}"))?;
         Ok(root)
     }
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// Hex of each hash of a proof.
@@ -161,41 +143,24 @@ pub fn verify_inclusion(p: &InclusionProof, public_key: &str) -> Result<(), Stri
     if r.seq == 0 || p.leaf_index != r.seq - 1 {
         return Err("leaf_index is not the receipt's seq - 1".into());
     }
-    let leaf = merkle::leaf_hash(
-        ledger::receipt_message(&r.id, r.seq, &r.hash, &r.prev_hash, &r.signed_at).as_bytes(),
-    );
+    let leaf = merkle::leaf_hash(ledger::receipt_message(&r.id, r.seq, &r.hash, &r.prev_hash, &r.signed_at).as_bytes());
     if fiable_consent::hex(&leaf) != p.leaf_hash {
         return Err("leaf_hash is not the hash of the receipt".into());
     }
     let path = parse_proof(&p.proof).ok_or("a proof hash is not 64 hex digits")?;
     if !merkle::verify_inclusion(&leaf, p.leaf_index, p.head.size, &path, &root) {
-        return Err(format!(
-            "the receipt (seq {}) is not in the tree of size {} signed at {}",
-            r.seq, p.head.size, p.head.timestamp
-        ));
+        return Err(format!("the receipt (seq {}) is not in the tree of size {} signed at {}", r.seq, p.head.size, p.head.timestamp));
     }
     Ok(())
 }
 
 /// Checks that `second` extends `first` (both signed under `public_key`).
 /// The error names a shrink, a fork or a bad signature.
-pub fn verify_consistency(
-    first: &TreeHead,
-    second: &TreeHead,
-    proof: &[String],
-    public_key: &str,
-) -> Result<(), String> {
-    let a = first
-        .verify(public_key)
-        .map_err(|w| format!("first head: {w}"))?;
-    let b = second
-        .verify(public_key)
-        .map_err(|w| format!("second head: {w}"))?;
+pub fn verify_consistency(first: &TreeHead, second: &TreeHead, proof: &[String], public_key: &str) -> Result<(), String> {
+    let a = first.verify(public_key).map_err(|w| format!("first head: {w}"))?;
+    let b = second.verify(public_key).map_err(|w| format!("second head: {w}"))?;
     if second.size < first.size {
-        return Err(format!(
-            "SHRINK: the log had {} entries and now claims {}: entries were removed",
-            first.size, second.size
-        ));
+        return Err(format!("SHRINK: the log had {} entries and now claims {}: entries were removed", first.size, second.size));
     }
     let path = parse_proof(proof).ok_or("a proof hash is not 64 hex digits")?;
     if !merkle::verify_consistency(first.size, second.size, &a, &b, &path) {
@@ -212,11 +177,7 @@ pub fn verify_consistency(
 /// their tree must have the head's root. This is what catches a truncated
 /// tail, or a tail rewritten and re-signed (even with a new key): the
 /// chain then verifies on its own, the head does not.
-pub fn check_against_head(
-    entries: &mut dyn Iterator<Item = Entry>,
-    head: &TreeHead,
-    public_key: &str,
-) -> Result<(), String> {
+pub fn check_against_head(entries: &mut dyn Iterator<Item = Entry>, head: &TreeHead, public_key: &str) -> Result<(), String> {
     let root = head.verify(public_key)?;
     let mut t = Tree::new();
     for e in entries {
@@ -267,10 +228,7 @@ impl Log {
             let n = batch.len() as u64;
             for e in &batch {
                 if e.seq != t.len() + 1 {
-                    return Err(StoreError::Db(format!(
-                        "ledger sequence gap at seq {}",
-                        t.len() + 1
-                    )));
+                    return Err(StoreError::Db(format!("ledger sequence gap at seq {}", t.len() + 1)));
                 }
                 t.push(leaf_of(e));
             }
@@ -284,20 +242,11 @@ impl Log {
     pub fn head(&self, store: &Store, signer: &Signer) -> Result<TreeHead, StoreError> {
         let size = self.sync(store)?;
         let t = self.tree.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(TreeHead::sign(
-            signer,
-            size,
-            &t.root(size).map_err(|e| StoreError::Db(e.to_string()))?,
-        ))
+        Ok(TreeHead::sign(signer, size, &t.root(size).map_err(|e| StoreError::Db(e.to_string()))?))
     }
 
     /// The signed head of the first `size` entries, `None` beyond the log.
-    pub fn head_at(
-        &self,
-        store: &Store,
-        signer: &Signer,
-        size: u64,
-    ) -> Result<Option<TreeHead>, StoreError> {
+    pub fn head_at(&self, store: &Store, signer: &Signer, size: u64) -> Result<Option<TreeHead>, StoreError> {
         self.sync(store)?;
         let t = self.tree.lock().unwrap_or_else(|p| p.into_inner());
         Ok(t.root(size).ok().map(|r| TreeHead::sign(signer, size, &r)))
@@ -312,13 +261,7 @@ impl Log {
 
     /// The inclusion proof of entry `seq` in the tree of `size` entries
     /// (default: the current one); `None` when out of range.
-    pub fn inclusion(
-        &self,
-        store: &Store,
-        signer: &Signer,
-        seq: u64,
-        size: Option<u64>,
-    ) -> Result<Option<InclusionProof>, StoreError> {
+    pub fn inclusion(&self, store: &Store, signer: &Signer, seq: u64, size: Option<u64>) -> Result<Option<InclusionProof>, StoreError> {
         let now = self.sync(store)?;
         let size = size.unwrap_or(now);
         if seq == 0 || seq > size || size > now {
@@ -352,11 +295,7 @@ impl Log {
         let now = self.sync(store)?;
         let second = second.unwrap_or(now);
         let t = self.tree.lock().unwrap_or_else(|p| p.into_inner());
-        let (Ok(proof), Ok(a), Ok(b)) = (
-            t.consistency_proof(first, second),
-            t.root(first),
-            t.root(second),
-        ) else {
+        let (Ok(proof), Ok(a), Ok(b)) = (t.consistency_proof(first, second), t.root(first), t.root(second)) else {
             return Ok(None);
         };
         Ok(Some(ConsistencyProof {
@@ -377,36 +316,17 @@ mod tests {
         let h = TreeHead::sign(&s, 3, &[9; 32]);
         assert!(h.verify(s.public_key_hex()).is_ok());
         let other = Signer::from_seed([8; 32]);
-        assert!(
-            h.verify(other.public_key_hex())
-                .unwrap_err()
-                .contains("pinned key")
-        );
+        assert!(h.verify(other.public_key_hex()).unwrap_err().contains("pinned key"));
         let mut t = h.clone();
         t.size = 4;
-        assert!(
-            t.verify(s.public_key_hex())
-                .unwrap_err()
-                .contains("signature")
-        );
+        assert!(t.verify(s.public_key_hex()).unwrap_err().contains("signature"));
         let mut t = h.clone();
-        t.root_hash.replace_range(
-            0..1,
-            if t.root_hash.starts_with('0') {
-                "1"
-            } else {
-                "0"
-            },
-        );
+        t.root_hash.replace_range(0..1, if t.root_hash.starts_with('0') { "1" } else { "0" });
         assert!(t.verify(s.public_key_hex()).is_err());
         // A head re-signed by another key that claims the pinned key.
         let mut t = TreeHead::sign(&other, 3, &[9; 32]);
         t.public_key = s.public_key_hex().into();
         t.key_id = key_id(s.public_key_hex()).unwrap();
-        assert!(
-            t.verify(s.public_key_hex())
-                .unwrap_err()
-                .contains("signature")
-        );
+        assert!(t.verify(s.public_key_hex()).unwrap_err().contains("signature"));
     }
 }

@@ -42,18 +42,10 @@ pub fn rank(found: Vec<(&'static str, String)>) -> Vec<Match> {
         .into_iter()
         .map(|(s, on)| {
             let miss: f64 = on.iter().map(|k| 1.0 - match_weight(k)).product();
-            Match {
-                score: (1.0 - miss).clamp(0.0, 1.0),
-                subject: s,
-                on,
-            }
+            Match { score: (1.0 - miss).clamp(0.0, 1.0), subject: s, on }
         })
         .collect();
-    matches.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.subject.cmp(&b.subject))
-    });
+    matches.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.subject.cmp(&b.subject)));
     matches.truncate(MAX_MATCHES);
     matches
 }
@@ -65,18 +57,9 @@ mod tests {
     #[test]
     fn kinds_combine_per_subject_and_the_best_come_first() {
         let s = |x: &str| x.to_string();
-        let found = vec![
-            ("name", s("s_b")),
-            ("phone", s("s_a")),
-            ("email", s("s_b")),
-            ("name", s("s_b")),
-            ("name", s("s_c")),
-        ];
+        let found = vec![("name", s("s_b")), ("phone", s("s_a")), ("email", s("s_b")), ("name", s("s_b")), ("name", s("s_c"))];
         let m = rank(found);
-        assert_eq!(
-            m.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(),
-            ["s_b", "s_a", "s_c"]
-        );
+        assert_eq!(m.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(), ["s_b", "s_a", "s_c"]);
         assert_eq!(m[0].on, ["name", "email"]);
         // 1 - (1 - 0.4)(1 - 0.97) = 0.982
         assert!((m[0].score - 0.982).abs() < 1e-9, "{}", m[0].score);
@@ -85,9 +68,7 @@ mod tests {
 
     #[test]
     fn at_most_max_matches_and_unknown_kinds_weigh_nothing() {
-        let found: Vec<_> = (0..MAX_MATCHES + 3)
-            .map(|i| ("email", format!("s_{i}")))
-            .collect();
+        let found: Vec<_> = (0..MAX_MATCHES + 3).map(|i| ("email", format!("s_{i}"))).collect();
         assert_eq!(rank(found).len(), MAX_MATCHES);
         assert_eq!(rank(vec![("other", "s_x".into())])[0].score, 0.0);
     }

@@ -44,11 +44,7 @@ pub mod witness;
 pub struct Config {
     /// SQLite file of the consent ledger (created if missing), unless
     /// `--database` is given.
-    #[arg(
-        long = "consent-db",
-        env = "FIABLE_CONSENT_DB",
-        default_value = "fiable-consent.sqlite"
-    )]
+    #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
     pub db: PathBuf,
     /// Database of the consent ledger, instead of `--consent-db`:
     /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` for PostgreSQL (several
@@ -60,18 +56,10 @@ pub struct Config {
     #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<store::Database>,
     /// Most PostgreSQL connections one service instance opens.
-    #[arg(
-        long = "database-pool",
-        env = "FIABLE_DATABASE_POOL",
-        default_value_t = 8
-    )]
+    #[arg(long = "database-pool", env = "FIABLE_DATABASE_POOL", default_value_t = 8)]
     pub pool: usize,
     /// Ed25519 signing key of receipts (64 hex digits; created with mode 0600 if missing).
-    #[arg(
-        long = "consent-key",
-        env = "FIABLE_CONSENT_KEY",
-        default_value = "fiable-consent.key"
-    )]
+    #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key")]
     pub key: PathBuf,
     /// Secret key of the blind indexes (64 hex digits; created with mode
     /// 0600 if missing). Default: beside the SQLite ledger, `<db>.index.key`;
@@ -85,12 +73,7 @@ pub struct Config {
     /// Scoped API key, `advisor:<key>` (store/phone records, duplicate
     /// check) or `admin:<key>` (subject rights, and what advisors do);
     /// repeatable. Without any, those routes answer 401.
-    #[arg(
-        long = "api-key",
-        env = "FIABLE_API_KEYS",
-        value_delimiter = ',',
-        hide_env_values = true
-    )]
+    #[arg(long = "api-key", env = "FIABLE_API_KEYS", value_delimiter = ',', hide_env_values = true)]
     pub api_keys: Vec<String>,
     /// The list of erased subjects kept outside the database (one
     /// pseudonymous reference a line), applied again at every start so a
@@ -135,26 +118,19 @@ pub struct ConsentState {
 impl ConsentState {
     /// The ledger's database: `--database`, else the `--consent-db` file.
     pub fn database(config: &Config) -> store::Database {
-        config
-            .database
-            .clone()
-            .unwrap_or_else(|| store::Database::Sqlite(config.db.clone()))
+        config.database.clone().unwrap_or_else(|| store::Database::Sqlite(config.db.clone()))
     }
 
     /// Opens the ledger (running migrations) and the signing key named by
     /// `config`. Blocking: call it before entering the async runtime.
     pub fn open(config: &Config, cors_origins: &[String]) -> anyhow::Result<Self> {
         let db = Self::database(config);
-        let store =
-            store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        let store = store::Store::connect(&db, config.pool).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
         // Keys are generated only beside a brand-new, empty database: next
         // to existing data a missing key file is an error, never a new key
         // (two keys on one chain, or pseudonyms split in two).
         let fresh = store.is_empty().map_err(|e| anyhow::anyhow!("{db}: {e}"))?
-            && store
-                .vault_subjects()
-                .map_err(|e| anyhow::anyhow!("{db}: {e}"))?
-                .is_empty();
+            && store.vault_subjects().map_err(|e| anyhow::anyhow!("{db}: {e}"))?.is_empty();
         let missing = |p: &std::path::Path, what: &str| -> anyhow::Result<()> {
             if !fresh && !p.exists() {
                 anyhow::bail!(
@@ -167,28 +143,18 @@ impl ConsentState {
         missing(&config.key, "consent signing key")?;
         missing(&config.index_key_path(), "consent index key")?;
         let signer = sign::Signer::load_or_create(&config.key)?;
-        let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref())
-            .map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
+        let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
         let signing_id = log::key_id(signer.public_key_hex()).unwrap_or_default();
         store
-            .pin_key(
-                "signing",
-                &signing_id,
-                &signer.check_value(),
-                Some(signer.public_key_hex()),
-            )
+            .pin_key("signing", &signing_id, &signer.check_value(), Some(signer.public_key_hex()))
             .map_err(|e| anyhow::anyhow!("{}: {e}", config.key.display()))?;
         let (index_id, index_check) = index_key.id_and_check();
-        store
-            .pin_key("index", &index_id, &index_check, None)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
+        store.pin_key("index", &index_id, &index_check, None).map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
         // A backup restored from before an erasure must not bring the
         // person back: the erasures recorded are applied again.
         let list = config.erasure_list_path();
-        let reapplied = store
-            .keep_erasure_list(&list)
-            .map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        let reapplied = store.keep_erasure_list(&list).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
         if reapplied > 0 {
             tracing::warn!(
                 subjects = reapplied,
@@ -196,9 +162,7 @@ impl ConsentState {
             );
         }
         tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
-        let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec())
-            .with_api_keys(keys)
-            .with_index_key(index_key);
+        let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
         Ok(st)
     }
@@ -206,13 +170,7 @@ impl ConsentState {
     /// State around an opened store and key, with `admin_key` as the one
     /// API key and an index key derived from the signing key (see
     /// [`Self::with_api_keys`], [`Self::with_index_key`]).
-    pub fn new(
-        store: store::Store,
-        signer: sign::Signer,
-        admin_key: Option<&str>,
-        max_body: usize,
-        cors_origins: Vec<String>,
-    ) -> Self {
+    pub fn new(store: store::Store, signer: sign::Signer, admin_key: Option<&str>, max_body: usize, cors_origins: Vec<String>) -> Self {
         let mut keys = auth::ApiKeys::default();
         if let Some(k) = admin_key.filter(|k| !k.is_empty()) {
             keys.add(auth::Scope::Admin, k);
@@ -252,25 +210,21 @@ impl Config {
     /// The erasure list file: `--consent-erasure-list`, else beside the
     /// SQLite ledger, or beside the signing key for PostgreSQL.
     pub fn erasure_list_path(&self) -> PathBuf {
-        self.erasure_list
-            .clone()
-            .unwrap_or_else(|| match &self.database {
-                Some(store::Database::Postgres(_)) => self.key.with_extension("erasures"),
-                Some(store::Database::Sqlite(p)) => p.with_extension("erasures"),
-                None => self.db.with_extension("erasures"),
-            })
+        self.erasure_list.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("erasures"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("erasures"),
+            None => self.db.with_extension("erasures"),
+        })
     }
 
     /// The index key file: `--consent-index-key`, else beside the SQLite
     /// ledger, or beside the signing key for PostgreSQL (instances sharing
     /// a database share the signing key, and must share this one too).
     pub fn index_key_path(&self) -> PathBuf {
-        self.index_key
-            .clone()
-            .unwrap_or_else(|| match &self.database {
-                Some(store::Database::Postgres(_)) => self.key.with_extension("index.key"),
-                Some(store::Database::Sqlite(p)) => p.with_extension("index.key"),
-                None => self.db.with_extension("index.key"),
-            })
+        self.index_key.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("index.key"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("index.key"),
+            None => self.db.with_extension("index.key"),
+        })
     }
 }

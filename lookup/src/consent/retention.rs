@@ -47,10 +47,7 @@ fn retention_end(r: &ConsentRecord, withdrawn_at: Option<i64>) -> Option<i64> {
 /// retention at `now` (Unix seconds). Erasure entries do not count; a
 /// subject without consent records is not past anything.
 pub fn past_retention(entries: &[Entry], now: i64) -> bool {
-    let records: Vec<ConsentRecord> = entries
-        .iter()
-        .filter_map(|e| serde_json::from_str(&e.record).ok())
-        .collect();
+    let records: Vec<ConsentRecord> = entries.iter().filter_map(|e| serde_json::from_str(&e.record).ok()).collect();
     let mut withdrawn: HashMap<&str, i64> = HashMap::new();
     for r in &records {
         if let (Some(w), Some(at)) = (&r.withdraws, ledger::parse_rfc3339(&r.acted_at)) {
@@ -59,10 +56,7 @@ pub fn past_retention(entries: &[Entry], now: i64) -> bool {
         }
     }
     !records.is_empty()
-        && records.iter().all(|r| {
-            retention_end(r, withdrawn.get(r.record_id.as_str()).copied())
-                .is_some_and(|end| end <= now)
-        })
+        && records.iter().all(|r| retention_end(r, withdrawn.get(r.record_id.as_str()).copied()).is_some_and(|end| end <= now))
 }
 
 /// Finds the subjects past retention at `now` and, unless `dry_run`,
@@ -79,8 +73,7 @@ pub fn purge(store: &Store, signer: &Signer, now: i64, dry_run: bool) -> anyhow:
             continue;
         }
         let mut id = [0u8; 16];
-        vault::random(&mut id)
-            .map_err(|e| anyhow::anyhow!("no randomness for a record id: {e}"))?;
+        vault::random(&mut id).map_err(|e| anyhow::anyhow!("no randomness for a record id: {e}"))?;
         let e = Erasure {
             kind: ERASURE_KIND.into(),
             schema_version: SCHEMA_VERSION,

@@ -16,9 +16,7 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("public_key", &self.public_hex)
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("public_key", &self.public_hex).finish_non_exhaustive()
     }
 }
 
@@ -33,8 +31,7 @@ impl Signer {
     /// A fresh random key (tests, first start).
     pub fn generate() -> anyhow::Result<Self> {
         let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed)
-            .map_err(|e| anyhow::anyhow!("no randomness for the signing key: {e}"))?;
+        getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for the signing key: {e}"))?;
         Ok(Self::from_seed(seed))
     }
 
@@ -54,9 +51,7 @@ impl Signer {
                         );
                     }
                 }
-                let seed = parse_hex::<32>(text.trim()).with_context(|| {
-                    format!("{}: not a 64-hex-digit Ed25519 seed", path.display())
-                })?;
+                let seed = parse_hex::<32>(text.trim()).with_context(|| format!("{}: not a 64-hex-digit Ed25519 seed", path.display()))?;
                 Ok(Self::from_seed(seed))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -65,9 +60,7 @@ impl Signer {
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut f = opts
-                    .open(path)
-                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
                 writeln!(f, "{}", fiable_consent::hex(&signer.key.to_bytes()))?;
                 f.sync_all()?;
                 tracing::info!(public_key = %signer.public_hex, "generated a new consent signing key");
@@ -79,10 +72,8 @@ impl Signer {
 
     /// Reads the key file; never creates one (see [`Self::load_or_create`]).
     pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let seed = parse_hex::<32>(text.trim())
-            .with_context(|| format!("{}: not a 64-hex-digit Ed25519 seed", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let seed = parse_hex::<32>(text.trim()).with_context(|| format!("{}: not a 64-hex-digit Ed25519 seed", path.display()))?;
         Ok(Self::from_seed(seed))
     }
 
@@ -108,8 +99,7 @@ pub fn verify(public_key_hex: &str, msg: &[u8], signature_hex: &str) -> Result<(
     let pk = parse_hex::<32>(public_key_hex).ok_or("public key is not 64 hex digits")?;
     let pk = VerifyingKey::from_bytes(&pk).map_err(|_| "public key is not an Ed25519 point")?;
     let sig = parse_hex::<64>(signature_hex).ok_or("signature is not 128 hex digits")?;
-    pk.verify(msg, &Signature::from_bytes(&sig))
-        .map_err(|_| "signature does not verify")
+    pk.verify(msg, &Signature::from_bytes(&sig)).map_err(|_| "signature does not verify")
 }
 
 /// Parses exactly `N` bytes of lowercase or uppercase hex.

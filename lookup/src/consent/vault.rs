@@ -47,9 +47,7 @@ impl IndexKey {
     /// signature of a label): for embedders and tests that give none.
     pub fn derived_from(signer: &Signer) -> Self {
         let sig = signer.sign(b"fiable-consent-index-key/1");
-        IndexKey(fiable_consent::sha256(
-            format!("fiable-consent-index-key/1\n{sig}").as_bytes(),
-        ))
+        IndexKey(fiable_consent::sha256(format!("fiable-consent-index-key/1\n{sig}").as_bytes()))
     }
 
     /// Reads the key file (64 hex digits), or creates it with mode 0600.
@@ -108,14 +106,10 @@ pub fn load_or_create_secret(path: &Path, what: &str) -> anyhow::Result<[u8; 32]
                 use std::os::unix::fs::PermissionsExt;
                 let mode = std::fs::metadata(path)?.permissions().mode();
                 if mode & 0o077 != 0 {
-                    tracing::warn!(
-                        mode = format!("{:o}", mode & 0o777),
-                        "{what} file is readable by others; chmod 600 it"
-                    );
+                    tracing::warn!(mode = format!("{:o}", mode & 0o777), "{what} file is readable by others; chmod 600 it");
                 }
             }
-            sign::parse_hex::<32>(text.trim())
-                .with_context(|| format!("{}: not a 64-hex-digit {what}", path.display()))
+            sign::parse_hex::<32>(text.trim()).with_context(|| format!("{}: not a 64-hex-digit {what}", path.display()))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut k = [0u8; 32];
@@ -124,9 +118,7 @@ pub fn load_or_create_secret(path: &Path, what: &str) -> anyhow::Result<[u8; 32]
             opts.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts
-                .open(path)
-                .with_context(|| format!("creating {}", path.display()))?;
+            let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
             writeln!(f, "{}", hex(&k))?;
             f.sync_all()?;
             tracing::info!(path = %path.display(), "generated a new {what}");
@@ -159,19 +151,9 @@ pub fn seal(key_hex: &str, record_id: &str, data: &SubjectData) -> Option<Sealed
     random(&mut nonce).ok()?;
     let plain = data.to_json().canonical();
     let ct = ChaCha20Poly1305::new(Key::from_slice(&key))
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: plain.as_bytes(),
-                aad: record_id.as_bytes(),
-            },
-        )
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: record_id.as_bytes() })
         .ok()?;
-    Some(Sealed {
-        alg: ALG.into(),
-        nonce: hex(&nonce),
-        ciphertext: hex(&ct),
-    })
+    Some(Sealed { alg: ALG.into(), nonce: hex(&nonce), ciphertext: hex(&ct) })
 }
 
 /// Decrypts a sealed part: the JSON of the subject data, or `None` when
@@ -185,13 +167,7 @@ pub fn open(key_hex: &str, record_id: &str, sealed: &Sealed) -> Option<serde_jso
     let nonce = sign::parse_hex::<12>(&sealed.nonce)?;
     let ct = parse_hex_vec(&sealed.ciphertext)?;
     let plain = ChaCha20Poly1305::new(Key::from_slice(&key))
-        .decrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &ct,
-                aad: record_id.as_bytes(),
-            },
-        )
+        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: record_id.as_bytes() })
         .ok()?;
     serde_json::from_slice(&plain).ok()
 }
@@ -200,10 +176,7 @@ fn parse_hex_vec(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }
 
 #[cfg(test)]
@@ -212,37 +185,19 @@ mod tests {
 
     #[test]
     fn sealing_round_trips_and_binds_the_key_and_record() {
-        let data = SubjectData {
-            email: Some("jean@example.fr".into()),
-            last_name: Some("Lefèvre".into()),
-            ..SubjectData::default()
-        };
+        let data = SubjectData { email: Some("jean@example.fr".into()), last_name: Some("Lefèvre".into()), ..SubjectData::default() };
         let k = new_subject_key().unwrap();
         let s = seal(&k, "rec-1", &data).unwrap();
         assert!(!s.ciphertext.contains(&hex(b"jean")));
         let back = open(&k, "rec-1", &s).unwrap();
         assert_eq!(back["email"], "jean@example.fr");
         assert_eq!(back["last_name"], "Lefèvre");
-        assert!(
-            open(&new_subject_key().unwrap(), "rec-1", &s).is_none(),
-            "another key"
-        );
+        assert!(open(&new_subject_key().unwrap(), "rec-1", &s).is_none(), "another key");
         assert!(open(&k, "rec-2", &s).is_none(), "another record");
         let mut t = s.clone();
-        t.ciphertext.replace_range(
-            0..2,
-            if &t.ciphertext[0..2] == "00" {
-                "01"
-            } else {
-                "00"
-            },
-        );
+        t.ciphertext.replace_range(0..2, if &t.ciphertext[0..2] == "00" { "01" } else { "00" });
         assert!(open(&k, "rec-1", &t).is_none(), "changed ciphertext");
-        assert_ne!(
-            seal(&k, "rec-1", &data).unwrap().nonce,
-            s.nonce,
-            "fresh nonce"
-        );
+        assert_ne!(seal(&k, "rec-1", &data).unwrap().nonce, s.nonce, "fresh nonce");
     }
 
     #[test]

@@ -45,22 +45,13 @@ pub enum Outcome {
 /// One witness run against `base` (`http://host:port`), with state in
 /// `state_path`; `public_key` pins the key (required unless the state
 /// already holds one, or `trust_on_first_use`).
-pub fn run(
-    base: &str,
-    state_path: &Path,
-    public_key: Option<&str>,
-    trust_on_first_use: bool,
-) -> anyhow::Result<Outcome> {
+pub fn run(base: &str, state_path: &Path, public_key: Option<&str>, trust_on_first_use: bool) -> anyhow::Result<Outcome> {
     let state: Option<State> = match std::fs::read(state_path) {
-        Ok(b) => Some(
-            serde_json::from_slice(&b)
-                .with_context(|| format!("{}: not a witness state file", state_path.display()))?,
-        ),
+        Ok(b) => Some(serde_json::from_slice(&b).with_context(|| format!("{}: not a witness state file", state_path.display()))?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", state_path.display())),
     };
-    let new: TreeHead = serde_json::from_str(&get(base, "/v1/log/head")?)
-        .context("the log head is not a signed tree head")?;
+    let new: TreeHead = serde_json::from_str(&get(base, "/v1/log/head")?).context("the log head is not a signed tree head")?;
     let (key, pinned_now) = match (&state, public_key) {
         (Some(s), Some(k)) if !s.public_key.eq_ignore_ascii_case(k.trim()) => {
             bail!(
@@ -71,15 +62,10 @@ pub fn run(
         (Some(s), _) => (s.public_key.clone(), false),
         (None, Some(k)) => (k.trim().to_ascii_lowercase(), true),
         (None, None) if trust_on_first_use => (new.public_key.clone(), true),
-        (None, None) => bail!(
-            "no pinned key: give --public-key (from the log operator, out of band) or --trust-on-first-use"
-        ),
+        (None, None) => bail!("no pinned key: give --public-key (from the log operator, out of band) or --trust-on-first-use"),
     };
     if let Err(w) = new.verify(&key) {
-        return Ok(Outcome::Alarm(format!(
-            "BAD SIGNATURE on the head of size {}: {w}",
-            new.size
-        )));
+        return Ok(Outcome::Alarm(format!("BAD SIGNATURE on the head of size {}: {w}", new.size)));
     }
     if let Some(old) = &state.as_ref().map(|s| s.head.clone()) {
         if new.size < old.size {
@@ -91,28 +77,17 @@ pub fn run(
         let proof: Vec<String> = if new.size == old.size {
             Vec::new()
         } else {
-            let p: ConsistencyProof = serde_json::from_str(&get(
-                base,
-                &format!("/v1/log/consistency?first={}&second={}", old.size, new.size),
-            )?)
-            .context("the consistency proof is not one")?;
+            let p: ConsistencyProof =
+                serde_json::from_str(&get(base, &format!("/v1/log/consistency?first={}&second={}", old.size, new.size))?)
+                    .context("the consistency proof is not one")?;
             p.proof
         };
         if let Err(w) = log::verify_consistency(old, &new, &proof, &key) {
             return Ok(Outcome::Alarm(w));
         }
     }
-    save(
-        state_path,
-        &State {
-            public_key: key,
-            head: new.clone(),
-        },
-    )?;
-    Ok(Outcome::Ok {
-        head: new,
-        pinned_now,
-    })
+    save(state_path, &State { public_key: key, head: new.clone() })?;
+    Ok(Outcome::Ok { head: new, pinned_now })
 }
 
 /// Writes the state atomically (a temporary file, mode 0600, synced, then
@@ -124,9 +99,7 @@ pub fn save(path: &Path, state: &State) -> anyhow::Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
+    let mut f = opts.open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(&serde_json::to_vec_pretty(state)?)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
@@ -140,55 +113,29 @@ pub fn save(path: &Path, state: &State) -> anyhow::Result<()> {
 
 /// `GET base + path`: the body of a 200 answer.
 fn get(base: &str, path: &str) -> anyhow::Result<String> {
-    let rest = base.strip_prefix("http://").with_context(|| {
-        format!(
-            "{base}: only http:// URLs (the heads are signed; fetch https with curl and use verify)"
-        )
-    })?;
+    let rest = base
+        .strip_prefix("http://")
+        .with_context(|| format!("{base}: only http:// URLs (the heads are signed; fetch https with curl and use verify)"))?;
     let (hostport, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
-    let hostport = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
+    let hostport = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
     let prefix = prefix.trim_end_matches('/');
-    let target = if prefix.is_empty() {
-        path.to_string()
-    } else {
-        format!("/{prefix}{path}")
-    };
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(&hostport)?
-        .next()
-        .with_context(|| format!("{hostport}: no address"))?;
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-        .with_context(|| format!("connecting to {hostport}"))?;
+    let target = if prefix.is_empty() { path.to_string() } else { format!("/{prefix}{path}") };
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&hostport)?.next().with_context(|| format!("{hostport}: no address"))?;
+    let mut s =
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10)).with_context(|| format!("connecting to {hostport}"))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     s.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let host = hostport
-        .rsplit_once(':')
-        .map_or(hostport.as_str(), |(h, _)| h);
-    write!(
-        s,
-        "GET {target} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\nUser-Agent: fiable-witness\r\n\r\n"
-    )?;
+    let host = hostport.rsplit_once(':').map_or(hostport.as_str(), |(h, _)| h);
+    write!(s, "GET {target} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\nUser-Agent: fiable-witness\r\n\r\n")?;
     let mut buf = Vec::new();
     // Heads and proofs are small: a bound keeps a hostile server from
     // filling memory.
-    s.take(4 << 20)
-        .read_to_end(&mut buf)
-        .context("reading the answer")?;
+    s.take(4 << 20).read_to_end(&mut buf).context("reading the answer")?;
     let text = String::from_utf8(buf).context("the answer is not UTF-8")?;
     let (head, body) = text.split_once("\r\n\r\n").context("not an HTTP answer")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse::<u16>().ok())
-        .context("no HTTP status")?;
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse::<u16>().ok()).context("no HTTP status")?;
     if status != 200 {
-        bail!(
-            "GET {target}: HTTP {status}: {}",
-            body.chars().take(300).collect::<String>()
-        );
+        bail!("GET {target}: HTTP {status}: {}", body.chars().take(300).collect::<String>());
     }
     Ok(body.to_string())
 }

@@ -30,51 +30,33 @@ pub static ROUTES: &[Route<AppState>] = &[
                     at: In::Query,
                     required: true,
                     about: "what the person typed",
-                    ty: Ty::Str {
-                        max: MAX_QUERY_CHARS,
-                        pattern: "",
-                    },
+                    ty: Ty::Str { max: MAX_QUERY_CHARS, pattern: "" },
                 },
                 Param {
                     name: "postcode",
                     at: In::Query,
                     required: false,
                     about: "only this postcode",
-                    ty: Ty::Str {
-                        max: 16,
-                        pattern: "",
-                    },
+                    ty: Ty::Str { max: 16, pattern: "" },
                 },
                 Param {
                     name: "citycode",
                     at: In::Query,
                     required: false,
                     about: "only this INSEE code",
-                    ty: Ty::Str {
-                        max: 5,
-                        pattern: "^([0-9]{5}|2[ABab][0-9]{3})$",
-                    },
+                    ty: Ty::Str { max: 5, pattern: "^([0-9]{5}|2[ABab][0-9]{3})$" },
                 },
                 Param {
                     name: "limit",
                     at: In::Query,
                     required: false,
                     about: "number of results",
-                    ty: Ty::Int {
-                        min: 1,
-                        max: MAX_LIMIT as i64,
-                        default: 5,
-                    },
+                    ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 },
                 },
             ],
             body: None,
             responses: &[
-                Resp {
-                    status: 200,
-                    about: "{ results: [Hit] }, best first",
-                    schema: None,
-                    codes: &[],
-                },
+                Resp { status: 200, about: "{ results: [Hit] }, best first", schema: None, codes: &[] },
                 Resp {
                     status: 400,
                     about: "bad input",
@@ -112,13 +94,7 @@ pub static ROUTES: &[Route<AppState>] = &[
                     status: 400,
                     about: "bad input",
                     schema: Some("Error"),
-                    codes: &[
-                        "address.query_empty",
-                        "address.query_too_long",
-                        "address.bad_postcode",
-                        "address.bad_citycode",
-                        "bad_json",
-                    ],
+                    codes: &["address.query_empty", "address.query_too_long", "address.bad_postcode", "address.bad_citycode", "bad_json"],
                 },
             ],
             auth: Auth::Public,
@@ -136,10 +112,7 @@ pub static ROUTES: &[Route<AppState>] = &[
                 at: In::Query,
                 required: true,
                 about: "a French postcode; checked by fiable-core first",
-                ty: Ty::Str {
-                    max: 16,
-                    pattern: "",
-                },
+                ty: Ty::Str { max: 16, pattern: "" },
             }],
             body: None,
             responses: &[
@@ -183,18 +156,12 @@ pub fn schemas() -> Value {
 /// A French postcode, as the core sees it; its canonical form ("75 011"
 /// → "75011") is the filter.
 fn check_postcode(p: &str) -> Result<String, ApiError> {
-    let opts = fiable_core::Options {
-        country: Some("FR".into()),
-        ..fiable_core::Options::default()
-    };
+    let opts = fiable_core::Options { country: Some("FR".into()), ..fiable_core::Options::default() };
     // No commune chunk loaded: the format and the department decide.
     let v = fiable_core::postcode::check(p, &opts, &fiable_core::communes::Communes::default());
     match v.normalized {
         Some(n) if v.status != fiable_core::Status::Invalid => Ok(n),
-        _ => Err(ApiError::bad(
-            "address.bad_postcode",
-            "postcode is not a French postcode (5 digits, e.g. 75011)",
-        )),
+        _ => Err(ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)")),
     }
 }
 
@@ -203,17 +170,8 @@ fn check_citycode(c: &str) -> Result<(), ApiError> {
     let b = c.as_bytes();
     let ok = b.len() == 5
         && (b.iter().all(u8::is_ascii_digit)
-            || (b[0] == b'2'
-                && matches!(b[1], b'A' | b'B' | b'a' | b'b')
-                && b[2..].iter().all(u8::is_ascii_digit)));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad(
-            "address.bad_citycode",
-            "citycode must be an INSEE code such as 75111 or 2A004",
-        ))
-    }
+            || (b[0] == b'2' && matches!(b[1], b'A' | b'B' | b'a' | b'b') && b[2..].iter().all(u8::is_ascii_digit)));
+    if ok { Ok(()) } else { Err(ApiError::bad("address.bad_citycode", "citycode must be an INSEE code such as 75111 or 2A004")) }
 }
 
 fn check_query(q: &str) -> Result<&str, ApiError> {
@@ -222,22 +180,14 @@ fn check_query(q: &str) -> Result<&str, ApiError> {
         return Err(ApiError::bad("address.query_empty", "q is empty"));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad(
-            "address.query_too_long",
-            format!("q is longer than {MAX_QUERY_CHARS} characters"),
-        ));
+        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
     }
     Ok(q)
 }
 
 fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
-    let postcode = postcode
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| check_postcode(p.trim()))
-        .transpose()?;
-    let citycode = citycode
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| c.trim().to_uppercase());
+    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(p.trim())).transpose()?;
+    let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
     if let Some(c) = &citycode {
         check_citycode(c)?;
     }
@@ -273,14 +223,9 @@ async fn address_search(
     let f = filters(p.postcode, p.citycode)?;
     let limit = p.limit.unwrap_or(5);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad(
-            "address.bad_limit",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(ApiError::bad("address.bad_limit", format!("limit must be between 1 and {MAX_LIMIT}")));
     }
-    Ok(Json(SearchResponse {
-        results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await,
-    }))
+    Ok(Json(SearchResponse { results: address::search_blocking(st.index.clone(), q.to_string(), f, limit).await }))
 }
 
 /// Body of `POST /v1/address/verify`: either `q` (one line) or the parts.
@@ -331,59 +276,22 @@ async fn address_verify(
     let Json(r) = body?;
     let line = match &r.q {
         Some(q) => q.clone(),
-        None => [&r.housenumber, &r.street, &r.postcode, &r.city]
-            .iter()
-            .filter_map(|p| p.as_deref())
-            .collect::<Vec<_>>()
-            .join(" "),
+        None => [&r.housenumber, &r.street, &r.postcode, &r.city].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" "),
     };
     let q = check_query(&line)?;
     // The postcode of a structured address is a hard filter: a street of
     // another postcode is not "this address".
-    let f = filters(
-        if r.q.is_none() {
-            r.postcode.clone()
-        } else {
-            None
-        },
-        r.citycode.clone(),
-    )?;
-    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1)
-        .await
-        .into_iter()
-        .next();
+    let f = filters(if r.q.is_none() { r.postcode.clone() } else { None }, r.citycode.clone())?;
+    let best = address::search_blocking(st.index.clone(), q.to_string(), f, 1).await.into_iter().next();
     let verdict = match &best {
-        None => AddressVerdict {
-            status: "invalid",
-            code: "address.not_found",
-            suggestion: None,
-            normalized: None,
-        },
-        Some(h) if h.score < 0.9 => AddressVerdict {
-            status: "warning",
-            code: "address.uncertain",
-            suggestion: Some(h.label.clone()),
-            normalized: None,
-        },
-        Some(h)
-            if matches!(
-                h.number_match,
-                Some(NumberMatch::Closest | NumberMatch::NoNumbers)
-            ) =>
-        {
-            AddressVerdict {
-                status: "warning",
-                code: "address.number_not_found",
-                suggestion: Some(h.label.clone()),
-                normalized: None,
-            }
+        None => AddressVerdict { status: "invalid", code: "address.not_found", suggestion: None, normalized: None },
+        Some(h) if h.score < 0.9 => {
+            AddressVerdict { status: "warning", code: "address.uncertain", suggestion: Some(h.label.clone()), normalized: None }
         }
-        Some(h) => AddressVerdict {
-            status: "valid",
-            code: "address.valid",
-            suggestion: None,
-            normalized: Some(h.label.clone()),
-        },
+        Some(h) if matches!(h.number_match, Some(NumberMatch::Closest | NumberMatch::NoNumbers)) => {
+            AddressVerdict { status: "warning", code: "address.number_not_found", suggestion: Some(h.label.clone()), normalized: None }
+        }
+        Some(h) => AddressVerdict { status: "valid", code: "address.valid", suggestion: None, normalized: Some(h.label.clone()) },
     };
     Ok(Json(VerifyResponse { verdict, best }))
 }
@@ -409,23 +317,11 @@ pub struct PostcodeAnswer {
     pub communes: Vec<Commune>,
 }
 
-async fn address_postcode(
-    State(st): State<AppState>,
-    params: Result<Query<PostcodeParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn address_postcode(State(st): State<AppState>, params: Result<Query<PostcodeParams>, QueryRejection>) -> Result<Response, ApiError> {
     let Query(p) = params?;
     let postcode = check_postcode(p.postcode.as_deref().unwrap_or("").trim())?;
     let communes = postcodes::communes(&st.index, &postcode);
-    let answer = PostcodeAnswer {
-        found: !communes.is_empty(),
-        covered: st.coverage.covers(&postcode),
-        postcode,
-        communes,
-    };
+    let answer = PostcodeAnswer { found: !communes.is_empty(), covered: st.coverage.covers(&postcode), postcode, communes };
     // Stable while the index is: browsers may keep it a little while.
-    Ok((
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(answer),
-    )
-        .into_response())
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(answer)).into_response())
 }

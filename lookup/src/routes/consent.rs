@@ -19,9 +19,7 @@ use crate::consent::{ConsentState, ledger, vault};
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
-use super::consent_common::{
-    NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id,
-};
+use super::consent_common::{NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id};
 
 /// Header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -40,30 +38,19 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     at: In::Header,
                     required: false,
                     about: "1-255 visible ASCII characters",
-                    ty: Ty::Str {
-                        max: 255,
-                        pattern: "",
-                    },
+                    ty: Ty::Str { max: 255, pattern: "" },
                 },
                 Param {
                     name: "idempotency_key",
                     at: In::Query,
                     required: false,
                     about: "the same, for navigator.sendBeacon (no headers); the header wins",
-                    ty: Ty::Str {
-                        max: 255,
-                        pattern: "",
-                    },
+                    ty: Ty::Str { max: 255, pattern: "" },
                 },
             ],
             body: Some("https://fiable.dev/schema/consent-record/1.json"),
             responses: &[
-                Resp {
-                    status: 201,
-                    about: "receipt",
-                    schema: Some("Receipt"),
-                    codes: &[],
-                },
+                Resp { status: 201, about: "receipt", schema: Some("Receipt"), codes: &[] },
                 Resp {
                     status: 200,
                     about: "the first receipt of this Idempotency-Key (header idempotent-replayed: true)",
@@ -74,35 +61,17 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     status: 400,
                     about: "bad JSON, header or query",
                     schema: Some("Error"),
-                    codes: &[
-                        "bad_json",
-                        "consent.bad_idempotency_key",
-                        "consent.bad_query",
-                    ],
+                    codes: &["bad_json", "consent.bad_idempotency_key", "consent.bad_query"],
                 },
                 NO_KEY,
                 Resp {
                     status: 409,
                     about: "idempotency conflict, duplicate id, erased subject",
                     schema: Some("Error"),
-                    codes: &[
-                        "consent.idempotency_conflict",
-                        "consent.duplicate_id",
-                        "consent.subject_erased",
-                    ],
+                    codes: &["consent.idempotency_conflict", "consent.duplicate_id", "consent.subject_erased"],
                 },
-                Resp {
-                    status: 413,
-                    about: "body too large",
-                    schema: Some("Error"),
-                    codes: &["payload_too_large"],
-                },
-                Resp {
-                    status: 422,
-                    about: "invalid record: error.problems[]",
-                    schema: Some("Error"),
-                    codes: &["consent.invalid"],
-                },
+                Resp { status: 413, about: "body too large", schema: Some("Error"), codes: &["payload_too_large"] },
+                Resp { status: 422, about: "invalid record: error.problems[]", schema: Some("Error"), codes: &["consent.invalid"] },
                 UNAVAILABLE_OR_BUSY,
             ],
             auth: Auth::Public,
@@ -117,12 +86,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             summary: "The Ed25519 key that signs receipts",
             params: &[],
             body: None,
-            responses: &[Resp {
-                status: 200,
-                about: "{ algorithm, public_key, receipt_message }",
-                schema: None,
-                codes: &[],
-            }],
+            responses: &[Resp { status: 200, about: "{ algorithm, public_key, receipt_message }", schema: None, codes: &[] }],
             auth: Auth::Public,
             class: Class::Api,
         },
@@ -134,35 +98,18 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents/{id}/withdraw",
             summary: "Withdraw granted purposes of a record (a new record); admin key, or the record's withdraw_token in the body (then only `purposes` may be given)",
             params: &[
-                Param {
-                    name: "id",
-                    at: In::Path,
-                    required: true,
-                    about: "record id",
-                    ty: Ty::Str {
-                        max: 0,
-                        pattern: "",
-                    },
-                },
+                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
                 Param {
                     name: "Idempotency-Key",
                     at: In::Header,
                     required: false,
                     about: "1-255 visible ASCII characters",
-                    ty: Ty::Str {
-                        max: 255,
-                        pattern: "",
-                    },
+                    ty: Ty::Str { max: 255, pattern: "" },
                 },
             ],
             body: Some("#/components/schemas/Withdrawal"),
             responses: &[
-                Resp {
-                    status: 201,
-                    about: "receipt of the withdrawal",
-                    schema: Some("Receipt"),
-                    codes: &[],
-                },
+                Resp { status: 201, about: "receipt of the withdrawal", schema: Some("Receipt"), codes: &[] },
                 Resp {
                     status: 400,
                     about: "bad JSON or header",
@@ -170,20 +117,12 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     codes: &["bad_json", "consent.bad_idempotency_key"],
                 },
                 NO_KEY,
-                Resp {
-                    status: 404,
-                    about: "unknown record",
-                    schema: Some("Error"),
-                    codes: &["consent.not_found"],
-                },
+                Resp { status: 404, about: "unknown record", schema: Some("Error"), codes: &["consent.not_found"] },
                 Resp {
                     status: 409,
                     about: "nothing to withdraw",
                     schema: Some("Error"),
-                    codes: &[
-                        "consent.nothing_to_withdraw",
-                        "consent.idempotency_conflict",
-                    ],
+                    codes: &["consent.nothing_to_withdraw", "consent.idempotency_conflict"],
                 },
                 UNAVAILABLE,
             ],
@@ -226,13 +165,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 fn checked_key(k: Option<&str>) -> Result<Option<String>, ApiError> {
     match k {
-        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => {
-            Ok(Some(s.to_string()))
-        }
-        _ => Err(ApiError::bad(
-            "consent.bad_idempotency_key",
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        )),
+        Some(s) if !s.is_empty() && s.len() <= 255 && s.bytes().all(|c| c.is_ascii_graphic()) => Ok(Some(s.to_string())),
+        _ => Err(ApiError::bad("consent.bad_idempotency_key", "Idempotency-Key must be 1-255 visible ASCII characters")),
     }
 }
 
@@ -267,12 +201,7 @@ fn subject_kind(kind: &str) -> Option<&'static str> {
     }
 }
 
-async fn append(
-    st: &ConsentState,
-    record: ConsentRecord,
-    idem: Option<(String, String)>,
-    caller: Caller,
-) -> Result<Appended, ApiError> {
+async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, String)>, caller: Caller) -> Result<Appended, ApiError> {
     let problems = validate(&record);
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
@@ -291,50 +220,24 @@ async fn append(
     let (store, signer) = (st.store.clone(), st.signer.clone());
     let appended = match record.subject_data.as_ref().map(|d| d.match_keys()) {
         None => {
-            tokio::task::spawn_blocking(move || {
-                store.append(
-                    &record,
-                    idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())),
-                    &signer,
-                )
-            })
-            .await
+            tokio::task::spawn_blocking(move || store.append(&record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer)).await
         }
         Some(keys) => {
-            let mut index: Vec<(&'static str, String)> = keys
-                .iter()
-                .map(|(kind, v)| (*kind, st.index_key.digest(kind, v)))
-                .collect();
+            let mut index: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
             // The subject follows from the first identifier alone, through
             // an index row of its own kind: a record with a victim's phone
             // and the caller's email stays the caller's email's subject,
             // and its phone row never decides the subject of a later record.
-            let identify: Vec<(&'static str, String)> = keys
-                .iter()
-                .find_map(|(kind, v)| subject_kind(kind).map(|k| (k, st.index_key.digest(k, v))))
-                .into_iter()
-                .collect();
+            let identify: Vec<(&'static str, String)> =
+                keys.iter().find_map(|(kind, v)| subject_kind(kind).map(|k| (k, st.index_key.digest(k, v)))).into_iter().collect();
             index.extend(identify.iter().cloned());
             let fresh_subject = vault::new_subject_ref().map_err(|_| ApiError::Unavailable)?;
             let fresh_key = vault::new_subject_key().map_err(|_| ApiError::Unavailable)?;
             tokio::task::spawn_blocking(move || {
-                let input = VaultInput {
-                    identify: &identify,
-                    index: &index,
-                    fresh_subject,
-                    fresh_key,
-                };
-                store.append_with_subject_data(
-                    record,
-                    idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())),
-                    &signer,
-                    &input,
-                    |key, r| {
-                        r.subject_data
-                            .as_ref()
-                            .and_then(|d| vault::seal(key, &r.record_id, d))
-                    },
-                )
+                let input = VaultInput { identify: &identify, index: &index, fresh_subject, fresh_key };
+                store.append_with_subject_data(record, idem.as_ref().map(|(k, r)| (k.as_str(), r.as_str())), &signer, &input, |key, r| {
+                    r.subject_data.as_ref().and_then(|d| vault::seal(key, &r.record_id, d))
+                })
             })
             .await
         }
@@ -345,36 +248,24 @@ async fn append(
 /// The receipt as `caller` may see it: no pseudonym for an anonymous
 /// caller; with the withdrawal capability when `token` is set.
 fn answer(st: &ConsentState, a: Appended, caller: Caller, token: bool) -> Response {
-    let Appended {
-        mut receipt,
-        replayed,
-    } = a;
+    let Appended { mut receipt, replayed } = a;
     if caller == Caller::Anonymous {
         receipt.subject.clear();
     }
     if token {
         receipt.withdraw_token = Some(auth::withdraw_token(&st.index_key, &receipt.id));
     }
-    let status = if replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
+    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
     let mut resp = (status, Json(receipt)).into_response();
     if replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
 }
 
 /// The caller of a request: trusted with an advisor or admin key.
 fn caller_of(st: &ConsentState, headers: &HeaderMap) -> Caller {
-    if st.keys.scope_of_request(headers).is_some() {
-        Caller::Trusted
-    } else {
-        Caller::Anonymous
-    }
+    if st.keys.scope_of_request(headers).is_some() { Caller::Trusted } else { Caller::Anonymous }
 }
 
 async fn submit(
@@ -384,12 +275,7 @@ async fn submit(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let b = body(b)?;
-    let from_query = q.map_err(|_| {
-        ApiError::bad(
-            "consent.bad_query",
-            "the only query parameter is idempotency_key",
-        )
-    })?;
+    let from_query = q.map_err(|_| ApiError::bad("consent.bad_query", "the only query parameter is idempotency_key"))?;
     let idem = match idempotency_key(&headers)? {
         Some(k) => Some(k),
         None => match from_query.0.idempotency_key.as_deref() {
@@ -399,10 +285,7 @@ async fn submit(
     };
     let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
     // Advisor capture is not public: anyone could claim to be a store.
-    if matches!(
-        Channel::parse(&record.channel),
-        Some(Channel::Store | Channel::Phone)
-    ) {
+    if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
         authorize(&st, &headers, Scope::Advisor)?;
     }
     if record.sealed.is_some() {
@@ -417,11 +300,7 @@ async fn submit(
     // With contact data in it, a keyed hash: the idempotency table must
     // not hold a plain hash of personal data.
     let canonical = record.canonical_json();
-    let request = if record.subject_data.is_some() {
-        st.index_key.digest("request", &canonical)
-    } else {
-        ledger::request_hash(&canonical)
-    };
+    let request = if record.subject_data.is_some() { st.index_key.digest("request", &canonical) } else { ledger::request_hash(&canonical) };
     if record.record_id.is_empty() {
         record.record_id = new_record_id()?;
     }
@@ -440,9 +319,7 @@ async fn submit(
 }
 
 async fn public_key(State(st): State<ConsentState>) -> Json<serde_json::Value> {
-    Json(
-        json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }),
-    )
+    Json(json!({ "algorithm": "Ed25519", "public_key": st.signer.public_key_hex(), "receipt_message": "fiable-consent-receipt/1" }))
 }
 
 /// Body of a withdrawal (optional).
@@ -484,11 +361,7 @@ async fn withdraw(
     // the original's channel: backdating or another collector needs the key.
     let caller = match &w.token {
         Some(t) if authorize(&st, &headers, Scope::Admin).is_err() => {
-            if !auth::is_withdraw_token(&st.index_key, &id, t)
-                || w.acted_at.is_some()
-                || w.channel.is_some()
-                || w.collector.is_some()
-            {
+            if !auth::is_withdraw_token(&st.index_key, &id, t) || w.acted_at.is_some() || w.channel.is_some() || w.collector.is_some() {
                 return Err(ApiError::Unauthorized("admin"));
             }
             Caller::Anonymous
@@ -504,12 +377,10 @@ async fn withdraw(
         .await
         .map_err(|_| ApiError::Unavailable)??
         .ok_or(ApiError::RecordNotFound)?;
-    let mut record: ConsentRecord =
-        serde_json::from_str(&original.record).map_err(|_| ApiError::Unavailable)?;
-    record.purposes.retain(|p| {
-        Decision::parse(&p.decision) == Some(Decision::Granted)
-            && w.purposes.as_ref().is_none_or(|only| only.contains(&p.id))
-    });
+    let mut record: ConsentRecord = serde_json::from_str(&original.record).map_err(|_| ApiError::Unavailable)?;
+    record
+        .purposes
+        .retain(|p| Decision::parse(&p.decision) == Some(Decision::Granted) && w.purposes.as_ref().is_none_or(|only| only.contains(&p.id)));
     if record.purposes.is_empty() {
         return Err(ApiError::NothingToWithdraw);
     }

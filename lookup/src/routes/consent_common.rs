@@ -11,19 +11,10 @@ use crate::error::ApiError;
 use crate::openapi::Resp;
 
 /// 401 of a route behind an API key.
-pub const NO_KEY: Resp = Resp {
-    status: 401,
-    about: "no API key of the needed scope",
-    schema: Some("Error"),
-    codes: &["auth.required"],
-};
+pub const NO_KEY: Resp = Resp { status: 401, about: "no API key of the needed scope", schema: Some("Error"), codes: &["auth.required"] };
 /// 503 when the ledger cannot be read or written.
-pub const UNAVAILABLE: Resp = Resp {
-    status: 503,
-    about: "the ledger could not be read or written",
-    schema: Some("Error"),
-    codes: &["consent.store_unavailable"],
-};
+pub const UNAVAILABLE: Resp =
+    Resp { status: 503, about: "the ledger could not be read or written", schema: Some("Error"), codes: &["consent.store_unavailable"] };
 
 /// 503 of an append: the ledger is unavailable, or the writer's queue is full.
 pub const UNAVAILABLE_OR_BUSY: Resp = Resp {
@@ -51,22 +42,14 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
         serde_json::error::Category::Eof => "ends early",
         _ => "is not valid JSON",
     };
-    ApiError::BadJson(format!(
-        "the request body {what} (line {}, column {})",
-        e.line(),
-        e.column()
-    ))
+    ApiError::BadJson(format!("the request body {what} (line {}, column {})", e.line(), e.column()))
 }
 
 /// The request's API key must have scope `need` (or a wider one).
 pub fn authorize(st: &ConsentState, headers: &HeaderMap, need: Scope) -> Result<(), ApiError> {
     match st.keys.scope_of_request(headers) {
         Some(s) if s >= need => Ok(()),
-        _ => Err(ApiError::Unauthorized(if need == Scope::Admin {
-            "admin"
-        } else {
-            "advisor"
-        })),
+        _ => Err(ApiError::Unauthorized(if need == Scope::Admin { "admin" } else { "advisor" })),
     }
 }
 

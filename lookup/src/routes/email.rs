@@ -26,10 +26,7 @@ pub static ROUTES: &[Route<AppState>] = &[Route {
             at: In::Query,
             required: true,
             about: "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
-            ty: Ty::Str {
-                max: mail::MAX_INPUT,
-                pattern: "",
-            },
+            ty: Ty::Str { max: mail::MAX_INPUT, pattern: "" },
         }],
         body: None,
         responses: &[
@@ -43,13 +40,7 @@ pub static ROUTES: &[Route<AppState>] = &[Route {
                 status: 400,
                 about: "not a usable mail domain",
                 schema: Some("Error"),
-                codes: &[
-                    "email.empty_domain",
-                    "email.too_long",
-                    "email.unknown_tld",
-                    "email.*",
-                    "bad_query_string",
-                ],
+                codes: &["email.empty_domain", "email.too_long", "email.unknown_tld", "email.*", "bad_query_string"],
             },
         ],
         auth: Auth::Public,
@@ -82,19 +73,11 @@ pub struct DomainParams {
     pub d: Option<String>,
 }
 
-async fn email_domain(
-    State(st): State<AppState>,
-    params: Result<Query<DomainParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
+async fn email_domain(State(st): State<AppState>, params: Result<Query<DomainParams>, QueryRejection>) -> Result<Response, ApiError> {
     let Query(p) = params?;
-    let domain = mail::normalize(p.d.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad(e.code, "d is not a usable mail domain"))?;
+    let domain = mail::normalize(p.d.as_deref().unwrap_or("")).map_err(|e| ApiError::bad(e.code, "d is not a usable mail domain"))?;
     let v: DomainVerdict = st.mail.check(&domain).await;
     // Browsers and proxies may keep a definite answer a little while.
-    let cache = if v.status == "unknown" {
-        "no-store"
-    } else {
-        "public, max-age=60"
-    };
+    let cache = if v.status == "unknown" { "no-store" } else { "public, max-age=60" };
     Ok(([(header::CACHE_CONTROL, cache)], Json(v)).into_response())
 }

@@ -17,18 +17,9 @@ use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 use super::consent_common::UNAVAILABLE;
 
 const BIG: i64 = i64::MAX;
-const OUT_OF_RANGE: Resp = Resp {
-    status: 404,
-    about: "no such entry or tree size in the log",
-    schema: Some("Error"),
-    codes: &["log.out_of_range"],
-};
-const BAD: Resp = Resp {
-    status: 400,
-    about: "malformed parameters",
-    schema: Some("Error"),
-    codes: &["log.bad_query"],
-};
+const OUT_OF_RANGE: Resp =
+    Resp { status: 404, about: "no such entry or tree size in the log", schema: Some("Error"), codes: &["log.out_of_range"] };
+const BAD: Resp = Resp { status: 400, about: "malformed parameters", schema: Some("Error"), codes: &["log.bad_query"] };
 
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
@@ -40,15 +31,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             summary: "The latest signed tree head of the ledger's Merkle tree (RFC 9162 style): { size, root_hash, timestamp, key_id, public_key, signature }",
             params: &[],
             body: None,
-            responses: &[
-                Resp {
-                    status: 200,
-                    about: "signed tree head",
-                    schema: None,
-                    codes: &[],
-                },
-                UNAVAILABLE,
-            ],
+            responses: &[Resp { status: 200, about: "signed tree head", schema: None, codes: &[] }, UNAVAILABLE],
             auth: Auth::Public,
             class: Class::Api,
         },
@@ -65,42 +48,26 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     at: In::Query,
                     required: false,
                     about: "the entry's sequence number (leaf index + 1)",
-                    ty: Ty::Int {
-                        min: 1,
-                        max: BIG,
-                        default: 0,
-                    },
+                    ty: Ty::Int { min: 1, max: BIG, default: 0 },
                 },
                 Param {
                     name: "leaf_hash",
                     at: In::Query,
                     required: false,
                     about: "or the entry's leaf hash, hex",
-                    ty: Ty::Str {
-                        max: 64,
-                        pattern: "^[0-9a-f]{64}$",
-                    },
+                    ty: Ty::Str { max: 64, pattern: "^[0-9a-f]{64}$" },
                 },
                 Param {
                     name: "tree_size",
                     at: In::Query,
                     required: false,
                     about: "size of the tree to prove against",
-                    ty: Ty::Int {
-                        min: 1,
-                        max: BIG,
-                        default: 0,
-                    },
+                    ty: Ty::Int { min: 1, max: BIG, default: 0 },
                 },
             ],
             body: None,
             responses: &[
-                Resp {
-                    status: 200,
-                    about: "{ receipt, leaf_index, leaf_hash, proof: [hex], head }",
-                    schema: None,
-                    codes: &[],
-                },
+                Resp { status: 200, about: "{ receipt, leaf_index, leaf_hash, proof: [hex], head }", schema: None, codes: &[] },
                 BAD,
                 OUT_OF_RANGE,
                 UNAVAILABLE,
@@ -121,32 +88,19 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     at: In::Query,
                     required: true,
                     about: "the older size",
-                    ty: Ty::Int {
-                        min: 0,
-                        max: BIG,
-                        default: 0,
-                    },
+                    ty: Ty::Int { min: 0, max: BIG, default: 0 },
                 },
                 Param {
                     name: "second",
                     at: In::Query,
                     required: false,
                     about: "the newer size",
-                    ty: Ty::Int {
-                        min: 0,
-                        max: BIG,
-                        default: 0,
-                    },
+                    ty: Ty::Int { min: 0, max: BIG, default: 0 },
                 },
             ],
             body: None,
             responses: &[
-                Resp {
-                    status: 200,
-                    about: "{ first, second, proof: [hex] }",
-                    schema: None,
-                    codes: &[],
-                },
+                Resp { status: 200, about: "{ first, second, proof: [hex] }", schema: None, codes: &[] },
                 BAD,
                 OUT_OF_RANGE,
                 UNAVAILABLE,
@@ -158,12 +112,8 @@ pub static ROUTES: &[Route<ConsentState>] = &[
     },
 ];
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::Unavailable)??)
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::Unavailable)??)
 }
 
 fn out_of_range() -> ApiError {
@@ -171,17 +121,12 @@ fn out_of_range() -> ApiError {
 }
 
 fn bad_query(e: QueryRejection) -> ApiError {
-    ApiError::bad(
-        "log.bad_query",
-        format!("malformed parameters: {}", e.body_text()),
-    )
+    ApiError::bad("log.bad_query", format!("malformed parameters: {}", e.body_text()))
 }
 
 /// `GET /v1/log/head`.
 pub async fn head(State(st): State<ConsentState>) -> Result<Json<TreeHead>, ApiError> {
-    Ok(Json(
-        blocking(move || st.log.head(&st.store, &st.signer)).await?,
-    ))
+    Ok(Json(blocking(move || st.log.head(&st.store, &st.signer)).await?))
 }
 
 #[derive(Deserialize)]
@@ -201,14 +146,10 @@ async fn inclusion(
     let leaf = match (&q.seq, &q.leaf_hash) {
         (Some(_), None) => None,
         (None, Some(h)) => Some(
-            crate::consent::sign::parse_hex::<32>(h)
-                .ok_or_else(|| ApiError::bad("log.bad_query", "leaf_hash must be 64 hex digits"))?,
+            crate::consent::sign::parse_hex::<32>(h).ok_or_else(|| ApiError::bad("log.bad_query", "leaf_hash must be 64 hex digits"))?,
         ),
         _ => {
-            return Err(ApiError::bad(
-                "log.bad_query",
-                "give seq or leaf_hash (one of them)",
-            ));
+            return Err(ApiError::bad("log.bad_query", "give seq or leaf_hash (one of them)"));
         }
     };
     let p = blocking(move || {

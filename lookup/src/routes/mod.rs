@@ -21,16 +21,12 @@ pub mod rights;
 
 /// The routes of the lookup service (state [`AppState`]).
 pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
-    [address::ROUTES, email::ROUTES, DOCS, ops::ROUTES]
-        .into_iter()
-        .flatten()
+    [address::ROUTES, email::ROUTES, DOCS, ops::ROUTES].into_iter().flatten()
 }
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES, log::ROUTES]
-        .into_iter()
-        .flatten()
+    [consent::ROUTES, rights::ROUTES, log::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.
@@ -41,12 +37,7 @@ static DOCS: &[Route<AppState>] = &[Route {
         summary: "This document",
         params: &[],
         body: None,
-        responses: &[Resp {
-            status: 200,
-            about: "OpenAPI 3.1",
-            schema: None,
-            codes: &[],
-        }],
+        responses: &[Resp { status: 200, about: "OpenAPI 3.1", schema: None, codes: &[] }],
         auth: Auth::Public,
         class: Class::Api,
     },

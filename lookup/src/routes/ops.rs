@@ -39,12 +39,7 @@ pub static ROUTES: &[Route<AppState>] = &[
             summary: "Prometheus metrics: requests by route template and status, latency, DNS, rate limiting, connection caps, consent group commits. Needs --metrics-key when set, else answers the local host only",
             params: &[],
             body: None,
-            responses: &[Resp {
-                status: 200,
-                about: "Prometheus text format",
-                schema: None,
-                codes: &[],
-            }],
+            responses: &[Resp { status: 200, about: "Prometheus text format", schema: None, codes: &[] }],
             auth: Auth::Public,
             class: Class::Ops,
         },
@@ -72,8 +67,5 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let limits = st.limiter.as_ref().map(|l| l.render()).unwrap_or_default();
     let consent = crate::consent::store::batch::render_metrics();
     let conns = crate::server::render_metrics();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render() + &st.mail.render_metrics() + &limits + &conns + &consent,
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics() + &limits + &conns + &consent)
 }

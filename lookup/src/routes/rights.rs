@@ -9,9 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
-use fiable_consent::{
-    ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, SubjectData, validate_erasure,
-};
+use fiable_consent::{ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, SubjectData, validate_erasure};
 use serde_json::{Value, json};
 
 use crate::consent::auth::Scope;
@@ -23,16 +21,8 @@ use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
 use super::consent_common::{NO_KEY, UNAVAILABLE, authorize, body, json_error, new_record_id};
 
-const SUBJECT: Param = Param {
-    name: "subject",
-    at: In::Path,
-    required: true,
-    about: "pseudonymous subject reference",
-    ty: Ty::Str {
-        max: 128,
-        pattern: "",
-    },
-};
+const SUBJECT: Param =
+    Param { name: "subject", at: In::Path, required: true, about: "pseudonymous subject reference", ty: Ty::Str { max: 128, pattern: "" } };
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
 pub static ROUTES: &[Route<ConsentState>] = &[
@@ -51,12 +41,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     codes: &[],
                 },
                 NO_KEY,
-                Resp {
-                    status: 404,
-                    about: "unknown subject",
-                    schema: Some("Error"),
-                    codes: &["consent.subject_not_found"],
-                },
+                Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
                 UNAVAILABLE,
             ],
             auth: Auth::Admin,
@@ -72,19 +57,9 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             params: &[SUBJECT],
             body: None,
             responses: &[
-                Resp {
-                    status: 200,
-                    about: "{ subject, erased_at, reason, records, receipt }",
-                    schema: None,
-                    codes: &[],
-                },
+                Resp { status: 200, about: "{ subject, erased_at, reason, records, receipt }", schema: None, codes: &[] },
                 NO_KEY,
-                Resp {
-                    status: 404,
-                    about: "unknown subject",
-                    schema: Some("Error"),
-                    codes: &["consent.subject_not_found"],
-                },
+                Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
                 UNAVAILABLE,
             ],
             auth: Auth::Admin,
@@ -106,12 +81,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     schema: None,
                     codes: &[],
                 },
-                Resp {
-                    status: 400,
-                    about: "nothing to match on, or bad JSON",
-                    schema: Some("Error"),
-                    codes: &["match.empty", "bad_json"],
-                },
+                Resp { status: 400, about: "nothing to match on, or bad JSON", schema: Some("Error"), codes: &["match.empty", "bad_json"] },
                 NO_KEY,
                 UNAVAILABLE,
             ],
@@ -124,20 +94,13 @@ pub static ROUTES: &[Route<ConsentState>] = &[
 
 fn check_subject(subject: &str) -> Result<(), ApiError> {
     if subject.is_empty() || subject.len() > 128 {
-        return Err(ApiError::bad(
-            "consent.bad_subject",
-            "the subject reference must be 1-128 characters",
-        ));
+        return Err(ApiError::bad("consent.bad_subject", "the subject reference must be 1-128 characters"));
     }
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::Unavailable)??)
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::Unavailable)??)
 }
 
 /// One ledger entry as the subject sees it: receipt, record, and the
@@ -147,19 +110,11 @@ fn entry_json(e: &Entry, v: &SubjectVault) -> Value {
     let mut out = json!({ "record": record, "receipt": e.receipt() });
     if let Ok(r) = serde_json::from_str::<ConsentRecord>(&e.record) {
         if let Some(sealed) = &r.sealed {
-            match v
-                .key_hex
-                .as_deref()
-                .and_then(|k| vault::open(k, &r.record_id, sealed))
-            {
+            match v.key_hex.as_deref().and_then(|k| vault::open(k, &r.record_id, sealed)) {
                 Some(data) => out["subject_data"] = data,
                 None => {
                     out["erased"] = true.into();
-                    out["erased_at"] = v
-                        .erasure
-                        .as_ref()
-                        .map(|(at, _, _)| Value::from(at.as_str()))
-                        .unwrap_or(Value::Null);
+                    out["erased_at"] = v.erasure.as_ref().map(|(at, _, _)| Value::from(at.as_str())).unwrap_or(Value::Null);
                 }
             }
         }
@@ -177,12 +132,8 @@ pub async fn subject_consents(
     check_subject(&subject)?;
     let store = st.store.clone();
     let s = subject.clone();
-    let (entries, v) =
-        blocking(move || Ok((store.by_subject(&s)?, store.subject_vault(&s)?))).await?;
-    let erasure = v
-        .erasure
-        .as_ref()
-        .map(|(at, reason, seq)| json!({ "erased_at": at, "reason": reason, "seq": seq }));
+    let (entries, v) = blocking(move || Ok((store.by_subject(&s)?, store.subject_vault(&s)?))).await?;
+    let erasure = v.erasure.as_ref().map(|(at, reason, seq)| json!({ "erased_at": at, "reason": reason, "seq": seq }));
     Ok(Json(json!({
         "subject": subject,
         "erased": erasure.is_some(),
@@ -193,11 +144,7 @@ pub async fn subject_consents(
 
 /// `DELETE /v1/subjects/{ref}`: crypto-shreds the subject, appends the
 /// proof. A second call answers the first erasure again.
-pub async fn erase(
-    State(st): State<ConsentState>,
-    headers: HeaderMap,
-    Path(subject): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn erase(State(st): State<ConsentState>, headers: HeaderMap, Path(subject): Path<String>) -> Result<Response, ApiError> {
     authorize(&st, &headers, Scope::Admin)?;
     check_subject(&subject)?;
     let e = Erasure {
@@ -211,10 +158,7 @@ pub async fn erase(
         records: 0,
     };
     if !validate_erasure(&e).is_empty() {
-        return Err(ApiError::bad(
-            "consent.bad_subject",
-            "this is not a subject reference",
-        ));
+        return Err(ApiError::bad("consent.bad_subject", "this is not a subject reference"));
     }
     erase_answer(st, e).await
 }
@@ -230,9 +174,7 @@ async fn erase_answer(st: ConsentState, e: Erasure) -> Result<Response, ApiError
     };
     let store = st.store.clone();
     let id = receipt.id.clone();
-    let entry = blocking(move || store.by_id(&id))
-        .await?
-        .ok_or(ApiError::Unavailable)?;
+    let entry = blocking(move || store.by_id(&id)).await?.ok_or(ApiError::Unavailable)?;
     let record: Erasure = serde_json::from_str(&entry.record).map_err(|_| ApiError::Unavailable)?;
     let mut resp = (
         StatusCode::OK,
@@ -240,8 +182,7 @@ async fn erase_answer(st: ConsentState, e: Erasure) -> Result<Response, ApiError
     )
         .into_response();
     if replayed {
-        resp.headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
 }
@@ -260,10 +201,7 @@ pub async fn find_matches(
     if keys.is_empty() {
         return Err(ApiError::MatchEmpty);
     }
-    let digests: Vec<(&'static str, String)> = keys
-        .iter()
-        .map(|(kind, v)| (*kind, st.index_key.digest(kind, v)))
-        .collect();
+    let digests: Vec<(&'static str, String)> = keys.iter().map(|(kind, v)| (*kind, st.index_key.digest(kind, v))).collect();
     let store = st.store.clone();
     let found = blocking(move || store.find_subjects(&digests)).await?;
     let matches = matching::rank(found);

@@ -18,10 +18,7 @@ use fiable_lookup::consent::store::{self, Appended, Mode, Store, StoreError};
 
 /// The core's sample record, on the public `web` channel, with this id.
 pub fn record(id: &str) -> ConsentRecord {
-    let mut v: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../consent/tests/fixtures/consent_record.json"
-    ))
-    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v["record_id"] = id.into();
     v["channel"] = "web".into();
@@ -54,11 +51,7 @@ pub fn many_concurrent_appends(store: &Store, signer: &Signer, prefix: &str) {
                                 .step_by(THREADS)
                                 .map(|i| {
                                     store
-                                        .append(
-                                            &record(&format!("{prefix}-{i}")),
-                                            Some((&format!("{prefix}-key-{i}"), "req")),
-                                            signer,
-                                        )
+                                        .append(&record(&format!("{prefix}-{i}")), Some((&format!("{prefix}-key-{i}"), "req")), signer)
                                         .unwrap()
                                         .receipt
                                 })
@@ -71,32 +64,20 @@ pub fn many_concurrent_appends(store: &Store, signer: &Signer, prefix: &str) {
                 Ok(handles)
             })
             .unwrap();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
     assert_eq!(receipts.len(), TOTAL);
     let seqs: HashSet<u64> = receipts.iter().map(|r| r.seq).collect();
-    assert_eq!(
-        seqs,
-        (len0 + 1..=len0 + TOTAL as u64).collect::<HashSet<_>>()
-    );
+    assert_eq!(seqs, (len0 + 1..=len0 + TOTAL as u64).collect::<HashSet<_>>());
     assert_eq!(store.len().unwrap(), len0 + TOTAL as u64);
     let v = store::verify(store, Some(signer.public_key_hex())).unwrap();
     assert_eq!(v.entries, len0 + TOTAL as u64);
     let stats = store.group_commit_stats();
-    let (commits, appends) = (
-        stats.commits - stats0.commits,
-        stats.appends - stats0.appends,
-    );
+    let (commits, appends) = (stats.commits - stats0.commits, stats.appends - stats0.appends);
     println!("  {TOTAL} appends from {THREADS} threads: {commits} commits");
     assert_eq!(appends, TOTAL as u64);
     // The 15 queued behind the first leader share one commit, at least.
-    assert!(
-        commits <= (TOTAL - (THREADS - 2)) as u64,
-        "{commits} commits for {appends} appends"
-    );
+    assert!(commits <= (TOTAL - (THREADS - 2)) as u64, "{commits} commits for {appends} appends");
 }
 
 /// Runs a plug append (`plug_id`), then `jobs` in order, as one batch
@@ -121,10 +102,7 @@ pub fn in_one_batch(
                 Ok((plug, handles))
             })
             .unwrap();
-        (
-            plug.join().unwrap().unwrap().receipt,
-            handles.into_iter().map(|h| h.join().unwrap()).collect(),
-        )
+        (plug.join().unwrap().unwrap().receipt, handles.into_iter().map(|h| h.join().unwrap()).collect())
     })
 }
 
@@ -133,18 +111,9 @@ pub fn in_one_batch(
 /// the good appends of the batch commit, with consecutive seqs.
 pub fn failures_stay_alone_in_their_batch(store: &Store, signer: &Signer, p: &str) {
     let (seed, k0, k1) = (format!("{p}-seed"), format!("{p}-k0"), format!("{p}-k1"));
-    let (a, b, c, d, e, plug) = (
-        format!("{p}-a"),
-        format!("{p}-b"),
-        format!("{p}-c"),
-        format!("{p}-d"),
-        format!("{p}-e"),
-        format!("{p}-plug"),
-    );
-    let seeded = store
-        .append(&record(&seed), Some((&k0, "req-0")), signer)
-        .unwrap()
-        .receipt;
+    let (a, b, c, d, e, plug) =
+        (format!("{p}-a"), format!("{p}-b"), format!("{p}-c"), format!("{p}-d"), format!("{p}-e"), format!("{p}-plug"));
+    let seeded = store.append(&record(&seed), Some((&k0, "req-0")), signer).unwrap().receipt;
     let stats0 = store.group_commit_stats();
     let jobs: [(&str, Option<(&str, &str)>); 7] = [
         (&a, Some((&k1, "req-1"))),     // new
@@ -160,39 +129,20 @@ pub fn failures_stay_alone_in_their_batch(store: &Store, signer: &Signer, p: &st
     let first = r[0].as_ref().unwrap();
     assert!(!first.replayed);
     assert_eq!(first.receipt.seq, seeded.seq + 2);
-    assert!(
-        matches!(r[1], Err(StoreError::IdempotencyConflict)),
-        "{:?}",
-        r[1]
-    );
+    assert!(matches!(r[1], Err(StoreError::IdempotencyConflict)), "{:?}", r[1]);
     assert!(matches!(r[2], Err(StoreError::DuplicateId)), "{:?}", r[2]);
     let replayed = r[3].as_ref().unwrap();
     assert!(replayed.replayed);
     assert_eq!(replayed.receipt, first.receipt);
-    assert!(
-        matches!(r[4], Err(StoreError::IdempotencyConflict)),
-        "{:?}",
-        r[4]
-    );
+    assert!(matches!(r[4], Err(StoreError::IdempotencyConflict)), "{:?}", r[4]);
     assert!(matches!(r[5], Err(StoreError::DuplicateId)), "{:?}", r[5]);
     let last = r[6].as_ref().unwrap();
     assert!(!last.replayed);
     assert_eq!(last.receipt.seq, seeded.seq + 3);
     let stats = store.group_commit_stats();
-    assert_eq!(
-        (
-            stats.commits - stats0.commits,
-            stats.appends - stats0.appends
-        ),
-        (2, 3),
-        "the plug alone, then the batch"
-    );
+    assert_eq!((stats.commits - stats0.commits, stats.appends - stats0.appends), (2, 3), "the plug alone, then the batch");
     assert_eq!(store.len().unwrap(), last.receipt.seq);
-    assert!(
-        store.by_id(&b).unwrap().is_none()
-            && store.by_id(&c).unwrap().is_none()
-            && store.by_id(&d).unwrap().is_none()
-    );
+    assert!(store.by_id(&b).unwrap().is_none() && store.by_id(&c).unwrap().is_none() && store.by_id(&d).unwrap().is_none());
     assert_eq!(store.by_id(&e).unwrap().unwrap().seq, last.receipt.seq);
     store::verify(store, Some(signer.public_key_hex())).unwrap();
 }

@@ -20,11 +20,7 @@ pub const PASSWORD: &str = "fiable-test-password";
 fn bin_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("PG_BIN") {
         let p = PathBuf::from(p);
-        assert!(
-            p.join("initdb").is_file(),
-            "PG_BIN={}: no initdb there (apt-get install postgresql)",
-            p.display()
-        );
+        assert!(p.join("initdb").is_file(), "PG_BIN={}: no initdb there (apt-get install postgresql)", p.display());
         return p;
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -49,9 +45,7 @@ fn bin_dir() -> PathBuf {
 
 fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
 /// `prog` as a command run by the server's user: `postgres` when we are
@@ -85,44 +79,22 @@ impl Pg {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pwfile"), PASSWORD).unwrap();
         if is_root() {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap()
-                .success();
+            let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap().success();
             assert!(ok, "chown of the PostgreSQL test directory to postgres");
         }
         let data = dir.path().join("data");
         let out = as_server_user(&bin.join("initdb"), false)
             .arg("-D")
             .arg(&data)
-            .args([
-                "-U",
-                USER,
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ])
+            .args(["-U", USER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
             .arg(format!("--pwfile={}", dir.path().join("pwfile").display()))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "initdb failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         if is_root() {
-            let _ = Command::new("chown")
-                .arg("postgres:postgres")
-                .arg(dir.path().join("server.log"))
-                .status();
+            let _ = Command::new("chown").arg("postgres:postgres").arg(dir.path().join("server.log")).status();
         }
         let child = as_server_user(&bin.join("postgres"), true)
             .arg("-D")
@@ -135,11 +107,7 @@ impl Pg {
             .stderr(log)
             .spawn()
             .expect("start postgres");
-        let mut pg = Pg {
-            port,
-            dir,
-            child: Some(child),
-        };
+        let mut pg = Pg { port, dir, child: Some(child) };
         let t = Instant::now();
         loop {
             match pg.try_client("postgres") {
@@ -163,17 +131,11 @@ impl Pg {
 
     /// The URL of database `name` on this server.
     pub fn url(&self, name: &str) -> String {
-        format!(
-            "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{name}",
-            self.port
-        )
+        format!("postgres://{USER}:{PASSWORD}@127.0.0.1:{}/{name}", self.port)
     }
 
     fn try_client(&self, db: &str) -> Result<postgres::Client, postgres::Error> {
-        postgres::Client::connect(
-            &format!("{}?connect_timeout=5", self.url(db)),
-            postgres::NoTls,
-        )
+        postgres::Client::connect(&format!("{}?connect_timeout=5", self.url(db)), postgres::NoTls)
     }
 
     /// A raw client on database `db` (not through the store).
@@ -183,9 +145,7 @@ impl Pg {
 
     /// Creates an empty database; returns its URL.
     pub fn create_db(&self, name: &str) -> String {
-        self.client("postgres")
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
+        self.client("postgres").batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
         self.url(name)
     }
 
@@ -194,9 +154,7 @@ impl Pg {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let _ = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
         let t = Instant::now();
         while child.try_wait().ok().flatten().is_none() {
             if t.elapsed() > Duration::from_secs(30) {
@@ -216,9 +174,5 @@ impl Drop for Pg {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

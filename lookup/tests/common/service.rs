@@ -21,13 +21,7 @@ pub const ADMIN: &str = "crash-test-admin";
 pub const AUTH: (&str, &str) = ("authorization", "Bearer crash-test-admin");
 
 /// One HTTP/1.1 request over a fresh connection: (status, body).
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> std::io::Result<(u16, String)> {
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut req = format!(
@@ -43,32 +37,19 @@ pub fn http(
     let mut resp = Vec::new();
     s.read_to_end(&mut resp)?;
     let text = String::from_utf8_lossy(&resp).to_string();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or(std::io::ErrorKind::InvalidData)?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A small BAN file (the first rows of the Paris one): the service starts fast.
 pub fn mini_ban(dir: &Path) -> PathBuf {
     let gz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/raw/ban/adresses-75.csv.gz");
-    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(
-        std::fs::File::open(gz).unwrap(),
-    ));
+    let r = std::io::BufReader::new(flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap()));
     let out = dir.join("mini.csv");
     let mut f = std::fs::File::create(&out).unwrap();
     for line in r.lines().take(40) {
@@ -105,14 +86,7 @@ pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .arg("--ban")
             .arg(ban)
-            .args([
-                "--www",
-                "/nonexistent",
-                "--pkg",
-                "/nonexistent",
-                "--admin-key",
-                ADMIN,
-            ])
+            .args(["--www", "/nonexistent", "--pkg", "/nonexistent", "--admin-key", ADMIN])
             // The crash scenarios hammer the ledger from one address on purpose.
             .args(["--rate-limit", "0"])
             .args(db_args)
@@ -127,19 +101,9 @@ pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service
             .expect("spawn fiable-lookup serve"),
     );
     let t = Instant::now();
-    while http(port, "GET", "/v1/consents/public-key", &[], "")
-        .map(|r| r.0)
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "service did not start"
-        );
-        assert!(
-            child.0.try_wait().unwrap().is_none(),
-            "service exited at start"
-        );
+    while http(port, "GET", "/v1/consents/public-key", &[], "").map(|r| r.0).ok() != Some(200) {
+        assert!(t.elapsed() < Duration::from_secs(60), "service did not start");
+        assert!(child.0.try_wait().unwrap().is_none(), "service exited at start");
         std::thread::sleep(Duration::from_millis(50));
     }
     child
@@ -147,10 +111,7 @@ pub fn start(dir: &Path, port: u16, ban: &Path, db_args: &[OsString]) -> Service
 
 /// The sample record of the core's fixtures with id `id`.
 pub fn record(id: &str) -> String {
-    let mut v: Value = serde_json::from_str(include_str!(
-        "../../../consent/tests/fixtures/consent_record.json"
-    ))
-    .unwrap();
+    let mut v: Value = serde_json::from_str(include_str!("../../../consent/tests/fixtures/consent_record.json")).unwrap();
     v.as_object_mut().unwrap().remove("withdraws");
     v["record_id"] = id.into();
     v["subject"] = format!("hmac-sha256:crash{}", id.len() % 3).into();
@@ -196,17 +157,11 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("ledger.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("ledger.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "signing key file mode");
         // The blind-index key is created beside the SQLite ledger (or the
         // signing key, for PostgreSQL), as private.
-        let mode = std::fs::metadata(dir.join("ledger.index.key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("ledger.index.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "index key file mode");
     }
 
@@ -224,13 +179,7 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
                     }
                     let id = format!("crash-{t}-{i}");
                     sent.fetch_add(1, Ordering::SeqCst);
-                    match http(
-                        port,
-                        "POST",
-                        "/v1/consents",
-                        &[("idempotency-key", &id), AUTH],
-                        &record(&id),
-                    ) {
+                    match http(port, "POST", "/v1/consents", &[("idempotency-key", &id), AUTH], &record(&id)) {
                         Ok((201, body)) => {
                             acked.push(serde_json::from_str(&body).expect("receipt"));
                             acked_n.fetch_add(1, Ordering::SeqCst);
@@ -248,10 +197,7 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
     }
     child.kill(); // SIGKILL
     stop.store(true, Ordering::Relaxed);
-    let acked: Vec<Receipt> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
+    let acked: Vec<Receipt> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
     let sent = sent.load(Ordering::SeqCst);
 
     // Restart on the same database and key.
@@ -260,73 +206,31 @@ pub fn crash_scenario(dir: &Path, db_args: &[OsString], open: &dyn Fn() -> Store
     let ro = open();
     let mut found = 0;
     for r in &acked {
-        let e = ro
-            .by_id(&r.id)
-            .unwrap()
-            .unwrap_or_else(|| panic!("acknowledged {} lost", r.id));
+        let e = ro.by_id(&r.id).unwrap().unwrap_or_else(|| panic!("acknowledged {} lost", r.id));
         // The withdrawal capability is only in the answer, never stored.
-        let want = Receipt {
-            withdraw_token: None,
-            ..r.clone()
-        };
+        let want = Receipt { withdraw_token: None, ..r.clone() };
         assert_eq!(e.receipt(), want, "stored entry differs from its receipt");
         found += 1;
     }
-    let v = store::verify(&ro, Some(&pk))
-        .unwrap_or_else(|b| panic!("chain broken after the crash: {b}"));
+    let v = store::verify(&ro, Some(&pk)).unwrap_or_else(|b| panic!("chain broken after the crash: {b}"));
     assert_eq!(found, acked.len());
     assert!(v.entries as usize >= acked.len() && v.entries as usize <= sent);
 
     // The chain continues after the restart; the replay of an acknowledged
     // request gives its receipt back.
-    let (st, body) = http(
-        port,
-        "POST",
-        "/v1/consents",
-        &[("idempotency-key", "after-restart"), AUTH],
-        &record("after-restart"),
-    )
-    .unwrap();
+    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", "after-restart"), AUTH], &record("after-restart")).unwrap();
     assert_eq!(st, 201, "{body}");
     let r: Receipt = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        (r.seq, r.prev_hash.as_str()),
-        (v.entries + 1, v.head.as_str())
-    );
+    assert_eq!((r.seq, r.prev_hash.as_str()), (v.entries + 1, v.head.as_str()));
     let first = &acked[0];
-    let (st, body) = http(
-        port,
-        "POST",
-        "/v1/consents",
-        &[("idempotency-key", &first.id), AUTH],
-        &record(&first.id),
-    )
-    .unwrap();
-    assert_eq!(
-        (st, serde_json::from_str::<Receipt>(&body).unwrap()),
-        (200, first.clone())
-    );
+    let (st, body) = http(port, "POST", "/v1/consents", &[("idempotency-key", &first.id), AUTH], &record(&first.id)).unwrap();
+    assert_eq!((st, serde_json::from_str::<Receipt>(&body).unwrap()), (200, first.clone()));
     child.kill();
-    CrashRun {
-        public_key: pk,
-        sent,
-        acked,
-        found,
-        entries: v.entries,
-        after_restart: r,
-    }
+    CrashRun { public_key: pk, sent, acked, found, entries: v.entries, after_restart: r }
 }
 
 /// Runs the CLI: (exit code, standard output).
 pub fn run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
-    let o = Command::new(BIN)
-        .args(args)
-        .env_remove("FIABLE_DATABASE_URL")
-        .env_remove("FIABLE_CONSENT_DB")
-        .output()
-        .unwrap();
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
-    )
+    let o = Command::new(BIN).args(args).env_remove("FIABLE_DATABASE_URL").env_remove("FIABLE_CONSENT_DB").output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr))
 }

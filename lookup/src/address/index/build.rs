@@ -62,10 +62,7 @@ struct Interner {
 
 impl Interner {
     fn new() -> Self {
-        Interner {
-            off: vec![0],
-            ..Default::default()
-        }
+        Interner { off: vec![0], ..Default::default() }
     }
     fn get(&mut self, s: &str) -> Result<u32, IndexError> {
         if let Some(&id) = self.map.get(s) {
@@ -73,8 +70,7 @@ impl Interner {
         }
         let id = (self.off.len() - 1) as u32;
         self.bytes.extend_from_slice(s.as_bytes());
-        let end = u32::try_from(self.bytes.len())
-            .map_err(|_| IndexError::TooLarge("more than 4 GiB of names"))?;
+        let end = u32::try_from(self.bytes.len()).map_err(|_| IndexError::TooLarge("more than 4 GiB of names"))?;
         self.off.push(end);
         self.map.insert(s.into(), id);
         Ok(id)
@@ -140,38 +136,23 @@ fn phase_bar(opts: &BuildOptions, phase: &'static str, total: u64) -> indicatif:
         return indicatif::ProgressBar::hidden();
     }
     let b = indicatif::ProgressBar::new(total);
-    let unit = if phase == "reading" || phase == "writing" {
-        "{bytes}/{total_bytes}"
-    } else {
-        "{human_pos}/{human_len}"
-    };
+    let unit = if phase == "reading" || phase == "writing" { "{bytes}/{total_bytes}" } else { "{human_pos}/{human_len}" };
     b.set_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{msg:9}} [{{bar:40}}] {unit} {{elapsed}} eta {{eta}}"
-        ))
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(&format!("{{msg:9}} [{{bar:40}}] {unit} {{elapsed}} eta {{eta}}"))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     b.set_message(phase);
     b
 }
 
 /// How two streets compare in the final order (by provisional id).
-fn street_cmp<'a>(
-    strings: &'a Interner,
-    locs: &'a [TmpLocality],
-    streets: &'a [TmpStreet],
-) -> impl Fn(u32, u32) -> Ordering + 'a {
+fn street_cmp<'a>(strings: &'a Interner, locs: &'a [TmpLocality], streets: &'a [TmpStreet]) -> impl Fn(u32, u32) -> Ordering + 'a {
     move |a, b| {
         let key = |i: u32| {
             let s = &streets[i as usize];
             let l = &locs[s.loc as usize];
-            (
-                strings.str(l.insee),
-                strings.str(l.postcode),
-                strings.str(l.name),
-                strings.str(s.name),
-            )
+            (strings.str(l.insee), strings.str(l.postcode), strings.str(l.name), strings.str(s.name))
         };
         key(a).cmp(&key(b))
     }
@@ -179,20 +160,12 @@ fn street_cmp<'a>(
 
 /// How two repetition indices compare in the final order (by provisional id).
 fn rep_cmp<'a>(strings: &'a Interner, reps: &'a [u32]) -> impl Fn(u32, u32) -> Ordering + 'a {
-    move |a, b| {
-        strings
-            .str(reps[a as usize])
-            .cmp(strings.str(reps[b as usize]))
-    }
+    move |a, b| strings.str(reps[a as usize]).cmp(strings.str(reps[b as usize]))
 }
 
 /// Phase 1: reads every row, interning names, grouping rows into
 /// localities and streets, and handing house numbers to `runs`.
-fn gather(
-    files: &[PathBuf],
-    runs: &mut Runs,
-    bar: &indicatif::ProgressBar,
-) -> Result<Gathered, IndexError> {
+fn gather(files: &[PathBuf], runs: &mut Runs, bar: &indicatif::ProgressBar) -> Result<Gathered, IndexError> {
     let mut strings = Interner::new();
     let empty = strings.get("")?;
     let mut loc_map: HashMap<(u32, u32, u32), u32> = HashMap::new();
@@ -216,25 +189,14 @@ fn gather(
                 let next = locs.len() as u32;
                 let loc = *loc_map.entry((cp, insee, cname)).or_insert(next);
                 if loc == next {
-                    locs.push(TmpLocality {
-                        postcode: cp,
-                        insee,
-                        name: cname,
-                        rows: 0,
-                    });
+                    locs.push(TmpLocality { postcode: cp, insee, name: cname, rows: 0 });
                 }
                 locs[loc as usize].rows += 1;
                 let name = strings.get(row.nom_voie)?;
                 let next = streets.len() as u32;
                 let st = *street_map.entry((loc, name)).or_insert(next);
                 if st == next {
-                    streets.push(TmpStreet {
-                        name,
-                        loc,
-                        lon: 0.0,
-                        lat: 0.0,
-                        rows: 0,
-                    });
+                    streets.push(TmpStreet { name, loc, lon: 0.0, lat: 0.0, rows: 0 });
                 }
                 let s = &mut streets[st as usize];
                 s.lon += row.lon;
@@ -250,17 +212,8 @@ fn gather(
                         }
                         reps.push(rep_s);
                     }
-                    if runs.push(
-                        st,
-                        (n << REP_BITS) | rep,
-                        micro(row.lon),
-                        micro(row.lat),
-                        row.id,
-                    ) {
-                        runs.spill(
-                            street_cmp(&strings, &locs, &streets),
-                            rep_cmp(&strings, &reps),
-                        )?;
+                    if runs.push(st, (n << REP_BITS) | rep, micro(row.lon), micro(row.lat), row.id) {
+                        runs.spill(street_cmp(&strings, &locs, &streets), rep_cmp(&strings, &reps))?;
                     }
                 }
                 Ok(())
@@ -275,17 +228,9 @@ fn gather(
         read.merge(stats);
     }
     if streets.is_empty() {
-        return Err(IndexError::NoAddress {
-            skipped: read.skipped,
-        });
+        return Err(IndexError::NoAddress { skipped: read.skipped });
     }
-    Ok(Gathered {
-        strings,
-        locs,
-        streets,
-        reps,
-        read,
-    })
+    Ok(Gathered { strings, locs, streets, reps, read })
 }
 
 /// The inverse of a permutation.
@@ -316,14 +261,7 @@ fn order(g: &Gathered) -> Order {
     let key = |t: &TmpStreet| (loc_new[t.loc as usize], s.str(t.name));
     st_order.sort_by(|&a, &b| key(&g.streets[a as usize]).cmp(&key(&g.streets[b as usize])));
     let st_new = inverse(&st_order);
-    Order {
-        rep_new,
-        reps_sorted,
-        loc_order,
-        loc_new,
-        st_order,
-        st_new,
-    }
+    Order { rep_new, reps_sorted, loc_order, loc_new, st_order, st_new }
 }
 
 /// Phase 3: the vocabulary, from the tokens of street and commune names
@@ -345,16 +283,8 @@ fn vocabulary(g: &Gathered, o: &Order) -> Vocab {
         name_tokens.insert(name, r);
         r
     };
-    let street: Vec<(u32, u32)> = o
-        .st_order
-        .iter()
-        .map(|&i| tokenize(g.streets[i as usize].name, &mut tok))
-        .collect();
-    let locality: Vec<(u32, u32)> = o
-        .loc_order
-        .iter()
-        .map(|&i| tokenize(g.locs[i as usize].name, &mut tok))
-        .collect();
+    let street: Vec<(u32, u32)> = o.st_order.iter().map(|&i| tokenize(g.streets[i as usize].name, &mut tok)).collect();
+    let locality: Vec<(u32, u32)> = o.loc_order.iter().map(|&i| tokenize(g.locs[i as usize].name, &mut tok)).collect();
     let mut tokens: Vec<(String, u32)> = ids.into_iter().collect();
     tokens.sort_unstable();
     let mut tok_new = vec![0u32; tokens.len()];
@@ -364,22 +294,12 @@ fn vocabulary(g: &Gathered, o: &Order) -> Vocab {
     for t in tok.iter_mut() {
         *t = tok_new[*t as usize];
     }
-    Vocab {
-        tokens,
-        tok,
-        street,
-        locality,
-    }
+    Vocab { tokens, tok, street, locality }
 }
 
 /// Phase 4: street records (with their tokens and importance). `hn_count`
 /// is the number of house numbers of each street, in final order.
-fn street_records(
-    g: &Gathered,
-    o: &Order,
-    v: &Vocab,
-    hn_count: &[u32],
-) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
+fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<f32>) {
     let mut street_tokens: Vec<u32> = Vec::new();
     let mut st_rec: Vec<u32> = Vec::with_capacity(g.streets.len() * ST_W);
     let mut importance: Vec<f32> = Vec::with_capacity(g.streets.len());
@@ -396,10 +316,7 @@ fn street_records(
         let (ts, tl) = v.street[new];
         let tok_start = street_tokens.len() as u32;
         street_tokens.extend_from_slice(&v.tok[ts as usize..(ts + tl) as usize]);
-        let rows = commune_rows
-            .get(&g.locs[s.loc as usize].insee)
-            .copied()
-            .unwrap_or(0);
+        let rows = commune_rows.get(&g.locs[s.loc as usize].insee).copied().unwrap_or(0);
         let imp = 0.6 * (1.0 + rows as f32).ln() + 0.4 * (1.0 + count as f32).ln();
         importance.push(imp);
         st_rec.extend_from_slice(&[
@@ -438,16 +355,7 @@ fn locality_records(g: &Gathered, o: &Order, v: &Vocab) -> (Vec<u32>, Vec<u32>, 
         let tok_start = loc_tokens.len() as u32;
         loc_tokens.extend_from_slice(&v.tok[ts as usize..(ts + tl) as usize]);
         let (ss, sc) = street_range[new];
-        loc_rec.extend_from_slice(&[
-            l.postcode,
-            l.insee,
-            l.name,
-            tok_start,
-            tl,
-            l.rows,
-            if sc == 0 { 0 } else { ss },
-            sc,
-        ]);
+        loc_rec.extend_from_slice(&[l.postcode, l.insee, l.name, tok_start, tl, l.rows, if sc == 0 { 0 } else { ss }, sc]);
         if let Some(k) = postcode_key(g.strings.str(l.postcode)) {
             postcodes.push((k, new as u32));
         }
@@ -472,8 +380,7 @@ fn offsets(pairs: &[(u32, u32)], n_tokens: usize) -> Vec<u32> {
 fn token_pairs(recs: &[u32], width: usize, start_len: usize, tokens: &[u32]) -> Vec<(u32, u32)> {
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(tokens.len());
     for (i, r) in recs.chunks_exact(width).enumerate() {
-        let mut toks: Vec<u32> =
-            tokens[r[start_len] as usize..][..r[start_len + 1] as usize].to_vec();
+        let mut toks: Vec<u32> = tokens[r[start_len] as usize..][..r[start_len + 1] as usize].to_vec();
         toks.sort_unstable();
         toks.dedup();
         pairs.extend(toks.into_iter().map(|t| (t, i as u32)));
@@ -483,18 +390,9 @@ fn token_pairs(recs: &[u32], width: usize, start_len: usize, tokens: &[u32]) -> 
 
 /// Phase 6: token → streets, most important first (offsets, lists), and
 /// the same lists in street order.
-fn street_postings(
-    st_rec: &[u32],
-    street_tokens: &[u32],
-    importance: &[f32],
-    n_tokens: usize,
-) -> [Vec<u32>; 3] {
+fn street_postings(st_rec: &[u32], street_tokens: &[u32], importance: &[f32], n_tokens: usize) -> [Vec<u32>; 3] {
     let mut pairs = token_pairs(st_rec, ST_W, 4, street_tokens);
-    pairs.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then(importance[b.1 as usize].total_cmp(&importance[a.1 as usize]))
-            .then(a.1.cmp(&b.1))
-    });
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(importance[b.1 as usize].total_cmp(&importance[a.1 as usize])).then(a.1.cmp(&b.1)));
     let post_off = offsets(&pairs, n_tokens);
     let postings: Vec<u32> = pairs.iter().map(|p| p.1).collect();
     for w in post_off.windows(2) {
@@ -508,10 +406,7 @@ fn street_postings(
 fn locality_postings(loc_rec: &[u32], loc_tokens: &[u32], n_tokens: usize) -> [Vec<u32>; 2] {
     let mut pairs = token_pairs(loc_rec, LOC_W, 3, loc_tokens);
     pairs.sort_unstable();
-    [
-        offsets(&pairs, n_tokens),
-        pairs.iter().map(|p| p.1).collect(),
-    ]
+    [offsets(&pairs, n_tokens), pairs.iter().map(|p| p.1).collect()]
 }
 
 /// Phase 8: the typo index, (hash(token) | hash(token less one letter), token).
@@ -541,13 +436,7 @@ fn sort_numbers(
     total: u64,
 ) -> Result<(SortedNumbers, Option<tempfile::TempDir>), IndexError> {
     let bar = phase_bar(opts, "numbers", total);
-    let r = runs.finish(
-        &o.st_new,
-        &o.rep_new,
-        street_cmp(&g.strings, &g.locs, &g.streets),
-        rep_cmp(&g.strings, &g.reps),
-        || bar.inc(1),
-    );
+    let r = runs.finish(&o.st_new, &o.rep_new, street_cmp(&g.strings, &g.locs, &g.streets), rep_cmp(&g.strings, &g.reps), || bar.inc(1));
     bar.finish_and_clear();
     r
 }
@@ -562,17 +451,9 @@ struct Built {
 
 fn build_sections(files: &[PathBuf], opts: &BuildOptions) -> Result<Built, IndexError> {
     let t0 = Instant::now();
-    let total: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let tmp_in = opts.tmp_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let run_len = if opts.run_len == 0 {
-        DEFAULT_RUN_LEN
-    } else {
-        opts.run_len
-    };
+    let run_len = if opts.run_len == 0 { DEFAULT_RUN_LEN } else { opts.run_len };
     let mut runs = Runs::new(run_len, tmp_in);
     let bar = phase_bar(opts, "reading", total);
     let mut g = gather(files, &mut runs, &bar)?;
@@ -589,8 +470,7 @@ fn build_sections(files: &[PathBuf], opts: &BuildOptions) -> Result<Built, Index
     bar.inc(1);
     let (loc_rec, loc_tokens, postcodes) = locality_records(&g, &o, &v);
     bar.inc(1);
-    let [post_off, postings, postings_by_id] =
-        street_postings(&st_rec, &street_tokens, &importance, v.tokens.len());
+    let [post_off, postings, postings_by_id] = street_postings(&st_rec, &street_tokens, &importance, v.tokens.len());
     bar.inc(1);
     let [loc_post_off, loc_postings] = locality_postings(&loc_rec, &loc_tokens, v.tokens.len());
     bar.inc(1);
@@ -605,14 +485,7 @@ fn build_sections(files: &[PathBuf], opts: &BuildOptions) -> Result<Built, Index
     bar.finish_and_clear();
 
     let words = |v: &[u32]| Section::Mem(bytemuck::cast_slice(v).to_vec());
-    let pairs = |v: &[(u32, u32)]| {
-        Section::Mem(
-            v.iter()
-                .flat_map(|p| [p.0, p.1])
-                .flat_map(u32::to_le_bytes)
-                .collect(),
-        )
-    };
+    let pairs = |v: &[(u32, u32)]| Section::Mem(v.iter().flat_map(|p| [p.0, p.1]).flat_map(u32::to_le_bytes).collect());
     let n_numbers = numbers.count;
     let sections = vec![
         words(&g.strings.off),
@@ -645,41 +518,22 @@ fn build_sections(files: &[PathBuf], opts: &BuildOptions) -> Result<Built, Index
         bytes: layout(&lens).1 as usize,
         elapsed: t0.elapsed(),
     };
-    Ok(Built {
-        sections,
-        report,
-        _tmp: tmp,
-    })
+    Ok(Built { sections, report, _tmp: tmp })
 }
 
 /// Writes the header then every section (file sections copied through).
-fn emit(
-    sections: &[Section],
-    w: &mut dyn Write,
-    bar: &indicatif::ProgressBar,
-    out: &Path,
-) -> Result<(), IndexError> {
-    let io = |source| IndexError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
+fn emit(sections: &[Section], w: &mut dyn Write, bar: &indicatif::ProgressBar, out: &Path) -> Result<(), IndexError> {
+    let io = |source| IndexError::Io { path: out.to_path_buf(), source };
     let lens: [u64; N_SECTIONS] = std::array::from_fn(|i| sections[i].len());
     w.write_all(&header(&lens)).map_err(io)?;
     for s in sections {
         match s {
             Section::Mem(v) => w.write_all(v).map_err(io)?,
             Section::File(p, n) => {
-                let f = File::open(p).map_err(|source| IndexError::Io {
-                    path: p.clone(),
-                    source,
-                })?;
-                let copied = std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, f), w)
-                    .map_err(io)?;
+                let f = File::open(p).map_err(|source| IndexError::Io { path: p.clone(), source })?;
+                let copied = std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, f), w).map_err(io)?;
                 if copied != *n {
-                    return Err(IndexError::Io {
-                        path: p.clone(),
-                        source: std::io::Error::other("temporary file changed size"),
-                    });
+                    return Err(IndexError::Io { path: p.clone(), source: std::io::Error::other("temporary file changed size") });
                 }
             }
         }
@@ -692,18 +546,10 @@ fn emit(
 
 /// Builds an index from BAN files into memory. Returns the index bytes
 /// (8-byte aligned) and a report.
-pub fn build(
-    files: &[PathBuf],
-    opts: &BuildOptions,
-) -> Result<(Vec<u64>, BuildReport), IndexError> {
+pub fn build(files: &[PathBuf], opts: &BuildOptions) -> Result<(Vec<u64>, BuildReport), IndexError> {
     let b = build_sections(files, opts)?;
     let mut bytes: Vec<u8> = Vec::with_capacity(b.report.bytes);
-    emit(
-        &b.sections,
-        &mut bytes,
-        &indicatif::ProgressBar::hidden(),
-        Path::new("<memory>"),
-    )?;
+    emit(&b.sections, &mut bytes, &indicatif::ProgressBar::hidden(), Path::new("<memory>"))?;
     let mut words = vec![0u64; bytes.len() / 8];
     bytemuck::cast_slice_mut::<u64, u8>(&mut words).copy_from_slice(&bytes);
     Ok((words, b.report))
@@ -712,25 +558,15 @@ pub fn build(
 /// Builds an index from BAN files and writes it to `out` (through a
 /// temporary file renamed at the end, so a reader never sees half a file;
 /// sorted runs spill next to it unless `opts.tmp_dir` says otherwise).
-pub fn write(
-    files: &[PathBuf],
-    out: &Path,
-    opts: &BuildOptions,
-) -> Result<BuildReport, IndexError> {
+pub fn write(files: &[PathBuf], out: &Path, opts: &BuildOptions) -> Result<BuildReport, IndexError> {
     let mut opts = opts.clone();
     if opts.tmp_dir.is_none() {
-        let dir = out
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         opts.tmp_dir = Some(dir.to_path_buf());
     }
     let b = build_sections(files, &opts)?;
     let tmp = out.with_extension("tmp");
-    let io = |source| IndexError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
+    let io = |source| IndexError::Io { path: out.to_path_buf(), source };
     let f = File::create(&tmp).map_err(io)?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     let bar = phase_bar(&opts, "writing", b.report.bytes as u64);
@@ -743,10 +579,7 @@ pub fn write(
 }
 
 /// Builds an index from BAN files and opens it in memory.
-pub fn build_in_memory(
-    files: &[PathBuf],
-    opts: &BuildOptions,
-) -> Result<(Index, BuildReport), IndexError> {
+pub fn build_in_memory(files: &[PathBuf], opts: &BuildOptions) -> Result<(Index, BuildReport), IndexError> {
     let (words, report) = build(files, opts)?;
     Ok((Index::from_words(words)?, report))
 }

@@ -80,9 +80,7 @@ pub enum IndexError {
 pub(super) fn slice_str<'a>(off: &[u32], bytes: &'a [u8], i: u32) -> &'a str {
     let i = i as usize;
     match (off.get(i), off.get(i + 1)) {
-        (Some(&a), Some(&b)) if a <= b && (b as usize) <= bytes.len() => {
-            std::str::from_utf8(&bytes[a as usize..b as usize]).unwrap_or("")
-        }
+        (Some(&a), Some(&b)) if a <= b && (b as usize) <= bytes.len() => std::str::from_utf8(&bytes[a as usize..b as usize]).unwrap_or(""),
         _ => "",
     }
 }
@@ -90,9 +88,7 @@ pub(super) fn slice_str<'a>(off: &[u32], bytes: &'a [u8], i: u32) -> &'a str {
 /// Postcode as a number for the sorted postcode table (`None` unless 5
 /// ASCII digits; the exact string is compared after lookup).
 pub(super) fn postcode_key(p: &str) -> Option<u32> {
-    (p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| p.parse().ok())
-        .flatten()
+    (p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok()).flatten()
 }
 
 pub(super) fn micro(deg: f64) -> i32 {

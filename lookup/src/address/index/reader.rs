@@ -100,28 +100,19 @@ impl std::fmt::Debug for Index {
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> IndexError {
-    IndexError::Corrupt {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
+    IndexError::Corrupt { path: path.to_path_buf(), reason: reason.into() }
 }
 
 impl Index {
     /// Memory-maps an index file written by [`write`].
     pub fn open(path: &Path) -> Result<Index, IndexError> {
-        let file = File::open(path).map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let file = File::open(path).map_err(|source| IndexError::Io { path: path.to_path_buf(), source })?;
         // SAFETY: the file is opened read-only and the index format is
         // validated below before use; the service never writes to it.
         // Another process truncating the file under us is outside what
         // this service supports (replace index files by rename).
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|source| IndexError::Io { path: path.to_path_buf(), source })?;
         Self::from_storage(Storage::Mapped(map), path)
     }
 
@@ -136,20 +127,11 @@ impl Index {
         }
         let b: &[u8] = &data;
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
-            return Err(corrupt(
-                path,
-                "bad magic (not built by `fiable-lookup index`)",
-            ));
+            return Err(corrupt(path, "bad magic (not built by `fiable-lookup index`)"));
         }
         let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or([0; 4]));
         if word(8) != VERSION {
-            return Err(corrupt(
-                path,
-                format!(
-                    "format version {} (this build reads {VERSION}): rebuild it",
-                    word(8)
-                ),
-            ));
+            return Err(corrupt(path, format!("format version {} (this build reads {VERSION}): rebuild it", word(8))));
         }
         if word(12) != ENDIAN {
             return Err(corrupt(path, "wrong byte order"));
@@ -159,31 +141,17 @@ impl Index {
             let at = 64 + i * 16;
             let off = u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8])) as usize;
             let len = u64::from_le_bytes(b[at + 8..at + 16].try_into().unwrap_or([0; 8])) as usize;
-            let end = off
-                .checked_add(len)
-                .ok_or_else(|| corrupt(path, "section overflow"))?;
+            let end = off.checked_add(len).ok_or_else(|| corrupt(path, "section overflow"))?;
             if off % 8 != 0 || off < HEADER_LEN || end > b.len() {
-                return Err(corrupt(
-                    path,
-                    format!("section {i} out of bounds (truncated file?)"),
-                ));
+                return Err(corrupt(path, format!("section {i} out of bounds (truncated file?)")));
             }
             *s = off..end;
         }
-        let mut idx = Index {
-            data,
-            sections,
-            rep_canon: Vec::new(),
-            classes: Vec::new(),
-            source: path.to_path_buf(),
-        };
+        let mut idx = Index { data, sections, rep_canon: Vec::new(), classes: Vec::new(), source: path.to_path_buf() };
         idx.validate().map_err(|r| corrupt(path, r))?;
-        idx.rep_canon = (0..idx.u32s(Sec::Reps).len())
-            .map(|i| normalize::canonical_rep(idx.rep_str(i as u32)).unwrap_or_default())
-            .collect();
-        idx.classes = (0..idx.vocab_len() as u32)
-            .map(|t| normalize::class(idx.token(t)))
-            .collect();
+        idx.rep_canon =
+            (0..idx.u32s(Sec::Reps).len()).map(|i| normalize::canonical_rep(idx.rep_str(i as u32)).unwrap_or_default()).collect();
+        idx.classes = (0..idx.vocab_len() as u32).map(|t| normalize::class(idx.token(t))).collect();
         Ok(idx)
     }
 
@@ -222,26 +190,14 @@ impl Index {
             }
         }
         let check_offsets = |off: &[u32], bytes: usize, what: &str| -> Result<(), String> {
-            if off.is_empty()
-                || off[0] != 0
-                || off.windows(2).any(|w| w[0] > w[1])
-                || *off.last().unwrap_or(&0) as usize > bytes
-            {
+            if off.is_empty() || off[0] != 0 || off.windows(2).any(|w| w[0] > w[1]) || *off.last().unwrap_or(&0) as usize > bytes {
                 return Err(format!("bad {what} offsets"));
             }
             Ok(())
         };
-        check_offsets(
-            self.u32s(Sec::StrOff),
-            self.bytes(Sec::StrBytes).len(),
-            "string",
-        )?;
+        check_offsets(self.u32s(Sec::StrOff), self.bytes(Sec::StrBytes).len(), "string")?;
         check_offsets(self.u32s(Sec::IdOff), self.bytes(Sec::IdBytes).len(), "id")?;
-        check_offsets(
-            self.u32s(Sec::VocabOff),
-            self.bytes(Sec::VocabBytes).len(),
-            "vocabulary",
-        )?;
+        check_offsets(self.u32s(Sec::VocabOff), self.bytes(Sec::VocabBytes).len(), "vocabulary")?;
         let n_str = self.u32s(Sec::StrOff).len() as u32 - 1;
         let n_tok = self.vocab_len() as u32;
         let n_loc = self.locality_count() as u32;
@@ -260,11 +216,7 @@ impl Index {
             return Err("bad repetition-index table".into());
         }
         let n_rep = self.u32s(Sec::Reps).len() as u32;
-        if self
-            .u32s(Sec::Numbers)
-            .chunks_exact(HN_W)
-            .any(|r| r[0] & ((1 << REP_BITS) - 1) >= n_rep)
-        {
+        if self.u32s(Sec::Numbers).chunks_exact(HN_W).any(|r| r[0] & ((1 << REP_BITS) - 1) >= n_rep) {
             return Err("house number with unknown repetition index".into());
         }
         let tok_in = |start: u32, len: u32, toks: &[u32]| {
@@ -274,11 +226,7 @@ impl Index {
         let lt = self.u32s(Sec::LocTokens);
         for i in 0..n_loc {
             let l = self.locality(i);
-            if l.postcode >= n_str
-                || l.insee >= n_str
-                || l.name >= n_str
-                || !tok_in(l.tok_start, l.tok_len, lt)
-            {
+            if l.postcode >= n_str || l.insee >= n_str || l.name >= n_str || !tok_in(l.tok_start, l.tok_len, lt) {
                 return Err(format!("bad locality {i}"));
             }
             if l.street_start as u64 + l.street_count as u64 > n_st as u64 {
@@ -311,11 +259,7 @@ impl Index {
         // Same lists in street order: same length, each list ascending.
         let by_id = self.u32s(Sec::PostingsById);
         if by_id.len() != self.u32s(Sec::Postings).len()
-            || po.windows(2).any(|w| {
-                by_id[w[0] as usize..w[1] as usize]
-                    .windows(2)
-                    .any(|p| p[0] >= p[1])
-            })
+            || po.windows(2).any(|w| by_id[w[0] as usize..w[1] as usize].windows(2).any(|p| p[0] >= p[1]))
             || by_id.iter().any(|&s| s >= n_st)
         {
             return Err("bad postings by street".into());
@@ -327,11 +271,7 @@ impl Index {
         }
         check_offsets(lpo, lp.len() * 4, "locality postings")?;
         if *lpo.last().unwrap_or(&0) as usize != lp.len()
-            || lpo.windows(2).any(|w| {
-                lp[w[0] as usize..w[1] as usize]
-                    .windows(2)
-                    .any(|p| p[0] >= p[1])
-            })
+            || lpo.windows(2).any(|w| lp[w[0] as usize..w[1] as usize].windows(2).any(|p| p[0] >= p[1]))
             || lp.iter().any(|&l| l >= n_loc)
         {
             return Err("bad locality postings".into());
@@ -416,28 +356,17 @@ impl Index {
     /// A house number by id.
     pub fn number(&self, i: u32) -> Number {
         let r = &self.u32s(Sec::Numbers)[i as usize * HN_W..][..HN_W];
-        Number {
-            number: r[0] >> REP_BITS,
-            rep: r[0] & ((1 << REP_BITS) - 1),
-            lon: r[1] as i32,
-            lat: r[2] as i32,
-        }
+        Number { number: r[0] >> REP_BITS, rep: r[0] & ((1 << REP_BITS) - 1), lon: r[1] as i32, lat: r[2] as i32 }
     }
 
     /// The repetition index as written in the source (`b`, `bis`, `a`…).
     pub fn rep_str(&self, rep: u32) -> &str {
-        self.u32s(Sec::Reps)
-            .get(rep as usize)
-            .map(|&s| self.str(s))
-            .unwrap_or("")
+        self.u32s(Sec::Reps).get(rep as usize).map(|&s| self.str(s)).unwrap_or("")
     }
 
     /// Canonical repetition index (`b` for bis…).
     pub fn rep_canon(&self, rep: u32) -> &str {
-        self.rep_canon
-            .get(rep as usize)
-            .map(String::as_str)
-            .unwrap_or("")
+        self.rep_canon.get(rep as usize).map(String::as_str).unwrap_or("")
     }
 
     /// Canonical tokens of a street's name.
@@ -498,10 +427,7 @@ impl Index {
     /// (postings are stored in token order).
     pub fn postings(&self, range: Range<u32>) -> &[u32] {
         let off = self.u32s(Sec::PostOff);
-        let (a, b) = (
-            off[range.start as usize] as usize,
-            off[range.end as usize] as usize,
-        );
+        let (a, b) = (off[range.start as usize] as usize, off[range.end as usize] as usize);
         &self.u32s(Sec::Postings)[a..b]
     }
 
@@ -517,19 +443,13 @@ impl Index {
     /// (one ascending list per token, concatenated).
     pub fn locality_postings(&self, range: Range<u32>) -> &[u32] {
         let off = self.u32s(Sec::LocPostOff);
-        let (a, b) = (
-            off[range.start as usize] as usize,
-            off[range.end as usize] as usize,
-        );
+        let (a, b) = (off[range.start as usize] as usize, off[range.end as usize] as usize);
         &self.u32s(Sec::LocPostings)[a..b]
     }
 
     /// Class of a vocabulary token (`Word` for an unknown id).
     pub fn token_class(&self, t: u32) -> normalize::TokenClass {
-        self.classes
-            .get(t as usize)
-            .copied()
-            .unwrap_or(normalize::TokenClass::Word)
+        self.classes.get(t as usize).copied().unwrap_or(normalize::TokenClass::Word)
     }
 
     /// Tokens whose typo key (the token, or the token less one letter)
@@ -546,10 +466,7 @@ impl Index {
                 hi = mid;
             }
         }
-        fz[lo * 2..]
-            .chunks_exact(2)
-            .take_while(move |p| p[0] == h)
-            .map(|p| p[1])
+        fz[lo * 2..].chunks_exact(2).take_while(move |p| p[0] == h).map(|p| p[1])
     }
 
     /// Localities using a postcode.

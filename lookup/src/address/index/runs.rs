@@ -59,10 +59,7 @@ impl Sink {
             None => Sink::Mem(Vec::new()),
             Some(d) => {
                 let path = d.join(name);
-                let f = File::create(&path).map_err(|source| IndexError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+                let f = File::create(&path).map_err(|source| IndexError::Io { path: path.clone(), source })?;
                 Sink::File(BufWriter::with_capacity(1 << 20, f), path, 0)
             }
         })
@@ -71,10 +68,7 @@ impl Sink {
         match self {
             Sink::Mem(v) => v.extend_from_slice(b),
             Sink::File(w, path, n) => {
-                w.write_all(b).map_err(|source| IndexError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+                w.write_all(b).map_err(|source| IndexError::Io { path: path.clone(), source })?;
                 *n += b.len() as u64;
             }
         }
@@ -84,10 +78,7 @@ impl Sink {
         Ok(match self {
             Sink::Mem(v) => Section::Mem(v),
             Sink::File(mut w, path, n) => {
-                w.flush().map_err(|source| IndexError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+                w.flush().map_err(|source| IndexError::Io { path: path.clone(), source })?;
                 Section::File(path, n)
             }
         })
@@ -143,8 +134,7 @@ impl Emitter {
         self.records.put(&rec)?;
         self.id_bytes.put(id)?;
         self.id_len += id.len() as u64;
-        let end = u32::try_from(self.id_len)
-            .map_err(|_| IndexError::TooLarge("more than 4 GiB of ids"))?;
+        let end = u32::try_from(self.id_len).map_err(|_| IndexError::TooLarge("more than 4 GiB of ids"))?;
         self.id_off.put(&end.to_le_bytes())
     }
     fn finish(self) -> Result<SortedNumbers, IndexError> {
@@ -172,27 +162,12 @@ pub(super) struct Runs {
 impl Runs {
     /// Runs of at most `run_len` rows, spilled under `tmp_in` if needed.
     pub(super) fn new(run_len: usize, tmp_in: PathBuf) -> Runs {
-        Runs {
-            run_len: run_len.max(1),
-            rows: Vec::new(),
-            ids: Vec::new(),
-            tmp_in,
-            dir: None,
-            spilled: Vec::new(),
-            pushed: 0,
-        }
+        Runs { run_len: run_len.max(1), rows: Vec::new(), ids: Vec::new(), tmp_in, dir: None, spilled: Vec::new(), pushed: 0 }
     }
 
     /// Adds a number; true when the run is full (call [`Runs::spill`]).
     pub(super) fn push(&mut self, street: u32, packed: u32, lon: i32, lat: i32, id: &str) -> bool {
-        self.rows.push(Row {
-            street,
-            packed,
-            lon,
-            lat,
-            id_start: self.ids.len(),
-            id_len: id.len() as u32,
-        });
+        self.rows.push(Row { street, packed, lon, lat, id_start: self.ids.len(), id_len: id.len() as u32 });
         self.ids.extend_from_slice(id.as_bytes());
         self.pushed += 1;
         self.rows.len() >= self.run_len
@@ -219,12 +194,7 @@ impl Runs {
         for (rank, s) in by_name.iter().enumerate() {
             street_rank[streets.binary_search(s).unwrap_or(0)] = rank as u32;
         }
-        let max_rep = self
-            .rows
-            .iter()
-            .map(|r| r.packed & REP_MASK)
-            .max()
-            .unwrap_or(0);
+        let max_rep = self.rows.iter().map(|r| r.packed & REP_MASK).max().unwrap_or(0);
         let mut reps: Vec<u32> = (0..=max_rep).collect();
         reps.sort_by(|&a, &b| rep_cmp(a, b));
         let mut rep_rank = vec![0u32; reps.len()];
@@ -233,15 +203,9 @@ impl Runs {
         }
         let key = |r: &Row| {
             let s = street_rank[streets.binary_search(&r.street).unwrap_or(0)];
-            (u64::from(s) << 32)
-                | u64::from((r.packed & !REP_MASK) | rep_rank[(r.packed & REP_MASK) as usize])
+            (u64::from(s) << 32) | u64::from((r.packed & !REP_MASK) | rep_rank[(r.packed & REP_MASK) as usize])
         };
-        let mut keyed: Vec<(u64, u32)> = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (key(r), i as u32))
-            .collect();
+        let mut keyed: Vec<(u64, u32)> = self.rows.iter().enumerate().map(|(i, r)| (key(r), i as u32)).collect();
         keyed.sort_unstable(); // (key, reading position): stable
         let dir = match &self.dir {
             Some(d) => d.path().to_path_buf(),
@@ -249,33 +213,23 @@ impl Runs {
                 let d = tempfile::Builder::new()
                     .prefix(".fiable-index-")
                     .tempdir_in(&self.tmp_in)
-                    .map_err(|source| IndexError::Io {
-                        path: self.tmp_in.clone(),
-                        source,
-                    })?;
+                    .map_err(|source| IndexError::Io { path: self.tmp_in.clone(), source })?;
                 let p = d.path().to_path_buf();
                 self.dir = Some(d);
                 p
             }
         };
         let path = dir.join(format!("run-{}", self.spilled.len()));
-        let io = |source| IndexError::Io {
-            path: path.clone(),
-            source,
-        };
+        let io = |source| IndexError::Io { path: path.clone(), source };
         let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(io)?);
         for &(_, i) in &keyed {
             let r = &self.rows[i as usize];
             let mut head = [0u8; 20];
-            for (k, v) in [r.street, r.packed, r.lon as u32, r.lat as u32, r.id_len]
-                .into_iter()
-                .enumerate()
-            {
+            for (k, v) in [r.street, r.packed, r.lon as u32, r.lat as u32, r.id_len].into_iter().enumerate() {
                 head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
             }
             w.write_all(&head).map_err(io)?;
-            w.write_all(&self.ids[r.id_start..][..r.id_len as usize])
-                .map_err(io)?;
+            w.write_all(&self.ids[r.id_start..][..r.id_len as usize]).map_err(io)?;
         }
         w.flush().map_err(io)?;
         self.spilled.push(path);
@@ -301,27 +255,16 @@ impl Runs {
         mut on_row: impl FnMut(),
     ) -> Result<(SortedNumbers, Option<tempfile::TempDir>), IndexError> {
         let final_key = |street: u32, packed: u32| {
-            (u64::from(st_new[street as usize]) << 32)
-                | u64::from((packed & !REP_MASK) | rep_new[(packed & REP_MASK) as usize])
+            (u64::from(st_new[street as usize]) << 32) | u64::from((packed & !REP_MASK) | rep_new[(packed & REP_MASK) as usize])
         };
         if self.spilled.is_empty() {
             // One run: sorted in memory.
-            let mut keyed: Vec<(u64, u32)> = self
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| (final_key(r.street, r.packed), i as u32))
-                .collect();
+            let mut keyed: Vec<(u64, u32)> = self.rows.iter().enumerate().map(|(i, r)| (final_key(r.street, r.packed), i as u32)).collect();
             keyed.sort_unstable();
             let mut out = Emitter::new(None, st_new.len())?;
             for (k, i) in keyed {
                 let r = &self.rows[i as usize];
-                out.emit(
-                    k,
-                    r.lon,
-                    r.lat,
-                    &self.ids[r.id_start..][..r.id_len as usize],
-                )?;
+                out.emit(k, r.lon, r.lat, &self.ids[r.id_start..][..r.id_len as usize])?;
                 on_row();
             }
             return Ok((out.finish()?, None));
@@ -373,10 +316,7 @@ struct RunReader {
 
 impl RunReader {
     fn open(path: &Path) -> Result<RunReader, IndexError> {
-        let f = File::open(path).map_err(|source| IndexError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let f = File::open(path).map_err(|source| IndexError::Io { path: path.to_path_buf(), source })?;
         Ok(RunReader {
             r: BufReader::with_capacity(1 << 18, f),
             path: path.to_path_buf(),
@@ -390,24 +330,14 @@ impl RunReader {
 
     /// Reads the next row; false at the end of the run.
     fn advance(&mut self) -> Result<bool, IndexError> {
-        let io = |source| IndexError::Io {
-            path: self.path.clone(),
-            source,
-        };
+        let io = |source| IndexError::Io { path: self.path.clone(), source };
         let mut head = [0u8; 20];
         match self.r.read_exact(&mut head) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
             Err(e) => return Err(io(e)),
         }
-        let w = |k: usize| {
-            u32::from_le_bytes([
-                head[k * 4],
-                head[k * 4 + 1],
-                head[k * 4 + 2],
-                head[k * 4 + 3],
-            ])
-        };
+        let w = |k: usize| u32::from_le_bytes([head[k * 4], head[k * 4 + 1], head[k * 4 + 2], head[k * 4 + 3]]);
         (self.street, self.packed, self.lon, self.lat) = (w(0), w(1), w(2) as i32, w(3) as i32);
         self.id.resize(w(4) as usize, 0);
         self.r.read_exact(&mut self.id).map_err(io)?;

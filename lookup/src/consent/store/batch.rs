@@ -63,10 +63,7 @@ struct State {
 
 impl std::fmt::Debug for Batcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batcher")
-            .field("commits", &self.commits)
-            .field("appends", &self.appends)
-            .finish_non_exhaustive()
+        f.debug_struct("Batcher").field("commits", &self.commits).field("appends", &self.appends).finish_non_exhaustive()
     }
 }
 
@@ -86,10 +83,7 @@ static PROCESS_APPENDS: AtomicU64 = AtomicU64::new(0);
 
 /// The group-commit counters of every store of this process.
 pub fn process_stats() -> GroupCommitStats {
-    GroupCommitStats {
-        commits: PROCESS_COMMITS.load(Ordering::Relaxed),
-        appends: PROCESS_APPENDS.load(Ordering::Relaxed),
-    }
+    GroupCommitStats { commits: PROCESS_COMMITS.load(Ordering::Relaxed), appends: PROCESS_APPENDS.load(Ordering::Relaxed) }
 }
 
 /// The counters in the Prometheus text format.
@@ -114,10 +108,7 @@ impl Batcher {
     }
 
     pub(super) fn stats(&self) -> GroupCommitStats {
-        GroupCommitStats {
-            commits: self.commits.load(Ordering::Relaxed),
-            appends: self.appends.load(Ordering::Relaxed),
-        }
+        GroupCommitStats { commits: self.commits.load(Ordering::Relaxed), appends: self.appends.load(Ordering::Relaxed) }
     }
 }
 
@@ -132,9 +123,7 @@ impl Drop for Leading<'_> {
     fn drop(&mut self) {
         let mut st = self.batcher.lock();
         for t in self.tickets.drain(..) {
-            st.results
-                .entry(t)
-                .or_insert_with(|| Err(StoreError::Db("the ledger writer failed".into())));
+            st.results.entry(t).or_insert_with(|| Err(StoreError::Db("the ledger writer failed".into())));
         }
         st.writing = None;
         drop(st);
@@ -160,10 +149,7 @@ impl Store {
                 st.writing = Some(n);
                 let (tickets, works): (Vec<u64>, Vec<Work>) = st.queue.drain(..n).unzip();
                 drop(st);
-                let mut leading = Leading {
-                    batcher: b,
-                    tickets,
-                };
+                let mut leading = Leading { batcher: b, tickets };
                 let replies = self.run_batch(works);
                 st = b.lock();
                 for (t, r) in leading.tickets.drain(..).zip(replies) {
@@ -211,12 +197,7 @@ impl Store {
         });
         match done {
             Ok(replies) => {
-                self.count_commit(
-                    replies
-                        .iter()
-                        .filter(|r| matches!(r, Ok(a) if !a.replayed))
-                        .count() as u64,
-                );
+                self.count_commit(replies.iter().filter(|r| matches!(r, Ok(a) if !a.replayed)).count() as u64);
                 replies
             }
             Err(e) => (0..n).map(|_| Err(e.clone())).collect(),

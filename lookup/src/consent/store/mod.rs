@@ -97,16 +97,10 @@ impl std::str::FromStr for Database {
         }
         if let Some(rest) = s.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
-            return if path.is_empty() {
-                Err("sqlite: needs a file path".into())
-            } else {
-                Ok(Database::Sqlite(PathBuf::from(path)))
-            };
+            return if path.is_empty() { Err("sqlite: needs a file path".into()) } else { Ok(Database::Sqlite(PathBuf::from(path))) };
         }
         match s.split_once("://") {
-            Some((scheme, _)) => Err(format!(
-                "unknown database scheme {scheme}:// (postgres://… or a SQLite path)"
-            )),
+            Some((scheme, _)) => Err(format!("unknown database scheme {scheme}:// (postgres://… or a SQLite path)")),
             None if s.is_empty() => Err("empty database".into()),
             None => Ok(Database::Sqlite(PathBuf::from(s))),
         }
@@ -198,19 +192,13 @@ fn entry(r: Row) -> Result<Entry, StoreError> {
 }
 
 fn int(v: u64) -> Result<Value, StoreError> {
-    i64::try_from(v)
-        .map(Value::Int)
-        .map_err(|_| StoreError::Db("sequence number out of range".into()))
+    i64::try_from(v).map(Value::Int).map_err(|_| StoreError::Db("sequence number out of range".into()))
 }
 
 impl Store {
     /// Opens (creating if needed) a SQLite ledger and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store {
-            backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
-            batch: Default::default(),
-            erasure_list: Default::default(),
-        })
+        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default(), erasure_list: Default::default() })
     }
 
     /// Opens an existing SQLite ledger read-only (verification, export).
@@ -256,11 +244,7 @@ impl Store {
 
     /// Runs `f` in one transaction of `mode`: committed when `f` returns
     /// `Ok`, rolled back otherwise. Blocking.
-    pub fn tx<T>(
-        &self,
-        mode: Mode,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub fn tx<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.tx(mode, f),
             Backend::Postgres(p) => p.tx(mode, f),
@@ -285,11 +269,7 @@ impl Store {
         }
         // Owned copies: the batch's leader, maybe another thread, runs it.
         let canonical = record.canonical_json();
-        let (id, subject, signer) = (
-            record.record_id.clone(),
-            record.subject.clone(),
-            signer.clone(),
-        );
+        let (id, subject, signer) = (record.record_id.clone(), record.subject.clone(), signer.clone());
         let idempotency = owned(idempotency);
         self.append_batched(Box::new(move |tx| {
             let idempotency = borrowed(&idempotency);
@@ -297,55 +277,35 @@ impl Store {
                 return Ok(done);
             }
             let e = append_entry(tx, &id, &subject, canonical, idempotency, &signer)?;
-            Ok(Appended {
-                receipt: e.receipt(),
-                replayed: false,
-            })
+            Ok(Appended { receipt: e.receipt(), replayed: false })
         }))
     }
 
     /// The entry of a record id.
     pub fn by_id(&self, id: &str) -> Result<Option<Entry>, StoreError> {
-        self.tx(Mode::Read, |tx| {
-            tx.query_opt(
-                &format!("SELECT {COLUMNS} FROM ledger WHERE id = $1"),
-                &[id.into()],
-                entry,
-            )
-        })
+        self.tx(Mode::Read, |tx| tx.query_opt(&format!("SELECT {COLUMNS} FROM ledger WHERE id = $1"), &[id.into()], entry))
     }
 
     /// Every entry of a subject, oldest first.
     pub fn by_subject(&self, subject: &str) -> Result<Vec<Entry>, StoreError> {
         self.tx(Mode::Read, |tx| {
-            tx.query_map(
-                &format!("SELECT {COLUMNS} FROM ledger WHERE subject = $1 ORDER BY seq"),
-                &[subject.into()],
-                entry,
-            )
+            tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE subject = $1 ORDER BY seq"), &[subject.into()], entry)
         })
     }
 
     /// Calls `f` on every entry in sequence order, streaming, from one
     /// snapshot of the ledger.
-    pub fn for_each<E: From<StoreError>>(
-        &self,
-        mut f: impl FnMut(Entry) -> Result<(), E>,
-    ) -> Result<(), E> {
+    pub fn for_each<E: From<StoreError>>(&self, mut f: impl FnMut(Entry) -> Result<(), E>) -> Result<(), E> {
         // `f`'s own error is kept aside and the scan stopped with a
         // placeholder store error, which is then replaced by it.
         let mut stopped: Option<E> = None;
         let r = self.tx(Mode::Read, |tx| {
-            tx.each(
-                &format!("SELECT {COLUMNS} FROM ledger ORDER BY seq"),
-                &[],
-                &mut |row| {
-                    f(entry(row)?).map_err(|e| {
-                        stopped = Some(e);
-                        StoreError::Db("stopped".into())
-                    })
-                },
-            )
+            tx.each(&format!("SELECT {COLUMNS} FROM ledger ORDER BY seq"), &[], &mut |row| {
+                f(entry(row)?).map_err(|e| {
+                    stopped = Some(e);
+                    StoreError::Db("stopped".into())
+                })
+            })
         });
         match (stopped, r) {
             (Some(e), _) => Err(e),
@@ -357,15 +317,11 @@ impl Store {
     /// that, refuses another one. For the signing key (`public_key` given)
     /// of a ledger written before key checks existed, the last entry's key
     /// must be it.
-    pub fn pin_key(
-        &self,
-        name: &str,
-        key_id: &str,
-        check_value: &str,
-        public_key: Option<&str>,
-    ) -> Result<(), StoreError> {
+    pub fn pin_key(&self, name: &str, key_id: &str, check_value: &str, public_key: Option<&str>) -> Result<(), StoreError> {
         self.tx(Mode::Write, |tx| {
-            let seen = tx.query_opt("SELECT key_id, check_value FROM key_checks WHERE name = $1", &[name.into()], |r| Ok((r.text(0)?, r.text(1)?)))?;
+            let seen = tx.query_opt("SELECT key_id, check_value FROM key_checks WHERE name = $1", &[name.into()], |r| {
+                Ok((r.text(0)?, r.text(1)?))
+            })?;
             match seen {
                 Some((id, kcv)) if id == key_id && kcv == check_value => Ok(()),
                 Some((id, _)) => Err(StoreError::KeyMismatch(format!(
@@ -397,12 +353,7 @@ impl Store {
     /// now; the number of subjects whose key was still there.
     pub fn keep_erasure_list(&self, path: &Path) -> Result<u64, StoreError> {
         let list = match std::fs::read_to_string(path) {
-            Ok(t) => t
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
+            Ok(t) => t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(StoreError::Db(format!("reading {}: {e}", path.display()))),
         };
@@ -440,20 +391,13 @@ impl Store {
     pub fn entries_after(&self, after: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
         let (after, limit) = (int(after)?, int(limit)?);
         self.tx(Mode::Read, |tx| {
-            tx.query_map(
-                &format!("SELECT {COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"),
-                &[after, limit],
-                entry,
-            )
+            tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"), &[after, limit], entry)
         })
     }
 
     /// Number of entries.
     pub fn len(&self) -> Result<u64, StoreError> {
-        self.tx(Mode::Read, |tx| {
-            tx.query_opt("SELECT COUNT(*) FROM ledger", &[], |r| r.uint(0))
-        })
-        .map(Option::unwrap_or_default)
+        self.tx(Mode::Read, |tx| tx.query_opt("SELECT COUNT(*) FROM ledger", &[], |r| r.uint(0))).map(Option::unwrap_or_default)
     }
 
     /// Whether the ledger has no entry.
@@ -463,13 +407,7 @@ impl Store {
 
     /// The public key of the first entry (what an export names).
     fn first_public_key(&self) -> Result<Option<String>, StoreError> {
-        self.tx(Mode::Read, |tx| {
-            tx.query_opt(
-                "SELECT public_key FROM ledger ORDER BY seq LIMIT 1",
-                &[],
-                |r| r.text(0),
-            )
-        })
+        self.tx(Mode::Read, |tx| tx.query_opt("SELECT public_key FROM ledger ORDER BY seq LIMIT 1", &[], |r| r.text(0)))
     }
 }
 
@@ -483,18 +421,12 @@ fn borrowed(idempotency: &Option<(String, String)>) -> Option<(&str, &str)> {
 
 /// The first receipt of an idempotency key already used with this
 /// request; a conflict when used with another. Inside a write transaction.
-fn replay(
-    tx: &mut dyn Tx,
-    idempotency: Option<(&str, &str)>,
-) -> Result<Option<Appended>, StoreError> {
+fn replay(tx: &mut dyn Tx, idempotency: Option<(&str, &str)>) -> Result<Option<Appended>, StoreError> {
     let Some((key, req)) = idempotency else {
         return Ok(None);
     };
-    let seen = tx.query_opt(
-        "SELECT request_sha256, seq FROM idempotency WHERE key = $1",
-        &[key.into()],
-        |r| Ok((r.text(0)?, r.int(1)?)),
-    )?;
+    let seen =
+        tx.query_opt("SELECT request_sha256, seq FROM idempotency WHERE key = $1", &[key.into()], |r| Ok((r.text(0)?, r.int(1)?)))?;
     let Some((seen_req, seq)) = seen else {
         return Ok(None);
     };
@@ -502,20 +434,13 @@ fn replay(
         return Err(StoreError::IdempotencyConflict);
     }
     let e = entry_at(tx, seq)?;
-    Ok(Some(Appended {
-        receipt: e.receipt(),
-        replayed: true,
-    }))
+    Ok(Some(Appended { receipt: e.receipt(), replayed: true }))
 }
 
 /// The entry at `seq`, which must exist (it is referenced).
 fn entry_at(tx: &mut dyn Tx, seq: i64) -> Result<Entry, StoreError> {
-    tx.query_opt(
-        &format!("SELECT {COLUMNS} FROM ledger WHERE seq = $1"),
-        &[seq.into()],
-        entry,
-    )?
-    .ok_or_else(|| StoreError::Db(format!("entry {seq} is referenced but missing")))
+    tx.query_opt(&format!("SELECT {COLUMNS} FROM ledger WHERE seq = $1"), &[seq.into()], entry)?
+        .ok_or_else(|| StoreError::Db(format!("entry {seq} is referenced but missing")))
 }
 
 /// Chains, signs and inserts one canonical record (and its idempotency
@@ -529,28 +454,18 @@ fn append_entry(
     idempotency: Option<(&str, &str)>,
     signer: &Signer,
 ) -> Result<Entry, StoreError> {
-    if tx
-        .query_opt("SELECT seq FROM ledger WHERE id = $1", &[id.into()], |_| {
-            Ok(())
-        })?
-        .is_some()
-    {
+    if tx.query_opt("SELECT seq FROM ledger WHERE id = $1", &[id.into()], |_| Ok(()))?.is_some() {
         return Err(StoreError::DuplicateId);
     }
-    let head = tx.query_opt(
-        "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
-        &[],
-        |r| Ok((r.uint(0)?, r.text(1)?)),
-    )?;
+    let head = tx.query_opt("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1", &[], |r| Ok((r.uint(0)?, r.text(1)?)))?;
     let (seq, prev_hash) = match head {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS.to_string()),
     };
-    let hash = ledger::chain_hash(&prev_hash, &canonical)
-        .ok_or_else(|| StoreError::Db("the chain head's hash is not 64 hex digits".into()))?;
+    let hash =
+        ledger::chain_hash(&prev_hash, &canonical).ok_or_else(|| StoreError::Db("the chain head's hash is not 64 hex digits".into()))?;
     let signed_at = ledger::now_rfc3339();
-    let signature =
-        signer.sign(ledger::receipt_message(id, seq, &hash, &prev_hash, &signed_at).as_bytes());
+    let signature = signer.sign(ledger::receipt_message(id, seq, &hash, &prev_hash, &signed_at).as_bytes());
     let e = Entry {
         seq,
         id: id.to_string(),
@@ -577,10 +492,7 @@ fn append_entry(
         ],
     )?;
     if let Some((key, req)) = idempotency {
-        tx.exec(
-            "INSERT INTO idempotency (key, request_sha256, seq) VALUES ($1, $2, $3)",
-            &[key.into(), req.into(), int(e.seq)?],
-        )?;
+        tx.exec("INSERT INTO idempotency (key, request_sha256, seq) VALUES ($1, $2, $3)", &[key.into(), req.into(), int(e.seq)?])?;
     }
     Ok(e)
 }
@@ -590,17 +502,9 @@ pub fn verify(store: &Store, public_key: Option<&str>) -> Result<ledger::Verifie
     let mut v = ledger::ChainVerifier::new(public_key.map(str::to_string));
     let r = store.for_each(|e| v.push(&e).map_err(VerifyErr::Broken));
     match r {
-        Ok(()) => Ok(ledger::Verified {
-            entries: v.count(),
-            head: v.head().to_string(),
-            public_key: None,
-        }),
+        Ok(()) => Ok(ledger::Verified { entries: v.count(), head: v.head().to_string(), public_key: None }),
         Err(VerifyErr::Broken(b)) => Err(b),
-        Err(VerifyErr::Store(e)) => Err(ledger::Broken {
-            seq: v.count() + 1,
-            what: format!("cannot read the ledger: {e}"),
-            at: None,
-        }),
+        Err(VerifyErr::Store(e)) => Err(ledger::Broken { seq: v.count() + 1, what: format!("cannot read the ledger: {e}"), at: None }),
     }
 }
 
@@ -619,11 +523,7 @@ impl From<StoreError> for VerifyErr {
 /// the first entry), then one entry per line.
 pub fn export(store: &Store, out: &mut impl std::io::Write) -> anyhow::Result<u64> {
     let public_key = store.first_public_key()?.unwrap_or_default();
-    writeln!(
-        out,
-        "{}",
-        serde_json::json!({ "format": ledger::EXPORT_FORMAT, "public_key": public_key })
-    )?;
+    writeln!(out, "{}", serde_json::json!({ "format": ledger::EXPORT_FORMAT, "public_key": public_key }))?;
     let mut n = 0;
     store.for_each(|e| -> anyhow::Result<()> {
         serde_json::to_writer(&mut *out, &e)?;
@@ -641,30 +541,12 @@ mod tests {
     #[test]
     fn database_strings_select_the_backend() {
         let p = |s: &str| s.parse::<Database>();
-        assert_eq!(
-            p("fiable-consent.sqlite"),
-            Ok(Database::Sqlite("fiable-consent.sqlite".into()))
-        );
+        assert_eq!(p("fiable-consent.sqlite"), Ok(Database::Sqlite("fiable-consent.sqlite".into())));
         assert_eq!(p("sqlite:l.db"), Ok(Database::Sqlite("l.db".into())));
-        assert_eq!(
-            p("sqlite:///var/lib/l.db"),
-            Ok(Database::Sqlite("/var/lib/l.db".into()))
-        );
-        assert_eq!(
-            p("postgres://u:pw@127.0.0.1:5432/fiable"),
-            Ok(Database::Postgres(
-                "postgres://u:pw@127.0.0.1:5432/fiable".into()
-            ))
-        );
-        assert!(matches!(
-            p("postgresql://db.internal/fiable"),
-            Ok(Database::Postgres(_))
-        ));
-        assert!(
-            p("mysql://x/y")
-                .unwrap_err()
-                .contains("unknown database scheme")
-        );
+        assert_eq!(p("sqlite:///var/lib/l.db"), Ok(Database::Sqlite("/var/lib/l.db".into())));
+        assert_eq!(p("postgres://u:pw@127.0.0.1:5432/fiable"), Ok(Database::Postgres("postgres://u:pw@127.0.0.1:5432/fiable".into())));
+        assert!(matches!(p("postgresql://db.internal/fiable"), Ok(Database::Postgres(_))));
+        assert!(p("mysql://x/y").unwrap_err().contains("unknown database scheme"));
         assert!(p("sqlite:").is_err());
         assert!(p("").is_err());
         assert!(p("postgres://u@h:notaport/db").is_err());
@@ -672,13 +554,8 @@ mod tests {
 
     #[test]
     fn printed_urls_hide_the_password() {
-        let d: Database = "postgres://fiable:s3cret@db.internal:5432/fiable?connect_timeout=5"
-            .parse()
-            .unwrap();
-        assert_eq!(
-            d.to_string(),
-            "postgres://fiable:***@db.internal:5432/fiable?connect_timeout=5"
-        );
+        let d: Database = "postgres://fiable:s3cret@db.internal:5432/fiable?connect_timeout=5".parse().unwrap();
+        assert_eq!(d.to_string(), "postgres://fiable:***@db.internal:5432/fiable?connect_timeout=5");
         assert!(!format!("{d:?}").contains("s3cret"));
         assert_eq!(redact("postgres://fiable@db/x"), "postgres://fiable@db/x");
         assert_eq!(redact("postgres://u:p@ss@db/x"), "postgres://u:***@db/x");
@@ -690,25 +567,15 @@ mod tests {
         let s = Store::open(&dir.path().join("t.sqlite")).unwrap();
         let r = s
             .tx(Mode::Read, |tx| {
-                tx.query_opt(
-                    "SELECT $2 || '-' || $1 || '-' || $2, $3 + 1",
-                    &["a".into(), "b".into(), Value::Int(41)],
-                    |r| Ok((r.text(0)?, r.int(1)?)),
-                )
+                tx.query_opt("SELECT $2 || '-' || $1 || '-' || $2, $3 + 1", &["a".into(), "b".into(), Value::Int(41)], |r| {
+                    Ok((r.text(0)?, r.int(1)?))
+                })
             })
             .unwrap();
         assert_eq!(r, Some(("b-a-b".to_string(), 42)));
-        let e = s
-            .tx(Mode::Read, |tx| {
-                tx.query_opt("SELECT $1", &["a".into(), "b".into()], |_| Ok(()))
-            })
-            .unwrap_err();
+        let e = s.tx(Mode::Read, |tx| tx.query_opt("SELECT $1", &["a".into(), "b".into()], |_| Ok(()))).unwrap_err();
         assert!(e.to_string().contains("$2 is not used"), "{e}");
-        let e = s
-            .tx(Mode::Read, |tx| {
-                tx.query_opt("SELECT $2", &["a".into()], |_| Ok(()))
-            })
-            .unwrap_err();
+        let e = s.tx(Mode::Read, |tx| tx.query_opt("SELECT $2", &["a".into()], |_| Ok(()))).unwrap_err();
         assert!(e.to_string().contains("placeholder $2"), "{e}");
     }
 }

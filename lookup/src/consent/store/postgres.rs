@@ -118,10 +118,7 @@ struct Conn {
 impl std::fmt::Debug for Pg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Not the config: it may hold a password.
-        f.debug_struct("Pg")
-            .field("read_only", &self.read_only)
-            .field("max", &self.max)
-            .finish_non_exhaustive()
+        f.debug_struct("Pg").field("read_only", &self.read_only).field("max", &self.max).finish_non_exhaustive()
     }
 }
 
@@ -130,12 +127,7 @@ impl From<::postgres::Error> for StoreError {
         // The server's message and code, not its DETAIL (which may quote
         // the values of a row).
         match e.as_db_error() {
-            Some(d) => StoreError::Db(format!(
-                "{} {}: {}",
-                d.severity(),
-                d.code().code(),
-                d.message()
-            )),
+            Some(d) => StoreError::Db(format!("{} {}: {}", d.severity(), d.code().code(), d.message())),
             None => {
                 // "error connecting to server" alone does not say why: add the causes.
                 let mut msg = e.to_string();
@@ -153,9 +145,7 @@ impl From<::postgres::Error> for StoreError {
 /// Parses a `postgres://` URL (or key=value string) and applies the
 /// defaults: connect timeout, TCP keepalive after 30 s idle.
 pub(super) fn parse_config(url: &str) -> Result<Config, StoreError> {
-    let mut config: Config = url
-        .parse()
-        .map_err(|e: ::postgres::Error| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
+    let mut config: Config = url.parse().map_err(|e: ::postgres::Error| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -170,13 +160,7 @@ impl Pg {
     /// Connects (one connection, to fail early when the database is
     /// unreachable) and, unless `read_only`, runs pending migrations.
     pub(super) fn open(url: &str, pool: usize, read_only: bool) -> Result<Self, StoreError> {
-        let pg = Pg {
-            config: parse_config(url)?,
-            read_only,
-            max: pool.max(1),
-            pool: Mutex::new((vec![], 0)),
-            freed: Condvar::new(),
-        };
+        let pg = Pg { config: parse_config(url)?, read_only, max: pool.max(1), pool: Mutex::new((vec![], 0)), freed: Condvar::new() };
         let mut first = pg.connect()?;
         if !read_only {
             migrate(&mut first.client)?;
@@ -196,10 +180,7 @@ impl Pg {
             // Verify and export read the whole ledger in one statement.
             c.batch_execute("SET default_transaction_read_only = on; SET statement_timeout = 0")?;
         }
-        Ok(Conn {
-            client: c,
-            statements: HashMap::new(),
-        })
+        Ok(Conn { client: c, statements: HashMap::new() })
     }
 
     /// A connection: an idle one, or a new one while fewer than `max` are
@@ -210,32 +191,20 @@ impl Pg {
             while let Some(c) = g.0.pop() {
                 if !c.client.is_closed() {
                     g.1 += 1;
-                    return Ok(Lease {
-                        pg: self,
-                        client: Some(c),
-                    });
+                    return Ok(Lease { pg: self, client: Some(c) });
                 }
             }
             if g.1 < self.max {
                 g.1 += 1;
                 drop(g);
-                let mut lease = Lease {
-                    pg: self,
-                    client: None,
-                };
+                let mut lease = Lease { pg: self, client: None };
                 lease.client = Some(self.connect()?);
                 return Ok(lease);
             }
-            let (g2, waited) = self
-                .freed
-                .wait_timeout(g, CONNECT_TIMEOUT)
-                .unwrap_or_else(|p| p.into_inner());
+            let (g2, waited) = self.freed.wait_timeout(g, CONNECT_TIMEOUT).unwrap_or_else(|p| p.into_inner());
             g = g2;
             if waited.timed_out() && g.0.is_empty() && g.1 >= self.max {
-                return Err(StoreError::Db(format!(
-                    "no PostgreSQL connection free within {} s",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
+                return Err(StoreError::Db(format!("no PostgreSQL connection free within {} s", CONNECT_TIMEOUT.as_secs())));
             }
         }
     }
@@ -243,26 +212,12 @@ impl Pg {
     /// Runs `f` in a transaction. A write takes the writer lock first and
     /// runs at READ COMMITTED; a read runs in a read-only REPEATABLE READ
     /// transaction (one snapshot, e.g. for a whole export).
-    pub(super) fn tx<T>(
-        &self,
-        mode: Mode,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub(super) fn tx<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut lease = self.lease()?;
-        let Conn { client, statements } = lease
-            .client
-            .as_mut()
-            .ok_or_else(|| StoreError::Db("no connection".into()))?;
+        let Conn { client, statements } = lease.client.as_mut().ok_or_else(|| StoreError::Db("no connection".into()))?;
         let tx = match mode {
-            Mode::Write => client
-                .build_transaction()
-                .isolation_level(IsolationLevel::ReadCommitted)
-                .start()?,
-            Mode::Read => client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?,
+            Mode::Write => client.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start()?,
+            Mode::Read => client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?,
         };
         let mut tx = PgTx { tx, statements };
         if mode == Mode::Write {
@@ -309,12 +264,7 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-    let done: i64 = tx
-        .query_one(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            &[],
-        )?
-        .try_get(0)?;
+    let done: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.try_get(0)?;
     let done = super::check_schema_version(done, MIGRATIONS.len())?;
     for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
         tx.batch_execute(m)?;
@@ -328,11 +278,7 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
 }
 
 impl ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(v) => match *ty {
@@ -358,23 +304,12 @@ fn row(r: &::postgres::Row) -> Result<Row, StoreError> {
     for (i, col) in r.columns().iter().enumerate() {
         let ty = col.type_();
         out.push(match *ty {
-            Type::INT8 => r
-                .try_get::<_, Option<i64>>(i)?
-                .map_or(Value::Null, Value::Int),
-            Type::INT4 => r
-                .try_get::<_, Option<i32>>(i)?
-                .map_or(Value::Null, |v| Value::Int(v.into())),
-            Type::INT2 => r
-                .try_get::<_, Option<i16>>(i)?
-                .map_or(Value::Null, |v| Value::Int(v.into())),
-            _ if <String as FromSql>::accepts(ty) => r
-                .try_get::<_, Option<String>>(i)?
-                .map_or(Value::Null, Value::Text),
+            Type::INT8 => r.try_get::<_, Option<i64>>(i)?.map_or(Value::Null, Value::Int),
+            Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+            Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map_or(Value::Null, |v| Value::Int(v.into())),
+            _ if <String as FromSql>::accepts(ty) => r.try_get::<_, Option<String>>(i)?.map_or(Value::Null, Value::Text),
             _ => {
-                return Err(StoreError::Db(format!(
-                    "column {}: type {ty} is not read by the store",
-                    col.name()
-                )));
+                return Err(StoreError::Db(format!("column {}: type {ty} is not read by the store", col.name())));
             }
         });
     }
@@ -401,17 +336,11 @@ impl PgTx<'_> {
 impl Tx for PgTx<'_> {
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
         let st = self.statement(sql)?;
-        let params: Vec<&(dyn ToSql + Sync)> =
-            args.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         Ok(self.tx.execute(&st, &params)?)
     }
 
-    fn each(
-        &mut self,
-        sql: &str,
-        args: &[Value],
-        f: &mut dyn FnMut(Row) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
         use ::postgres::fallible_iterator::FallibleIterator;
         let st = self.statement(sql)?;
         let mut rows = self.tx.query_raw(&st, args.iter())?;

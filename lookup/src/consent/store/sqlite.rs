@@ -87,12 +87,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
             names.push(p.into());
         }
         for p in names {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&p)
-            {
+            match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&p) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(StoreError::Db(format!("creating {}: {e}", p.display()))),
@@ -129,11 +124,7 @@ impl Sqlite {
         configure(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-        let done: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?;
+        let done: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
         let done = super::check_schema_version(done, MIGRATIONS.len())?;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
             tx.execute_batch(m)?;
@@ -143,9 +134,7 @@ impl Sqlite {
             )?;
         }
         tx.commit()?;
-        Ok(Sqlite {
-            conn: Mutex::new(conn),
-        })
+        Ok(Sqlite { conn: Mutex::new(conn) })
     }
 
     /// Copies the checkpointed WAL into the file and truncates the WAL to
@@ -159,24 +148,15 @@ impl Sqlite {
 
     /// Opens an existing file read-only (verification, export).
     pub(super) fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Sqlite {
-            conn: Mutex::new(conn),
-        })
+        Ok(Sqlite { conn: Mutex::new(conn) })
     }
 
     /// Runs `f` in a transaction: `BEGIN IMMEDIATE` for a write (the file's
     /// write lock is taken before the chain head is read), deferred for a
     /// read (one consistent snapshot under WAL).
-    pub(super) fn tx<T>(
-        &self,
-        mode: Mode,
-        f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub(super) fn tx<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T, StoreError>) -> Result<T, StoreError> {
         // A panic while holding the lock leaves no half-written state: every
         // write is a transaction.
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -203,11 +183,7 @@ impl rusqlite::ToSql for Value {
 
 /// Prepares `sql` and binds `args` by placeholder number (`$2` gets
 /// `args[1]` wherever it appears); every value must be used.
-fn prepare<'c>(
-    tx: &'c rusqlite::Transaction<'_>,
-    sql: &str,
-    args: &[Value],
-) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
+fn prepare<'c>(tx: &'c rusqlite::Transaction<'_>, sql: &str, args: &[Value]) -> Result<rusqlite::CachedStatement<'c>, StoreError> {
     let mut st = tx.prepare_cached(sql)?;
     let mut used = vec![false; args.len()];
     for i in 1..=st.parameter_count() {
@@ -217,10 +193,7 @@ fn prepare<'c>(
         st.raw_bind_parameter(i, &args[at])?;
     }
     if let Some(n) = used.iter().position(|u| !u) {
-        return Err(StoreError::Db(format!(
-            "value ${} is not used by the statement",
-            n + 1
-        )));
+        return Err(StoreError::Db(format!("value ${} is not used by the statement", n + 1)));
     }
     Ok(st)
 }
@@ -231,12 +204,7 @@ impl Tx for rusqlite::Transaction<'_> {
         Ok(st.raw_execute()? as u64)
     }
 
-    fn each(
-        &mut self,
-        sql: &str,
-        args: &[Value],
-        f: &mut dyn FnMut(Row) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let mut st = prepare(self, sql, args)?;
         let columns = st.column_count();
         let mut rows = st.raw_query();
@@ -247,14 +215,10 @@ impl Tx for rusqlite::Transaction<'_> {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Text(t) => {
-                        Value::Text(String::from_utf8(t.to_vec()).map_err(|_| {
-                            StoreError::Db(format!("column {i}: text is not UTF-8"))
-                        })?)
+                        Value::Text(String::from_utf8(t.to_vec()).map_err(|_| StoreError::Db(format!("column {i}: text is not UTF-8")))?)
                     }
                     ValueRef::Real(_) | ValueRef::Blob(_) => {
-                        return Err(StoreError::Db(format!(
-                            "column {i}: only integers and text are read"
-                        )));
+                        return Err(StoreError::Db(format!("column {i}: only integers and text are read")));
                     }
                 });
             }

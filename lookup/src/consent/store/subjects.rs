@@ -52,11 +52,7 @@ pub struct SubjectVault {
 
 /// The seq of the erasure entry of `subject`, if it was erased.
 fn erased_at(tx: &mut dyn Tx, subject: &str) -> Result<Option<i64>, StoreError> {
-    tx.query_opt(
-        "SELECT seq FROM subject_erasures WHERE subject = $1",
-        &[subject.into()],
-        |r| r.int(0),
-    )
+    tx.query_opt("SELECT seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| r.int(0))
 }
 
 fn count(tx: &mut dyn Tx, sql: &str, args: &[Value]) -> Result<i64, StoreError> {
@@ -127,26 +123,18 @@ impl Store {
     /// The key and erasure state of a subject (one snapshot).
     pub fn subject_vault(&self, subject: &str) -> Result<SubjectVault, StoreError> {
         self.tx(Mode::Read, |tx| {
-            let key_hex = tx.query_opt(
-                "SELECT key_hex FROM subject_keys WHERE subject = $1",
-                &[subject.into()],
-                |r| r.text(0),
-            )?;
-            let erasure = tx.query_opt(
-                "SELECT erased_at, reason, seq FROM subject_erasures WHERE subject = $1",
-                &[subject.into()],
-                |r| Ok((r.text(0)?, r.text(1)?, r.uint(2)?)),
-            )?;
+            let key_hex = tx.query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[subject.into()], |r| r.text(0))?;
+            let erasure =
+                tx.query_opt("SELECT erased_at, reason, seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| {
+                    Ok((r.text(0)?, r.text(1)?, r.uint(2)?))
+                })?;
             Ok(SubjectVault { key_hex, erasure })
         })
     }
 
     /// The subjects holding one of these blind indexes, with the kind that
     /// matched (erased subjects have none left).
-    pub fn find_subjects(
-        &self,
-        digests: &[(&'static str, String)],
-    ) -> Result<Vec<(&'static str, String)>, StoreError> {
+    pub fn find_subjects(&self, digests: &[(&'static str, String)]) -> Result<Vec<(&'static str, String)>, StoreError> {
         self.tx(Mode::Read, |tx| {
             let mut out = Vec::new();
             for (kind, digest) in digests {
@@ -167,24 +155,12 @@ impl Store {
     /// number of subjects whose key was still there.
     pub fn reapply_erasures(&self, erased: &[String]) -> Result<u64, StoreError> {
         let n = self.tx(Mode::Write, |tx| {
-            let mut n = tx.exec(
-                "DELETE FROM subject_keys WHERE subject IN (SELECT subject FROM subject_erasures)",
-                &[],
-            )?;
-            tx.exec(
-                "DELETE FROM subject_index WHERE subject IN (SELECT subject FROM subject_erasures)",
-                &[],
-            )?;
+            let mut n = tx.exec("DELETE FROM subject_keys WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
+            tx.exec("DELETE FROM subject_index WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
             for s in erased {
                 let v: Value = s.into();
-                n += tx.exec(
-                    "DELETE FROM subject_keys WHERE subject = $1",
-                    std::slice::from_ref(&v),
-                )?;
-                tx.exec(
-                    "DELETE FROM subject_index WHERE subject = $1",
-                    std::slice::from_ref(&v),
-                )?;
+                n += tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&v))?;
+                tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&v))?;
             }
             Ok(n)
         })?;
@@ -196,13 +172,7 @@ impl Store {
 
     /// Subjects whose personal data the vault still holds (a key).
     pub fn vault_subjects(&self) -> Result<Vec<String>, StoreError> {
-        self.tx(Mode::Read, |tx| {
-            tx.query_map(
-                "SELECT subject FROM subject_keys ORDER BY subject",
-                &[],
-                |r| r.text(0),
-            )
-        })
+        self.tx(Mode::Read, |tx| tx.query_map("SELECT subject FROM subject_keys ORDER BY subject", &[], |r| r.text(0)))
     }
 
     /// Crypto-shreds a subject: in one write transaction, deletes its key
@@ -237,7 +207,11 @@ impl Store {
             }
             // Canonical JSON escapes every quote inside strings: `"sealed":{`
             // can only be the member itself.
-            let sealed = count(tx, "SELECT COUNT(*) FROM ledger WHERE subject = $1 AND record LIKE $2", &[subject.clone(), "%\"sealed\":{%".into()])?;
+            let sealed = count(
+                tx,
+                "SELECT COUNT(*) FROM ledger WHERE subject = $1 AND record LIKE $2",
+                &[subject.clone(), "%\"sealed\":{%".into()],
+            )?;
             erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
             tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
             tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&subject))?;

@@ -61,36 +61,27 @@ pub struct Row(pub Vec<Value>);
 
 impl Row {
     fn at(&self, i: usize) -> Result<&Value, StoreError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Db(format!("no column {i} in the result")))
+        self.0.get(i).ok_or_else(|| StoreError::Db(format!("no column {i} in the result")))
     }
 
     /// Column `i` as an integer.
     pub fn int(&self, i: usize) -> Result<i64, StoreError> {
         match self.at(i)? {
             Value::Int(v) => Ok(*v),
-            other => Err(StoreError::Db(format!(
-                "column {i}: expected an integer, found {}",
-                kind(other)
-            ))),
+            other => Err(StoreError::Db(format!("column {i}: expected an integer, found {}", kind(other)))),
         }
     }
 
     /// Column `i` as a non-negative integer.
     pub fn uint(&self, i: usize) -> Result<u64, StoreError> {
-        u64::try_from(self.int(i)?)
-            .map_err(|_| StoreError::Db(format!("column {i}: negative integer")))
+        u64::try_from(self.int(i)?).map_err(|_| StoreError::Db(format!("column {i}: negative integer")))
     }
 
     /// Column `i` as text.
     pub fn text(&self, i: usize) -> Result<String, StoreError> {
         match self.at(i)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(StoreError::Db(format!(
-                "column {i}: expected text, found {}",
-                kind(other)
-            ))),
+            other => Err(StoreError::Db(format!("column {i}: expected text, found {}", kind(other)))),
         }
     }
 
@@ -122,12 +113,7 @@ pub trait Tx {
 
     /// Runs a query, calling `f` on each row in order as it arrives (the
     /// result is not collected first: the ledger can be large).
-    fn each(
-        &mut self,
-        sql: &str,
-        args: &[Value],
-        f: &mut dyn FnMut(Row) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError>;
+    fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
 }
 
 impl dyn Tx + '_ {
@@ -170,9 +156,5 @@ pub(super) fn placeholder_index(name: &str, args: usize) -> Result<usize, StoreE
         .and_then(|n| n.parse::<usize>().ok())
         .filter(|n| (1..=args).contains(n))
         .map(|n| n - 1)
-        .ok_or_else(|| {
-            StoreError::Db(format!(
-                "placeholder {name} has no value ({args} given; write $1, $2…)"
-            ))
-        })
+        .ok_or_else(|| StoreError::Db(format!("placeholder {name} has no value ({args} given; write $1, $2…)")))
 }
