@@ -134,14 +134,14 @@ window.runBench = async function runBench(cfg) {
       }, 50),
   }, PC.length, cfg);
 
-  out.agreement = agreement(emails, phones, postcodes, cb);
+  out.agreement = agreement(emails, phones, postcodes);
   out.sink = sink;
   out.pageMs = now() - t00;
   return out;
 };
 
 // Same corpus, what each side answers.
-function agreement(emails, phones, postcodes, cb) {
+function agreement(emails, phones, postcodes) {
   const lc = (s) => (s ?? '').toLowerCase();
   // Email: typos fixed, wrong suggestions on real domains.
   const mc = (v, domains) => MAX.mailcheck.run({ email: v, domains, suggested: (r) => r.full, empty: () => null });

@@ -43,7 +43,6 @@ const engines = {
   },
 };
 
-const agents = new Map();
 function get(url, agent) {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();

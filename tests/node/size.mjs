@@ -21,7 +21,7 @@ const gz = (b) => gzipSync(b, { level: 9 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
 
-let total = { raw: 0, gzip: 0, brotli: 0 };
+const total = { raw: 0, gzip: 0, brotli: 0 };
 console.log('file                          raw KB  gzip KB  brotli KB');
 for (const f of upFront) {
   const b = readFileSync(new URL(f, root));
