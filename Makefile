@@ -78,7 +78,10 @@ tables-check: tables
 	fi
 
 test: setup-test
+	cargo fmt --all --check
+	$(BIN)/eslint pkg www tests bench eslint.config.js
 	$(MAKE) tables-check
+	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
 	$(MAKE) pkg
 	node tests/node/size.mjs --check
@@ -89,6 +92,7 @@ test: setup-test
 	node --test tests/node/ tests/e2e/
 	@# Each toolchain's app from the packed tarball; the widget in three engines.
 	node --test tests/bundlers/ tests/engines/
+	tests/api/run.sh $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup # the OpenAPI fuzzer against the live service
 
 # Build everything, then start the lookup service with its embedded defaults:
 # the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.

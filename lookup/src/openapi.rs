@@ -68,6 +68,9 @@ pub enum Ty {
         /// Value when absent.
         default: i64,
     },
+    /// Any other JSON Schema, built by a function (a pattern derived from
+    /// the rules the handler applies, e.g. the core's postcode table).
+    Schema(fn() -> Value),
 }
 
 /// One parameter.
@@ -222,7 +225,8 @@ fn operation(d: &RouteDoc) -> Value {
     op
 }
 
-fn operation_id(d: &RouteDoc) -> String {
+/// The `operationId` of a route: verb and path words, `postConsentsIdWithdraw`.
+pub fn operation_id(d: &RouteDoc) -> String {
     let mut id = d.verb.name().to_string();
     for part in d.path.split(['/', '-', '{', '}', '.']).filter(|p| !p.is_empty() && *p != "v1") {
         let mut c = part.chars();
@@ -246,9 +250,8 @@ fn param(p: &Param) -> Value {
             }
             s
         }
-        Ty::Int { min, max, default } => {
-            json!({ "type": "integer", "minimum": min, "maximum": max, "default": default })
-        }
+        Ty::Int { min, max, default } => json!({ "type": "integer", "minimum": min, "maximum": max, "default": default }),
+        Ty::Schema(f) => f(),
     };
     let at = match p.at {
         In::Query => "query",

@@ -25,34 +25,10 @@ pub static ROUTES: &[Route<AppState>] = &[
             path: "/v1/address/search",
             summary: "Autocomplete a French address (BAN)",
             params: &[
-                Param {
-                    name: "q",
-                    at: In::Query,
-                    required: true,
-                    about: "what the person typed",
-                    ty: Ty::Str { max: MAX_QUERY_CHARS, pattern: "" },
-                },
-                Param {
-                    name: "postcode",
-                    at: In::Query,
-                    required: false,
-                    about: "only this postcode",
-                    ty: Ty::Str { max: 16, pattern: "" },
-                },
-                Param {
-                    name: "citycode",
-                    at: In::Query,
-                    required: false,
-                    about: "only this INSEE code",
-                    ty: Ty::Str { max: 5, pattern: "^([0-9]{5}|2[ABab][0-9]{3})$" },
-                },
-                Param {
-                    name: "limit",
-                    at: In::Query,
-                    required: false,
-                    about: "number of results",
-                    ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 },
-                },
+                Param { name: "q", at: In::Query, required: true, about: "what the person typed", ty: Ty::Schema(query_schema) },
+                Param { name: "postcode", at: In::Query, required: false, about: "only this postcode (empty: no filter)", ty: Ty::Schema(postcode_filter_schema) },
+                Param { name: "citycode", at: In::Query, required: false, about: "only this INSEE code (empty: no filter)", ty: Ty::Schema(citycode_schema) },
+                Param { name: "limit", at: In::Query, required: false, about: "number of results", ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 } },
             ],
             body: None,
             responses: &[
@@ -107,13 +83,7 @@ pub static ROUTES: &[Route<AppState>] = &[
             verb: Verb::Get,
             path: "/v1/address/postcode",
             summary: "Does the address index know this French postcode, and which communes use it (the widget's postcode/city check)",
-            params: &[Param {
-                name: "postcode",
-                at: In::Query,
-                required: true,
-                about: "a French postcode; checked by fiable-core first",
-                ty: Ty::Str { max: 16, pattern: "" },
-            }],
+            params: &[Param { name: "postcode", at: In::Query, required: true, about: "a French postcode; checked by fiable-core first", ty: Ty::Schema(postcode_schema) }],
             body: None,
             responses: &[
                 Resp {
@@ -137,11 +107,30 @@ pub static ROUTES: &[Route<AppState>] = &[
 ];
 
 /// The component schemas the table above names (an object: name → schema).
+/// The input constraints are those the checks below apply, spelled as
+/// patterns: what the schema accepts the handler accepts, and the reverse
+/// (the API fuzzer of `tests/api/run.sh` holds both to it).
 pub fn schemas() -> Value {
+    let text = |max: usize| json!({ "type": ["string", "null"], "maxLength": max });
+    let nonblank = |max: usize| json!({ "type": "string", "maxLength": max, "pattern": nonblank_pattern() });
+    let mut filter = postcode_filter_schema();
+    filter["type"] = json!(["string", "null"]);
+    let mut citycode = citycode_schema();
+    citycode["type"] = json!(["string", "null"]);
     json!({
-        "VerifyRequest": { "type": "object", "additionalProperties": false, "properties": {
-            "q": { "type": "string", "maxLength": MAX_QUERY_CHARS }, "housenumber": { "type": "string" }, "street": { "type": "string" },
-            "postcode": { "type": "string" }, "city": { "type": "string" }, "citycode": { "type": "string" } } },
+        "VerifyRequest": { "type": "object", "additionalProperties": false,
+            "description": "q (the whole line), or the parts joined; postcode is a filter when q is absent, citycode always",
+            "properties": {
+                "q": text(MAX_QUERY_CHARS), "housenumber": text(MAX_HOUSENUMBER), "street": text(MAX_STREET),
+                "postcode": text(MAX_POSTCODE_CHARS), "city": text(MAX_CITY), "citycode": citycode },
+            "anyOf": [
+                { "required": ["q"], "properties": { "q": nonblank(MAX_QUERY_CHARS) } },
+                { "properties": { "q": { "type": "null" }, "postcode": filter },
+                  "anyOf": [
+                    { "required": ["housenumber"], "properties": { "housenumber": nonblank(MAX_HOUSENUMBER) } },
+                    { "required": ["street"], "properties": { "street": nonblank(MAX_STREET) } },
+                    { "required": ["postcode"], "properties": { "postcode": nonblank(MAX_POSTCODE_CHARS) } },
+                    { "required": ["city"], "properties": { "city": nonblank(MAX_CITY) } } ] } ] },
         "PostcodeAnswer": { "type": "object", "required": ["postcode", "found", "covered", "communes"], "properties": {
             "postcode": { "type": "string", "description": "canonical postcode" },
             "found": { "type": "boolean", "description": "the address index has it" },
@@ -153,15 +142,79 @@ pub fn schemas() -> Value {
 
 // ------------------------------------------------------------ input checks
 
+/// Longest postcode input, separators included.
+const MAX_POSTCODE_CHARS: usize = 16;
+/// Longest parts of a structured address: joined with spaces they stay
+/// within [`MAX_QUERY_CHARS`].
+const MAX_HOUSENUMBER: usize = 16;
+const MAX_STREET: usize = 100;
+const MAX_CITY: usize = 60;
+const _: () = assert!(MAX_HOUSENUMBER + MAX_STREET + MAX_POSTCODE_CHARS + MAX_CITY + 3 <= MAX_QUERY_CHARS);
+
+/// What `str::trim` removes (Unicode White_Space), spelled out: `\s` means
+/// other sets in other regex engines.
+const WS: &str = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/// Some character that is not white space.
+fn nonblank_pattern() -> String {
+    format!("[^{WS}]")
+}
+
+/// `q`: not blank, at most [`MAX_QUERY_CHARS`] characters.
+fn query_schema() -> Value {
+    json!({ "type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": nonblank_pattern() })
+}
+
+/// What [`check_postcode`] accepts, as a pattern (unanchored): the core's
+/// separators anywhere, an optional F/FR prefix, a department the core
+/// knows (asked to the core, prefix by prefix), three more digits.
+fn postcode_pattern() -> String {
+    let sep = format!("[{WS}\\-\u{2010}\u{2011}\u{2013}\u{2014}]*");
+    let departments: Vec<String> = (0..10u8)
+        .filter_map(|d1| {
+            let seconds: String =
+                (0..10u8).filter(|d2| check_postcode(&format!("{d1}{d2}000")).is_ok()).map(|d2| char::from(b'0' + d2)).collect();
+            (!seconds.is_empty()).then(|| format!("{d1}{sep}[{seconds}]"))
+        })
+        .collect();
+    format!("{sep}(?:[Ff]{sep}(?:[Rr]{sep})?)?(?:{}){sep}(?:[0-9]{sep}){{3}}", departments.join("|"))
+}
+
+/// `postcode` of `GET /v1/address/postcode`.
+fn postcode_schema() -> Value {
+    json!({ "type": "string", "maxLength": MAX_POSTCODE_CHARS, "pattern": format!("^{}$", postcode_pattern()) })
+}
+
+/// A postcode filter: a postcode, or blank for none.
+fn postcode_filter_schema() -> Value {
+    json!({ "type": "string", "maxLength": MAX_POSTCODE_CHARS, "pattern": format!("^(?:[{WS}]*|{})$", postcode_pattern()) })
+}
+
+/// A citycode filter: an INSEE code (blanks around it ignored), or blank for none.
+fn citycode_schema() -> Value {
+    json!({ "type": "string", "maxLength": MAX_CITYCODE_CHARS, "pattern": format!("^[{WS}]*(?:[0-9]{{5}}|2[ABab][0-9]{{3}})?[{WS}]*$") })
+}
+
+/// Longest citycode input.
+const MAX_CITYCODE_CHARS: usize = 5;
+
+fn too_long(s: &str, max: usize) -> bool {
+    s.chars().count() > max
+}
+
 /// A French postcode, as the core sees it; its canonical form ("75 011"
 /// → "75011") is the filter.
 fn check_postcode(p: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)");
+    if too_long(p, MAX_POSTCODE_CHARS) {
+        return Err(bad());
+    }
     let opts = fiable_core::Options { country: Some("FR".into()), ..fiable_core::Options::default() };
     // No commune chunk loaded: the format and the department decide.
-    let v = fiable_core::postcode::check(p, &opts, &fiable_core::communes::Communes::default());
+    let v = fiable_core::postcode::check(p.trim(), &opts, &fiable_core::communes::Communes::default());
     match v.normalized {
         Some(n) if v.status != fiable_core::Status::Invalid => Ok(n),
-        _ => Err(ApiError::bad("address.bad_postcode", "postcode is not a French postcode (5 digits, e.g. 75011)")),
+        _ => Err(bad()),
     }
 }
 
@@ -174,23 +227,29 @@ fn check_citycode(c: &str) -> Result<(), ApiError> {
     if ok { Ok(()) } else { Err(ApiError::bad("address.bad_citycode", "citycode must be an INSEE code such as 75111 or 2A004")) }
 }
 
+/// The query, trimmed; its length counts what was sent.
 fn check_query(q: &str) -> Result<&str, ApiError> {
+    if too_long(q, MAX_QUERY_CHARS) {
+        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
+    }
     let q = q.trim();
     if q.is_empty() {
         return Err(ApiError::bad("address.query_empty", "q is empty"));
     }
-    if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::bad("address.query_too_long", format!("q is longer than {MAX_QUERY_CHARS} characters")));
-    }
     Ok(q)
 }
 
+/// The filters; a blank one is none.
 fn filters(postcode: Option<String>, citycode: Option<String>) -> Result<Filters, ApiError> {
-    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(p.trim())).transpose()?;
-    let citycode = citycode.filter(|c| !c.trim().is_empty()).map(|c| c.trim().to_uppercase());
-    if let Some(c) = &citycode {
-        check_citycode(c)?;
-    }
+    let postcode = postcode.filter(|p| !p.trim().is_empty()).map(|p| check_postcode(&p)).transpose()?;
+    let citycode = match citycode {
+        Some(c) if too_long(&c, MAX_CITYCODE_CHARS) => return Err(ApiError::bad("address.bad_citycode", "citycode is too long")),
+        Some(c) if !c.trim().is_empty() => {
+            check_citycode(c.trim())?;
+            Some(c.trim().to_uppercase())
+        }
+        _ => None,
+    };
     Ok(Filters { postcode, citycode })
 }
 
@@ -274,6 +333,11 @@ async fn address_verify(
     body: Result<Json<VerifyRequest>, JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let Json(r) = body?;
+    for (part, max) in [(&r.housenumber, MAX_HOUSENUMBER), (&r.street, MAX_STREET), (&r.postcode, MAX_POSTCODE_CHARS), (&r.city, MAX_CITY)] {
+        if part.as_deref().is_some_and(|p| too_long(p, max)) {
+            return Err(ApiError::bad("address.query_too_long", "a part of the address is too long"));
+        }
+    }
     let line = match &r.q {
         Some(q) => q.clone(),
         None => [&r.housenumber, &r.street, &r.postcode, &r.city].iter().filter_map(|p| p.as_deref()).collect::<Vec<_>>().join(" "),
@@ -319,7 +383,7 @@ pub struct PostcodeAnswer {
 
 async fn address_postcode(State(st): State<AppState>, params: Result<Query<PostcodeParams>, QueryRejection>) -> Result<Response, ApiError> {
     let Query(p) = params?;
-    let postcode = check_postcode(p.postcode.as_deref().unwrap_or("").trim())?;
+    let postcode = check_postcode(p.postcode.as_deref().unwrap_or(""))?;
     let communes = postcodes::communes(&st.index, &postcode);
     let answer = PostcodeAnswer { found: !communes.is_empty(), covered: st.coverage.covers(&postcode), postcode, communes };
     // Stable while the index is: browsers may keep it a little while.

@@ -19,10 +19,15 @@ use crate::consent::{ConsentState, ledger, vault};
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
-use super::consent_common::{NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id};
+use super::consent_common::{NO_KEY, UNAVAILABLE, UNAVAILABLE_OR_BUSY, authorize, body, json_error, new_record_id, parse_json};
 
 /// Header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// What [`checked_key`] accepts: 1-255 visible ASCII characters.
+const IDEMPOTENCY_PATTERN: &str = "^[!-~]{1,255}$";
+const IDEMPOTENCY_HEADER: Param =
+    Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN } };
 
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
@@ -33,22 +38,10 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents",
             summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt with its withdraw_token. Store/phone records, `subject` and `withdraws` need an advisor key; without one the receipt names no subject",
             params: &[
-                Param {
-                    name: "Idempotency-Key",
-                    at: In::Header,
-                    required: false,
-                    about: "1-255 visible ASCII characters",
-                    ty: Ty::Str { max: 255, pattern: "" },
-                },
-                Param {
-                    name: "idempotency_key",
-                    at: In::Query,
-                    required: false,
-                    about: "the same, for navigator.sendBeacon (no headers); the header wins",
-                    ty: Ty::Str { max: 255, pattern: "" },
-                },
+                IDEMPOTENCY_HEADER,
+                Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN } },
             ],
-            body: Some("https://fiable.dev/schema/consent-record/1.json"),
+            body: Some("#/components/schemas/ConsentRecord"),
             responses: &[
                 Resp { status: 201, about: "receipt", schema: Some("Receipt"), codes: &[] },
                 Resp {
@@ -98,14 +91,8 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents/{id}/withdraw",
             summary: "Withdraw granted purposes of a record (a new record); admin key, or the record's withdraw_token in the body (then only `purposes` may be given)",
             params: &[
-                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 0, pattern: "" } },
-                Param {
-                    name: "Idempotency-Key",
-                    at: In::Header,
-                    required: false,
-                    about: "1-255 visible ASCII characters",
-                    ty: Ty::Str { max: 255, pattern: "" },
-                },
+                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 256, pattern: "^[A-Za-z0-9._:-]{1,256}$" } },
+                IDEMPOTENCY_HEADER,
             ],
             body: Some("#/components/schemas/Withdrawal"),
             responses: &[
@@ -136,6 +123,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
 /// The component schemas the tables of the ledger routes name (an object:
 /// name → schema).
 pub fn schemas() -> Value {
+    let consent_record = super::consent_record_schema();
     json!({
         "Receipt": { "type": "object",
             "required": ["id", "seq", "hash", "prev_hash", "signed_at", "signature", "public_key"],
@@ -147,13 +135,51 @@ pub fn schemas() -> Value {
                 "public_key": { "type": "string" },
                 "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none); only for advisor and admin keys" },
                 "withdraw_token": { "type": "string", "description": "the capability to withdraw this record without a key (POST /v1/consents/{id}/withdraw with {\"token\": …}); only in the answer to its submission" } } },
-        "MatchRequest": { "type": "object", "additionalProperties": false, "properties": {
-            "email": { "type": "string" }, "phone": { "type": "string" }, "first_name": { "type": "string" },
-            "last_name": { "type": "string" }, "postcode": { "type": "string" }, "country": { "type": "string" } } },
-        "Withdrawal": { "type": "object", "additionalProperties": false, "properties": {
-            "acted_at": { "type": "string", "format": "date-time" }, "purposes": { "type": "array", "items": { "type": "string" } },
-            "channel": { "type": "string" }, "collector": { "type": "object" }, "token": { "type": "string" } } }
+        "MatchRequest": object_of(fiable_consent::schema::fields::<fiable_consent::SubjectData>(), |f| match f {
+            "email" => json!({ "type": ["string", "null"], "maxLength": 254 }),
+            "phone" | "first_name" | "last_name" | "postcode" | "country" => json!({ "type": ["string", "null"] }),
+            _ => Value::Null,
+        }),
+        "Withdrawal": object_of(fiable_consent::schema::fields::<Withdrawal>(), |f| match f {
+            "acted_at" => json!({ "type": ["string", "null"], "format": "date-time", "description": "when the person withdrew; default now" }),
+            "purposes" => json!({ "type": ["array", "null"], "items": { "type": "string" }, "description": "default: every granted purpose" }),
+            "channel" => json!({ "type": ["string", "null"], "enum": Channel::NAMES.iter().copied().map(Value::from).chain([Value::Null]).collect::<Vec<_>>() }),
+            "collector" => json!({ "anyOf": [{ "type": "null" }, consent_record["properties"]["collector"].clone()] }),
+            "token" => json!({ "type": ["string", "null"], "description": "the withdraw_token of the receipt (public callers); advisors and admins withdraw with their key" }),
+            _ => Value::Null,
+        }),
     })
+}
+
+/// A record a web form would send, the document's example of the body of
+/// `POST /v1/consents` (the API fuzzer starts from it; a test below keeps
+/// it valid). No id and no text hashes: the service adds them.
+pub fn example_record() -> Value {
+    json!({
+        "schema_version": fiable_consent::SCHEMA_VERSION,
+        "subject": "hmac-sha256:7f3a9c2e41b0d8a6",
+        "controller": { "name": "Maison Exemple SAS", "contact": "dpo@maison-exemple.fr" },
+        "purposes": [{ "id": "newsletter", "text": "J'accepte de recevoir la newsletter de Maison Exemple.",
+                       "decision": "granted", "legal_basis": "consent", "affirmative_action": true }],
+        "channel": "web",
+        "collector": { "site": "maison-exemple.fr" },
+        "form": { "id": "signup", "version": "2026-11" },
+        "locale": "fr-FR",
+        "acted_at": "2026-11-23T17:15:02+01:00"
+    })
+}
+
+/// An object schema with exactly the fields serde reads from the type
+/// (`fields`), each described by `rule`; a field without a rule is a bug
+/// of this table, caught by the document's test (it panics).
+fn object_of(fields: &[&str], rule: impl Fn(&str) -> Value) -> Value {
+    let mut props = serde_json::Map::new();
+    for f in fields {
+        let r = rule(f);
+        assert!(!r.is_null(), "no schema for field {f}");
+        props.insert((*f).to_string(), r);
+    }
+    json!({ "type": "object", "additionalProperties": false, "properties": props })
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -283,7 +309,7 @@ async fn submit(
             None => None,
         },
     };
-    let mut record: ConsentRecord = serde_json::from_slice(&b).map_err(|e| json_error(&e))?;
+    let mut record: ConsentRecord = parse_json(&b)?;
     // Advisor capture is not public: anyone could claim to be a store.
     if matches!(Channel::parse(&record.channel), Some(Channel::Store | Channel::Phone)) {
         authorize(&st, &headers, Scope::Advisor)?;
@@ -405,4 +431,27 @@ async fn withdraw(
     // The service names the subject and `withdraws` itself: trusted.
     let a = append(&st, record, idem.map(|k| (k, request)), Caller::Trusted).await?;
     Ok(answer(&st, a, caller, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_is_a_valid_record() {
+        let mut r: ConsentRecord = serde_json::from_value(example_record()).unwrap();
+        r.record_id = "example".into();
+        for p in &mut r.purposes {
+            p.text_sha256 = fiable_consent::sha256_hex(p.text.as_bytes());
+        }
+        assert_eq!(validate(&r), vec![]);
+    }
+
+    #[test]
+    fn every_field_of_the_bodies_is_documented() {
+        // object_of panics on a field without a rule.
+        let s = schemas();
+        assert_eq!(s["Withdrawal"]["properties"].as_object().unwrap().len(), fiable_consent::schema::fields::<Withdrawal>().len());
+        assert!(s["MatchRequest"]["properties"]["email"].is_object());
+    }
 }

@@ -45,6 +45,40 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
     ApiError::BadJson(format!("the request body {what} (line {}, column {})", e.line(), e.column()))
 }
 
+/// The body as `T`. JSON Schema counts `1.0` as an integer and serde does
+/// not: a body refused as data is read again with its integral numbers
+/// made integers (the document promises what JSON Schema means).
+pub fn parse_json<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, ApiError> {
+    match serde_json::from_slice(b) {
+        Ok(t) => Ok(t),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            let mut v: serde_json::Value = serde_json::from_slice(b).map_err(|_| json_error(&e))?;
+            if integral(&mut v) { serde_json::from_value(v).map_err(|_| json_error(&e)) } else { Err(json_error(&e)) }
+        }
+        Err(e) => Err(json_error(&e)),
+    }
+}
+
+/// Turns the integral floats of `v` into integers; whether any was.
+fn integral(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 an f64 is an exact integer; beyond, no field of ours fits anyway.
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *v = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
+                true
+            } else {
+                false
+            }
+        }
+        Value::Array(a) => a.iter_mut().fold(false, |any, x| integral(x) || any),
+        Value::Object(o) => o.values_mut().fold(false, |any, x| integral(x) || any),
+        _ => false,
+    }
+}
+
 /// The request's API key must have scope `need` (or a wider one).
 pub fn authorize(st: &ConsentState, headers: &HeaderMap, need: Scope) -> Result<(), ApiError> {
     match st.keys.scope_of_request(headers) {

@@ -21,8 +21,12 @@ use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
 use super::consent_common::{NO_KEY, UNAVAILABLE, authorize, body, json_error, new_record_id};
 
-const SUBJECT: Param =
-    Param { name: "subject", at: In::Path, required: true, about: "pseudonymous subject reference", ty: Ty::Str { max: 128, pattern: "" } };
+const SUBJECT: Param = Param { name: "subject", at: In::Path, required: true, about: "pseudonymous subject reference", ty: Ty::Str { max: 128, pattern: SUBJECT_PATTERN } };
+/// A subject reference, as the consent record's schema has it (8-128 of
+/// letters, digits and `._:-`).
+const SUBJECT_PATTERN: &str = "^[A-Za-z0-9._:-]{8,128}$";
+/// 400 of a malformed subject reference.
+const BAD_SUBJECT: Resp = Resp { status: 400, about: "not a subject reference", schema: Some("Error"), codes: &["consent.bad_subject"] };
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
 pub static ROUTES: &[Route<ConsentState>] = &[
@@ -34,12 +38,8 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             params: &[SUBJECT],
             body: None,
             responses: &[
-                Resp {
-                    status: 200,
-                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }",
-                    schema: None,
-                    codes: &[],
-                },
+                Resp { status: 200, about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }", schema: None, codes: &[] },
+                BAD_SUBJECT,
                 NO_KEY,
                 Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
                 UNAVAILABLE,
@@ -58,6 +58,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             body: None,
             responses: &[
                 Resp { status: 200, about: "{ subject, erased_at, reason, records, receipt }", schema: None, codes: &[] },
+                BAD_SUBJECT,
                 NO_KEY,
                 Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
                 UNAVAILABLE,
@@ -92,9 +93,11 @@ pub static ROUTES: &[Route<ConsentState>] = &[
     },
 ];
 
+/// [`SUBJECT_PATTERN`], checked.
 fn check_subject(subject: &str) -> Result<(), ApiError> {
-    if subject.is_empty() || subject.len() > 128 {
-        return Err(ApiError::bad("consent.bad_subject", "the subject reference must be 1-128 characters"));
+    let ok = (8..=128).contains(&subject.len()) && subject.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if !ok {
+        return Err(ApiError::bad("consent.bad_subject", "the subject reference must be 8-128 letters, digits or ._:-"));
     }
     Ok(())
 }
