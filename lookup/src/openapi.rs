@@ -179,7 +179,10 @@ pub fn document<'a>(routes: impl IntoIterator<Item = &'a RouteDoc>, schemas: Map
         "Error".into(),
         json!({ "type": "object", "required": ["error"], "properties": { "error": { "type": "object",
             "required": ["code", "message"],
-            "properties": { "code": { "type": "string", "description": "stable machine code" }, "message": { "type": "string" } } } } }),
+            "properties": { "code": { "type": "string", "description": "stable machine code" }, "message": { "type": "string" },
+                "problems": { "type": "array", "description": "422 consent.invalid: what is wrong, where", "items": { "type": "object",
+                    "required": ["code", "path", "message"],
+                    "properties": { "code": { "type": "string" }, "path": { "type": "string" }, "message": { "type": "string" } } } } } } } }),
     );
     json!({
         "openapi": "3.1.0",

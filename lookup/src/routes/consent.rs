@@ -136,8 +136,7 @@ pub fn schemas() -> Value {
                 "subject": { "type": "string", "description": "the pseudonymous subject reference (derived by the service when the record named none); only for advisor and admin keys" },
                 "withdraw_token": { "type": "string", "description": "the capability to withdraw this record without a key (POST /v1/consents/{id}/withdraw with {\"token\": …}); only in the answer to its submission" } } },
         "MatchRequest": object_of(fiable_consent::schema::fields::<fiable_consent::SubjectData>(), |f| match f {
-            "email" => json!({ "type": ["string", "null"], "maxLength": 254 }),
-            "phone" | "first_name" | "last_name" | "postcode" | "country" => json!({ "type": ["string", "null"] }),
+            "email" | "phone" | "first_name" | "last_name" | "postcode" | "country" => json!({ "type": ["string", "null"] }),
             _ => Value::Null,
         }),
         "Withdrawal": object_of(fiable_consent::schema::fields::<Withdrawal>(), |f| match f {
