@@ -73,8 +73,9 @@ fn integral(v: &mut serde_json::Value) -> bool {
                 false
             }
         }
-        Value::Array(a) => a.iter_mut().fold(false, |any, x| integral(x) || any),
-        Value::Object(o) => o.values_mut().fold(false, |any, x| integral(x) || any),
+        // Every member, not the first only: no short circuit.
+        Value::Array(a) => a.iter_mut().map(integral).filter(|&changed| changed).count() > 0,
+        Value::Object(o) => o.values_mut().map(integral).filter(|&changed| changed).count() > 0,
         _ => false,
     }
 }
