@@ -4,7 +4,7 @@
 # fiable-lookup started here with a temporary SQLite ledger, API keys and a
 # local dnsmasq, and fails on any finding. Usage: tests/api/run.sh [BIN]
 # (default: the debug binary; `make test` passes the release one).
-# ST_MAX_EXAMPLES bounds the examples per operation (default 40).
+# ST_MAX_EXAMPLES bounds the examples per operation (default 25).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -58,7 +58,7 @@ status=0
 # for ignored auth send requests without it).
 "$VENV/bin/st" --config-file tests/api/schemathesis.toml run "$URL/openapi.json" \
   --checks all \
-  --max-examples "${ST_MAX_EXAMPLES:-40}" \
+  --max-examples "${ST_MAX_EXAMPLES:-25}" \
   --seed 1 \
   --header "Authorization: Bearer $ADMIN" \
   --request-timeout 10 \
