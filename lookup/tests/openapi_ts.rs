@@ -23,16 +23,23 @@ fn interface(dts: &str, name: &str) -> Vec<(String, bool)> {
 
 /// The members of an inline object type `{ a: x; b?: y }` (no nesting).
 fn inline(ty: &str) -> Vec<(String, bool)> {
-    ty.trim().trim_start_matches('{').trim_end_matches('}').split(';').filter_map(|m| {
-        let (head, _) = m.split_once(':')?;
-        let head = head.trim();
-        Some((head.trim_end_matches('?').to_string(), head.ends_with('?')))
-    }).collect()
+    ty.trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .split(';')
+        .filter_map(|m| {
+            let (head, _) = m.split_once(':')?;
+            let head = head.trim();
+            Some((head.trim_end_matches('?').to_string(), head.ends_with('?')))
+        })
+        .collect()
 }
 
 fn check(what: &str, ts: &[(String, bool)], schema: &Value) {
-    let props: BTreeSet<String> = schema["properties"].as_object().unwrap_or_else(|| panic!("{what}: no properties")).keys().cloned().collect();
-    let required: BTreeSet<String> = schema["required"].as_array().map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+    let props: BTreeSet<String> =
+        schema["properties"].as_object().unwrap_or_else(|| panic!("{what}: no properties")).keys().cloned().collect();
+    let required: BTreeSet<String> =
+        schema["required"].as_array().map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
     let names: BTreeSet<String> = ts.iter().map(|(n, _)| n.clone()).collect();
     assert!(!names.is_empty(), "{what}: no members read");
     let unknown: Vec<_> = names.difference(&props).collect();

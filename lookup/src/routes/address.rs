@@ -26,9 +26,27 @@ pub static ROUTES: &[Route<AppState>] = &[
             summary: "Autocomplete a French address (BAN)",
             params: &[
                 Param { name: "q", at: In::Query, required: true, about: "what the person typed", ty: Ty::Schema(query_schema) },
-                Param { name: "postcode", at: In::Query, required: false, about: "only this postcode (empty: no filter)", ty: Ty::Schema(postcode_filter_schema) },
-                Param { name: "citycode", at: In::Query, required: false, about: "only this INSEE code (empty: no filter)", ty: Ty::Schema(citycode_schema) },
-                Param { name: "limit", at: In::Query, required: false, about: "number of results", ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 } },
+                Param {
+                    name: "postcode",
+                    at: In::Query,
+                    required: false,
+                    about: "only this postcode (empty: no filter)",
+                    ty: Ty::Schema(postcode_filter_schema),
+                },
+                Param {
+                    name: "citycode",
+                    at: In::Query,
+                    required: false,
+                    about: "only this INSEE code (empty: no filter)",
+                    ty: Ty::Schema(citycode_schema),
+                },
+                Param {
+                    name: "limit",
+                    at: In::Query,
+                    required: false,
+                    about: "number of results",
+                    ty: Ty::Int { min: 1, max: MAX_LIMIT as i64, default: 5 },
+                },
             ],
             body: None,
             responses: &[
@@ -83,7 +101,13 @@ pub static ROUTES: &[Route<AppState>] = &[
             verb: Verb::Get,
             path: "/v1/address/postcode",
             summary: "Does the address index know this French postcode, and which communes use it (the widget's postcode/city check)",
-            params: &[Param { name: "postcode", at: In::Query, required: true, about: "a French postcode; checked by fiable-core first", ty: Ty::Schema(postcode_schema) }],
+            params: &[Param {
+                name: "postcode",
+                at: In::Query,
+                required: true,
+                about: "a French postcode; checked by fiable-core first",
+                ty: Ty::Schema(postcode_schema),
+            }],
             body: None,
             responses: &[
                 Resp {
@@ -333,7 +357,8 @@ async fn address_verify(
     body: Result<Json<VerifyRequest>, JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let Json(r) = body?;
-    for (part, max) in [(&r.housenumber, MAX_HOUSENUMBER), (&r.street, MAX_STREET), (&r.postcode, MAX_POSTCODE_CHARS), (&r.city, MAX_CITY)] {
+    for (part, max) in [(&r.housenumber, MAX_HOUSENUMBER), (&r.street, MAX_STREET), (&r.postcode, MAX_POSTCODE_CHARS), (&r.city, MAX_CITY)]
+    {
         if part.as_deref().is_some_and(|p| too_long(p, max)) {
             return Err(ApiError::bad("address.query_too_long", "a part of the address is too long"));
         }

@@ -26,8 +26,13 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// What [`checked_key`] accepts: 1-255 visible ASCII characters.
 const IDEMPOTENCY_PATTERN: &str = "^[!-~]{1,255}$";
-const IDEMPOTENCY_HEADER: Param =
-    Param { name: "Idempotency-Key", at: In::Header, required: false, about: "1-255 visible ASCII characters", ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN } };
+const IDEMPOTENCY_HEADER: Param = Param {
+    name: "Idempotency-Key",
+    at: In::Header,
+    required: false,
+    about: "1-255 visible ASCII characters",
+    ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN },
+};
 
 /// The routes of this area: handler and documentation together (see
 /// [`crate::openapi`]).
@@ -39,7 +44,13 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             summary: "Append a consent record (schema: pkg/consent.schema.json); returns a signed receipt with its withdraw_token. Store/phone records, `subject` and `withdraws` need an advisor key; without one the receipt names no subject",
             params: &[
                 IDEMPOTENCY_HEADER,
-                Param { name: "idempotency_key", at: In::Query, required: false, about: "the same, for navigator.sendBeacon (no headers); the header wins", ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN } },
+                Param {
+                    name: "idempotency_key",
+                    at: In::Query,
+                    required: false,
+                    about: "the same, for navigator.sendBeacon (no headers); the header wins",
+                    ty: Ty::Str { max: 255, pattern: IDEMPOTENCY_PATTERN },
+                },
             ],
             body: Some("#/components/schemas/ConsentRecord"),
             responses: &[
@@ -91,7 +102,13 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             path: "/v1/consents/{id}/withdraw",
             summary: "Withdraw granted purposes of a record (a new record); admin key, or the record's withdraw_token in the body (then only `purposes` may be given)",
             params: &[
-                Param { name: "id", at: In::Path, required: true, about: "record id", ty: Ty::Str { max: 256, pattern: "^[A-Za-z0-9._:-]{1,256}$" } },
+                Param {
+                    name: "id",
+                    at: In::Path,
+                    required: true,
+                    about: "record id",
+                    ty: Ty::Str { max: 256, pattern: "^[A-Za-z0-9._:-]{1,256}$" },
+                },
                 IDEMPOTENCY_HEADER,
             ],
             body: Some("#/components/schemas/Withdrawal"),

@@ -27,7 +27,10 @@ pub static ROUTES: &[Route<AppState>] = &[Route {
             required: true,
             about: "the domain (IDN accepted); a whole address is tolerated, only its domain is used",
             // Not blank; whether it is a domain (IDNA, the IANA TLD list) is the core's to say: 400.
-            ty: Ty::Str { max: mail::MAX_INPUT, pattern: "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]" },
+            ty: Ty::Str {
+                max: mail::MAX_INPUT,
+                pattern: "[^\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+            },
         }],
         body: None,
         responses: &[

@@ -30,19 +30,21 @@ pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
 }
 
 /// `/openapi.json` itself.
-static DOCS: &[Route<AppState>] = &[Route {
-    doc: RouteDoc {
-        verb: Verb::Get,
-        path: "/openapi.json",
-        summary: "This document",
-        params: &[],
-        body: None,
-        responses: &[Resp { status: 200, about: "OpenAPI 3.1", schema: None, codes: &[] }],
-        auth: Auth::Public,
-        class: Class::Api,
+static DOCS: &[Route<AppState>] = &[
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/openapi.json",
+            summary: "This document",
+            params: &[],
+            body: None,
+            responses: &[Resp { status: 200, about: "OpenAPI 3.1", schema: None, codes: &[] }],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, openapi),
     },
-    handler: |m| on(m, openapi),
-}, Route {
+    Route {
         doc: RouteDoc {
             verb: Verb::Get,
             path: "/schema/consent-record.json",
@@ -104,9 +106,8 @@ pub fn openapi_document() -> Value {
 /// OpenAPI links from a receipt to the routes that take its record id or
 /// subject: clients (and the API fuzzer's stateful phase) follow them.
 fn link_receipts(doc: &mut Value) {
-    let id_of = |verb: Verb, path: &str| {
-        ledger().find(|r| r.doc.verb == verb && r.doc.path == path).map(|r| crate::openapi::operation_id(&r.doc))
-    };
+    let id_of =
+        |verb: Verb, path: &str| ledger().find(|r| r.doc.verb == verb && r.doc.path == path).map(|r| crate::openapi::operation_id(&r.doc));
     let mut links = Map::new();
     for (name, verb, path, param, from) in [
         ("Withdraw", Verb::Post, "/v1/consents/{id}/withdraw", "id", "$response.body#/id"),

@@ -21,7 +21,13 @@ use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
 use super::consent_common::{NO_KEY, UNAVAILABLE, authorize, body, json_error, new_record_id};
 
-const SUBJECT: Param = Param { name: "subject", at: In::Path, required: true, about: "pseudonymous subject reference", ty: Ty::Str { max: 128, pattern: SUBJECT_PATTERN } };
+const SUBJECT: Param = Param {
+    name: "subject",
+    at: In::Path,
+    required: true,
+    about: "pseudonymous subject reference",
+    ty: Ty::Str { max: 128, pattern: SUBJECT_PATTERN },
+};
 /// A subject reference, as the consent record's schema has it (8-128 of
 /// letters, digits and `._:-`).
 const SUBJECT_PATTERN: &str = "^[A-Za-z0-9._:-]{8,128}$";
@@ -38,7 +44,12 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             params: &[SUBJECT],
             body: None,
             responses: &[
-                Resp { status: 200, about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }", schema: None, codes: &[] },
+                Resp {
+                    status: 200,
+                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }",
+                    schema: None,
+                    codes: &[],
+                },
                 BAD_SUBJECT,
                 NO_KEY,
                 Resp { status: 404, about: "unknown subject", schema: Some("Error"), codes: &["consent.subject_not_found"] },
