@@ -36,12 +36,12 @@ DNS_PORT=$(free_port)
   >"$TMP/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 
-ADVISOR=st-advisor-key
-ADMIN=st-admin-key
+ADVISOR=st-advisor-key-0123456789
+ADMIN=st-admin-key-0123456789
 PORT=$(free_port)
 # Rate limit out of the way: the fuzzer is one client sending fast.
 "$BIN" serve --bind "127.0.0.1:$PORT" --dns-upstream "127.0.0.1:$DNS_PORT" --dns-timeout-ms 500 \
-  --rate-limit 100000 --rate-burst 100000 \
+  --rate-limit 100000 --rate-burst 100000 --consent-rate-limit 100000 --consent-rate-burst 100000 \
   --consent-db "$TMP/ledger.sqlite" --consent-key "$TMP/ledger.key" \
   --api-key "advisor:$ADVISOR" --api-key "admin:$ADMIN" >"$TMP/service.log" 2>&1 &
 PIDS+=($!)

@@ -47,14 +47,14 @@ pub static ROUTES: &[Route<ConsentState>] = &[
                     name: "seq",
                     at: In::Query,
                     required: false,
-                    about: "the entry's sequence number (leaf index + 1)",
+                    about: "the entry's sequence number (leaf index + 1); without seq and leaf_hash, the newest entry of the tree",
                     ty: Ty::Int { min: 1, max: BIG, default: 0 },
                 },
                 Param {
                     name: "leaf_hash",
                     at: In::Query,
                     required: false,
-                    about: "or the entry's leaf hash, hex",
+                    about: "or the entry's leaf hash, hex (with seq too, both must name the same entry, else 404)",
                     ty: Ty::Str { max: 64, pattern: "^[0-9a-f]{64}$" },
                 },
                 Param {
@@ -143,22 +143,24 @@ async fn inclusion(
     q: Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Json<InclusionProof>, ApiError> {
     let Query(q) = q.map_err(bad_query)?;
-    let leaf = match (&q.seq, &q.leaf_hash) {
-        (Some(_), None) => None,
-        (None, Some(h)) => Some(
+    let leaf = match &q.leaf_hash {
+        Some(h) => Some(
             crate::consent::sign::parse_hex::<32>(h).ok_or_else(|| ApiError::bad("log.bad_query", "leaf_hash must be 64 hex digits"))?,
         ),
-        _ => {
-            return Err(ApiError::bad("log.bad_query", "give seq or leaf_hash (one of them)"));
-        }
+        None => None,
     };
     let p = blocking(move || {
         let seq = match leaf {
+            // Both given: they must name the same leaf, else there is no such leaf (404).
             Some(h) => match st.log.index_of(&st.store, &h)? {
-                Some(i) => i + 1,
-                None => return Ok(None),
+                Some(i) if q.seq.is_none_or(|s| s == i + 1) => i + 1,
+                _ => return Ok(None),
             },
-            None => q.seq.unwrap_or(0),
+            // Neither: the newest entry of the tree proved against.
+            None => match q.seq.or(q.tree_size) {
+                Some(s) => s,
+                None => st.log.head(&st.store, &st.signer)?.size,
+            },
         };
         st.log.inclusion(&st.store, &st.signer, seq, q.tree_size)
     })
