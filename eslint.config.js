@@ -21,16 +21,16 @@ export default [
     },
   },
   {
-    files: ['pkg/**/*.js', 'www/**/*.js', 'tests/e2e/pages/**/*.js', 'bench/page/**/*.js'],
+    files: ['pkg/**/*.js', 'www/**/*.js', 'tests/e2e/pages/**/*.js', 'bench/page/**/*.js', 'tests/bundlers/**/src/*.js', 'tests/bundlers/app.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    files: ['**/*.mjs', 'pkg/node.js', 'eslint.config.js'],
+    files: ['**/*.mjs', 'pkg/node.js', 'eslint.config.js', 'tests/bundlers/**/*.config.js'],
     languageOptions: { globals: { ...globals.node } },
   },
   {
     // Browser tests and benchmarks hand functions to page.evaluate: they run in the page.
-    files: ['tests/e2e/**/*.mjs', 'bench/**/*.mjs'],
+    files: ['tests/e2e/**/*.mjs', 'tests/bundlers/**/*.mjs', 'tests/engines/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 ];

@@ -3,7 +3,7 @@
 // into #state for tests/bundlers/bundlers.test.mjs to read. Copied into each
 // app's src/ by the test (a bundler resolves `fiable` from the app's own
 // node_modules, not from here).
-import { init, validate, validateAsync, attach } from 'fiable';
+import { init, validateAsync, attach } from 'fiable';
 
 /** @param {HTMLFormElement} form @param {HTMLElement} out */
 export async function start(form, out) {
