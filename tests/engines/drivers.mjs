@@ -51,21 +51,27 @@ async function chromium() {
     async newPage() {
       const context = await browser.newContext();
       const p = await context.newPage();
-      const page = {
-        goto: (url) => p.goto(url),
-        // A string, run by the driver (not by the page's eval, which a strict CSP forbids).
-        eval: (fn, ...args) => p.evaluate(call(fn, args)),
-        type: (sel, text) => p.locator(sel).pressSequentially(text),
-        typeHere: (text) => p.keyboard.type(text),
-        key: (name) => p.keyboard.press(name),
-        click: (sel) => p.click(sel),
-        waitFor: (fn, ...args) => poll(page, fn, args),
-        close: () => context.close(),
-      };
-      return page;
+      return pageOf(p, context, (sel, text) => p.locator(sel).pressSequentially(text));
     },
     close: () => browser.close(),
   };
+}
+
+/** The scenarios' page over a Playwright or Puppeteer page (the same calls
+ * in both), with the engine's own way to type into one element. */
+function pageOf(p, context, type) {
+  const page = {
+    goto: (url) => p.goto(url),
+    // A string, run by the driver (not by the page's eval, which a strict CSP forbids).
+    eval: (fn, ...args) => p.evaluate(call(fn, args)),
+    type,
+    typeHere: (text) => p.keyboard.type(text),
+    key: (name) => p.keyboard.press(name),
+    click: (sel) => p.click(sel),
+    waitFor: (fn, ...args) => poll(page, fn, args),
+    close: () => context.close(),
+  };
+  return page;
 }
 
 async function firefox() {
@@ -81,26 +87,18 @@ async function firefox() {
     async newPage() {
       const context = await browser.createBrowserContext();
       const p = await context.newPage();
-      const page = {
-        goto: (url) => p.goto(url),
-        eval: (fn, ...args) => p.evaluate(call(fn, args)),
-        type: async (sel, text) => {
-          await page.eval((s) => {
+      return pageOf(p, context, async (sel, text) => {
+        await p.evaluate(
+          call((s) => {
             const el = document.querySelector(s);
             el.focus();
             try {
               el.setSelectionRange(el.value.length, el.value.length);
             } catch {} // type=email has no selection API; focus leaves its caret at the end
-          }, sel);
-          await p.keyboard.type(text);
-        },
-        typeHere: (text) => p.keyboard.type(text),
-        key: (name) => p.keyboard.press(name),
-        click: (sel) => p.click(sel),
-        waitFor: (fn, ...args) => poll(page, fn, args),
-        close: () => context.close(),
-      };
-      return page;
+          }, [sel]),
+        );
+        await p.keyboard.type(text);
+      });
     },
     close: () => browser.close(),
   };
