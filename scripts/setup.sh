@@ -62,6 +62,8 @@ missing_debs() {
   [ -x "${FIABLE_DNSMASQ:-/usr/sbin/dnsmasq}" ] || command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
   [ -x "${PG_BIN:-/nonexistent}/initdb" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
   command -v python3 >/dev/null || need+=(python3) # make tables-check
+  # tests/api/run.sh: schemathesis from PyPI in a virtualenv (Debian splits venv and ensurepip out).
+  python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
   # tests/engines/: Firefox ESR (over WebDriver BiDi), WebKitGTK's driver, a virtual display for it.
   command -v firefox-esr >/dev/null || need+=(firefox-esr)
   command -v WebKitWebDriver >/dev/null || need+=(webkit2gtk-driver)
