@@ -196,8 +196,10 @@ export interface ConsentReceipt {
   signed_at: string;
   signature: string;
   public_key: string;
-  /** The pseudonymous subject reference the service derived. */
+  /** The pseudonymous subject reference the service derived (only for advisor and admin keys). */
   subject?: string;
+  /** The capability to withdraw this record without a key (only in the answer to a public submission): keep it with the person. */
+  withdraw_token?: string;
 }
 
 /** Detail of the `fiable:consent` event, dispatched on the form (or the document for a record of an earlier page). */
