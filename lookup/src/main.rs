@@ -73,6 +73,27 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write the record of processing activities (GDPR article 30) of the
+    /// forms: from their JSON configs (or the pages embedding them), as
+    /// Markdown and JSON.
+    ProcessingRecord {
+        /// The forms' configs: JSON files, or HTML pages with a
+        /// `data-config` or `data-fiable` config.
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+        /// Write the Markdown here (default: standard output, unless `--json` is given).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Write the JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The SMTP relay the service sends confirmation mail through (a recipient).
+        #[arg(long)]
+        smtp_relay: Option<String>,
+        /// Transfers outside the EEA, in the controller's words.
+        #[arg(long)]
+        transfers: Option<String>,
+    },
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -284,6 +305,25 @@ fn main() -> anyhow::Result<()> {
                 r.expired,
                 r.erased
             );
+        }
+        Cmd::ProcessingRecord { configs, markdown, json, smtp_relay, transfers } => {
+            use fiable_lookup::processing;
+            let mut forms = Vec::new();
+            for path in &configs {
+                for c in processing::read_configs(path)? {
+                    forms.push((path.display().to_string(), c));
+                }
+            }
+            let record = processing::build(&forms, &processing::Deployment { smtp_relay, transfers });
+            if let Some(p) = &json {
+                std::fs::write(p, serde_json::to_string_pretty(&record)? + "\n").with_context(|| format!("writing {}", p.display()))?;
+            }
+            match &markdown {
+                Some(p) => std::fs::write(p, record.to_markdown()).with_context(|| format!("writing {}", p.display()))?,
+                None if json.is_none() => print!("{}", record.to_markdown()),
+                None => {}
+            }
+            eprintln!("processing record: {} forms, {} recipients", record.activities.len(), record.recipients.len());
         }
         Cmd::Index { files, out, run_len } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
