@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub mod auth;
+pub mod breach;
 pub mod ledger;
 pub mod log;
 pub mod matching;

@@ -29,6 +29,7 @@ use super::sign::Signer;
 
 pub mod batch;
 mod postgres;
+mod register;
 mod sqlite;
 mod subjects;
 pub mod tx;
