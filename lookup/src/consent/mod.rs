@@ -34,6 +34,7 @@ pub mod ledger;
 pub mod log;
 pub mod matching;
 pub mod retention;
+pub mod returns;
 pub mod sign;
 pub mod store;
 pub mod vault;
