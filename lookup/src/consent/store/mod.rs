@@ -35,7 +35,7 @@ mod sqlite;
 mod subjects;
 pub mod tx;
 
-pub use returns::{Reported, StoredReturn};
+pub use returns::{Reported, StoredReturn, SubjectReturns};
 pub use subjects::{Erased, SubjectVault, VaultInput};
 
 use tx::{Row, Tx, Value};

@@ -24,6 +24,9 @@ pub struct StoredReturn {
     pub reported_at: String,
 }
 
+/// A subject's reports, with its key (hex) when it still has one.
+pub type SubjectReturns = (String, Option<String>, Vec<StoredReturn>);
+
 /// How a report ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reported {
@@ -104,7 +107,7 @@ impl Store {
 
     /// The reports of each of these subjects that has any (one snapshot),
     /// with the subject's key to open them.
-    pub fn returns_of(&self, subjects: &[String]) -> Result<Vec<(String, Option<String>, Vec<StoredReturn>)>, StoreError> {
+    pub fn returns_of(&self, subjects: &[String]) -> Result<Vec<SubjectReturns>, StoreError> {
         self.tx(Mode::Read, |tx| {
             let mut out = Vec::new();
             for s in subjects {
