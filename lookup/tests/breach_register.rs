@@ -2,6 +2,9 @@
 //! chain, the subjects and purposes in a breach's window computed from the
 //! ledger, the 72-hour deadline, and each rule attacked (unknown breach,
 //! double close, end before start, no key, another key, a forged entry).
+#[path = "common/pg.rs"]
+mod pg;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -12,7 +15,7 @@ use fiable_lookup::consent::auth::ApiKeys;
 use fiable_lookup::consent::breach::{self, Opening, RegisterError};
 use fiable_lookup::consent::ledger::{self, Receipt};
 use fiable_lookup::consent::sign::Signer;
-use fiable_lookup::consent::store::{self, Store};
+use fiable_lookup::consent::store::{self, Database, Store};
 use fiable_lookup::consent::{ConsentState, log};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -260,4 +263,38 @@ async fn the_command_opens_lists_closes_and_needs_the_ledgers_key() {
     assert!(out.starts_with(&format!("{id}\tclosed, ended {}", at(t))), "{out}");
     let (ok, _, err) = s.cli(&["open", "--started-at", "soon", "--discovered-at", &at(t), "--nature", "x", "--category", "y"], &key);
     assert!(!ok && err.contains("started_at"), "{err}");
+}
+
+/// The same register on PostgreSQL: entries about no subject share the chain
+/// (and its advisory lock) with the consents.
+#[test]
+fn the_register_on_postgresql() {
+    let mut server = pg::Pg::start();
+    let url = server.create_db("breaches");
+    let dir = tempfile::tempdir().unwrap();
+    let keys = ApiKeys::parse(&["admin:breach-admin-key-1".into()], None).unwrap();
+    let state = ConsentState::new(
+        Store::connect(&Database::Postgres(url), 2).unwrap(),
+        Signer::load_or_create(&dir.path().join("l.key")).unwrap(),
+        None,
+        16 * 1024,
+        vec![],
+    )
+    .with_api_keys(keys);
+    let s = Svc { state, dir };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let t0 = now();
+    let anne = rt.block_on(s.submit("anne@example.fr"));
+    let (store, signer) = (&s.state.store, &s.state.signer);
+    let (c, r) = breach::open(store, signer, opening(t0 - 60, t0)).unwrap();
+    assert_eq!(r.seq, 2);
+    assert!(matches!(breach::close(store, signer, &c.id, &at(t0 - 120), "x"), Err(RegisterError::Refused(_))));
+    let (c, _) = breach::close(store, signer, &c.id, &at(t0 + 5), "contained").unwrap();
+    assert!(matches!(breach::close(store, signer, &c.id, &at(t0 + 5), "again"), Err(RegisterError::Refused(_))));
+    let reg = breach::register(store).unwrap();
+    assert_eq!((reg.len(), reg[0].close_seq), (1, Some(3)));
+    assert_eq!(breach::impact(store, &reg[0], now()).unwrap().subjects, [anne.subject]);
+    store::verify(store, Some(signer.public_key_hex())).unwrap();
+    drop(rt);
+    server.stop();
 }
