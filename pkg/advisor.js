@@ -2,12 +2,13 @@
 // has `consent.advisor`: as the advisor types, the customer's normalised
 // email, E.164 phone, names and postcode are sent (debounced, with the
 // advisor's API key) to `POST /v1/match`, and "this customer probably exists
-// already" appears in a polite live region at the top of the form. It never
+// already" appears in a polite live region at the top of the form, with
+// "mail to this address came back on …" when the shop reported returned mail. It never
 // blocks anything: when the service cannot answer (down, slow, 5xx, 429's
 // pause, not JSON) a calm line says the check is unavailable and the advisor
 // carries on; the next answer replaces it.
 import { call } from './net.js';
-import { E164 } from './defs.js';
+import { E164, MESSAGES } from './defs.js';
 
 const DEBOUNCE_MS = 400;
 const TIMEOUT_MS = 3000;
@@ -99,7 +100,13 @@ export function duplicateWatch(w, url, apiKey) {
       box.classList.remove('fiable-unavailable');
       const best = Array.isArray(r?.matches) ? r.matches : [];
       const how = [...new Set(best.flatMap((m) => (Array.isArray(m.on) ? m.on : [])))].map((o) => say.on[o] ?? o);
-      box.textContent = best.length ? say.found(how.join(', ')) : '';
+      // Returned mail (NPAI) of a customer found: the service's code, the core's text, the day it came back.
+      const lang = w.locale.toLowerCase().split('-')[0];
+      const texts = /** @type {Record<string, Record<string, string>>} */ (MESSAGES)[lang] ?? MESSAGES.en;
+      const bounced = best.map((m) => m?.returned_mail).find((n) => typeof n?.last_returned_on === 'string' && typeof texts[n.code] === 'string');
+      const day = bounced ? new Date(`${bounced.last_returned_on}T12:00:00`).toLocaleDateString(w.locale) : '';
+      const note = bounced ? texts[bounced.code].replace('{date}', day) : '';
+      box.textContent = best.length ? [say.found(how.join(', ')), note].filter(Boolean).join(' ') : '';
       box.classList.toggle('fiable-warning', best.length > 0);
     } catch (e) {
       console.debug('fiable: no duplicate check (the lookup service did not answer)', e);

@@ -5,6 +5,8 @@ export const KINDS = ["email", "phone", "postcode", "city", "first_name", "last_
 
 /** Every verdict code. */
 export const CODES = [
+  "address.mail_returned",
+  "address.mail_returned_on",
   "birth_date.format",
   "birth_date.format_us",
   "birth_date.future",
@@ -92,12 +94,16 @@ export const MESSAGES = {
     "email.domain_not_found": "Ce domaine n’existe pas : vérifiez ce qui suit le « @ ».",
     "email.domain_no_mail": "Ce domaine ne reçoit pas d’e-mails : vérifiez l’adresse.",
     "email.disposable": "Cette adresse semble jetable : utilisez une adresse permanente pour continuer à recevoir nos messages.",
+    "address.mail_returned": "Un courrier envoyé à cette adresse nous est revenu : merci de la vérifier.",
+    "address.mail_returned_on": "Le courrier envoyé à cette adresse est revenu le {date} : vérifiez l’adresse.",
   },
   en: {
     "email.domain_pending": "Checking the domain…",
     "email.domain_not_found": "This domain does not exist: check what follows the “@”.",
     "email.domain_no_mail": "This domain does not receive email: check the address.",
     "email.disposable": "This looks like a disposable address: use a permanent one to keep hearing from us.",
+    "address.mail_returned": "Mail we sent you at this address came back: please check it.",
+    "address.mail_returned_on": "Mail to this address came back on {date}: check the address.",
   },
 };
 

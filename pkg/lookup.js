@@ -4,7 +4,8 @@
 // email's domain (only the domain is sent), and a postcode the page's commune
 // table does not know (its communes then fill or are offered in the city
 // field); while a street is typed, addresses (the typed fragment, and a valid
-// postcode). Each call has a short timeout, is aborted when a newer value
+// postcode); on forms that record consent, whether mail sent to this person
+// at this address came back (the email and the address typed). Each call has a short timeout, is aborted when a newer value
 // supersedes it, and any failure (down, slow, 5xx, not JSON) leaves the local
 // verdict standing: nothing here logs an error. A 429 pauses every call to
 // that service for its Retry-After: the local checks carry on meanwhile.
@@ -77,6 +78,24 @@ export function remoteChecks(w) {
     }
   }
 
+  /**
+   * POST on the lookup service (JSON body): its JSON answer, or null for anything else. Never throws, never logs an error.
+   * @param {string} path
+   * @param {string} body
+   * @param {AbortSignal} signal
+   * @returns {Promise<any>}
+   */
+  async function post(path, body, signal) {
+    try {
+      const res = await call(new URL(path, base), LOOKUP_TIMEOUT_MS, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, signal);
+      if (!res?.ok) return null;
+      return await res.json();
+    } catch (e) {
+      console.debug('fiable: no answer from the lookup service; the local check stands.', e);
+      return null;
+    }
+  }
+
   /** The domain of an email field whose local verdict lets it be asked about ('' otherwise). */
   function domainOf(f, v) {
     if (f.type !== 'email' || !base || !v || v.status === 'invalid' || v.status === 'pending') return '';
@@ -130,10 +149,65 @@ export function remoteChecks(w) {
     });
   }
 
+  // Returned mail (NPAI): did mail the shop sent this person at this
+  // address come back? Asked on blur of the address or contact fields, only
+  // when the form records consent (the service gets the email with the
+  // record anyway); the service decides, this only paints its answer on the
+  // street field.
+  /** The service's answers by question as sent, for the page's lifetime. @type {Map<string, any>} */
+  const returned = new Map();
+  /** @type {AbortController | null} */
+  let returnedCtrl = null;
+  let returnedAsking = '';
+  const streetField = fields.find((x) => x.type === 'street');
+
+  /** The question for the form as it is ('' when it cannot be asked): the email (else the E.164 phone) and the address typed. */
+  function returnedQuery() {
+    const st = streetField;
+    if (!w.config.consent || !st?.base || st.base.status === 'invalid' || !st.el.value.trim()) return '';
+    const usable = (/** @type {Field | undefined} */ x) => x?.verdict && x.verdict.status !== 'invalid' && x.verdict.status !== 'pending' && x.el.value.trim();
+    const email = fields.find((x) => x.type === 'email');
+    const phone = fields.find((x) => x.type === 'phone');
+    /** @type {Record<string, any>} */
+    const q = {};
+    if (email && usable(email)) q.email = (email.verdict?.normalized || email.el.value).trim();
+    else if (phone && usable(phone) && /^\+\d+$/.test(phone.verdict?.normalized ?? '')) q.phone = phone.verdict?.normalized;
+    else return '';
+    const part = (/** @type {string | undefined} */ n) => byName(n)?.el.value.trim() ?? '';
+    const text = [part(st.fc.housenumber), st.el.value.trim(), part(st.fc.postcode), part(st.fc.city)].filter(Boolean).join(' ');
+    q.address = { text: [...text].slice(0, 512).join('') };
+    return JSON.stringify(q);
+  }
+
+  /** On blur: asks once per question and page; the street field repaints with the answer. */
+  function askReturned() {
+    const q = returnedQuery();
+    if (!q || !streetField || w.detached() || returned.has(q) || returnedAsking === q) return;
+    returnedCtrl?.abort();
+    const ctrl = (returnedCtrl = new AbortController());
+    returnedAsking = q;
+    post('v1/address/returned/check', q, ctrl.signal).then((r) => {
+      if (r && typeof r.returned === 'boolean') returned.set(q, r);
+      if (returnedCtrl !== ctrl) return; // superseded
+      returnedCtrl = null;
+      returnedAsking = '';
+      if (!w.detached() && streetField.base) show(streetField, streetField.base);
+    });
+  }
+  undo.push(() => returnedCtrl?.abort());
+
+  /** A local street verdict, with the service's returned-mail warning for this person and address. */
+  function withReturned(f, v) {
+    if (!v || v.status === 'invalid' || v.status === 'pending') return v;
+    const r = returned.get(returnedQuery());
+    return r?.returned === true && typeof r.code === 'string' && r.status === 'warning' ? { ...v, status: 'warning', code: r.code, message: say(r.code) ?? '' } : v;
+  }
+
   /** On blur: what the service can add to this field's verdict. */
   function ask(f) {
     if (f.type === 'email') askDomain(f);
     else if (f.type === 'postcode') askPostcode(f);
+    if (['email', 'phone', 'street', 'postcode', 'city'].includes(f.type)) askReturned();
   }
 
   /** A local postcode verdict with the communes the service knows: a postcode unknown to the page but in the index is valid. */
@@ -146,8 +220,9 @@ export function remoteChecks(w) {
     return { ...known, details: { ...v.details, cities } };
   }
 
-  /** A local verdict, with what the service said (email domain, postcode). */
+  /** A local verdict, with what the service said (email domain, postcode, returned mail). */
   function amend(f, v) {
+    if (f.type === 'street') return withReturned(f, v);
     return f.type === 'postcode' ? withPostcode(f, v) : withDomain(f, v);
   }
 

@@ -21,7 +21,8 @@
 //! replaces it by [`Sealed`] (the same data encrypted under a per-subject
 //! key) before the record is hashed into the ledger, so destroying the key
 //! erases the person and the chain still verifies. The proof of that
-//! destruction is an [`Erasure`] record in the same ledger.
+//! destruction is an [`Erasure`] record in the same ledger; the breach
+//! register's entries ([`Breach`]) are in it too.
 //!
 //! This crate is the service's and the package's, not the page's: the
 //! validator core (`fiable-core`, compiled to Wasm) stays free of it and
@@ -29,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod breach;
 mod canonical;
 mod check;
 mod erasure;
@@ -39,9 +41,10 @@ mod record;
 pub mod schema;
 mod time;
 
+pub use breach::{BREACH_KIND, Breach, MAX_BREACH_ITEMS, validate_breach};
 pub use canonical::Json;
 pub use check::{normalized_email, validate, validate_subject_data};
 pub use erasure::{ERASURE_KIND, ERASURE_REASONS, Erasure, validate_erasure};
 pub use hash::{hex, sha256, sha256_hex};
 pub use record::*;
-pub use time::is_rfc3339;
+pub use time::{is_rfc3339, unix_seconds};

@@ -36,6 +36,33 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
+/// Unix seconds of an RFC 3339 date-time (fractions dropped, offset
+/// applied), `None` when it is not one.
+pub fn unix_seconds(s: &str) -> Option<i64> {
+    if !is_rfc3339(s) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let secs = n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
+    // Days from civil (H. Hinnant).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let tz = s[19..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = n(s.len() - 5..s.len() - 3).zip(n(s.len() - 2..s.len())).map(|(h, m)| h * 3600 + m * 60);
+    let offset = match tz.as_bytes().first() {
+        Some(b'+') => offset?,
+        Some(b'-') => -offset?,
+        _ => 0,
+    };
+    Some(days * 86_400 + secs - offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +82,10 @@ mod tests {
             "2026-11-23T17:15:02+0100",
         ] {
             assert!(!is_rfc3339(bad), "{bad}");
+            assert_eq!(unix_seconds(bad), None);
         }
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2026-11-23T18:15:02.120+01:00"), Some(1_795_454_102));
+        assert_eq!(unix_seconds("2026-11-23T12:45:02-04:30"), Some(1_795_454_102));
     }
 }

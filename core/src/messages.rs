@@ -56,7 +56,14 @@ const CATALOGUES: &[&[Msg]] = &[
 
 /// The codes of the verdicts the JS layer builds itself from the lookup
 /// service's answers: their texts are exported to `pkg/defs.js`.
-pub const SERVICE_CODES: [&str; 4] = ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.disposable"];
+pub const SERVICE_CODES: [&str; 6] = [
+    "email.domain_pending",
+    "email.domain_not_found",
+    "email.domain_no_mail",
+    "email.disposable",
+    "address.mail_returned",
+    "address.mail_returned_on",
+];
 
 /// Texts of the verdicts the page builds from the lookup service's answers
 /// (the core never gives them): kept with the others for translators, but
@@ -74,6 +81,19 @@ pub const SERVICE: &[Msg] = &[
         code: "email.domain_no_mail",
         en: "This domain does not receive email: check the address.",
         fr: "Ce domaine ne reçoit pas d’e-mails\u{A0}: vérifiez l’adresse.",
+    },
+    // Returned mail (NPAI) the shop reported for this person at this
+    // address: the public form's warning on blur (no date: the page may be
+    // anyone's), and the advisor's, with the day it came back.
+    Msg {
+        code: "address.mail_returned",
+        en: "Mail we sent you at this address came back: please check it.",
+        fr: "Un courrier envoyé à cette adresse nous est revenu\u{A0}: merci de la vérifier.",
+    },
+    Msg {
+        code: "address.mail_returned_on",
+        en: "Mail to this address came back on {date}: check the address.",
+        fr: "Le courrier envoyé à cette adresse est revenu le {date}\u{A0}: vérifiez l’adresse.",
     },
 ];
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod processing;
 pub mod quality;
 pub mod ratelimit;
 pub mod routes;

@@ -73,6 +73,37 @@ enum Cmd {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The breach register: record a personal-data breach in the ledger,
+    /// list the register, close a breach, and draft the notification
+    /// (Markdown) with the subjects and purposes the ledger places in the
+    /// breach's window and the 72-hour deadline.
+    Breach {
+        #[command(subcommand)]
+        action: BreachCmd,
+        #[command(flatten)]
+        ledger: LedgerArgs,
+    },
+    /// Write the record of processing activities (GDPR article 30) of the
+    /// forms: from their JSON configs (or the pages embedding them), as
+    /// Markdown and JSON.
+    ProcessingRecord {
+        /// The forms' configs: JSON files, or HTML pages with a
+        /// `data-config` or `data-fiable` config.
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+        /// Write the Markdown here (default: standard output, unless `--json` is given).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Write the JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The SMTP relay the service sends confirmation mail through (a recipient).
+        #[arg(long)]
+        smtp_relay: Option<String>,
+        /// Transfers outside the EEA, in the controller's words.
+        #[arg(long)]
+        transfers: Option<String>,
+    },
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -149,6 +180,84 @@ enum Cmd {
         /// Number of results.
         #[arg(long, default_value_t = 5)]
         limit: usize,
+    },
+}
+
+/// The ledger a maintenance command writes to.
+#[derive(clap::Args)]
+struct LedgerArgs {
+    /// The ledger's SQLite file, unless `--database` is given.
+    #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite", global = true)]
+    db: PathBuf,
+    /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+    /// or a SQLite path / `sqlite:PATH` (no TLS).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true, global = true)]
+    database: Option<Database>,
+    /// The receipt signing key (register entries are signed; it must be
+    /// the key the ledger was written with).
+    #[arg(long = "consent-key", env = "FIABLE_CONSENT_KEY", default_value = "fiable-consent.key", global = true)]
+    key: PathBuf,
+    /// The instant deadlines and open windows are judged at (RFC 3339; default: now).
+    #[arg(long, global = true)]
+    now: Option<String>,
+}
+
+/// `breach …`
+#[derive(Subcommand)]
+enum BreachCmd {
+    /// Record a new breach; prints its id and the notification draft.
+    Open {
+        /// When it began (RFC 3339), as far as known.
+        #[arg(long)]
+        started_at: String,
+        /// When the controller became aware of it (RFC 3339): the 72 hours run from here.
+        #[arg(long)]
+        discovered_at: String,
+        /// What happened (no personal data: the register cannot be erased).
+        #[arg(long)]
+        nature: String,
+        /// A category of personal data concerned (repeatable).
+        #[arg(long = "category", required = true)]
+        categories: Vec<String>,
+        /// A system concerned (repeatable).
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// Write the draft here instead of standard output.
+        #[arg(long)]
+        draft: Option<PathBuf>,
+        /// Write the affected subjects' references here (one a line, mode 0600).
+        #[arg(long)]
+        subjects: Option<PathBuf>,
+    },
+    /// List the register: each breach, its state and its deadline.
+    List,
+    /// Close a breach: when it ended, what was done; prints the final draft.
+    Close {
+        /// The breach id (`b_…`).
+        id: String,
+        /// When it ended (RFC 3339).
+        #[arg(long)]
+        ended_at: String,
+        /// The measures taken (no personal data).
+        #[arg(long)]
+        measures: String,
+        /// Write the draft here instead of standard output.
+        #[arg(long)]
+        draft: Option<PathBuf>,
+        /// Write the affected subjects' references here (one a line, mode 0600).
+        #[arg(long)]
+        subjects: Option<PathBuf>,
+    },
+    /// Print the notification draft of a breach again.
+    Draft {
+        /// The breach id (`b_…`).
+        id: String,
+        /// Write the draft here instead of standard output.
+        #[arg(long)]
+        draft: Option<PathBuf>,
+        /// Write the affected subjects' references here (one a line, mode 0600).
+        #[arg(long)]
+        subjects: Option<PathBuf>,
     },
 }
 
@@ -284,6 +393,26 @@ fn main() -> anyhow::Result<()> {
                 r.expired,
                 r.erased
             );
+        }
+        Cmd::Breach { action, ledger } => breach(action, ledger)?,
+        Cmd::ProcessingRecord { configs, markdown, json, smtp_relay, transfers } => {
+            use fiable_lookup::processing;
+            let mut forms = Vec::new();
+            for path in &configs {
+                for c in processing::read_configs(path)? {
+                    forms.push((path.display().to_string(), c));
+                }
+            }
+            let record = processing::build(&forms, &processing::Deployment { smtp_relay, transfers });
+            if let Some(p) = &json {
+                std::fs::write(p, serde_json::to_string_pretty(&record)? + "\n").with_context(|| format!("writing {}", p.display()))?;
+            }
+            match &markdown {
+                Some(p) => std::fs::write(p, record.to_markdown()).with_context(|| format!("writing {}", p.display()))?,
+                None if json.is_none() => print!("{}", record.to_markdown()),
+                None => {}
+            }
+            eprintln!("processing record: {} forms, {} recipients", record.activities.len(), record.recipients.len());
         }
         Cmd::Index { files, out, run_len } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -500,6 +629,102 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// `fiable-lookup breach …`.
+fn breach(action: BreachCmd, args: LedgerArgs) -> anyhow::Result<()> {
+    use fiable_lookup::consent::{breach, ledger, log, sign::Signer, store::Store};
+    let now = match &args.now {
+        Some(t) => ledger::parse_rfc3339(t).with_context(|| format!("--now {t:?} is not an RFC 3339 date-time"))?,
+        None => ledger::parse_rfc3339(&ledger::now_rfc3339()).context("clock")?,
+    };
+    let db = args.database.unwrap_or(Database::Sqlite(args.db));
+    if let Database::Sqlite(path) = &db {
+        if !path.exists() {
+            anyhow::bail!("{}: no such ledger", path.display());
+        }
+    }
+    let store = Store::connect(&db, 1).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+    // Writing needs the ledger's own signing key: another key would put a
+    // second signer on the chain (and the service would refuse to start).
+    let signer = || -> anyhow::Result<Signer> {
+        if !args.key.exists() {
+            anyhow::bail!("{}: no signing key (the one the service signs with)", args.key.display());
+        }
+        let signer = Signer::load_or_create(&args.key)?;
+        let id = log::key_id(signer.public_key_hex()).unwrap_or_default();
+        store
+            .pin_key("signing", &id, &signer.check_value(), Some(signer.public_key_hex()))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.key.display()))?;
+        Ok(signer)
+    };
+    let find = |id: &str| -> anyhow::Result<breach::Case> {
+        breach::register(&store)?.into_iter().find(|c| c.id == id).with_context(|| format!("no breach {id} in the register"))
+    };
+    let write_out = |case: &breach::Case, draft: Option<PathBuf>, subjects: Option<PathBuf>| -> anyhow::Result<()> {
+        let impact = breach::impact(&store, case, now)?;
+        let text = breach::draft(case, &impact, now);
+        match draft {
+            Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
+            None => print!("{text}"),
+        }
+        if let Some(p) = subjects {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&p).with_context(|| format!("writing {}", p.display()))?;
+            for s in &impact.subjects {
+                writeln!(f, "{s}")?;
+            }
+        }
+        eprintln!(
+            "breach {}: {} subjects in the window, notify by {}",
+            case.id,
+            impact.subjects.len(),
+            case.deadline().unwrap_or_default()
+        );
+        Ok(())
+    };
+    use std::io::Write;
+    match action {
+        BreachCmd::Open { started_at, discovered_at, nature, categories, systems, draft, subjects } => {
+            let (case, receipt) =
+                breach::open(&store, &signer()?, breach::Opening { started_at, discovered_at, nature, categories, systems })?;
+            eprintln!("opened breach {} (ledger seq {})", case.id, receipt.seq);
+            write_out(&case, draft, subjects)?;
+        }
+        BreachCmd::Close { id, ended_at, measures, draft, subjects } => {
+            let (case, receipt) = breach::close(&store, &signer()?, &id, &ended_at, &measures)?;
+            eprintln!("closed breach {} (ledger seq {})", case.id, receipt.seq);
+            write_out(&case, draft, subjects)?;
+        }
+        BreachCmd::Draft { id, draft, subjects } => write_out(&find(&id)?, draft, subjects)?,
+        BreachCmd::List => {
+            let cases = breach::register(&store)?;
+            if cases.is_empty() {
+                println!("the breach register is empty");
+            }
+            for c in cases {
+                let o = &c.open;
+                let state = match &c.close {
+                    Some(cl) => format!("closed, ended {}", cl.ended_at.clone().unwrap_or_default()),
+                    None => "OPEN".into(),
+                };
+                let late = c.discovered().is_some_and(|d| now > d + breach::NOTIFY_WITHIN_HOURS * 3600);
+                println!(
+                    "{}\t{state}\tstarted {}\tdiscovered {}\tnotify by {}{}\t{}",
+                    c.id,
+                    o.started_at.clone().unwrap_or_default(),
+                    o.discovered_at.clone().unwrap_or_default(),
+                    c.deadline().unwrap_or_default(),
+                    if late && c.close.is_none() { " (PASSED)" } else { "" },
+                    o.categories.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A public key given as 64 hex digits or as a file holding them.

@@ -11,7 +11,7 @@
 //! its contact data only in sealed form) or an erasure record
 //! (`fiable_consent::Erasure`): the proof that a subject's key was
 //! destroyed. Both are hashed the same way.
-use fiable_consent::{ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
+use fiable_consent::{BREACH_KIND, Breach, ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -95,13 +95,17 @@ impl Entry {
 }
 
 /// The id, subject and canonical form of a stored record: a consent
-/// record or an erasure record.
+/// record, an erasure record or a breach register entry (subject empty).
 pub fn parse_record(text: &str) -> Option<(String, String, String)> {
     if let Ok(r) = serde_json::from_str::<ConsentRecord>(text) {
         return Some((r.record_id.clone(), r.subject.clone(), r.canonical_json()));
     }
-    let e = serde_json::from_str::<Erasure>(text).ok().filter(|e| e.kind == ERASURE_KIND)?;
-    Some((e.record_id.clone(), e.subject.clone(), e.canonical_json()))
+    if let Some(e) = serde_json::from_str::<Erasure>(text).ok().filter(|e| e.kind == ERASURE_KIND) {
+        return Some((e.record_id.clone(), e.subject.clone(), e.canonical_json()));
+    }
+    // A breach register entry: about no subject.
+    let b = serde_json::from_str::<Breach>(text).ok().filter(|b| b.kind == BREACH_KIND)?;
+    Some((b.record_id.clone(), String::new(), b.canonical_json()))
 }
 
 /// `SHA-256(prev_hash as 32 raw bytes || canonical)`, lowercase hex; `None`
@@ -209,7 +213,7 @@ impl ChainVerifier {
                 return fail("id or subject differs from the record".into());
             }
             Some(_) => {}
-            None => return fail("record is neither a consent record nor an erasure record".into()),
+            None => return fail("record is neither a consent record, an erasure record nor a breach register entry".into()),
         }
         let key = self.public_key.get_or_insert_with(|| e.public_key.to_ascii_lowercase()).clone();
         if let Err(w) = verify_receipt(&e.receipt(), Some(&key)) {
@@ -306,28 +310,7 @@ pub fn rfc3339(secs: i64, millis: u32) -> String {
 /// Unix seconds of an RFC 3339 date-time (fractions dropped), `None` when
 /// it is not one.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    if !fiable_consent::is_rfc3339(s) {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let secs = n(11..13)? * 3600 + n(14..16)? * 60 + n(17..19)?;
-    // Days from civil (H. Hinnant), the inverse of `rfc3339`.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let tail = &s[19..];
-    let tz = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match tz.as_bytes().first() {
-        Some(b'+') => n(s.len() - 5..s.len() - 3)? * 3600 + n(s.len() - 2..s.len())? * 60,
-        Some(b'-') => -(n(s.len() - 5..s.len() - 3)? * 3600 + n(s.len() - 2..s.len())? * 60),
-        _ => 0,
-    };
-    Some(days * 86_400 + secs - offset)
+    fiable_consent::unix_seconds(s)
 }
 
 /// Lowercase hex SHA-256 of a request, for idempotency comparisons.

@@ -29,10 +29,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub mod auth;
+pub mod breach;
 pub mod ledger;
 pub mod log;
 pub mod matching;
 pub mod retention;
+pub mod returns;
 pub mod sign;
 pub mod store;
 pub mod vault;

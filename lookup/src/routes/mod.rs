@@ -17,6 +17,7 @@ pub mod consent_common;
 pub mod email;
 pub mod log;
 pub mod ops;
+pub mod returned;
 pub mod rights;
 
 /// The routes of the lookup service (state [`AppState`]).
@@ -26,7 +27,7 @@ pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES, log::ROUTES].into_iter().flatten()
+    [consent::ROUTES, rights::ROUTES, log::ROUTES, returned::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.
@@ -79,7 +80,7 @@ pub(crate) fn consent_record_schema() -> Value {
 pub fn openapi_document() -> Value {
     let docs = lookup().map(|r| &r.doc).chain(ledger().map(|r| &r.doc));
     let mut schemas = Map::new();
-    for area in [address::schemas(), email::schemas(), consent::schemas()] {
+    for area in [address::schemas(), email::schemas(), consent::schemas(), returned::schemas()] {
         if let Value::Object(m) = area {
             schemas.extend(m);
         }

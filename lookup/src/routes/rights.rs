@@ -46,7 +46,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             responses: &[
                 Resp {
                     status: 200,
-                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }] }",
+                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }], returned_mail: [{ id, reported_at, address, returned_on, reason }] }",
                     schema: None,
                     codes: &[],
                 },
@@ -89,7 +89,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             responses: &[
                 Resp {
                     status: 200,
-                    about: "{ matches: [{ subject, score, on: [email|phone|name_postcode|name] }] }, best first, at most 5",
+                    about: "{ matches: [{ subject, score, on: [email|phone|name_postcode|name], returned_mail?: { count, last_returned_on, reason, code } }] }, best first, at most 5; returned_mail when mail to the customer's address came back (NPAI)",
                     schema: None,
                     codes: &[],
                 },
@@ -105,7 +105,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
 ];
 
 /// [`SUBJECT_PATTERN`], checked.
-fn check_subject(subject: &str) -> Result<(), ApiError> {
+pub(crate) fn check_subject(subject: &str) -> Result<(), ApiError> {
     let ok = (8..=128).contains(&subject.len()) && subject.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
     if !ok {
         return Err(ApiError::bad("consent.bad_subject", "the subject reference must be 8-128 letters, digits or ._:-"));
@@ -146,13 +146,15 @@ pub async fn subject_consents(
     check_subject(&subject)?;
     let store = st.store.clone();
     let s = subject.clone();
-    let (entries, v) = blocking(move || Ok((store.by_subject(&s)?, store.subject_vault(&s)?))).await?;
+    let (entries, v, returned) =
+        blocking(move || Ok((store.by_subject(&s)?, store.subject_vault(&s)?, store.subject_returns(&s)?))).await?;
     let erasure = v.erasure.as_ref().map(|(at, reason, seq)| json!({ "erased_at": at, "reason": reason, "seq": seq }));
     Ok(Json(json!({
         "subject": subject,
         "erased": erasure.is_some(),
         "erasure": erasure,
         "consents": entries.iter().map(|e| entry_json(e, &v)).collect::<Vec<_>>(),
+        "returned_mail": super::returned::reports_json(v.key_hex.as_deref(), &returned),
     })))
 }
 
@@ -219,7 +221,17 @@ pub async fn find_matches(
     let store = st.store.clone();
     let found = blocking(move || store.find_subjects(&digests)).await?;
     let matches = matching::rank(found);
+    // Returned mail (NPAI) of the customers found: "check the address".
+    let store = st.store.clone();
+    let subjects: Vec<String> = matches.iter().map(|m| m.subject.clone()).collect();
+    let returned = blocking(move || store.returns_of(&subjects)).await?;
     Ok(Json(json!({
-        "matches": matches.into_iter().map(|m| json!({ "subject": m.subject, "score": (m.score * 1000.0).round() / 1000.0, "on": m.on })).collect::<Vec<_>>()
+        "matches": matches.into_iter().map(|m| {
+            let mut v = json!({ "subject": m.subject, "score": (m.score * 1000.0).round() / 1000.0, "on": m.on });
+            if let Some(note) = returned.iter().find(|(s, _, _)| *s == m.subject).and_then(|(_, key, rows)| super::returned::match_note(key.as_deref(), rows)) {
+                v["returned_mail"] = note;
+            }
+            v
+        }).collect::<Vec<_>>()
     })))
 }

@@ -29,10 +29,13 @@ use super::sign::Signer;
 
 pub mod batch;
 mod postgres;
+mod register;
+mod returns;
 mod sqlite;
 mod subjects;
 pub mod tx;
 
+pub use returns::{Reported, StoredReturn, SubjectReturns};
 pub use subjects::{Erased, SubjectVault, VaultInput};
 
 use tx::{Row, Tx, Value};

@@ -84,6 +84,22 @@ const MIGRATIONS: &[&str] = &[
         check_value TEXT NOT NULL,
         created_at TEXT NOT NULL
     );",
+    // 4: returned mail (NPAI), see `store/returns.rs`: each report sealed
+    // under its subject's key with the keyed hashes of its address (erasure
+    // deletes them), and per address hash a count with no personal data.
+    "CREATE TABLE subject_returns (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        address_digests TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        reported_at TEXT NOT NULL
+    );
+    CREATE INDEX subject_returns_subject ON subject_returns(subject);
+    CREATE TABLE address_returns (
+        digest TEXT PRIMARY KEY,
+        returns BIGINT NOT NULL,
+        last_returned_on TEXT NOT NULL
+    );",
 ];
 
 /// Key of the advisory lock that serialises writers ("fiable-c" in ASCII).

@@ -157,10 +157,12 @@ impl Store {
         let n = self.tx(Mode::Write, |tx| {
             let mut n = tx.exec("DELETE FROM subject_keys WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
             tx.exec("DELETE FROM subject_index WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
+            super::returns::erase_returns_of_erased(tx)?;
             for s in erased {
                 let v: Value = s.into();
                 n += tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&v))?;
                 tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&v))?;
+                super::returns::erase_returns(tx, &v)?;
             }
             Ok(n)
         })?;
@@ -215,6 +217,7 @@ impl Store {
             erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
             tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
             tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&subject))?;
+            super::returns::erase_returns(tx, &subject)?;
             // An idempotency row keeps the SHA-256 of the request, which
             // held the contact data: a guessable email could be confirmed
             // from it. Gone with the subject (a replay then appends anew).
