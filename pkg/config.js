@@ -46,29 +46,29 @@ const c2 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty s
 /** @type {Check} */
 const c3 = (v, p) => typeof v != 'string' || !/^(https?:\/\/|\/)/u.test(v) ? bad(v, p, "a string matching ^(https?://|/) such as \"https://lookup.example.com\"") : null;
 /** @type {Check} */
-const c4 = (v, p) => !["invalid","warning","pending"].includes(v) ? bad(v, p, "one of \"invalid\", \"warning\", \"pending\"") : null;
+const c4 = (v, p) => typeof v != 'boolean' ? bad(v, p, "true or false") : null;
 /** @type {Check} */
-const c5 = (v, p) => !Array.isArray(v) || new Set(v.map((x) => JSON.stringify(x))).size != v.length ? bad(v, p, "a list of distinct values among \"invalid\", \"warning\", \"pending\" such as [\"invalid\"]") : v.reduce((e, x, i) => e || c4(x, `${p}[${i}]`), null);
+const c5 = (v, p) => !["invalid","warning","pending"].includes(v) ? bad(v, p, "one of \"invalid\", \"warning\", \"pending\"") : null;
 /** @type {Check} */
-const c6 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(v) ? bad(v, p, "a string matching ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ such as \"2026-01-31\"") : null;
+const c6 = (v, p) => !Array.isArray(v) || new Set(v.map((x) => JSON.stringify(x))).size != v.length ? bad(v, p, "a list of distinct values among \"invalid\", \"warning\", \"pending\" such as [\"invalid\"]") : v.reduce((e, x, i) => e || c5(x, `${p}[${i}]`), null);
 /** @type {Check} */
-const c7 = (v, p) => typeof v != 'string' ? bad(v, p, "a string") : null;
+const c7 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(v) ? bad(v, p, "a string matching ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ such as \"2026-01-31\"") : null;
 /** @type {Check} */
-const c8 = obj("{ \"<name>\": a string }", {  }, [], c7, 0);
+const c8 = (v, p) => typeof v != 'string' ? bad(v, p, "a string") : null;
 /** @type {Check} */
-const c9 = obj("an object such as {\"fr\":{\"email.domain_typo\":\"Vouliez-vous dire {suggestion} ?\"}}", {  }, [], c8, 0);
+const c9 = obj("{ \"<name>\": a string }", {  }, [], c8, 0);
 /** @type {Check} */
-const c10 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string such as \"#email\"") : null;
+const c10 = obj("an object such as {\"fr\":{\"email.domain_typo\":\"Vouliez-vous dire {suggestion} ?\"}}", {  }, [], c9, 0);
 /** @type {Check} */
-const c11 = (v, p) => !["email","phone","postcode","city","first_name","last_name","civility","birth_date","country","street"].includes(v) ? bad(v, p, "one of \"email\", \"phone\", \"postcode\", \"city\", \"first_name\", \"last_name\", \"civility\", \"birth_date\", \"country\", \"street\"") : null;
+const c11 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string such as \"#email\"") : null;
 /** @type {Check} */
-const c12 = (v, p) => typeof v != 'boolean' ? bad(v, p, "true or false") : null;
+const c12 = (v, p) => !["email","phone","postcode","city","first_name","last_name","civility","birth_date","country","street"].includes(v) ? bad(v, p, "one of \"email\", \"phone\", \"postcode\", \"city\", \"first_name\", \"last_name\", \"civility\", \"birth_date\", \"country\", \"street\"") : null;
 /** @type {Check} */
 const c13 = (v, p) => !Number.isInteger(v) || v < 0 || v > 150 ? bad(v, p, "a whole number from 0 to 150") : null;
 /** @type {Check} */
 const c14 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string") : null;
 /** @type {Check} */
-const c15 = obj("{ \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? }", { selector: c10, type: c11, required: c12, country: c1, block: c5, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false, 0);
+const c15 = obj("{ \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? }", { selector: c11, type: c12, required: c4, country: c1, block: c6, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false, 0);
 /** @type {Check} */
 const c16 = obj("at least one entry: { \"<name>\": { \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? } }", {  }, [], c15, 1);
 /** @type {Check} */
@@ -94,7 +94,7 @@ const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number 
 /** @type {Check} */
 const c27 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false, 0);
 /** @type {Check} */
-const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
+const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence

@@ -40,6 +40,7 @@ export const CODES = [
   "email.label_too_long",
   "email.local_dot",
   "email.local_too_long",
+  "email.mailbox_not_found",
   "email.missing_at",
   "email.missing_tld",
   "email.pending",
@@ -91,12 +92,14 @@ export const MESSAGES = {
     "email.domain_pending": "Vérification du domaine…",
     "email.domain_not_found": "Ce domaine n’existe pas : vérifiez ce qui suit le « @ ».",
     "email.domain_no_mail": "Ce domaine ne reçoit pas d’e-mails : vérifiez l’adresse.",
+    "email.mailbox_not_found": "Cette boîte e-mail n’existe pas : vérifiez ce qui précède le « @ ».",
     "email.disposable": "Cette adresse semble jetable : utilisez une adresse permanente pour continuer à recevoir nos messages.",
   },
   en: {
     "email.domain_pending": "Checking the domain…",
     "email.domain_not_found": "This domain does not exist: check what follows the “@”.",
     "email.domain_no_mail": "This domain does not receive email: check the address.",
+    "email.mailbox_not_found": "This mailbox does not exist: check the part before the “@”.",
     "email.disposable": "This looks like a disposable address: use a permanent one to keep hearing from us.",
   },
 };

@@ -56,7 +56,8 @@ const CATALOGUES: &[&[Msg]] = &[
 
 /// The codes of the verdicts the JS layer builds itself from the lookup
 /// service's answers: their texts are exported to `pkg/defs.js`.
-pub const SERVICE_CODES: [&str; 4] = ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.disposable"];
+pub const SERVICE_CODES: [&str; 5] =
+    ["email.domain_pending", "email.domain_not_found", "email.domain_no_mail", "email.mailbox_not_found", "email.disposable"];
 
 /// Texts of the verdicts the page builds from the lookup service's answers
 /// (the core never gives them): kept with the others for translators, but
@@ -74,6 +75,13 @@ pub const SERVICE: &[Msg] = &[
         code: "email.domain_no_mail",
         en: "This domain does not receive email: check the address.",
         fr: "Ce domaine ne reçoit pas d’e-mails\u{A0}: vérifiez l’adresse.",
+    },
+    // The mailbox check (`GET /v1/email/mailbox`): only its `does_not_exist`
+    // is shown; `accept_all` and `unknown` say nothing.
+    Msg {
+        code: "email.mailbox_not_found",
+        en: "This mailbox does not exist: check the part before the “@”.",
+        fr: "Cette boîte e-mail n’existe pas\u{A0}: vérifiez ce qui précède le «\u{A0}@\u{A0}».",
     },
 ];
 
