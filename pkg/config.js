@@ -80,21 +80,23 @@ const c19 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(
 /** @type {Check} */
 const c20 = (v, p) => !["consent","contract","legal_obligation","vital_interests","public_task","legitimate_interests"].includes(v) ? bad(v, p, "one of \"consent\", \"contract\", \"legal_obligation\", \"vital_interests\", \"public_task\", \"legitimate_interests\"") : null;
 /** @type {Check} */
-const c21 = obj("{ \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }", { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20 }, ["id","selector"], false, 0);
+const c21 = (v, p) => !["email"].includes(v) ? bad(v, p, "one of \"email\"") : null;
 /** @type {Check} */
-const c22 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty list of { \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }") : v.reduce((e, x, i) => e || c21(x, `${p}[${i}]`), null);
+const c22 = obj("{ \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"?, \"confirm\"? }", { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20, confirm: c21 }, ["id","selector"], false, 0);
 /** @type {Check} */
-const c23 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
+const c23 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty list of { \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"?, \"confirm\"? }") : v.reduce((e, x, i) => e || c22(x, `${p}[${i}]`), null);
 /** @type {Check} */
-const c24 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
+const c24 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
 /** @type {Check} */
-const c25 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
+const c25 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c24, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
 /** @type {Check} */
-const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+const c26 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
 /** @type {Check} */
-const c27 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false, 0);
+const c27 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
 /** @type {Check} */
-const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
+const c28 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c23, advisor: c25, receiptInput: c14, subjectData: c26, retentionDays: c27, expiresAfterDays: c27 }, ["controller","form","purposes"], false, 0);
+/** @type {Check} */
+const c29 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c28 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
@@ -102,4 +104,4 @@ const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxC
  * @param {unknown} config
  * @returns {string | null}
  */
-export const checkConfig = (config) => c28(config, 'config');
+export const checkConfig = (config) => c29(config, 'config');

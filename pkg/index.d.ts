@@ -161,6 +161,8 @@ export interface ConsentPurpose {
   text?: string;
   /** Default "consent". */
   legalBasis?: LegalBasis;
+  /** Double opt-in: the grant counts once the person opens the link the service mails (service started with --smtp-relay). */
+  confirm?: 'email';
 }
 
 /** Advisor mode: staff capturing consent for a customer (records of channel store/phone). */
