@@ -73,6 +73,12 @@ impl OptIn {
         })
     }
 
+    /// The relay (for other features that write to a person: one
+    /// configuration, `--smtp-relay`).
+    pub fn relay(&self) -> &Relay {
+        &self.relay
+    }
+
     /// The confirmation link of `record_id`, valid from `now` (Unix seconds).
     pub fn link(&self, key: &IndexKey, record_id: &str, now: u64) -> String {
         format!("{}/v1/consents/confirm?token={}", self.public_url, token(key, record_id, now + self.valid_for.as_secs()))
