@@ -35,11 +35,11 @@ pub struct OptInConfig {
     pub relay: RelayConfig,
     /// Base URL of this service as a person's browser reaches it: the
     /// confirmation links start with it.
-    #[arg(long = "public-url", env = "FIABLE_PUBLIC_URL", default_value = "http://127.0.0.1:8787")]
+    #[arg(id = "public_url", long = "public-url", env = "FIABLE_PUBLIC_URL", default_value = "http://127.0.0.1:8787")]
     pub public_url: String,
     /// Hours a confirmation link stays valid; past them the record's
     /// purposes that asked for confirmation stay unconfirmed.
-    #[arg(long = "double-opt-in-hours", env = "FIABLE_DOUBLE_OPT_IN_HOURS", default_value_t = 72)]
+    #[arg(id = "double_opt_in_hours", long = "double-opt-in-hours", env = "FIABLE_DOUBLE_OPT_IN_HOURS", default_value_t = 72)]
     pub hours: u64,
 }
 

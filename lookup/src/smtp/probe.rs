@@ -38,40 +38,50 @@ use crate::mail::MailChecker;
 pub struct ProbeConfig {
     /// Turn on `GET /v1/email/mailbox` (SMTP RCPT probes: the address is
     /// sent to the domain's mail server). Off by default.
-    #[arg(long = "mailbox-probe", env = "FIABLE_MAILBOX_PROBE")]
+    #[arg(id = "mailbox_probe", long = "mailbox-probe", env = "FIABLE_MAILBOX_PROBE")]
     pub enabled: bool,
     /// The port of the mail exchanges (25; another one in tests).
-    #[arg(long = "mailbox-probe-port", env = "FIABLE_MAILBOX_PROBE_PORT", default_value_t = 25)]
+    #[arg(id = "mailbox_probe_port", long = "mailbox-probe-port", env = "FIABLE_MAILBOX_PROBE_PORT", default_value_t = 25)]
     pub port: u16,
     /// The name said in EHLO: this host's public name (a server may refuse
     /// a name that does not resolve back to the probing address).
-    #[arg(long = "mailbox-probe-helo", env = "FIABLE_MAILBOX_PROBE_HELO", default_value = "localhost")]
+    #[arg(id = "mailbox_probe_helo", long = "mailbox-probe-helo", env = "FIABLE_MAILBOX_PROBE_HELO", default_value = "localhost")]
     pub helo: String,
     /// Longest time one probe takes, connection and every step included, in
     /// milliseconds; past it the answer is `unknown`.
-    #[arg(long = "mailbox-probe-timeout-ms", env = "FIABLE_MAILBOX_PROBE_TIMEOUT_MS", default_value_t = 6000)]
+    #[arg(
+        id = "mailbox_probe_timeout_ms",
+        long = "mailbox-probe-timeout-ms",
+        env = "FIABLE_MAILBOX_PROBE_TIMEOUT_MS",
+        default_value_t = 6000
+    )]
     pub timeout_ms: u64,
     /// SMTP sessions open at once towards one domain.
-    #[arg(long = "mailbox-probe-per-domain", env = "FIABLE_MAILBOX_PROBE_PER_DOMAIN", default_value_t = 2)]
+    #[arg(
+        id = "mailbox_probe_per_domain",
+        long = "mailbox-probe-per-domain",
+        env = "FIABLE_MAILBOX_PROBE_PER_DOMAIN",
+        default_value_t = 2
+    )]
     pub per_domain: usize,
     /// New sessions per minute towards one domain (bucket refill; the
     /// bucket holds as many).
-    #[arg(long = "mailbox-probe-rate", env = "FIABLE_MAILBOX_PROBE_RATE", default_value_t = 20)]
+    #[arg(id = "mailbox_probe_rate", long = "mailbox-probe-rate", env = "FIABLE_MAILBOX_PROBE_RATE", default_value_t = 20)]
     pub rate_per_minute: u32,
     /// Seconds an `exists` answer is cached.
-    #[arg(long = "mailbox-ttl-exists", env = "FIABLE_MAILBOX_TTL_EXISTS", default_value_t = 86_400)]
+    #[arg(id = "mailbox_ttl_exists", long = "mailbox-ttl-exists", env = "FIABLE_MAILBOX_TTL_EXISTS", default_value_t = 86_400)]
     pub ttl_exists: u64,
     /// Seconds a `does_not_exist` answer is cached.
-    #[arg(long = "mailbox-ttl-not-found", env = "FIABLE_MAILBOX_TTL_NOT_FOUND", default_value_t = 3_600)]
+    #[arg(id = "mailbox_ttl_not_found", long = "mailbox-ttl-not-found", env = "FIABLE_MAILBOX_TTL_NOT_FOUND", default_value_t = 3_600)]
     pub ttl_not_found: u64,
     /// Seconds an `accept_all` answer is cached (for the whole domain).
-    #[arg(long = "mailbox-ttl-accept-all", env = "FIABLE_MAILBOX_TTL_ACCEPT_ALL", default_value_t = 86_400)]
+    #[arg(id = "mailbox_ttl_accept_all", long = "mailbox-ttl-accept-all", env = "FIABLE_MAILBOX_TTL_ACCEPT_ALL", default_value_t = 86_400)]
     pub ttl_accept_all: u64,
     /// Seconds an `unknown` answer is cached (greylisting passes in minutes).
-    #[arg(long = "mailbox-ttl-unknown", env = "FIABLE_MAILBOX_TTL_UNKNOWN", default_value_t = 300)]
+    #[arg(id = "mailbox_ttl_unknown", long = "mailbox-ttl-unknown", env = "FIABLE_MAILBOX_TTL_UNKNOWN", default_value_t = 300)]
     pub ttl_unknown: u64,
     /// Addresses kept in the cache.
-    #[arg(long = "mailbox-cache-size", env = "FIABLE_MAILBOX_CACHE_SIZE", default_value_t = 10_000)]
+    #[arg(id = "mailbox_cache_size", long = "mailbox-cache-size", env = "FIABLE_MAILBOX_CACHE_SIZE", default_value_t = 10_000)]
     pub cache_size: usize,
 }
 

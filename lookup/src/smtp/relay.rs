@@ -20,16 +20,16 @@ pub struct RelayConfig {
     /// SMTP relay (`host:port`) through which the service sends mail (the
     /// double opt-in's confirmations). Without it no mail is sent, and a
     /// form whose purposes need confirmation keeps them unconfirmed.
-    #[arg(long = "smtp-relay", env = "FIABLE_SMTP_RELAY")]
+    #[arg(id = "smtp_relay", long = "smtp-relay", env = "FIABLE_SMTP_RELAY")]
     pub relay: Option<String>,
     /// Envelope sender and `From:` of the mails sent.
-    #[arg(long = "smtp-from", env = "FIABLE_SMTP_FROM", default_value = "no-reply@localhost")]
+    #[arg(id = "smtp_from", long = "smtp-from", env = "FIABLE_SMTP_FROM", default_value = "no-reply@localhost")]
     pub from: String,
     /// The name said in EHLO to the relay.
-    #[arg(long = "smtp-helo", env = "FIABLE_SMTP_HELO", default_value = "localhost")]
+    #[arg(id = "smtp_helo", long = "smtp-helo", env = "FIABLE_SMTP_HELO", default_value = "localhost")]
     pub helo: String,
     /// Longest time one step of a relay session may take, in milliseconds.
-    #[arg(long = "smtp-timeout-ms", env = "FIABLE_SMTP_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(id = "smtp_timeout_ms", long = "smtp-timeout-ms", env = "FIABLE_SMTP_TIMEOUT_MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
 }
 
