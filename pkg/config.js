@@ -46,29 +46,29 @@ const c2 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty s
 /** @type {Check} */
 const c3 = (v, p) => typeof v != 'string' || !/^(https?:\/\/|\/)/u.test(v) ? bad(v, p, "a string matching ^(https?://|/) such as \"https://lookup.example.com\"") : null;
 /** @type {Check} */
-const c4 = (v, p) => !["invalid","warning","pending"].includes(v) ? bad(v, p, "one of \"invalid\", \"warning\", \"pending\"") : null;
+const c4 = (v, p) => typeof v != 'boolean' ? bad(v, p, "true or false") : null;
 /** @type {Check} */
-const c5 = (v, p) => !Array.isArray(v) || new Set(v.map((x) => JSON.stringify(x))).size != v.length ? bad(v, p, "a list of distinct values among \"invalid\", \"warning\", \"pending\" such as [\"invalid\"]") : v.reduce((e, x, i) => e || c4(x, `${p}[${i}]`), null);
+const c5 = (v, p) => !["invalid","warning","pending"].includes(v) ? bad(v, p, "one of \"invalid\", \"warning\", \"pending\"") : null;
 /** @type {Check} */
-const c6 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(v) ? bad(v, p, "a string matching ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ such as \"2026-01-31\"") : null;
+const c6 = (v, p) => !Array.isArray(v) || new Set(v.map((x) => JSON.stringify(x))).size != v.length ? bad(v, p, "a list of distinct values among \"invalid\", \"warning\", \"pending\" such as [\"invalid\"]") : v.reduce((e, x, i) => e || c5(x, `${p}[${i}]`), null);
 /** @type {Check} */
-const c7 = (v, p) => typeof v != 'string' ? bad(v, p, "a string") : null;
+const c7 = (v, p) => typeof v != 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/u.test(v) ? bad(v, p, "a string matching ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ such as \"2026-01-31\"") : null;
 /** @type {Check} */
-const c8 = obj("{ \"<name>\": a string }", {  }, [], c7, 0);
+const c8 = (v, p) => typeof v != 'string' ? bad(v, p, "a string") : null;
 /** @type {Check} */
-const c9 = obj("an object such as {\"fr\":{\"email.domain_typo\":\"Vouliez-vous dire {suggestion} ?\"}}", {  }, [], c8, 0);
+const c9 = obj("{ \"<name>\": a string }", {  }, [], c8, 0);
 /** @type {Check} */
-const c10 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string such as \"#email\"") : null;
+const c10 = obj("an object such as {\"fr\":{\"email.domain_typo\":\"Vouliez-vous dire {suggestion} ?\"}}", {  }, [], c9, 0);
 /** @type {Check} */
-const c11 = (v, p) => !["email","phone","postcode","city","first_name","last_name","civility","birth_date","country","street"].includes(v) ? bad(v, p, "one of \"email\", \"phone\", \"postcode\", \"city\", \"first_name\", \"last_name\", \"civility\", \"birth_date\", \"country\", \"street\"") : null;
+const c11 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string such as \"#email\"") : null;
 /** @type {Check} */
-const c12 = (v, p) => typeof v != 'boolean' ? bad(v, p, "true or false") : null;
+const c12 = (v, p) => !["email","phone","postcode","city","first_name","last_name","civility","birth_date","country","street"].includes(v) ? bad(v, p, "one of \"email\", \"phone\", \"postcode\", \"city\", \"first_name\", \"last_name\", \"civility\", \"birth_date\", \"country\", \"street\"") : null;
 /** @type {Check} */
 const c13 = (v, p) => !Number.isInteger(v) || v < 0 || v > 150 ? bad(v, p, "a whole number from 0 to 150") : null;
 /** @type {Check} */
 const c14 = (v, p) => typeof v != 'string' || v === '' ? bad(v, p, "a non-empty string") : null;
 /** @type {Check} */
-const c15 = obj("{ \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? }", { selector: c10, type: c11, required: c12, country: c1, block: c5, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false, 0);
+const c15 = obj("{ \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? }", { selector: c11, type: c12, required: c4, country: c1, block: c6, minAge: c13, civility: c14, postcode: c14, city: c14, housenumber: c14 }, ["selector","type"], false, 0);
 /** @type {Check} */
 const c16 = obj("at least one entry: { \"<name>\": { \"selector\", \"type\", \"required\"?, \"country\"?, \"block\"?, \"minAge\"?, \"civility\"?, \"postcode\"?, \"city\"?, \"housenumber\"? } }", {  }, [], c15, 1);
 /** @type {Check} */
@@ -80,21 +80,23 @@ const c19 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(
 /** @type {Check} */
 const c20 = (v, p) => !["consent","contract","legal_obligation","vital_interests","public_task","legitimate_interests"].includes(v) ? bad(v, p, "one of \"consent\", \"contract\", \"legal_obligation\", \"vital_interests\", \"public_task\", \"legitimate_interests\"") : null;
 /** @type {Check} */
-const c21 = obj("{ \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }", { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20 }, ["id","selector"], false, 0);
+const c21 = (v, p) => !["email"].includes(v) ? bad(v, p, "one of \"email\"") : null;
 /** @type {Check} */
-const c22 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty list of { \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"? }") : v.reduce((e, x, i) => e || c21(x, `${p}[${i}]`), null);
+const c22 = obj("{ \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"?, \"confirm\"? }", { id: c19, selector: c14, label: c14, text: c14, legalBasis: c20, confirm: c21 }, ["id","selector"], false, 0);
 /** @type {Check} */
-const c23 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
+const c23 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty list of { \"id\", \"selector\", \"label\"?, \"text\"?, \"legalBasis\"?, \"confirm\"? }") : v.reduce((e, x, i) => e || c22(x, `${p}[${i}]`), null);
 /** @type {Check} */
-const c24 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
+const c24 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
 /** @type {Check} */
-const c25 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
+const c25 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c24, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
 /** @type {Check} */
-const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+const c26 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
 /** @type {Check} */
-const c27 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false, 0);
+const c27 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
 /** @type {Check} */
-const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
+const c28 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c23, advisor: c25, receiptInput: c14, subjectData: c26, retentionDays: c27, expiresAfterDays: c27 }, ["controller","form","purposes"], false, 0);
+/** @type {Check} */
+const c29 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c28 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
@@ -102,4 +104,4 @@ const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?
  * @param {unknown} config
  * @returns {string | null}
  */
-export const checkConfig = (config) => c28(config, 'config');
+export const checkConfig = (config) => c29(config, 'config');

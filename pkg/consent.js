@@ -349,7 +349,7 @@ export function consentCapture(w) {
       subject: '',
       subject_data: subject,
       controller: { name: cc.controller.name, contact: cc.controller.contact },
-      purposes: /** @type {{ id: string, text: string, text_sha256: string, decision: string, legal_basis: string, affirmative_action: boolean }[]} */ ([]),
+      purposes: /** @type {{ id: string, text: string, text_sha256: string, decision: string, legal_basis: string, affirmative_action: boolean, confirmation?: string }[]} */ ([]),
       channel: advisor ? advisor.channel : 'web',
       collector: advisor ? { advisor_id: advisor.advisorId, store_id: advisor.storeId } : { site: location.hostname },
       form: { id: cc.form.id, version: cc.form.version },
@@ -359,7 +359,9 @@ export function consentCapture(w) {
     for (const x of purposes) {
       const granted = x.box ? x.el.checked : x.el.getAttribute('aria-pressed') === 'true';
       const text = wording(x.p, x.el);
-      r.purposes.push({ id: x.p.id, text, text_sha256: '', decision: granted ? 'granted' : 'refused', legal_basis: x.p.legalBasis ?? 'consent', affirmative_action: x.acted });
+      const p = { id: x.p.id, text, text_sha256: '', decision: granted ? 'granted' : 'refused', legal_basis: x.p.legalBasis ?? 'consent', affirmative_action: x.acted };
+      // Double opt-in: the service mails the link; the grant counts once it is opened.
+      r.purposes.push(x.p.confirm === 'email' ? { ...p, confirmation: 'email' } : p);
     }
     if (cc.retentionDays) r.retention_days = cc.retentionDays;
     if (cc.expiresAfterDays) r.expires_at = new Date(now.getTime() + cc.expiresAfterDays * 864e5).toISOString();

@@ -38,7 +38,7 @@ export function fieldsOf(form, config, id) {
       block: new Set(fc.block ?? formBlock),
       hint,
       touched: false, verdict: null, base: null, shown: '', seq: 0,
-      inflight: null, ctrl: null, asking: '', filling: false,
+      inflight: null, ctrl: null, asking: '', mailboxCtrl: null, probing: '', filling: false,
     });
   }
   for (const f of fields) {

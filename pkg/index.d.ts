@@ -138,6 +138,8 @@ export interface WidgetConfig {
   form?: string;
   /** Lookup service base URL ("https://…", or a path resolved against the page's URL, "/" = same origin): email domains on blur, street autocomplete; fails open. */
   lookup?: string;
+  /** Ask the lookup service (started with --mailbox-probe) whether the mailbox exists, on blur of an address whose domain receives mail: the whole address is sent to the domain's mail server; only "does not exist" shows. Default false. */
+  mailboxCheck?: boolean;
   /** Today's date "YYYY-MM-DD" for age checks (defaults to the local date). */
   today?: string;
   /** Consent capture (needs `lookup`): loaded only when present. See ConsentConfig. */
@@ -159,6 +161,8 @@ export interface ConsentPurpose {
   text?: string;
   /** Default "consent". */
   legalBasis?: LegalBasis;
+  /** Double opt-in: the grant counts once the person opens the link the service mails (service started with --smtp-relay). */
+  confirm?: 'email';
 }
 
 /** Advisor mode: staff capturing consent for a customer (records of channel store/phone). */

@@ -9,6 +9,10 @@
 // supersedes it, and any failure (down, slow, 5xx, not JSON) leaves the local
 // verdict standing: nothing here logs an error. A 429 pauses every call to
 // that service for its Retry-After: the local checks carry on meanwhile.
+// With `mailboxCheck` (and a service started with --mailbox-probe), a
+// blurred address whose domain the service found to receive mail is sent
+// whole to the mailbox check: only `does_not_exist` shows (an error), and no
+// submit ever waits for it.
 import { combobox } from './combobox.js';
 import { call } from './net.js';
 import { MESSAGES } from './defs.js';
@@ -18,6 +22,8 @@ import { MESSAGES } from './defs.js';
 
 /** A remote call gives up after this long; a submit never waits longer for one. */
 const LOOKUP_TIMEOUT_MS = 2500;
+/** The mailbox check talks to a mail server (the service gives up after 6 s by default); nothing waits for it. */
+const MAILBOX_TIMEOUT_MS = 8000;
 const DEBOUNCE_MS = 120;
 /** Texts of the verdicts built from the service's answers (from the core, see defs.js) and of the address list; config.messages overrides. */
 const TEXT = {
@@ -51,6 +57,8 @@ export function remoteChecks(w) {
   const say = (/** @type {string} */ key) => (texts[lang] ?? texts.en)[key];
   /** Definite answers of the service by email domain (valid / invalid), for the page's lifetime. @type {Map<string, any>} */
   const domains = new Map();
+  /** Definite answers of the mailbox check by address (exists, does_not_exist, accept_all), for the page's lifetime. @type {Map<string, string>} */
+  const mailboxes = new Map();
   /** The service's answers by postcode, for the page's lifetime. @type {Map<string, any>} */
   const postcodes = new Map();
 
@@ -59,13 +67,14 @@ export function remoteChecks(w) {
    * @param {string} path
    * @param {Record<string, string | number>} params
    * @param {AbortSignal} signal
+   * @param {number} [ms] Timeout of the call.
    * @returns {Promise<any>}
    */
-  async function remote(path, params, signal) {
+  async function remote(path, params, signal, ms = LOOKUP_TIMEOUT_MS) {
     const url = new URL(path, base);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, String(v));
     try {
-      const res = await call(url, LOOKUP_TIMEOUT_MS, {}, signal);
+      const res = await call(url, ms, {}, signal);
       if (!res) {
         console.debug('fiable: the lookup service asked to slow down (429); the local check stands.');
         return null;
@@ -103,11 +112,35 @@ export function remoteChecks(w) {
     return m ? m[1].toLowerCase() : '';
   }
 
-  /** A newer value supersedes the remote check of the old one. */
+  /** The whole address of an email field whose domain the service found to receive mail ('' otherwise). */
+  function addressOf(f, v) {
+    const d = domainOf(f, v);
+    return d && domains.get(d)?.status === 'valid' ? (v.normalized || f.el.value).trim() : '';
+  }
+
+  /** A newer value supersedes the remote checks of the old one. */
   function forget(f) {
     f.ctrl?.abort();
     f.ctrl = f.inflight = null;
     f.asking = '';
+    f.mailboxCtrl?.abort();
+    f.mailboxCtrl = null;
+    f.probing = '';
+  }
+
+  /** On blur, with `mailboxCheck`, once the domain is known to receive mail: asks whether the mailbox exists (once per address and page). Never holds a submit. */
+  function askMailbox(f) {
+    const address = w.config.mailboxCheck === true ? addressOf(f, f.base) : '';
+    if (!address || w.detached() || mailboxes.has(address) || f.probing === address) return;
+    const ctrl = (f.mailboxCtrl = new AbortController());
+    f.probing = address;
+    remote('v1/email/mailbox', { address }, ctrl.signal, MAILBOX_TIMEOUT_MS).then((r) => {
+      if (r && ['exists', 'does_not_exist', 'accept_all'].includes(r.result)) mailboxes.set(address, r.result);
+      if (f.mailboxCtrl !== ctrl) return; // superseded: dropped
+      f.mailboxCtrl = null;
+      f.probing = '';
+      if (!w.detached()) show(f, f.base);
+    });
   }
 
   /** On blur: asks the service about the domain (once per domain and page); shows `pending` meanwhile. */
@@ -122,6 +155,7 @@ export function remoteChecks(w) {
       if (f.ctrl !== ctrl) return; // superseded: dropped
       forget(f);
       if (!w.detached()) show(f, f.base);
+      askMailbox(f);
     });
     show(f, f.base);
   }
@@ -205,8 +239,10 @@ export function remoteChecks(w) {
 
   /** On blur: what the service can add to this field's verdict. */
   function ask(f) {
-    if (f.type === 'email') askDomain(f);
-    else if (f.type === 'postcode') askPostcode(f);
+    if (f.type === 'email') {
+      askDomain(f);
+      askMailbox(f);
+    } else if (f.type === 'postcode') askPostcode(f);
     if (['email', 'phone', 'street', 'postcode', 'city'].includes(f.type)) askReturned();
   }
 
@@ -235,6 +271,8 @@ export function remoteChecks(w) {
     // Pending shows over a valid verdict only: a warning (a typo's suggestion) stays in view meanwhile.
     if (!r) return f.asking === d && !w.gating() && v.status === 'valid' ? as('pending', 'email.domain_pending') : v;
     if (r.status === 'invalid') return as('invalid', r.code === 'email.domain_no_mail' ? r.code : 'email.domain_not_found');
+    // accept_all and exists say nothing the person needs to hear; unknown is never stored.
+    if (mailboxes.get(addressOf(f, v)) === 'does_not_exist') return as('invalid', 'email.mailbox_not_found');
     if (r.disposable === true && v.status === 'valid') return { ...as('warning', 'email.disposable'), details: { ...v.details, disposable: true } };
     return v;
   }

@@ -29,6 +29,8 @@
  * @property {Promise<void> | null} inflight A remote check a submit waits for (lookup.js).
  * @property {AbortController | null} ctrl lookup.js: aborts its call in flight.
  * @property {string} asking lookup.js: the domain or postcode being asked about.
+ * @property {AbortController | null} mailboxCtrl lookup.js: aborts its mailbox check in flight.
+ * @property {string} probing lookup.js: the address whose mailbox is being asked about.
  * @property {boolean} filling lookup.js: a chosen address is being written in.
  */
 

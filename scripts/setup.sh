@@ -7,7 +7,7 @@
 #         at the Cargo.lock version, Node with the packages of package-lock.json
 #         (wasm-opt comes from npm's binaryen, esbuild from npm too).
 #   test: all of the above, plus Chromium and chromedriver, Firefox ESR,
-#         WebKitWebDriver and Xvfb (tests/engines/), dnsmasq and the
+#         WebKitWebDriver and Xvfb (tests/engines/), dnsmasq, exim4 and the
 #         PostgreSQL server binaries the tests start (Debian packages: apt-get
 #         when run as root, otherwise one message with the exact command).
 #
@@ -64,6 +64,9 @@ missing_debs() {
   command -v python3 >/dev/null || need+=(python3) # make tables-check
   # tests/api/run.sh: schemathesis from PyPI in a virtualenv (Debian splits venv and ensurepip out).
   python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+  # The SMTP tests' MTA (lookup/tests/common/mta.rs) and its certificate.
+  [ -x "${FIABLE_EXIM:-/usr/sbin/exim4}" ] || need+=(exim4-daemon-light)
+  command -v openssl >/dev/null || need+=(openssl)
   # tests/engines/: Firefox ESR (over WebDriver BiDi), WebKitGTK's driver, a virtual display for it.
   command -v firefox-esr >/dev/null || need+=(firefox-esr)
   command -v WebKitWebDriver >/dev/null || need+=(webkit2gtk-driver)

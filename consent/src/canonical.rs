@@ -117,6 +117,7 @@ impl ConsentRecord {
                                 ("decision", Some(s(&p.decision))),
                                 ("legal_basis", Some(s(&p.legal_basis))),
                                 ("affirmative_action", Some(Json::Bool(p.affirmative_action))),
+                                ("confirmation", p.confirmation.as_deref().map(s)),
                             ])
                         })
                         .collect(),
@@ -137,6 +138,7 @@ impl ConsentRecord {
             ("expires_at", self.expires_at.as_deref().map(s)),
             ("retention_days", self.retention_days.map(|d| Json::Int(d.into()))),
             ("withdraws", self.withdraws.as_deref().map(s)),
+            ("confirms", self.confirms.as_deref().map(s)),
             ("subject_data", self.subject_data.as_ref().map(SubjectData::to_json)),
             (
                 "sealed",

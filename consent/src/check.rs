@@ -100,6 +100,9 @@ pub fn validate(r: &ConsentRecord) -> Vec<Problem> {
                 &at("affirmative_action"),
                 "a consent cannot be granted without an action of the person (pre-ticked box)",
             ),
+            _ if pu.confirmation.as_deref().is_some_and(|c| c != crate::record::CONFIRMATION_EMAIL) => {
+                p("consent.unknown_confirmation", &at("confirmation"), "unknown confirmation method (email)")
+            }
             Some(Decision::Withdrawn) if r.withdraws.is_none() => {
                 p("consent.withdrawn_outside_withdrawal", &at("decision"), "`withdrawn` only appears in a record that withdraws another")
             }
@@ -149,6 +152,14 @@ pub fn validate(r: &ConsentRecord) -> Vec<Problem> {
     if let Some(w) = &r.withdraws {
         if !is_id(w) {
             p("consent.bad_record_id", "withdraws", "the withdrawn record id is malformed");
+        }
+    }
+    if let Some(c) = &r.confirms {
+        if !is_id(c) {
+            p("consent.bad_record_id", "confirms", "the confirmed record id is malformed");
+        }
+        if r.withdraws.is_some() {
+            p("consent.confirms_and_withdraws", "confirms", "a record confirms or withdraws another, not both");
         }
     }
     if let Some(d) = &r.subject_data {

@@ -46,6 +46,10 @@ pub struct ConsentRecord {
     /// The record this one withdraws (a withdrawal is a new record).
     #[serde(default)]
     pub withdraws: Option<String>,
+    /// The record this one confirms (double opt-in: the person opened the
+    /// link mailed after a purpose that asks for confirmation; a new record).
+    #[serde(default)]
+    pub confirms: Option<String>,
     /// Contact data of the person, in clear: only in a submission, never
     /// in the ledger (the service seals it).
     #[serde(default)]
@@ -128,7 +132,15 @@ pub struct Purpose {
     /// The person did something (ticked, clicked, said yes): a consent
     /// cannot be granted by a pre-ticked box.
     pub affirmative_action: bool,
+    /// How a grant must be confirmed before it counts: `email` (double
+    /// opt-in: a link mailed to the person, see [`CONFIRMATION_EMAIL`]).
+    /// Absent: the grant counts as given.
+    #[serde(default)]
+    pub confirmation: Option<String>,
 }
+
+/// The one confirmation method: a link mailed to the person (double opt-in).
+pub const CONFIRMATION_EMAIL: &str = "email";
 
 /// Who collected the record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

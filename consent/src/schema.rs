@@ -146,6 +146,10 @@ fn purpose() -> Json {
             "affirmative_action" => {
                 doc(o(&[("type", s("boolean"))]), "The person acted (ticked, clicked, said yes); false for a pre-ticked box.")
             }
+            "confirmation" => doc(
+                enum_of(&[crate::record::CONFIRMATION_EMAIL]),
+                "A grant that counts only once confirmed: `email` is the double opt-in (the service mails a single-use link; opening it appends a record that `confirms` this one).",
+            ),
             _ => return None,
         })
     })
@@ -250,6 +254,9 @@ pub fn consent_record() -> Json {
                 "expires_at" => date_time(),
                 "retention_days" => o(&[("type", s("integer")), ("minimum", int(0)), ("maximum", Json::Int(u32::MAX.into()))]),
                 "withdraws" => doc(id(MAX_SHORT), "Id of the record this withdrawal record takes back."),
+                "confirms" => {
+                    doc(id(MAX_SHORT), "Id of the record this confirmation record confirms (double opt-in); written by the service.")
+                }
                 "subject_data" => subject_data(),
                 "sealed" => sealed(),
                 _ => return None,

@@ -129,7 +129,7 @@ fn json_schema_matches_the_record() {
     // The canonical forms of a submission with every field set, of the
     // same record as stored (sealed), and of an erasure record.
     let mut seen = std::collections::BTreeSet::new();
-    for r in [with_subject_data(), sealed_sample()] {
+    for r in [with_subject_data(), sealed_sample(), confirmation_sample()] {
         assert_eq!(validate(&r), vec![]);
         let v: Value = serde_json::from_str(&r.canonical_json()).unwrap();
         check_against_schema(&v, &schema, "$", &mut seen);
@@ -168,6 +168,28 @@ fn with_subject_data() -> ConsentRecord {
         country: Some("FR".into()),
     });
     r
+}
+
+/// A purpose asking for confirmation, and the record that confirms another (double opt-in).
+fn confirmation_sample() -> ConsentRecord {
+    let mut r = sample();
+    r.withdraws = None;
+    r.confirms = Some("01JD6Z0000ORIGINAL000000".into());
+    r.purposes[0].confirmation = Some("email".into());
+    r
+}
+
+#[test]
+fn confirmations_are_checked() {
+    let mut r = confirmation_sample();
+    r.purposes[0].confirmation = Some("sms".into());
+    assert_eq!(codes(&r), ["consent.unknown_confirmation"]);
+    let mut r = confirmation_sample();
+    r.withdraws = Some("01JD6Z0000PREVIOUS0000000".into());
+    assert!(codes(&r).contains(&"consent.confirms_and_withdraws"), "{:?}", codes(&r));
+    let mut r = confirmation_sample();
+    r.confirms = Some(String::new());
+    assert!(codes(&r).contains(&"consent.bad_record_id"));
 }
 
 fn sealed_sample() -> ConsentRecord {

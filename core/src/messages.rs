@@ -56,10 +56,11 @@ const CATALOGUES: &[&[Msg]] = &[
 
 /// The codes of the verdicts the JS layer builds itself from the lookup
 /// service's answers: their texts are exported to `pkg/defs.js`.
-pub const SERVICE_CODES: [&str; 6] = [
+pub const SERVICE_CODES: [&str; 7] = [
     "email.domain_pending",
     "email.domain_not_found",
     "email.domain_no_mail",
+    "email.mailbox_not_found",
     "email.disposable",
     "address.mail_returned",
     "address.mail_returned_on",
@@ -94,6 +95,13 @@ pub const SERVICE: &[Msg] = &[
         code: "address.mail_returned_on",
         en: "Mail to this address came back on {date}: check the address.",
         fr: "Le courrier envoyé à cette adresse est revenu le {date}\u{A0}: vérifiez l’adresse.",
+    },
+    // The mailbox check (`GET /v1/email/mailbox`): only its `does_not_exist`
+    // is shown; `accept_all` and `unknown` say nothing.
+    Msg {
+        code: "email.mailbox_not_found",
+        en: "This mailbox does not exist: check the part before the “@”.",
+        fr: "Cette boîte e-mail n’existe pas\u{A0}: vérifiez ce qui précède le «\u{A0}@\u{A0}».",
     },
 ];
 

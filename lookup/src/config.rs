@@ -33,6 +33,9 @@ pub struct Config {
     /// DNS of the mail-domain check.
     #[command(flatten)]
     pub dns: DnsConfig,
+    /// The mailbox probe (`GET /v1/email/mailbox`), off by default.
+    #[command(flatten)]
+    pub mailbox: crate::smtp::probe::ProbeConfig,
     /// Requests per second allowed per client (token bucket refill rate;
     /// 0 turns rate limiting off). `/healthz` and `/metrics` are never limited.
     #[arg(long = "rate-limit", env = "FIABLE_RATE_LIMIT", default_value_t = 50.0, value_parser = per_second)]
@@ -86,6 +89,7 @@ impl Config {
             www: PathBuf::from("/nonexistent"),
             pkg: PathBuf::from("/nonexistent"),
             dns: DnsConfig::default(),
+            mailbox: crate::smtp::probe::ProbeConfig::default(),
             rate_limit: 50.0,
             rate_burst: 200,
             rate_max_clients: 100_000,

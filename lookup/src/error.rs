@@ -73,6 +73,9 @@ pub enum ApiError {
         /// Value of the `Retry-After` header.
         retry_after: u64,
     },
+    /// `GET /v1/email/mailbox` on a deployment without `--mailbox-probe`.
+    #[error("the mailbox check is not turned on in this deployment (--mailbox-probe)")]
+    MailboxProbeOff,
     /// An entry or a tree size beyond the log.
     #[error("no such entry or tree size in the log")]
     LogOutOfRange,
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"),
             ApiError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "consent.busy"),
             ApiError::LogOutOfRange => (StatusCode::NOT_FOUND, "log.out_of_range"),
+            ApiError::MailboxProbeOff => (StatusCode::NOT_FOUND, "email.mailbox_probe_off"),
         }
     }
 }

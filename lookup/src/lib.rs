@@ -20,5 +20,6 @@ pub mod quality;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
+pub mod smtp;
 pub mod state;
 pub mod synth;

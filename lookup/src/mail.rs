@@ -20,7 +20,7 @@
 //! is asked ([`normalize`]); nothing here logs a domain.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -733,6 +733,27 @@ impl MailChecker {
             *m.entry((record_type_label(rtype), reply.1)).or_default() += 1;
         }
         reply.0
+    }
+
+    /// The addresses (A, then AAAA) of a mail exchange, for the mailbox
+    /// probe (`crate::smtp::probe`); empty when DNS has none or failed.
+    /// Not cached: the probe caches its own answers.
+    pub async fn host_addresses(&self, host: &str) -> Vec<IpAddr> {
+        let Ok(name) = Name::from_ascii(format!("{}.", host.trim_end_matches('.'))) else {
+            return vec![];
+        };
+        let (a, aaaa) = tokio::join!(self.query(&name, RecordType::A), self.query(&name, RecordType::AAAA));
+        let mut out = Vec::new();
+        for reply in [a, aaaa] {
+            if let Reply::Records(records, _) = reply {
+                out.extend(records.into_iter().filter_map(|r| match r {
+                    RData::A(a) => Some(IpAddr::V4(a.0)),
+                    RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                    _ => None,
+                }));
+            }
+        }
+        out
     }
 
     /// Prometheus text for the DNS counters.

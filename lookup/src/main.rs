@@ -745,3 +745,14 @@ fn rss_kib() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        // Flattened settings (DNS, mailbox probe, relay…) must not reuse an argument id.
+        super::Cli::command().debug_assert();
+    }
+}

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::mail::MailChecker;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::smtp::probe::MailboxProbe;
 
 /// Shared state of the handlers.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The mail-domain checker (resolver, cache, lists).
     pub mail: Arc<MailChecker>,
+    /// The mailbox probe (SMTP; answers only when `config.mailbox.enabled`).
+    pub mailbox: Arc<MailboxProbe>,
     /// Departments the address index covers.
     pub coverage: Arc<Coverage>,
     /// Per-client rate limiting (`None`: off).
@@ -32,6 +35,7 @@ impl AppState {
     /// rate limiter `config.rate_*`.
     pub fn new(index: Index, config: Config) -> Self {
         let mail = Arc::new(MailChecker::new(config.dns.clone()));
+        let mailbox = Arc::new(MailboxProbe::new(config.mailbox.clone()));
         let coverage = Arc::new(Coverage::of(&index));
         let limiter = RateLimiter::from_config(&config).map(Arc::new);
         let consent_limiter = RateLimiter::for_consent_posts(&config).map(Arc::new);
@@ -40,6 +44,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             config: Arc::new(config),
             mail,
+            mailbox,
             coverage,
             limiter,
             consent_limiter,

@@ -43,7 +43,8 @@ PORT=$(free_port)
 "$BIN" serve --bind "127.0.0.1:$PORT" --dns-upstream "127.0.0.1:$DNS_PORT" --dns-timeout-ms 500 \
   --rate-limit 100000 --rate-burst 100000 --consent-rate-limit 100000 --consent-rate-burst 100000 \
   --consent-db "$TMP/ledger.sqlite" --consent-key "$TMP/ledger.key" \
-  --api-key "advisor:$ADVISOR" --api-key "admin:$ADMIN" >"$TMP/service.log" 2>&1 &
+  --api-key "advisor:$ADVISOR" --api-key "admin:$ADMIN" \
+  --mailbox-probe --mailbox-probe-timeout-ms 1000 >"$TMP/service.log" 2>&1 &
 PIDS+=($!)
 URL=http://127.0.0.1:$PORT
 for _ in $(seq 1200); do  # the debug build indexes the Paris BAN slowly

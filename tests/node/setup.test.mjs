@@ -93,10 +93,10 @@ test('node_modules: missing, stale after a lock change, current once stamped', (
 });
 
 test('the Debian packages of the tests: each absent one is named by its package', () => {
-  const gone = { CHROMIUM: '/nonexistent/chromium', CHROMEDRIVER: '/nonexistent/chromedriver', FIABLE_DNSMASQ: '/nonexistent/dnsmasq' };
+  const gone = { CHROMIUM: '/nonexistent/chromium', CHROMEDRIVER: '/nonexistent/chromedriver', FIABLE_DNSMASQ: '/nonexistent/dnsmasq', FIABLE_EXIM: '/nonexistent/exim4' };
   const none = fakeBin({});
   const r = detect('missing_debs', { ...gone, PATH: `${none}:/usr/bin:/bin` }).out.split(' ');
-  for (const p of ['chromium', 'chromium-driver', 'dnsmasq-base']) assert.ok(r.includes(p), `${p} in ${r}`);
+  for (const p of ['chromium', 'chromium-driver', 'dnsmasq-base', 'exim4-daemon-light']) assert.ok(r.includes(p), `${p} in ${r}`);
   // This machine has them (make test needs them): nothing to install.
   const here = execFileSync('bash', ['-c', `FIABLE_SETUP_SOURCE_ONLY=1 source "${script}"; missing_debs`], { encoding: 'utf8' });
   assert.equal(here.trim(), '');

@@ -33,6 +33,7 @@ pub mod breach;
 pub mod ledger;
 pub mod log;
 pub mod matching;
+pub mod optin;
 pub mod retention;
 pub mod returns;
 pub mod sign;
@@ -90,6 +91,9 @@ pub struct Config {
     /// gets 503 `consent.busy` with `Retry-After` instead of a longer wait.
     #[arg(long = "consent-max-queue", env = "FIABLE_CONSENT_MAX_QUEUE", default_value_t = DEFAULT_MAX_QUEUE)]
     pub max_queue: usize,
+    /// Double opt-in: the SMTP relay and the confirmation links ([`optin`]).
+    #[command(flatten)]
+    pub optin: optin::OptInConfig,
 }
 
 /// Default of `--consent-max-queue`: four full group commits.
@@ -115,6 +119,8 @@ pub struct ConsentState {
     pub cors_origins: Vec<String>,
     /// Most appends waiting for the writer before 503 `consent.busy`.
     pub max_queue: usize,
+    /// The mailer of double opt-in links (`None`: no relay, no mail).
+    pub optin: Option<Arc<optin::OptIn>>,
 }
 
 impl ConsentState {
@@ -166,6 +172,7 @@ impl ConsentState {
         tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
+        st.optin = optin::OptIn::from_config(&config.optin).map(Arc::new);
         Ok(st)
     }
 
@@ -187,7 +194,14 @@ impl ConsentState {
             max_body,
             cors_origins,
             max_queue: DEFAULT_MAX_QUEUE,
+            optin: None,
         }
+    }
+
+    /// Sends double opt-in mails through `optin`'s relay.
+    pub fn with_opt_in(mut self, optin: optin::OptIn) -> Self {
+        self.optin = Some(Arc::new(optin));
+        self
     }
 
     /// Replaces the API keys.

@@ -337,6 +337,15 @@ async fn submit(
             message: "only the service seals subject data; send subject_data",
         }]));
     }
+    // A confirmation is the service's to write, when the person opens the
+    // mailed link (double opt-in, crate::consent::optin).
+    if record.confirms.is_some() {
+        return Err(ApiError::Invalid(vec![Problem {
+            code: "consent.confirms_by_client",
+            path: "confirms".into(),
+            message: "only the service writes confirmations (the link it mails)",
+        }]));
+    }
     // What the client sent, canonicalised before the id is assigned: the
     // same record with other whitespace or key order is the same request.
     // With contact data in it, a keyed hash: the idempotency table must
@@ -356,7 +365,15 @@ async fn submit(
     // The capability to withdraw, for whoever holds the receipt (a
     // withdrawal itself has nothing left to withdraw).
     let token = record.withdraws.is_none();
+    // Double opt-in: the record as sent (its address in clear) for the mail, once it is in the ledger.
+    let confirm = match (&st.optin, record.subject_data.as_ref().and_then(|d| d.email.clone())) {
+        (Some(_), Some(to)) if crate::consent::optin::needing_confirmation(&record).next().is_some() => Some((record.clone(), to)),
+        _ => None,
+    };
     let a = append(&st, record, idem.map(|k| (k, request)), caller).await?;
+    if let (Some(optin), Some((record, to)), false) = (&st.optin, confirm, a.replayed) {
+        optin.send_later(&st.index_key, &record, to);
+    }
     Ok(answer(&st, a, caller, token))
 }
 

@@ -12,6 +12,7 @@ use crate::openapi::{Auth, Class, Resp, Route, RouteDoc, Verb};
 use crate::state::AppState;
 
 pub mod address;
+pub mod confirm;
 pub mod consent;
 pub mod consent_common;
 pub mod email;
@@ -27,7 +28,7 @@ pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES, log::ROUTES, returned::ROUTES].into_iter().flatten()
+    [consent::ROUTES, confirm::ROUTES, rights::ROUTES, log::ROUTES, returned::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.

@@ -67,5 +67,8 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     let limits = st.limiter.as_ref().map(|l| l.render()).unwrap_or_default();
     let consent = crate::consent::store::batch::render_metrics();
     let conns = crate::server::render_metrics();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render() + &st.mail.render_metrics() + &limits + &conns + &consent)
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render() + &st.mail.render_metrics() + &st.mailbox.render_metrics() + &limits + &conns + &consent,
+    )
 }
