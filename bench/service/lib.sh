@@ -1,0 +1,46 @@
+# Shell helpers of the service benchmarks, sourced by scale.sh and
+# consent.sh. Expects PY (python3) and log() to be defined, and PIDS=() for
+# what they start (the caller's cleanup stops those).
+
+# free_port [udp]: a free port on 127.0.0.1.
+free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1:]==["udp"] else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$@"; }
+wait_http() { # url seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
+  log "timeout waiting for $1"; return 1
+}
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# utime + stime of a process, in clock ticks (its threads included).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# "VmRSS VmHWM" of a process, KiB.
+rss() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print r+0, h+0}' "/proc/$1/status" 2>/dev/null || echo "0 0"; }
+# json KEY VALUE ... -> one JSON object (values that parse as numbers stay numbers).
+json() { "$PY" -c 'import json,sys
+a=sys.argv[1:]; d={}
+for k,v in zip(a[::2],a[1::2]):
+    try: d[k]=json.loads(v) if v[:1] in "[{" else (int(v) if v.lstrip("-").isdigit() else float(v))
+    except ValueError: d[k]=v
+print(json.dumps(d))' "$@"; }
+stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# start_pg DIR: Debian's PostgreSQL (newest /usr/lib/postgresql/*/bin, or
+# $PG_BIN), a fresh cluster in DIR on 127.0.0.1 with default settings, and
+# a database `bench`. Sets PG_URL, PG_PID (in PIDS), PG_VERSION, PG_BIN_DIR;
+# returns 1 when the server binaries are missing.
+start_pg() {
+  PG_BIN_DIR=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+  [ -n "$PG_BIN_DIR" ] && [ -x "$PG_BIN_DIR/initdb" ] || return 1
+  local dir=$1 pw=bench-password port; port=$(free_port)
+  mkdir -p "$dir"; echo "$pw" >"$dir/pwfile"
+  local as=()
+  # The server refuses to run as root.
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$dir"; as=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+  "${as[@]}" "$PG_BIN_DIR/initdb" -D "$dir/data" -U fiable --auth-local=trust --auth-host=scram-sha-256 \
+    -E UTF8 --locale=C --no-sync --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1
+  "${as[@]}" "$PG_BIN_DIR/postgres" -D "$dir/data" -c listen_addresses=127.0.0.1 -p "$port" \
+    -c "unix_socket_directories=$dir" >"$dir/server.log" 2>&1 &
+  PG_PID=$!; PIDS+=("$PG_PID")
+  for _ in $(seq 100); do "$PG_BIN_DIR/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
+  PGPASSWORD=$pw "$PG_BIN_DIR/createdb" -h 127.0.0.1 -p "$port" -U fiable bench
+  PG_VERSION=$("$PG_BIN_DIR/postgres" --version)
+  PG_URL=postgres://fiable:$pw@127.0.0.1:$port/bench
+}
