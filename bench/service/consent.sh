@@ -36,16 +36,8 @@ LOADGEN=$TARGET/release/examples/loadgen
 
 rm -rf "$D"
 mkdir -p "$D"
-TMP=$(mktemp -d /tmp/bench-consent.XXXXXX)
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
 . bench/service/lib.sh
+bench_tmp bench-consent
 
 # A throwaway advisor key of this run (16 random bytes, hex), handed to
 # the service through the environment (`ps` shows a command line).
@@ -115,32 +107,33 @@ public_key() { curl -fsS "$SERVE_URL/v1/consents/public-key" | "$PY" -c 'import 
 stats() { curl -fsS "$SERVE_URL/metrics" | awk '/^fiable_consent_(commits|appends)_total /{printf "%s %s ", $1, $2}'; }
 verified() { "$PY" -c 'import re,sys; m=re.search(r"OK, (\d+) entries", sys.stdin.read()); print(m.group(1) if m else 0)'; }
 
+# measure STORE [--database URL]: the runs on a fresh service; sets
+# ACKED, VERIFY (verify's first line), COMMITS, RSS, HWM.
+measure() {
+  local store=$1; shift
+  serve "consent-$store" "$@"
+  local pid=$SERVE_PID pk; pk=$(public_key)
+  runs "$store"
+  COMMITS=$(stats)
+  read -r RSS HWM < <(rss "$pid")
+  stop "$pid"
+  # The same database as the service: its SQLite file, or `--database URL`.
+  local db=("$@"); [ $# -gt 0 ] || db=(--ledger "$TMP/consent-$store.sqlite")
+  VERIFY=$("$BIN" verify "${db[@]}" --public-key "$pk" 2>&1 | head -1)
+  ACKED=$(acked "$D/$store"-c*.json "$D/$store"_people-c*.json)
+  log "$store: acknowledged $ACKED; verify: $VERIFY; $COMMITS"
+}
+
 # SQLite (WAL, synchronous=FULL), the default store.
-serve consent-sqlite
-pid=$SERVE_PID
-PK=$(public_key)
-runs sqlite
-s_commits=$(stats)
-read -r s_rss s_hwm < <(rss "$pid")
-stop "$pid"
-s_verify=$("$BIN" verify --ledger "$TMP/consent-sqlite.sqlite" --public-key "$PK" 2>&1 | head -1)
-s_acked=$(acked "$D"/sqlite-c*.json "$D"/sqlite_people-c*.json)
-log "sqlite: acknowledged $s_acked; verify: $s_verify; $s_commits"
+measure sqlite
+s_acked=$ACKED s_verify=$VERIFY s_commits=$COMMITS s_rss=$RSS s_hwm=$HWM
 s_bytes=$(du -cb "$TMP"/consent-sqlite.sqlite* | tail -1 | cut -f1)
 
 # PostgreSQL: Debian's server, a fresh cluster in a temp dir, 127.0.0.1.
 p_verify="skipped: no PostgreSQL server binaries" p_rss=0 p_hwm=0 p_acked=0 p_commits="" PG_VERSION="" PG_BIN_DIR=""
 if start_pg "$TMP/pg"; then
-  FIABLE_DATABASE_URL=$PG_URL serve consent-pg
-  pid=$SERVE_PID
-  PK=$(public_key)
-  runs postgres
-  p_commits=$(stats)
-  read -r p_rss p_hwm < <(rss "$pid")
-  stop "$pid"
-  p_verify=$(FIABLE_DATABASE_URL=$PG_URL "$BIN" verify --public-key "$PK" 2>&1 | head -1)
-  p_acked=$(acked "$D"/postgres-c*.json "$D"/postgres_people-c*.json)
-  log "postgres: acknowledged $p_acked; verify: $p_verify; $p_commits"
+  measure postgres --database "$PG_URL"
+  p_acked=$ACKED p_verify=$VERIFY p_commits=$COMMITS p_rss=$RSS p_hwm=$HWM
   stop "$PG_PID"
 fi
 # How many flushes/s the disk under /tmp does: durable commits are bound by it.

@@ -1,6 +1,6 @@
 # Shell helpers of the service benchmarks, sourced by scale.sh and
-# consent.sh. Expects PY (python3) and log() to be defined, and PIDS=() for
-# what they start (the caller's cleanup stops those).
+# consent.sh. Expects PY (python3) and log() to be defined; what they start
+# goes into PIDS (see bench_tmp).
 
 # free_port [udp]: a free port on 127.0.0.1.
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1:]==["udp"] else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$@"; }
@@ -43,4 +43,18 @@ start_pg() {
   PGPASSWORD=$pw "$PG_BIN_DIR/createdb" -h 127.0.0.1 -p "$port" -U fiable bench
   PG_VERSION=$("$PG_BIN_DIR/postgres" --version)
   PG_URL=postgres://fiable:$pw@127.0.0.1:$port/bench
+}
+
+# bench_tmp NAME: a temporary directory $TMP (readable by the postgres
+# user), PIDS=(), and a trap that stops those and removes $TMP at exit.
+bench_tmp() {
+  TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$TMP"
+  PIDS=()
+  trap bench_cleanup EXIT INT TERM
+}
+bench_cleanup() {
+  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
 }

@@ -38,16 +38,8 @@ LOADGEN=$TARGET/release/examples/loadgen
 
 rm -rf "$OUT"
 mkdir -p "$OUT" "$BUILD"
-TMP=$(mktemp -d /tmp/bench-scale.XXXXXX)
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
 . bench/service/lib.sh
+bench_tmp bench-scale
 
 # serve NAME ARGS...: fiable-lookup serve on a free port; sets SERVE_PID,
 # SERVE_URL, SERVE_READY_MS. Its consent ledger and key live in $TMP.
