@@ -20,23 +20,16 @@
 # CARGO_TARGET_DIR (target), PG_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-TARGET=${CARGO_TARGET_DIR:-target}
-case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 LOAD_SECONDS=${LOAD_SECONDS:-10}
 LOAD_MAX=${LOAD_MAX:-200000}
 D=${CONSENT_DIR:-bench/build/consent}
 PY=${PYTHON:-python3}
 log() { printf '[bench-consent %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+. bench/service/lib.sh
 
-log "building fiable-lookup and the load generator (release)"
-CARGO_TARGET_DIR=$TARGET cargo build --release -q -p fiable-lookup --bin fiable-lookup --example loadgen
-BIN=$TARGET/release/fiable-lookup
-LOADGEN=$TARGET/release/examples/loadgen
-
+build_release
 rm -rf "$D"
 mkdir -p "$D"
-. bench/service/lib.sh
 bench_tmp bench-consent
 
 # A throwaway advisor key of this run (16 random bytes, hex), handed to
@@ -64,21 +57,9 @@ serve() {
   SERVE_URL=http://127.0.0.1:$port
   wait_http "$SERVE_URL/healthz" 120 || { tail -20 "$TMP/$name.log" >&2; return 1; }
 }
-# load NAME REQUESTS CLIENTS: one closed-loop run into $D/NAME-cCLIENTS.json.
-load() {
-  local name=$1 req=$2 c=$3 out="$D/$1-c$3.json"
-  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
-  "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$LOAD_SECONDS" --max "$LOAD_MAX" \
-    --header "Authorization: Bearer $ADVISOR" --header "Idempotency-Key: bench-{run}-{n}" >"$out.tmp"
-  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
-ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
-d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
-print(json.dumps(d))
-EOF
-  rm -f "$out.tmp"
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-16s %2d clients: %7.0f records/s  p50 %.2f  p99 %.2f ms  %s  load %s" % (sys.argv[2], d["clients"], d["ok_rps"], l["p50"], l["p99"], d["statuses"], d["loadavg"]))' "$out" "$name" >&2
+# cload NAME REQUESTS CLIENTS: one closed-loop run into $D/NAME-cCLIENTS.json.
+cload() {
+  load "$D/$1-c$3.json" "$2" "$3" "$LOAD_SECONDS" --header "Authorization: Bearer $ADVISOR" --header "Idempotency-Key: bench-{run}-{n}"
 }
 acked() { "$PY" -c 'import json,sys; print(sum(json.load(open(f))["statuses"].get("201",0) for f in sys.argv[1:]))' "$@"; }
 
@@ -99,9 +80,9 @@ printf 'POST\t/v1/consents\t@record.json\n' >"$D/requests.txt"
 printf 'POST\t/v1/consents\t@person.json\n' >"$D/people.txt"
 
 runs() { # STORE: the fixture at 1 and 8 clients, new people at 8
-  load "$1" "$D/requests.txt" 1
-  load "$1" "$D/requests.txt" 8
-  load "$1_people" "$D/people.txt" 8
+  cload "$1" "$D/requests.txt" 1
+  cload "$1" "$D/requests.txt" 8
+  cload "$1_people" "$D/people.txt" 8
 }
 public_key() { curl -fsS "$SERVE_URL/v1/consents/public-key" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["public_key"])'; }
 stats() { curl -fsS "$SERVE_URL/metrics" | awk '/^fiable_consent_(commits|appends)_total /{printf "%s %s ", $1, $2}'; }

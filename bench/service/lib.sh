@@ -2,6 +2,17 @@
 # consent.sh. Expects PY (python3) and log() to be defined; what they start
 # goes into PIDS (see bench_tmp).
 
+# build_release: the release fiable-lookup and the load generator, in
+# $CARGO_TARGET_DIR (default target/); sets TARGET, BIN, LOADGEN.
+build_release() {
+  TARGET=${CARGO_TARGET_DIR:-target}
+  case $TARGET in /*) ;; *) TARGET=$PWD/$TARGET ;; esac
+  log "building fiable-lookup and the load generator (release)"
+  CARGO_TARGET_DIR=$TARGET cargo build --release -q -p fiable-lookup --bin fiable-lookup --example loadgen
+  BIN=$TARGET/release/fiable-lookup
+  LOADGEN=$TARGET/release/examples/loadgen
+}
+
 # free_port [udp]: a free port on 127.0.0.1.
 free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1:]==["udp"] else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$@"; }
 wait_http() { # url seconds
@@ -20,6 +31,23 @@ for k,v in zip(a[::2],a[1::2]):
     try: d[k]=json.loads(v) if v[:1] in "[{" else (int(v) if v.lstrip("-").isdigit() else float(v))
     except ValueError: d[k]=v
 print(json.dumps(d))' "$@"; }
+# load OUT.json REQUESTS CLIENTS SECONDS [loadgen args...]
+# (SERVE_PID: the server whose CPU time is counted.)
+load() {
+  local out=$1 req=$2 c=$3 s=$4; shift 4
+  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
+  "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$s" --max "$LOAD_MAX" "$@" >"$out.tmp"
+  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
+# CPU the server process used during the run (user + system), per request.
+ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
+d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
+print(json.dumps(d))
+EOF
+  rm -f "$out.tmp"
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-28s %2d clients: %8.0f req/s  p50 %.2f  p99 %.2f ms  %s" % (sys.argv[2], d["clients"], d["rps"], l["p50"], l["p99"], d["statuses"]))' "$out" "$(basename "$out" .json)" >&2
+}
 stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # start_pg DIR: Debian's PostgreSQL (newest /usr/lib/postgresql/*/bin, or

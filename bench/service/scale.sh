@@ -16,9 +16,6 @@
 # else generated into bench/build/synth/), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-TARGET=${CARGO_TARGET_DIR:-target}
-case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 SETS=${SCALE_SETS:-paris 1m 26m}
 [ "${SKIP_SCALE:-0}" = 1 ] && SETS=${SETS//26m/}
 PARTS=${SCALE_PARTS:-address mail consent}
@@ -30,15 +27,11 @@ PY=${PYTHON:-python3}
 BUILD=bench/build/scale
 OUT=$BUILD/run
 log() { printf '[bench-scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+. bench/service/lib.sh
 
-log "building fiable-lookup and the load generator (release)"
-CARGO_TARGET_DIR=$TARGET cargo build --release -q -p fiable-lookup --bin fiable-lookup --example loadgen
-BIN=$TARGET/release/fiable-lookup
-LOADGEN=$TARGET/release/examples/loadgen
-
+build_release
 rm -rf "$OUT"
 mkdir -p "$OUT" "$BUILD"
-. bench/service/lib.sh
 bench_tmp bench-scale
 
 # serve NAME ARGS...: fiable-lookup serve on a free port; sets SERVE_PID,
@@ -55,22 +48,6 @@ serve() {
   SERVE_URL=http://127.0.0.1:$port
   wait_http "$SERVE_URL/healthz" 900 || { tail -20 "$TMP/$name.log" >&2; return 1; }
   SERVE_READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-}
-# load OUT.json REQUESTS CLIENTS SECONDS [loadgen args...]
-load() {
-  local out=$1 req=$2 c=$3 s=$4; shift 4
-  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
-  "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$s" --max "$LOAD_MAX" "$@" >"$out.tmp"
-  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
-# CPU the server process used during the run (user + system), per request.
-ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
-d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
-print(json.dumps(d))
-EOF
-  rm -f "$out.tmp"
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-28s %2d clients: %8.0f req/s  p50 %.2f  p99 %.2f ms  %s" % (sys.argv[2], d["clients"], d["rps"], l["p50"], l["p99"], d["statuses"]))' "$out" "$(basename "$out" .json)" >&2
 }
 # "seconds max_rss_kib" from /usr/bin/time -v output.
 time_v() { "$PY" - "$1" <<'EOF'
