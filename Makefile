@@ -136,9 +136,17 @@ fuzz:
 # against dnsmasq, consent on SQLite and PostgreSQL) writing
 # bench/results/scale.{json,md}. Asserts nothing. SKIP_SCALE=1: no 26M set;
 # SCALE=0: addok comparison only. Durations in bench/README.md.
-.PHONY: bench-service bench-scale bench-addok-1m
+.PHONY: bench-service bench-scale bench-addok-1m bench-consent
 bench-service:
 	bench/service/run.sh
+
+# Consent throughput alone (issue 12: 2,000 records/s on SQLite at 8
+# clients): POST /v1/consents under the advisor key, 1 and 8 clients,
+# SQLite then PostgreSQL, records counted back by verify. Writes
+# bench/results/consent.{json,md}. About 2 minutes; `make bench` runs it
+# too (scale.sh's consent part).
+bench-consent:
+	bench/service/consent.sh
 
 # The scale part alone (no addok).
 bench-scale:

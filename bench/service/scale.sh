@@ -16,9 +16,6 @@
 # else generated into bench/build/synth/), CARGO_TARGET_DIR (target).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
-TARGET=${CARGO_TARGET_DIR:-target}
-case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 SETS=${SCALE_SETS:-paris 1m 26m}
 [ "${SKIP_SCALE:-0}" = 1 ] && SETS=${SETS//26m/}
 PARTS=${SCALE_PARTS:-address mail consent}
@@ -30,40 +27,12 @@ PY=${PYTHON:-python3}
 BUILD=bench/build/scale
 OUT=$BUILD/run
 log() { printf '[bench-scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+. bench/service/lib.sh
 
-log "building fiable-lookup and the load generator (release)"
-CARGO_TARGET_DIR=$TARGET cargo build --release -q -p fiable-lookup --bin fiable-lookup --example loadgen
-BIN=$TARGET/release/fiable-lookup
-LOADGEN=$TARGET/release/examples/loadgen
-
+build_release
 rm -rf "$OUT"
 mkdir -p "$OUT" "$BUILD"
-TMP=$(mktemp -d /tmp/bench-scale.XXXXXX)
-chmod 755 "$TMP"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-free_port() { "$PY" -c 'import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1:]==["udp"] else socket.SOCK_STREAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' "$@"; }
-wait_http() { # url seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
-  log "timeout waiting for $1"; return 1
-}
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-# utime + stime of a process, in clock ticks (its threads included).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# "VmRSS VmHWM" of a process, KiB.
-rss() { awk '/^VmRSS:/{r=$2} /^VmHWM:/{h=$2} END{print r+0, h+0}' "/proc/$1/status" 2>/dev/null || echo "0 0"; }
-# json KEY VALUE ... -> one JSON object (values that parse as numbers stay numbers).
-json() { "$PY" -c 'import json,sys
-a=sys.argv[1:]; d={}
-for k,v in zip(a[::2],a[1::2]):
-    try: d[k]=json.loads(v) if v[:1] in "[{" else (int(v) if v.lstrip("-").isdigit() else float(v))
-    except ValueError: d[k]=v
-print(json.dumps(d))' "$@"; }
+bench_tmp bench-scale
 
 # serve NAME ARGS...: fiable-lookup serve on a free port; sets SERVE_PID,
 # SERVE_URL, SERVE_READY_MS. Its consent ledger and key live in $TMP.
@@ -79,23 +48,6 @@ serve() {
   SERVE_URL=http://127.0.0.1:$port
   wait_http "$SERVE_URL/healthz" 900 || { tail -20 "$TMP/$name.log" >&2; return 1; }
   SERVE_READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-}
-stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-# load OUT.json REQUESTS CLIENTS SECONDS [loadgen args...]
-load() {
-  local out=$1 req=$2 c=$3 s=$4; shift 4
-  local cpu0; cpu0=$(cpu_ticks "$SERVE_PID")
-  "$LOADGEN" --url "$SERVE_URL" --requests "$req" --clients "$c" --seconds "$s" --max "$LOAD_MAX" "$@" >"$out.tmp"
-  "$PY" - "$out.tmp" "$(loadavg)" "$(( $(cpu_ticks "$SERVE_PID") - cpu0 ))" "$(getconf CLK_TCK)" >"$out" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1])); d["loadavg"] = sys.argv[2]
-# CPU the server process used during the run (user + system), per request.
-ms = int(sys.argv[3]) * 1000 / int(sys.argv[4])
-d["server_cpu_ms"] = round(ms); d["server_cpu_ms_per_req"] = round(ms / max(d["requests"], 1), 4)
-print(json.dumps(d))
-EOF
-  rm -f "$out.tmp"
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); l=d["latency_ms"]; print("  %-28s %2d clients: %8.0f req/s  p50 %.2f  p99 %.2f ms  %s" % (sys.argv[2], d["clients"], d["rps"], l["p50"], l["p99"], d["statuses"]))' "$out" "$(basename "$out" .json)" >&2
 }
 # "seconds max_rss_kib" from /usr/bin/time -v output.
 time_v() { "$PY" - "$1" <<'EOF'
@@ -212,74 +164,10 @@ mail_part() {
     metrics "$(cat "$D/metrics.txt")" >"$D/meta.json"
 }
 
-# A valid consent record: the core's fixture, server-assigned id, web channel.
-consent_record() {
-  "$PY" - core/tests/fixtures/consent_record.json <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-for k in ("withdraws", "record_id"): r.pop(k, None)
-r["channel"] = "web"
-print(json.dumps(r, ensure_ascii=False))
-EOF
-}
-
-consent_runs() { # D NAME -> loads at 1 and 8 clients, distinct idempotency keys
-  local D=$1 name=$2 c
-  for c in 1 8; do
-    load "$D/$name-c$c.json" "$D/requests.txt" "$c" "$LOAD_SECONDS" --header "Idempotency-Key: bench-{run}-{n}"
-  done
-}
-acked() { "$PY" -c 'import json,sys; print(sum(json.load(open(f))["statuses"].get("201",0) for f in sys.argv[1:]))' "$@"; }
-
+# Consent appends: bench/service/consent.sh, into this run's directory (the
+# report below reads its files; it writes bench/results/consent.* too).
 consent_part() {
-  local D=$OUT/consent; mkdir -p "$D"
-  consent_record >"$D/record.json"
-  printf 'POST\t/v1/consents\t@record.json\n' >"$D/requests.txt"
-  # SQLite (WAL, synchronous FULL), the default store.
-  serve consent-sqlite
-  local pid=$SERVE_PID
-  consent_runs "$D" sqlite
-  read -r s_rss s_hwm < <(rss "$pid")
-  stop "$pid"
-  local s_verify; s_verify=$("$BIN" verify --ledger "$TMP/consent-sqlite.sqlite" 2>&1 | head -1)
-  log "sqlite: acknowledged $(acked "$D"/sqlite-c*.json); verify: $s_verify"
-  local s_bytes; s_bytes=$(du -cb "$TMP"/consent-sqlite.sqlite* | tail -1 | cut -f1)
-
-  # PostgreSQL: Debian's server, a fresh cluster in a temp dir, 127.0.0.1.
-  local pgbin; pgbin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
-  local p_verify="skipped: no PostgreSQL server binaries" p_rss=0 p_hwm=0 pgv=""
-  if [ -n "$pgbin" ] && [ -x "$pgbin/initdb" ]; then
-    local PGD=$TMP/pg pw=bench-password pgport; pgport=$(free_port)
-    mkdir -p "$PGD"; echo "$pw" >"$PGD/pwfile"
-    local AS=()
-    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$PGD"; AS=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
-    "${AS[@]}" "$pgbin/initdb" -D "$PGD/data" -U fiable --auth-local=trust --auth-host=scram-sha-256 \
-      -E UTF8 --locale=C --no-sync --pwfile="$PGD/pwfile" >"$TMP/initdb.log" 2>&1
-    "${AS[@]}" "$pgbin/postgres" -D "$PGD/data" -c listen_addresses=127.0.0.1 -p "$pgport" \
-      -c "unix_socket_directories=$PGD" >"$TMP/pg.log" 2>&1 &
-    local pgpid=$!; PIDS+=("$pgpid")
-    for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport" && break; sleep 0.2; done
-    PGPASSWORD=$pw "$pgbin/createdb" -h 127.0.0.1 -p "$pgport" -U fiable bench
-    pgv=$("$pgbin/postgres" --version)
-    # How many flushes/s the disk under $TMP does: durable commits are bound by it.
-    [ -x "$pgbin/pg_test_fsync" ] && "$pgbin/pg_test_fsync" -s 1 -f "$TMP/fsync.test" >"$D/pg_test_fsync.txt" 2>&1 || true
-    rm -f "$TMP/fsync.test"
-    local url=postgres://fiable:$pw@127.0.0.1:$pgport/bench
-    serve consent-pg --database "$url"
-    pid=$SERVE_PID
-    consent_runs "$D" postgres
-    read -r p_rss p_hwm < <(rss "$pid")
-    stop "$pid"
-    p_verify=$("$BIN" verify --database "$url" 2>&1 | head -1 | sed "s/$pw/***/g")
-    log "postgres: acknowledged $(acked "$D"/postgres-c*.json); verify: $p_verify"
-    stop "$pgpid"
-  fi
-  json sqlite_acked "$(acked "$D"/sqlite-c*.json)" sqlite_verify "$s_verify" sqlite_bytes "$s_bytes" \
-    sqlite_rss_kib "$s_rss" sqlite_hwm_kib "$s_hwm" \
-    postgres_acked "$( [ -f "$D/postgres-c1.json" ] && acked "$D"/postgres-c*.json || echo 0)" \
-    postgres_verify "$p_verify" postgres_version "$pgv" postgres_rss_kib "$p_rss" postgres_hwm_kib "$p_hwm" \
-    record_bytes "$(stat -c %s "$D/record.json")" \
-    fdatasync_per_s "$(sed -n 's/^ *fdatasync *\([0-9.]*\) ops\/sec.*/\1/p' "$D/pg_test_fsync.txt" 2>/dev/null | head -1)" >"$D/meta.json"
+  CONSENT_DIR=$OUT/consent LOAD_SECONDS=$LOAD_SECONDS LOAD_MAX=$LOAD_MAX bench/service/consent.sh
 }
 
 for part in $PARTS; do

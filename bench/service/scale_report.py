@@ -175,8 +175,9 @@ def render(r):
     cons = r.get("consent")
     if cons:
         o += ["", "## Consent submissions", "",
-              "`POST /v1/consents`, a valid record (the core's fixture, "
-              f"{cons.get('record_bytes', '?')} bytes), a distinct `Idempotency-Key` per request: each "
+              "`POST /v1/consents` under an advisor key (`bench/service/consent.sh`), a valid record (the "
+              f"consent crate's fixture, {cons.get('record_bytes', '?')} bytes; `*_people` rows: a new person "
+              "each, sealed into the vault), a distinct `Idempotency-Key` per request: each "
               "acknowledged request (201) is a new record appended to the hash chain and signed. SQLite: "
               "the default store, WAL with `synchronous=FULL` (an acknowledged append survives power loss). "
               f"PostgreSQL: {cons.get('postgres_version') or 'not run'}, a fresh cluster on 127.0.0.1, default "

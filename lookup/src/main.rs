@@ -46,7 +46,8 @@ enum Cmd {
         #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
         /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
-        /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+        /// or a SQLite path / `sqlite:PATH` (read only). TLS verified with
+        /// `?sslmode=verify-full&sslrootcert=CA.pem`, as for `serve`.
         #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
         database: Option<Database>,
         /// Output file (default: standard output).
@@ -60,7 +61,8 @@ enum Cmd {
         #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
         db: PathBuf,
         /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
-        /// or a SQLite path / `sqlite:PATH` (no TLS).
+        /// or a SQLite path / `sqlite:PATH`. TLS verified with
+        /// `?sslmode=verify-full&sslrootcert=CA.pem`, as for `serve`.
         #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
         database: Option<Database>,
         /// The receipt signing key (erasure records are signed).
@@ -277,7 +279,8 @@ struct VerifyArgs {
     #[arg(long)]
     ledger: Option<PathBuf>,
     /// The ledger in a database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
-    /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+    /// or a SQLite path / `sqlite:PATH` (read only). TLS verified with
+    /// `?sslmode=verify-full&sslrootcert=CA.pem`, as for `serve`.
     #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
     database: Option<Database>,
     /// A receipt (JSON) to check.

@@ -592,3 +592,112 @@ fn outage(state: &ConsentState) {
         assert_eq!((st, e["error"]["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("consent.store_unavailable")));
     });
 }
+
+/// A throwaway CA (self-signed), to sign the server's certificate.
+fn test_ca(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap()
+}
+
+/// PostgreSQL over TLS (`sslmode=verify-full`): a server started with
+/// `ssl=on` and a certificate for `localhost` signed by a test CA. The
+/// right CA and name connect, over TLS (the server says so), and file a
+/// record; another CA, another name, a server without TLS are refused
+/// before any password is sent, with an error that says why.
+#[test]
+fn postgresql_over_verified_tls() {
+    let ca = test_ca("fiable test CA");
+    let other_ca = test_ca("some other CA");
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Paths relative to the data directory: the files sit beside it.
+    let conf = ["ssl = on", "ssl_cert_file = '../server.crt'", "ssl_key_file = '../server.key'"].map(String::from);
+    let mut pg = pg::Pg::start_with(&[("server.crt", cert.pem().as_bytes()), ("server.key", key.serialize_pem().as_bytes())], &conf);
+    let mut admin = pg.client("postgres");
+    pg.create_db("tls");
+    std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(dir.path().join("other-ca.pem"), other_ca.pem()).unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    let url = |host: &str, ca: &std::path::Path, extra: &str| {
+        format!("postgres://{}:{}@{host}:{}/tls?sslmode=verify-full&sslrootcert={}{extra}", pg::USER, pg::PASSWORD, pg.port, ca.display())
+    };
+    // The name in the certificate, the address the server listens on.
+    let good = url("localhost", &ca_file, "&hostaddr=127.0.0.1");
+
+    // Verified: connects, files a record, and the session is encrypted.
+    let st = Store::connect(&pg_db(&good), 2).unwrap_or_else(|e| panic!("verify-full with the right CA: {e}\n{}", pg.log()));
+    let signer = Signer::from_seed([5; 32]);
+    let r: fiable_consent::ConsentRecord = serde_json::from_value(sample_with_id("tls-1")).unwrap();
+    let receipt = st.append(&r, None, &signer).unwrap().receipt;
+    assert_eq!(receipt.seq, 1);
+    let ssl = st
+        .tx(store::Mode::Read, |tx| {
+            tx.query_opt(
+                "SELECT CASE WHEN ssl THEN 'tls ' || version ELSE 'plain' END FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+                |r| r.text(0),
+            )
+        })
+        .unwrap()
+        .unwrap();
+    assert!(ssl.starts_with("tls TLSv1."), "the store's session: {ssl}");
+    drop(st);
+    // The CLI through the same URL.
+    let (code, out) =
+        run(&["verify".as_ref(), "--database".as_ref(), good.as_ref(), "--public-key".as_ref(), signer.public_key_hex().as_ref()]);
+    assert!(code == Some(0) && out.contains("OK, 1 entries"), "{out}");
+
+    // Refused: a certificate from another CA; the right CA but another
+    // name than the certificate's (the address itself).
+    let e = Store::connect(&pg_db(&url("localhost", &dir.path().join("other-ca.pem"), "&hostaddr=127.0.0.1")), 1).unwrap_err().to_string();
+    assert!(e.contains("TLS connection to PostgreSQL at \"localhost\" refused") && e.contains("UnknownIssuer"), "wrong CA: {e}");
+    println!("wrong CA: {e}");
+    let e = Store::connect(&pg_db(&url("127.0.0.1", &ca_file, "")), 1).unwrap_err().to_string();
+    assert!(e.contains("refused") && e.contains("not valid for name"), "wrong host name: {e}");
+    println!("wrong host name: {e}");
+    // A CA file that is not one.
+    let e = Store::connect(&pg_db(&url("localhost", &dir.path().join("missing.pem"), "&hostaddr=127.0.0.1")), 1).unwrap_err().to_string();
+    assert!(e.contains("CA file") && e.contains("missing.pem"), "{e}");
+    // TLS modes that would not verify are refused at parse time.
+    for (u, why) in [
+        (good.replace("sslmode=verify-full", "sslmode=prefer"), "fall back to plain text"),
+        (format!("postgres://{}:{}@localhost:{}/tls?sslmode=require", pg::USER, pg::PASSWORD, pg.port), "sslrootcert=FILE"),
+    ] {
+        let e = u.parse::<Database>().unwrap_err();
+        assert!(e.contains(why), "{u}: {e}");
+    }
+
+    // The server stops offering TLS: the URL asks for it, so plain text is refused.
+    admin.execute("ALTER SYSTEM SET ssl = off", &[]).unwrap();
+    admin.execute("SELECT pg_reload_conf()", &[]).unwrap();
+    wait_for_ssl(&pg, "off");
+    let e = Store::connect(&pg_db(&good), 1).unwrap_err().to_string();
+    assert!(e.contains("refused") && e.contains("does not support TLS"), "plain-text server: {e}");
+    println!("plain-text server: {e}");
+    // Without sslmode the same database is reached in plain text (as before).
+    let plain = Store::connect(&pg_db(&pg.url("tls")), 1).unwrap();
+    assert_eq!(plain.len().unwrap(), 1);
+    drop(plain);
+    drop(admin);
+    pg.stop();
+}
+
+/// Waits until new sessions see `ssl` at `value` (a reload is signalled,
+/// not awaited).
+fn wait_for_ssl(pg: &pg::Pg, value: &str) {
+    let t = std::time::Instant::now();
+    loop {
+        let now: String = pg.client("postgres").query_one("SHOW ssl", &[]).unwrap().get(0);
+        if now == value {
+            return;
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(20), "ssl still {now}, not {value}: {}", pg.log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

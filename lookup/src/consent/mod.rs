@@ -52,10 +52,13 @@ pub struct Config {
     /// Database of the consent ledger, instead of `--consent-db`:
     /// `postgres://USER:PASSWORD@HOST:PORT/DBNAME` for PostgreSQL (several
     /// service instances may share it), or a SQLite path / `sqlite:PATH`.
-    /// Migrations run at start. No TLS: the connection is plain text, so
-    /// keep PostgreSQL on a private network or a local socket
-    /// (`sslmode=require` fails). Prefer the environment variable for a
-    /// URL with a password (a flag shows in `ps`).
+    /// Migrations run at start. TLS with the server's certificate and
+    /// host name verified: `?sslmode=verify-full&sslrootcert=/path/ca.pem`
+    /// (`require` and `verify-ca` mean the same here; `prefer` is refused);
+    /// a server that does not verify is refused. Without `sslmode` the
+    /// connection is plain text: a private network or a local socket only.
+    /// Prefer the environment variable for a URL with a password (a flag
+    /// shows in `ps`).
     #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<store::Database>,
     /// Most PostgreSQL connections one service instance opens.

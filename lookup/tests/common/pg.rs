@@ -75,9 +75,22 @@ pub struct Pg {
 impl Pg {
     /// initdb + start; returns once the server accepts connections.
     pub fn start() -> Pg {
+        Pg::start_with(&[], &[])
+    }
+
+    /// [`Pg::start`] with `files` (name, content) written mode 0600 into
+    /// the server's directory (see [`Pg::path`]) and `conf` lines appended
+    /// to its `postgresql.conf` (so `ALTER SYSTEM` and a reload can change
+    /// them later, which `-c` options would not allow).
+    pub fn start_with(files: &[(&str, &[u8])], conf: &[String]) -> Pg {
+        use std::os::unix::fs::OpenOptionsExt;
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("pwfile"), PASSWORD).unwrap();
+        for (name, content) in files {
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(dir.path().join(name)).unwrap();
+            std::io::Write::write_all(&mut f, content).unwrap();
+        }
         if is_root() {
             let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap().success();
             assert!(ok, "chown of the PostgreSQL test directory to postgres");
@@ -91,6 +104,10 @@ impl Pg {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if !conf.is_empty() {
+            let mut f = std::fs::OpenOptions::new().append(true).open(data.join("postgresql.conf")).unwrap();
+            std::io::Write::write_all(&mut f, format!("\n{}\n", conf.join("\n")).as_bytes()).unwrap();
+        }
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         if is_root() {
@@ -122,6 +139,11 @@ impl Pg {
             }
         }
         pg
+    }
+
+    /// A file of the server's directory (where `start_with` wrote `files`).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 
     /// The server's log so far.

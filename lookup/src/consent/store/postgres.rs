@@ -13,14 +13,21 @@
 //!   timeout and server-side statement, lock and idle-transaction
 //!   timeouts; a connection the server dropped is discarded and the next
 //!   call reconnects, so an outage is an error (503), then heals.
-//! - No TLS: the client connects in plain text (`sslmode=require` fails).
+//! - TLS with the server's certificate and host name verified
+//!   (`sslmode=verify-full`, the CA in `sslrootcert=FILE`), or plain text
+//!   (`sslmode=disable` or no `sslmode`): never TLS that trusts whatever
+//!   certificate it is shown, never a silent fall back to plain text. See
+//!   [`Tls`].
 use std::collections::HashMap;
-use std::sync::{Condvar, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use ::postgres::config::{Host, SslMode};
 use ::postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use ::postgres::{Client, Config, IsolationLevel, NoTls, Statement};
 use bytes::BytesMut;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::tx::{Row, Tx, Value};
 use super::{Mode, StoreError};
@@ -116,6 +123,7 @@ const SESSION: &str = "SET statement_timeout = '30s'; SET lock_timeout = '30s'; 
 /// The PostgreSQL side of the store: a bounded pool of connections.
 pub(super) struct Pg {
     config: Config,
+    tls: Connector,
     read_only: bool,
     max: usize,
     /// Idle connections, and how many are lent out.
@@ -158,10 +166,57 @@ impl From<::postgres::Error> for StoreError {
     }
 }
 
+/// How the connection to the server is made, from the URL's `sslmode`
+/// and `sslrootcert` (which the client library does not read itself).
+///
+/// libpq's `prefer` and `allow` may end in plain text, and its `require`
+/// (without a CA) takes any certificate: both let someone on the path read
+/// the ledger's traffic unnoticed. So `require`, `verify-ca` and
+/// `verify-full` all mean verify-full here (the chain up to the given CA
+/// and the host name), `prefer` and `allow` are refused, and plain text is
+/// only what the URL asks for by leaving `sslmode` out or with `disable`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Tls {
+    /// Plain text.
+    Off,
+    /// TLS, the certificate verified against the CAs of this PEM file and
+    /// the URL's host name (not `hostaddr`) checked against it.
+    VerifyFull { ca: PathBuf },
+}
+
+/// What `Pg::connect` hands the client library.
+#[derive(Clone)]
+enum Connector {
+    Plain,
+    Rustls(MakeRustlsConnect),
+}
+
 /// Parses a `postgres://` URL (or key=value string) and applies the
 /// defaults: connect timeout, TCP keepalive after 30 s idle.
-pub(super) fn parse_config(url: &str) -> Result<Config, StoreError> {
-    let mut config: Config = url.parse().map_err(|e: ::postgres::Error| StoreError::Db(format!("bad PostgreSQL URL: {e}")))?;
+pub(super) fn parse_config(url: &str) -> Result<(Config, Tls), StoreError> {
+    let (rest, mode, ca) = take_tls_params(url)?;
+    let tls = match (mode.as_deref(), ca) {
+        (None | Some("disable"), None) => Tls::Off,
+        (Some("disable"), Some(_)) => return Err(bad_url("sslrootcert with sslmode=disable: choose one")),
+        (None | Some("require" | "verify-ca" | "verify-full"), Some(ca)) => Tls::VerifyFull { ca },
+        (Some("require" | "verify-ca" | "verify-full"), None) => {
+            return Err(bad_url(
+                "TLS is verified against a CA: add sslrootcert=FILE (the PEM file of the CA that signed the server's certificate)",
+            ));
+        }
+        (Some(m @ ("prefer" | "allow")), _) => {
+            return Err(bad_url(&format!(
+                "sslmode={m} may fall back to plain text unnoticed: use sslmode=verify-full&sslrootcert=FILE, or sslmode=disable on a private network"
+            )));
+        }
+        (Some(m), _) => return Err(bad_url(&format!("sslmode={m}: expected verify-full, verify-ca, require or disable"))),
+    };
+    // The error's cause names the option ("unknown option `sslcert`").
+    let mut config: Config = rest.parse().map_err(|e: ::postgres::Error| match StoreError::from(e) {
+        StoreError::Db(m) => bad_url(&m),
+        e => e,
+    })?;
+    config.ssl_mode(if tls == Tls::Off { SslMode::Disable } else { SslMode::Require });
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -169,14 +224,87 @@ pub(super) fn parse_config(url: &str) -> Result<Config, StoreError> {
     if config.get_application_name().is_none() {
         config.application_name("fiable-lookup");
     }
-    Ok(config)
+    Ok((config, tls))
+}
+
+fn bad_url(why: &str) -> StoreError {
+    StoreError::Db(format!("bad PostgreSQL URL: {why}"))
+}
+
+/// Takes `sslmode` and `sslrootcert` out of a URL's query string: the URL
+/// without them, and their (percent-decoded) values.
+fn take_tls_params(url: &str) -> Result<(String, Option<String>, Option<PathBuf>), StoreError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), None, None));
+    };
+    let (mut mode, mut ca, mut kept) = (None, None, vec![]);
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("sslmode", v)) => mode = Some(percent_decode(v)?),
+            Some(("sslrootcert", v)) => ca = Some(PathBuf::from(percent_decode(v)?)),
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((rest, mode, ca))
+}
+
+fn percent_decode(s: &str) -> Result<String, StoreError> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        out.push(match b {
+            b'%' => {
+                let hex = [bytes.next(), bytes.next()];
+                let hex: Option<Vec<u8>> = hex.into_iter().collect();
+                hex.as_deref()
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad_url(&format!("bad percent-encoding in {s:?}")))?
+            }
+            b => b,
+        });
+    }
+    String::from_utf8(out).map_err(|_| bad_url(&format!("{s:?} is not UTF-8 once decoded")))
+}
+
+/// The rustls client of `Tls::VerifyFull`: the CAs of `ca` as the only
+/// roots (not the system's: the database's CA is usually a private one),
+/// TLS 1.2 and 1.3, no client certificate.
+fn rustls_connector(ca: &std::path::Path) -> Result<MakeRustlsConnect, StoreError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let what = |e: &dyn std::fmt::Display| StoreError::Db(format!("PostgreSQL CA file {} (sslrootcert): {e}", ca.display()));
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| what(&e))? {
+        roots.add(cert.map_err(|e| what(&e))?).map_err(|e| what(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(what(&"no certificate in it"));
+    }
+    // ring, deprecated by rustls for its lack of post-quantum key
+    // exchange: aws-lc-rs would add a C toolchain build for that alone; the
+    // link to the database is usually a private network besides.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| what(&e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 impl Pg {
     /// Connects (one connection, to fail early when the database is
     /// unreachable) and, unless `read_only`, runs pending migrations.
     pub(super) fn open(url: &str, pool: usize, read_only: bool) -> Result<Self, StoreError> {
-        let pg = Pg { config: parse_config(url)?, read_only, max: pool.max(1), pool: Mutex::new((vec![], 0)), freed: Condvar::new() };
+        let (config, tls) = parse_config(url)?;
+        let tls = match tls {
+            Tls::Off => Connector::Plain,
+            Tls::VerifyFull { ca } => Connector::Rustls(rustls_connector(&ca)?),
+        };
+        let pg = Pg { config, tls, read_only, max: pool.max(1), pool: Mutex::new((vec![], 0)), freed: Condvar::new() };
         let mut first = pg.connect()?;
         if !read_only {
             migrate(&mut first.client)?;
@@ -190,13 +318,32 @@ impl Pg {
     }
 
     fn connect(&self) -> Result<Conn, StoreError> {
-        let mut c = self.config.connect(NoTls)?;
+        let mut c = match &self.tls {
+            Connector::Plain => self.config.connect(NoTls)?,
+            Connector::Rustls(tls) => self.config.connect(tls.clone()).map_err(|e| self.tls_refused(e))?,
+        };
         c.batch_execute(SESSION)?;
         if self.read_only {
             // Verify and export read the whole ledger in one statement.
             c.batch_execute("SET default_transaction_read_only = on; SET statement_timeout = 0")?;
         }
         Ok(Conn { client: c, statements: HashMap::new() })
+    }
+
+    /// A failed TLS connection, said as such: which host name the
+    /// certificate was checked against.
+    fn tls_refused(&self, e: ::postgres::Error) -> StoreError {
+        let e = StoreError::from(e);
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => String::new(),
+        };
+        match e {
+            StoreError::Db(m) if !m.starts_with("ERROR") && !m.starts_with("FATAL") => {
+                StoreError::Db(format!("TLS connection to PostgreSQL at {host:?} refused (sslmode=verify-full): {m}"))
+            }
+            e => e,
+        }
     }
 
     /// A connection: an idle one, or a new one while fewer than `max` are
@@ -364,5 +511,51 @@ impl Tx for PgTx<'_> {
             f(row(&r)?)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sslmode_and_sslrootcert_choose_verified_tls_or_plain_text() {
+        let tls = |url: &str| parse_config(url).map(|(_, t)| t).map_err(|e| e.to_string());
+        assert_eq!(tls("postgres://u@h/db"), Ok(Tls::Off));
+        assert_eq!(tls("postgres://u@h/db?sslmode=disable&connect_timeout=3"), Ok(Tls::Off));
+        let ca = Ok(Tls::VerifyFull { ca: PathBuf::from("/etc/fiable/db ca.pem") });
+        assert_eq!(tls("postgres://u@h/db?sslmode=verify-full&sslrootcert=/etc/fiable/db%20ca.pem"), ca);
+        // A CA alone asks for verification; require and verify-ca verify the name too.
+        assert_eq!(tls("postgres://u@h/db?sslrootcert=/etc/fiable/db%20ca.pem"), ca);
+        assert_eq!(tls("postgres://u@h/db?sslmode=require&sslrootcert=/etc/fiable/db%20ca.pem&application_name=x"), ca);
+        assert_eq!(tls("postgres://u@h/db?sslmode=verify-ca&sslrootcert=/etc/fiable/db%20ca.pem"), ca);
+        for (url, why) in [
+            ("postgres://u@h/db?sslmode=verify-full", "sslrootcert=FILE"),
+            ("postgres://u@h/db?sslmode=require", "sslrootcert=FILE"),
+            ("postgres://u@h/db?sslmode=prefer&sslrootcert=/ca.pem", "fall back to plain text"),
+            ("postgres://u@h/db?sslmode=allow", "fall back to plain text"),
+            ("postgres://u@h/db?sslmode=disable&sslrootcert=/ca.pem", "choose one"),
+            ("postgres://u@h/db?sslmode=on", "expected verify-full"),
+            ("postgres://u@h/db?sslrootcert=%zz", "percent-encoding"),
+            ("postgres://u@h/db?sslcert=/c.pem", "unknown option"),
+        ] {
+            let e = tls(url).unwrap_err();
+            assert!(e.contains(why), "{url}: {e}");
+        }
+        // The other options reach the client library; TLS options do not.
+        let (config, _) = parse_config("postgres://u@h/db?sslmode=disable&application_name=ledger&connect_timeout=3").unwrap();
+        assert_eq!((config.get_application_name(), config.get_connect_timeout()), (Some("ledger"), Some(&Duration::from_secs(3))));
+        assert_eq!(config.get_ssl_mode(), SslMode::Disable);
+        let (config, _) = parse_config("postgres://u@h/db?sslrootcert=/ca.pem").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("empty.pem");
+        std::fs::write(&f, "not a certificate\n").unwrap();
+        let e = rustls_connector(&f).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("no certificate in it"), "{e}");
     }
 }
