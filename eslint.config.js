@@ -7,7 +7,7 @@ import globals from 'globals';
 
 export default [
   {
-    ignores: ['**/node_modules/', 'pkg/dist/', 'bench/build/', 'bench/results/', 'target/', 'bench/addok/'],
+    ignores: ['**/node_modules/', 'pkg/dist/', 'tests/e2e/pages/dist/', 'bench/build/', 'bench/results/', 'target/', 'bench/addok/'],
   },
   js.configs.recommended,
   {
