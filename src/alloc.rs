@@ -80,11 +80,13 @@ unsafe impl GlobalAlloc for Classes {
         let Some(c) = class(layout) else { return null_mut() };
         // SAFETY: single thread (see `Sync` above), and no allocation reenters this one.
         let s = unsafe { &mut *self.0.get() };
-        let head = s.free[c];
+        // (`get_mut`, not `[c]`: `class` bounds it, and no panic path is compiled in)
+        let Some(slot) = s.free.get_mut(c) else { return null_mut() };
+        let head = *slot;
         // Free blocks are 16-aligned; a stricter alignment always gets a fresh one.
         if head != 0 && layout.align() <= 1 << MIN_SHIFT {
             // SAFETY: `head` is a freed block of this class, whose first word holds the next link.
-            s.free[c] = unsafe { *(head as *const usize) };
+            *slot = unsafe { *(head as *const usize) };
             return head as *mut u8;
         }
         s.carve(1 << c, layout.align())
@@ -94,8 +96,10 @@ unsafe impl GlobalAlloc for Classes {
         let Some(c) = class(layout) else { return };
         // SAFETY: as in `alloc`; `ptr` is a live block of class `c`, at least 16 bytes, ours again.
         let s = unsafe { &mut *self.0.get() };
-        unsafe { *(ptr as *mut usize) = s.free[c] };
-        s.free[c] = ptr as usize;
+        if let Some(slot) = s.free.get_mut(c) {
+            unsafe { *(ptr as *mut usize) = *slot };
+            *slot = ptr as usize;
+        }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
