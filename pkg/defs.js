@@ -80,6 +80,7 @@ export const CODES = [
   "phone.valid",
   "postcode.invalid_format",
   "postcode.not_used",
+  "postcode.pending",
   "postcode.unknown",
   "postcode.valid",
   "street.bad_characters",

@@ -4,8 +4,17 @@
 //! plain strings and numbers and returns a JSON string, so one check is one
 //! crossing of the JS↔Wasm boundary; `pkg/index.js` turns that into the
 //! friendly API (`validate`, `validateForm`, …) and checks option types.
-#![forbid(unsafe_code)]
+// Only the allocator (`alloc.rs`) may use `unsafe`.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
+
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod alloc;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::Classes = alloc::Classes::new();
 
 use fiable_core::form::Field;
 use fiable_core::verdict::json_str;

@@ -97,7 +97,6 @@ fn form_and_chunks() {
     assert_eq!(chunks_for("first_name", "Élodie", "").unwrap(), "firstnames-e");
     assert_eq!(chunks_for("civility", "Mme", "").unwrap(), "");
     assert_eq!(chunks_for("postcode", "75011", "FR").unwrap(), "communes-75");
-    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
     assert_eq!(chunks_for("postcode", "00740", "").unwrap(), "");
     let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
     let spec = [rec("civ", "civility", "Mme"), rec("prenom", "first_name", "Jean")].join("\u{1e}");
@@ -105,4 +104,23 @@ fn form_and_chunks() {
     let o: js_sys::Object = js_sys::JSON::parse(&out).unwrap().into();
     assert_eq!(js_sys::Object::keys(&o).length(), 2);
     assert!(!version().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn other_countries_postcodes_load_on_first_use() {
+    // France and its postal territories are compiled in; the other
+    // countries' rules are a chunk: until it is loaded, no verdict (never a
+    // wrong one), and the page is told to fetch it. Only this test loads it.
+    assert_eq!(get(&verdict("postcode", "2000", "CH"), "status"), "pending");
+    assert_eq!(get(&verdict("postcode", "2000", "CH"), "code"), "postcode.pending");
+    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "postcodes");
+    assert_eq!(chunks_for("postcode", "SW1A 1AA", "").unwrap(), "postcodes");
+    assert_eq!(chunks_for("postcode", "97100", "GP").unwrap(), "communes-97");
+    assert_eq!(get(&verdict("postcode", "7501", "FR"), "code"), "postcode.invalid_format");
+    assert!(load_chunk("postcodes", b"ch\t2000\n").is_err());
+    load_chunk("postcodes", include_bytes!("../core/chunks/postcodes.tsv")).unwrap();
+    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
+    let v = verdict("postcode", "2000", "CH");
+    assert_eq!((get(&v, "status"), get(&v, "normalized")), ("valid".to_string(), "2000".to_string()));
+    assert_eq!(get(&verdict("postcode", "sw1a1aa", ""), "normalized"), "SW1A 1AA");
 }

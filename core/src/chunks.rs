@@ -7,7 +7,9 @@
 //!   `firstnames-e`), `firstnames-other` for the rest (see
 //!   [`crate::first_names::chunk_for`]);
 //! - `communes-XX` — French communes whose postcodes start with `XX`;
-//! - `email-domains` — the long email-domain lists (see `crate::email::lists`);
+//! - `email-domains` — the TLDs and the long email-domain lists (see `crate::email::lists`);
+//! - `postcodes` — the postcode rules of the countries other than France and
+//!   its postal territories (see `crate::postcode`); process-wide;
 //! - `phone-CC` — the phone metadata of the regions of calling code `CC`
 //!   (see `crate::phone::meta`); unlike the others, shared by every validator.
 
@@ -51,6 +53,8 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
         v.first_names.load(part, text)
     } else if name == "email-domains" {
         crate::email::lists::load(text)
+    } else if name == "postcodes" {
+        crate::postcode::load(text)
     } else if let Some(cc) = name.strip_prefix("phone-") {
         crate::phone::load_chunk(cc, text)
     } else if let Some(prefix) = name.strip_prefix("communes-") {

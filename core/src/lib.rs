@@ -223,6 +223,13 @@ impl Validator {
                         out.push(name);
                     }
                 }
+                // The other countries' rules: asked for exactly when the check would wait for them.
+                if !value.trim().is_empty() && !postcode::others_loaded() {
+                    let o = Options { country: country.map(str::to_string), ..Options::default() };
+                    if postcode::check(value, &o, &self.communes).code == "postcode.pending" {
+                        out.push("postcodes".into());
+                    }
+                }
             }
             Kind::Phone => out = phone::missing_chunks(value, country),
             Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => out.push("email-domains".into()),

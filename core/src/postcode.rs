@@ -18,7 +18,9 @@
 //!   department starts that way ("00000", "96…"), `warning` when the loaded
 //!   chunk simply does not list it ("75099": CEDEX codes of businesses are
 //!   not listed, so it may exist);
-//! - `postcode.not_used` (warning) — the country has no postcodes.
+//! - `postcode.not_used` (warning) — the country has no postcodes;
+//! - `postcode.pending` — the rules of a country other than France and its
+//!   postal territories are needed and the chunk `postcodes` is not loaded.
 
 use crate::communes::{Communes, FRENCH_POSTAL, has_communes};
 use crate::messages::Msg;
@@ -29,6 +31,7 @@ use std::sync::OnceLock;
 /// Messages of the `postcode.` codes.
 pub(crate) const MESSAGES: &[Msg] = &[
     Msg { code: "postcode.valid", en: "", fr: "" },
+    Msg { code: "postcode.pending", en: "Checking the postcode…", fr: "Vérification du code postal…" },
     Msg {
         code: "postcode.invalid_format",
         en: "This postcode does not look right (example: {example}).",
@@ -48,23 +51,73 @@ const MAX_COMPACT: usize = 16;
 /// One country's rule: (alpha-2, example, shapes).
 type Rule = (&'static str, &'static str, Vec<&'static str>);
 
+fn parse_rows(text: &'static str) -> Vec<Rule> {
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let cc = f.next()?;
+            let example = f.next().unwrap_or("");
+            Some((cc, example, f.collect()))
+        })
+        .collect()
+}
+
+/// Every country's rule once the chunk `postcodes` is loaded: the
+/// compiled-in rows (France and its postal territories) and the chunk's.
+static FULL: OnceLock<Vec<Rule>> = OnceLock::new();
+
 /// The table, split once on first use (the generated text stays compact in
 /// the binary; scanning it on every keystroke cost tens of µs). Rows are in
 /// country-code order (data/gen/postcodes.py sorts them; a test checks), so
-/// a code is found by binary search.
+/// a code is found by binary search. Until the chunk `postcodes` is loaded
+/// (native builds: embedded), only the compiled-in rows.
 fn table() -> &'static [Rule] {
-    static TABLE: OnceLock<Vec<Rule>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        POSTCODES
-            .lines()
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                let cc = f.next()?;
-                let example = f.next().unwrap_or("");
-                Some((cc, example, f.collect()))
-            })
-            .collect()
-    })
+    #[cfg(feature = "embedded-chunks")]
+    if FULL.get().is_none() {
+        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == "postcodes") {
+            let _ = std::str::from_utf8(bytes).map(load);
+        }
+    }
+    if let Some(full) = FULL.get() {
+        return full;
+    }
+    static HOME: OnceLock<Vec<Rule>> = OnceLock::new();
+    HOME.get_or_init(|| parse_rows(POSTCODES))
+}
+
+/// Whether the other countries' rules (chunk `postcodes`) are loaded.
+pub fn others_loaded() -> bool {
+    let _ = table(); // native builds load the embedded chunk here
+    FULL.get().is_some()
+}
+
+/// Loads the chunk `postcodes`: lines `alpha-2 \t example (\t shape)*`,
+/// the countries the compiled-in table lacks. A second load changes nothing.
+pub(crate) fn load(text: &str) -> Result<(), crate::chunks::ChunkError> {
+    if FULL.get().is_some() {
+        return Ok(());
+    }
+    for (n, line) in text.lines().enumerate() {
+        let cc = line.split('\t').next().unwrap_or("");
+        if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(crate::chunks::ChunkError::BadLine { line: n + 1, reason: "expected a country code" });
+        }
+    }
+    let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    // Both lists are in code order: merged by hand (a sort would add kilobytes of Wasm).
+    let mut home = parse_rows(POSTCODES).into_iter().peekable();
+    let mut rows = Vec::new();
+    for r in parse_rows(text) {
+        while let Some(h) = home.next_if(|h| h.0 <= r.0) {
+            rows.push(h);
+        }
+        if rows.last().is_none_or(|l: &Rule| l.0 < r.0) {
+            rows.push(r);
+        }
+    }
+    rows.extend(home);
+    let _ = FULL.set(rows);
+    Ok(())
 }
 
 /// The table's row of a country code, whatever its case.
@@ -210,11 +263,18 @@ fn rep(atom: &[u8], lo: usize, hi: usize, rest: &[u8], s: &[u8], out: &mut Strin
 /// Checks a postcode. See the module documentation for the codes.
 #[inline(never)]
 pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
+    // Another country's rules come in the chunk `postcodes`: until it is
+    // there, no verdict rather than a guess.
+    let pending = || Verdict::new(crate::Status::Pending, "postcode.pending");
     // A code or name; Google's metadata also has AC and TA, which ISO 3166 does not.
-    let country = opts.country.as_deref().and_then(|c| {
-        let cc = crate::country::resolve(c).unwrap_or(c.trim());
-        row(cc).map(|r| r.0)
-    });
+    let country = match opts.country.as_deref() {
+        None => None,
+        Some(c) => match row(crate::country::resolve(c).unwrap_or(c.trim())) {
+            Some(r) => Some(r.0),
+            None if !others_loaded() => return pending(),
+            None => None,
+        },
+    };
     let Some(compact) = compact(value.trim()) else {
         let example = rules(country.unwrap_or("FR")).map(|r| r.1).unwrap_or("");
         return Verdict::invalid("postcode.invalid_format").with_text("example", example);
@@ -228,6 +288,9 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
             let v = check_in("FR", &compact, communes);
             if v.code != "postcode.invalid_format" {
                 return v;
+            }
+            if !others_loaded() {
+                return pending();
             }
             let first = GUESS_ORDER.iter().filter_map(|&cc| Some((cc, rules(cc)?.0)));
             let others = table().iter().filter(|r| !GUESS_ORDER.contains(&r.0)).map(|r| (r.0, r.2.as_slice()));
@@ -310,6 +373,18 @@ mod tests {
         c.load("75", "75011\t75056\tParis\t2103778\n").unwrap();
         c.load("01", "01000\t01053\tBourg-en-Bresse\t41365\n").unwrap();
         c
+    }
+
+    #[test]
+    fn compiled_in_rows_are_the_french_postal_system() {
+        let mut home: Vec<&str> = parse_rows(POSTCODES).iter().map(|r| r.0).collect();
+        let mut french = FRENCH_POSTAL.to_vec();
+        home.sort_unstable();
+        french.sort_unstable();
+        assert_eq!(home, french);
+        // The embedded chunk (native builds) adds the others, France's rows staying first-class.
+        assert!(others_loaded() && rules("CH").is_some() && rules("FR").is_some());
+        assert!(load("ch\t1000\n").is_ok(), "a second load changes nothing");
     }
 
     #[test]

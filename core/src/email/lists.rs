@@ -1,7 +1,7 @@
-//! The long email-domain lists — free mailboxes near a provider (`FREE`),
-//! company domains near one (`REAL`), the browser's disposable subset
-//! (`DISPOSABLE`) — come in the data chunk `email-domains`
-//! (`data/gen/email.py`): the Wasm keeps only the TLDs and the providers,
+//! The long email-domain lists — the IANA TLDs (`TLD`), free mailboxes near
+//! a provider (`FREE`), company domains near one (`REAL`), the browser's
+//! disposable subset (`DISPOSABLE`) — come in the data chunk `email-domains`
+//! (`data/gen/email.py`): the Wasm keeps only the providers,
 //! and the page fetches the lists when an address is first typed. Like the
 //! phone regions they are process-wide and, once loaded, never change.
 
@@ -10,6 +10,7 @@ use crate::chunks::ChunkError;
 use std::sync::OnceLock;
 
 pub(crate) struct Lists {
+    pub tlds: DomainTable,
     pub free: DomainTable,
     pub real: DomainTable,
     pub disposable: DomainTable,
@@ -29,6 +30,11 @@ pub(crate) fn get() -> Option<&'static Lists> {
 }
 
 static EMPTY: DomainTable = DomainTable(&[]);
+
+/// The root-zone TLDs (empty until loaded: the email check waits for them).
+pub(crate) fn tlds() -> &'static DomainTable {
+    get().map_or(&EMPTY, |l| &l.tlds)
+}
 
 /// Free mailbox domains the typo search leaves alone (empty until loaded).
 pub(crate) fn free() -> &'static DomainTable {
@@ -57,7 +63,7 @@ pub(crate) fn load(text: &str) -> Result<(), ChunkError> {
 
 fn parse(text: &str) -> Result<Lists, ChunkError> {
     let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
-    let mut tables: [Vec<&'static str>; 3] = Default::default();
+    let mut tables: [Vec<&'static str>; 4] = Default::default();
     for (n, line) in text.lines().enumerate() {
         let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let mut f = line.split('\t');
@@ -65,9 +71,10 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
             return Err(bad("expected table, length, domains"));
         };
         let t = match tag {
-            "free" => &mut tables[0],
-            "real" => &mut tables[1],
-            "disposable" => &mut tables[2],
+            "tld" => &mut tables[0],
+            "free" => &mut tables[1],
+            "real" => &mut tables[2],
+            "disposable" => &mut tables[3],
             _ => return Err(bad("unknown table")),
         };
         let len: usize = len.parse().map_err(|_| bad("length"))?;
@@ -79,8 +86,8 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
         }
         t[len] = bucket;
     }
-    let [free, real, disposable] = tables.map(|t| DomainTable(Box::leak(t.into_boxed_slice())));
-    Ok(Lists { free, real, disposable })
+    let [tlds, free, real, disposable] = tables.map(|t| DomainTable(Box::leak(t.into_boxed_slice())));
+    Ok(Lists { tlds, free, real, disposable })
 }
 
 #[cfg(test)]
@@ -96,10 +103,12 @@ mod tests {
         }
         let l = parse("free\t5\tpm.me\ndisposable\t7\tyopm.fr\n").unwrap_or_else(|_| panic!("valid chunk"));
         assert!(l.free.contains("pm.me") && l.disposable.contains("yopm.fr") && !l.real.contains("pm.me"));
+        assert!(!l.tlds.contains("fr"), "no TLD line, no TLD");
     }
 
     #[test]
     fn the_embedded_lists_are_found() {
         assert!(free().contains("free.fr") && disposable().contains("yopmail.com"));
+        assert!(tlds().contains("fr") && tlds().contains("xn--qxam") && !tlds().contains("con"));
     }
 }
