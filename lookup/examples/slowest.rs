@@ -70,7 +70,7 @@ fn main() {
     for (ms, q, ok, tr) in times.iter().take(n) {
         let us = |d: std::time::Duration| d.as_micros();
         println!(
-            "{ms:8.3} ms  {}  {q}\n             resolve {} µs, candidates {} µs, score {} µs, rank {} µs; sets {:?}, {} candidates, {} kept",
+            "{ms:8.3} ms  {}  {q}\n             resolve {} µs, candidates {} µs, score {} µs, rank {} µs; sets {:?}, {} candidates, {} kept, {} number lookups",
             if *ok { "top5" } else { "MISS" },
             us(tr.resolve),
             us(tr.candidates),
@@ -78,7 +78,8 @@ fn main() {
             us(tr.rank),
             tr.set_sizes,
             tr.n_candidates,
-            tr.n_scored
+            tr.n_scored,
+            tr.number_lookups
         );
     }
 }

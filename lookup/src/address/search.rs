@@ -30,6 +30,9 @@ use super::query::{Query, Term};
 
 /// Largest number of results.
 pub const MAX_LIMIT: usize = 20;
+/// Streets whose house numbers may be looked up for one query (the head of
+/// the ranking; usually a few are, see [`search`]).
+const MAX_NUMBER_LOOKUPS: usize = 200;
 /// Typo variants kept per word.
 const MAX_FUZZY: usize = 64;
 
@@ -196,6 +199,8 @@ pub struct Trace {
     pub n_candidates: usize,
     /// Those kept for ranking.
     pub n_scored: usize,
+    /// Streets whose house numbers were looked up.
+    pub number_lookups: usize,
 }
 
 /// Searches the index. Never panics on any query.
@@ -273,32 +278,50 @@ pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr
     scored.retain(|s| s.score >= best * 0.5);
     tr.n_scored = scored.len();
     lap(&mut tr.score);
-    // Pre-rank by score and importance; resolve numbers on the head only.
-    scored.sort_unstable_by(|a, b| a.pseudo.cmp(&b.pseudo).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance)));
-    scored.truncate(200);
-
-    // Rank on whether the typed number exists; build the hits kept only.
-    let mut ranked: Vec<(i32, u8, f32, &Scored)> = scored
-        .iter()
-        .map(|s| {
-            let rank = match q.number {
-                Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
-                    Some((_, true)) => 2,
-                    Some((_, false)) => 1,
-                    None => 0,
-                },
-                None => 0,
-            };
-            ((s.score * 20.0).round() as i32, rank, s.importance, s)
-        })
-        .collect();
-    // Within a score step, the typed number found first; then the closer
-    // name ("Rue Caroline" before "Rue de la Caroline" for "rue caroline");
-    // then the bigger place.
-    ranked.sort_by(|a, b| {
-        a.3.pseudo.cmp(&b.3.pseudo).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)).then(b.3.score.total_cmp(&a.3.score)).then(b.2.total_cmp(&a.2))
+    // Best first: real streets, then by score step, score and importance.
+    // House numbers are looked up one group (same kind, same score step)
+    // at a time; within a group, once as many streets as still needed have
+    // the typed number exactly, no later one can pass them and the walk
+    // stops. Lookups stay within the first MAX_NUMBER_LOOKUPS streets.
+    let step = |s: &Scored| (s.score * 20.0).round() as i32;
+    scored.sort_unstable_by(|a, b| {
+        a.pseudo.cmp(&b.pseudo).then(step(b).cmp(&step(a))).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance))
     });
-    let hits = ranked.into_iter().take(limit).map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0).collect();
+    scored.truncate(MAX_NUMBER_LOOKUPS);
+    let number_rank = |s: &Scored| match q.number {
+        Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
+            Some((_, true)) => 2u8,
+            Some((_, false)) => 1,
+            None => 0,
+        },
+        None => 0,
+    };
+    let best_rank = if q.number.is_some() { 2 } else { 0 };
+    let mut ranked: Vec<&Scored> = Vec::with_capacity(limit);
+    let mut i = 0;
+    while i < scored.len() && ranked.len() < limit {
+        let key = (scored[i].pseudo, step(&scored[i]));
+        let end = i + scored[i..].iter().take_while(|s| (s.pseudo, step(s)) == key).count();
+        let need = limit - ranked.len();
+        let mut group: Vec<(u8, &Scored)> = Vec::new();
+        let mut at_best = 0;
+        for s in &scored[i..end] {
+            let r = number_rank(s);
+            tr.number_lookups += usize::from(q.number.is_some());
+            at_best += usize::from(r == best_rank);
+            group.push((r, s));
+            if at_best >= need {
+                break;
+            }
+        }
+        // Within a score step, the typed number found first; then (the
+        // order kept by the stable sort) the closer name ("Rue Caroline"
+        // before "Rue de la Caroline" for "rue caroline"), the bigger place.
+        group.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.extend(group.into_iter().take(need).map(|(_, s)| s));
+        i = end;
+    }
+    let hits = ranked.into_iter().map(|s| make_hit(idx, &idx.street(s.street), q, s.score).0).collect();
     lap(&mut tr.rank);
     hits
 }
