@@ -176,13 +176,10 @@ impl TermSet {
     /// of `within` (a street type: no localities).
     pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet) -> Vec<u32> {
         let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
-        if n_tok == 0 || within.toks.iter().all(|r| r.is_empty()) {
+        let of_type: Vec<&[u32]> = within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect();
+        if n_tok == 0 || of_type.is_empty() {
             return Vec::new();
         }
-        // A street is of the type when its own name has a token of it: a
-        // look at its few tokens, not a binary search through the type's
-        // postings (a million streets for "rue": cache misses at each step).
-        let of_type = |s: u32| idx.street_tokens(&idx.street(s)).iter().any(|t| within.toks.iter().any(|r| r.contains(t)));
         let per = (k / n_tok).max(4);
         let mut out = Vec::new();
         // One walk budget for all the tokens (a prefix may have hundreds).
@@ -193,7 +190,7 @@ impl TermSet {
                 let walk = idx.postings(t..t + 1).iter().take(MAX_WALK.min(budget));
                 budget -= walk.len();
                 for &s in walk {
-                    if of_type(s) {
+                    if of_type.iter().any(|p| p.binary_search(&s).is_ok()) {
                         out.push(s);
                         kept += 1;
                         if kept >= per {
