@@ -159,7 +159,6 @@ bench-scale:
 SYNTH_1M := bench/build/synth/ban-1m.csv.gz
 bench-addok-1m:
 	cargo build --release -q -p fiable-lookup
-	mkdir -p bench/build/synth
-	test -s $(SYNTH_1M) || $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup synth --rows 1000000 --out $(SYNTH_1M)
+	SYNTH_DIR=bench/build/synth bench/service/synth.sh $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup 1m 1000000
 	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup corpus --from $(SYNTH_1M) --out bench/build/synth/corpus-1m.tsv
 	BAN=$(SYNTH_1M) CORPUS=bench/build/synth/corpus-1m.tsv OUT_DIR=bench/results/addok-1m SCALE=0 bench/service/run.sh

@@ -70,18 +70,11 @@ $(json cpus "$(nproc)" cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | hea
   fiable "$("$BIN" --version)")
 EOF
 
-# The synthetic file of NAME (1m, 26m): reused from $SYNTH_DIR when it is a
-# whole gzip file, else generated into bench/build/synth/.
+# The synthetic file of NAME (1m, 26m): reused when current (see
+# synth.sh: a stamp of the generator's inputs), else generated into
+# bench/build/synth/.
 synth_file() {
-  local name=$1 rows=$2 f
-  for f in "$SYNTH_DIR/ban-$name.csv.gz" "bench/build/synth/ban-$name.csv.gz"; do
-    if [ -s "$f" ] && gzip -t "$f" 2>/dev/null; then echo "$f"; return; fi
-  done
-  f=bench/build/synth/ban-$name.csv.gz
-  mkdir -p bench/build/synth
-  log "generating $f ($rows rows)"
-  "$BIN" synth --rows "$rows" --out "$f.tmp.csv.gz" >&2 && mv "$f.tmp.csv.gz" "$f"
-  echo "$f"
+  SYNTH_DIR=$SYNTH_DIR bench/service/synth.sh "$BIN" "$1" "$2"
 }
 
 address_set() {

@@ -44,6 +44,8 @@ const SCAN_COST: usize = 8;
 const MAX_MERGED_RUNS: usize = 8;
 /// Most streets kept from intersections (the most important ones).
 pub const MAX_PAIRED: usize = 2_000;
+/// Candidates past which no more important streets are added.
+pub const MAX_CANDIDATES: usize = 3_000;
 /// Most important streets taken from a large word set left unpaired.
 pub const TOP: usize = 300;
 /// The same when that set is the only one.
@@ -377,15 +379,18 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     for (i, s) in sets.iter().enumerate() {
         // Street types stand in for words only when no word was typed ("12 rue").
         let stands = s.kind == SetKind::Word || (s.kind == SetKind::StreetType && !any_word);
-        if stands && s.size > SMALL && !paired_sets[i] {
+        // The most important streets fill what room is left: every query
+        // scores at most about MAX_CANDIDATES streets.
+        let room = MAX_CANDIDATES.saturating_sub(out.len());
+        if stands && s.size > SMALL && !paired_sets[i] && room > 0 {
             match common_types.first().filter(|_| s.kind == SetKind::Word) {
                 // Mostly streets of the typed type; a few of any type in
                 // case the type was mistyped.
                 Some(ty) => {
-                    out.extend(s.top_within(idx, TOP_ALONE, ty));
-                    out.extend(s.top(idx, TOP));
+                    out.extend(s.top_within(idx, TOP_ALONE.min(room), ty));
+                    out.extend(s.top(idx, TOP.min(room)));
                 }
-                None => out.extend(s.top(idx, k)),
+                None => out.extend(s.top(idx, k.min(room))),
             }
         }
     }

@@ -4,12 +4,13 @@
 //! index, [`query`] parses what a person types, [`candidates`] picks the
 //! streets worth scoring, [`search`] ranks them and resolves house
 //! numbers, [`normalize`] is shared by all of them, [`postcodes`] says
-//! which communes use a postcode.
+//! which communes use a postcode, [`population`] how big each commune is.
 
 pub mod ban;
 pub mod candidates;
 pub mod index;
 pub mod normalize;
+pub mod population;
 pub mod postcodes;
 pub mod query;
 pub mod search;

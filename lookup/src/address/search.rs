@@ -19,6 +19,7 @@
 //! `number_match: "closest"` with the number that was asked for.
 
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -29,6 +30,9 @@ use super::query::{Query, Term};
 
 /// Largest number of results.
 pub const MAX_LIMIT: usize = 20;
+/// Streets whose house numbers may be looked up for one query (the head of
+/// the ranking; usually a few are, see [`search`]).
+const MAX_NUMBER_LOOKUPS: usize = 200;
 /// Typo variants kept per word.
 const MAX_FUZZY: usize = 64;
 
@@ -178,13 +182,46 @@ struct Scored {
     pseudo: bool,
 }
 
+/// Where the time of one search went (for profiling: `examples/slowest.rs`).
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    /// Resolving the words against the vocabulary (typos, prefixes).
+    pub resolve: Duration,
+    /// Building the sets and picking candidate streets.
+    pub candidates: Duration,
+    /// Scoring the candidates.
+    pub score: Duration,
+    /// Resolving house numbers on the head, ranking, building the hits.
+    pub rank: Duration,
+    /// Size estimate of each set of the query.
+    pub set_sizes: Vec<usize>,
+    /// Candidate streets scored.
+    pub n_candidates: usize,
+    /// Those kept for ranking.
+    pub n_scored: usize,
+    /// Streets whose house numbers were looked up.
+    pub number_lookups: usize,
+}
+
 /// Searches the index. Never panics on any query.
 pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hit> {
+    search_traced(idx, q, filters, limit, &mut Trace::default())
+}
+
+/// [`search`], telling where the time went.
+pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr: &mut Trace) -> Vec<Hit> {
     let limit = limit.clamp(1, MAX_LIMIT);
     if q.terms.is_empty() {
         return Vec::new();
     }
+    let mut t = Instant::now();
+    let mut lap = |d: &mut Duration| {
+        let now = Instant::now();
+        *d = now - t;
+        t = now;
+    };
     let resolved: Vec<Resolved> = q.terms.iter().map(|t| resolve(idx, t)).collect();
+    lap(&mut tr.resolve);
     let allowed = allowed_localities(idx, filters);
     if allowed.as_ref().is_some_and(Vec::is_empty) {
         return Vec::new();
@@ -217,10 +254,13 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     if let Some(a) = &allowed {
         sets.push(TermSet::for_localities(idx, a.clone()));
     }
+    tr.set_sizes = sets.iter().map(|s| s.size).collect();
     let mut candidates = candidates::candidates(idx, sets);
     if let Some(a) = &allowed {
         candidates.retain(|&s| a.binary_search(&idx.street(s).locality).is_ok());
     }
+    tr.n_candidates = candidates.len();
+    lap(&mut tr.candidates);
 
     let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>() + if q.postcode.is_some() { 1.0 } else { 0.0 };
     let matcher = Matcher::new(&resolved);
@@ -236,27 +276,54 @@ pub fn search(idx: &Index, q: &Query, filters: &Filters, limit: usize) -> Vec<Hi
     }
     let best = scored.iter().map(|s| s.score).fold(0.0f32, f32::max);
     scored.retain(|s| s.score >= best * 0.5);
-    // Pre-rank by score and importance; resolve numbers on the head only.
-    scored.sort_unstable_by(|a, b| a.pseudo.cmp(&b.pseudo).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance)));
-    scored.truncate(200);
-
-    // Rank on whether the typed number exists; build the hits kept only.
-    let mut ranked: Vec<(i32, u8, f32, &Scored)> = scored
-        .iter()
-        .map(|s| {
-            let rank = match q.number {
-                Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
-                    Some((_, true)) => 2,
-                    Some((_, false)) => 1,
-                    None => 0,
-                },
-                None => 0,
-            };
-            ((s.score * 20.0).round() as i32, rank, s.importance, s)
-        })
-        .collect();
-    ranked.sort_by(|a, b| a.3.pseudo.cmp(&b.3.pseudo).then(b.0.cmp(&a.0)).then(b.1.cmp(&a.1)).then(b.2.total_cmp(&a.2)));
-    ranked.into_iter().take(limit).map(|r| make_hit(idx, &idx.street(r.3.street), q, r.3.score).0).collect()
+    tr.n_scored = scored.len();
+    lap(&mut tr.score);
+    // Best first: real streets, then by score step, score and importance.
+    // House numbers are looked up one group (same kind, same score step)
+    // at a time; within a group, once as many streets as still needed have
+    // the typed number exactly, no later one can pass them and the walk
+    // stops. Lookups stay within the first MAX_NUMBER_LOOKUPS streets.
+    let step = |s: &Scored| (s.score * 20.0).round() as i32;
+    scored.sort_unstable_by(|a, b| {
+        a.pseudo.cmp(&b.pseudo).then(step(b).cmp(&step(a))).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance))
+    });
+    scored.truncate(MAX_NUMBER_LOOKUPS);
+    let number_rank = |s: &Scored| match q.number {
+        Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
+            Some((_, true)) => 2u8,
+            Some((_, false)) => 1,
+            None => 0,
+        },
+        None => 0,
+    };
+    let best_rank = if q.number.is_some() { 2 } else { 0 };
+    let mut ranked: Vec<&Scored> = Vec::with_capacity(limit);
+    let mut i = 0;
+    while i < scored.len() && ranked.len() < limit {
+        let key = (scored[i].pseudo, step(&scored[i]));
+        let end = i + scored[i..].iter().take_while(|s| (s.pseudo, step(s)) == key).count();
+        let need = limit - ranked.len();
+        let mut group: Vec<(u8, &Scored)> = Vec::new();
+        let mut at_best = 0;
+        for s in &scored[i..end] {
+            let r = number_rank(s);
+            tr.number_lookups += usize::from(q.number.is_some());
+            at_best += usize::from(r == best_rank);
+            group.push((r, s));
+            if at_best >= need {
+                break;
+            }
+        }
+        // Within a score step, the typed number found first; then (the
+        // order kept by the stable sort) the closer name ("Rue Caroline"
+        // before "Rue de la Caroline" for "rue caroline"), the bigger place.
+        group.sort_by(|a, b| b.0.cmp(&a.0));
+        ranked.extend(group.into_iter().take(need).map(|(_, s)| s));
+        i = end;
+    }
+    let hits = ranked.into_iter().map(|s| make_hit(idx, &idx.street(s.street), q, s.score).0).collect();
+    lap(&mut tr.rank);
+    hits
 }
 
 /// Every (token, query word, quality) of the query, sorted by token, so a

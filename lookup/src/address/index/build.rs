@@ -16,6 +16,7 @@ use super::reader::Index;
 use super::runs::{Runs, Section, SortedNumbers};
 use crate::address::ban::{self, ReadStats};
 use crate::address::normalize;
+use crate::address::population::Populations;
 
 /// Figures about one build.
 #[derive(Debug, Clone)]
@@ -303,12 +304,19 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
     let mut street_tokens: Vec<u32> = Vec::new();
     let mut st_rec: Vec<u32> = Vec::with_capacity(g.streets.len() * ST_W);
     let mut importance: Vec<f32> = Vec::with_capacity(g.streets.len());
-    // A commune's size: its rows under all its postcodes (a population
-    // proxy the BAN itself gives, for every commune alike).
+    // A commune's size: its INSEE population; for a commune the list
+    // lacks, its rows under all its postcodes (the proxy the BAN gives).
+    let populations = Populations::embedded();
     let mut commune_rows: HashMap<u32, u32> = HashMap::new();
     for l in &g.locs {
         *commune_rows.entry(l.insee).or_default() += l.rows;
     }
+    let commune_size = |l: &TmpLocality| {
+        populations
+            .get(g.strings.str(l.insee), g.strings.str(l.postcode))
+            .unwrap_or_else(|| commune_rows.get(&l.insee).copied().unwrap_or(0))
+    };
+    let loc_size: Vec<u32> = g.locs.iter().map(commune_size).collect();
     let mut hn_start = 0u32;
     for (new, &old) in o.st_order.iter().enumerate() {
         let s = &g.streets[old as usize];
@@ -316,8 +324,7 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
         let (ts, tl) = v.street[new];
         let tok_start = street_tokens.len() as u32;
         street_tokens.extend_from_slice(&v.tok[ts as usize..(ts + tl) as usize]);
-        let rows = commune_rows.get(&g.locs[s.loc as usize].insee).copied().unwrap_or(0);
-        let imp = 0.6 * (1.0 + rows as f32).ln() + 0.4 * (1.0 + count as f32).ln();
+        let imp = importance_of(loc_size[s.loc as usize], count);
         importance.push(imp);
         st_rec.extend_from_slice(&[
             s.name,
@@ -333,6 +340,12 @@ fn street_records(g: &Gathered, o: &Order, v: &Vocab, hn_count: &[u32]) -> (Vec<
         hn_start += count;
     }
     (st_rec, street_tokens, importance)
+}
+
+/// Ranking weight of a street: its commune's size (population) first,
+/// then its own (house numbers), both on a log scale.
+pub(crate) fn importance_of(commune_size: u32, numbers: u32) -> f32 {
+    0.6 * (1.0 + commune_size as f32).ln() + 0.4 * (1.0 + numbers as f32).ln()
 }
 
 /// Phase 5: locality records (with their tokens and street ranges), and
