@@ -125,6 +125,7 @@ fn witness_and_verify_catch_a_truncated_or_rewritten_tail() {
     copy_prefix(&db, &cut, 6);
     // The attacker keeps the service's keys (same host).
     std::fs::copy(dir.path().join("ledger.index.key"), dir.path().join("cut.index.key")).unwrap();
+    std::fs::copy(dir.path().join("ledger.kek"), dir.path().join("cut.kek")).unwrap();
     let (code, out) = verify(&["--ledger".into(), cut.clone().into(), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(0), "the truncated chain is self-consistent: {out}");
     let (code, out) =
@@ -204,7 +205,7 @@ fn a_restart_with_another_or_no_key_file_refuses_to_start() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for f in ["ledger.sqlite", "ledger.key", "ledger.index.key"] {
+        for f in ["ledger.sqlite", "ledger.key", "ledger.index.key", "ledger.kek"] {
             let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{f}");
         }
