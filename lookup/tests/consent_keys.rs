@@ -262,6 +262,23 @@ fn subject_keys_on_postgresql_are_wrapped_migrated_and_checked() {
     // A wrong KEK is refused.
     let out = refused(dir.path(), &args, &[], &[("FIABLE_CONSENT_KEK_HEX", &"ef".repeat(32))]);
     assert!(out.contains("kek key given") && out.contains("refusing to start"), "{out}");
+
+    // The signing key rotates on PostgreSQL too, and `verify --database`
+    // follows it from the first key.
+    let first = Signer::load(&dir.path().join("ledger.key")).unwrap().public_key_hex().to_string();
+    let new_key = dir.path().join("new.key");
+    let mut cli: Vec<OsString> = vec!["rotate-key".into(), "--database".into(), url.clone().into()];
+    cli.extend(["--consent-key".into(), dir.path().join("ledger.key").into(), "--new-key".into(), new_key.clone().into()]);
+    let (code, out) = run(&cli.iter().map(|a| a.as_os_str()).collect::<Vec<_>>());
+    assert_eq!(code, Some(0), "{out}");
+    std::fs::copy(&new_key, dir.path().join("ledger.key")).unwrap();
+    let svc = service::start(dir.path(), port, &ban, &args);
+    let r2 = submit(port, &person("pg.after.rotation@example.fr"));
+    assert_eq!(r2.public_key, Signer::load(&new_key).unwrap().public_key_hex());
+    drop(svc);
+    let (code, out) = run(&["verify".as_ref(), "--database".as_ref(), url.as_ref(), "--public-key".as_ref(), first.as_ref()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OK, 3 entries") && out.contains("1 key rotation(s) followed"), "{out}");
     server.stop();
 }
 
@@ -284,7 +301,6 @@ fn the_signing_key_rotates_through_the_log_and_a_forged_rotation_is_refused() {
     let (st, body) = http(port, "POST", "/v1/consents", &[AUTH], &service::record("before-rotation")).unwrap();
     assert_eq!(st, 201, "{body}");
     let old_receipt: Receipt = serde_json::from_str(&body).unwrap();
-    svc.kill();
     let pristine = dir.path().join("pristine.sqlite");
     rusqlite::Connection::open(&db).unwrap().execute("VACUUM INTO ?1", [pristine.to_str().unwrap()]).unwrap();
 
@@ -299,6 +315,10 @@ fn the_signing_key_rotates_through_the_log_and_a_forged_rotation_is_refused() {
         new_key.as_os_str(),
     ]);
     assert_eq!(code, Some(0), "{out}");
+    // The instance still running with the old key may sign nothing more.
+    let (st, body) = http(port, "POST", "/v1/consents", &[AUTH], &service::record("old-key-after-rotation")).unwrap();
+    assert_eq!(st, 503, "{body}");
+    svc.kill();
     // The old key no longer starts the service.
     let out = refused(dir.path(), &sqlite_args(&db), &[], &[]);
     assert!(out.contains("signing key given") && out.contains("refusing to start"), "{out}");

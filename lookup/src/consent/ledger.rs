@@ -455,6 +455,52 @@ pub fn request_hash(canonical: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Entry `seq` after `prev` holding `rotation`, signed by `by`.
+    fn rotation_entry(seq: u64, prev: &str, rotation: &KeyRotation, by: &sign::Signer) -> Entry {
+        let record = rotation.canonical_json();
+        let hash = chain_hash(prev, &record).unwrap();
+        let signed_at = now_rfc3339();
+        let signature = by.sign(receipt_message(&rotation.record_id, seq, &hash, prev, &signed_at).as_bytes());
+        Entry {
+            seq,
+            id: rotation.record_id.clone(),
+            subject: String::new(),
+            record,
+            prev_hash: prev.into(),
+            hash,
+            signed_at,
+            signature,
+            public_key: by.public_key_hex().into(),
+        }
+    }
+
+    #[test]
+    fn the_verifier_follows_rotations_signed_by_the_key_in_force_only() {
+        let [a, b, c] = [1u8, 2, 3].map(|i| sign::Signer::from_seed([i; 32]));
+        let ab = KeyRotation::new(&a, &b);
+        let e1 = rotation_entry(1, GENESIS, &ab, &a);
+        let e2 = rotation_entry(2, &e1.hash, &KeyRotation::new(&b, &c), &b);
+        let mut v = ChainVerifier::new(Some(a.public_key_hex().into()));
+        v.push(&e1).unwrap();
+        v.push(&e2).unwrap();
+        assert_eq!((v.rotations(), v.current_key()), (2, Some(c.public_key_hex())));
+
+        let check = |e: &Entry| ChainVerifier::new(Some(a.public_key_hex().into())).push(e).unwrap_err().what;
+        // Signed by the new key, not the key in force.
+        assert!(check(&rotation_entry(1, GENESIS, &ab, &b)).contains("receipt signature"));
+        // Signed by the key in force but naming another previous key.
+        let lying = KeyRotation { previous_public_key: c.public_key_hex().into(), ..ab.clone() };
+        assert!(check(&rotation_entry(1, GENESIS, &lying, &a)).contains("previous_public_key"));
+        // The new key did not sign it.
+        let unsigned = KeyRotation { new_key_signature: a.sign(b"something else"), ..ab.clone() };
+        assert!(check(&rotation_entry(1, GENESIS, &unsigned, &a)).contains("new key"));
+        // After a rotation the old key signs nothing more.
+        let mut v = ChainVerifier::new(Some(a.public_key_hex().into()));
+        v.push(&e1).unwrap();
+        let again = rotation_entry(2, &e1.hash, &KeyRotation::new(&a, &c), &a);
+        assert!(v.push(&again).unwrap_err().what.contains("receipt signature"));
+    }
+
     #[test]
     fn rfc3339_formats_known_instants() {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000Z");

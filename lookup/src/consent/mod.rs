@@ -12,9 +12,11 @@
 //! id as associated data) and hashes only the sealed form into the chain.
 //! Keys and blind indexes live in mutable tables beside the ledger
 //! ([`vault`], the subjects-vault part of [`store`]), in the same database
-//! (SQLite or PostgreSQL): service instances sharing a PostgreSQL database
-//! must share the index key too (`--consent-index-key`), so that one email
-//! gives one pseudonym whichever instance sees it first.
+//! (SQLite or PostgreSQL), the keys only wrapped under the key-encryption
+//! key (`--consent-kek`, outside the database): service instances sharing
+//! a PostgreSQL database must share the index key and the KEK too
+//! (`--consent-index-key`), so that one email gives one pseudonym whichever
+//! instance sees it first.
 //!
 //! Subject rights (HTTP in `crate::routes::rights`, admin API key): access
 //! and portability (`GET /v1/subjects/{ref}/consents`, decrypted),
