@@ -249,7 +249,10 @@ fn main() -> anyhow::Result<()> {
             use fiable_lookup::consent::witness;
             let key = public_key.as_deref().map(read_key).transpose()?;
             match witness::run(&url, &state, key.as_deref(), trust_on_first_use)? {
-                witness::Outcome::Ok { head, pinned_now } => {
+                witness::Outcome::Ok { head, pinned_now, rotated } => {
+                    for k in &rotated {
+                        println!("ROTATED: the log handed over to key {k} in a rotation signed by the key it replaces; now pinned");
+                    }
                     if pinned_now {
                         println!(
                             "PINNED the log key {} (key id {}) in {}: every later head must be signed by it",

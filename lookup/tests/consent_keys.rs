@@ -14,6 +14,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use fiable_lookup::consent::ledger::{self, KeyRotation, Receipt};
+use fiable_lookup::consent::log;
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::vault::Kek;
 use serde_json::{Value, json};
@@ -301,6 +302,12 @@ fn the_signing_key_rotates_through_the_log_and_a_forged_rotation_is_refused() {
     let (st, body) = http(port, "POST", "/v1/consents", &[AUTH], &service::record("before-rotation")).unwrap();
     assert_eq!(st, 201, "{body}");
     let old_receipt: Receipt = serde_json::from_str(&body).unwrap();
+    // A witness pins the first key and sees the head of one entry.
+    let state = dir.path().join("witness.json");
+    let (code, out) = witness(port, &state, Some(&first));
+    assert_eq!(code, Some(0), "{out}");
+    let state_before = dir.path().join("witness-before.json");
+    std::fs::copy(&state, &state_before).unwrap();
     let pristine = dir.path().join("pristine.sqlite");
     rusqlite::Connection::open(&db).unwrap().execute("VACUUM INTO ?1", [pristine.to_str().unwrap()]).unwrap();
 
@@ -334,6 +341,14 @@ fn the_signing_key_rotates_through_the_log_and_a_forged_rotation_is_refused() {
     assert_eq!(st, 200, "{head}");
     let head_file = dir.path().join("head.json");
     std::fs::write(&head_file, &head).unwrap();
+    // The witness follows the rotation from the key it pinned, and pins the new one.
+    let (code, out) = witness(port, &state, None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ROTATED") && out.contains(&second) && out.contains("OK, 3 entries"), "{out}");
+    let pinned: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(pinned["public_key"], second.as_str());
+    let (code, out) = witness(port, &state, None);
+    assert!(code == Some(0) && !out.contains("ROTATED"), "{out}");
     drop(svc);
 
     // The old receipt still verifies under the old key; `verify` with the
@@ -371,4 +386,34 @@ fn the_signing_key_rotates_through_the_log_and_a_forged_rotation_is_refused() {
         assert_eq!(code, Some(1), "{out}");
         assert!(out.contains("BROKEN at seq 2") && out.contains("receipt signature"), "{out}");
     }
+    // The forged log served under the attacker's key (key checks rewritten
+    // too): the witness that saw the genuine head raises the alarm.
+    let fake = tempfile::tempdir().unwrap();
+    std::fs::copy(&pristine, fake.path().join("ledger.sqlite")).unwrap();
+    for f in ["ledger.kek", "ledger.index.key"] {
+        std::fs::copy(dir.path().join(f), fake.path().join(f)).unwrap();
+    }
+    std::fs::write(fake.path().join("ledger.key"), format!("{}\n", "66".repeat(32))).unwrap();
+    rusqlite::Connection::open(fake.path().join("ledger.sqlite"))
+        .unwrap()
+        .execute(
+            "UPDATE key_checks SET key_id = ?1, check_value = ?2 WHERE name = 'signing'",
+            [log::key_id(attacker.public_key_hex()).unwrap(), attacker.check_value()],
+        )
+        .unwrap();
+    let svc = service::start(fake.path(), port, &ban, &sqlite_args(&fake.path().join("ledger.sqlite")));
+    assert_eq!(service::public_key(port), attacker.public_key_hex());
+    let (code, out) = witness(port, &state_before, None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("ALARM: BAD SIGNATURE") && out.contains("rotation at seq 2"), "{out}");
+    drop(svc);
+}
+
+fn witness(port: u16, state: &Path, key: Option<&str>) -> (Option<i32>, String) {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args: Vec<OsString> = vec!["witness".into(), url.into(), "--state".into(), state.into()];
+    if let Some(k) = key {
+        args.extend(["--public-key".into(), k.into()]);
+    }
+    run(&args.iter().map(|a| a.as_os_str()).collect::<Vec<_>>())
 }

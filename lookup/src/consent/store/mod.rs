@@ -444,6 +444,15 @@ impl Store {
         })
     }
 
+    /// The key-rotation entries, oldest first (rotations have an empty
+    /// subject, which the subject index finds; no other record has one).
+    pub fn rotations(&self) -> Result<Vec<Entry>, StoreError> {
+        let all = self.tx(Mode::Read, |tx| {
+            tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE subject = $1 ORDER BY seq LIMIT 1000"), &["".into()], entry)
+        })?;
+        Ok(all.into_iter().filter(|e| ledger::parse_rotation(&e.record).is_some()).collect())
+    }
+
     /// Number of entries.
     pub fn len(&self) -> Result<u64, StoreError> {
         self.tx(Mode::Read, |tx| tx.query_opt("SELECT COUNT(*) FROM ledger", &[], |r| r.uint(0))).map(Option::unwrap_or_default)
