@@ -42,12 +42,26 @@ pub fn app_with_consent(state: AppState, consent: ConsentState) -> Router {
 
 /// The consent ledger's routes alone, with their body limit and CORS.
 pub fn consent_api(state: ConsentState) -> Router {
-    let r = openapi::router(routes::ledger(), Class::Api).layer(DefaultBodyLimit::max(state.max_body));
+    let r = openapi::router(routes::ledger(), Class::Api)
+        .layer(DefaultBodyLimit::max(state.max_body))
+        .route_layer(middleware::from_fn_with_state(state.max_body, announced_too_large));
     let r = match cors(&state.cors_origins) {
         Some(c) => r.layer(c),
         None => r,
     };
     r.with_state(state)
+}
+
+/// 413 at once for a request whose Content-Length is past the ledger's body
+/// limit: the body limit alone refuses only once that much has arrived,
+/// so a client announcing 1 GiB and sending a byte held a connection and
+/// a task until the request timeout.
+async fn announced_too_large(State(max): State<usize>, req: Request, next: Next) -> Response {
+    let announced = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max as u64) {
+        return ApiError::TooLarge.into_response();
+    }
+    next.run(req).await
 }
 
 fn compose(state: AppState, ledger: Router) -> Router {

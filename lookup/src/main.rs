@@ -106,6 +106,30 @@ enum Cmd {
         #[arg(long)]
         transfers: Option<String>,
     },
+    /// Rotate the receipt signing key: append to the ledger a key-rotation
+    /// entry signed by the current key (`--consent-key`) that names the new
+    /// one (`--new-key`, created with mode 0600 if missing); from then on
+    /// only the new key signs. Restart the service with `--consent-key`
+    /// set to the new key file, and give witnesses the new public key.
+    RotateKey {
+        #[command(flatten)]
+        consent: fiable_lookup::consent::Config,
+        /// The new signing key file (64 hex digits; created if missing).
+        #[arg(long)]
+        new_key: PathBuf,
+    },
+    /// Re-wrap every per-subject key under a new key-encryption key
+    /// (`--new-kek`, created with mode 0600 if missing), in one
+    /// transaction; the old KEK (`--consent-kek`) must be the one the
+    /// database was written with. Then restart with `--consent-kek` set to
+    /// the new file.
+    RotateKek {
+        #[command(flatten)]
+        consent: fiable_lookup::consent::Config,
+        /// The new KEK file (64 hex digits; created if missing).
+        #[arg(long)]
+        new_kek: PathBuf,
+    },
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -337,7 +361,10 @@ fn main() -> anyhow::Result<()> {
             use fiable_lookup::consent::witness;
             let key = public_key.as_deref().map(read_key).transpose()?;
             match witness::run(&url, &state, key.as_deref(), trust_on_first_use)? {
-                witness::Outcome::Ok { head, pinned_now } => {
+                witness::Outcome::Ok { head, pinned_now, rotated } => {
+                    for k in &rotated {
+                        println!("ROTATED: the log handed over to key {k} in a rotation signed by the key it replaces; now pinned");
+                    }
                     if pinned_now {
                         println!(
                             "PINNED the log key {} (key id {}) in {}: every later head must be signed by it",
@@ -416,6 +443,46 @@ fn main() -> anyhow::Result<()> {
                 None => {}
             }
             eprintln!("processing record: {} forms, {} recipients", record.activities.len(), record.recipients.len());
+    },
+        Cmd::RotateKey { consent, new_key } => {
+            use fiable_lookup::consent::{ConsentState, log, sign::Signer, store::Store};
+            let db = ConsentState::database(&consent);
+            let store = Store::connect(&db, 1).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+            let old = Signer::load(&consent.key)?;
+            let old_id = log::key_id(old.public_key_hex()).unwrap_or_default();
+            store
+                .pin_key("signing", &old_id, &old.check_value(), Some(old.public_key_hex()))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", consent.key.display()))?;
+            let new = Signer::load_or_create(&new_key)?;
+            let r = store.rotate_key(&old, &new).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+            println!(
+                "rotated: entry {} (signed by key {old_id}) hands over to key {} ({}). Restart the service with --consent-key {}, and give witnesses and auditors the new public key",
+                r.seq,
+                log::key_id(new.public_key_hex()).unwrap_or_default(),
+                new.public_key_hex(),
+                new_key.display()
+            );
+        }
+        Cmd::RotateKek { consent, new_kek } => {
+            use fiable_lookup::consent::{ConsentState, store::Store, vault::Kek};
+            let db = ConsentState::database(&consent);
+            let store = Store::connect(&db, 1).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+            let hex = std::env::var("FIABLE_CONSENT_KEK_HEX").ok().filter(|v| !v.is_empty());
+            let old = Kek::load(&consent.kek_path(), hex.as_deref(), false)?;
+            store.pin_key("kek", &old.id(), &old.check_value(), None).map_err(|e| anyhow::anyhow!("{}: {e}", consent.kek_source()))?;
+            let old_id = old.id();
+            store.set_kek(old);
+            store.wrap_clear_keys().map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+            let new = Kek::load(&new_kek, None, true)?;
+            if new.id() == old_id {
+                anyhow::bail!("{}: the new KEK is the old one", new_kek.display());
+            }
+            let n = store.rotate_kek(&new).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+            println!(
+                "re-wrapped {n} subject keys from KEK {old_id} to KEK {}. Restart the service with --consent-kek {}, then destroy the old KEK",
+                new.id(),
+                new_kek.display()
+            );
         }
         Cmd::Index { files, out, run_len } => {
             let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -512,7 +579,19 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             entries.push(e);
             Ok::<_, store::StoreError>(())
         });
-        let r = read.map_err(|e| e.to_string()).and_then(|()| log::check_against_head(&mut entries.into_iter(), h, k));
+        // The head is signed by the key in force after its last entry:
+        // the pinned key, or the one its rotations handed over to.
+        let key_at = |entries: &[ledger::Entry]| -> Result<String, String> {
+            let mut v = ledger::ChainVerifier::new(Some(k.clone()));
+            for e in entries.iter().take(usize::try_from(h.size).unwrap_or(usize::MAX)) {
+                v.push(e).map_err(|b| b.to_string())?;
+            }
+            Ok(v.current_key().unwrap_or(k).to_string())
+        };
+        let r = read
+            .map_err(|e| e.to_string())
+            .and_then(|()| key_at(&entries))
+            .and_then(|key| log::check_against_head(&mut entries.into_iter(), h, &key));
         match r {
             Ok(()) => {
                 println!("{what}: OK, matches the signed head of {} entries ({})", h.size, h.timestamp);
@@ -527,7 +606,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
     if let Some(db) = &args.database {
         let r = store::Store::connect_read_only(db).with_context(|| format!("opening {db}"))?;
         match store::verify(&r, key.as_deref()) {
-            Ok(v) => println!("{db}: OK, {} entries, chain head {}", v.entries, v.head),
+            Ok(v) => println!("{db}: OK, {} entries, chain head {}{}", v.entries, v.head, rotations(&v)),
             Err(b) => {
                 println!("{db}: BROKEN at {b}");
                 ok = false;
@@ -546,7 +625,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<i32> {
             ledger::verify_export(&std::fs::read(path)?, key.as_deref())
         };
         match r {
-            Ok(v) => println!("{}: OK, {} entries, chain head {}", path.display(), v.entries, v.head),
+            Ok(v) => println!("{}: OK, {} entries, chain head {}{}", path.display(), v.entries, v.head, rotations(&v)),
             Err(b) => {
                 println!("{}: BROKEN at {b}", path.display());
                 ok = false;
@@ -728,6 +807,14 @@ fn breach(action: BreachCmd, args: LedgerArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+    },
+/// How a verified ledger's key rotations are reported.
+fn rotations(v: &fiable_lookup::consent::ledger::Verified) -> String {
+    match (v.rotations, &v.public_key) {
+        (0, _) => String::new(),
+        (n, Some(k)) => format!(", {n} key rotation(s) followed, key in force {k}"),
+        (n, None) => format!(", {n} key rotation(s) followed"),
+    }
 }
 
 /// A public key given as 64 hex digits or as a file holding them.

@@ -125,6 +125,7 @@ fn witness_and_verify_catch_a_truncated_or_rewritten_tail() {
     copy_prefix(&db, &cut, 6);
     // The attacker keeps the service's keys (same host).
     std::fs::copy(dir.path().join("ledger.index.key"), dir.path().join("cut.index.key")).unwrap();
+    std::fs::copy(dir.path().join("ledger.kek"), dir.path().join("cut.kek")).unwrap();
     let (code, out) = verify(&["--ledger".into(), cut.clone().into(), "--public-key".into(), pk.clone().into()]);
     assert_eq!(code, Some(0), "the truncated chain is self-consistent: {out}");
     let (code, out) =
@@ -204,7 +205,7 @@ fn a_restart_with_another_or_no_key_file_refuses_to_start() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for f in ["ledger.sqlite", "ledger.key", "ledger.index.key"] {
+        for f in ["ledger.sqlite", "ledger.key", "ledger.index.key", "ledger.kek"] {
             let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{f}");
         }
@@ -244,11 +245,13 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
     let (st, body) = http(port, "POST", "/v1/consents", &[AUTH, ("idempotency-key", "erase-idem-1")], &v.to_string()).unwrap();
     assert_eq!(st, 201, "{body}");
     let subject = serde_json::from_str::<Value>(&body).unwrap()["subject"].as_str().unwrap().to_string();
-    // Read the key as an attacker with the files would.
-    let key_hex: String = rusqlite::Connection::open(&db)
+    // Read the key as an attacker with the files and the KEK would.
+    let wrapped: String = rusqlite::Connection::open(&db)
         .unwrap()
-        .query_row("SELECT key_hex FROM subject_keys WHERE subject = ?1", [&subject], |r| r.get(0))
+        .query_row("SELECT wrapped FROM subject_keys WHERE subject = ?1", [&subject], |r| r.get(0))
         .unwrap();
+    let kek = fiable_lookup::consent::vault::Kek::load(&dir.path().join("ledger.kek"), None, false).unwrap();
+    let key_hex = kek.unwrap(&subject, &wrapped).unwrap();
     let files = || -> Vec<u8> {
         let mut all = Vec::new();
         for e in std::fs::read_dir(dir.path()).unwrap() {
@@ -259,7 +262,8 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
         }
         all
     };
-    assert!(contains(&files(), key_hex.as_bytes()), "the key is in the files before the erasure (else this test proves nothing)");
+    assert!(contains(&files(), wrapped.as_bytes()), "the wrapped key is in the files before the erasure (else this test proves nothing)");
+    assert!(!contains(&files(), key_hex.as_bytes()), "the subject key in clear is in a database file");
     // A backup taken before the erasure.
     svc.kill();
     let backup = dir.path().join("backup.sqlite");
@@ -269,6 +273,7 @@ fn after_erasure_the_key_and_the_email_are_in_no_file_of_the_database() {
     assert_eq!(st, 200, "{body}");
     let bytes = files();
     assert!(!contains(&bytes, key_hex.as_bytes()), "the erased key's hex is still in a database file");
+    assert!(!contains(&bytes, wrapped.as_bytes()), "the erased key, wrapped, is still in a database file");
     assert!(!contains(&bytes, email.as_bytes()), "the email in clear is in a database file");
     let raw: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex[2 * i..2 * i + 2], 16).unwrap()).collect();
     assert!(!contains(&bytes, &raw), "the erased key's bytes are still in a database file");

@@ -120,7 +120,7 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, [1, 2, 3], "each migration applied once");
+    assert_eq!(versions, [1, 2, 3, 4, 5], "each migration applied once");
 
     let state = ConsentState::new(Store::connect(&db, 4).unwrap(), Signer::generate().unwrap(), Some(ADMIN), 8 * 1024, vec![]);
     assert!(state.store.is_postgres());
@@ -207,7 +207,7 @@ fn migrations_and_router(pg: &pg::Pg) -> ConsentState {
     drop(other_store);
     // Reopening migrates nothing more.
     drop(Store::connect(&db, 1).unwrap());
-    assert_eq!(pg.client("router").query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get::<_, i64>(0), 3);
+    assert_eq!(pg.client("router").query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get::<_, i64>(0), 5);
     state
 }
 

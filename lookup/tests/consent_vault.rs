@@ -9,7 +9,7 @@ use fiable_lookup::consent::auth::ApiKeys;
 use fiable_lookup::consent::ledger::{self, Receipt};
 use fiable_lookup::consent::sign::Signer;
 use fiable_lookup::consent::store::{self, Store};
-use fiable_lookup::consent::vault::IndexKey;
+use fiable_lookup::consent::vault::{IndexKey, Kek};
 use fiable_lookup::consent::{ConsentState, retention};
 use http_body_util::BodyExt;
 use proptest::prelude::*;
@@ -184,8 +184,13 @@ async fn contact_data_is_sealed_and_the_subject_derived() {
     }
     assert!(!contains_ci(&export, &fiable_consent::hex(&INDEX_KEY)));
     let conn = rusqlite::Connection::open(&s.db).unwrap();
-    let subject_key: String = conn.query_row("SELECT key_hex FROM subject_keys WHERE subject = ?1", [&r1.subject], |r| r.get(0)).unwrap();
+    let (clear, wrapped): (String, String) = conn
+        .query_row("SELECT key_hex, wrapped FROM subject_keys WHERE subject = ?1", [&r1.subject], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(clear, "", "the subject key is stored only wrapped");
+    let subject_key = Kek::derived_from(&s.state.signer).unwrap(&r1.subject, &wrapped).unwrap();
     assert_eq!(subject_key.len(), 64);
+    assert!(!contains_ci(&files, &subject_key), "subject key in clear in the database files");
     assert!(!contains_ci(&export, &subject_key), "subject key in the export");
     assert_eq!(ledger::verify_export(&export, Some(s.state.signer.public_key_hex())).unwrap().entries, 5);
 }

@@ -11,7 +11,7 @@
 //! its contact data only in sealed form) or an erasure record
 //! (`fiable_consent::Erasure`): the proof that a subject's key was
 //! destroyed. Both are hashed the same way.
-use fiable_consent::{BREACH_KIND, Breach, ConsentRecord, ERASURE_KIND, Erasure, sha256_hex};
+use fiable_consent::{BREACH_KIND, Breach, ConsentRecord, ERASURE_KIND, Erasure, Json, sha256_hex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -94,8 +94,90 @@ impl Entry {
     }
 }
 
+/// `kind` of a [`KeyRotation`] record.
+pub const KEY_ROTATION_KIND: &str = "key_rotation";
+
+/// A signing-key rotation (`fiable-lookup rotate-key`): an entry of the
+/// chain, so signed by the key in force (`previous_public_key`), naming
+/// the key that signs every later entry and tree head. The new key signs
+/// [`rotation_message`] too (`new_key_signature`): whoever rotates holds
+/// both. A verifier that pins the first key follows the rotations, so old
+/// receipts keep verifying under the key that signed them; an entry that
+/// names a new key but is not signed by the key in force breaks the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotation {
+    /// Always [`KEY_ROTATION_KIND`].
+    pub kind: String,
+    /// Unique id: `key-rotation:` and the new key's id.
+    pub record_id: String,
+    /// Empty: a rotation is about no person.
+    pub subject: String,
+    /// The key that signs this entry, hex.
+    pub previous_public_key: String,
+    /// The key that signs from the next entry on, hex.
+    pub new_public_key: String,
+    /// When (RFC 3339, server time).
+    pub rotated_at: String,
+    /// The new key's signature of [`rotation_message`], hex.
+    pub new_key_signature: String,
+}
+
+/// What the new key signs in a rotation.
+pub fn rotation_message(previous: &str, new: &str, rotated_at: &str) -> String {
+    format!("fiable-consent-key-rotation/1\nprevious_public_key={previous}\nnew_public_key={new}\nrotated_at={rotated_at}\n")
+}
+
+impl KeyRotation {
+    /// A rotation from `old` to `new`, signed by `new` (the entry itself is
+    /// signed by `old` when appended).
+    pub fn new(old: &sign::Signer, new: &sign::Signer) -> Self {
+        let rotated_at = now_rfc3339();
+        let (previous, next) = (old.public_key_hex().to_string(), new.public_key_hex().to_string());
+        let new_key_signature = new.sign(rotation_message(&previous, &next, &rotated_at).as_bytes());
+        let id = sign::parse_hex::<32>(&next).map(|raw| sha256_hex(&raw)[..16].to_string()).unwrap_or_default();
+        KeyRotation {
+            kind: KEY_ROTATION_KIND.into(),
+            record_id: format!("key-rotation:{id}"),
+            subject: String::new(),
+            previous_public_key: previous,
+            new_public_key: next,
+            rotated_at,
+            new_key_signature,
+        }
+    }
+
+    /// The canonical JSON text (RFC 8785 style, as every record).
+    pub fn canonical_json(&self) -> String {
+        let s = |v: &str| Json::Str(v.to_string());
+        Json::Obj(vec![
+            ("kind".into(), s(&self.kind)),
+            ("record_id".into(), s(&self.record_id)),
+            ("subject".into(), s(&self.subject)),
+            ("previous_public_key".into(), s(&self.previous_public_key)),
+            ("new_public_key".into(), s(&self.new_public_key)),
+            ("rotated_at".into(), s(&self.rotated_at)),
+            ("new_key_signature".into(), s(&self.new_key_signature)),
+        ])
+        .canonical()
+    }
+
+    /// Checks the fields and the new key's signature.
+    pub fn check(&self) -> Result<(), String> {
+        if self.kind != KEY_ROTATION_KIND || !self.subject.is_empty() || !fiable_consent::is_rfc3339(&self.rotated_at) {
+            return Err("malformed key rotation".into());
+        }
+        if ![&self.previous_public_key, &self.new_public_key, &self.new_key_signature].iter().all(|h| is_lower_hex(h)) {
+            return Err("key rotation: keys and signature must be lowercase hex".into());
+        }
+        let msg = rotation_message(&self.previous_public_key, &self.new_public_key, &self.rotated_at);
+        sign::verify(&self.new_public_key, msg.as_bytes(), &self.new_key_signature).map_err(|w| format!("key rotation: the new key's {w}"))
+    }
+}
+
 /// The id, subject and canonical form of a stored record: a consent
-/// record, an erasure record or a breach register entry (subject empty).
+/// record, an erasure record, a key rotation or a breach register entry
+/// (subject empty).
 pub fn parse_record(text: &str) -> Option<(String, String, String)> {
     if let Ok(r) = serde_json::from_str::<ConsentRecord>(text) {
         return Some((r.record_id.clone(), r.subject.clone(), r.canonical_json()));
@@ -104,8 +186,16 @@ pub fn parse_record(text: &str) -> Option<(String, String, String)> {
         return Some((e.record_id.clone(), e.subject.clone(), e.canonical_json()));
     }
     // A breach register entry: about no subject.
-    let b = serde_json::from_str::<Breach>(text).ok().filter(|b| b.kind == BREACH_KIND)?;
-    Some((b.record_id.clone(), String::new(), b.canonical_json()))
+    if let Some(b) = serde_json::from_str::<Breach>(text).ok().filter(|b| b.kind == BREACH_KIND) {
+        return Some((b.record_id.clone(), String::new(), b.canonical_json()));
+    }
+    let k = parse_rotation(text)?;
+    Some((k.record_id.clone(), k.subject.clone(), k.canonical_json()))
+}
+
+/// The key rotation a stored record is, if it is one.
+pub fn parse_rotation(text: &str) -> Option<KeyRotation> {
+    serde_json::from_str::<KeyRotation>(text).ok().filter(|k| k.kind == KEY_ROTATION_KIND)
 }
 
 /// `SHA-256(prev_hash as 32 raw bytes || canonical)`, lowercase hex; `None`
@@ -158,18 +248,31 @@ impl std::fmt::Display for Broken {
 
 /// Checks entries one by one, in order: sequence without gaps, chain of
 /// hashes, canonical records, signatures (under `public_key` when given,
-/// else under the key of the first entry).
+/// else under the key of the first entry; then under the key each
+/// [`KeyRotation`] hands over to).
 #[derive(Debug)]
 pub struct ChainVerifier {
     next_seq: u64,
     prev_hash: String,
+    /// The key in force: the pinned or first key, then each rotation's.
     public_key: Option<String>,
+    rotations: u64,
 }
 
 impl ChainVerifier {
     /// A verifier expecting entry 1; `public_key` pins the signer.
     pub fn new(public_key: Option<String>) -> Self {
-        ChainVerifier { next_seq: 1, prev_hash: GENESIS.to_string(), public_key: public_key.map(|k| k.to_ascii_lowercase()) }
+        ChainVerifier { next_seq: 1, prev_hash: GENESIS.to_string(), public_key: public_key.map(|k| k.to_ascii_lowercase()), rotations: 0 }
+    }
+
+    /// The key in force after the entries checked (rotations followed).
+    pub fn current_key(&self) -> Option<&str> {
+        self.public_key.as_deref()
+    }
+
+    /// Key rotations followed so far.
+    pub fn rotations(&self) -> u64 {
+        self.rotations
     }
 
     /// Entries checked so far.
@@ -217,7 +320,19 @@ impl ChainVerifier {
         }
         let key = self.public_key.get_or_insert_with(|| e.public_key.to_ascii_lowercase()).clone();
         if let Err(w) = verify_receipt(&e.receipt(), Some(&key)) {
-            return fail(format!("receipt signature: {w}"));
+            return fail(format!("receipt signature: {w} (the key in force is {key})"));
+        }
+        // A rotation, signed by the key in force (checked just above),
+        // hands over to the key it names.
+        if let Some(k) = parse_rotation(&e.record) {
+            if k.previous_public_key != key {
+                return fail("key rotation: previous_public_key is not the key in force".into());
+            }
+            if let Err(w) = k.check() {
+                return fail(w);
+            }
+            self.public_key = Some(k.new_public_key.clone());
+            self.rotations += 1;
         }
         self.next_seq += 1;
         self.prev_hash = e.hash.clone();
@@ -236,8 +351,10 @@ pub struct Verified {
     pub entries: u64,
     /// Hash of the last entry.
     pub head: String,
-    /// The signing key.
+    /// The signing key in force at the end (after any rotation).
     pub public_key: Option<String>,
+    /// Key rotations followed.
+    pub rotations: u64,
 }
 
 /// Verifies a JSON-lines export: a header line `{"format":…,"public_key":…}`
@@ -281,7 +398,7 @@ pub fn verify_export(text: &[u8], public_key: Option<&str>) -> Result<Verified, 
         ver.push(&e).map_err(|b| Broken { at, ..b })?;
     }
     let v = v.ok_or(Broken { seq: 0, what: "empty export".into(), at: None })?;
-    Ok(Verified { entries: v.count(), head: v.prev_hash.clone(), public_key: v.public_key.clone() })
+    Ok(Verified { entries: v.count(), head: v.prev_hash.clone(), public_key: v.public_key.clone(), rotations: v.rotations })
 }
 
 /// The current UTC time, RFC 3339 with milliseconds: `2026-11-23T17:15:02.120Z`.
@@ -321,6 +438,52 @@ pub fn request_hash(canonical: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Entry `seq` after `prev` holding `rotation`, signed by `by`.
+    fn rotation_entry(seq: u64, prev: &str, rotation: &KeyRotation, by: &sign::Signer) -> Entry {
+        let record = rotation.canonical_json();
+        let hash = chain_hash(prev, &record).unwrap();
+        let signed_at = now_rfc3339();
+        let signature = by.sign(receipt_message(&rotation.record_id, seq, &hash, prev, &signed_at).as_bytes());
+        Entry {
+            seq,
+            id: rotation.record_id.clone(),
+            subject: String::new(),
+            record,
+            prev_hash: prev.into(),
+            hash,
+            signed_at,
+            signature,
+            public_key: by.public_key_hex().into(),
+        }
+    }
+
+    #[test]
+    fn the_verifier_follows_rotations_signed_by_the_key_in_force_only() {
+        let [a, b, c] = [1u8, 2, 3].map(|i| sign::Signer::from_seed([i; 32]));
+        let ab = KeyRotation::new(&a, &b);
+        let e1 = rotation_entry(1, GENESIS, &ab, &a);
+        let e2 = rotation_entry(2, &e1.hash, &KeyRotation::new(&b, &c), &b);
+        let mut v = ChainVerifier::new(Some(a.public_key_hex().into()));
+        v.push(&e1).unwrap();
+        v.push(&e2).unwrap();
+        assert_eq!((v.rotations(), v.current_key()), (2, Some(c.public_key_hex())));
+
+        let check = |e: &Entry| ChainVerifier::new(Some(a.public_key_hex().into())).push(e).unwrap_err().what;
+        // Signed by the new key, not the key in force.
+        assert!(check(&rotation_entry(1, GENESIS, &ab, &b)).contains("receipt signature"));
+        // Signed by the key in force but naming another previous key.
+        let lying = KeyRotation { previous_public_key: c.public_key_hex().into(), ..ab.clone() };
+        assert!(check(&rotation_entry(1, GENESIS, &lying, &a)).contains("previous_public_key"));
+        // The new key did not sign it.
+        let unsigned = KeyRotation { new_key_signature: a.sign(b"something else"), ..ab.clone() };
+        assert!(check(&rotation_entry(1, GENESIS, &unsigned, &a)).contains("new key"));
+        // After a rotation the old key signs nothing more.
+        let mut v = ChainVerifier::new(Some(a.public_key_hex().into()));
+        v.push(&e1).unwrap();
+        let again = rotation_entry(2, &e1.hash, &KeyRotation::new(&a, &c), &a);
+        assert!(v.push(&again).unwrap_err().what.contains("receipt signature"));
+    }
 
     #[test]
     fn rfc3339_formats_known_instants() {

@@ -157,8 +157,20 @@ pub fn verify_inclusion(p: &InclusionProof, public_key: &str) -> Result<(), Stri
 /// Checks that `second` extends `first` (both signed under `public_key`).
 /// The error names a shrink, a fork or a bad signature.
 pub fn verify_consistency(first: &TreeHead, second: &TreeHead, proof: &[String], public_key: &str) -> Result<(), String> {
-    let a = first.verify(public_key).map_err(|w| format!("first head: {w}"))?;
-    let b = second.verify(public_key).map_err(|w| format!("second head: {w}"))?;
+    verify_consistency_across(first, public_key, second, public_key, proof)
+}
+
+/// [`verify_consistency`] with each head under its own key (a rotation
+/// came between them).
+pub fn verify_consistency_across(
+    first: &TreeHead,
+    first_key: &str,
+    second: &TreeHead,
+    second_key: &str,
+    proof: &[String],
+) -> Result<(), String> {
+    let a = first.verify(first_key).map_err(|w| format!("first head: {w}"))?;
+    let b = second.verify(second_key).map_err(|w| format!("second head: {w}"))?;
     if second.size < first.size {
         return Err(format!("SHRINK: the log had {} entries and now claims {}: entries were removed", first.size, second.size));
     }
@@ -170,6 +182,59 @@ pub fn verify_consistency(first: &TreeHead, second: &TreeHead, proof: &[String],
         ));
     }
     Ok(())
+}
+
+/// A key rotation of the log with its inclusion proof (`GET /v1/log/rotations`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationProof {
+    /// The rotation's ledger entry (its record names no person).
+    pub entry: Entry,
+    /// Its inclusion in the tree of the asked size.
+    pub inclusion: InclusionProof,
+}
+
+/// The log's key rotations up to a tree size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotations {
+    /// Oldest first.
+    pub rotations: Vec<RotationProof>,
+}
+
+/// Follows the key rotations of `r` from `pinned` up to `head` (the
+/// witness, when a head is signed by another key than the pinned one):
+/// each rotation entry must be signed by the key in force, hand over from
+/// it, be signed by the new key, hash to its chain hash and be included in
+/// `head`'s tree; `head` must then verify under the last key. The keys
+/// handed over to, in order (the last one signs `head`).
+pub fn follow_rotations(pinned: &str, r: &Rotations, head: &TreeHead) -> Result<Vec<String>, String> {
+    let mut key = pinned.trim().to_ascii_lowercase();
+    let mut followed = Vec::new();
+    for p in &r.rotations {
+        let e = &p.entry;
+        let k = ledger::parse_rotation(&e.record).ok_or_else(|| format!("entry {} is not a key rotation", e.seq))?;
+        if k.previous_public_key != key {
+            continue;
+        }
+        ledger::verify_receipt(&e.receipt(), Some(&key)).map_err(|w| format!("rotation at seq {}: {w}", e.seq))?;
+        if ledger::chain_hash(&e.prev_hash, &e.record).as_deref() != Some(e.hash.as_str()) || k.canonical_json() != e.record {
+            return Err(format!("rotation at seq {}: the record is not the one its hash covers", e.seq));
+        }
+        k.check().map_err(|w| format!("rotation at seq {}: {w}", e.seq))?;
+        if p.inclusion.receipt != e.receipt() || (p.inclusion.head.size, &p.inclusion.head.root_hash) != (head.size, &head.root_hash) {
+            return Err(format!("rotation at seq {}: its proof is not against the head of size {}", e.seq, head.size));
+        }
+        key = k.new_public_key;
+        followed.push((e.seq, &p.inclusion, key.clone()));
+    }
+    head.verify(&key)?;
+    // The proofs' heads are `head` (same size and root), signed by the
+    // last key like it.
+    for (seq, inclusion, _) in &followed {
+        verify_inclusion(inclusion, &key).map_err(|w| format!("rotation at seq {seq}: {w}"))?;
+    }
+    Ok(followed.into_iter().map(|(_, _, k)| k).collect())
 }
 
 /// Checks a ledger (all its entries, in order) against a signed head the
@@ -306,9 +371,59 @@ impl Log {
     }
 }
 
+impl Log {
+    /// The key rotations among the first `size` entries (default: all),
+    /// each with its inclusion proof in that tree; `None` when `size` is
+    /// beyond the log.
+    pub fn rotations(&self, store: &Store, signer: &Signer, size: Option<u64>) -> Result<Option<Rotations>, StoreError> {
+        let now = self.sync(store)?;
+        let size = size.unwrap_or(now);
+        if size > now || size == 0 {
+            return Ok((size == 0).then(|| Rotations { rotations: Vec::new() }));
+        }
+        let mut rotations = Vec::new();
+        for entry in store.rotations()?.into_iter().filter(|e| e.seq <= size) {
+            let Some(inclusion) = self.inclusion(store, signer, entry.seq, Some(size))? else {
+                return Ok(None);
+            };
+            rotations.push(RotationProof { entry, inclusion });
+        }
+        Ok(Some(Rotations { rotations }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_witness_follows_a_chain_of_rotations_only_from_its_pinned_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("l.sqlite")).unwrap();
+        let [a, b, c] = [1u8, 2, 3].map(|i| Signer::from_seed([i; 32]));
+        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../../consent/tests/fixtures/consent_record.json")).unwrap();
+        v.as_object_mut().unwrap().remove("withdraws");
+        store.append(&serde_json::from_value(v).unwrap(), None, &a).unwrap();
+        store.rotate_key(&a, &b).unwrap();
+        assert!(store.rotate_key(&a, &c).is_err(), "a is no longer in force");
+        store.rotate_key(&b, &c).unwrap();
+        let log = Log::new();
+        let head = log.head(&store, &c).unwrap();
+        let r = log.rotations(&store, &c, None).unwrap().unwrap();
+        assert_eq!(r.rotations.len(), 2);
+        let (pa, pb, pc) = (a.public_key_hex(), b.public_key_hex(), c.public_key_hex());
+        assert_eq!(follow_rotations(pa, &r, &head).unwrap(), [pb, pc]);
+        assert_eq!(follow_rotations(pb, &r, &head).unwrap(), [pc]);
+        // A link left out, a key no rotation leads to, a proof for another head.
+        let mut cut = r.clone();
+        cut.rotations.pop();
+        assert!(follow_rotations(pa, &cut, &head).unwrap_err().contains("pinned key"));
+        assert!(follow_rotations(Signer::from_seed([4; 32]).public_key_hex(), &r, &head).is_err());
+        let older = log.head_at(&store, &c, 2).unwrap().unwrap();
+        assert!(follow_rotations(pa, &r, &older).unwrap_err().contains("not against the head"));
+        assert_eq!(log.rotations(&store, &c, Some(2)).unwrap().unwrap().rotations.len(), 1);
+        assert!(log.rotations(&store, &c, Some(4)).unwrap().is_none());
+    }
 
     #[test]
     fn heads_verify_only_under_their_key_and_unchanged() {

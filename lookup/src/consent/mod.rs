@@ -12,9 +12,11 @@
 //! id as associated data) and hashes only the sealed form into the chain.
 //! Keys and blind indexes live in mutable tables beside the ledger
 //! ([`vault`], the subjects-vault part of [`store`]), in the same database
-//! (SQLite or PostgreSQL): service instances sharing a PostgreSQL database
-//! must share the index key too (`--consent-index-key`), so that one email
-//! gives one pseudonym whichever instance sees it first.
+//! (SQLite or PostgreSQL), the keys only wrapped under the key-encryption
+//! key (`--consent-kek`, outside the database): service instances sharing
+//! a PostgreSQL database must share the index key and the KEK too
+//! (`--consent-index-key`), so that one email gives one pseudonym whichever
+//! instance sees it first.
 //!
 //! Subject rights (HTTP in `crate::routes::rights`, admin API key): access
 //! and portability (`GET /v1/subjects/{ref}/consents`, decrypted),
@@ -73,6 +75,14 @@ pub struct Config {
     /// Every instance on one database needs the same one.
     #[arg(long = "consent-index-key", env = "FIABLE_CONSENT_INDEX_KEY")]
     pub index_key: Option<PathBuf>,
+    /// Key-encryption key (KEK) of the per-subject keys: a file of 64 hex
+    /// digits (created with mode 0600 only beside a brand-new database;
+    /// keep it off the database's disk and backups). The environment
+    /// variable `FIABLE_CONSENT_KEK_HEX`, when set, gives the key itself
+    /// instead. Default: beside the SQLite ledger, `<db>.kek`; with
+    /// PostgreSQL, beside the signing key, `<consent-key>.kek`.
+    #[arg(long = "consent-kek", env = "FIABLE_CONSENT_KEK")]
+    pub kek: Option<PathBuf>,
     /// Shorthand for `--api-key admin:<key>`.
     #[arg(long = "admin-key", env = "FIABLE_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
@@ -153,6 +163,8 @@ impl ConsentState {
         };
         missing(&config.key, "consent signing key")?;
         missing(&config.index_key_path(), "consent index key")?;
+        let kek_hex = std::env::var("FIABLE_CONSENT_KEK_HEX").ok().filter(|v| !v.is_empty());
+        let kek = vault::Kek::load(&config.kek_path(), kek_hex.as_deref(), fresh)?;
         let signer = sign::Signer::load_or_create(&config.key)?;
         let keys = auth::ApiKeys::parse(&config.api_keys, config.admin_key.as_deref()).map_err(|e| anyhow::anyhow!("--api-key: {e}"))?;
         let index_key = vault::IndexKey::load_or_create(&config.index_key_path())?;
@@ -162,6 +174,16 @@ impl ConsentState {
             .map_err(|e| anyhow::anyhow!("{}: {e}", config.key.display()))?;
         let (index_id, index_check) = index_key.id_and_check();
         store.pin_key("index", &index_id, &index_check, None).map_err(|e| anyhow::anyhow!("{}: {e}", config.index_key_path().display()))?;
+        // The KEK is checked before any key is unwrapped or wrapped under
+        // it; then keys still in clear (a database from before the KEK)
+        // are wrapped.
+        store.pin_key("kek", &kek.id(), &kek.check_value(), None).map_err(|e| anyhow::anyhow!("{}: {e}", config.kek_source()))?;
+        let kek_id = kek.id();
+        store.set_kek(kek);
+        let wrapped = store.wrap_clear_keys().map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+        if wrapped > 0 {
+            tracing::warn!(subjects = wrapped, kek_id = %kek_id, "wrapped subject keys that were stored in clear under the KEK");
+        }
         // A backup restored from before an erasure must not bring the
         // person back: the erasures recorded are applied again.
         let list = config.erasure_list_path();
@@ -172,7 +194,7 @@ impl ConsentState {
                 "re-applied erasures: keys of erased subjects were present (restored backup?) and are deleted again"
             );
         }
-        tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
+        tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, kek_id = %kek_id, "consent keys checked against the database");
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
         st.optin = optin::OptIn::from_config(&config.optin).map(Arc::new);
@@ -188,6 +210,9 @@ impl ConsentState {
             keys.add(auth::Scope::Admin, k);
         }
         let index_key = vault::IndexKey::derived_from(&signer);
+        // Embedders and tests that set none get a KEK derived like the
+        // index key; `open` sets the real one first.
+        store.set_kek(vault::Kek::derived_from(&signer));
         ConsentState {
             store: Arc::new(store),
             signer: Arc::new(signer),
@@ -234,6 +259,24 @@ impl Config {
             Some(store::Database::Sqlite(p)) => p.with_extension("erasures"),
             None => self.db.with_extension("erasures"),
         })
+    }
+
+    /// The KEK file: `--consent-kek`, else beside the SQLite ledger, or
+    /// beside the signing key for PostgreSQL.
+    pub fn kek_path(&self) -> PathBuf {
+        self.kek.clone().unwrap_or_else(|| match &self.database {
+            Some(store::Database::Postgres(_)) => self.key.with_extension("kek"),
+            Some(store::Database::Sqlite(p)) => p.with_extension("kek"),
+            None => self.db.with_extension("kek"),
+        })
+    }
+
+    /// Where the KEK comes from, for messages.
+    pub fn kek_source(&self) -> String {
+        match std::env::var("FIABLE_CONSENT_KEK_HEX") {
+            Ok(v) if !v.is_empty() => "FIABLE_CONSENT_KEK_HEX".into(),
+            _ => self.kek_path().display().to_string(),
+        }
     }
 
     /// The index key file: `--consent-index-key`, else beside the SQLite

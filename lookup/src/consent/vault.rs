@@ -6,7 +6,9 @@
 //!
 //! Keys live outside the ledger: the index key in a file (mode 0600,
 //! created at first start, like the receipt signing key), subject keys in
-//! the store's mutable `subject_keys` table, which erasure deletes from.
+//! the store's mutable `subject_keys` table, which erasure deletes from,
+//! only ever wrapped (ChaCha20-Poly1305) under the key-encryption key
+//! ([`Kek`]), which never enters the database.
 use std::io::Write;
 use std::path::Path;
 
@@ -73,6 +75,95 @@ impl IndexKey {
         m.update(value.as_bytes());
         hex(&m.finalize().into_bytes())
     }
+}
+
+/// The key-encryption key (KEK): wraps every per-subject key before it
+/// is written to the database, so a copy of the database (a backup, a
+/// stolen disk) without the KEK opens no sealed contact data. Loaded from
+/// a file or the environment at start (`--consent-kek`); a KMS would
+/// stand in [`Kek::wrap`] / [`Kek::unwrap`].
+#[derive(Clone)]
+pub struct Kek([u8; 32]);
+
+impl std::fmt::Debug for Kek {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Kek({})", self.id())
+    }
+}
+
+/// Prefix of a wrapped subject key: `kek1:` nonce hex `:` ciphertext hex.
+const WRAPPED: &str = "kek1:";
+
+impl Kek {
+    /// A KEK around 32 bytes.
+    pub fn from_bytes(k: [u8; 32]) -> Self {
+        Kek(k)
+    }
+
+    /// A KEK derived from the receipt signing key, for embedders and tests
+    /// that give none (like [`IndexKey::derived_from`]); the service reads
+    /// its own with [`Kek::load`].
+    pub fn derived_from(signer: &Signer) -> Self {
+        let sig = signer.sign(b"fiable-consent-kek/1");
+        Kek(fiable_consent::sha256(format!("fiable-consent-kek/1\n{sig}").as_bytes()))
+    }
+
+    /// The KEK from `hex_env` (the key itself, 64 hex digits) when that is
+    /// set, else from the file `path`, created with mode 0600 only when
+    /// `create` (a brand-new database: never next to existing data).
+    pub fn load(path: &Path, hex_env: Option<&str>, create: bool) -> anyhow::Result<Self> {
+        if let Some(h) = hex_env {
+            return sign::parse_hex::<32>(h.trim()).map(Kek).context("FIABLE_CONSENT_KEK_HEX: not 64 hex digits");
+        }
+        if !create && !path.exists() {
+            anyhow::bail!(
+                "{}: the consent key-encryption key (KEK) file is missing and the database already holds data: refusing to \
+                 generate a new key next to it. Restore the KEK file, or give it with --consent-kek / FIABLE_CONSENT_KEK_HEX",
+                path.display()
+            );
+        }
+        Ok(Kek(load_or_create_secret(path, "consent key-encryption key")?))
+    }
+
+    /// Its id (printed, stored with the wrapped keys).
+    pub fn id(&self) -> String {
+        key_id("kek", &self.0)
+    }
+
+    /// Its key-check value (stored in `key_checks`: a wrong KEK is refused
+    /// at start, before any unwrap fails).
+    pub fn check_value(&self) -> String {
+        check_value("kek", &self.0)
+    }
+
+    /// Wraps a subject key (hex) for `subject`: the subject is associated
+    /// data, so a wrapped key copied onto another subject's row does not
+    /// open. `None` when the key is malformed or no randomness.
+    pub fn wrap(&self, subject: &str, key_hex: &str) -> Option<String> {
+        let key = sign::parse_hex::<32>(key_hex)?;
+        let mut nonce = [0u8; 12];
+        random(&mut nonce).ok()?;
+        let aad = wrap_aad(subject);
+        let ct =
+            ChaCha20Poly1305::new(Key::from_slice(&self.0)).encrypt(Nonce::from_slice(&nonce), Payload { msg: &key, aad: &aad }).ok()?;
+        Some(format!("{WRAPPED}{}:{}", hex(&nonce), hex(&ct)))
+    }
+
+    /// The subject key (hex) of a wrapped one; `None` under another KEK,
+    /// for another subject, or when changed.
+    pub fn unwrap(&self, subject: &str, wrapped: &str) -> Option<String> {
+        let (nonce, ct) = wrapped.strip_prefix(WRAPPED)?.split_once(':')?;
+        let nonce = sign::parse_hex::<12>(nonce)?;
+        let ct = parse_hex_vec(ct)?;
+        let aad = wrap_aad(subject);
+        let key =
+            ChaCha20Poly1305::new(Key::from_slice(&self.0)).decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad }).ok()?;
+        (key.len() == 32).then(|| hex(&key))
+    }
+}
+
+fn wrap_aad(subject: &str) -> Vec<u8> {
+    format!("fiable-subject-key/1\n{subject}").into_bytes()
 }
 
 /// The key-check value of a secret key: the first 16 hex digits of
@@ -198,6 +289,24 @@ mod tests {
         t.ciphertext.replace_range(0..2, if &t.ciphertext[0..2] == "00" { "01" } else { "00" });
         assert!(open(&k, "rec-1", &t).is_none(), "changed ciphertext");
         assert_ne!(seal(&k, "rec-1", &data).unwrap().nonce, s.nonce, "fresh nonce");
+    }
+
+    #[test]
+    fn wrapping_round_trips_and_binds_the_kek_and_subject() {
+        let kek = Kek::from_bytes([3; 32]);
+        let k = new_subject_key().unwrap();
+        let w = kek.wrap("s_a", &k).unwrap();
+        assert!(!w.contains(&k), "the key in clear");
+        assert_eq!(kek.unwrap("s_a", &w).as_deref(), Some(k.as_str()));
+        assert!(Kek::from_bytes([4; 32]).unwrap("s_a", &w).is_none(), "another KEK");
+        assert!(kek.unwrap("s_b", &w).is_none(), "another subject");
+        assert!(kek.unwrap("s_a", &k).is_none(), "a clear key is not a wrapped one");
+        let mut t = w.clone();
+        let last = t.pop().unwrap();
+        t.push(if last == '0' { '1' } else { '0' });
+        assert!(kek.unwrap("s_a", &t).is_none(), "changed");
+        assert_ne!(kek.id(), Kek::from_bytes([4; 32]).id());
+        assert_ne!(kek.check_value(), kek.id());
     }
 
     #[test]

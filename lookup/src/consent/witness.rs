@@ -2,7 +2,9 @@
 //! the last signed tree head they saw and checks that each new one extends
 //! it. A truncated tail (the log shrinks), a rewritten entry (the old root
 //! is no prefix of the new tree) or a head signed by another key is named
-//! and the run fails, so cron mails it to whoever runs the witness.
+//! and the run fails, so cron mails it to whoever runs the witness. A
+//! signing-key rotation is followed only through the log's own rotation
+//! entries, signed by the key they replace (`GET /v1/log/rotations`).
 //!
 //! The client is a plain HTTP/1.0 GET over TCP: the witness trusts nothing
 //! the server says except what the pinned key signed, so it needs no TLS
@@ -37,6 +39,9 @@ pub enum Outcome {
         head: TreeHead,
         /// Whether the key was pinned by this run (first use).
         pinned_now: bool,
+        /// The keys the log rotated to since the last run, now pinned
+        /// (each rotation checked: signed by the key it replaces).
+        rotated: Vec<String>,
     },
     /// Fork, shrink or bad signature.
     Alarm(String),
@@ -64,7 +69,24 @@ pub fn run(base: &str, state_path: &Path, public_key: Option<&str>, trust_on_fir
         (None, None) if trust_on_first_use => (new.public_key.clone(), true),
         (None, None) => bail!("no pinned key: give --public-key (from the log operator, out of band) or --trust-on-first-use"),
     };
-    if let Err(w) = new.verify(&key) {
+    // A head under another key is sound only when the log's own rotation
+    // entries, each signed by the key in force, lead from the pinned key
+    // to it.
+    let mut rotated = Vec::new();
+    let new_key = if new.public_key.eq_ignore_ascii_case(&key) {
+        key.clone()
+    } else {
+        let r: log::Rotations = serde_json::from_str(&get(base, &format!("/v1/log/rotations?tree_size={}", new.size))?)
+            .context("the rotations are not a rotation list")?;
+        match log::follow_rotations(&key, &r, &new) {
+            Ok(followed) => {
+                rotated = followed;
+                rotated.last().cloned().unwrap_or_else(|| key.clone())
+            }
+            Err(w) => return Ok(Outcome::Alarm(format!("BAD SIGNATURE on the head of size {}: {w}", new.size))),
+        }
+    };
+    if let Err(w) = new.verify(&new_key) {
         return Ok(Outcome::Alarm(format!("BAD SIGNATURE on the head of size {}: {w}", new.size)));
     }
     if let Some(old) = &state.as_ref().map(|s| s.head.clone()) {
@@ -82,12 +104,12 @@ pub fn run(base: &str, state_path: &Path, public_key: Option<&str>, trust_on_fir
                     .context("the consistency proof is not one")?;
             p.proof
         };
-        if let Err(w) = log::verify_consistency(old, &new, &proof, &key) {
+        if let Err(w) = log::verify_consistency_across(old, &key, &new, &new_key, &proof) {
             return Ok(Outcome::Alarm(w));
         }
     }
-    save(state_path, &State { public_key: key, head: new.clone() })?;
-    Ok(Outcome::Ok { head: new, pinned_now })
+    save(state_path, &State { public_key: new_key, head: new.clone() })?;
+    Ok(Outcome::Ok { head: new, pinned_now, rotated })
 }
 
 /// Writes the state atomically (a temporary file, mode 0600, synced, then

@@ -1,6 +1,6 @@
 //! The verifiable log (`crate::consent::log`), public: anyone may fetch the
-//! latest signed tree head, an entry's inclusion proof and a consistency
-//! proof between two sizes — a witness or an auditor needs no key, and
+//! latest signed tree head, an entry's inclusion proof, a consistency
+//! proof between two sizes and the signing-key rotations — a witness or an auditor needs no key, and
 //! nothing here holds personal data (receipts and hashes only).
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -9,7 +9,7 @@ use axum::routing::on;
 use serde::Deserialize;
 
 use crate::consent::ConsentState;
-use crate::consent::log::{ConsistencyProof, InclusionProof, TreeHead};
+use crate::consent::log::{ConsistencyProof, InclusionProof, Rotations, TreeHead};
 use crate::consent::store::StoreError;
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
@@ -110,6 +110,30 @@ pub static ROUTES: &[Route<ConsentState>] = &[
         },
         handler: |m| on(m, consistency),
     },
+    Route {
+        doc: RouteDoc {
+            verb: Verb::Get,
+            path: "/v1/log/rotations",
+            summary: "The signing-key rotations of the log (entries signed by the old key naming the new one), each with its inclusion proof in the tree of tree_size (default: the latest): what a witness follows from its pinned key",
+            params: &[Param {
+                name: "tree_size",
+                at: In::Query,
+                required: false,
+                about: "size of the tree to prove against",
+                ty: Ty::Int { min: 0, max: BIG, default: 0 },
+            }],
+            body: None,
+            responses: &[
+                Resp { status: 200, about: "{ rotations: [{ entry, inclusion }] }", schema: None, codes: &[] },
+                BAD,
+                OUT_OF_RANGE,
+                UNAVAILABLE,
+            ],
+            auth: Auth::Public,
+            class: Class::Api,
+        },
+        handler: |m| on(m, rotations),
+    },
 ];
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> Result<T, ApiError> {
@@ -183,4 +207,17 @@ async fn consistency(
     let Query(q) = q.map_err(bad_query)?;
     let p = blocking(move || st.log.consistency(&st.store, &st.signer, q.first, q.second)).await?;
     p.map(Json).ok_or_else(out_of_range)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotationsQuery {
+    tree_size: Option<u64>,
+}
+
+/// `GET /v1/log/rotations`.
+async fn rotations(State(st): State<ConsentState>, q: Result<Query<RotationsQuery>, QueryRejection>) -> Result<Json<Rotations>, ApiError> {
+    let Query(q) = q.map_err(bad_query)?;
+    let r = blocking(move || st.log.rotations(&st.store, &st.signer, q.tree_size)).await?;
+    r.map(Json).ok_or_else(out_of_range)
 }

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use super::ledger::{self, Entry, GENESIS, Receipt};
 use super::sign::Signer;
+use super::vault::Kek;
 
 pub mod batch;
 mod postgres;
@@ -165,6 +166,8 @@ pub struct Store {
     batch: batch::Batcher,
     /// The erasure list outside the database ([`Store::keep_erasure_list`]).
     erasure_list: std::sync::OnceLock<PathBuf>,
+    /// The key-encryption key of the subject keys ([`Store::set_kek`]).
+    kek: std::sync::OnceLock<Kek>,
 }
 
 /// Refuses a database migrated by a newer binary; returns how many
@@ -201,7 +204,12 @@ fn int(v: u64) -> Result<Value, StoreError> {
 impl Store {
     /// Opens (creating if needed) a SQLite ledger and runs pending migrations.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Store { backend: Backend::Sqlite(sqlite::Sqlite::open(path)?), batch: Default::default(), erasure_list: Default::default() })
+        Ok(Store {
+            backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
+            batch: Default::default(),
+            erasure_list: Default::default(),
+            kek: Default::default(),
+        })
     }
 
     /// Opens an existing SQLite ledger read-only (verification, export).
@@ -210,6 +218,7 @@ impl Store {
             backend: Backend::Sqlite(sqlite::Sqlite::open_read_only(path)?),
             batch: Default::default(),
             erasure_list: Default::default(),
+            kek: Default::default(),
         })
     }
 
@@ -224,6 +233,7 @@ impl Store {
                 backend: Backend::Postgres(Box::new(postgres::Pg::open(url, pool, false)?)),
                 batch: Default::default(),
                 erasure_list: Default::default(),
+                kek: Default::default(),
             }),
         }
     }
@@ -236,6 +246,7 @@ impl Store {
                 backend: Backend::Postgres(Box::new(postgres::Pg::open(url, 2, true)?)),
                 batch: Default::default(),
                 erasure_list: Default::default(),
+                kek: Default::default(),
             }),
         }
     }
@@ -350,6 +361,44 @@ impl Store {
         })
     }
 
+    /// Rotates the signing key (`fiable-lookup rotate-key`): in one write
+    /// transaction, checks that `old` is the key in force, appends a
+    /// [`ledger::KeyRotation`] entry signed by `old` naming `new`, and pins
+    /// `new` in `key_checks`, after which only `new` signs entries (and
+    /// the service's tree heads, once restarted with it).
+    pub fn rotate_key(&self, old: &Signer, new: &Signer) -> Result<Receipt, StoreError> {
+        let old_id = super::log::key_id(old.public_key_hex()).unwrap_or_default();
+        let new_id = super::log::key_id(new.public_key_hex()).unwrap_or_default();
+        if old_id == new_id {
+            return Err(StoreError::KeyMismatch("the new signing key is the old one".into()));
+        }
+        self.tx(Mode::Write, |tx| {
+            let last =
+                tx.query_opt("SELECT public_key, record FROM ledger ORDER BY seq DESC LIMIT 1", &[], |r| Ok((r.text(0)?, r.text(1)?)))?;
+            let in_force = match last {
+                Some((_, record)) if ledger::parse_rotation(&record).is_some() => {
+                    ledger::parse_rotation(&record).map(|k| k.new_public_key).unwrap_or_default()
+                }
+                Some((pk, _)) => pk,
+                None => return Err(StoreError::KeyMismatch("the ledger is empty: start the service with the new key instead".into())),
+            };
+            if !in_force.eq_ignore_ascii_case(old.public_key_hex()) {
+                return Err(StoreError::KeyMismatch(format!(
+                    "the old key given ({}) is not the key in force ({in_force}): refusing to rotate",
+                    old.public_key_hex()
+                )));
+            }
+            let rotation = ledger::KeyRotation::new(old, new);
+            let e = append_entry(tx, &rotation.record_id, "", rotation.canonical_json(), None, old)?;
+            tx.exec("DELETE FROM key_checks WHERE name = 'signing'", &[])?;
+            tx.exec(
+                "INSERT INTO key_checks (name, key_id, check_value, created_at) VALUES ('signing', $1, $2, $3)",
+                &[new_id.into(), new.check_value().into(), ledger::now_rfc3339().into()],
+            )?;
+            Ok(e.receipt())
+        })
+    }
+
     /// Keeps the list of erased subjects in `path` too (one reference a
     /// line, mode 0600), outside the database: a backup restored from
     /// before an erasure gets it applied again at start. Applies the list
@@ -396,6 +445,15 @@ impl Store {
         self.tx(Mode::Read, |tx| {
             tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"), &[after, limit], entry)
         })
+    }
+
+    /// The key-rotation entries, oldest first (rotations have an empty
+    /// subject, which the subject index finds; no other record has one).
+    pub fn rotations(&self) -> Result<Vec<Entry>, StoreError> {
+        let all = self.tx(Mode::Read, |tx| {
+            tx.query_map(&format!("SELECT {COLUMNS} FROM ledger WHERE subject = $1 ORDER BY seq LIMIT 1000"), &["".into()], entry)
+        })?;
+        Ok(all.into_iter().filter(|e| ledger::parse_rotation(&e.record).is_some()).collect())
     }
 
     /// Number of entries.
@@ -460,6 +518,14 @@ fn append_entry(
     if tx.query_opt("SELECT seq FROM ledger WHERE id = $1", &[id.into()], |_| Ok(()))?.is_some() {
         return Err(StoreError::DuplicateId);
     }
+    // After `rotate-key` the old key signs nothing more, even in an
+    // instance still running with it (several share one PostgreSQL).
+    let pinned = tx.query_opt("SELECT key_id FROM key_checks WHERE name = 'signing'", &[], |r| r.text(0))?;
+    if let Some(pinned) = pinned.filter(|p| Some(p) != super::log::key_id(signer.public_key_hex()).as_ref()) {
+        return Err(StoreError::KeyMismatch(format!(
+            "the signing key was rotated (key {pinned} is in force): restart with the new key file"
+        )));
+    }
     let head = tx.query_opt("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1", &[], |r| Ok((r.uint(0)?, r.text(1)?)))?;
     let (seq, prev_hash) = match head {
         Some((s, h)) => (s + 1, h),
@@ -505,7 +571,12 @@ pub fn verify(store: &Store, public_key: Option<&str>) -> Result<ledger::Verifie
     let mut v = ledger::ChainVerifier::new(public_key.map(str::to_string));
     let r = store.for_each(|e| v.push(&e).map_err(VerifyErr::Broken));
     match r {
-        Ok(()) => Ok(ledger::Verified { entries: v.count(), head: v.head().to_string(), public_key: None }),
+        Ok(()) => Ok(ledger::Verified {
+            entries: v.count(),
+            head: v.head().to_string(),
+            public_key: v.current_key().map(str::to_string),
+            rotations: v.rotations(),
+        }),
         Err(VerifyErr::Broken(b)) => Err(b),
         Err(VerifyErr::Store(e)) => Err(ledger::Broken { seq: v.count() + 1, what: format!("cannot read the ledger: {e}"), at: None }),
     }

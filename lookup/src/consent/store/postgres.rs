@@ -91,7 +91,13 @@ const MIGRATIONS: &[&str] = &[
         check_value TEXT NOT NULL,
         created_at TEXT NOT NULL
     );",
-    // 4: returned mail (NPAI), see `store/returns.rs`: each report sealed
+    // 4: subject keys only wrapped under the key-encryption key (KEK),
+    // which stays outside the database: `wrapped` and the KEK's id. Keys
+    // written before are wrapped at the first start with a KEK
+    // (`Store::wrap_clear_keys`), after which `key_hex` is empty.
+    "ALTER TABLE subject_keys ADD COLUMN wrapped TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subject_keys ADD COLUMN kek_id TEXT NOT NULL DEFAULT '';",
+    // 5: returned mail (NPAI), see `store/returns.rs`: each report sealed
     // under its subject's key with the keyed hashes of its address (erasure
     // deletes them), and per address hash a count with no personal data.
     "CREATE TABLE subject_returns (

@@ -58,13 +58,13 @@ impl Store {
         returned_on: &str,
         seal: impl FnOnce(&str) -> Option<String>,
     ) -> Result<Reported, StoreError> {
+        let kek = self.kek()?;
         self.tx(Mode::Write, |tx| {
             let s: Value = subject.into();
             if tx.query_opt("SELECT seq FROM subject_erasures WHERE subject = $1", std::slice::from_ref(&s), |r| r.int(0))?.is_some() {
                 return Ok(Reported::Erased);
             }
-            let Some(key) = tx.query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", std::slice::from_ref(&s), |r| r.text(0))?
-            else {
+            let Some(key) = super::subjects::subject_key(tx, kek, subject)? else {
                 return Ok(Reported::UnknownSubject);
             };
             let sealed = seal(&key).ok_or(StoreError::Seal)?;
@@ -108,6 +108,7 @@ impl Store {
     /// The reports of each of these subjects that has any (one snapshot),
     /// with the subject's key to open them.
     pub fn returns_of(&self, subjects: &[String]) -> Result<Vec<SubjectReturns>, StoreError> {
+        let kek = self.kek()?;
         self.tx(Mode::Read, |tx| {
             let mut out = Vec::new();
             for s in subjects {
@@ -126,7 +127,7 @@ impl Store {
                 if rows.is_empty() {
                     continue;
                 }
-                let key = tx.query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[s.into()], |r| r.text(0))?;
+                let key = super::subjects::subject_key(tx, kek, s)?;
                 out.push((s.clone(), key, rows));
             }
             Ok(out)

@@ -13,6 +13,7 @@ use fiable_consent::{ConsentRecord, Erasure, Sealed};
 
 use super::super::ledger::{self, Receipt};
 use super::super::sign::Signer;
+use super::super::vault::Kek;
 use super::tx::{Tx, Value};
 use super::{Appended, Mode, Store, StoreError, append_entry, entry_at, int, replay};
 
@@ -50,6 +51,24 @@ pub struct SubjectVault {
     pub erasure: Option<(String, String, u64)>,
 }
 
+/// The clear key of `subject` (hex): its wrapped row opened with `kek`
+/// (a key written before wrapping existed is read as it is until the
+/// start wraps it). An error when it does not open: not under this KEK.
+pub(super) fn subject_key(tx: &mut dyn Tx, kek: &Kek, subject: &str) -> Result<Option<String>, StoreError> {
+    let row =
+        tx.query_opt("SELECT key_hex, wrapped FROM subject_keys WHERE subject = $1", &[subject.into()], |r| Ok((r.text(0)?, r.text(1)?)))?;
+    match row {
+        None => Ok(None),
+        Some((clear, wrapped)) if wrapped.is_empty() => Ok(Some(clear)),
+        Some((_, wrapped)) => kek.unwrap(subject, &wrapped).map(Some).ok_or_else(|| {
+            StoreError::KeyMismatch(format!(
+                "a subject key does not open under the key-encryption key {} (wrong KEK, or the row was changed)",
+                kek.id()
+            ))
+        }),
+    }
+}
+
 /// The seq of the erasure entry of `subject`, if it was erased.
 fn erased_at(tx: &mut dyn Tx, subject: &str) -> Result<Option<i64>, StoreError> {
     tx.query_opt("SELECT seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| r.int(0))
@@ -79,6 +98,7 @@ impl Store {
         let signer = signer.clone();
         let (identify, index) = (vault.identify.to_vec(), vault.index.to_vec());
         let (fresh_subject, fresh_key) = (vault.fresh_subject.clone(), vault.fresh_key.clone());
+        let kek = self.kek()?.clone();
         self.append_batched(Box::new(move |tx| {
             let idempotency = super::borrowed(&idempotency);
             if let Some(done) = replay(tx, idempotency)? {
@@ -100,13 +120,15 @@ impl Store {
             } else if erased_at(tx, &record.subject)?.is_some() {
                 return Err(StoreError::SubjectErased);
             }
+            // Only the wrapped form is written: the clear key stays in memory.
+            let wrapped = kek.wrap(&record.subject, &fresh_key).ok_or(StoreError::Seal)?;
             tx.exec(
-                "INSERT INTO subject_keys (subject, key_hex, created_at) VALUES ($1, $2, $3) ON CONFLICT (subject) DO NOTHING",
-                &[(&record.subject).into(), fresh_key.into(), ledger::now_rfc3339().into()],
+                "INSERT INTO subject_keys (subject, key_hex, wrapped, kek_id, created_at) VALUES ($1, '', $2, $3, $4) \
+                 ON CONFLICT (subject) DO NOTHING",
+                &[(&record.subject).into(), wrapped.into(), kek.id().into(), ledger::now_rfc3339().into()],
             )?;
-            let key = tx
-                .query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[(&record.subject).into()], |r| r.text(0))?
-                .ok_or_else(|| StoreError::Db("the subject key just written is missing".into()))?;
+            let key =
+                subject_key(tx, &kek, &record.subject)?.ok_or_else(|| StoreError::Db("the subject key just written is missing".into()))?;
             record.sealed = Some(seal(&key, &record).ok_or(StoreError::Seal)?);
             record.subject_data = None;
             let e = append_entry(tx, &record.record_id, &record.subject, record.canonical_json(), idempotency, &signer)?;
@@ -122,8 +144,9 @@ impl Store {
 
     /// The key and erasure state of a subject (one snapshot).
     pub fn subject_vault(&self, subject: &str) -> Result<SubjectVault, StoreError> {
+        let kek = self.kek()?;
         self.tx(Mode::Read, |tx| {
-            let key_hex = tx.query_opt("SELECT key_hex FROM subject_keys WHERE subject = $1", &[subject.into()], |r| r.text(0))?;
+            let key_hex = subject_key(tx, kek, subject)?;
             let erasure =
                 tx.query_opt("SELECT erased_at, reason, seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| {
                     Ok((r.text(0)?, r.text(1)?, r.uint(2)?))
@@ -169,6 +192,74 @@ impl Store {
         if n > 0 {
             self.after_erasure()?;
         }
+        Ok(n)
+    }
+
+    /// Sets the key-encryption key of the subject keys (once; `false` when
+    /// one was set already). Without one, contact data is refused.
+    pub fn set_kek(&self, kek: Kek) -> bool {
+        self.kek.set(kek).is_ok()
+    }
+
+    /// The key-encryption key.
+    pub(super) fn kek(&self) -> Result<&Kek, StoreError> {
+        self.kek.get().ok_or_else(|| StoreError::KeyMismatch("no key-encryption key (KEK) was given to the store".into()))
+    }
+
+    /// The migration to wrapped keys: wraps under the KEK every subject key
+    /// still in clear (written before the KEK existed) and empties its
+    /// clear column, in one write transaction; the number wrapped. SQLite
+    /// then checkpoints and truncates its WAL, so the clear bytes leave
+    /// the WAL too (`secure_delete` zeroes them in the file).
+    pub fn wrap_clear_keys(&self) -> Result<u64, StoreError> {
+        let kek = self.kek()?.clone();
+        let n = self.tx(Mode::Write, |tx| {
+            let clear =
+                tx.query_map("SELECT subject, key_hex FROM subject_keys WHERE wrapped = ''", &[], |r| Ok((r.text(0)?, r.text(1)?)))?;
+            for (subject, key) in &clear {
+                let wrapped = kek.wrap(subject, key).ok_or(StoreError::Seal)?;
+                tx.exec(
+                    "UPDATE subject_keys SET key_hex = '', wrapped = $1, kek_id = $2 WHERE subject = $3",
+                    &[wrapped.into(), kek.id().into(), subject.into()],
+                )?;
+            }
+            Ok(clear.len() as u64)
+        })?;
+        if n > 0 {
+            self.after_erasure()?;
+        }
+        Ok(n)
+    }
+
+    /// Re-wraps every subject key under `new` (`fiable-lookup rotate-kek`),
+    /// and records `new`'s id and check value in place of the old KEK's,
+    /// all in one write transaction: either every key moves or none. The
+    /// number of keys re-wrapped.
+    pub fn rotate_kek(&self, new: &Kek) -> Result<u64, StoreError> {
+        let old = self.kek()?.clone();
+        let n = self.tx(Mode::Write, |tx| {
+            let rows = tx.query_map("SELECT subject FROM subject_keys ORDER BY subject", &[], |r| r.text(0))?;
+            for subject in &rows {
+                let key = subject_key(tx, &old, subject)?.ok_or_else(|| StoreError::Db("a subject key vanished".into()))?;
+                let wrapped = new.wrap(subject, &key).ok_or(StoreError::Seal)?;
+                tx.exec(
+                    "UPDATE subject_keys SET key_hex = '', wrapped = $1, kek_id = $2 WHERE subject = $3",
+                    &[wrapped.into(), new.id().into(), subject.into()],
+                )?;
+            }
+            let pinned = tx.exec(
+                "UPDATE key_checks SET key_id = $1, check_value = $2, created_at = $3 WHERE name = 'kek'",
+                &[new.id().into(), new.check_value().into(), ledger::now_rfc3339().into()],
+            )?;
+            if pinned == 0 {
+                tx.exec(
+                    "INSERT INTO key_checks (name, key_id, check_value, created_at) VALUES ('kek', $1, $2, $3)",
+                    &[new.id().into(), new.check_value().into(), ledger::now_rfc3339().into()],
+                )?;
+            }
+            Ok(rows.len() as u64)
+        })?;
+        self.after_erasure()?;
         Ok(n)
     }
 
