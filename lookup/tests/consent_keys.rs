@@ -182,7 +182,8 @@ fn subject_keys_are_stored_only_wrapped_and_a_wrong_kek_refuses_the_start() {
     drop(svc);
 }
 
-/// Turns a database of this version back into one of schema version 3,
+/// Turns a database of this version back into one of schema version 3
+/// (migration 5, returned mail, dropped too so that 4 and 5 run again),
 /// whose subject keys were in clear: what the migration starts from.
 fn back_to_clear_keys_sqlite(db: &Path, kek: &Kek) {
     let c = rusqlite::Connection::open(db).unwrap();
@@ -192,7 +193,8 @@ fn back_to_clear_keys_sqlite(db: &Path, kek: &Kek) {
     }
     c.execute_batch(
         "ALTER TABLE subject_keys DROP COLUMN wrapped; ALTER TABLE subject_keys DROP COLUMN kek_id;
-         DELETE FROM schema_migrations WHERE version = 4; DELETE FROM key_checks WHERE name = 'kek';",
+         DELETE FROM schema_migrations WHERE version >= 4; DELETE FROM key_checks WHERE name = 'kek';
+         DROP TABLE subject_returns; DROP TABLE address_returns;",
     )
     .unwrap();
 }
@@ -250,7 +252,8 @@ fn subject_keys_on_postgresql_are_wrapped_migrated_and_checked() {
     c.execute("UPDATE subject_keys SET key_hex = $1", &[&key]).unwrap();
     c.batch_execute(
         "ALTER TABLE subject_keys DROP COLUMN wrapped, DROP COLUMN kek_id;
-         DELETE FROM schema_migrations WHERE version = 4; DELETE FROM key_checks WHERE name = 'kek';",
+         DELETE FROM schema_migrations WHERE version >= 4; DELETE FROM key_checks WHERE name = 'kek';
+         DROP TABLE subject_returns; DROP TABLE address_returns;",
     )
     .unwrap();
     let mut svc = service::start(dir.path(), port, &ban, &args);
