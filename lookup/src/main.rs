@@ -443,7 +443,7 @@ fn main() -> anyhow::Result<()> {
                 None => {}
             }
             eprintln!("processing record: {} forms, {} recipients", record.activities.len(), record.recipients.len());
-    },
+        }
         Cmd::RotateKey { consent, new_key } => {
             use fiable_lookup::consent::{ConsentState, log, sign::Signer, store::Store};
             let db = ConsentState::database(&consent);
@@ -807,7 +807,8 @@ fn breach(action: BreachCmd, args: LedgerArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-    },
+}
+
 /// How a verified ledger's key rotations are reported.
 fn rotations(v: &fiable_lookup::consent::ledger::Verified) -> String {
     match (v.rotations, &v.public_key) {

@@ -317,7 +317,7 @@ pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr
         // Within a score step, the typed number found first; then (the
         // order kept by the stable sort) the closer name ("Rue Caroline"
         // before "Rue de la Caroline" for "rue caroline"), the bigger place.
-        group.sort_by(|a, b| b.0.cmp(&a.0));
+        group.sort_by_key(|g| std::cmp::Reverse(g.0));
         ranked.extend(group.into_iter().take(need).map(|(_, s)| s));
         i = end;
     }
