@@ -56,6 +56,9 @@ pub struct FormConfig {
     /// The consent capture.
     #[serde(default)]
     pub consent: Option<ConsentConfig>,
+    /// The mailbox check: the whole address goes to its domain's mail server.
+    #[serde(default, rename = "mailboxCheck")]
+    pub mailbox_check: bool,
 }
 
 /// One field of a config.
@@ -124,6 +127,10 @@ pub struct PurposeConfig {
     /// The legal basis (default consent).
     #[serde(default, rename = "legalBasis")]
     pub legal_basis: Option<String>,
+    /// `"email"`: the grant counts once the person confirms it from a mail
+    /// (double opt-in), which the SMTP relay carries.
+    #[serde(default)]
+    pub confirm: Option<String>,
 }
 
 /// Facts of the deployment a config does not hold (flags of the command).
@@ -341,6 +348,7 @@ pub fn build(configs: &[(String, FormConfig)], deployment: &Deployment) -> Recor
     let mut activities = Vec::new();
     let mut lookups: Vec<String> = Vec::new();
     let mut any_consent = false;
+    let mut any_confirm = false;
     let mut any_advisor = false;
     for (source, c) in configs {
         let controller = c.consent.as_ref().map(|cc| Party { name: cc.controller.name.clone(), contact: cc.controller.contact.clone() });
@@ -394,9 +402,12 @@ pub fn build(configs: &[(String, FormConfig)], deployment: &Deployment) -> Recor
             any_advisor |= cc.advisor.is_some();
             for p in &cc.purposes {
                 let basis = p.legal_basis.as_deref().unwrap_or("consent");
+                let confirmed = p.confirm.as_deref() == Some("email");
+                any_confirm |= confirmed;
+                let text = p.text.clone().unwrap_or_else(|| "the wording the page shows for this box (recorded verbatim)".into());
                 purposes.push(PurposeEntry {
                     id: p.id.clone(),
-                    description: p.text.clone().unwrap_or_else(|| "the wording the page shows for this box (recorded verbatim)".into()),
+                    description: if confirmed { format!("{text} (confirmed from a mail: double opt-in)") } else { text },
                     legal_basis: legal_basis_label(basis).into(),
                 });
             }
@@ -451,10 +462,20 @@ pub fn build(configs: &[(String, FormConfig)], deployment: &Deployment) -> Recor
         }
         recipients.push(Recipient { name: format!("lookup service at {l}"), receives: what });
     }
+    if configs.iter().any(|(_, c)| c.mailbox_check) {
+        recipients.push(Recipient {
+            name: "the mail servers of the addresses typed (mailbox check)".into(),
+            receives: "the whole email address, in an SMTP RCPT TO asked by the lookup service on blur (no message is sent)".into(),
+        });
+    }
     match &deployment.smtp_relay {
         Some(relay) => recipients.push(Recipient {
             name: format!("SMTP relay {relay}"),
             receives: "the email address and the confirmation link of each double opt-in message".into(),
+        }),
+        None if any_confirm => recipients.push(Recipient {
+            name: "SMTP relay".into(),
+            receives: "the email address and the confirmation link of each double opt-in message (a purpose asks for confirmation by mail): name the relay with --smtp-relay, to complete".into(),
         }),
         None if any_consent => recipients.push(Recipient {
             name: "SMTP relay".into(),

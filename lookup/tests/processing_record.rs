@@ -119,6 +119,8 @@ fn every_schema_key_is_decided() {
         "subjectData",
         "retentionDays",
         "expiresAfterDays",
+        "confirm",
+        "mailboxCheck",
     ];
     // Keys inside advisor and subjectData are read as a whole.
     let whole = ["advisor", "subjectData"];
