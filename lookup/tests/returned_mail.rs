@@ -34,7 +34,12 @@ struct SqliteRaw(std::path::PathBuf);
 
 impl Raw for SqliteRaw {
     fn exec(&self, sql: &str) {
-        rusqlite::Connection::open(&self.0).unwrap().execute_batch(sql).unwrap();
+        // As the service's own connections: without `secure_delete` this
+        // connection's tampering would leave stale copies of rows in free
+        // page space, which no later erasure by the service could see.
+        let c = rusqlite::Connection::open(&self.0).unwrap();
+        c.pragma_update(None, "secure_delete", "ON").unwrap();
+        c.execute_batch(sql).unwrap();
     }
     fn texts(&self, sql: &str) -> Vec<String> {
         let c = rusqlite::Connection::open(&self.0).unwrap();
