@@ -86,15 +86,19 @@ const c22 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty
 /** @type {Check} */
 const c23 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
 /** @type {Check} */
-const c24 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c23, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
+const c24 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(v) ? bad(v, p, "a string matching ^[A-Za-z0-9._:-]{1,256}$") : null;
 /** @type {Check} */
-const c25 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
+const c25 = obj("{ \"agree\", \"refuse\", \"label\"?, \"text\"?, \"id\"? }", { agree: c14, refuse: c14, label: c14, text: c14, id: c24 }, ["agree","refuse"], false, 0);
 /** @type {Check} */
-const c26 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+const c26 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\", \"callRecording\"? }", { advisorId: c14, storeId: c14, channel: c23, apiKey: c14, callRecording: c25 }, ["advisorId","storeId","channel","apiKey"], false, 0);
 /** @type {Check} */
-const c27 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c22, advisor: c24, receiptInput: c14, subjectData: c25, retentionDays: c26, expiresAfterDays: c26 }, ["controller","form","purposes"], false, 0);
+const c27 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
 /** @type {Check} */
-const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c27 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
+const c28 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+/** @type {Check} */
+const c29 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c22, advisor: c26, receiptInput: c14, subjectData: c27, retentionDays: c28, expiresAfterDays: c28 }, ["controller","form","purposes"], false, 0);
+/** @type {Check} */
+const c30 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, block: c5, today: c6, messages: c9, fields: c16, consent: c29 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
@@ -102,4 +106,4 @@ const c28 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"block\"?
  * @param {unknown} config
  * @returns {string | null}
  */
-export const checkConfig = (config) => c28(config, 'config');
+export const checkConfig = (config) => c30(config, 'config');
