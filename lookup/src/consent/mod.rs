@@ -32,6 +32,7 @@ pub mod auth;
 pub mod ledger;
 pub mod log;
 pub mod matching;
+pub mod repermission;
 pub mod retention;
 pub mod sign;
 pub mod store;
@@ -88,6 +89,15 @@ pub struct Config {
     /// gets 503 `consent.busy` with `Retry-After` instead of a longer wait.
     #[arg(long = "consent-max-queue", env = "FIABLE_CONSENT_MAX_QUEUE", default_value_t = DEFAULT_MAX_QUEUE)]
     pub max_queue: usize,
+    /// The key of re-permission links (64 hex digits, the file
+    /// `fiable-lookup repermission --create-key` made; never created
+    /// here). Without it the re-permission page answers 404.
+    #[arg(long = "repermission-key", env = "FIABLE_REPERMISSION_KEY")]
+    pub repermission_key: Option<PathBuf>,
+    /// A re-permission campaign whose links this service answers: its
+    /// definition, or the `campaign.json` of its run directory; repeatable.
+    #[arg(long = "repermission-campaign", env = "FIABLE_REPERMISSION_CAMPAIGNS", value_delimiter = ',')]
+    pub repermission_campaigns: Vec<PathBuf>,
 }
 
 /// Default of `--consent-max-queue`: four full group commits.
@@ -113,6 +123,8 @@ pub struct ConsentState {
     pub cors_origins: Vec<String>,
     /// Most appends waiting for the writer before 503 `consent.busy`.
     pub max_queue: usize,
+    /// The re-permission campaigns and their key (`None`: the page answers 404).
+    pub repermission: Option<Arc<repermission::Campaigns>>,
 }
 
 impl ConsentState {
@@ -164,6 +176,11 @@ impl ConsentState {
         tracing::info!(signing_key_id = %signing_id, index_key_id = %index_id, "consent keys checked against the database");
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
+        match (&config.repermission_key, config.repermission_campaigns.is_empty()) {
+            (Some(key), _) => st.repermission = Some(Arc::new(repermission::Campaigns::load(key, &config.repermission_campaigns)?)),
+            (None, false) => anyhow::bail!("--repermission-campaign needs --repermission-key (the key its links were signed with)"),
+            (None, true) => {}
+        }
         Ok(st)
     }
 
@@ -185,7 +202,14 @@ impl ConsentState {
             max_body,
             cors_origins,
             max_queue: DEFAULT_MAX_QUEUE,
+            repermission: None,
         }
+    }
+
+    /// Answers the links of these re-permission campaigns.
+    pub fn with_repermission(mut self, campaigns: repermission::Campaigns) -> Self {
+        self.repermission = Some(Arc::new(campaigns));
+        self
     }
 
     /// Replaces the API keys.

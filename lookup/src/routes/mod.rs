@@ -17,6 +17,7 @@ pub mod consent_common;
 pub mod email;
 pub mod log;
 pub mod ops;
+pub mod repermission;
 pub mod rights;
 
 /// The routes of the lookup service (state [`AppState`]).
@@ -26,7 +27,7 @@ pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, rights::ROUTES, log::ROUTES].into_iter().flatten()
+    [consent::ROUTES, rights::ROUTES, log::ROUTES, repermission::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.
