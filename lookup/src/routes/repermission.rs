@@ -274,9 +274,10 @@ fn esc(s: &str) -> String {
 }
 
 fn html(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
+    // An empty icon: no /favicon.ico request, which a deployment without `www/` answers 404.
     let doc = format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{}</title></head>\n<body><main>\n{body}\n</main></body></html>\n",
+         <meta name=\"referrer\" content=\"no-referrer\"><link rel=\"icon\" href=\"data:,\"><title>{}</title></head>\n<body><main>\n{body}\n</main></body></html>\n",
         if lang == Lang::Fr { "fr" } else { "en" },
         esc(title)
     );
