@@ -296,6 +296,15 @@ fn fail(lang: Lang, status: StatusCode, code: &'static str) -> Response {
     r
 }
 
+/// Why a link gets no page: the error page to answer (built by [`fail`]).
+struct Refusal(Lang, StatusCode, &'static str);
+
+impl Refusal {
+    fn page(self) -> Response {
+        fail(self.0, self.1, self.2)
+    }
+}
+
 /// A checked link: its campaign and the person's contact data.
 struct Opened<'a> {
     campaigns: &'a Campaigns,
@@ -309,9 +318,9 @@ fn now() -> i64 {
 }
 
 /// Checks a token: signature, expiry, a campaign this service runs with the texts it was sent with.
-fn open<'a>(st: &'a ConsentState, token: &str) -> Result<Opened<'a>, Response> {
+fn open<'a>(st: &'a ConsentState, token: &str) -> Result<Opened<'a>, Refusal> {
     let Some(campaigns) = st.repermission.as_deref() else {
-        return Err(fail(Lang::En, StatusCode::NOT_FOUND, "repermission.off"));
+        return Err(Refusal(Lang::En, StatusCode::NOT_FOUND, "repermission.off"));
     };
     let shape = token.len() <= 4044
         && token.split_once('.').is_some_and(|(p, t)| {
@@ -321,46 +330,46 @@ fn open<'a>(st: &'a ConsentState, token: &str) -> Result<Opened<'a>, Response> {
                 && format!("{p}{t}").bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         });
     if !shape {
-        return Err(fail(Lang::En, StatusCode::BAD_REQUEST, "repermission.bad_link"));
+        return Err(Refusal(Lang::En, StatusCode::BAD_REQUEST, "repermission.bad_link"));
     }
     let link = match campaigns.key.verify(token, now()) {
         Ok(l) => l,
-        Err(LinkError::Malformed) => return Err(fail(Lang::En, StatusCode::BAD_REQUEST, "repermission.bad_link")),
-        Err(LinkError::Forged) => return Err(fail(Lang::En, StatusCode::FORBIDDEN, "repermission.forged")),
+        Err(LinkError::Malformed) => return Err(Refusal(Lang::En, StatusCode::BAD_REQUEST, "repermission.bad_link")),
+        Err(LinkError::Forged) => return Err(Refusal(Lang::En, StatusCode::FORBIDDEN, "repermission.forged")),
         Err(LinkError::Expired) => {
             let lang = Lang::of(campaigns.by_id.values().next());
-            return Err(fail(lang, StatusCode::GONE, "repermission.expired"));
+            return Err(Refusal(lang, StatusCode::GONE, "repermission.expired"));
         }
     };
     let campaign = match campaigns.by_id.get(&link.campaign) {
         Some(c) if c.fingerprint() == link.fingerprint => c,
-        c => return Err(fail(Lang::of(c), StatusCode::NOT_FOUND, "repermission.unknown_campaign")),
+        c => return Err(Refusal(Lang::of(c), StatusCode::NOT_FOUND, "repermission.unknown_campaign")),
     };
-    let data = campaigns.key.open(&link).ok_or_else(|| fail(Lang::of(Some(campaign)), StatusCode::FORBIDDEN, "repermission.forged"))?;
+    let data = campaigns.key.open(&link).ok_or(Refusal(Lang::of(Some(campaign)), StatusCode::FORBIDDEN, "repermission.forged"))?;
     Ok(Opened { campaigns, campaign, link, data })
 }
 
 /// Whether the person was erased since the link went out.
-async fn erased(st: &ConsentState, o: &Opened<'_>) -> Result<bool, Response> {
+async fn erased(st: &ConsentState, o: &Opened<'_>) -> Result<bool, Refusal> {
     let (store, key, data) = (st.store.clone(), st.index_key.clone(), o.data.clone());
     let lang = Lang::of(Some(o.campaign));
-    tokio::task::spawn_blocking(move || repermission::suppressed(&store, &key, &data))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| fail(lang, StatusCode::SERVICE_UNAVAILABLE, "consent.store_unavailable"))
+    tokio::task::spawn_blocking(move || repermission::suppressed(&store, &key, &data)).await.ok().and_then(Result::ok).ok_or(Refusal(
+        lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "consent.store_unavailable",
+    ))
 }
 
 async fn page(State(st): State<ConsentState>, Path(token): Path<String>) -> Response {
     let o = match open(&st, &token) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return r.page(),
     };
     let lang = Lang::of(Some(o.campaign));
     match erased(&st, &o).await {
         Ok(false) => {}
         Ok(true) => return fail(lang, StatusCode::GONE, "repermission.erased"),
-        Err(r) => return r,
+        Err(r) => return r.page(),
     }
     // Each purpose's answer, if any: the record of its derived id.
     let ids: Vec<String> = o.link.purposes.iter().map(|p| o.campaigns.key.answer_id(&o.link.link_id, p)).collect();
@@ -419,7 +428,7 @@ struct AnswerQuery {
 async fn answer(State(st): State<ConsentState>, Path(token): Path<String>, q: Result<Query<AnswerQuery>, QueryRejection>) -> Response {
     let o = match open(&st, &token) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return r.page(),
     };
     let lang = Lang::of(Some(o.campaign));
     let Ok(Query(q)) = q else {
@@ -436,7 +445,7 @@ async fn answer(State(st): State<ConsentState>, Path(token): Path<String>, q: Re
     match erased(&st, &o).await {
         Ok(false) => {}
         Ok(true) => return fail(lang, StatusCode::GONE, "repermission.erased"),
-        Err(r) => return r,
+        Err(r) => return r.page(),
     }
     let id = o.campaigns.key.answer_id(&o.link.link_id, &q.purpose);
     let mut record = o.campaign.record(&id, &ledger::now_rfc3339(), &[(q.purpose.as_str(), decision)]);
