@@ -88,15 +88,19 @@ const c23 = (v, p) => !Array.isArray(v) || v.length < 1 ? bad(v, p, "a non-empty
 /** @type {Check} */
 const c24 = (v, p) => !["store","phone"].includes(v) ? bad(v, p, "one of \"store\", \"phone\"") : null;
 /** @type {Check} */
-const c25 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\" }", { advisorId: c14, storeId: c14, channel: c24, apiKey: c14 }, ["advisorId","storeId","channel","apiKey"], false, 0);
+const c25 = (v, p) => typeof v != 'string' || !/^[A-Za-z0-9._:-]{1,256}$/u.test(v) ? bad(v, p, "a string matching ^[A-Za-z0-9._:-]{1,256}$") : null;
 /** @type {Check} */
-const c26 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
+const c26 = obj("{ \"agree\", \"refuse\", \"label\"?, \"text\"?, \"id\"? }", { agree: c14, refuse: c14, label: c14, text: c14, id: c25 }, ["agree","refuse"], false, 0);
 /** @type {Check} */
-const c27 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+const c27 = obj("{ \"advisorId\", \"storeId\", \"channel\", \"apiKey\", \"callRecording\"? }", { advisorId: c14, storeId: c14, channel: c24, apiKey: c14, callRecording: c26 }, ["advisorId","storeId","channel","apiKey"], false, 0);
 /** @type {Check} */
-const c28 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c23, advisor: c25, receiptInput: c14, subjectData: c26, retentionDays: c27, expiresAfterDays: c27 }, ["controller","form","purposes"], false, 0);
+const c28 = obj("{ \"email\"?, \"phone\"?, \"first_name\"?, \"last_name\"?, \"postcode\"? }", { email: c14, phone: c14, first_name: c14, last_name: c14, postcode: c14 }, [], false, 0);
 /** @type {Check} */
-const c29 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c28 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
+const c29 = (v, p) => !Number.isInteger(v) || v < 1 ? bad(v, p, "a whole number of at least 1") : null;
+/** @type {Check} */
+const c30 = obj("{ \"controller\", \"form\", \"purposes\", \"advisor\"?, \"receiptInput\"?, \"subjectData\"?, \"retentionDays\"?, \"expiresAfterDays\"? }", { controller: c17, form: c18, purposes: c23, advisor: c27, receiptInput: c14, subjectData: c28, retentionDays: c29, expiresAfterDays: c29 }, ["controller","form","purposes"], false, 0);
+/** @type {Check} */
+const c31 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxCheck\"?, \"block\"?, \"today\"?, \"messages\"?, \"fields\", \"consent\"? }", { locale: c0, country: c1, form: c2, lookup: c3, mailboxCheck: c4, block: c6, today: c7, messages: c10, fields: c16, consent: c30 }, ["fields"], false, 0, [["consent", "lookup", "a string matching ^(https?://|/) such as \"https://lookup.example.com\" (consent needs it)"]]);
 
 /**
  * Checks a widget config. Returns null when it is good, else one sentence
@@ -104,4 +108,4 @@ const c29 = obj("{ \"locale\"?, \"country\"?, \"form\"?, \"lookup\"?, \"mailboxC
  * @param {unknown} config
  * @returns {string | null}
  */
-export const checkConfig = (config) => c29(config, 'config');
+export const checkConfig = (config) => c31(config, 'config');

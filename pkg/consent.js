@@ -25,6 +25,8 @@ import { pausedFor } from './backoff.js';
 import { call } from './net.js';
 import { E164 } from './defs.js';
 
+/** @typedef {{ id: string, text: string, decision: string, legal_basis: string, affirmative_action: boolean, confirmation?: string }} Decided one purpose's answer */
+
 const QUEUE = 'fiable.consent:';
 const TIMEOUT_MS = 3000;
 const FIRST_RETRY_MS = 2000;
@@ -288,6 +290,8 @@ export function consentCapture(w) {
       });
     }
   }
+  const recording = callRecording(w, advisor, purposes);
+  if (recording === false) return none;
   // A reset form starts a new person's answers (an advisor's next customer).
   on(form, 'reset', () => {
     last = null;
@@ -295,6 +299,7 @@ export function consentCapture(w) {
       x.acted = false;
       if (!x.box) x.el.setAttribute('aria-pressed', 'false');
     }
+    recording?.reset();
   });
   // The fields that identify the person: `subjectData`, else the first field of each kind.
   const source = {};
@@ -342,35 +347,64 @@ export function consentCapture(w) {
     return out;
   }
 
-  async function record(now, subject) {
+  /**
+   * The record of `decided` (purposes with their decision, wording and whether the person acted).
+   * @param {Date} now
+   * @param {Record<string, string>} subject
+   * @param {Decided[]} decided
+   */
+  async function record(now, subject, decided) {
     const r = {
       record_id: uuid(),
       schema_version: 1,
       subject: '',
       subject_data: subject,
       controller: { name: cc.controller.name, contact: cc.controller.contact },
-      purposes: /** @type {{ id: string, text: string, text_sha256: string, decision: string, legal_basis: string, affirmative_action: boolean, confirmation?: string }[]} */ ([]),
+      purposes: /** @type {(Decided & { text_sha256: string })[]} */ ([]),
       channel: advisor ? advisor.channel : 'web',
       collector: advisor ? { advisor_id: advisor.advisorId, store_id: advisor.storeId } : { site: location.hostname },
       form: { id: cc.form.id, version: cc.form.version },
       locale,
       acted_at: now.toISOString(),
     };
-    for (const x of purposes) {
-      const granted = x.box ? x.el.checked : x.el.getAttribute('aria-pressed') === 'true';
-      const text = wording(x.p, x.el);
-      const p = { id: x.p.id, text, text_sha256: '', decision: granted ? 'granted' : 'refused', legal_basis: x.p.legalBasis ?? 'consent', affirmative_action: x.acted };
-      // Double opt-in: the service mails the link; the grant counts once it is opened.
-      r.purposes.push(x.p.confirm === 'email' ? { ...p, confirmation: 'email' } : p);
-    }
+    for (const d of decided) r.purposes.push({ ...d, text_sha256: '' });
     if (cc.retentionDays) r.retention_days = cc.retentionDays;
     if (cc.expiresAfterDays) r.expires_at = new Date(now.getTime() + cc.expiresAfterDays * 864e5).toISOString();
     return r;
   }
 
+  /** Each purpose as the form holds it now. @type {() => Decided[]} */
+  const answers = () => purposes.map((x) => ({
+    id: x.p.id,
+    text: wording(x.p, x.el),
+    decision: (x.box ? x.el.checked : x.el.getAttribute('aria-pressed') === 'true') ? 'granted' : 'refused',
+    legal_basis: x.p.legalBasis ?? 'consent',
+    affirmative_action: x.acted,
+    // Double opt-in: the service mails the link; the grant counts once it is opened.
+    ...(x.p.confirm === 'email' ? { confirmation: 'email' } : {}),
+  }));
+
+  /** Queues one record, then posts it; resolves to the post's result. */
+  async function deliver(r, now) {
+    for (const p of r.purposes) p.text_sha256 = await sha256(p.text);
+    const e = { key: uuid(), url: c.url, id: r.record_id, body: JSON.stringify(r), advisor: !!advisor, queued_at: now.toISOString() };
+    c.forms.set(e.key, target);
+    if (!queue.put(e)) c.memory.set(e.key, e); // first the queue, then the network
+    target.receipt(e.id, 'queued');
+    const result = await post(c, e);
+    report(c, e, result);
+    if (result.status === 'queued') settle(c, [result]);
+    return result;
+  }
+
   return {
     capture(submitter, resubmit) {
       if (busy) return true; // a second click while the first is recorded: that one submits
+      // On the phone the recording question comes first: no record, no submit, before its answer.
+      if (recording && !recording.answered()) {
+        recording.ask();
+        return true;
+      }
       const now = new Date();
       const subject = subjectData();
       if (!Object.keys(subject).length) {
@@ -383,16 +417,11 @@ export function consentCapture(w) {
       busy = true;
       (async () => {
         try {
-          const r = await record(now, subject);
-          for (const p of r.purposes) p.text_sha256 = await sha256(p.text);
-          const e = { key: uuid(), url: c.url, id: r.record_id, body: JSON.stringify(r), advisor: !!advisor, queued_at: now.toISOString() };
-          c.forms.set(e.key, target);
-          if (!queue.put(e)) c.memory.set(e.key, e); // first the queue, then the network
-          target.receipt(e.id, 'queued');
-          const result = await post(c, e);
-          report(c, e, result);
+          // The answer on recording, as its own record at the time of its click, once per call.
+          const call = recording?.take();
+          if (call) await deliver(await record(call.at, subject, [call.purpose]), call.at);
+          const result = await deliver(await record(now, subject, answers()), now);
           last = result.status === 'rejected' ? null : { same };
-          if (result.status === 'queued') settle(c, [result]);
         } catch (err) {
           console.error('fiable: the consent record could not be built', err);
         } finally {
@@ -401,6 +430,98 @@ export function consentCapture(w) {
         }
       })();
       return true;
+    },
+  };
+}
+
+/** What the recording question says when the advisor submits before asking it. */
+const ASK_FIRST = {
+  fr: 'Demandez d\'abord au client s\'il accepte l\'enregistrement de l\'appel.',
+  en: 'First ask the customer whether they agree to this call being recorded.',
+};
+
+/**
+ * Advisor mode on the phone (`consent.advisor.callRecording`, channel
+ * `phone`): the call's first action is one click, "the customer agrees to
+ * this call being recorded" or "refuses". The purposes stay disabled until
+ * then. The answer is kept with the time of the click and the sentence read
+ * out (the `label` element's text, else `text`), and becomes a record of
+ * its own (purpose `id`, default `call_recording`) sent just before the
+ * purposes' record, with the same contact data: at the start of a call
+ * nobody is identified yet, and one person must get one pseudonym. A
+ * refusal is a record too. Returns null when not configured, false on a
+ * config error (said on the console), else the question's handle.
+ */
+function callRecording(w, advisor, purposes) {
+  const rec = advisor?.channel === 'phone' ? advisor.callRecording : null;
+  if (!rec) return null;
+  const at = 'config.consent.advisor.callRecording';
+  const fail = (why) => {
+    console.error(`fiable: ${at}: ${why}; consent is not recorded on this form (it works without it).`);
+    return /** @type {false} */ (false);
+  };
+  let agree, refuse, label;
+  try {
+    agree = document.querySelector(rec.agree);
+    refuse = document.querySelector(rec.refuse);
+    label = rec.label ? document.querySelector(rec.label) : null;
+  } catch {
+    return fail('a selector is not a valid CSS selector');
+  }
+  if (!(agree instanceof HTMLButtonElement) || !(refuse instanceof HTMLButtonElement)) return fail('"agree" and "refuse" must each match a <button>');
+  if (rec.label && !label) return fail(`"label" ${JSON.stringify(rec.label)} matches nothing`);
+  const sentence = () => label?.innerText.trim() || rec.text || '';
+  if (!sentence()) return fail('no sentence to read out: expected "label" or "text"');
+  const say = document.createElement('p');
+  say.className = 'fiable-call-recording';
+  say.setAttribute('role', 'status');
+  say.setAttribute('aria-live', 'polite');
+  refuse.after(say);
+  w.undo.push(() => say.remove());
+
+  /** @type {{ at: Date, purpose: Decided } | null} */
+  let answer = null;
+  let sent = false;
+  const paint = () => {
+    const decided = answer?.purpose.decision;
+    agree.setAttribute('aria-pressed', String(decided === 'granted'));
+    refuse.setAttribute('aria-pressed', String(decided === 'refused'));
+    // One answer per call; a reset form (the next call) asks again.
+    agree.disabled = refuse.disabled = !!answer;
+    for (const x of purposes) x.el.disabled = !answer;
+    if (answer) say.textContent = '';
+  };
+  const choose = (/** @type {string} */ decision) => (/** @type {Event} */ e) => {
+    if (answer || !e.isTrusted) return;
+    answer = {
+      at: new Date(),
+      purpose: { id: rec.id ?? 'call_recording', text: sentence(), decision, legal_basis: 'consent', affirmative_action: true },
+    };
+    paint();
+  };
+  w.on(agree, 'click', choose('granted'));
+  w.on(refuse, 'click', choose('refused'));
+  w.undo.push(() => {
+    agree.disabled = refuse.disabled = false;
+    for (const x of purposes) x.el.disabled = false;
+  });
+  paint();
+  return {
+    answered: () => !!answer,
+    ask() {
+      say.textContent = ASK_FIRST[w.locale.toLowerCase().split('-')[0]] ?? ASK_FIRST.en;
+      agree.focus();
+    },
+    /** The answer, the first time only (it belongs to one record). */
+    take() {
+      if (!answer || sent) return null;
+      sent = true;
+      return answer;
+    },
+    reset() {
+      answer = null;
+      sent = false;
+      paint();
     },
   };
 }

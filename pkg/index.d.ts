@@ -173,6 +173,21 @@ export interface AdvisorConfig {
   channel: 'store' | 'phone';
   /** An API key with the advisor scope (Authorization: Bearer); for staff-only pages. */
   apiKey: string;
+  /** Phone channel: the customer's answer on recording the call, asked first (one click), recorded as its own record. */
+  callRecording?: CallRecordingConfig;
+}
+
+/** `consent.advisor.callRecording`: "the customer agrees to this call being recorded" or refuses. */
+export interface CallRecordingConfig {
+  /** CSS selector of the "agrees" button. */
+  agree: string;
+  /** CSS selector of the "refuses" button. */
+  refuse: string;
+  /** CSS selector of the sentence read out (recorded verbatim); else `text`. */
+  label?: string;
+  text?: string;
+  /** Purpose id, default "call_recording". */
+  id?: string;
 }
 
 /** `config.consent`: the consent capture (see fiable.schema.json). */

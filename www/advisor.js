@@ -40,6 +40,9 @@ const config = (channel, apiKey) => ({
       storeId: document.getElementById('store-id').textContent,
       channel,
       apiKey,
+      // On the phone, the call's first action: does the customer agree to it being recorded?
+      // (fiable applies it on the phone channel only; the block is shown there.)
+      callRecording: { agree: '#rec-agree', refuse: '#rec-refuse', label: '#w-recording', id: 'call_recording' },
     },
   },
 });
@@ -53,7 +56,9 @@ function start() {
   if (!apiKey) return; // nothing is captured without the advisor's key
   // The customer's answers belong to one conversation: a new channel starts over.
   for (const b of form.querySelectorAll('button[aria-pressed]')) b.setAttribute('aria-pressed', 'false');
-  handle = attach(form, config(document.querySelector('[name=channel]:checked').value, apiKey));
+  const channel = document.querySelector('[name=channel]:checked').value;
+  document.getElementById('recording').hidden = channel !== 'phone';
+  handle = attach(form, config(channel, apiKey));
   window.fiableHandle = handle;
 }
 for (const r of document.querySelectorAll('[name=channel]')) r.addEventListener('change', start);

@@ -130,6 +130,13 @@ enum Cmd {
         #[arg(long)]
         new_kek: PathBuf,
     },
+    /// Re-permission campaign: from the shop's contact list and the
+    /// ledger, a signed personal link for each person whose consent to a
+    /// purpose is missing or expired (never one who refused or was erased),
+    /// written to DIR/outbox.csv, and the counts per purpose
+    /// (DIR/report.csv, report.json). With --report: the counts again,
+    /// from the answers in the ledger.
+    Repermission(Box<RepermissionArgs>),
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -296,6 +303,185 @@ struct ServeArgs {
     consent: fiable_lookup::consent::Config,
 }
 
+/// `repermission`: a campaign's links, or its report.
+#[derive(clap::Args)]
+struct RepermissionArgs {
+    /// The contact list: CSV with a header, columns email and/or phone,
+    /// optional first_name, last_name (or name), and purposes (the ones the
+    /// person was subscribed to, separated by ; | or spaces).
+    #[arg(long, required_unless_present_any = ["report", "create_key"])]
+    contacts: Option<PathBuf>,
+    /// The campaign definition (JSON: id, controller {name, contact},
+    /// locale, purposes [{id, text}], optional expires_after_days,
+    /// retention_days); with --report, default DIR/campaign.json.
+    #[arg(long)]
+    campaign: Option<PathBuf>,
+    /// The purposes to ask (ids of the campaign; default: all of them).
+    #[arg(long, value_delimiter = ',')]
+    purposes: Vec<String>,
+    /// The campaign directory (created; one run per directory).
+    #[arg(long, required_unless_present = "create_key")]
+    out: Option<PathBuf>,
+    /// The service's public URL the links point to.
+    #[arg(long, default_value = "http://127.0.0.1:8787")]
+    base_url: String,
+    /// The key that signs the links (the file given to `serve
+    /// --repermission-key`); it must exist.
+    #[arg(long = "repermission-key", env = "FIABLE_REPERMISSION_KEY")]
+    key: Option<PathBuf>,
+    /// Create a new campaign key in this file (mode 0600) and stop;
+    /// refuses to replace an existing one.
+    #[arg(long)]
+    create_key: Option<PathBuf>,
+    /// Days a link stays valid.
+    #[arg(long, default_value_t = fiable_lookup::consent::repermission::DEFAULT_LINK_DAYS)]
+    link_days: u32,
+    /// Compute the report of DIR from the ledger (no links are made).
+    #[arg(long)]
+    report: bool,
+    /// The instant consents are judged at (RFC 3339; default: now).
+    #[arg(long)]
+    now: Option<String>,
+    /// The ledger's SQLite file, unless `--database` is given.
+    #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
+    db: PathBuf,
+    /// The ledger's database: `postgres://USER:PASSWORD@HOST:PORT/DBNAME`
+    /// or a SQLite path / `sqlite:PATH` (read only; no TLS).
+    #[arg(long = "database", env = "FIABLE_DATABASE_URL", hide_env_values = true)]
+    database: Option<Database>,
+    /// The blind-index key of the ledger (default as for `serve`: beside
+    /// the SQLite ledger, `<db>.index.key`).
+    #[arg(long = "consent-index-key", env = "FIABLE_CONSENT_INDEX_KEY")]
+    index_key: Option<PathBuf>,
+}
+
+/// `fiable-lookup repermission`: links, or the report.
+fn repermission(a: RepermissionArgs) -> anyhow::Result<()> {
+    use fiable_lookup::consent::repermission::{self as rp, Campaign, CampaignKey, Dir};
+    use fiable_lookup::consent::{ledger, store::Store, vault::IndexKey};
+    if let Some(path) = &a.create_key {
+        CampaignKey::create(path)?;
+        println!("{}: new campaign key (mode 0600); give it to `serve --repermission-key` too", path.display());
+        return Ok(());
+    }
+    let dir = Dir(a.out.clone().context("--out is required")?);
+    let db = a.database.clone().unwrap_or_else(|| Database::Sqlite(a.db.clone()));
+    if let Database::Sqlite(path) = &db {
+        if !path.exists() {
+            anyhow::bail!("{}: no such ledger", path.display());
+        }
+    }
+    let store = Store::connect_read_only(&db).map_err(|e| anyhow::anyhow!("{db}: {e}"))?;
+    let now_text = match &a.now {
+        Some(t) => t.clone(),
+        None => ledger::now_rfc3339(),
+    };
+    let now = ledger::parse_rfc3339(&now_text).with_context(|| format!("--now {now_text:?} is not an RFC 3339 date-time"))?;
+    if a.report {
+        let run: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.campaign())
+                .with_context(|| format!("{}: no campaign was run in this directory", dir.campaign().display()))?,
+        )?;
+        let campaign = Campaign::load(a.campaign.as_deref().unwrap_or(&dir.campaign()))?;
+        let asked: std::collections::BTreeMap<String, u64> =
+            serde_json::from_value(run["asked"].clone()).context("campaign.json: no asked counts")?;
+        let lines = rp::report(&store, &campaign, &asked)?;
+        rp::write_report(&dir, &campaign, &lines, &now_text)?;
+        print_report(&campaign.id, &lines);
+        return Ok(());
+    }
+    let key = CampaignKey::load(a.key.as_deref().context("--repermission-key is required to sign the links")?)?;
+    let campaign = Campaign::load(a.campaign.as_deref().context("--campaign is required")?)?;
+    let asked: Vec<String> =
+        if a.purposes.is_empty() { campaign.purposes.iter().map(|p| p.id.clone()).collect() } else { a.purposes.clone() };
+    if let Some(p) = asked.iter().find(|p| campaign.text(p).is_none()) {
+        anyhow::bail!("--purposes: {p:?} is not a purpose of campaign {}", campaign.id);
+    }
+    let index_path = a.index_key.clone().unwrap_or_else(|| match &db {
+        Database::Sqlite(p) => p.with_extension("index.key"),
+        Database::Postgres(_) => PathBuf::from("fiable-consent.index.key"),
+    });
+    if !index_path.exists() {
+        anyhow::bail!("{}: no index key (the ledger's --consent-index-key)", index_path.display());
+    }
+    let index_key = IndexKey::load_or_create(&index_path)?;
+    if dir.campaign().exists() {
+        anyhow::bail!(
+            "{}: a campaign already ran in this directory (one run per directory; --report to count its answers)",
+            dir.0.display()
+        );
+    }
+    let contacts = rp::read_contacts(a.contacts.as_deref().context("--contacts is required")?)?;
+    let listed = contacts.len();
+    let sel = rp::select(&store, &index_key, &asked, contacts, now)?;
+    std::fs::create_dir_all(&dir.0)?;
+    let expires = now + i64::from(a.link_days.max(1)) * 86_400;
+    let base = a.base_url.trim_end_matches('/');
+    // The outbox holds contact data (as the shop's own list does): 0600.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut w = csv::Writer::from_writer(opts.open(dir.outbox()).with_context(|| format!("creating {}", dir.outbox().display()))?);
+    w.write_record(["email", "phone", "first_name", "last_name", "purposes", "link"])?;
+    for inv in &sel.invitations {
+        let token = rp::make_link(&key, &campaign, inv, expires)?;
+        let c = &inv.contact;
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        w.write_record([
+            s(&c.email),
+            s(&c.phone),
+            s(&c.first_name),
+            s(&c.last_name),
+            inv.purposes.join(";"),
+            format!("{base}/v1/repermission/{token}"),
+        ])?;
+    }
+    w.flush()?;
+    let asked_counts: std::collections::BTreeMap<String, u64> = sel.counts.iter().map(|(p, n)| (p.clone(), n.asked)).collect();
+    let run = serde_json::json!({
+        "campaign": campaign,
+        "fingerprint": campaign.fingerprint(),
+        "run_at": now_text,
+        "links_expire_at": ledger::rfc3339(expires, 0),
+        "base_url": base,
+        "listed": listed,
+        "unidentified": sel.unidentified,
+        "links": sel.invitations.len(),
+        "asked": asked_counts,
+        "counts": sel.counts,
+    });
+    std::fs::write(
+        dir.campaign(),
+        serde_json::to_string_pretty(&run)?
+            + "
+",
+    )?;
+    let lines = rp::report(&store, &campaign, &asked_counts)?;
+    rp::write_report(&dir, &campaign, &lines, &now_text)?;
+    println!(
+        "repermission {}: {listed} contacts, {} links in {} (no relay: send them with your mailer), {} without a usable email or phone",
+        campaign.id,
+        sel.invitations.len(),
+        dir.outbox().display(),
+        sel.unidentified
+    );
+    for (p, n) in &sel.counts {
+        println!(
+            "  {p}: {} listed, {} asked, {} valid already, {} refused before, {} erased",
+            n.listed, n.asked, n.valid, n.refused_before, n.erased
+        );
+    }
+    Ok(())
+}
+
+fn print_report(campaign: &str, lines: &[fiable_lookup::consent::repermission::ReportLine]) {
+    println!("repermission {campaign}: purpose, asked, confirmed, refused, silent");
+    for l in lines {
+        println!("  {}: {} asked, {} confirmed, {} refused, {} silent", l.purpose, l.asked, l.confirmed, l.refused, l.silent);
+    }
+}
+
 /// `verify`: a ledger, a receipt, or both.
 #[derive(clap::Args)]
 struct VerifyArgs {
@@ -357,6 +543,7 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(fiable_lookup::app::serve(config, Some(consent)))?;
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
+        Cmd::Repermission(args) => repermission(*args)?,
         Cmd::Witness { url, state, public_key, trust_on_first_use } => {
             use fiable_lookup::consent::witness;
             let key = public_key.as_deref().map(read_key).transpose()?;

@@ -39,10 +39,18 @@ PIDS+=($!)
 ADVISOR=st-advisor-key-0123456789
 ADMIN=st-admin-key-0123456789
 PORT=$(free_port)
+# A re-permission campaign, so that its link routes answer as deployed
+# (schema-valid tokens are then forged: 403).
+"$BIN" repermission --create-key "$TMP/campaign.key" >/dev/null
+cat >"$TMP/campaign.json" <<'JSON'
+{"id": "st-campaign", "controller": {"name": "Fuzz SAS", "contact": "dpo@fuzz.example"}, "locale": "fr",
+ "purposes": [{"id": "newsletter", "text": "Je confirme vouloir recevoir la newsletter."}]}
+JSON
 # Rate limit out of the way: the fuzzer is one client sending fast.
 "$BIN" serve --bind "127.0.0.1:$PORT" --dns-upstream "127.0.0.1:$DNS_PORT" --dns-timeout-ms 500 \
   --rate-limit 100000 --rate-burst 100000 --consent-rate-limit 100000 --consent-rate-burst 100000 \
   --consent-db "$TMP/ledger.sqlite" --consent-key "$TMP/ledger.key" \
+  --repermission-key "$TMP/campaign.key" --repermission-campaign "$TMP/campaign.json" \
   --api-key "advisor:$ADVISOR" --api-key "admin:$ADMIN" \
   --mailbox-probe --mailbox-probe-timeout-ms 1000 >"$TMP/service.log" 2>&1 &
 PIDS+=($!)

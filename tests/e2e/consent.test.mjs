@@ -277,12 +277,15 @@ test('advisor_page_duplicate_warning_and_one_click_capture_in_store_then_on_the_
   await page.waitForFunction(() => document.querySelector('#c-email').getAttribute('aria-pressed') === 'false');
   await page.fill(C('email'), 'nouveau.client@example.fr');
   await page.fill(C('last_name'), 'Dupond');
+  // The call's first answer: recording (its own record, sent first; call-recording.test.mjs has the details).
+  await page.click('#rec-agree');
   await page.click('#c-sms');
   await page.click('#customer button[type=submit]');
   await submitted(page, 2, '#customer');
   mine = consents().slice(before + 1);
-  assert.equal(mine.length, 1);
-  r = mine[0].body;
+  assert.equal(mine.length, 2);
+  assert.deepEqual(mine[0].body.purposes.map((p) => [p.id, p.decision]), [['call_recording', 'granted']]);
+  r = mine[1].body;
   assert.equal(r.channel, 'phone');
   assert.deepEqual(r.purposes.map((p) => p.decision), ['refused', 'granted', 'refused']);
   await page.waitForFunction(() => document.querySelector('#customer .fiable-duplicate').textContent === '');

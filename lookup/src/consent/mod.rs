@@ -36,6 +36,7 @@ pub mod ledger;
 pub mod log;
 pub mod matching;
 pub mod optin;
+pub mod repermission;
 pub mod retention;
 pub mod returns;
 pub mod sign;
@@ -107,6 +108,15 @@ pub struct Config {
     /// Double opt-in: the SMTP relay and the confirmation links ([`optin`]).
     #[command(flatten)]
     pub optin: optin::OptInConfig,
+    /// The key of re-permission links (64 hex digits, the file
+    /// `fiable-lookup repermission --create-key` made; never created
+    /// here). Without it the re-permission page answers 404.
+    #[arg(long = "repermission-key", env = "FIABLE_REPERMISSION_KEY")]
+    pub repermission_key: Option<PathBuf>,
+    /// A re-permission campaign whose links this service answers: its
+    /// definition, or the `campaign.json` of its run directory; repeatable.
+    #[arg(long = "repermission-campaign", env = "FIABLE_REPERMISSION_CAMPAIGNS", value_delimiter = ',')]
+    pub repermission_campaigns: Vec<PathBuf>,
 }
 
 /// Default of `--consent-max-queue`: four full group commits.
@@ -134,6 +144,8 @@ pub struct ConsentState {
     pub max_queue: usize,
     /// The mailer of double opt-in links (`None`: no relay, no mail).
     pub optin: Option<Arc<optin::OptIn>>,
+    /// The re-permission campaigns and their key (`None`: the page answers 404).
+    pub repermission: Option<Arc<repermission::Campaigns>>,
 }
 
 impl ConsentState {
@@ -198,6 +210,11 @@ impl ConsentState {
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
         st.optin = optin::OptIn::from_config(&config.optin).map(Arc::new);
+        match (&config.repermission_key, config.repermission_campaigns.is_empty()) {
+            (Some(key), _) => st.repermission = Some(Arc::new(repermission::Campaigns::load(key, &config.repermission_campaigns)?)),
+            (None, false) => anyhow::bail!("--repermission-campaign needs --repermission-key (the key its links were signed with)"),
+            (None, true) => {}
+        }
         Ok(st)
     }
 
@@ -223,7 +240,14 @@ impl ConsentState {
             cors_origins,
             max_queue: DEFAULT_MAX_QUEUE,
             optin: None,
+            repermission: None,
         }
+    }
+
+    /// Answers the links of these re-permission campaigns.
+    pub fn with_repermission(mut self, campaigns: repermission::Campaigns) -> Self {
+        self.repermission = Some(Arc::new(campaigns));
+        self
     }
 
     /// Sends double opt-in mails through `optin`'s relay.

@@ -287,6 +287,13 @@ async fn append(st: &ConsentState, record: ConsentRecord, idem: Option<(String, 
     Ok(appended.map_err(|_| ApiError::Unavailable)??)
 }
 
+/// Appends a record the service built itself (a re-permission answer):
+/// trusted like a withdrawal, its contact data sealed and its subject
+/// derived exactly as for a form's submission.
+pub(crate) async fn append_from_service(st: &ConsentState, record: ConsentRecord) -> Result<Appended, ApiError> {
+    append(st, record, None, Caller::Trusted).await
+}
+
 /// The receipt as `caller` may see it: no pseudonym for an anonymous
 /// caller; with the withdrawal capability when `token` is set.
 fn answer(st: &ConsentState, a: Appended, caller: Caller, token: bool) -> Response {

@@ -18,6 +18,7 @@ pub mod consent_common;
 pub mod email;
 pub mod log;
 pub mod ops;
+pub mod repermission;
 pub mod returned;
 pub mod rights;
 
@@ -28,7 +29,7 @@ pub fn lookup() -> impl Iterator<Item = &'static Route<AppState>> {
 
 /// The routes of the consent ledger (state [`ConsentState`]).
 pub fn ledger() -> impl Iterator<Item = &'static Route<ConsentState>> {
-    [consent::ROUTES, confirm::ROUTES, rights::ROUTES, log::ROUTES, returned::ROUTES].into_iter().flatten()
+    [consent::ROUTES, confirm::ROUTES, rights::ROUTES, log::ROUTES, returned::ROUTES, repermission::ROUTES].into_iter().flatten()
 }
 
 /// `/openapi.json` itself.

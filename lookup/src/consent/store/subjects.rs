@@ -74,6 +74,18 @@ fn erased_at(tx: &mut dyn Tx, subject: &str) -> Result<Option<i64>, StoreError> 
     tx.query_opt("SELECT seq FROM subject_erasures WHERE subject = $1", &[subject.into()], |r| r.int(0))
 }
 
+/// Copies the email and phone blind indexes of the subjects the query's
+/// end selects into suppression rows (kind `suppressed:email|phone`,
+/// subject `-`): after an erasure, a re-permission campaign must not
+/// write to the person again, and the row names no subject, so nothing
+/// links it back to the erased records (`consent::repermission`).
+const SUPPRESS: &str = "INSERT INTO subject_index (kind, digest, subject) \
+     SELECT 'suppressed:' || kind, digest, '-' FROM subject_index WHERE kind IN ('email', 'phone') AND subject";
+
+fn suppress(tx: &mut dyn Tx, subject: &Value) -> Result<u64, StoreError> {
+    tx.exec(&format!("{SUPPRESS} = $1 ON CONFLICT (kind, digest, subject) DO NOTHING"), std::slice::from_ref(subject))
+}
+
 fn count(tx: &mut dyn Tx, sql: &str, args: &[Value]) -> Result<i64, StoreError> {
     Ok(tx.query_opt(sql, args, |r| r.int(0))?.unwrap_or(0))
 }
@@ -178,11 +190,13 @@ impl Store {
     /// number of subjects whose key was still there.
     pub fn reapply_erasures(&self, erased: &[String]) -> Result<u64, StoreError> {
         let n = self.tx(Mode::Write, |tx| {
+            tx.exec(&format!("{SUPPRESS} IN (SELECT subject FROM subject_erasures) ON CONFLICT (kind, digest, subject) DO NOTHING"), &[])?;
             let mut n = tx.exec("DELETE FROM subject_keys WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
             tx.exec("DELETE FROM subject_index WHERE subject IN (SELECT subject FROM subject_erasures)", &[])?;
             super::returns::erase_returns_of_erased(tx)?;
             for s in erased {
                 let v: Value = s.into();
+                suppress(tx, &v)?;
                 n += tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&v))?;
                 tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&v))?;
                 super::returns::erase_returns(tx, &v)?;
@@ -307,6 +321,7 @@ impl Store {
             )?;
             erasure.records = u32::try_from(sealed).unwrap_or(u32::MAX);
             tx.exec("DELETE FROM subject_keys WHERE subject = $1", std::slice::from_ref(&subject))?;
+            suppress(tx, &subject)?;
             tx.exec("DELETE FROM subject_index WHERE subject = $1", std::slice::from_ref(&subject))?;
             super::returns::erase_returns(tx, &subject)?;
             // An idempotency row keeps the SHA-256 of the request, which
