@@ -14,7 +14,7 @@
 //! Names are compared through [`text::name_key`]: case, accents, hyphens, spaces,
 //! apostrophes and "St"/"Ste" for "Saint"/"Sainte" do not matter.
 
-use crate::chunks::ChunkError;
+use crate::chunks::error::ChunkError;
 use crate::messages::Msg;
 use crate::tables::postcodes::COMMUNE_PREFIXES;
 use crate::text;

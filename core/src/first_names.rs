@@ -10,7 +10,7 @@
 //! `#` are comments. The table only serves hints (civility ↔ first name):
 //! an unknown name means "nothing to say", never "wrong".
 
-use crate::chunks::ChunkError;
+use crate::chunks::error::ChunkError;
 use crate::text::fold;
 
 /// Births of a first name by sex.

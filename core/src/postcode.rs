@@ -74,7 +74,7 @@ static FULL: OnceLock<Vec<Rule>> = OnceLock::new();
 fn table() -> &'static [Rule] {
     #[cfg(feature = "embedded-chunks")]
     if FULL.get().is_none() {
-        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == "postcodes") {
+        if let Some((_, bytes)) = crate::chunks::embedded::EMBEDDED.iter().find(|(n, _)| *n == "postcodes") {
             let _ = std::str::from_utf8(bytes).map(load);
         }
     }
@@ -93,14 +93,14 @@ pub fn others_loaded() -> bool {
 
 /// Loads the chunk `postcodes`: lines `alpha-2 \t example (\t shape)*`,
 /// the countries the compiled-in table lacks. A second load changes nothing.
-pub(crate) fn load(text: &str) -> Result<(), crate::chunks::ChunkError> {
+pub(crate) fn load(text: &str) -> Result<(), crate::chunks::error::ChunkError> {
     if FULL.get().is_some() {
         return Ok(());
     }
     for (n, line) in text.lines().enumerate() {
         let cc = line.split('\t').next().unwrap_or("");
         if cc.len() != 2 || !cc.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(crate::chunks::ChunkError::BadLine { line: n + 1, reason: "expected a country code" });
+            return Err(crate::chunks::error::ChunkError::BadLine { line: n + 1, reason: "expected a country code" });
         }
     }
     let text: &'static str = Box::leak(text.to_owned().into_boxed_str());

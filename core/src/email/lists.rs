@@ -6,7 +6,7 @@
 //! phone regions they are process-wide and, once loaded, never change.
 
 use super::DomainTable;
-use crate::chunks::ChunkError;
+use crate::chunks::error::ChunkError;
 use std::sync::OnceLock;
 
 pub(crate) struct Lists {
@@ -22,7 +22,7 @@ static LISTS: OnceLock<Lists> = OnceLock::new();
 pub(crate) fn get() -> Option<&'static Lists> {
     #[cfg(feature = "embedded-chunks")]
     if LISTS.get().is_none() {
-        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == "email-domains") {
+        if let Some((_, bytes)) = crate::chunks::embedded::EMBEDDED.iter().find(|(n, _)| *n == "email-domains") {
             let _ = std::str::from_utf8(bytes).map(load);
         }
     }

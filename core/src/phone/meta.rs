@@ -11,7 +11,7 @@
 //! "pending" instead of a verdict built on missing data.
 
 use super::pattern::Static;
-use crate::chunks::ChunkError;
+use crate::chunks::error::ChunkError;
 use crate::tables::phone::{CALLING_CODES, REGION_CC};
 use std::cell::RefCell;
 use std::sync::RwLock;
@@ -149,7 +149,7 @@ fn loaded(cc: u16) -> Option<&'static [Region]> {
     #[cfg(feature = "embedded-chunks")]
     {
         let name = format!("phone-{cc}");
-        if let Some((_, bytes)) = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == name) {
+        if let Some((_, bytes)) = crate::chunks::embedded::EMBEDDED.iter().find(|(n, _)| *n == name) {
             if let Ok(text) = std::str::from_utf8(bytes) {
                 if load(&cc.to_string(), text).is_ok() {
                     return loaded(cc);

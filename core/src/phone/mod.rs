@@ -228,7 +228,7 @@ pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String>
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
-pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::ChunkError> {
+pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::error::ChunkError> {
     meta::load(cc, text)
 }
 
