@@ -5,7 +5,7 @@
 //!   verdicts the JS layer builds from the lookup service's answers, and
 //!   the E.164 pattern;
 //! - the field-kind enum of `pkg/fiable.schema.json`;
-//! - the `Kind` union of `pkg/index.d.ts`.
+//! - the `Kind` and `Code` unions of `pkg/index.d.ts`.
 //!
 //! `cargo run -q -p fiable-core --example defs -- pkg`
 use fiable_core::messages::{self, SERVICE_CODES};
@@ -21,10 +21,16 @@ fn quoted(s: &str) -> String {
     out
 }
 
-fn defs_js() -> String {
-    let kinds: Vec<String> = Kind::ALL.iter().map(|k| quoted(k.as_str())).collect();
+/// Every verdict code, sorted.
+fn codes() -> Vec<&'static str> {
     let mut codes: Vec<&str> = messages::all().map(|m| m.code).collect();
     codes.sort_unstable();
+    codes
+}
+
+fn defs_js() -> String {
+    let kinds: Vec<String> = Kind::ALL.iter().map(|k| quoted(k.as_str())).collect();
+    let codes = codes();
     let mut out = format!("// {HEADER}.\n\n");
     out += "/** The field kinds the core checks. */\n";
     out += &format!("export const KINDS = [{}];\n\n", kinds.join(", "));
@@ -63,19 +69,16 @@ fn schema_kinds(schema: &str, anchor: &str) -> String {
     format!("{}\n{}\n{indent}{}", &schema[..open], items.join(",\n"), &schema[close..])
 }
 
-const BEGIN: &str = "// BEGIN generated kinds";
-const END: &str = "// END generated kinds";
-
-/// Replaces the lines between the BEGIN and END markers of index.d.ts.
-fn dts_kinds(dts: &str) -> String {
-    let b = dts.find(BEGIN).expect("index.d.ts: BEGIN marker");
-    let e = dts.find(END).expect("index.d.ts: END marker");
-    let names: Vec<String> = Kind::ALL.iter().map(|k| format!("'{}'", k.as_str())).collect();
-    let mut lines = Vec::new();
-    for chunk in names.chunks(6) {
-        lines.push(format!("  | {}", chunk.join(" | ")));
-    }
-    format!("{}{BEGIN} ({HEADER})\nexport type Kind =\n{};\n{}", &dts[..b], lines.join("\n"), &dts[e..])
+/// Replaces the lines between the `// BEGIN generated {what}` and
+/// `// END generated {what}` markers of index.d.ts with the union `name` of
+/// `items`, six a line.
+fn dts_union(dts: &str, what: &str, name: &str, items: &[&str]) -> String {
+    let (begin, end) = (format!("// BEGIN generated {what}"), format!("// END generated {what}"));
+    let b = dts.find(&begin).unwrap_or_else(|| panic!("index.d.ts: no {begin:?} marker"));
+    let e = dts.find(&end).unwrap_or_else(|| panic!("index.d.ts: no {end:?} marker"));
+    let names: Vec<String> = items.iter().map(|k| format!("'{k}'")).collect();
+    let lines: Vec<String> = names.chunks(6).map(|c| format!("  | {}", c.join(" | "))).collect();
+    format!("{}{begin} ({HEADER})\nexport type {name} =\n{};\n{}", &dts[..b], lines.join("\n"), &dts[e..])
 }
 
 fn main() -> std::io::Result<()> {
@@ -87,6 +90,8 @@ fn main() -> std::io::Result<()> {
     std::fs::write(&schema, schema_kinds(&text, "\"description\": \"The field kind"))?;
     let dts = dir.join("index.d.ts");
     let text = std::fs::read_to_string(&dts)?;
-    std::fs::write(&dts, dts_kinds(&text))?;
+    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let text = dts_union(&text, "kinds", "Kind", &kinds);
+    std::fs::write(&dts, dts_union(&text, "codes", "Code", &codes()))?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 import {
   init, validate, validateAsync, validateForm, validateFormAsync, formatPhone,
   citiesForPostcode, loadData, chunksFor, version, attach, checkConfig,
-  type Verdict, type Kind, type WidgetConfig, type WidgetHandle, type ConsentEventDetail,
+  type Verdict, type Kind, type Code, type WidgetConfig, type WidgetHandle, type ConsentEventDetail,
 } from 'fiable';
 
 async function main(): Promise<void> {
@@ -74,6 +74,10 @@ async function main(): Promise<void> {
   attach('#f', { block: ['error'], fields: {} });
   // @ts-expect-error: not a kind
   validate('emial', 'x');
+  const code: Code = v.code;
+  if (code === 'email.domain_typo') console.log(code);
+  // @ts-expect-error: not a verdict code (a typo a switch on codes would never match)
+  if (v.code === 'email.domain_typos') console.log(v);
   // @ts-expect-error: minAge is a number
   validate('birth_date', 'x', { minAge: '15' });
 }
