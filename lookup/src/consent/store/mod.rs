@@ -170,6 +170,23 @@ pub struct Store {
     kek: std::sync::OnceLock<Kek>,
 }
 
+/// Applies the `migrations` a database lacks, inside the caller's
+/// transaction (all of them or none), recording each in
+/// `schema_migrations`; both backends run their schema this way.
+fn migrate(tx: &mut dyn Tx, migrations: &[&str]) -> Result<(), StoreError> {
+    tx.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+    let done = tx.query_opt("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[], |r| r.int(0))?.unwrap_or(0);
+    let done = check_schema_version(done, migrations.len())?;
+    for (version, m) in (1i64..).zip(migrations).skip(done) {
+        tx.batch(m)?;
+        tx.exec(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[Value::Int(version), ledger::now_rfc3339().into()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Refuses a database migrated by a newer binary; returns how many
 /// migrations are applied.
 fn check_schema_version(done: i64, known: usize) -> Result<usize, StoreError> {

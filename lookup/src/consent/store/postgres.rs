@@ -429,20 +429,14 @@ impl Drop for Lease<'_> {
     }
 }
 
+/// Runs the pending migrations under a transaction-scoped advisory lock,
+/// so that instances starting together migrate one after the other.
 fn migrate(c: &mut Client) -> Result<(), StoreError> {
-    let mut tx = c.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-    let done: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.try_get(0)?;
-    let done = super::check_schema_version(done, MIGRATIONS.len())?;
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
-        tx.batch_execute(m)?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-            &[&(i as i64 + 1), &super::super::ledger::now_rfc3339()],
-        )?;
-    }
-    tx.commit()?;
+    let mut statements = HashMap::new();
+    let mut tx = PgTx { tx: c.transaction()?, statements: &mut statements };
+    tx.tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+    super::migrate(&mut tx, MIGRATIONS)?;
+    tx.tx.commit()?;
     Ok(())
 }
 
@@ -503,6 +497,10 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.tx.batch_execute(sql)?)
+    }
+
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
         let st = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|v| v as &(dyn ToSql + Sync)).collect();

@@ -144,17 +144,8 @@ impl Sqlite {
         create_private(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-        let done: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0))?;
-        let done = super::check_schema_version(done, MIGRATIONS.len())?;
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
-            tx.execute_batch(m)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                (i as i64 + 1, super::super::ledger::now_rfc3339()),
-            )?;
-        }
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        super::migrate(&mut tx, MIGRATIONS)?;
         tx.commit()?;
         Ok(Sqlite { conn: Mutex::new(conn) })
     }
@@ -221,6 +212,10 @@ fn prepare<'c>(tx: &'c rusqlite::Transaction<'_>, sql: &str, args: &[Value]) -> 
 }
 
 impl Tx for rusqlite::Transaction<'_> {
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.execute_batch(sql)?)
+    }
+
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, StoreError> {
         let mut st = prepare(self, sql, args)?;
         Ok(st.raw_execute()? as u64)

@@ -114,6 +114,9 @@ pub trait Tx {
     /// Runs a query, calling `f` on each row in order as it arrives (the
     /// result is not collected first: the ledger can be large).
     fn each(&mut self, sql: &str, args: &[Value], f: &mut dyn FnMut(Row) -> Result<(), StoreError>) -> Result<(), StoreError>;
+
+    /// Runs a script of statements without parameters (a migration).
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError>;
 }
 
 impl dyn Tx + '_ {
