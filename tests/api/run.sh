@@ -13,8 +13,10 @@ SCHEMATHESIS=4.32.5
 VENV=$TARGET/st-venv
 [ -x "$BIN" ] || { echo "tests/api: $BIN is missing (cargo build -p fiable-lookup)"; exit 1; }
 
-# The virtualenv, once per schemathesis version.
-if [ "$(cat "$VENV/.version" 2>/dev/null)" != "$SCHEMATHESIS" ]; then
+# The virtualenv, once per schemathesis version; made again when it no
+# longer runs (a target dir copied or moved keeps scripts whose first line
+# names the old path).
+if [ "$(cat "$VENV/.version" 2>/dev/null)" != "$SCHEMATHESIS" ] || ! "$VENV/bin/st" --version >/dev/null 2>&1; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS"
