@@ -9,7 +9,7 @@
 /** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} Control */
 
 /**
- * One checked field. Created by newField() in field.js only: every property
+ * One checked field. Created by fieldsOf() in field.js only: every property
  * is declared here, and no module adds its own.
  * @typedef {object} Field
  * @property {string} name Its name in `config.fields`.
@@ -59,6 +59,29 @@
  * @property {() => string[]} cities The communes of the postcode's last verdict (the city field's options).
  * @property {() => boolean} detached
  * @property {() => boolean} gating True while a submit is being checked (a pending remote check counts as its local verdict).
+ */
+
+/**
+ * One attached form as the widget's own modules share it (widget.js makes it;
+ * show.js, checks.js, listen.js and parts.js read it, the last three also
+ * set its lazily loaded parts). The lazily loaded modules never see it: they
+ * get the Widget.
+ * @typedef {object} State
+ * @property {HTMLFormElement} form
+ * @property {WidgetConfig} config Checked by checkConfig().
+ * @property {string} locale As resolved (config, the form's lang, "en").
+ * @property {string} lang Its language part ("fr").
+ * @property {Field[]} fields
+ * @property {HTMLElement} live The polite live region.
+ * @property {On} on
+ * @property {(() => void)[]} undo What detach() runs.
+ * @property {boolean} ready The checks run: init() and the parts below have loaded (or failed alone).
+ * @property {boolean} detached
+ * @property {RemoteChecks | null} rc lookup.js's checks, with `lookup` only, once loaded.
+ * @property {ConsentCapture | null} cc consent.js, with `consent` or a queued record, once loaded.
+ * @property {Promise<void> | null} ccLoad consent.js while it loads (a submit waits for it).
+ * @property {string[]} cities The communes of the postcode's last verdict.
+ * @property {(() => void) | null} offer Offers them in the city combobox (combobox.js), once loaded.
  */
 
 /**
