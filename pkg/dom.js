@@ -126,8 +126,9 @@ export function paint(f, v, status, live) {
     hint.textContent = say;
   }
   if (say) live.textContent = say;
+  const tell = (/** @type {string} */ type) => el.dispatchEvent(new CustomEvent(`fiable:${type}`, { bubbles: true, detail: v }));
   if (status) {
-    el.dispatchEvent(new CustomEvent('fiable:verdict', { bubbles: true, detail: v }));
-    if (status === 'valid' || status === 'invalid') el.dispatchEvent(new CustomEvent(`fiable:${status}`, { bubbles: true, detail: v }));
+    tell('verdict');
+    if (status === 'valid' || status === 'invalid') tell(status);
   }
 }

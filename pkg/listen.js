@@ -24,7 +24,6 @@ const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
  */
 export function listen(s, c, show) {
   const { form, fields, on, undo } = s;
-  const { check, crossCheck } = c;
   /** The input event reformat() sends after its own write (not checked twice). @type {Event | null} */
   let echo = null;
 
@@ -49,12 +48,12 @@ export function listen(s, c, show) {
       if (!s.ready || e.isComposing || e === echo) return;
       s.rc?.forget(f);
       reformat(f, e);
-      check(f);
+      c.check(f);
     });
     on(el, 'change', () => {
       if (!s.ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
       f.touched = true;
-      check(f).then(crossCheck);
+      c.check(f).then(c.crossCheck);
     });
     on(el, 'blur', () => {
       if (!s.ready) return;
@@ -63,7 +62,7 @@ export function listen(s, c, show) {
         const v = c.local(f);
         if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
       }
-      check(f).then(crossCheck).then(() => s.rc?.ask(f));
+      c.check(f).then(c.crossCheck).then(() => s.rc?.ask(f));
     });
   }
   undo.push(() => fields.forEach((f) => s.rc?.forget(f)));

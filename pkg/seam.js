@@ -77,11 +77,12 @@
  * @property {(() => void)[]} undo What detach() runs.
  * @property {boolean} ready The checks run: init() and the parts below have loaded (or failed alone).
  * @property {boolean} detached
- * @property {RemoteChecks | null} rc lookup.js's checks, with `lookup` only, once loaded.
- * @property {ConsentCapture | null} cc consent.js, with `consent` or a queued record, once loaded.
- * @property {Promise<void> | null} ccLoad consent.js while it loads (a submit waits for it).
  * @property {string[]} cities The communes of the postcode's last verdict.
- * @property {(() => void) | null} offer Offers them in the city combobox (combobox.js), once loaded.
+ * The optional modules' parts, absent until loaded:
+ * @property {RemoteChecks | null} [rc] lookup.js's checks, with `lookup` only, once loaded.
+ * @property {ConsentCapture | null} [cc] consent.js, with `consent` or a queued record, once loaded.
+ * @property {Promise<void> | null} [ccLoad] consent.js while it loads (a submit waits for it).
+ * @property {(() => void) | null} [offer] Offers the communes in the city combobox (combobox.js), once loaded.
  */
 
 /**

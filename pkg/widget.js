@@ -23,13 +23,12 @@
 // decides when a verdict shows and dom.js paints it, gate.js holds a submit,
 // parts.js loads the optional modules, which all receive one `Widget` object,
 // typed in seam.js with the `State` the widget's own modules share.
-import { loadData } from './api.js';
 import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
 import { setValue, liveRegion } from './dom.js';
-import { shows, blocks } from './show.js';
+import { shows } from './show.js';
 import { checksOf } from './checks.js';
 import { listen } from './listen.js';
 import { loadParts } from './parts.js';
@@ -88,29 +87,14 @@ export function attach(formOrSelector, config) {
       target.addEventListener(type, fn, opts);
       undo.push(() => target.removeEventListener(type, fn, opts));
     },
-    ready: false, detached: false, rc: null, cc: null, ccLoad: null, cities: [], offer: null,
+    ready: false, detached: false, cities: [],
   };
   const cityField = fields.find((f) => f.type === 'city');
   const show = shows(s, cityField);
   const c = checksOf(s, show);
   listen(s, c, show);
 
-  const gate = submitGate(form, s.on, {
-    ready: () => s.ready,
-    detached: () => s.detached,
-    missing: c.missing,
-    held: () => [s.ccLoad, ...fields.map((f) => f.inflight)],
-    blocking: () => {
-      c.all();
-      const first = fields.find(blocks);
-      if (first) {
-        first.el.focus();
-        live.textContent = first.verdict?.message ?? '';
-      }
-      return !!first;
-    },
-    consent: () => s.cc,
-  });
+  const gate = submitGate(s, c);
 
   /** The widget's side, as each lazily loaded module receives it (seam.js). @type {Widget} */
   const w = {
@@ -129,7 +113,7 @@ export function attach(formOrSelector, config) {
       // The data the empty fields will need (a phone field's own region):
       // fetched now, so the first keystroke finds it; a failure only means
       // those checks answer "pending" until a later fetch succeeds.
-      loadData(c.missing()).catch(() => {});
+      c.load();
       form.classList.add('fiable-ready');
       form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
       return true;
@@ -153,7 +137,7 @@ export function attach(formOrSelector, config) {
     },
     async validate() {
       if (!(await started) || s.detached) return {};
-      await loadData(c.missing()).catch(() => {});
+      await c.load();
       return c.all();
     },
     values: c.values,
