@@ -76,16 +76,6 @@ export function decorate({ el, hint }) {
   };
 }
 
-/** The polite live region messages are read from, at the end of `form`. @param {HTMLFormElement} form */
-export function liveRegion(form) {
-  const live = document.createElement('div');
-  live.className = 'fiable-live';
-  live.setAttribute('role', 'status');
-  live.setAttribute('aria-live', 'polite');
-  form.append(live);
-  return live;
-}
-
 /**
  * Paints verdict `v` as `status` ('' shows nothing): the field's classes and
  * aria-invalid, the hint (with a suggestion button), the live region, and

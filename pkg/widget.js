@@ -27,7 +27,7 @@ import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
-import { setValue, liveRegion } from './dom.js';
+import { setValue } from './dom.js';
 import { shows } from './show.js';
 import { checksOf } from './checks.js';
 import { listen } from './listen.js';
@@ -75,7 +75,11 @@ export function attach(formOrSelector, config) {
 
   /** @type {(() => void)[]} */
   const undo = [];
-  const live = liveRegion(form);
+  const live = document.createElement('div');
+  live.className = 'fiable-live';
+  live.setAttribute('role', 'status');
+  live.setAttribute('aria-live', 'polite');
+  form.append(live);
   undo.push(() => {
     live.remove();
     form.classList.remove('fiable-ready');
