@@ -17,7 +17,6 @@ import { validate, validateForm, loadData, chunksFor } from './api.js';
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules, shown.
  * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (every field touched).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
- * @property {() => Promise<void>} load Loads them (a chunk that cannot be fetched leaves its checks "pending").
  * @property {() => Record<string, string>} values Normalised values by field name (the raw ones before `ready`).
  */
 
@@ -40,7 +39,6 @@ export function checksOf(s, show) {
   /** @param {Field} f @returns {string[]} */
   const chunks = (f) => chunksFor(f.type, f.el.value, { country: f.country });
   const missing = () => [...new Set(fields.flatMap(chunks))];
-  const load = () => loadData(missing()).catch(() => {});
 
   /** @param {Field} f @returns {Verdict | null} */
   function local(f) {
@@ -55,7 +53,6 @@ export function checksOf(s, show) {
   return {
     local,
     missing,
-    load,
     async check(f) {
       const seq = ++f.seq;
       const need = chunks(f);
@@ -68,7 +65,7 @@ export function checksOf(s, show) {
     },
     async crossCheck() {
       if (s.detached) return;
-      await load();
+      await loadData(missing()).catch(() => {});
       if (s.detached) return;
       const seqs = fields.map((f) => f.seq);
       const all = verdicts();

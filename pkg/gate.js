@@ -10,6 +10,7 @@ import { blocks } from './show.js';
  * Installs the gate on the form of `s` (removed with detach). Returns
  * `gating()`: true while the fields are checked for a submit (a remote check
  * still pending then counts as its local verdict).
+ * @returns {() => boolean}
  * @param {import('./seam.js').State} s
  * @param {import('./checks.js').Checks} c
  */
@@ -75,5 +76,5 @@ export function submitGate(s, c) {
     }
   }, true);
 
-  return { gating: () => gating };
+  return () => gating;
 }

@@ -23,6 +23,7 @@
 // decides when a verdict shows and dom.js paints it, gate.js holds a submit,
 // parts.js loads the optional modules, which all receive one `Widget` object,
 // typed in seam.js with the `State` the widget's own modules share.
+import { loadData } from './api.js';
 import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
@@ -84,29 +85,29 @@ export function attach(formOrSelector, config) {
     live.remove();
     form.classList.remove('fiable-ready');
   });
-  /** @type {State} */
-  const s = {
-    form, config, locale, lang: locale.toLowerCase().split('-')[0], fields, live, undo,
+  /** What does not change while the form is attached. @type {import('./seam.js').Form} */
+  const base = {
+    form, config, locale, lang: locale.toLowerCase().split('-')[0], id, fields, live, undo,
     on(target, type, fn, opts) {
       target.addEventListener(type, fn, opts);
       undo.push(() => target.removeEventListener(type, fn, opts));
     },
-    ready: false, detached: false, cities: [],
   };
+  /** @type {State} */
+  const s = { ...base, ready: false, detached: false, cities: [] };
   const cityField = fields.find((f) => f.type === 'city');
   const show = shows(s, cityField);
   const c = checksOf(s, show);
   listen(s, c, show);
 
-  const gate = submitGate(s, c);
+  const gating = submitGate(s, c);
 
   /** The widget's side, as each lazily loaded module receives it (seam.js). @type {Widget} */
   const w = {
-    form, config, locale, lang: s.lang, id, fields, live, on: s.on, undo, show, check: c.check, crossCheck: c.crossCheck, setValue,
-    values: c.values,
+    ...base, show, check: c.check, crossCheck: c.crossCheck, setValue, values: c.values,
     cities: () => s.cities,
     detached: () => s.detached,
-    gating: () => gate.gating(),
+    gating,
   };
 
   const started = Promise.all([init(), ...loadParts(s, w, cityField)]).then(
@@ -117,7 +118,7 @@ export function attach(formOrSelector, config) {
       // The data the empty fields will need (a phone field's own region):
       // fetched now, so the first keystroke finds it; a failure only means
       // those checks answer "pending" until a later fetch succeeds.
-      c.load();
+      loadData(c.missing()).catch(() => {});
       form.classList.add('fiable-ready');
       form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
       return true;
@@ -141,7 +142,7 @@ export function attach(formOrSelector, config) {
     },
     async validate() {
       if (!(await started) || s.detached) return {};
-      await c.load();
+      await loadData(c.missing()).catch(() => {});
       return c.all();
     },
     values: c.values,
