@@ -23,7 +23,7 @@ const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
  * @param {(f: Field, v: Verdict) => Verdict} show
  */
 export function listen(s, c, show) {
-  const { form, fields, on, undo } = s;
+  const { fields, on, undo } = s;
   /** The input event reformat() sends after its own write (not checked twice). @type {Event | null} */
   let echo = null;
 
@@ -68,7 +68,7 @@ export function listen(s, c, show) {
   undo.push(() => fields.forEach((f) => s.rc?.forget(f)));
 
   // Constraint validation run by the browser (a form without novalidate): show the same hints.
-  on(form, 'invalid', (e) => {
+  on(s.form, 'invalid', (e) => {
     const f = fields.find((x) => x.el === e.target);
     if (f && s.ready) {
       f.touched = true;

@@ -35,10 +35,10 @@ export function shows(s, cityField) {
   /** The postcode's communes: offered in the city field; a single one fills it when empty and not being typed in. @param {unknown} list */
   function offerCities(list) {
     if (!cityField) return;
-    s.cities = Array.isArray(list) ? list : [];
+    const cities = (s.cities = Array.isArray(list) ? list : []);
     const { el } = cityField;
     if (document.activeElement === el) s.offer?.();
-    else if (s.cities.length === 1 && el.value === '') setValue(el, s.cities[0]);
+    else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
   }
 
   return (f, verdict) => {
