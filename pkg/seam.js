@@ -71,9 +71,10 @@
 
 /**
  * An attached form as the widget's own modules share it: the Form and what
- * changes (widget.js makes it; show.js, checks.js, listen.js, gate.js and
- * parts.js read it, parts.js sets the optional modules' parts). The lazily
- * loaded modules never see it: they get the Widget.
+ * changes (widget.js makes it and sets ready/detached; show.js, checks.js,
+ * listen.js, gate.js and parts.js read it; show.js sets the cities, parts.js
+ * the optional modules' parts). The lazily loaded modules never see it: they
+ * get the Widget.
  * @typedef {object} Now
  * @property {boolean} ready The checks run: init() and the optional modules have loaded (or failed alone).
  * @property {boolean} detached

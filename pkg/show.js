@@ -1,7 +1,7 @@
 // Showing a verdict: the page's own wording (config.messages) over the
 // core's, what the lookup service added, and "reward early, punish late" (a
 // valid value shows at once; a warning or an error once the field was left or
-// the form submitted). dom.js does the painting; this decides only when.
+// the form submitted). dom.js paints; this decides the words and the moment.
 
 import { setValue, paint } from './dom.js';
 
