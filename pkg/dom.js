@@ -1,6 +1,7 @@
 // The widget's DOM writes that decide nothing: setting a value as a person
-// would, keeping the caret where it was when a value is reformatted, and
-// painting a verdict into a field and its hint.
+// would, keeping the caret where it was when a value is reformatted, marking
+// a field and placing its hint, and painting a verdict into a field and its
+// hint.
 
 /** @typedef {import('./seam.js').Control} Control */
 /** @typedef {import('./seam.js').Field} Field */
@@ -54,11 +55,25 @@ export function rewrite(el, after) {
   }
 }
 
-/** Takes fiable's classes and ARIA state off a field. @param {Control} el */
-export function clearField(el) {
-  el.classList.remove('fiable-field', ...statusClasses);
-  el.removeAttribute('aria-invalid');
-  el.setCustomValidity?.('');
+/**
+ * Puts a field's hint after it, names it in aria-describedby and marks the
+ * field; returns what takes all of that (and fiable's state) off again.
+ * @param {Field} f
+ * @returns {() => void}
+ */
+export function decorate({ el, hint }) {
+  el.after(hint);
+  const described = el.getAttribute('aria-describedby');
+  el.setAttribute('aria-describedby', described ? `${described} ${hint.id}` : hint.id);
+  el.classList.add('fiable-field');
+  return () => {
+    hint.remove();
+    if (described === null) el.removeAttribute('aria-describedby');
+    else el.setAttribute('aria-describedby', described);
+    el.classList.remove('fiable-field', ...statusClasses);
+    el.removeAttribute('aria-invalid');
+    el.setCustomValidity?.('');
+  };
 }
 
 /**
@@ -101,8 +116,9 @@ export function paint(f, v, status, live) {
     hint.textContent = say;
   }
   if (say) live.textContent = say;
+  const tell = (/** @type {string} */ type) => el.dispatchEvent(new CustomEvent(`fiable:${type}`, { bubbles: true, detail: v }));
   if (status) {
-    el.dispatchEvent(new CustomEvent('fiable:verdict', { bubbles: true, detail: v }));
-    if (status === 'valid' || status === 'invalid') el.dispatchEvent(new CustomEvent(`fiable:${status}`, { bubbles: true, detail: v }));
+    tell('verdict');
+    if (status === 'valid' || status === 'invalid') tell(status);
   }
 }

@@ -4,26 +4,18 @@
 // most) is held, checked once they are done, and sent again; consent capture
 // (consent.js) may hold it too, and sends it again itself.
 import { loadData } from './api.js';
+import { blocks } from './show.js';
 
 /**
- * @typedef {object} GateSide What the gate asks of the widget.
- * @property {() => boolean} ready
- * @property {() => boolean} detached
- * @property {() => string[]} missing Data chunks the fields need and the page has not loaded.
- * @property {() => (Promise<unknown> | null)[]} held What a submit waits for (remote checks, consent loading).
- * @property {() => boolean} blocking Checks every field; true (with the first blocking field focused) when the submit must stop.
- * @property {() => import('./seam.js').ConsentCapture | null} consent
- */
-
-/**
- * Installs the gate on `form` (removed with detach through `on`). Returns
+ * Installs the gate on the form of `s` (removed with detach). Returns
  * `gating()`: true while the fields are checked for a submit (a remote check
  * still pending then counts as its local verdict).
- * @param {HTMLFormElement} form
- * @param {import('./seam.js').On} on
- * @param {GateSide} w
+ * @returns {() => boolean}
+ * @param {import('./seam.js').State} s
+ * @param {import('./checks.js').Checks} c
  */
-export function submitGate(form, on, w) {
+export function submitGate(s, c) {
+  const { form, fields } = s;
   let resubmitting = false;
   let gating = false;
 
@@ -48,33 +40,41 @@ export function submitGate(form, on, w) {
     next.port2.postMessage(null);
   }
 
-  function blocks() {
+  /** Checks every field; true (with the first blocking field focused) when the submit must stop. */
+  function mustStop() {
     gating = true;
     try {
-      return w.blocking();
+      c.all();
+      const first = fields.find(blocks);
+      if (first) {
+        first.el.focus();
+        s.live.textContent = first.verdict?.message ?? '';
+      }
+      return !!first;
     } finally {
       gating = false;
     }
   }
 
-  on(window, 'submit', (/** @type {SubmitEvent} */ e) => {
-    if (e.target !== form || !w.ready() || resubmitting) return;
-    const need = w.missing();
-    const asking = w.held().filter(Boolean);
+  s.on(window, 'submit', (/** @type {SubmitEvent} */ e) => {
+    if (e.target !== form || !s.ready || resubmitting) return;
+    const need = c.missing();
+    // What a submit waits for: consent.js loading, the remote checks in flight.
+    const asking = [s.ccLoad, ...fields.map((f) => f.inflight)].filter(Boolean);
     if (need.length || asking.length) {
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
       Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
-        if (!w.detached() && !blocks() && !w.consent()?.capture(submitter, resubmit)) resubmit(submitter);
+        if (!s.detached && !mustStop() && !s.cc?.capture(submitter, resubmit)) resubmit(submitter);
       });
       return;
     }
-    if (blocks() || w.consent()?.capture(e.submitter, resubmit)) {
+    if (mustStop() || s.cc?.capture(e.submitter, resubmit)) {
       e.preventDefault();
       e.stopImmediatePropagation();
     }
   }, true);
 
-  return { gating: () => gating };
+  return () => gating;
 }

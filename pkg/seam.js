@@ -9,7 +9,7 @@
 /** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} Control */
 
 /**
- * One checked field. Created by newField() in field.js only: every property
+ * One checked field. Created by fieldsOf() in field.js only: every property
  * is declared here, and no module adds its own.
  * @typedef {object} Field
  * @property {string} name Its name in `config.fields`.
@@ -40,8 +40,9 @@
  */
 
 /**
- * The widget's side, as every lazily loaded module receives it.
- * @typedef {object} Widget
+ * An attached form, what does not change while it is attached: the part the
+ * Widget and the State below share.
+ * @typedef {object} Form
  * @property {HTMLFormElement} form
  * @property {WidgetConfig} config Checked by checkConfig().
  * @property {string} locale As resolved (config, the form's lang, "en").
@@ -51,6 +52,12 @@
  * @property {HTMLElement} live The polite live region.
  * @property {On} on
  * @property {(() => void)[]} undo What detach() runs (each module pushes its clean-up).
+ */
+
+/**
+ * The widget's side, as every lazily loaded module receives it: the Form and
+ * these functions.
+ * @typedef {object} WidgetCalls
  * @property {(f: Field, v: Verdict) => Verdict} show Records a local verdict and shows it when it is time.
  * @property {(f: Field) => Promise<void>} check The local check of one field.
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules.
@@ -60,6 +67,24 @@
  * @property {() => boolean} detached
  * @property {() => boolean} gating True while a submit is being checked (a pending remote check counts as its local verdict).
  */
+/** @typedef {Form & WidgetCalls} Widget */
+
+/**
+ * An attached form as the widget's own modules share it: the Form and what
+ * changes (widget.js makes it and sets ready/detached; show.js, checks.js,
+ * listen.js, gate.js and parts.js read it; show.js sets the cities, parts.js
+ * the optional modules' parts). The lazily loaded modules never see it: they
+ * get the Widget.
+ * @typedef {object} Now
+ * @property {boolean} ready The checks run: init() and the optional modules have loaded (or failed alone).
+ * @property {boolean} detached
+ * @property {string[]} cities The communes of the postcode's last verdict (show.js).
+ * @property {RemoteChecks | null} [rc] lookup.js's checks, with `lookup` only; absent until loaded.
+ * @property {ConsentCapture | null} [cc] consent.js, with `consent` or a queued record; absent until loaded.
+ * @property {Promise<void> | null} [ccLoad] consent.js while it loads (a submit waits for it).
+ * @property {(() => void) | null} [offer] Offers the communes in the city combobox (combobox.js); absent until loaded.
+ */
+/** @typedef {Form & Now} State */
 
 /**
  * What lookup.js's remoteChecks() returns.

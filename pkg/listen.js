@@ -1,0 +1,79 @@
+// The events of an attached form's fields: a keystroke checks the field (a
+// phone reformatted as typed first), leaving it (blur; a <select>'s change)
+// also runs the cross-field rules and then asks the lookup service, and the
+// browser's own constraint validation shows the same hints. Nothing runs
+// before `ready`.
+
+import { formatPhone } from './api.js';
+import { setValue, rewrite, decorate } from './dom.js';
+
+/** @typedef {import('./seam.js').Field} Field */
+/** @typedef {import('./seam.js').Verdict} Verdict */
+/** @typedef {import('./seam.js').State} State */
+
+/** Kinds formatted as they are typed (the formatter lives in Rust). */
+const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {Field} */ f) => formatPhone(value, f.country) };
+/** Kinds whose value is replaced by the verdict's `normalized` on blur. */
+const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
+
+/**
+ * Wires the fields of `s` (listeners removed, hints taken off, by detach).
+ * @param {State} s
+ * @param {import('./checks.js').Checks} c
+ * @param {(f: Field, v: Verdict) => Verdict} show
+ */
+export function listen(s, c, show) {
+  const { fields, on, undo } = s;
+  /** The input event reformat() sends after its own write (not checked twice). @type {Event | null} */
+  let echo = null;
+
+  /** Phone formatted as typed (the caret kept in place). @param {Field} f @param {InputEvent} e */
+  function reformat(f, e) {
+    const fmt = AS_YOU_TYPE[/** @type {'phone'} */ (f.type)];
+    if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
+    const { el } = f;
+    const after = fmt(el.value, f);
+    if (after === el.value) return;
+    rewrite(el, after);
+    // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.
+    echo = new Event('input', { bubbles: true });
+    el.dispatchEvent(echo);
+    echo = null;
+  }
+
+  for (const f of fields) {
+    const { el } = f;
+    undo.push(decorate(f));
+    on(el, 'input', (e) => {
+      if (!s.ready || e.isComposing || e === echo) return;
+      s.rc?.forget(f);
+      reformat(f, e);
+      c.check(f);
+    });
+    on(el, 'change', () => {
+      if (!s.ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
+      f.touched = true;
+      c.check(f).then(c.crossCheck);
+    });
+    on(el, 'blur', () => {
+      if (!s.ready) return;
+      f.touched = true;
+      if (NORMALIZE_ON_BLUR.has(f.type)) {
+        const v = c.local(f);
+        if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
+      }
+      c.check(f).then(c.crossCheck).then(() => s.rc?.ask(f));
+    });
+  }
+  undo.push(() => fields.forEach((f) => s.rc?.forget(f)));
+
+  // Constraint validation run by the browser (a form without novalidate): show the same hints.
+  on(s.form, 'invalid', (e) => {
+    const f = fields.find((x) => x.el === e.target);
+    if (f && s.ready) {
+      f.touched = true;
+      f.shown = '';
+      if (f.verdict) show(f, f.verdict);
+    }
+  }, true);
+}

@@ -1,0 +1,44 @@
+// The optional modules a form needs, loaded only then: the city combobox
+// (a city input without its own datalist), the lookup service's checks
+// (`lookup`), consent capture (`consent`, or a record queued by an earlier
+// page to send). Each receives the Widget (seam.js); each fails alone and
+// quietly, leaving the form as it would be without it.
+
+/** @typedef {import('./seam.js').Field} Field */
+/** @typedef {import('./seam.js').State} State */
+
+/**
+ * Starts loading what the form of `s` needs; once loaded, each is set on `s`
+ * (offer, rc, cc). Returns the loads, which `ready` waits for.
+ * @param {State} s
+ * @param {import('./seam.js').Widget} w
+ * @param {Field | undefined} cityField
+ * @returns {Promise<void>[]}
+ */
+export function loadParts(s, w, cityField) {
+  const { config } = s;
+  const parts = [];
+  if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
+    const city = cityField;
+    parts.push(import('./combobox.js').then((m) => {
+      if (!s.detached) s.offer = m.cityBox(city, w);
+    }, (e) => console.debug('fiable: no city suggestions', e)));
+  }
+  if (config.lookup) {
+    parts.push(import('./lookup.js').then((m) => {
+      if (!s.detached) s.rc = m.remoteChecks(w);
+    }, (e) => console.debug('fiable: no remote checks', e)));
+  }
+  let queued;
+  try {
+    queued = config.lookup && Object.keys(localStorage).some((k) => k.startsWith('fiable.consent:'));
+  } catch {} // no storage, no queue
+  if (config.consent || queued) {
+    const load = import('./consent.js').then((m) => {
+      if (!s.detached) s.cc = m.consentCapture(w);
+    }, (e) => console.error('fiable: no consent capture', e)).finally(() => (s.ccLoad = null));
+    s.ccLoad = load;
+    parts.push(load);
+  }
+  return parts;
+}
