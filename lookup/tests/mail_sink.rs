@@ -165,13 +165,10 @@ async fn the_demo_double_opt_in_round_trip_runs_through_the_sink() {
     let (status, receipt) = call("POST", "/v1/consents", true, record.to_string()).await;
     assert_eq!(status, StatusCode::CREATED, "{receipt}");
     let subject = serde_json::from_str::<Value>(&receipt).unwrap()["subject"].as_str().unwrap().to_string();
-    let state = |subject: String| {
-        let call = call.clone();
-        async move {
-            let (status, body) = call("GET", &format!("/v1/subjects/{subject}/consents"), true, String::new()).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            serde_json::from_str::<Value>(&body).unwrap()["purposes"][0]["state"].as_str().unwrap().to_string()
-        }
+    let state = |subject: String| async move {
+        let (status, body) = call("GET", &format!("/v1/subjects/{subject}/consents"), true, String::new()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["purposes"][0]["state"].as_str().unwrap().to_string()
     };
     assert_eq!(state(subject.clone()).await, "unconfirmed");
 
