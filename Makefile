@@ -95,17 +95,28 @@ test: setup-test
 	node --test tests/bundlers/ tests/engines/
 	tests/api/run.sh $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup # the OpenAPI fuzzer against the live service
 
+# The demo mail sink's port (`make demo`: the double opt-in mails land there).
+DEMO_SMTP_PORT ?= 2525
+
 # Build everything, then start the lookup service with its embedded defaults:
 # the Paris address data, www/ and pkg/ served on http://127.0.0.1:8787.
 demo: pkg
 	cargo build --release -p fiable-lookup
 	@# Fresh random API keys at each start, printed once, passed through the
 	@# environment (not the command line, which `ps` shows).
-	@advisor=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); admin=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
+	@# The double opt-in mails go to the demo mail sink on loopback (no MTA
+	@# needed): it keeps them in a maildir and prints each one's link here.
+	@# It stops with the demo (trap).
+	@bin=$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup; \
+	advisor=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); admin=$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n'); \
+	maildir=$$(mktemp -d "$${TMPDIR:-/tmp}/fiable-demo-mail.XXXXXX"); \
+	$$bin mail-sink --bind 127.0.0.1:$(DEMO_SMTP_PORT) --maildir "$$maildir" & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null; wait $$sink 2>/dev/null' EXIT INT TERM; \
 	echo "fiable demo on http://127.0.0.1:8787/ (Ctrl-C to stop)"; \
 	echo "  advisor key (type it in http://127.0.0.1:8787/advisor.html): $$advisor"; \
 	echo "  admin key (subject rights, Authorization: Bearer …): $$admin"; \
-	FIABLE_API_KEYS="advisor:$$advisor,admin:$$admin" exec $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup serve
+	echo "  double opt-in: tick the newsletter and submit; the confirmation mail's link is printed below (mail-sink)"; \
+	FIABLE_API_KEYS="advisor:$$advisor,admin:$$admin" $$bin serve --smtp-relay 127.0.0.1:$(DEMO_SMTP_PORT) --public-url http://127.0.0.1:8787
 
 # Every benchmark (bench/README.md): the browser part, then the service part
 # (addok side by side, then the service at scale). Asserts nothing, not part

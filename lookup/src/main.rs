@@ -137,6 +137,11 @@ enum Cmd {
     /// (DIR/report.csv, report.json). With --report: the counts again,
     /// from the answers in the ledger.
     Repermission(Box<RepermissionArgs>),
+    /// For the demo only: a small SMTP receiver on loopback that stores
+    /// every message in a maildir and prints one line per message with its
+    /// recipients and links (point `serve --smtp-relay` at it to see the
+    /// double opt-in mail on a machine without an MTA). It relays nothing.
+    MailSink(fiable_lookup::smtp::sink::SinkConfig),
     /// Build an address index from BAN CSV files (plain or .gz).
     Index {
         /// BAN `adresses-*.csv[.gz]` files.
@@ -233,6 +238,10 @@ struct LedgerArgs {
     /// The instant deadlines and open windows are judged at (RFC 3339; default: now).
     #[arg(long, global = true)]
     now: Option<String>,
+    /// The service's double opt-in delay (as `serve --double-opt-in-hours`):
+    /// a grant not confirmed within it is counted "not confirmed".
+    #[arg(long = "double-opt-in-hours", env = "FIABLE_DOUBLE_OPT_IN_HOURS", default_value_t = 72, global = true)]
+    double_opt_in_hours: u64,
 }
 
 /// `breach …`
@@ -342,6 +351,11 @@ struct RepermissionArgs {
     /// The instant consents are judged at (RFC 3339; default: now).
     #[arg(long)]
     now: Option<String>,
+    /// The service's double opt-in delay (as `serve --double-opt-in-hours`):
+    /// a grant still waiting for its confirmation inside it is not asked,
+    /// one never confirmed within it is no consent and is asked again.
+    #[arg(long = "double-opt-in-hours", env = "FIABLE_DOUBLE_OPT_IN_HOURS", default_value_t = 72)]
+    double_opt_in_hours: u64,
     /// The ledger's SQLite file, unless `--database` is given.
     #[arg(long = "consent-db", env = "FIABLE_CONSENT_DB", default_value = "fiable-consent.sqlite")]
     db: PathBuf,
@@ -413,7 +427,8 @@ fn repermission(a: RepermissionArgs) -> anyhow::Result<()> {
     }
     let contacts = rp::read_contacts(a.contacts.as_deref().context("--contacts is required")?)?;
     let listed = contacts.len();
-    let sel = rp::select(&store, &index_key, &asked, contacts, now)?;
+    let confirm_within = fiable_lookup::consent::optin::OptInConfig { hours: a.double_opt_in_hours, ..Default::default() }.valid_for();
+    let sel = rp::select(&store, &index_key, &asked, contacts, now, confirm_within)?;
     std::fs::create_dir_all(&dir.0)?;
     let expires = now + i64::from(a.link_days.max(1)) * 86_400;
     let base = a.base_url.trim_end_matches('/');
@@ -468,8 +483,8 @@ fn repermission(a: RepermissionArgs) -> anyhow::Result<()> {
     );
     for (p, n) in &sel.counts {
         println!(
-            "  {p}: {} listed, {} asked, {} valid already, {} refused before, {} erased",
-            n.listed, n.asked, n.valid, n.refused_before, n.erased
+            "  {p}: {} listed, {} asked, {} valid already, {} awaiting their double opt-in confirmation, {} refused before, {} erased",
+            n.listed, n.asked, n.valid, n.pending, n.refused_before, n.erased
         );
     }
     Ok(())
@@ -544,6 +559,23 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Verify(args) => std::process::exit(verify(args)?),
         Cmd::Repermission(args) => repermission(*args)?,
+        Cmd::MailSink(config) => {
+            tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("warn")).with_writer(std::io::stderr).init();
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let sink = fiable_lookup::smtp::sink::Sink::bind(&config).await?;
+                println!(
+                    "mail-sink: listening on {}, messages in {} (demo only: nothing is relayed)",
+                    sink.local_addr()?,
+                    config.maildir.display()
+                );
+                tokio::select! {
+                    () = sink.run(|m| println!("{}", m.line())) => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                anyhow::Ok(())
+            })?;
+        }
         Cmd::Witness { url, state, public_key, trust_on_first_use } => {
             use fiable_lookup::consent::witness;
             let key = public_key.as_deref().map(read_key).transpose()?;
@@ -931,7 +963,9 @@ fn breach(action: BreachCmd, args: LedgerArgs) -> anyhow::Result<()> {
         breach::register(&store)?.into_iter().find(|c| c.id == id).with_context(|| format!("no breach {id} in the register"))
     };
     let write_out = |case: &breach::Case, draft: Option<PathBuf>, subjects: Option<PathBuf>| -> anyhow::Result<()> {
-        let impact = breach::impact(&store, case, now)?;
+        let confirm_within =
+            fiable_lookup::consent::optin::OptInConfig { hours: args.double_opt_in_hours, ..Default::default() }.valid_for();
+        let impact = breach::impact(&store, case, now, confirm_within)?;
         let text = breach::draft(case, &impact, now);
         match draft {
             Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,

@@ -23,6 +23,7 @@ use tower::ServiceExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fiable-lookup");
 const ADMIN: &str = "Bearer breach-admin-key-1";
+const H72: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
 
 fn person(email: &str) -> Value {
     let mut v: Value = serde_json::from_str(include_str!("../../consent/tests/fixtures/consent_record.json")).unwrap();
@@ -136,17 +137,17 @@ async fn a_breach_window_finds_the_subjects_and_purposes_the_ledger_held() {
     let (one, r1) = breach::open(store, signer, opening(t0 - 3600, t1)).unwrap();
     assert_eq!(r1.subject, "", "a register entry is about no subject");
     let (one, _) = breach::close(store, signer, &one.id, &at(t1), "bucket made private, keys rotated").unwrap();
-    let i1 = breach::impact(store, &one, now()).unwrap();
+    let i1 = breach::impact(store, &one, now(), H72).unwrap();
     let mut want = vec![a.subject.clone(), b.subject.clone()];
     want.sort();
     assert_eq!(i1.subjects, want);
     assert_eq!(i1.with_contact_data, 2);
-    assert_eq!(i1.purposes["newsletter"], [2, 0, 0], "granted by both");
-    assert_eq!(i1.purposes["partners"], [0, 2, 0], "refused by both");
+    assert_eq!(i1.purposes["newsletter"], [2, 0, 0, 0, 0], "granted by both");
+    assert_eq!(i1.purposes["partners"], [0, 0, 0, 2, 0], "refused by both");
 
     // Breach 2 began after Bruno's erasure and is still open: Anne and Chloé.
     let (two, _) = breach::open(store, signer, opening(t1, t1 + 60)).unwrap();
-    let i2 = breach::impact(store, &two, now()).unwrap();
+    let i2 = breach::impact(store, &two, now(), H72).unwrap();
     let mut want = vec![a.subject.clone(), c.subject.clone()];
     want.sort();
     assert_eq!(i2.subjects, want);
@@ -155,7 +156,7 @@ async fn a_breach_window_finds_the_subjects_and_purposes_the_ledger_held() {
     let d = breach::draft(&two, &i2, t1 + 61);
     assert!(d.contains(&format!("Notify the supervisory authority by {}", at(t1 + 60 + 72 * 3600))), "{d}");
     assert!(d.contains("Data subjects: 2 "), "{d}");
-    assert!(d.contains("| newsletter | 2 | 0 | 0 |"), "{d}");
+    assert!(d.contains("| newsletter | 2 | 0 | 0 | 0 | 0 |"), "{d}");
     assert!(d.contains("- Maison Exemple SAS — contact for this breach: dpo@maison-exemple.fr"));
     assert!(!d.contains("PASSED"));
     assert!(breach::draft(&two, &i2, t1 + 60 + 72 * 3600 + 1).contains("THE DEADLINE HAS PASSED"));
@@ -293,7 +294,7 @@ fn the_register_on_postgresql() {
     assert!(matches!(breach::close(store, signer, &c.id, &at(t0 + 5), "again"), Err(RegisterError::Refused(_))));
     let reg = breach::register(store).unwrap();
     assert_eq!((reg.len(), reg[0].close_seq), (1, Some(3)));
-    assert_eq!(breach::impact(store, &reg[0], now()).unwrap().subjects, [anne.subject]);
+    assert_eq!(breach::impact(store, &reg[0], now(), H72).unwrap().subjects, [anne.subject]);
     store::verify(store, Some(signer.public_key_hex())).unwrap();
     drop(rt);
     server.stop();

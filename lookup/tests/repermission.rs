@@ -233,8 +233,11 @@ async fn campaign_command_link_page_answers_ledger_and_report() {
     );
     assert!(said.contains("1 without a usable email or phone"), "{said}");
     let run_json: Value = serde_json::from_slice(&std::fs::read(out.join("campaign.json")).unwrap()).unwrap();
-    assert_eq!(run_json["counts"]["newsletter"], json!({ "listed": 6, "valid": 1, "refused_before": 2, "erased": 1, "asked": 2 }));
-    assert_eq!(run_json["counts"]["sms"], json!({ "listed": 6, "valid": 0, "refused_before": 0, "erased": 2, "asked": 4 }));
+    assert_eq!(
+        run_json["counts"]["newsletter"],
+        json!({ "listed": 6, "valid": 1, "pending": 0, "refused_before": 2, "erased": 1, "asked": 2 })
+    );
+    assert_eq!(run_json["counts"]["sms"], json!({ "listed": 6, "valid": 0, "pending": 0, "refused_before": 0, "erased": 2, "asked": 4 }));
     assert_eq!(report(&out), BTreeMap::from([("newsletter".into(), [2, 0, 0, 2]), ("sms".into(), [4, 0, 0, 4])]));
     // The links carry no contact data in clear.
     for (who, (_, link)) in &sent {

@@ -12,13 +12,15 @@
 //! from `started_at` to the close entry's `ended_at`, or to now while the
 //! breach is open. Times are the ledger's own (`signed_at`, when the
 //! service received each record), not the times the callers claimed.
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use fiable_consent::{BREACH_KIND, Breach, ConsentRecord, ERASURE_KIND, Erasure, SCHEMA_VERSION, hex, validate_breach};
 use serde::Serialize;
 
 use super::ledger::{self, Entry, Receipt};
 use super::sign::Signer;
+use super::state::{self, State};
 use super::store::{Store, StoreError};
 use super::vault;
 
@@ -184,6 +186,21 @@ pub fn close(store: &Store, signer: &Signer, breach_id: &str, ended_at: &str, me
     Ok((case, receipt))
 }
 
+/// The columns of [`Impact::purposes`]: a grant still waiting for its
+/// double opt-in confirmation, or never confirmed, is "not confirmed", not
+/// "granted".
+pub const PURPOSE_COLUMNS: [&str; 5] = ["granted", "not confirmed", "expired", "refused", "withdrawn"];
+
+fn column(s: State) -> usize {
+    match s {
+        State::Granted => 0,
+        State::Unconfirmed | State::ExpiredUnconfirmed => 1,
+        State::Expired => 2,
+        State::Refused => 3,
+        State::Withdrawn => 4,
+    }
+}
+
 /// Whom a breach touched, computed from the ledger.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Impact {
@@ -195,16 +212,17 @@ pub struct Impact {
     pub with_contact_data: usize,
     /// Consent records of those subjects received before the window ended.
     pub records: usize,
-    /// Per purpose id: subjects whose last decision before the window's
-    /// end was granted, refused, withdrawn.
-    pub purposes: BTreeMap<String, [usize; 3]>,
+    /// Per purpose id: subjects whose effective state at the window's end
+    /// ([`state::effective`]) was each of [`PURPOSE_COLUMNS`].
+    pub purposes: BTreeMap<String, [usize; 5]>,
     /// Controllers named by those records (name, contact).
     pub controllers: BTreeSet<(String, String)>,
 }
 
 /// The subjects and purposes a breach touched; `now` (Unix seconds) ends
-/// the window of a breach still open.
-pub fn impact(store: &Store, case: &Case, now: i64) -> Result<Impact, StoreError> {
+/// the window of a breach still open; `confirm_within` is the double
+/// opt-in delay (`--double-opt-in-hours`).
+pub fn impact(store: &Store, case: &Case, now: i64, confirm_within: Duration) -> Result<Impact, StoreError> {
     let start = case.open.started_at.as_deref().and_then(ledger::parse_rfc3339).unwrap_or(i64::MIN);
     let end = case.close.as_ref().and_then(|c| c.ended_at.as_deref()).and_then(ledger::parse_rfc3339).unwrap_or(now);
     struct Seen {
@@ -212,7 +230,7 @@ pub fn impact(store: &Store, case: &Case, now: i64) -> Result<Impact, StoreError
         erased: Option<i64>,
         sealed: bool,
         records: usize,
-        decisions: HashMap<String, usize>,
+        records_before_end: Vec<(u64, ConsentRecord)>,
         controllers: BTreeSet<(String, String)>,
     }
     let mut by_subject: BTreeMap<String, Seen> = BTreeMap::new();
@@ -226,18 +244,20 @@ pub fn impact(store: &Store, case: &Case, now: i64) -> Result<Impact, StoreError
             erased: None,
             sealed: false,
             records: 0,
-            decisions: HashMap::new(),
+            records_before_end: Vec::new(),
             controllers: BTreeSet::new(),
         });
-        if let Ok(r) = serde_json::from_str::<ConsentRecord>(&e.record) {
+        if let Ok(mut r) = serde_json::from_str::<ConsentRecord>(&e.record) {
             if at <= end {
                 s.records += 1;
                 s.sealed |= r.sealed.is_some();
                 s.controllers.insert((r.controller.name.clone(), r.controller.contact.clone()));
-                for p in &r.purposes {
-                    let d = fiable_consent::Decision::NAMES.iter().position(|n| *n == p.decision).unwrap_or(0);
-                    s.decisions.insert(p.id.clone(), d);
-                }
+                // The states are computed once the subject's records are
+                // all read (a confirmation comes after its grant); the
+                // sealed data plays no part in them.
+                r.sealed = None;
+                r.subject_data = None;
+                s.records_before_end.push((e.seq, r));
             }
         } else if let Ok(er) = serde_json::from_str::<Erasure>(&e.record) {
             if er.kind == ERASURE_KIND {
@@ -255,8 +275,10 @@ pub fn impact(store: &Store, case: &Case, now: i64) -> Result<Impact, StoreError
         out.with_contact_data += usize::from(s.sealed);
         out.records += s.records;
         out.controllers.extend(s.controllers);
-        for (purpose, d) in s.decisions {
-            out.purposes.entry(purpose).or_default()[d] += 1;
+        for purpose in state::purposes(&s.records_before_end) {
+            if let Some(e) = state::effective(&s.records_before_end, &purpose, end, confirm_within) {
+                out.purposes.entry(purpose).or_default()[column(e.state)] += 1;
+            }
         }
     }
     Ok(out)
@@ -304,9 +326,10 @@ pub fn draft(case: &Case, impact: &Impact, now: i64) -> String {
         impact.records
     ));
     if !impact.purposes.is_empty() {
-        m.push_str("\n| purpose | granted | refused | withdrawn |\n| --- | --- | --- | --- |\n");
-        for (p, [g, r, w]) in &impact.purposes {
-            m.push_str(&format!("| {p} | {g} | {r} | {w} |\n"));
+        m.push_str(&format!("\n| purpose | {} |\n| --- |{}\n", PURPOSE_COLUMNS.join(" | "), " --- |".repeat(PURPOSE_COLUMNS.len())));
+        for (p, counts) in &impact.purposes {
+            let cells: Vec<String> = counts.iter().map(usize::to_string).collect();
+            m.push_str(&format!("| {p} | {} |\n", cells.join(" | ")));
         }
     }
     m.push_str("\n## Likely consequences\n\n(to complete: what the exposed data allows — phishing, identity theft…, and whether the sealed data's keys were exposed too)\n");

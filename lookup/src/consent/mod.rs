@@ -40,6 +40,7 @@ pub mod repermission;
 pub mod retention;
 pub mod returns;
 pub mod sign;
+pub mod state;
 pub mod store;
 pub mod vault;
 pub mod witness;
@@ -146,6 +147,10 @@ pub struct ConsentState {
     pub optin: Option<Arc<optin::OptIn>>,
     /// The re-permission campaigns and their key (`None`: the page answers 404).
     pub repermission: Option<Arc<repermission::Campaigns>>,
+    /// The double opt-in delay (`--double-opt-in-hours`): how readers of
+    /// the ledger judge a grant still waiting for its confirmation
+    /// ([`state::effective`]), with or without a relay.
+    pub confirm_within: std::time::Duration,
 }
 
 impl ConsentState {
@@ -210,6 +215,7 @@ impl ConsentState {
         let mut st = Self::new(store, signer, None, config.max_body, cors_origins.to_vec()).with_api_keys(keys).with_index_key(index_key);
         st.max_queue = config.max_queue.max(1);
         st.optin = optin::OptIn::from_config(&config.optin).map(Arc::new);
+        st.confirm_within = config.optin.valid_for();
         match (&config.repermission_key, config.repermission_campaigns.is_empty()) {
             (Some(key), _) => st.repermission = Some(Arc::new(repermission::Campaigns::load(key, &config.repermission_campaigns)?)),
             (None, false) => anyhow::bail!("--repermission-campaign needs --repermission-key (the key its links were signed with)"),
@@ -241,6 +247,7 @@ impl ConsentState {
             max_queue: DEFAULT_MAX_QUEUE,
             optin: None,
             repermission: None,
+            confirm_within: optin::OptInConfig::default().valid_for(),
         }
     }
 
@@ -252,6 +259,7 @@ impl ConsentState {
 
     /// Sends double opt-in mails through `optin`'s relay.
     pub fn with_opt_in(mut self, optin: optin::OptIn) -> Self {
+        self.confirm_within = optin.valid_for();
         self.optin = Some(Arc::new(optin));
         self
     }

@@ -13,7 +13,8 @@
 //! first confirmation instead of appending another. Past the expiry
 //! (`--double-opt-in-hours`) the link is refused, and the purposes stay
 //! unconfirmed for good: a grant with `confirmation` and no record that
-//! `confirms` it within the delay is not a consent ([`is_confirmed_in_time`]).
+//! `confirms` it within the delay is not a consent ([`is_confirmed_in_time`],
+//! applied by every reader of the ledger through [`super::state::effective`]).
 //!
 //! Nothing here logs an address; the address is read from the submission
 //! (in clear only in memory, sealed in the ledger) and handed to the relay.
@@ -43,6 +44,13 @@ pub struct OptInConfig {
     pub hours: u64,
 }
 
+impl OptInConfig {
+    /// The delay a grant has to be confirmed in (at least an hour).
+    pub fn valid_for(&self) -> Duration {
+        Duration::from_secs(self.hours.clamp(1, u64::MAX / 3600) * 3600)
+    }
+}
+
 impl Default for OptInConfig {
     fn default() -> Self {
         OptInConfig { relay: RelayConfig::default(), public_url: "http://127.0.0.1:8787".into(), hours: 72 }
@@ -67,10 +75,15 @@ impl OptIn {
         Some(OptIn {
             relay: Relay::from_config(&config.relay)?,
             public_url: config.public_url.trim_end_matches('/').to_string(),
-            valid_for: Duration::from_secs(config.hours.max(1) * 3600),
+            valid_for: config.valid_for(),
             sent: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         })
+    }
+
+    /// The delay a grant has to be confirmed in.
+    pub fn valid_for(&self) -> Duration {
+        self.valid_for
     }
 
     /// The relay (for other features that write to a person: one

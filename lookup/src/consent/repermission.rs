@@ -23,6 +23,7 @@
 //! link cannot answer twice.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -34,6 +35,7 @@ use sha2::Sha256;
 
 use super::ledger;
 use super::matching;
+use super::state::{self, State};
 use super::store::tx::Value;
 use super::store::{Mode, Store, StoreError};
 use super::vault::{self, IndexKey};
@@ -433,37 +435,30 @@ pub fn read_contacts(path: &Path) -> anyhow::Result<Vec<Contact>> {
     Ok(out)
 }
 
-/// Where a person stands on one purpose, from the ledger.
+/// Where a person stands on one purpose, for a campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
-    /// Granted, not expired, not withdrawn: not asked.
+    /// A consent ([`State::Granted`]): not asked.
     Valid,
+    /// A grant waiting for its double opt-in confirmation, the delay still
+    /// running: not asked (the confirmation mail is out).
+    Pending,
     /// Refused or withdrawn last: never asked again.
     Refused,
-    /// Nothing, or a consent that expired: asked.
+    /// Nothing, a consent that expired, or a grant never confirmed in
+    /// time: asked.
     Ask,
 }
 
 /// The person's standing on `purpose` at `now` (Unix seconds) from their
-/// records (with their ledger seq): the latest decision by `acted_at`
-/// (then by seq) decides.
-pub fn standing(records: &[(u64, ConsentRecord)], purpose: &str, now: i64) -> Standing {
-    let latest = records
-        .iter()
-        .filter_map(|(seq, r)| {
-            let p = r.purposes.iter().find(|p| p.id == purpose)?;
-            Some((ledger::parse_rfc3339(&r.acted_at).unwrap_or(i64::MIN), *seq, r, p))
-        })
-        .max_by_key(|(at, seq, _, _)| (*at, *seq));
-    let Some((_, _, r, p)) = latest else {
-        return Standing::Ask;
-    };
-    match Decision::parse(&p.decision) {
-        Some(Decision::Granted) => {
-            let expired = r.expires_at.as_deref().is_some_and(|e| ledger::parse_rfc3339(e).is_none_or(|t| t <= now));
-            if expired { Standing::Ask } else { Standing::Valid }
-        }
-        _ => Standing::Refused,
+/// records (with their ledger seq): the ledger's effective state
+/// ([`state::effective`], `confirm_within` being the double opt-in delay).
+pub fn standing(records: &[(u64, ConsentRecord)], purpose: &str, now: i64, confirm_within: Duration) -> Standing {
+    match state::effective(records, purpose, now, confirm_within).map(|e| e.state) {
+        Some(State::Granted) => Standing::Valid,
+        Some(State::Unconfirmed) => Standing::Pending,
+        Some(State::Refused | State::Withdrawn) => Standing::Refused,
+        Some(State::Expired | State::ExpiredUnconfirmed) | None => Standing::Ask,
     }
 }
 
@@ -520,6 +515,9 @@ pub struct Counts {
     pub listed: u64,
     /// Of those, with a valid consent already (not asked).
     pub valid: u64,
+    /// With a grant still waiting for its double opt-in confirmation (not asked).
+    #[serde(default)]
+    pub pending: u64,
     /// With a refusal or withdrawal on it (never asked again).
     pub refused_before: u64,
     /// Erased people (never asked).
@@ -549,8 +547,16 @@ pub struct Selection {
 }
 
 /// Selects who to ask for which of `asked` (purposes of `campaign`), from
-/// the contact list and the ledger at `now`.
-pub fn select(store: &Store, index_key: &IndexKey, asked: &[String], contacts: Vec<Contact>, now: i64) -> Result<Selection, StoreError> {
+/// the contact list and the ledger at `now`; `confirm_within` is the
+/// double opt-in delay of the service (`--double-opt-in-hours`).
+pub fn select(
+    store: &Store,
+    index_key: &IndexKey,
+    asked: &[String],
+    contacts: Vec<Contact>,
+    now: i64,
+    confirm_within: Duration,
+) -> Result<Selection, StoreError> {
     let mut sel = Selection { counts: asked.iter().map(|p| (p.clone(), Counts::default())).collect(), ..Default::default() };
     for c in contacts {
         let wanted: Vec<&String> = asked.iter().filter(|p| c.purposes.contains(p)).collect();
@@ -584,8 +590,9 @@ pub fn select(store: &Store, index_key: &IndexKey, asked: &[String], contacts: V
                 n.erased += 1;
                 continue;
             }
-            match standing(&records, p, now) {
+            match standing(&records, p, now, confirm_within) {
                 Standing::Valid => n.valid += 1,
+                Standing::Pending => n.pending += 1,
                 Standing::Refused => n.refused_before += 1,
                 Standing::Ask => {
                     n.asked += 1;
@@ -789,6 +796,7 @@ mod tests {
         let c = campaign();
         let rec = |at: &str, d: Decision| c.record("r", at, &[("newsletter", d)]);
         let now = ledger::parse_rfc3339("2026-12-05T00:00:00Z").unwrap();
+        let standing = |r: &[(u64, ConsentRecord)], p: &str, now: i64| standing(r, p, now, Duration::from_secs(72 * 3600));
         assert_eq!(standing(&[], "newsletter", now), Standing::Ask);
         let granted = rec("2026-06-01T00:00:00Z", Decision::Granted);
         assert_eq!(standing(&[(1, granted.clone())], "newsletter", now), Standing::Valid);

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::consent::auth::Scope;
 use crate::consent::ledger::{self, Entry};
 use crate::consent::store::{Erased, StoreError, SubjectVault};
-use crate::consent::{ConsentState, matching, vault};
+use crate::consent::{ConsentState, matching, state, vault};
 use crate::error::ApiError;
 use crate::openapi::{Auth, Class, In, Param, Resp, Route, RouteDoc, Ty, Verb};
 
@@ -46,7 +46,7 @@ pub static ROUTES: &[Route<ConsentState>] = &[
             responses: &[
                 Resp {
                     status: 200,
-                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }], returned_mail: [{ id, reported_at, address, returned_on, reason }] }",
+                    about: "{ subject, erased, erasure?, consents: [{ receipt, record, subject_data? | erased, erased_at }], purposes: [{ purpose, state (granted, unconfirmed, expired_unconfirmed, expired, refused, withdrawn), decided_by, acted_at, expires_at?, confirm_by?, confirmed_by? }], returned_mail: [{ id, reported_at, address, returned_on, reason }] }",
                     schema: None,
                     codes: &[],
                 },
@@ -136,6 +136,35 @@ fn entry_json(e: &Entry, v: &SubjectVault) -> Value {
     out
 }
 
+/// Each purpose's effective state now ([`state::effective`]), so that the
+/// reader of an export does not take a grant still waiting for its double
+/// opt-in confirmation, or never confirmed, for a consent.
+fn purposes_json(entries: &[Entry], confirm_within: std::time::Duration) -> Vec<Value> {
+    let records: Vec<(u64, ConsentRecord)> =
+        entries.iter().filter_map(|e| serde_json::from_str::<ConsentRecord>(&e.record).ok().map(|r| (e.seq, r))).collect();
+    let now = i64::try_from(crate::consent::optin::unix_now()).unwrap_or(i64::MAX);
+    state::purposes(&records)
+        .into_iter()
+        .filter_map(|p| {
+            let e = state::effective(&records, &p, now, confirm_within)?;
+            let mut out =
+                json!({ "purpose": p, "state": e.state.name(), "decided_by": e.decided_by.record_id, "acted_at": e.decided_by.acted_at });
+            if let Some(x) = &e.decided_by.expires_at {
+                out["expires_at"] = x.as_str().into();
+            }
+            if matches!(e.state, state::State::Unconfirmed | state::State::ExpiredUnconfirmed) {
+                let due = ledger::parse_rfc3339(&e.decided_by.acted_at)
+                    .map(|t| t.saturating_add(i64::try_from(confirm_within.as_secs()).unwrap_or(i64::MAX)));
+                out["confirm_by"] = due.map(|t| Value::from(ledger::rfc3339(t, 0))).unwrap_or(Value::Null);
+            }
+            if let Some(c) = e.confirmed_by {
+                out["confirmed_by"] = c.record_id.as_str().into();
+            }
+            Some(out)
+        })
+        .collect()
+}
+
 /// `GET /v1/subjects/{ref}/consents`: everything held about a subject.
 pub async fn subject_consents(
     State(st): State<ConsentState>,
@@ -154,6 +183,7 @@ pub async fn subject_consents(
         "erased": erasure.is_some(),
         "erasure": erasure,
         "consents": entries.iter().map(|e| entry_json(e, &v)).collect::<Vec<_>>(),
+        "purposes": purposes_json(&entries, st.confirm_within),
         "returned_mail": super::returned::reports_json(v.key_hex.as_deref(), &returned),
     })))
 }
