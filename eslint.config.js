@@ -7,7 +7,10 @@ import globals from 'globals';
 
 export default [
   {
-    ignores: ['**/node_modules/', 'pkg/dist/', 'tests/e2e/pages/dist/', 'bench/build/', 'bench/results/', 'target/', 'bench/addok/'],
+    ignores: ['**/node_modules/', 'pkg/dist/', 'tests/e2e/pages/dist/',
+      // What the bundler apps build (tests/bundlers/.gitignore): a second `make test` finds it there.
+      'tests/bundlers/*/dist/', 'tests/bundlers/*/.next/', 'tests/bundlers/*/out/', 'tests/bundlers/*/cache/',
+      'bench/build/', 'bench/results/', 'target/', 'bench/addok/'],
   },
   js.configs.recommended,
   {
