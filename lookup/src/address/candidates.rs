@@ -43,9 +43,10 @@ pub const MAX_LISTED: usize = 60_000;
 const SCAN_COST: usize = 8;
 /// Runs merged one by one when listing a set; more are sorted.
 const MAX_MERGED_RUNS: usize = 8;
-/// Most entries one intersection of two sets may touch (listing the
-/// smaller, probing the larger); a dearer pair is not intersected.
-pub const MAX_PAIR_WORK: usize = 150_000;
+/// Most entries the intersections of one query may touch together
+/// (listing the smaller sets, probing the larger ones, refining): a pair
+/// whose estimated cost does not fit in what is left is not intersected.
+pub const MAX_INTERSECT_WORK: usize = 200_000;
 /// Most streets kept from intersections (the most important ones).
 pub const MAX_PAIRED: usize = 2_000;
 /// Candidates past which no more important streets are added.
@@ -55,7 +56,7 @@ pub const TOP: usize = 300;
 /// The same when that set is the only one.
 pub const TOP_ALONE: usize = 1_000;
 /// Streets of a word walked at most (best first) for those of a street type.
-pub const MAX_WALK_TOTAL: usize = 8_192;
+pub const MAX_WALK_TOTAL: usize = 4_096;
 /// Tokens of one word (a short prefix spans thousands) visited for its
 /// most important streets.
 pub const MAX_TOKENS_VISITED: usize = 4_000;
@@ -334,9 +335,9 @@ pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
 
 /// [`probe`], adding the entries it touched to `work`.
 pub fn probe_counted(idx: &Index, a: &[u32], b: &TermSet, work: &mut usize) -> Vec<u32> {
-    let gallop_cost: usize = b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(a.len()) + 1).sum();
     *work += b.toks.iter().map(|r| r.len()).sum::<usize>();
-    if gallop_cost > a.len() * SCAN_COST {
+    if gallop_cost(idx, a.len(), b) > a.len() * SCAN_COST {
+        // (The communes' ranges cost about the same either way.)
         // Galloping through many postings (a prefix) would cost more: the
         // listed streets' own tokens are checked (read in street order).
         return a
@@ -356,12 +357,19 @@ pub fn probe_counted(idx: &Index, a: &[u32], b: &TermSet, work: &mut usize) -> V
             mark_common(a, idx.postings_by_id(t), &mut hit, work);
         }
     }
+    // The communes' street ranges ascend like `a`: one merged walk of both
+    // ("saint" names thousands of communes).
+    let mut from = 0;
     for &l in &b.locs {
         let loc = idx.locality(l);
-        *work += 2 * log2(a.len());
-        let lo = a.partition_point(|&s| s < loc.street_start);
-        let hi = a.partition_point(|&s| s < loc.street_start + loc.street_count);
-        hit[lo..hi].iter_mut().for_each(|h| *h = true);
+        from += gallop(&a[from..], loc.street_start, work);
+        while from < a.len() && a[from] < loc.street_start + loc.street_count {
+            hit[from] = true;
+            from += 1;
+        }
+        if from >= a.len() {
+            break;
+        }
     }
     *work += a.len();
     a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
@@ -374,10 +382,21 @@ fn list_cost(s: &TermSet) -> usize {
     s.size.saturating_mul(if runs > MAX_MERGED_RUNS { log2(s.size) } else { runs })
 }
 
+/// Entries compared galloping `n` listed streets through the token lists
+/// of set `b`: per token, each entry of the shorter list gallops over
+/// the average gap of the longer one.
+fn gallop_cost(idx: &Index, n: usize, b: &TermSet) -> usize {
+    let one = |len: usize| {
+        let (m, big) = (len.min(n), len.max(n));
+        1 + m * (2 + 2 * log2(big / m.max(1) + 1))
+    };
+    b.toks.iter().flat_map(|r| r.clone()).map(|t| one(idx.postings_by_id(t).len())).sum()
+}
+
 /// Entries touched probing set `b` with `n` listed streets (see [`probe`]).
 fn probe_cost(idx: &Index, n: usize, b: &TermSet) -> usize {
-    let gallop: usize = b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(n) + 1).sum();
-    gallop.min(n.saturating_mul(SCAN_COST))
+    let locs = b.locs.len() * (2 + 2 * log2(n / b.locs.len().max(1) + 1));
+    (gallop_cost(idx, n, b) + locs + n).min(n.saturating_mul(SCAN_COST + log2(b.locs.len())))
 }
 
 /// The candidate streets for the sets of a query, ascending and distinct.
@@ -410,6 +429,7 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut paired: Vec<u32> = Vec::new();
     let mut walk_type: Vec<Option<usize>> = vec![None; sets.len()];
+    let intersect_from = *work;
     for i in 0..sets.len() {
         for j in i + 1..sets.len() {
             if sets[i].size <= SMALL || sets[j].size <= SMALL {
@@ -421,12 +441,13 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
             if sets[i].size > MAX_LISTED || sets[j].size >= usize::MAX / 4 || too_broad {
                 continue;
             }
-            // Bounded work: a pair whose intersection would touch more than
-            // MAX_PAIR_WORK entries (a short prefix's many lists to sort, a
-            // long probe) is not intersected; a word with a street type
-            // then walks its most important streets of that type instead.
+            // Bounded work: a pair whose intersection would not fit in what
+            // is left of MAX_INTERSECT_WORK (a short prefix's many lists to
+            // sort, a long probe) is not intersected; a word with a street
+            // type then walks its most important streets of that type.
             let list_cost = if lists[i].is_some() { 0 } else { list_cost(&sets[i]) };
-            if list_cost + probe_cost(idx, sets[i].size, &sets[j]) > MAX_PAIR_WORK {
+            let left = MAX_INTERSECT_WORK.saturating_sub(*work - intersect_from);
+            if list_cost + probe_cost(idx, sets[i].size, &sets[j]) > left {
                 match (sets[i].kind, sets[j].kind) {
                     (SetKind::Word, SetKind::StreetType) => walk_type[i] = Some(j),
                     (SetKind::StreetType, SetKind::Word) => walk_type[j] = Some(i),
@@ -457,6 +478,9 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
             }
             // Useless (and slow) when every pair already holds it.
             if s.size >= usize::MAX / 4 || pairs.iter().all(|&(i, j)| i == k || j == k) {
+                continue;
+            }
+            if probe_cost(idx, paired.len(), s) > MAX_INTERSECT_WORK.saturating_sub(*work - intersect_from) {
                 continue;
             }
             let more = probe_counted(idx, &paired, s, work);
