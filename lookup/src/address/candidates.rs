@@ -207,17 +207,21 @@ impl TermSet {
     }
 
     /// Up to `k` of the most important streets whose name has a token of
-    /// the set and one of `within` (a street type: no localities), best
-    /// first across all the set's tokens (their postings are merged by
-    /// importance), each checked by a binary search in the type's lists.
+    /// the set and that are in set `within` too, best first across all the
+    /// set's tokens (their postings are merged by importance), each checked
+    /// by a binary search in `within`'s few token lists (or, when it has
+    /// many, a look at the street's own tokens) and in its communes.
     /// At most [`MAX_WALK_TOTAL`] postings are walked: a word whose streets
     /// are rarely of that type stops there, never walks a long list whole.
     pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet, work: &mut usize) -> Vec<u32> {
-        let of_type: Vec<&[u32]> = within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect();
+        let n_within: usize = within.toks.iter().map(|r| r.len()).sum();
+        let few = n_within <= MAX_MERGED_RUNS;
+        let of_type: Vec<&[u32]> =
+            if few { within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect() } else { Vec::new() };
         let lists: Vec<&[u32]> =
             self.toks.iter().flat_map(|r| r.clone()).take(MAX_TOKENS_VISITED).map(|t| idx.postings(t..t + 1)).collect();
         *work += lists.len();
-        if of_type.is_empty() {
+        if n_within == 0 && within.locs.is_empty() {
             return Vec::new();
         }
         // Max-heap of (importance, list): each list's next street.
@@ -225,7 +229,19 @@ impl TermSet {
         let mut heap: BinaryHeap<(u32, std::cmp::Reverse<u32>)> =
             lists.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| (key(p[0]), std::cmp::Reverse(i as u32))).collect();
         let mut next = vec![0usize; lists.len()];
-        let check = of_type.iter().map(|p| log2(p.len())).sum::<usize>();
+        let check = of_type.iter().map(|p| log2(p.len())).sum::<usize>() + log2(within.locs.len());
+        let member = |s: u32, work: &mut usize| {
+            let st = idx.street(s);
+            if within.locs.binary_search(&st.locality).is_ok() {
+                return true;
+            }
+            if few {
+                return of_type.iter().any(|p| p.binary_search(&s).is_ok());
+            }
+            let toks = idx.street_tokens(&st);
+            *work += toks.len() * within.toks.len();
+            toks.iter().any(|t| within.toks.iter().any(|r| r.contains(t)))
+        };
         let mut out = Vec::new();
         for _ in 0..MAX_WALK_TOTAL {
             let Some((_, std::cmp::Reverse(i))) = heap.pop() else { break };
@@ -236,7 +252,7 @@ impl TermSet {
                 heap.push((key(n), std::cmp::Reverse(i)));
             }
             *work += 1 + log2(heap.len()) + check;
-            if of_type.iter().any(|p| p.binary_search(&s).is_ok()) {
+            if member(s, work) {
                 out.push(s);
                 if out.len() >= k {
                     break;
@@ -443,14 +459,14 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
             }
             // Bounded work: a pair whose intersection would not fit in what
             // is left of MAX_INTERSECT_WORK (a short prefix's many lists to
-            // sort, a long probe) is not intersected; a word with a street
-            // type then walks its most important streets of that type.
+            // sort, a long probe) is not intersected; a word then walks its
+            // most important streets, keeping those in the other set.
             let list_cost = if lists[i].is_some() { 0 } else { list_cost(&sets[i]) };
             let left = MAX_INTERSECT_WORK.saturating_sub(*work - intersect_from);
             if list_cost + probe_cost(idx, sets[i].size, &sets[j]) > left {
                 match (sets[i].kind, sets[j].kind) {
-                    (SetKind::Word, SetKind::StreetType) => walk_type[i] = Some(j),
-                    (SetKind::StreetType, SetKind::Word) => walk_type[j] = Some(i),
+                    (SetKind::Word, SetKind::StreetType | SetKind::Word) => walk_type[i] = walk_type[i].or(Some(j)),
+                    (SetKind::StreetType, SetKind::Word) => walk_type[j] = walk_type[j].or(Some(i)),
                     _ => {}
                 }
                 continue;
