@@ -55,8 +55,12 @@ fn main() {
         v.sort_by(f64::total_cmp);
         let p = |q: f64| v[((q / 100.0) * (v.len() - 1) as f64).round() as usize];
         let (n, t1, t5) = quality.get(k).copied().unwrap_or_default();
+        // The most entries one query of the kind touched (candidates, scoring).
+        let of_kind = || times.iter().filter(|t| t.1.split(' ').next() == Some(k));
+        let cw = of_kind().map(|t| t.3.candidate_work).max().unwrap_or(0);
+        let sw = of_kind().map(|t| t.3.score_work).max().unwrap_or(0);
         println!(
-            "  {k:12} {n:4}  top-1 {:5.1} %  top-5 {:5.1} %  p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+            "  {k:12} {n:4}  top-1 {:5.1} %  top-5 {:5.1} %  p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  work max {cw} + {sw}",
             t1 as f64 * 100.0 / n.max(1) as f64,
             t5 as f64 * 100.0 / n.max(1) as f64,
             p(50.0),
@@ -70,7 +74,7 @@ fn main() {
     for (ms, q, ok, tr) in times.iter().take(n) {
         let us = |d: std::time::Duration| d.as_micros();
         println!(
-            "{ms:8.3} ms  {}  {q}\n             resolve {} µs, candidates {} µs, score {} µs, rank {} µs; sets {:?}, {} candidates, {} kept, {} number lookups",
+            "{ms:8.3} ms  {}  {q}\n             resolve {} µs, candidates {} µs, score {} µs, rank {} µs; sets {:?}, {} candidates, {} kept, {} number lookups; work {} + {}",
             if *ok { "top5" } else { "MISS" },
             us(tr.resolve),
             us(tr.candidates),
@@ -79,7 +83,9 @@ fn main() {
             tr.set_sizes,
             tr.n_candidates,
             tr.n_scored,
-            tr.number_lookups
+            tr.number_lookups,
+            tr.candidate_work,
+            tr.score_work
         );
     }
 }

@@ -28,6 +28,7 @@
 //! A common street name ("rue de la gare" is in thousands of communes)
 //! thus costs an intersection of sorted lists, not thousands of scorings.
 
+use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use super::index::Index;
@@ -42,6 +43,10 @@ pub const MAX_LISTED: usize = 60_000;
 const SCAN_COST: usize = 8;
 /// Runs merged one by one when listing a set; more are sorted.
 const MAX_MERGED_RUNS: usize = 8;
+/// Most entries the intersections of one query may touch together
+/// (listing the smaller sets, probing the larger ones, refining): a pair
+/// whose estimated cost does not fit in what is left is not intersected.
+pub const MAX_INTERSECT_WORK: usize = 200_000;
 /// Most streets kept from intersections (the most important ones).
 pub const MAX_PAIRED: usize = 2_000;
 /// Candidates past which no more important streets are added.
@@ -50,14 +55,15 @@ pub const MAX_CANDIDATES: usize = 3_000;
 pub const TOP: usize = 300;
 /// The same when that set is the only one.
 pub const TOP_ALONE: usize = 1_000;
-/// Streets walked per token when keeping those of a common street type.
-const MAX_WALK: usize = 20_000;
-/// The same for all the tokens of a word together.
-const MAX_WALK_TOTAL: usize = 60_000;
+/// Streets of a word walked at most (best first) for those of a street type.
+pub const MAX_WALK_TOTAL: usize = 4_096;
+/// Tokens of one word (a short prefix spans thousands) visited for its
+/// most important streets.
+pub const MAX_TOKENS_VISITED: usize = 4_000;
 /// Localities gathered for one word at most; beyond, the word is treated
 /// as unselective. One token's list needs no sort ("saint" names thousands
 /// of communes); several tokens' lists (a short prefix) do.
-const MAX_LOCALITIES: usize = 40_000;
+const MAX_LOCALITIES: usize = 10_000;
 const MAX_LOCALITIES_SORTED: usize = 5_000;
 
 /// The streets one query word (or a postcode, or a filter) allows.
@@ -89,6 +95,12 @@ impl TermSet {
     /// The set of a query word matching `toks`; `places`: the word may also
     /// name the commune (naming words, not street types).
     pub fn for_word(idx: &Index, toks: Vec<Range<u32>>, places: bool) -> TermSet {
+        Self::for_word_counted(idx, toks, places, &mut 0)
+    }
+
+    /// [`TermSet::for_word`], adding the entries it touched to `work`.
+    pub fn for_word_counted(idx: &Index, toks: Vec<Range<u32>>, places: bool, work: &mut usize) -> TermSet {
+        *work += toks.len();
         let kind = if places { SetKind::Word } else { SetKind::StreetType };
         let mut size: usize = toks.iter().map(|r| idx.postings(r.clone()).len()).sum();
         let mut locs: Vec<u32> = Vec::new();
@@ -96,16 +108,20 @@ impl TermSet {
             let several = toks.len() > 1 || toks.iter().any(|r| r.len() > 1);
             let most = if several { MAX_LOCALITIES_SORTED } else { MAX_LOCALITIES };
             for r in &toks {
-                locs.extend_from_slice(idx.locality_postings(r.clone()));
-                if locs.len() > most {
+                // Checked before copying: a short prefix's slice may be long.
+                let l = idx.locality_postings(r.clone());
+                if locs.len() + l.len() > most {
                     return TermSet { toks, locs: Vec::new(), size: usize::MAX / 4, kind };
                 }
+                *work += l.len();
+                locs.extend_from_slice(l);
             }
             // One token's localities come ascending; several need a sort.
             if several {
                 locs.sort_unstable();
                 locs.dedup();
             }
+            *work += locs.len();
             size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
         }
         TermSet { toks, locs, size, kind }
@@ -121,6 +137,12 @@ impl TermSet {
 
     /// Every street of the set, ascending.
     pub fn list(&self, idx: &Index) -> Vec<u32> {
+        self.list_counted(idx, &mut 0)
+    }
+
+    /// [`TermSet::list`], adding the entries it touched to `work` (a sort
+    /// of n entries counts n·log2 n).
+    pub fn list_counted(&self, idx: &Index, work: &mut usize) -> Vec<u32> {
         // Sorted runs: one per token, one for all the localities (their
         // street ranges come in order: streets are sorted by locality).
         let mut places: Vec<u32> = Vec::new();
@@ -128,14 +150,18 @@ impl TermSet {
             let loc = idx.locality(l);
             places.extend(loc.street_start..loc.street_start + loc.street_count);
         }
+        *work += self.locs.len() + places.len();
         let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
         if n_tok + 1 > MAX_MERGED_RUNS {
             let mut out = places;
             for r in &self.toks {
                 for t in r.clone() {
-                    out.extend_from_slice(idx.postings_by_id(t));
+                    let p = idx.postings_by_id(t);
+                    *work += 1 + p.len();
+                    out.extend_from_slice(p);
                 }
             }
+            *work += out.len() * log2(out.len());
             out.sort_unstable();
             out.dedup();
             return out;
@@ -144,6 +170,7 @@ impl TermSet {
         for r in &self.toks {
             for t in r.clone() {
                 out = merge(&out, idx.postings_by_id(t));
+                *work += 1 + out.len();
             }
         }
         out
@@ -152,18 +179,83 @@ impl TermSet {
     /// About `k` of the most important streets whose name has a token of
     /// the set (postings are stored most important first).
     pub fn top(&self, idx: &Index, k: usize) -> Vec<u32> {
+        self.top_counted(idx, k, &mut 0)
+    }
+
+    /// [`TermSet::top`], adding the entries it touched to `work`: at most
+    /// `k` plus a few per token, and [`MAX_TOKENS_VISITED`] tokens.
+    pub fn top_counted(&self, idx: &Index, k: usize, work: &mut usize) -> Vec<u32> {
         let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
         if n_tok == 0 {
             return Vec::new();
         }
         let per = (k / n_tok).max(4);
         let mut out = Vec::new();
-        'all: for r in &self.toks {
-            for t in r.clone() {
-                let p = idx.postings(t..t + 1);
-                out.extend_from_slice(&p[..p.len().min(per)]);
+        // A short prefix spans thousands of tokens, many naming only
+        // communes (no streets): they are visited up to a bound.
+        let tokens = self.toks.iter().flat_map(|r| r.clone()).take(MAX_TOKENS_VISITED);
+        for t in tokens {
+            let p = idx.postings(t..t + 1);
+            let take = p.len().min(per);
+            *work += 1 + take;
+            out.extend_from_slice(&p[..take]);
+            if out.len() >= k {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Up to `k` of the most important streets whose name has a token of
+    /// the set and that are in set `within` too, best first across all the
+    /// set's tokens (their postings are merged by importance), each checked
+    /// by a binary search in `within`'s few token lists (or, when it has
+    /// many, a look at the street's own tokens) and in its communes.
+    /// At most [`MAX_WALK_TOTAL`] postings are walked: a word whose streets
+    /// are rarely of that type stops there, never walks a long list whole.
+    pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet, work: &mut usize) -> Vec<u32> {
+        let n_within: usize = within.toks.iter().map(|r| r.len()).sum();
+        let few = n_within <= MAX_MERGED_RUNS;
+        let of_type: Vec<&[u32]> =
+            if few { within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect() } else { Vec::new() };
+        let lists: Vec<&[u32]> =
+            self.toks.iter().flat_map(|r| r.clone()).take(MAX_TOKENS_VISITED).map(|t| idx.postings(t..t + 1)).collect();
+        *work += lists.len();
+        if n_within == 0 && within.locs.is_empty() {
+            return Vec::new();
+        }
+        // Max-heap of (importance, list): each list's next street.
+        let key = |s: u32| order_key(idx.street(s).importance);
+        let mut heap: BinaryHeap<(u32, std::cmp::Reverse<u32>)> =
+            lists.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| (key(p[0]), std::cmp::Reverse(i as u32))).collect();
+        let mut next = vec![0usize; lists.len()];
+        let check = of_type.iter().map(|p| log2(p.len())).sum::<usize>() + log2(within.locs.len());
+        let member = |s: u32, work: &mut usize| {
+            let st = idx.street(s);
+            if within.locs.binary_search(&st.locality).is_ok() {
+                return true;
+            }
+            if few {
+                return of_type.iter().any(|p| p.binary_search(&s).is_ok());
+            }
+            let toks = idx.street_tokens(&st);
+            *work += toks.len() * within.toks.len();
+            toks.iter().any(|t| within.toks.iter().any(|r| r.contains(t)))
+        };
+        let mut out = Vec::new();
+        for _ in 0..MAX_WALK_TOTAL {
+            let Some((_, std::cmp::Reverse(i))) = heap.pop() else { break };
+            let p = lists[i as usize];
+            let s = p[next[i as usize]];
+            next[i as usize] += 1;
+            if let Some(&n) = p.get(next[i as usize]) {
+                heap.push((key(n), std::cmp::Reverse(i)));
+            }
+            *work += 1 + log2(heap.len()) + check;
+            if member(s, work) {
+                out.push(s);
                 if out.len() >= k {
-                    break 'all;
+                    break;
                 }
             }
         }
@@ -171,40 +263,15 @@ impl TermSet {
     }
 }
 
-impl TermSet {
-    /// Like [`TermSet::top`], keeping only streets whose name has a token
-    /// of `within` (a street type: no localities).
-    pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet) -> Vec<u32> {
-        let n_tok: usize = self.toks.iter().map(|r| r.len()).sum();
-        let of_type: Vec<&[u32]> = within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect();
-        if n_tok == 0 || of_type.is_empty() {
-            return Vec::new();
-        }
-        let per = (k / n_tok).max(4);
-        let mut out = Vec::new();
-        // One walk budget for all the tokens (a prefix may have hundreds).
-        let mut budget = MAX_WALK_TOTAL;
-        'all: for r in &self.toks {
-            for t in r.clone() {
-                let mut kept = 0;
-                let walk = idx.postings(t..t + 1).iter().take(MAX_WALK.min(budget));
-                budget -= walk.len();
-                for &s in walk {
-                    if of_type.iter().any(|p| p.binary_search(&s).is_ok()) {
-                        out.push(s);
-                        kept += 1;
-                        if kept >= per {
-                            break;
-                        }
-                    }
-                }
-                if out.len() >= k || budget == 0 {
-                    break 'all;
-                }
-            }
-        }
-        out
-    }
+/// An f32 as a u32 of the same order (for a heap of importances).
+fn order_key(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 1 << 31 }
+}
+
+/// ⌈log2 n⌉ (at least 1): the steps of a binary search, per entry of a sort.
+fn log2(n: usize) -> usize {
+    (usize::BITS - n.max(2).saturating_sub(1).leading_zeros()) as usize
 }
 
 /// Union of two ascending lists without repeats.
@@ -225,17 +292,17 @@ fn merge(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// Intersection of two ascending lists (galloping through the longer one).
 pub fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut hit = vec![false; a.len()];
-    mark_common(a, b, &mut hit);
+    mark_common(a, b, &mut hit, &mut 0);
     a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
 }
 
 /// Sets `hit[i]` for every `a[i]` also in `b` (both ascending), galloping
-/// through the longer list.
-fn mark_common(a: &[u32], b: &[u32], hit: &mut [bool]) {
+/// through the longer list; adds the entries compared to `work`.
+fn mark_common(a: &[u32], b: &[u32], hit: &mut [bool], work: &mut usize) {
     if a.len() <= b.len() {
         let mut rest = b;
         for (i, &x) in a.iter().enumerate() {
-            let k = gallop(rest, x);
+            let k = gallop(rest, x, work);
             rest = &rest[k..];
             if rest.first() == Some(&x) {
                 hit[i] = true;
@@ -247,7 +314,7 @@ fn mark_common(a: &[u32], b: &[u32], hit: &mut [bool]) {
     } else {
         let mut from = 0;
         for &y in b {
-            from += gallop(&a[from..], y);
+            from += gallop(&a[from..], y, work);
             if from >= a.len() {
                 break;
             }
@@ -259,14 +326,18 @@ fn mark_common(a: &[u32], b: &[u32], hit: &mut [bool]) {
 }
 
 /// The first position in ascending `v` holding `x` or more, found by
-/// doubling steps then a binary search (cheap when it is near the start).
-fn gallop(v: &[u32], x: u32) -> usize {
+/// doubling steps then a binary search (cheap when it is near the start);
+/// adds the entries compared to `work`.
+fn gallop(v: &[u32], x: u32, work: &mut usize) -> usize {
     let mut step = 1;
+    *work += 1;
     while step < v.len() && v[step] < x {
         step *= 2;
+        *work += 1;
     }
     let lo = step / 2;
     let end = (step + 1).min(v.len());
+    *work += log2(end.saturating_sub(lo));
     lo.min(end) + v[lo.min(end)..end].partition_point(|&y| y < x)
 }
 
@@ -275,8 +346,14 @@ fn gallop(v: &[u32], x: u32) -> usize {
 /// each street's tokens checked), its communes' street ranges
 /// (contiguous: streets are sorted by locality) looked up.
 pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
-    let gallop_cost: usize = b.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t).len().min(a.len()) + 1).sum();
-    if gallop_cost > a.len() * SCAN_COST {
+    probe_counted(idx, a, b, &mut 0)
+}
+
+/// [`probe`], adding the entries it touched to `work`.
+pub fn probe_counted(idx: &Index, a: &[u32], b: &TermSet, work: &mut usize) -> Vec<u32> {
+    *work += b.toks.iter().map(|r| r.len()).sum::<usize>();
+    if gallop_cost(idx, a.len(), b) > a.len() * SCAN_COST {
+        // (The communes' ranges cost about the same either way.)
         // Galloping through many postings (a prefix) would cost more: the
         // listed streets' own tokens are checked (read in street order).
         return a
@@ -284,27 +361,67 @@ pub fn probe(idx: &Index, a: &[u32], b: &TermSet) -> Vec<u32> {
             .copied()
             .filter(|&s| {
                 let st = idx.street(s);
-                b.locs.binary_search(&st.locality).is_ok() || idx.street_tokens(&st).iter().any(|t| b.toks.iter().any(|r| r.contains(t)))
+                let toks = idx.street_tokens(&st);
+                *work += 1 + log2(b.locs.len()) + toks.len();
+                b.locs.binary_search(&st.locality).is_ok() || toks.iter().any(|t| b.toks.iter().any(|r| r.contains(t)))
             })
             .collect();
     }
     let mut hit = vec![false; a.len()];
     for r in &b.toks {
         for t in r.clone() {
-            mark_common(a, idx.postings_by_id(t), &mut hit);
+            mark_common(a, idx.postings_by_id(t), &mut hit, work);
         }
     }
+    // The communes' street ranges ascend like `a`: one merged walk of both
+    // ("saint" names thousands of communes).
+    let mut from = 0;
     for &l in &b.locs {
         let loc = idx.locality(l);
-        let lo = a.partition_point(|&s| s < loc.street_start);
-        let hi = a.partition_point(|&s| s < loc.street_start + loc.street_count);
-        hit[lo..hi].iter_mut().for_each(|h| *h = true);
+        from += gallop(&a[from..], loc.street_start, work);
+        while from < a.len() && a[from] < loc.street_start + loc.street_count {
+            hit[from] = true;
+            from += 1;
+        }
+        if from >= a.len() {
+            break;
+        }
     }
+    *work += a.len();
     a.iter().zip(&hit).filter(|(_, h)| **h).map(|(x, _)| *x).collect()
 }
 
+/// Entries touched listing a set (estimated from its size): merging a few
+/// runs, or sorting many.
+fn list_cost(s: &TermSet) -> usize {
+    let runs = s.toks.iter().map(|r| r.len()).sum::<usize>() + 1;
+    s.size.saturating_mul(if runs > MAX_MERGED_RUNS { log2(s.size) } else { runs })
+}
+
+/// Entries compared galloping `n` listed streets through the token lists
+/// of set `b`: per token, each entry of the shorter list gallops over
+/// the average gap of the longer one.
+fn gallop_cost(idx: &Index, n: usize, b: &TermSet) -> usize {
+    let one = |len: usize| {
+        let (m, big) = (len.min(n), len.max(n));
+        1 + m * (2 + 2 * log2(big / m.max(1) + 1))
+    };
+    b.toks.iter().flat_map(|r| r.clone()).map(|t| one(idx.postings_by_id(t).len())).sum()
+}
+
+/// Entries touched probing set `b` with `n` listed streets (see [`probe`]).
+fn probe_cost(idx: &Index, n: usize, b: &TermSet) -> usize {
+    let locs = b.locs.len() * (2 + 2 * log2(n / b.locs.len().max(1) + 1));
+    (gallop_cost(idx, n, b) + locs + n).min(n.saturating_mul(SCAN_COST + log2(b.locs.len())))
+}
+
 /// The candidate streets for the sets of a query, ascending and distinct.
-pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
+pub fn candidates(idx: &Index, sets: Vec<TermSet>) -> Vec<u32> {
+    candidates_counted(idx, sets, &mut 0)
+}
+
+/// [`candidates`], adding the entries it touched to `work`.
+pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize) -> Vec<u32> {
     sets.retain(|s| s.size > 0);
     // Common street types filter the words' top streets instead.
     let (common_types, rest): (Vec<TermSet>, Vec<TermSet>) =
@@ -321,12 +438,14 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();
     for (s, l) in sets.iter().zip(lists.iter_mut()) {
         if s.size <= SMALL {
-            out.extend(l.get_or_insert_with(|| s.list(idx)).iter());
+            out.extend(l.get_or_insert_with(|| s.list_counted(idx, work)).iter());
         }
     }
     let mut paired_sets = [false; 3];
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut paired: Vec<u32> = Vec::new();
+    let mut walk_type: Vec<Option<usize>> = vec![None; sets.len()];
+    let intersect_from = *work;
     for i in 0..sets.len() {
         for j in i + 1..sets.len() {
             if sets[i].size <= SMALL || sets[j].size <= SMALL {
@@ -338,9 +457,23 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
             if sets[i].size > MAX_LISTED || sets[j].size >= usize::MAX / 4 || too_broad {
                 continue;
             }
+            // Bounded work: a pair whose intersection would not fit in what
+            // is left of MAX_INTERSECT_WORK (a short prefix's many lists to
+            // sort, a long probe) is not intersected; a word then walks its
+            // most important streets, keeping those in the other set.
+            let list_cost = if lists[i].is_some() { 0 } else { list_cost(&sets[i]) };
+            let left = MAX_INTERSECT_WORK.saturating_sub(*work - intersect_from);
+            if list_cost + probe_cost(idx, sets[i].size, &sets[j]) > left {
+                match (sets[i].kind, sets[j].kind) {
+                    (SetKind::Word, SetKind::StreetType | SetKind::Word) => walk_type[i] = walk_type[i].or(Some(j)),
+                    (SetKind::StreetType, SetKind::Word) => walk_type[j] = walk_type[j].or(Some(i)),
+                    _ => {}
+                }
+                continue;
+            }
             // Sets are sorted by size: list the smaller, probe the larger.
-            let a = lists[i].get_or_insert_with(|| sets[i].list(idx));
-            let both = probe(idx, a, &sets[j]);
+            let a = lists[i].get_or_insert_with(|| sets[i].list_counted(idx, work));
+            let both = probe_counted(idx, a, &sets[j], work);
             if !both.is_empty() {
                 pairs.push((i, j));
                 paired_sets[i] |= sets[j].kind != SetKind::StreetType;
@@ -350,6 +483,7 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
         }
     }
     if paired.len() > MAX_PAIRED {
+        *work += paired.len() * log2(paired.len());
         paired.sort_unstable();
         paired.dedup();
         // Two words of a commune's name pair into all its streets: keep
@@ -362,12 +496,16 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
             if s.size >= usize::MAX / 4 || pairs.iter().all(|&(i, j)| i == k || j == k) {
                 continue;
             }
-            let more = probe(idx, &paired, s);
+            if probe_cost(idx, paired.len(), s) > MAX_INTERSECT_WORK.saturating_sub(*work - intersect_from) {
+                continue;
+            }
+            let more = probe_counted(idx, &paired, s, work);
             if !more.is_empty() {
                 paired = more;
             }
         }
         if paired.len() > MAX_PAIRED {
+            *work += paired.len();
             let imp = |s: u32| idx.street(s).importance;
             paired.select_nth_unstable_by(MAX_PAIRED, |&a, &b| imp(b).total_cmp(&imp(a)));
             paired.truncate(MAX_PAIRED);
@@ -383,17 +521,18 @@ pub fn candidates(idx: &Index, mut sets: Vec<TermSet>) -> Vec<u32> {
         // scores at most about MAX_CANDIDATES streets.
         let room = MAX_CANDIDATES.saturating_sub(out.len());
         if stands && s.size > SMALL && !paired_sets[i] && room > 0 {
-            match common_types.first().filter(|_| s.kind == SetKind::Word) {
+            match walk_type[i].map(|j| &sets[j]).or(common_types.first()).filter(|_| s.kind == SetKind::Word) {
                 // Mostly streets of the typed type; a few of any type in
                 // case the type was mistyped.
                 Some(ty) => {
-                    out.extend(s.top_within(idx, TOP_ALONE.min(room), ty));
-                    out.extend(s.top(idx, TOP.min(room)));
+                    out.extend(s.top_within(idx, TOP_ALONE.min(room), ty, work));
+                    out.extend(s.top_counted(idx, TOP.min(room), work));
                 }
-                None => out.extend(s.top(idx, k.min(room))),
+                None => out.extend(s.top_counted(idx, k.min(room), work)),
             }
         }
     }
+    *work += out.len() * log2(out.len());
     out.sort_unstable();
     out.dedup();
     out
@@ -417,7 +556,7 @@ mod tests {
             assert_eq!(intersect(&a, &b), want);
             assert_eq!(intersect(&b, &a), want);
             for x in 0..210 {
-                assert_eq!(gallop(&b, x), b.partition_point(|&y| y < x));
+                assert_eq!(gallop(&b, x, &mut 0), b.partition_point(|&y| y < x));
             }
             let mut union: Vec<u32> = a.iter().chain(&b).copied().collect();
             union.sort_unstable();

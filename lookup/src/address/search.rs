@@ -33,6 +33,8 @@ pub const MAX_LIMIT: usize = 20;
 /// Streets whose house numbers may be looked up for one query (the head of
 /// the ranking; usually a few are, see [`search`]).
 const MAX_NUMBER_LOOKUPS: usize = 200;
+/// Candidate streets scored at most for one query.
+pub const MAX_SCORED: usize = 4_000;
 /// Typo variants kept per word.
 const MAX_FUZZY: usize = 64;
 
@@ -107,8 +109,12 @@ struct Resolved {
 
 impl Resolved {
     /// The tokens this word matches: single tokens, then the prefix range.
-    fn token_ranges(&self) -> Vec<Range<u32>> {
-        let singles = self.exact.iter().copied().chain(self.fuzzy.iter().map(|(t, _)| *t));
+    /// A naming word's typo variant that is a street type or a stop word
+    /// ("roue" → "rue", "route") is left out: it names no street, and its
+    /// postings are the longest of the index (scoring still credits it).
+    fn token_ranges(&self, idx: &Index) -> Vec<Range<u32>> {
+        let naming = |t: &u32| self.class != TokenClass::Word || idx.token_class(*t) == TokenClass::Word;
+        let singles = self.exact.iter().copied().chain(self.fuzzy.iter().map(|(t, _)| *t).filter(naming));
         singles.map(|t| t..t + 1).chain(self.prefix.clone()).collect()
     }
 }
@@ -201,6 +207,14 @@ pub struct Trace {
     pub n_scored: usize,
     /// Streets whose house numbers were looked up.
     pub number_lookups: usize,
+    /// Entries touched picking the candidates (postings read, streets or
+    /// localities looked at, steps of binary searches and sorts): a
+    /// deterministic measure of the phase's cost, bounded whatever the
+    /// query and the index size (see `tests/address_work.rs`).
+    pub candidate_work: usize,
+    /// Entries touched scoring the candidates (their tokens and their
+    /// commune's, each matched by a binary search).
+    pub score_work: usize,
 }
 
 /// Searches the index. Never panics on any query.
@@ -236,14 +250,19 @@ pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr
     let mut sets: Vec<TermSet> = resolved
         .iter()
         .filter(|r| r.class == best_class)
-        .map(|r| TermSet::for_word(idx, r.token_ranges(), r.class == TokenClass::Word))
+        .map(|r| TermSet::for_word_counted(idx, r.token_ranges(idx), r.class == TokenClass::Word, &mut tr.candidate_work))
         .collect();
     if !sets.iter().any(|s| s.size > 0) {
         return Vec::new();
     }
     // A single naming word and no place: the street type narrows too.
     if best_class == TokenClass::Word && sets.len() == 1 && q.postcode.is_none() && allowed.is_none() {
-        sets.extend(resolved.iter().filter(|r| r.class == TokenClass::Type).map(|r| TermSet::for_word(idx, r.token_ranges(), false)));
+        sets.extend(
+            resolved
+                .iter()
+                .filter(|r| r.class == TokenClass::Type)
+                .map(|r| TermSet::for_word_counted(idx, r.token_ranges(idx), false, &mut tr.candidate_work)),
+        );
     }
     if let Some(pc) = &q.postcode {
         let locs = idx.localities_for_postcode(pc);
@@ -255,18 +274,30 @@ pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr
         sets.push(TermSet::for_localities(idx, a.clone()));
     }
     tr.set_sizes = sets.iter().map(|s| s.size).collect();
-    let mut candidates = candidates::candidates(idx, sets);
+    let mut candidates = candidates::candidates_counted(idx, sets, &mut tr.candidate_work);
     if let Some(a) = &allowed {
+        tr.candidate_work += candidates.len();
         candidates.retain(|&s| a.binary_search(&idx.street(s).locality).is_ok());
+    }
+    // The scoring phase is bounded too: past MAX_SCORED candidates, the
+    // most important are scored (never reached on the 1 M or 26 M sets).
+    if candidates.len() > MAX_SCORED {
+        tr.candidate_work += candidates.len();
+        let imp = |s: u32| idx.street(s).importance;
+        candidates.select_nth_unstable_by(MAX_SCORED, |&a, &b| imp(b).total_cmp(&imp(a)));
+        candidates.truncate(MAX_SCORED);
     }
     tr.n_candidates = candidates.len();
     lap(&mut tr.candidates);
 
     let total_weight: f32 = resolved.iter().map(|r| r.weight).sum::<f32>() + if q.postcode.is_some() { 1.0 } else { 0.0 };
     let matcher = Matcher::new(&resolved);
+    let per_token = 1 + matcher.cost();
     let mut scored: Vec<Scored> = Vec::new();
     for &s in &candidates {
         let st = idx.street(s);
+        let n_tok = idx.street_tokens(&st).len() + idx.locality_tokens(&idx.locality(st.locality)).len();
+        tr.score_work += 1 + n_tok * per_token;
         if let Some((score, pseudo)) = score_street(idx, &st, &resolved, &matcher, q, total_weight) {
             scored.push(Scored { street: s, score, importance: st.importance, pseudo });
         }
@@ -347,6 +378,12 @@ impl Matcher {
         }
         table.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)));
         Matcher { table, prefixes }
+    }
+
+    /// Entries looked at to match one token: a binary search in the table,
+    /// then every prefix range.
+    fn cost(&self) -> usize {
+        (usize::BITS - self.table.len().leading_zeros()) as usize + self.prefixes.len()
     }
 
     /// Calls `f(word, quality)` for every query word matching token `t`.
