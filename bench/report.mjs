@@ -70,7 +70,7 @@ export function markdown(o) {
   for (const [bm, sides] of Object.entries(o.timings)) {
     for (const [k, st] of Object.entries(sides)) if (k === 'fiable' || k.includes('diagnostic')) L.push(`| ${bm} | ${k} | ${f1(st.median)} |`);
   }
-  L.push('', '"raw export" calls the wasm-bindgen export `checkRaw` directly (kind and locale as cached indices, the value and country as strings; JSON string out): the difference to `fiable` is the JS wrapper (option checks, date, `JSON.parse`).', '');
+  L.push('', '"raw export" calls the wasm-bindgen export `check` directly (kind and locale as cached indices, the country as two char codes, the value as a string; JSON string out): the difference to `fiable` is the JS wrapper (option checks, date, `JSON.parse`).', '');
   L.push('## Sizes', '', '| what | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');
   for (const [k, s] of Object.entries(o.sizes)) L.push(`| ${k} | ${kb(s.raw)} | ${kb(s.gzip)} | ${kb(s.brotli)} |`);
   L.push('', 'fiable also fetches data chunks lazily (communes, first names) for checks not timed here; they are not counted.', '');

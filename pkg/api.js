@@ -82,9 +82,15 @@ function opts(options, where = 'options') {
  */
 export function validate(kind, value, options) {
   // No options: the defaults without building an options object.
-  if (options === undefined) return JSON.parse(raw.checkRaw(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), '', 0, false, todayNow()));
+  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, todayNow());
   const o = opts(options);
-  return JSON.parse(raw.checkRaw(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), o.country, o.minAge, o.required, o.today));
+  const c = o.country;
+  // The country as its two char codes: a number crosses into the Wasm, a string is copied.
+  return verdict(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0, o.minAge, o.required, o.today);
+}
+
+function verdict(k, value, loc, country, minAge, required, today) {
+  return JSON.parse(raw.check(k, value, loc, country, minAge, required, today) || fail('unknown kind index'));
 }
 
 // Kind names and locale tags resolved once by the Wasm (the rules stay in

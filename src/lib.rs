@@ -57,14 +57,14 @@ fn options(locale: Locale, country: &str, min_age: u32, required: bool, today: u
 }
 
 /// The index of a kind name (`email`, `firstName`, `birth-date`, …) for
-/// [`check_raw`]; an unknown name is an error that lists the kinds.
+/// [`check`]; an unknown name is an error that lists the kinds.
 #[wasm_bindgen(js_name = kindIndex)]
 pub fn kind_index(name: &str) -> Result<u32, JsError> {
     let k = kind(name)?;
     Ok(Kind::ALL.iter().position(|x| *x == k).unwrap_or(0) as u32)
 }
 
-/// The index of a locale tag (`fr`, `fr-FR`, `en`, …) for [`check_raw`]:
+/// The index of a locale tag (`fr`, `fr-FR`, `en`, …) for [`check`]:
 /// 0 English, 1 French.
 #[wasm_bindgen(js_name = localeIndex)]
 pub fn locale_index(tag: &str) -> u32 {
@@ -74,16 +74,20 @@ pub fn locale_index(tag: &str) -> u32 {
     }
 }
 
-/// Checks one value; returns the verdict as JSON. `kind` and `locale` are
-/// indices from [`kind_index`] and [`locale_index`] (the page caches them:
-/// two strings fewer to copy into the Wasm memory on every keystroke);
-/// `min_age` 0 = none, `today` as `yyyymmdd` (0 = skip age checks).
-#[wasm_bindgen(js_name = checkRaw)]
-pub fn check_raw(kind: u32, value: &str, locale: u32, country: &str, min_age: u32, required: bool, today: u32) -> Result<String, JsError> {
-    let k = *Kind::ALL.get(kind as usize).ok_or_else(|| JsError::new("fiable: unknown kind index"))?;
+/// Checks one value; returns the verdict as JSON, empty for a bad kind
+/// index (a plain string, not a `Result`: no error slot for the page to
+/// unpack on every keystroke). `kind` and `locale` are indices from
+/// [`kind_index`] and [`locale_index`] (cached by the page), `country` two
+/// ASCII letters as `first << 8 | second` (0 = none): two strings fewer to
+/// copy into the Wasm memory per check. `min_age` 0 = none, `today` as
+/// `yyyymmdd` (0 = skip age checks).
+#[wasm_bindgen]
+pub fn check(kind: u32, value: &str, locale: u32, country: u32, min_age: u32, required: bool, today: u32) -> String {
+    let Some(&k) = Kind::ALL.get(kind as usize) else { return String::new() };
     let locale = if locale == 1 { Locale::Fr } else { Locale::En };
-    let o = options(locale, country, min_age, required, today);
-    Ok(VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_json()))
+    let cc = [(country >> 8) as u8, country as u8];
+    let o = options(locale, if country == 0 { "" } else { std::str::from_utf8(&cc).unwrap_or("") }, min_age, required, today);
+    VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_json())
 }
 
 /// Checks a whole form. `spec` holds one record per field, separated by

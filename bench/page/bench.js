@@ -91,13 +91,15 @@ window.runBench = async function runBench(cfg) {
   const out = { fiableVersion: version(), userAgent: navigator.userAgent, crossOriginIsolated: self.crossOriginIsolated, corpus: {
     emails: E.length, phones: P.length, asYouTypeCalls: PREFIX.length, postcodes: PC.length, chunksLoaded: [...need].sort(), chunkErrors }, timings: {} };
   const T = out.timings;
-  // The raw export takes a kind and a locale index (what validate() caches).
+  // The raw export takes a kind and a locale index (what validate() caches) and
+  // the country as its two char codes.
   const K = { email: raw.kindIndex('email'), phone: raw.kindIndex('phone'), postcode: raw.kindIndex('postcode') };
   const FR = raw.localeIndex('fr');
+  const cc = (c) => (c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
 
   T.email = await measure({
     fiable: over(E, (v) => { if (validate('email', v).suggestion) sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(E, (v) => { sink += raw.checkRaw(K.email, v, FR, '', 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(E, (v) => { sink += raw.check(K.email, v, FR, 0, 0, false, TODAY).length; }),
     'validator.isEmail + mailcheck': over(E, (v) => {
         if (MAX.isEmail(v)) sink++;
         MAX.mailcheck.run({ email: v, domains: FR_DOMAINS, suggested: cb, empty: cb });
@@ -106,7 +108,7 @@ window.runBench = async function runBench(cfg) {
 
   T.phone = await measure({
     fiable: over(P, ([v, c]) => { if (validate('phone', v, { country: c }).status === 'valid') sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(P, ([v, c]) => { sink += raw.checkRaw(K.phone, v, FR, c, 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(P, ([v, c]) => { sink += raw.check(K.phone, v, FR, cc(c), 0, false, TODAY).length; }),
     'libphonenumber-js max': over(P, ([v, c]) => {
         const n = MAX.parsePhoneNumberFromString(v, c || undefined);
         if (n && n.isValid() && n.getType()) sink++;
@@ -125,8 +127,8 @@ window.runBench = async function runBench(cfg) {
 
   T.postcode = await measure({
     fiable: over(PC, ([v, c]) => { if (validate('postcode', v, { country: c }).status === 'valid') sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(PC, ([v, c]) => { sink += raw.checkRaw(K.postcode, v, FR, c, 0, false, TODAY).length; }),
-    'fiable raw export, no country (diagnostic)': over(PC, ([v]) => { sink += raw.checkRaw(K.postcode, v, FR, '', 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(PC, ([v, c]) => { sink += raw.check(K.postcode, v, FR, cc(c), 0, false, TODAY).length; }),
+    'fiable raw export, no country (diagnostic)': over(PC, ([v]) => { sink += raw.check(K.postcode, v, FR, 0, 0, false, TODAY).length; }),
     'Wasm call floor: version() (diagnostic)': over(PC, () => { sink += raw.version().length; }, 10),
     'regex table (Google address metadata)': over(PC, ([v, c]) => {
         const re = POSTCODE_RE[c];

@@ -129,6 +129,19 @@ pub(crate) const COMMON: &[Msg] = &[
 
 /// The template of a code in a locale, if the code is known.
 pub fn template(code: &str, locale: Locale) -> Option<&'static str> {
+    // A verdict's code is nearly always the very literal of its catalogue
+    // (the compiler merges equal literals): found by address, one compare an
+    // entry, before the text comparisons (a tenth of a phone check's time).
+    for c in CATALOGUES {
+        for m in c.iter() {
+            if std::ptr::eq(m.code, code) {
+                return Some(match locale {
+                    Locale::En => m.en,
+                    Locale::Fr => m.fr,
+                });
+            }
+        }
+    }
     // Plain loops: the flattened iterator cost more than the comparisons.
     for c in CATALOGUES {
         for m in c.iter() {

@@ -57,6 +57,19 @@ test('country: null means no default country, as undefined does', () => {
   assert.deepEqual(v.map((x) => [x.status, x.code]), [['invalid', 'phone.missing_country'], ['valid', 'phone.valid'], ['invalid', 'phone.missing_country'], ['valid', 'phone.valid']]);
 });
 
+// validate() passes the country as two char codes and validateForm() as a
+// string: both paths must give the same verdict, whatever the case typed.
+test('the country reaches the check the same through validate and validateForm', () => {
+  const v = run(`import { validate, validateForm } from 'fiable';
+    const one = ['FR', 'fr', 'Be', 'us'].map((country) => validate('phone', '04 70 12 34 56', { country }));
+    const form = ['FR', 'fr', 'Be', 'us'].map((country) => validateForm({ phone: '04 70 12 34 56' }, { fields: { phone: { type: 'phone', country } } }).phone);
+    console.log(JSON.stringify({ one, form, email: [validate('email', 'Contact@Gmial.com'), validateForm({ email: 'Contact@Gmial.com' }).email] }));`);
+  assert.deepEqual(v.one, v.form);
+  assert.deepEqual(v.one.map((x) => [x.status, x.details?.country]), [['valid', 'FR'], ['valid', 'FR'], ['valid', 'BE'], ['invalid', undefined]]);
+  assert.deepEqual(v.email[0], v.email[1]);
+  assert.equal(v.email[0].suggestion, 'Contact@gmail.com');
+});
+
 test('Swiss fixed line in international format', () => {
   const v = run(`import { validate } from 'fiable';
     console.log(JSON.stringify(validate('phone', '+41 44 668 18 00')));`);

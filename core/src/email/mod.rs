@@ -333,23 +333,34 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     let mut labels = 0;
     for label in mapped.split('.') {
         labels += 1;
-        let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-        let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-        if a.len() > 63 {
-            return Err(Verdict::invalid("email.label_too_long"));
-        }
-        if a.starts_with('-') || a.ends_with('-') || !idna::is_valid_ace(&a) || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(Verdict::invalid("email.invalid_domain"));
-        }
         if !ascii.is_empty() {
             ascii.push('.');
             if uni {
                 unicode.push('.');
             }
         }
-        ascii.push_str(&a);
-        if uni {
+        let at = ascii.len();
+        if label.is_ascii() {
+            // Lower-cased in place: no copy of the label (most domains).
+            ascii.push_str(label);
+            if let Some(a) = ascii.get_mut(at..) {
+                a.make_ascii_lowercase();
+            }
+            if uni {
+                unicode.push_str(ascii.get(at..).unwrap_or(""));
+            }
+        } else {
+            let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+            let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+            ascii.push_str(&a);
             unicode.push_str(&lower);
+        }
+        let a = ascii.get(at..).unwrap_or("");
+        if a.len() > 63 {
+            return Err(Verdict::invalid("email.label_too_long"));
+        }
+        if a.starts_with('-') || a.ends_with('-') || !idna::is_valid_ace(a) || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
     if ascii.len() > 253 {
@@ -444,7 +455,8 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     if value[..at].bytes().any(|b| b == b'@') {
         return Err(Verdict::invalid("email.several_at"));
     }
-    if value.chars().any(char::is_whitespace) {
+    // ASCII white space (tab to carriage return, space) by bytes, the rest only in non-ASCII text.
+    if value.bytes().any(|b| b == b' ' || (9..=13).contains(&b)) || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
         return Err(Verdict::invalid("email.space"));
     }
     let (local, raw_domain) = (&value[..at], &value[at + 1..]);
@@ -459,7 +471,10 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     let tld_known = lists::tlds().contains(domain.tld());
 
     // A typo first: it also catches typosquats that sit in the disposable lists.
-    let mut typo = typo::suggest(&domain.ascii, tld_known);
+    // Each list searched once: the typo check asks the same of them.
+    let free = lists::free().contains(&domain.ascii);
+    let real = lists::real().contains(&domain.ascii);
+    let mut typo = typo::suggest_unless_known(&domain.ascii, tld_known, tld_known && (free || real));
     if typo.is_none() {
         if let Some(u) = &domain.unicode {
             // "frée.fr", "gmaïl.com": an accent slipped into a provider's name.
@@ -486,9 +501,8 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     }
 
     let normalized = join_at(local, &domain.ascii);
-    let free = lists::free().contains(&domain.ascii);
-    let is_disposable = !lists::real().contains(&domain.ascii)
-        && any_parent(&domain.ascii, |p| lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p)));
+    let is_disposable =
+        !real && any_parent(&domain.ascii, |p| lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p)));
     let role = role_of(local);
 
     let mut v = if let Some((fixed, kind)) = typo {

@@ -153,7 +153,13 @@ fn letters(s: &str) -> u64 {
 /// The correction of an ASCII (punycode) domain, if it looks like a typo.
 /// `tld_known`: whether its TLD exists.
 pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
-    if tld_known && is_known(domain) {
+    suggest_unless_known(domain, tld_known, tld_known && is_known(domain))
+}
+
+/// [`suggest`] when the caller has looked the domain up already: `known`
+/// is `tld_known && is_known(domain)`.
+pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -> Option<(String, Kind)> {
+    if known {
         return None;
     }
     let (name, suffix) = split_suffix(domain);
