@@ -119,10 +119,10 @@ demo: pkg
 	FIABLE_API_KEYS="advisor:$$advisor,admin:$$admin" $$bin serve --smtp-relay 127.0.0.1:$(DEMO_SMTP_PORT) --public-url http://127.0.0.1:8787
 
 # Every benchmark (bench/README.md): the browser part, then the service part
-# (addok side by side, then the service at scale). Asserts nothing, not part
-# of `make test`. About 20 minutes on 2 cores; SKIP_SCALE=1 skips the 26M set.
+# (addok on Paris, the service at scale), then addok on 1M and 5M rows. Asserts nothing, not part
+# of `make test`. About 45 minutes on 2 cores; SKIP_SCALE=1 skips the 26M set.
 .PHONY: bench bench-browser
-bench: bench-browser bench-service
+bench: bench-browser bench-service bench-addok-1m bench-addok-5m
 
 # In one Chromium run against validator, mailcheck and libphonenumber-js.
 # Writes bench/results/latest.{json,md,svg}. A minute or two.
@@ -148,7 +148,7 @@ fuzz:
 # against dnsmasq, consent on SQLite and PostgreSQL) writing
 # bench/results/scale.{json,md}. Asserts nothing. SKIP_SCALE=1: no 26M set;
 # SCALE=0: addok comparison only. Durations in bench/README.md.
-.PHONY: bench-service bench-scale bench-addok-1m bench-consent
+.PHONY: bench-service bench-scale bench-consent
 bench-service:
 	bench/service/run.sh
 
@@ -164,12 +164,15 @@ bench-consent:
 bench-scale:
 	bench/service/scale.sh
 
-# addok side by side on a synthetic 1M-row BAN and its own 600 queries
-# (deterministic seeds), into bench/results/addok-1m/. About 5 minutes; not
-# in `make bench` (the Paris comparison is).
-SYNTH_1M := bench/build/synth/ban-1m.csv.gz
-bench-addok-1m:
+# addok side by side on synthetic BAN files of 1M and 5M rows (5M: the
+# largest addok imports here in minutes, about 6 min into ~1 GB of Redis)
+# with their own 600 queries (deterministic seeds), into
+# bench/results/addok-<size>/. About 5 and 15 minutes; `make bench` runs both.
+ADDOK_ROWS_1m := 1000000
+ADDOK_ROWS_5m := 5000000
+.PHONY: bench-addok-1m bench-addok-5m
+bench-addok-1m bench-addok-5m: bench-addok-%:
 	cargo build --release -q -p fiable-lookup
-	SYNTH_DIR=bench/build/synth bench/service/synth.sh $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup 1m 1000000
-	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup corpus --from $(SYNTH_1M) --out bench/build/synth/corpus-1m.tsv
-	BAN=$(SYNTH_1M) CORPUS=bench/build/synth/corpus-1m.tsv OUT_DIR=bench/results/addok-1m SCALE=0 bench/service/run.sh
+	SYNTH_DIR=bench/build/synth bench/service/synth.sh $(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup $* $(ADDOK_ROWS_$*)
+	$(or $(CARGO_TARGET_DIR),target)/release/fiable-lookup corpus --from bench/build/synth/ban-$*.csv.gz --out bench/build/synth/corpus-$*.tsv
+	BAN=bench/build/synth/ban-$*.csv.gz CORPUS=bench/build/synth/corpus-$*.tsv OUT_DIR=bench/results/addok-$* SCALE=0 bench/service/run.sh

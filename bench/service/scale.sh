@@ -102,9 +102,11 @@ address_set() {
   read -r rss_idle _ < <(rss "$pid")
   "$LOADGEN" --url "$SERVE_URL" --requests "$D/q/mix.txt" --clients 1 --seconds 2 --max "$LOAD_MAX" >/dev/null # warm-up
   for c in 1 8; do load "$D/load-mix-c$c.json" "$D/q/mix.txt" "$c" "$LOAD_SECONDS"; done
+  # Each class alone, one client (its own latency) then eight (under load).
   local k
   for k in full typed prefix abbrev typo folded no_postcode postcode; do
-    [ -s "$D/q/$k.txt" ] && load "$D/load-$k-c8.json" "$D/q/$k.txt" 8 "$CLASS_SECONDS"
+    [ -s "$D/q/$k.txt" ] || continue
+    for c in 1 8; do load "$D/load-$k-c$c.json" "$D/q/$k.txt" "$c" "$CLASS_SECONDS"; done
   done
   read -r rss_after hwm < <(rss "$pid")
   stop "$pid"

@@ -143,7 +143,7 @@ def render(r):
                      f"{mib(a['rss_idle_kib'])} | {mib(a['rss_after_kib'])} | {mib(a['hwm_kib'])} | "
                      f"{a['top1'] if a['top1'] is not None else '?'}% | {a['top5'] if a['top5'] is not None else '?'}% |")
         o += ["", "Load: `GET /v1/address/search?q=…&limit=5`. `mix` cycles through every class below, "
-              "shuffled; each class then alone at 8 clients. Classes: the corpus kinds (`full` address with "
+              "shuffled; each class then alone at 1 and 8 clients. Classes: the corpus kinds (`full` address with "
               "postcode and city, `no_postcode`, `prefix` cut mid-word, `abbrev` (bd, av, st…), `typo`, `folded` "
               "(no accents, lower case)), `typed` = each `full` query as typed (every 3rd keystroke, then whole), "
               "`postcode` = `full` and `typo` with `&postcode=`. Class sizes:", ""]

@@ -78,6 +78,9 @@ fn postcode_and_citycode_filters() {
 fn prefix_as_typed() {
     assert_eq!(top("12 rue de la roq").street, "Rue de la Roquette");
     assert_eq!(top("av des champs ely").street, "Avenue des Champs Elysées");
+    // Cut short, then the postcode typed after it: still a prefix.
+    let h = top("12 rue de la roq 75011");
+    assert_eq!(h.label, "12 Rue de la Roquette 75011 Paris");
     assert!(address::search(common::paris(), "", &Filters::default(), 5).is_empty());
     assert!(address::search(common::paris(), "12", &Filters::default(), 5).is_empty());
 }

@@ -86,9 +86,14 @@ pub fn parse(q: &str) -> Query {
             }
         }
     }
-    let last = toks.len().saturating_sub(1);
+    let is_postcode = |t: &str| t.len() == 5 && t.bytes().all(|b| b.is_ascii_digit());
+    // The word still being typed is the last one, or the last before a
+    // trailing postcode: "1 place de la rou 10129" was cut short before the
+    // postcode was added, so "rou" still matches as a prefix.
+    let last_word = toks.iter().rposition(|t| !is_postcode(t));
+    let open = |j: usize| Some(j) == last_word && (ends_open || j + 1 < toks.len());
     for (j, t) in toks.iter().enumerate().skip(i) {
-        if t.len() == 5 && t.bytes().all(|b| b.is_ascii_digit()) {
+        if is_postcode(t) {
             out.postcode = Some(t.clone());
             continue;
         }
@@ -101,7 +106,7 @@ pub fn parse(q: &str) -> Query {
             TokenClass::Type if !out.terms.is_empty() => TokenClass::Word,
             c => c,
         };
-        out.terms.push(Term { class, text: t.clone(), canon, prefix: j == last && ends_open });
+        out.terms.push(Term { class, text: t.clone(), canon, prefix: open(j) });
     }
     out
 }
@@ -138,5 +143,17 @@ mod tests {
         assert_eq!(q.number, None);
         let q = parse("75011 roquette");
         assert_eq!((q.postcode.as_deref(), q.number), (Some("75011"), None));
+    }
+
+    #[test]
+    fn word_before_a_trailing_postcode_is_open() {
+        let q = parse("1 place de la rou 10129");
+        assert_eq!(q.postcode.as_deref(), Some("10129"));
+        assert_eq!(q.terms.iter().map(|t| t.prefix).collect::<Vec<_>>(), [false, false, false, true]);
+        // Closed by a space and nothing after it: a whole word.
+        assert!(!parse("1 place de la rou ").terms.last().unwrap().prefix);
+        // A postcode alone, or before the words: nothing is cut short by it.
+        assert!(parse("10129").terms.is_empty());
+        assert!(parse("10129 rou ").terms.iter().all(|t| !t.prefix));
     }
 }
