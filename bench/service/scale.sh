@@ -95,7 +95,7 @@ address_set() {
   log "[$set] $(grep -m1 ' rows (' "$D/index.log")"
   log "[$set] corpus + quality"
   "$BIN" corpus --from "$csv" -n 600 --out "$D/corpus.tsv" 2>>"$D/corpus.log"
-  "$BIN" bench --index "$idx" --corpus "$D/corpus.tsv" --rounds 1 >"$D/quality.txt" 2>&1
+  "$BIN" bench --index "$idx" --corpus "$D/corpus.tsv" --rounds 4 >"$D/quality.txt" 2>&1
   "$PY" bench/service/queries.py "$D/corpus.tsv" "$D/q" >"$D/classes.tsv"
   serve "addr-$set" --index "$idx"
   local pid=$SERVE_PID ready=$SERVE_READY_MS

@@ -155,6 +155,13 @@ def render(r):
             names = sorted(a["loads"], key=lambda n: (not n.startswith("mix"), n))
             for n in names:
                 o.append(load_row(n.rsplit("-c", 1)[0], a["loads"][n]))
+            # `fiable-lookup bench`: one thread in-process, no HTTP; the
+            # rounds after the first (which faults the index in).
+            lat = [l.strip() for l in a.get("quality", "").splitlines()
+                   if l.startswith("latency:") or re.match(r"\s+\w+\s+p50 ", l)]
+            if lat:
+                o += ["", "In-process, one thread, warm (`fiable-lookup bench --rounds 4`: the last three rounds), "
+                      "per query kind:", "", "```", *lat, "```"]
     mail = r.get("mail")
     if mail:
         o += ["", "## Mail domain checks", ""]

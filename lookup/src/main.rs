@@ -198,7 +198,8 @@ enum Cmd {
         /// Query set TSV (from `corpus`).
         #[arg(short, long)]
         corpus: PathBuf,
-        /// Times each query runs (latency from all rounds).
+        /// Times each query runs (hit rates from the first round; latency from the
+        /// later ones when there are several, the first faulting the index in).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },

@@ -168,9 +168,12 @@ pub fn read_corpus(r: impl BufRead) -> io::Result<Vec<Case>> {
 pub struct Report {
     /// Per kind: (cases, top-1 hits, top-5 hits).
     pub by_kind: BTreeMap<String, (usize, usize, usize)>,
-    /// Every query's latency, sorted.
+    /// Every query's latency, sorted (from the rounds after the first when
+    /// there are several: the first one also faults the index's pages in).
     pub latencies: Vec<Duration>,
-    /// Wall time of all queries.
+    /// The same, per kind, sorted: the shapes that set the tail.
+    pub latencies_by_kind: BTreeMap<String, Vec<Duration>>,
+    /// Time spent in the timed queries.
     pub total: Duration,
     /// Cases missed at top-5 (query, top label), first 20.
     pub misses: Vec<(String, String)>,
@@ -185,11 +188,7 @@ impl Report {
 
     /// Latency percentile (0..=100).
     pub fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((p / 100.0) * (self.latencies.len() - 1) as f64).round() as usize;
-        self.latencies[i.min(self.latencies.len() - 1)]
+        percentile(&self.latencies, p)
     }
 
     /// A human summary.
@@ -208,19 +207,33 @@ impl Report {
             self.percentile(100.0),
             self.latencies.len() as f64 / self.total.as_secs_f64().max(1e-9)
         );
+        for (k, l) in &self.latencies_by_kind {
+            s += &format!("  {k:12} p50 {:.0?} p99 {:.0?} max {:.0?}\n", percentile(l, 50.0), percentile(l, 99.0), percentile(l, 100.0));
+        }
         s
     }
 }
 
-/// Runs every case `rounds` times (latency from all rounds, hit rates from the first).
+/// Percentile (0..=100) of sorted latencies.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let Some(last) = sorted.len().checked_sub(1) else { return Duration::ZERO };
+    sorted[(((p / 100.0) * last as f64).round() as usize).min(last)]
+}
+
+/// Runs every case `rounds` times (hit rates from the first; latency from the
+/// later rounds when there are several, from the only one otherwise).
 pub fn evaluate(idx: &Index, cases: &[Case], rounds: usize) -> Report {
     let mut r = Report::default();
-    let t0 = Instant::now();
     for round in 0..rounds.max(1) {
         for c in cases {
             let t = Instant::now();
             let hits = address::search(idx, &c.query, &Filters::default(), 5);
-            r.latencies.push(t.elapsed());
+            let took = t.elapsed();
+            if round > 0 || rounds <= 1 {
+                r.latencies.push(took);
+                r.latencies_by_kind.entry(c.kind.clone()).or_default().push(took);
+                r.total += took;
+            }
             if round > 0 {
                 continue;
             }
@@ -237,7 +250,7 @@ pub fn evaluate(idx: &Index, cases: &[Case], rounds: usize) -> Report {
             }
         }
     }
-    r.total = t0.elapsed();
     r.latencies.sort_unstable();
+    r.latencies_by_kind.values_mut().for_each(|l| l.sort_unstable());
     r
 }
