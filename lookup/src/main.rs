@@ -553,6 +553,9 @@ fn main() -> anyhow::Result<()> {
                             tracing_subscriber::EnvFilter::new("info,hickory_resolver=error,hickory_net=error,hickory_proto=error")
                         }),
                 )
+                // Colours for a terminal only: a log file gets plain lines
+                // (and a line per request costs less to write).
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
             let consent = fiable_lookup::consent::ConsentState::open(&consent, &config.cors_origins)?;
