@@ -5,6 +5,8 @@
 // late answer is stale (each field's `seq`).
 
 import { validate, validateForm, loadData, chunksFor } from './api.js';
+import { HINT } from './hints.js';
+import { happened } from './show.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
@@ -15,7 +17,7 @@ import { validate, validateForm, loadData, chunksFor } from './api.js';
  * @property {(f: Field) => Verdict | null} local The local verdict of one field now (null if the call threw).
  * @property {(f: Field) => Promise<void>} check The local check of one field, shown (its data chunks loaded first).
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules, shown.
- * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (every field touched).
+ * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (the hint machine told so).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
  * @property {() => Record<string, string>} values Normalised values by field name (the raw ones before `ready`).
  */
@@ -76,7 +78,7 @@ export function checksOf(s, show) {
     all() {
       const all = verdicts();
       for (const f of fields) {
-        f.touched = true;
+        happened(f, HINT.submit);
         const v = all[f.name];
         if (v) all[f.name] = show(f, v);
       }

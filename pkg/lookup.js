@@ -44,7 +44,7 @@ const TEXT = {
  * @returns {import('./seam.js').RemoteChecks | null}
  */
 export function remoteChecks(w) {
-  const { lang, fields, id, live, on, undo, show, check, crossCheck, setValue } = w;
+  const { lang, fields, id, live, on, undo, show, check, crossCheck, place } = w;
   // Resolved against the page ("/" is its own origin); the API paths are appended to it.
   let base;
   try {
@@ -325,11 +325,10 @@ export function remoteChecks(w) {
         if (!g || typeof value !== 'string') return;
         g.filling = true;
         try {
-          setValue(g.el, value);
+          place(g.el, value);
         } finally {
           g.filling = false;
         }
-        g.touched = true;
         filled.push(check(g));
       };
       fill(f, hn ? h.street : [number, h.street].filter(Boolean).join(' '));

@@ -123,6 +123,14 @@ pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Re
     Ok(out)
 }
 
+/// The per-field hint state machine (`fiable_core::hint`): the state
+/// after `event` (the numbers of `Event::code`); an unknown event leaves
+/// the state as it was.
+#[wasm_bindgen]
+pub fn hint(state: u32, event: u32) -> u32 {
+    fiable_core::hint::step(state, event)
+}
+
 /// Formats a phone number as it is being typed.
 #[wasm_bindgen(js_name = formatPhone)]
 pub fn format_phone(value: &str, country: &str) -> String {

@@ -4,6 +4,7 @@
 //! - `pkg/defs.js`: the kinds, every verdict code, the texts of the
 //!   verdicts the JS layer builds from the lookup service's answers, and
 //!   the E.164 pattern;
+//! - `pkg/hints.js`: the numbers of the per-field hint state machine;
 //! - the field-kind enum of `pkg/fiable.schema.json`;
 //! - the `Kind` and `Code` unions of `pkg/index.d.ts`.
 //!
@@ -57,6 +58,53 @@ fn defs_js() -> String {
     out
 }
 
+/// The numbers of the per-field hint state machine (core/src/hint.rs).
+fn hint_js() -> String {
+    use fiable_core::Status;
+    use fiable_core::hint::{Event, Hint, Show};
+    let statuses = [Status::Valid, Status::Warning, Status::Invalid, Status::Pending];
+    let mut out = format!("// {HEADER}.\n//\n// Apart from defs.js: the widget's eager bundle imports these, and a module\n// shared with the lazily loaded ones would be split out whole.\n\n");
+    out += "/** The statuses, in the order of the hint events' numbers. */\n";
+    let names: Vec<String> = statuses.iter().map(|s| quoted(s.as_str())).collect();
+    out += &format!("export const STATUSES = [{}];\n\n", names.join(", "));
+    out += "/**\n * The events of the per-field hint state machine (core/src/hint.rs, the Wasm's\n";
+    out += " * `hint(state, event)`); a verdict is `verdict` + its index in STATUSES, + `empty`\n";
+    out += " * when the value is empty.\n */\n";
+    let verdict = Event::Verdict(Status::Valid, false).code();
+    out += &format!(
+        "export const HINT = {{ input: {}, blur: {}, suggestion: {}, submit: {}, page: {}, verdict: {verdict}, empty: {} }};\n\n",
+        Event::Input.code(),
+        Event::Blur.code(),
+        Event::Suggestion.code(),
+        Event::Submit.code(),
+        Event::PageSet.code(),
+        Event::Verdict(Status::Valid, true).code() - verdict,
+    );
+    // What a state shows and whether to say it, read from the bits of two probes.
+    let probe = |s: Show, announce: bool| Hint { shown: s, announce, ..Hint::default() }.bits();
+    let shift = probe(Show::Valid, false).trailing_zeros();
+    let shows = [Show::Nothing, Show::Valid, Show::Warning, Show::Invalid, Show::Pending];
+    let names: Vec<String> = shows
+        .iter()
+        .map(|s| {
+            quoted(match s {
+                Show::Nothing => "",
+                Show::Valid => "valid",
+                Show::Warning => "warning",
+                Show::Invalid => "invalid",
+                Show::Pending => "pending",
+            })
+        })
+        .collect();
+    out += "/** What a hint state shows: SHOWS[(state >> SHOWN_AT) & 7]; `state & ANNOUNCE`: say it (aria-live). */\n";
+    out += &format!(
+        "export const SHOWS = [{}];\nexport const SHOWN_AT = {shift};\nexport const ANNOUNCE = {};\n",
+        names.join(", "),
+        probe(Show::Nothing, true)
+    );
+    out
+}
+
 /// Replaces the items of the first `"enum": [...]` after the line holding
 /// `anchor`, keeping the file's layout (one item a line).
 fn schema_kinds(schema: &str, anchor: &str) -> String {
@@ -85,6 +133,7 @@ fn main() -> std::io::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "pkg".into());
     let dir = Path::new(&dir);
     std::fs::write(dir.join("defs.js"), defs_js())?;
+    std::fs::write(dir.join("hints.js"), hint_js())?;
     let schema = dir.join("fiable.schema.json");
     let text = std::fs::read_to_string(&schema)?;
     std::fs::write(&schema, schema_kinds(&text, "\"description\": \"The field kind"))?;

@@ -20,6 +20,7 @@ pub mod country;
 pub mod email;
 pub mod first_names;
 pub mod form;
+pub mod hint;
 pub mod messages;
 pub mod names;
 pub mod phone;

@@ -222,3 +222,37 @@ test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict',
   assert.deepEqual(errors.filter((e) => !/phone-41|Failed to load resource: net::ERR_FAILED/.test(e)), []);
   await page.close();
 });
+
+test('a_suggestion_applied_then_the_next_field_is_not_punished_at_its_first_keystroke', async () => {
+  const { page, errors } = await open('/t/csp.html');
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  // The email, left for the phone field: its typo's suggestion shows; one click fixes it.
+  await page.locator('#email').click();
+  await page.keyboard.type('jean@gmial.com');
+  await page.locator('#phone').click();
+  await page.locator('#email + .fiable-hint .fiable-suggest').click();
+  assert.equal(await page.inputValue('#email'), 'jean@gmail.com');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the click gives the focus back to the email');
+  await page.waitForFunction(() => document.querySelector('#email').classList.contains('fiable-valid'));
+  // The phone field was entered, then left without a keystroke: typing in it
+  // later shows nothing but the reward. Every class it takes is recorded.
+  await page.evaluate(() => {
+    const el = document.querySelector('#phone');
+    window.phoneClasses = [];
+    new MutationObserver(() => window.phoneClasses.push(el.className)).observe(el, { attributes: true, attributeFilter: ['class'] });
+  });
+  await page.locator('#phone').click();
+  await page.keyboard.type('0');
+  assert.equal(await page.textContent('#phone + .fiable-hint'), '', 'no "too short" at the first digit');
+  await page.keyboard.type('612345678');
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'));
+  const seen = await page.evaluate(() => window.phoneClasses);
+  assert.deepEqual(seen.filter((c) => /fiable-(invalid|warning)/.test(c)), [], seen.join('\n'));
+  // Left after an edit, a problem shows (punish late, not never).
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-invalid'));
+  assert.equal(await page.textContent('#phone + .fiable-hint'), 'This is not a valid phone number.');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
