@@ -5,6 +5,7 @@
 // late answer is stale (each field's `seq`).
 
 import { validate, validateForm, loadData, chunksFor } from './api.js';
+import { fieldCountry, kindIndex } from './dist/fiable_wasm.js';
 import { HINT } from './hints.js';
 import { happened } from './show.js';
 
@@ -20,6 +21,7 @@ import { happened } from './show.js';
  * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (the hint machine told so).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
  * @property {() => Record<string, string>} values Normalised values by field name (the raw ones before `ready`).
+ * @property {(f: Field) => string} country The country the field is checked with now (the core's form rule).
  */
 
 /**
@@ -30,16 +32,28 @@ import { happened } from './show.js';
  */
 export function checksOf(s, show) {
   const { config, locale, fields } = s;
+  const countryFields = fields.filter((f) => f.type === 'country');
+  /** Kind indices, asked of the Wasm on first use (attach() runs before it has loaded). @type {Map<Field, number>} */
+  const kinds = new Map();
+  const kindOf = (/** @type {Field} */ f) => kinds.get(f) ?? kinds.set(f, kindIndex(f.type)).get(f) ?? 0;
+  // A country crosses into the Wasm as its two char codes (0 = none).
+  const cc = (/** @type {string | undefined} */ c) => (c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
+  /** The country the core's form rule gives the field: its own, else the address country (phones, postcodes, cities), else the form's. @param {Field} f */
+  const country = (f) => {
+    const n = fieldCountry(kindOf(f), cc(f.fc.country), countryFields.map((x) => x.el.value).join('\u001f'), cc(config.country));
+    return n ? String.fromCharCode(n >> 8, n & 255) : '';
+  };
   /** @param {Field} f */
-  const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
+  const opts = (f) => ({ locale, country: country(f), required: f.required, minAge: f.minAge, today: config.today });
+  // Each field's own country only: the core chooses between the address country and the form's.
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
-    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.country, required: f.required, minAge: f.minAge }])),
+    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.fc.country, required: f.required, minAge: f.minAge }])),
   });
   const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
   const verdicts = () => validateForm(valuesNow(), formConfig());
   /** @param {Field} f @returns {string[]} */
-  const chunks = (f) => chunksFor(f.type, f.el.value, { country: f.country });
+  const chunks = (f) => chunksFor(f.type, f.el.value, { country: country(f) });
   const missing = () => [...new Set(fields.flatMap(chunks))];
 
   /** @param {Field} f @returns {Verdict | null} */
@@ -55,6 +69,7 @@ export function checksOf(s, show) {
   return {
     local,
     missing,
+    country,
     async check(f) {
       const seq = ++f.seq;
       const need = chunks(f);

@@ -32,7 +32,6 @@ export function fieldsOf(form, config, id) {
     hint.id = `${id}-${name}-hint`;
     fields.push({
       name, el: /** @type {import('./seam.js').Control} */ (el), type: fc.type, fc,
-      country: fc.country ?? config.country ?? '',
       required: fc.required ?? /** @type {HTMLInputElement} */ (el).required,
       minAge: fc.minAge,
       block: new Set(fc.block ?? formBlock),

@@ -13,8 +13,8 @@ import { HINT } from './hints.js';
 /** @typedef {import('./seam.js').Verdict} Verdict */
 /** @typedef {import('./seam.js').State} State */
 
-/** Kinds formatted as they are typed (the formatter lives in Rust). */
-const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {Field} */ f) => formatPhone(value, f.country) };
+/** Kinds formatted as they are typed (the formatter lives in Rust), with the field's country. */
+const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {string} */ country) => formatPhone(value, country) };
 /** Kinds whose value is replaced by the verdict's `normalized` on blur. */
 const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
 
@@ -34,7 +34,7 @@ export function listen(s, c, show) {
     const fmt = AS_YOU_TYPE[/** @type {'phone'} */ (f.type)];
     if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
     const { el } = f;
-    const after = fmt(el.value, f);
+    const after = fmt(el.value, c.country(f));
     if (after === el.value) return;
     rewrite(el, after);
     // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.

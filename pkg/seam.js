@@ -16,7 +16,6 @@
  * @property {Control} el
  * @property {WidgetField['type']} type
  * @property {WidgetField} fc Its config, as given.
- * @property {string} country
  * @property {boolean} required
  * @property {number | undefined} minAge
  * @property {Set<string>} block Statuses that stop a submit.

@@ -256,3 +256,36 @@ test('a_suggestion_applied_then_the_next_field_is_not_punished_at_its_first_keys
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the_address_country_beats_the_form_wide_country', async () => {
+  const { page, errors } = await open('/t/npm.html');
+  await page.waitForFunction(() => window.handle);
+  assert.equal(await page.evaluate(() => window.handle.ready), true);
+  // A form configured for France, with its own country field.
+  const ready = await page.evaluate(async () => {
+    const pays = document.createElement('input');
+    pays.name = 'pays';
+    document.getElementById('f').prepend(pays);
+    const h = window.fiable.attach('#f', {
+      locale: 'fr', country: 'FR',
+      fields: { pays: { selector: '[name=pays]', type: 'country' }, phone: { selector: '[name=phone]', type: 'phone' } },
+    });
+    window.handle = h;
+    return h.ready;
+  });
+  assert.equal(ready, true);
+  await page.locator('[name=pays]').click();
+  await page.keyboard.type('Belgique');
+  await page.locator('[name=phone]').click();
+  await page.keyboard.type('0470123456');
+  // Formatted and checked as a Belgian number, as typed and once left.
+  assert.equal(await page.inputValue('[name=phone]'), '0470 12 34 56');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelector('[name=phone]').classList.contains('fiable-valid'), null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.handle.values().phone), '+32470123456');
+  const verdicts = await page.evaluate(() => window.handle.validate());
+  assert.equal(verdicts.phone.status, 'valid', JSON.stringify(verdicts.phone));
+  assert.equal(verdicts.phone.details?.country, 'BE', JSON.stringify(verdicts.phone));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
