@@ -63,7 +63,9 @@ fn hint_js() -> String {
     use fiable_core::Status;
     use fiable_core::hint::{Event, Hint, Show};
     let statuses = [Status::Valid, Status::Warning, Status::Invalid, Status::Pending];
-    let mut out = format!("// {HEADER}.\n//\n// Apart from defs.js: the widget's eager bundle imports these, and a module\n// shared with the lazily loaded ones would be split out whole.\n\n");
+    let mut out = format!(
+        "// {HEADER}.\n//\n// Apart from defs.js: the widget's eager bundle imports these, and a module\n// shared with the lazily loaded ones would be split out whole.\n\n"
+    );
     out += "/** The statuses, in the order of the hint events' numbers. */\n";
     let names: Vec<String> = statuses.iter().map(|s| quoted(s.as_str())).collect();
     out += &format!("export const STATUSES = [{}];\n\n", names.join(", "));
