@@ -1,8 +1,8 @@
 // Showing a verdict: the page's own wording (config.messages) over the
 // core's, and what the lookup service added. When it shows ("reward early,
 // punish late") is the core's rule, a small state machine per field
-// (core/src/hint.rs): this tells it what happened (`happened`) and paints what
-// it says to show; dom.js paints.
+// (core/src/hint.rs): this tells it what happened (`happened`) and has dom.js
+// paint what it says to show.
 
 import { setValue, paint } from './dom.js';
 import { hint } from './dist/fiable_wasm.js';
