@@ -111,5 +111,8 @@ export const MESSAGES = {
   },
 };
 
+/** Facts the page reads from the lookup service's answers, as bits (core/src/remote.rs, the Wasm's remoteVerdict). */
+export const HEARD = { asking: 1, gating: 2, domainValid: 4, domainInvalid: 8, noMail: 16, disposable: 32, noMailbox: 64, postcodeFound: 128, returned: 256 };
+
 /** The shape of an E.164 phone number, as the core writes it. */
 export const E164 = /^\+[1-9][0-9]{5,14}$/;

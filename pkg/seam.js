@@ -62,6 +62,7 @@
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules.
  * @property {(el: Control, value: string) => void} setValue Sets a value as a person would (frameworks follow).
  * @property {(el: Control, value: string) => void} place Sets a value for the person (a chosen address's parts), as the page would: its problems show at once.
+ * @property {(kind: string, status: string, heard: number, cities: string) => string} remoteVerdict The core's verdict from the lookup service's answers (the Wasm export, passed here so that lazily loaded modules do not share the Wasm glue with the widget's own bundle, which would split it into a chunk of its own).
  * @property {() => Record<string, string>} values Normalised values by field name.
  * @property {() => string[]} cities The communes of the postcode's last verdict (the city field's options).
  * @property {() => boolean} detached

@@ -25,6 +25,7 @@
 // parts.js loads the optional modules, which all receive one `Widget` object,
 // typed in seam.js with the `State` the widget's own modules share.
 import { loadData } from './api.js';
+import { remoteVerdict } from './dist/fiable_wasm.js';
 import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
@@ -109,6 +110,7 @@ export function attach(formOrSelector, config) {
     ...base, show, check: c.check, crossCheck: c.crossCheck, values: c.values,
     setValue: (el, value) => setValue(el, value),
     place: (el, value) => setValue(el, value, HINT.page),
+    remoteVerdict,
     cities: () => s.cities,
     detached: () => s.detached,
     gating,

@@ -18,7 +18,7 @@ static ALLOC: alloc::Classes = alloc::Classes::new();
 
 use fiable_core::form::Field;
 use fiable_core::verdict::json_str;
-use fiable_core::{Date, Kind, Locale, Options, Validator};
+use fiable_core::{Date, Kind, Locale, Options, Status, Validator};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -148,6 +148,25 @@ pub fn field_country(kind: u32, own: u32, address: &str, form: u32) -> u32 {
 /// A country crossed as `first << 8 | second` (0 = none), as its two letters.
 fn code_bytes(c: u32) -> Option<[u8; 2]> {
     (c != 0).then_some([(c >> 8) as u8, c as u8])
+}
+
+/// The verdict the lookup service's answers make of a local verdict (the
+/// core's `remote` rules): `kind` a kind name, `status` the local status,
+/// `heard` the facts the page read from the answers (`remote::Heard` bits),
+/// `cities` the communes the service gave for a postcode (separated by
+/// U+001F). The verdict as JSON, its message left to the page (the service
+/// codes' texts are not in the Wasm), or empty when nothing changes.
+#[wasm_bindgen(js_name = remoteVerdict)]
+pub fn remote_verdict(kind: &str, status: &str, heard: u32, cities: &str) -> String {
+    let local = match status {
+        "valid" => Status::Valid,
+        "warning" => Status::Warning,
+        "invalid" => Status::Invalid,
+        _ => Status::Pending,
+    };
+    let Some(k) = Kind::parse(kind) else { return String::new() };
+    let cities: Vec<&str> = cities.split('\u{1f}').collect();
+    fiable_core::remote::amend(k, local, fiable_core::remote::Heard(heard), &cities).map_or_else(String::new, |v| v.to_json())
 }
 
 /// Formats a phone number as it is being typed.

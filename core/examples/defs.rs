@@ -2,8 +2,8 @@
 //! Rust is their one source (`make tables` runs it, `make tables-check`
 //! fails when its output is not committed):
 //! - `pkg/defs.js`: the kinds, every verdict code, the texts of the
-//!   verdicts the JS layer builds from the lookup service's answers, and
-//!   the E.164 pattern;
+//!   verdicts the JS layer builds from the lookup service's answers, the
+//!   facts it reads from them, and the E.164 pattern;
 //! - `pkg/hints.js`: the numbers of the per-field hint state machine;
 //! - the field-kind enum of `pkg/fiable.schema.json`;
 //! - the `Kind` and `Code` unions of `pkg/index.d.ts`.
@@ -53,6 +53,23 @@ fn defs_js() -> String {
         out += "  },\n";
     }
     out += "};\n\n";
+    {
+        use fiable_core::remote::Heard;
+        let facts = [
+            ("asking", Heard::ASKING),
+            ("gating", Heard::GATING),
+            ("domainValid", Heard::DOMAIN_VALID),
+            ("domainInvalid", Heard::DOMAIN_INVALID),
+            ("noMail", Heard::NO_MAIL),
+            ("disposable", Heard::DISPOSABLE),
+            ("noMailbox", Heard::NO_MAILBOX),
+            ("postcodeFound", Heard::POSTCODE_FOUND),
+            ("returned", Heard::RETURNED),
+        ];
+        let items: Vec<String> = facts.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        out += "/** Facts the page reads from the lookup service's answers, as bits (core/src/remote.rs, the Wasm's remoteVerdict). */\n";
+        out += &format!("export const HEARD = {{ {} }};\n\n", items.join(", "));
+    }
     out += "/** The shape of an E.164 phone number, as the core writes it. */\n";
     out += &format!("export const E164 = /{}/;\n", fiable_core::phone::E164_PATTERN);
     out

@@ -25,6 +25,7 @@ pub mod messages;
 pub mod names;
 pub mod phone;
 pub mod postcode;
+pub mod remote;
 pub mod street;
 pub mod tables;
 pub mod text;
