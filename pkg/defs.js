@@ -89,7 +89,7 @@ export const CODES = [
   "street.valid",
 ];
 
-/** Texts of the verdicts the page builds from the lookup service's answers (the core never sees them). */
+/** Texts of the verdicts built from the lookup service's answers (core/src/remote.rs; the Wasm does not carry them). */
 export const MESSAGES = {
   fr: {
     "email.domain_pending": "Vérification du domaine…",

@@ -2,7 +2,9 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{check, check_form_raw, chunks_for, field_country, format_phone, hint, kind_index, load_chunk, locale_index, version};
+use fiable::{
+    check, check_form_raw, chunks_for, field_country, format_phone, hint, kind_index, load_chunk, locale_index, remote_verdict, version,
+};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -137,6 +139,17 @@ fn hint_state_machine() {
     assert_eq!(shown(hint(passed, invalid)), 0);
     assert_eq!(shown(hint(hint(passed, blur), invalid)), 3);
     assert_eq!(hint(passed, 99), passed);
+}
+
+/// The lookup service's answers through the core's rules: a postcode the
+/// index knows is valid with its communes; facts about another kind change
+/// nothing.
+#[wasm_bindgen_test]
+fn remote_verdicts() {
+    let v: js_sys::Object = js_sys::JSON::parse(&remote_verdict("postcode", "invalid", 128, "Paris\u{1f}Paris")).unwrap().into();
+    assert_eq!((get(&v, "status"), get(&v, "code")), ("valid".into(), "postcode.valid".into()));
+    assert_eq!(remote_verdict("phone", "valid", 128, "Paris"), "");
+    assert_eq!(remote_verdict("nope", "valid", 1, ""), "");
 }
 
 #[wasm_bindgen_test]

@@ -41,7 +41,7 @@ fn defs_js() -> String {
         out += &format!("  {},\n", quoted(c));
     }
     out += "];\n\n";
-    out += "/** Texts of the verdicts the page builds from the lookup service's answers (the core never sees them). */\n";
+    out += "/** Texts of the verdicts built from the lookup service's answers (core/src/remote.rs; the Wasm does not carry them). */\n";
     out += "export const MESSAGES = {\n";
     for locale in [Locale::Fr, Locale::En] {
         out += &format!("  {}: {{\n", locale.as_str());
