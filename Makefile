@@ -18,7 +18,7 @@ tables:
 	@set -e; for g in data/gen/*.py; do echo "  gen $$g"; python3 $$g; done
 	@echo "  gen pkg/consent.schema.json"; cargo run -q -p fiable-consent --example schema > pkg/consent.schema.json.tmp
 	@mv pkg/consent.schema.json.tmp pkg/consent.schema.json
-	@echo "  gen pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts"; cargo run -q -p fiable-core --example defs -- pkg
+	@echo "  gen pkg/defs.js pkg/hints.js pkg/fiable.schema.json pkg/index.d.ts"; cargo run -q -p fiable-core --example defs -- pkg
 
 # Refresh the raw snapshots from the registries (pinned versions, see data/SOURCES.md).
 fetch:
@@ -69,7 +69,7 @@ pkg: setup
 
 # Regenerating the tables from data/raw/ (and pkg/ files from the Rust
 # types) must change nothing that is checked in.
-GENERATED_PKG := pkg/consent.schema.json pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts
+GENERATED_PKG := pkg/consent.schema.json pkg/defs.js pkg/hints.js pkg/fiable.schema.json pkg/index.d.ts
 tables-check: tables
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 	  if [ -n "$$(git status --porcelain -- core/src/tables core/chunks $(GENERATED_PKG))" ]; then \

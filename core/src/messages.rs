@@ -54,8 +54,8 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::street::MESSAGES,
 ];
 
-/// The codes of the verdicts the JS layer builds itself from the lookup
-/// service's answers: their texts are exported to `pkg/defs.js`.
+/// The codes of the verdicts built from the lookup service's answers (the
+/// rules: [`crate::remote`]): their texts are exported to `pkg/defs.js`.
 pub const SERVICE_CODES: [&str; 7] = [
     "email.domain_pending",
     "email.domain_not_found",
@@ -66,8 +66,8 @@ pub const SERVICE_CODES: [&str; 7] = [
     "address.mail_returned_on",
 ];
 
-/// Texts of the verdicts the page builds from the lookup service's answers
-/// (the core never gives them): kept with the others for translators, but
+/// Texts of the verdicts built from the lookup service's answers (no local
+/// check gives them): kept with the others for translators, but
 /// outside [`CATALOGUES`] so that the Wasm does not carry them; they reach
 /// the page through `pkg/defs.js`. `email.disposable` is in the email
 /// catalogue, the core gives it too.
