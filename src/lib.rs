@@ -155,7 +155,9 @@ pub fn cities_raw(postcode: &str) -> String {
 /// Loads a data chunk (bytes of `chunks/NAME.tsv`).
 #[wasm_bindgen(js_name = loadChunk)]
 pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
-    VALIDATOR.with(|v| v.borrow_mut().load_chunk(name, bytes)).map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
+    VALIDATOR
+        .with(|v| v.borrow_mut().load_chunk(name, bytes))
+        .map_err(|e| JsError::new(&["fiable: data chunk ", name, ": ", &e.message()].concat()))
 }
 
 /// The chunks a check of this kind, value and country option would use

@@ -91,7 +91,7 @@ impl Communes {
     #[inline(never)]
     pub fn load(&mut self, prefix: &str, text: &str) -> Result<(), ChunkError> {
         if !is_prefix(prefix) {
-            return Err(ChunkError::UnknownChunk(format!("communes-{prefix}")));
+            return Err(ChunkError::UnknownChunk(["communes-", prefix].concat()));
         }
         let mut entries = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -240,7 +240,7 @@ pub fn communes_chunk_for(postcode: &str) -> Option<String> {
     let p = postcode.trim();
     let prefix = p.get(..2)?;
     let known = prefix.bytes().all(|b| b.is_ascii_digit()) && has_communes(prefix);
-    known.then(|| format!("communes-{prefix}"))
+    known.then(|| ["communes-", prefix].concat())
 }
 
 fn is_arrondissement_number(w: &str) -> bool {

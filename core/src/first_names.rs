@@ -79,7 +79,7 @@ pub fn chunk_for(first_name: &str) -> Option<String> {
     if key.is_empty() {
         return None;
     }
-    Some(format!("firstnames-{}", part_name(bucket(&key))))
+    Some(["firstnames-", part_name(bucket(&key))].concat())
 }
 
 impl FirstNames {
@@ -91,7 +91,7 @@ impl FirstNames {
     #[inline(never)]
     pub fn load(&mut self, part: &str, text: &str) -> Result<(), ChunkError> {
         let Some(idx) = part_index(part) else {
-            return Err(ChunkError::UnknownChunk(format!("firstnames-{part}")));
+            return Err(ChunkError::UnknownChunk(["firstnames-", part].concat()));
         };
         let mut names: Vec<(Box<str>, NameStats)> = Vec::new();
         for (i, raw) in text.lines().enumerate() {

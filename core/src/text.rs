@@ -60,6 +60,29 @@ pub fn upper(c: char) -> char {
     char::from_u32(m).unwrap_or(c)
 }
 
+/// Appends `n` in decimal. `n.to_string()` would pull `core::fmt`'s integer
+/// formatting and padding into the Wasm.
+pub fn push_decimal(out: &mut String, n: u64) {
+    let mut div = 1;
+    while n / div >= 10 {
+        div *= 10;
+    }
+    loop {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        if div == 1 {
+            break;
+        }
+        div /= 10;
+    }
+}
+
+/// `n` in decimal (see [`push_decimal`]).
+pub fn decimal(n: u64) -> String {
+    let mut s = String::new();
+    push_decimal(&mut s, n);
+    s
+}
+
 /// The string in lower case (see [`lower`]).
 pub fn lower_str(s: &str) -> String {
     s.chars().map(lower).collect()
@@ -234,6 +257,13 @@ pub fn osa_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_agree_with_std() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, 1_000_000_007, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn distances() {

@@ -171,7 +171,7 @@ pub(crate) fn ascii_label(label: &str) -> Option<std::borrow::Cow<'_, str>> {
     if label.is_ascii() {
         return Some(label.into());
     }
-    Some(format!("xn--{}", punycode(label)?).into())
+    Some(["xn--", &punycode(label)?].concat().into())
 }
 
 #[cfg(test)]

@@ -489,7 +489,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
                     // "exemple.café": no such TLD, but .cafe exists.
                     let (stem, _) = domain.ascii.rsplit_once('.').unwrap_or(("", ""));
                     let tld = folded.rsplit('.').next().unwrap_or("");
-                    Some((format!("{stem}.{tld}"), typo::Kind::Tld))
+                    Some(([stem, ".", tld].concat(), typo::Kind::Tld))
                 } else {
                     None
                 };
@@ -515,7 +515,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
         if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
-            v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
+            v.with_suggestion(join_at(&ascii_like(local, &folded), &domain.ascii))
         } else {
             v
         }

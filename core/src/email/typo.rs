@@ -251,7 +251,7 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
     if stem.is_empty() {
         return None;
     }
-    Some((format!("{stem}.{tld}"), Kind::Tld))
+    Some(([stem, ".", tld].concat(), Kind::Tld))
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ pub(crate) fn is_loaded(cc: u16) -> bool {
 /// Loads the chunk `phone-<cc>`; `cc` is the part after `phone-`. A chunk
 /// already loaded stays as it is (its regions are handed out as `'static`).
 pub(crate) fn load(cc: &str, text: &str) -> Result<(), ChunkError> {
-    let unknown = || ChunkError::UnknownChunk(format!("phone-{cc}"));
+    let unknown = || ChunkError::UnknownChunk(["phone-", cc].concat());
     let code: u16 = cc.parse().map_err(|_| unknown())?;
     if cc.starts_with('0') || CALLING_CODES.binary_search(&code).is_err() {
         return Err(unknown());
