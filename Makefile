@@ -49,8 +49,9 @@ setup-test:
 # unstable, allowed on the stable toolchain by RUSTC_BOOTSTRAP like `make fuzz`):
 # a panic, which the core never means to reach, is then a bare trap, without
 # std's panic hook, payload boxing, messages, locations and the core::fmt they
-# pull in (−8.0 KB gzip of Wasm).
-WASM_STD := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+# pull in (−8.0 KB gzip of Wasm); -Zlocation-detail=none drops the source paths
+# std's #[track_caller] sites still embed.
+WASM_STD := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 pkg: setup
 	$(WASM_STD) cargo build --profile wasm --target wasm32-unknown-unknown -p fiable -Zbuild-std=std,panic_abort
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
