@@ -103,7 +103,7 @@ pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Re
         if p.len() != 6 {
             return Err(JsError::new("fiable: malformed form record"));
         }
-        let mut o = options(locale, p[3], p[5].parse().unwrap_or(0), p[4] == "1", today);
+        let mut o = options(locale, p[3], fiable_core::text::parse_uint(p[5]).unwrap_or(0), p[4] == "1", today);
         if o.country.is_none() {
             o.country = form.country.clone();
         }

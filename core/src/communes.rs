@@ -118,7 +118,7 @@ impl Communes {
             }
             let population = match f[3] {
                 "-" => None,
-                p => Some(p.parse::<u32>().map_err(|_| bad("population is not a number or -"))?),
+                p => Some(crate::text::parse_uint::<u32>(p).ok_or_else(|| bad("population is not a number or -"))?),
             };
             if entries.last().is_some_and(|e: &Entry| e.postcode.as_str() > pc) {
                 return Err(bad("lines are not sorted by postcode"));

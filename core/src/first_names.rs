@@ -111,8 +111,8 @@ impl FirstNames {
             if bucket(&key) != idx {
                 return Err(bad("first name does not belong to this chunk (wrong initial)"));
             }
-            let male = m.trim().parse::<u32>().map_err(|_| bad("male births is not a number"))?;
-            let female = f.trim().parse::<u32>().map_err(|_| bad("female births is not a number"))?;
+            let male = crate::text::parse_uint::<u32>(m.trim()).ok_or_else(|| bad("male births is not a number"))?;
+            let female = crate::text::parse_uint::<u32>(f.trim()).ok_or_else(|| bad("female births is not a number"))?;
             // Generated chunks are sorted, so this is a push; a hand-made one
             // is put in order here (no sort routine in the Wasm binary).
             let stats = NameStats { male, female };

@@ -184,9 +184,9 @@ fn split_atom(p: &[u8]) -> Option<(&[u8], usize, usize, &[u8])> {
         let close = rest.iter().position(|&b| b == b'}')?;
         let body = std::str::from_utf8(&rest[1..close]).ok()?;
         (lo, hi) = match body.split_once(',') {
-            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            Some((a, b)) => (crate::text::parse_uint(a)?, crate::text::parse_uint(b)?),
             None => {
-                let n = body.parse().ok()?;
+                let n = crate::text::parse_uint(body)?;
                 (n, n)
             }
         };

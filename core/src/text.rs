@@ -98,6 +98,25 @@ pub fn after_last(s: &str, b: u8) -> &str {
     }
 }
 
+/// An unsigned decimal number, as `s.parse::<T>().ok()` reads it (an
+/// optional `+`, then one digit or more; `None` on overflow). One function
+/// for every integer type: each `parse::<T>` is its own copy of std's
+/// generic parser in the Wasm (~0.3 KB each).
+pub fn parse_uint<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    T::try_from(n).ok()
+}
+
 /// `n` in decimal (see [`push_decimal`]).
 pub fn decimal(n: u64) -> String {
     let mut s = String::new();
@@ -292,6 +311,19 @@ mod tests {
         for s in ["", ".", "a.b.c", "jean@gmail.com", "é.fr", "no-dot", "x.", ".x"] {
             assert_eq!(rfind_byte(s, b'.'), s.rfind('.'), "{s}");
             assert_eq!(after_last(s, b'.'), s.rsplit('.').next().unwrap_or(""), "{s}");
+        }
+    }
+
+    #[test]
+    fn uint_parsing_agrees_with_std() {
+        for s in
+            ["", "+", "-1", "0", "+5", "007", "255", "256", "65535", "65536", "4294967296", "18446744073709551616", "1 ", " 1", "1a", "٣"]
+        {
+            assert_eq!(parse_uint::<u8>(s), s.parse::<u8>().ok(), "{s:?}");
+            assert_eq!(parse_uint::<u16>(s), s.parse::<u16>().ok(), "{s:?}");
+            assert_eq!(parse_uint::<u32>(s), s.parse::<u32>().ok(), "{s:?}");
+            assert_eq!(parse_uint::<usize>(s), s.parse::<usize>().ok(), "{s:?}");
+            assert_eq!(parse_uint::<u64>(s), s.parse::<u64>().ok(), "{s:?}");
         }
     }
 

@@ -368,7 +368,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     }
     let tld = crate::text::after_last(&ascii, b'.');
     if tld.bytes().all(|b| b.is_ascii_digit()) {
-        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
+        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && crate::text::parse_uint::<u8>(l).is_some());
         return Err(Verdict::invalid(if ip { "email.ip_literal" } else { "email.invalid_domain" }));
     }
     if labels < 2 {

@@ -125,7 +125,7 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
 
 /// `prefix` (`+` or `00 `) then the calling code and the national number.
 fn international(prefix: &str, digits: &str) -> String {
-    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
+    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(crate::text::parse_uint(&digits[..n]).unwrap_or(0)));
     let (Some(n), false) = (cc, digits.starts_with('0')) else {
         return [prefix, digits].concat();
     };
@@ -133,7 +133,7 @@ fn international(prefix: &str, digits: &str) -> String {
     if rest.is_empty() {
         return [prefix, digits].concat();
     }
-    let Some(main) = meta::main_region(digits[..n].parse().unwrap_or(0)) else {
+    let Some(main) = meta::main_region(crate::text::parse_uint(&digits[..n]).unwrap_or(0)) else {
         return [prefix, digits].concat();
     };
     match partial(rest, main, Typed::International) {

@@ -426,7 +426,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         }
         if !full.starts_with('0') {
             for n in 1..=full.len().min(3) {
-                let cc: u32 = full[..n].parse().unwrap_or(0);
+                let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
                 if meta::is_calling_code(cc) {
                     return Ok((cc, full[n..].to_string()));
                 }
