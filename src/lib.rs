@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    static VALIDATOR: RefCell<Validator> = RefCell::new(Validator::new());
+    static VALIDATOR: RefCell<Validator> = const { RefCell::new(Validator::new()) };
 }
 
 fn kind(name: &str) -> Result<Kind, JsError> {

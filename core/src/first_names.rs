@@ -68,6 +68,13 @@ pub struct FirstNames {
     loaded: u32,
 }
 
+impl FirstNames {
+    /// None loaded yet; `const` so the Wasm's validator is a plain static.
+    pub const fn new() -> Self {
+        FirstNames { parts: [const { Vec::new() }; PARTS], loaded: 0 }
+    }
+}
+
 /// The name of the chunk that holds a first name (by its folded initial:
 /// "Élodie" → `firstnames-e`, "Ölaf" → `firstnames-o`, "1" → `firstnames-other`);
 /// `None` for a value with no name in it.
