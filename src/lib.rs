@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    static VALIDATOR: RefCell<Validator> = RefCell::new(Validator::new());
+    static VALIDATOR: RefCell<Validator> = const { RefCell::new(Validator::new()) };
 }
 
 fn kind(name: &str) -> Result<Kind, JsError> {
@@ -104,7 +104,7 @@ pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Re
             return Err(JsError::new("fiable: malformed form record"));
         }
         // A field without a country of its own gets one from the core's form rule (the address country first).
-        let o = options(locale, p[3], p[5].parse().unwrap_or(0), p[4] == "1", today);
+        let o = options(locale, p[3], fiable_core::text::parse_uint(p[5]).unwrap_or(0), p[4] == "1", today);
         fields.push(Field { name: p[0].to_string(), kind: kind(p[1])?, value: p[2].to_string(), options: o });
     }
     let verdicts = VALIDATOR.with(|v| v.borrow().validate_form(&fields, &form));
@@ -201,7 +201,9 @@ pub fn cities_raw(postcode: &str) -> String {
 /// Loads a data chunk (bytes of `chunks/NAME.tsv`).
 #[wasm_bindgen(js_name = loadChunk)]
 pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
-    VALIDATOR.with(|v| v.borrow_mut().load_chunk(name, bytes)).map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
+    VALIDATOR
+        .with(|v| v.borrow_mut().load_chunk(name, bytes))
+        .map_err(|e| JsError::new(&["fiable: data chunk ", name, ": ", &e.message()].concat()))
 }
 
 /// The chunks a check of this kind, value and country option would use

@@ -75,6 +75,13 @@ pub struct Communes {
     by_key: Vec<Vec<u32>>,
 }
 
+impl Communes {
+    /// None loaded yet; `const` so the Wasm's validator is a plain static.
+    pub const fn new() -> Self {
+        Communes { chunks: Vec::new(), by_key: Vec::new() }
+    }
+}
+
 fn is_prefix(p: &str) -> bool {
     p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit())
 }
@@ -91,7 +98,7 @@ impl Communes {
     #[inline(never)]
     pub fn load(&mut self, prefix: &str, text: &str) -> Result<(), ChunkError> {
         if !is_prefix(prefix) {
-            return Err(ChunkError::UnknownChunk(format!("communes-{prefix}")));
+            return Err(ChunkError::UnknownChunk(["communes-", prefix].concat()));
         }
         let mut entries = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -118,7 +125,7 @@ impl Communes {
             }
             let population = match f[3] {
                 "-" => None,
-                p => Some(p.parse::<u32>().map_err(|_| bad("population is not a number or -"))?),
+                p => Some(crate::text::parse_uint::<u32>(p).ok_or_else(|| bad("population is not a number or -"))?),
             };
             if entries.last().is_some_and(|e: &Entry| e.postcode.as_str() > pc) {
                 return Err(bad("lines are not sorted by postcode"));
@@ -240,7 +247,7 @@ pub fn communes_chunk_for(postcode: &str) -> Option<String> {
     let p = postcode.trim();
     let prefix = p.get(..2)?;
     let known = prefix.bytes().all(|b| b.is_ascii_digit()) && has_communes(prefix);
-    known.then(|| format!("communes-{prefix}"))
+    known.then(|| ["communes-", prefix].concat())
 }
 
 fn is_arrondissement_number(w: &str) -> bool {

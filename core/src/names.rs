@@ -137,7 +137,7 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     if only.is_some_and(|c| text::is_upper(c) || text::is_lower(c)) {
         return with_norm(Verdict::warning("name.too_short"));
     }
-    let len = normalized.chars().count();
+    let len = text::char_count(&normalized);
     if len > MAX_LEN {
         return with_norm(Verdict::warning("name.too_long").with_number("max_length", MAX_LEN as f64));
     }
@@ -332,7 +332,7 @@ fn push_cased(out: &mut String, seg: &str) {
 fn is_repeated(letters: &str) -> bool {
     let mut it = letters.chars();
     let Some(first) = it.next() else { return false };
-    letters.chars().count() >= 3 && it.all(|c| c == first)
+    text::char_count(letters) >= 3 && it.all(|c| c == first)
 }
 
 /// Keyboard rows (AZERTY, QWERTY, QWERTZ) a bored finger runs along.

@@ -184,9 +184,9 @@ fn split_atom(p: &[u8]) -> Option<(&[u8], usize, usize, &[u8])> {
         let close = rest.iter().position(|&b| b == b'}')?;
         let body = std::str::from_utf8(&rest[1..close]).ok()?;
         (lo, hi) = match body.split_once(',') {
-            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            Some((a, b)) => (crate::text::parse_uint(a)?, crate::text::parse_uint(b)?),
             None => {
-                let n = body.parse().ok()?;
+                let n = crate::text::parse_uint(body)?;
                 (n, n)
             }
         };
@@ -327,7 +327,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         let mut v = Verdict::invalid("postcode.invalid_format").with_text("example", example);
         // A spreadsheet dropped the leading zero: "1000" for "01000".
         if french && compact.len() == 4 && compact.bytes().all(|b| b.is_ascii_digit()) {
-            let padded = format!("0{compact}");
+            let padded = ["0", compact].concat();
             if canonical(shapes, &padded).is_some() && !communes.for_postcode(&padded).is_empty() {
                 v = v.with_suggestion(padded);
             }
@@ -343,7 +343,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         return Verdict::invalid("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
     if !communes.is_loaded(prefix) {
-        return v.with_text("chunk", format!("communes-{prefix}"));
+        return v.with_text("chunk", ["communes-", prefix].concat());
     }
     let mut names: Vec<String> = communes.for_postcode(&canon).into_iter().map(|c| c.name).collect();
     if names.is_empty() {

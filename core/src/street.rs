@@ -36,7 +36,7 @@ const INDEXES: [&str; 4] = ["bis", "ter", "quater", "quinquies"];
 /// Checks a street line (non-empty: empty values are handled before).
 pub fn check(value: &str, _opts: &Options) -> Verdict {
     let line = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > MAX_CHARS {
+    if crate::text::char_count(&line) > MAX_CHARS {
         return Verdict::invalid("field.too_long");
     }
     let allowed = |c: char| is_letter(c) || is_digit(c) || matches!(c, ' ' | '\'' | '’' | '-' | ',' | '.' | '/' | '°' | '(' | ')' | '&');

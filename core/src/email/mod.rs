@@ -287,7 +287,7 @@ pub fn is_free_in(list: &DomainList, domain: &str) -> bool {
 /// lookup service's DNS check; `None` when there is no usable domain.
 pub fn domain_of(value: &str) -> Option<String> {
     let value = value.trim();
-    let at = value.rfind('@')?;
+    let at = crate::text::rfind_byte(value, b'@')?;
     let d = normalize_domain(&value[at + 1..]).ok()?;
     lists::tlds().contains(d.tld()).then_some(d.ascii)
 }
@@ -302,7 +302,7 @@ struct Domain {
 
 impl Domain {
     fn tld(&self) -> &str {
-        self.ascii.rsplit('.').next().unwrap_or("")
+        crate::text::after_last(&self.ascii, b'.')
     }
 }
 
@@ -366,9 +366,9 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if ascii.len() > 253 {
         return Err(Verdict::invalid("email.too_long"));
     }
-    let tld = ascii.rsplit('.').next().unwrap_or("");
+    let tld = crate::text::after_last(&ascii, b'.');
     if tld.bytes().all(|b| b.is_ascii_digit()) {
-        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
+        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && crate::text::parse_uint::<u8>(l).is_some());
         return Err(Verdict::invalid(if ip { "email.ip_literal" } else { "email.invalid_domain" }));
     }
     if labels < 2 {
@@ -443,7 +443,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     if value.len() > crate::MAX_INPUT {
         return Err(Verdict::invalid("email.too_long"));
     }
-    let Some(at) = value.rfind('@') else {
+    let Some(at) = crate::text::rfind_byte(value, b'@') else {
         return Err(Verdict::invalid("email.missing_at"));
     };
     if value[..at].bytes().any(|b| b == b'"') {
@@ -480,16 +480,16 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
             // "frée.fr", "gmaïl.com": an accent slipped into a provider's name.
             let folded = crate::text::fold(u);
             if folded.is_ascii() && folded != domain.ascii {
-                let folded_tld_known = lists::tlds().contains(folded.rsplit('.').next().unwrap_or(""));
+                let folded_tld_known = lists::tlds().contains(crate::text::after_last(&folded, b'.'));
                 typo = if typo::is_known(&folded) {
                     Some((folded, typo::Kind::Domain))
                 } else if let Some(t) = typo::suggest(&folded, folded_tld_known) {
                     Some(t)
                 } else if !tld_known && folded_tld_known {
                     // "exemple.café": no such TLD, but .cafe exists.
-                    let (stem, _) = domain.ascii.rsplit_once('.').unwrap_or(("", ""));
-                    let tld = folded.rsplit('.').next().unwrap_or("");
-                    Some((format!("{stem}.{tld}"), typo::Kind::Tld))
+                    let stem = crate::text::rfind_byte(&domain.ascii, b'.').map_or("", |i| &domain.ascii[..i]);
+                    let tld = crate::text::after_last(&folded, b'.');
+                    Some(([stem, ".", tld].concat(), typo::Kind::Tld))
                 } else {
                     None
                 };
@@ -515,7 +515,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
         if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
-            v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
+            v.with_suggestion(join_at(&ascii_like(local, &folded), &domain.ascii))
         } else {
             v
         }

@@ -47,13 +47,13 @@ pub enum Kind {
 /// Splits a domain into (name, suffix): `hotmail.co.uk` → (`hotmail`, `co.uk`).
 /// Mirrors `split` in data/gen/email.py.
 pub fn split_suffix(domain: &str) -> (&str, &str) {
-    let Some(last) = domain.rfind('.') else {
+    let Some(last) = crate::text::rfind_byte(domain, b'.') else {
         return ("", domain);
     };
     let tld = &domain[last + 1..];
     if tld.len() == 2 {
         let head = &domain[..last];
-        if let Some(prev) = head.rfind('.') {
+        if let Some(prev) = crate::text::rfind_byte(head, b'.') {
             if SECOND_LEVEL.contains(&&head[prev + 1..]) {
                 return (&domain[..prev], &domain[prev + 1..]);
             }
@@ -236,7 +236,7 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
     let mut best: Option<((usize, usize), &str)> = cut.then_some(((0, 0), "com"));
     for (rank, &tld) in COMMON_TLDS.iter().enumerate().filter(|_| !cut) {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
-        let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[domain.rfind('.')? + 1..] };
+        let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[crate::text::rfind_byte(domain, b'.')? + 1..] };
         // Only slips of the hand here: a far-key substitution of an unknown
         // TLD (.yu → .eu) is as likely a dead or made-up TLD as a typo.
         if one_edit(typed, tld) == Some(true) {
@@ -247,11 +247,11 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
         }
     }
     let (_, tld) = best?;
-    let stem = if tld.bytes().any(|b| b == b'.') { name } else { &domain[..domain.rfind('.')?] };
+    let stem = if tld.bytes().any(|b| b == b'.') { name } else { &domain[..crate::text::rfind_byte(domain, b'.')?] };
     if stem.is_empty() {
         return None;
     }
-    Some((format!("{stem}.{tld}"), Kind::Tld))
+    Some(([stem, ".", tld].concat(), Kind::Tld))
 }
 
 #[cfg(test)]

@@ -175,8 +175,8 @@ pub(crate) fn is_loaded(cc: u16) -> bool {
 /// Loads the chunk `phone-<cc>`; `cc` is the part after `phone-`. A chunk
 /// already loaded stays as it is (its regions are handed out as `'static`).
 pub(crate) fn load(cc: &str, text: &str) -> Result<(), ChunkError> {
-    let unknown = || ChunkError::UnknownChunk(format!("phone-{cc}"));
-    let code: u16 = cc.parse().map_err(|_| unknown())?;
+    let unknown = || ChunkError::UnknownChunk(["phone-", cc].concat());
+    let code: u16 = crate::text::parse_uint(cc).ok_or_else(unknown)?;
     if cc.starts_with('0') || CALLING_CODES.binary_search(&code).is_err() {
         return Err(unknown());
     }
@@ -201,7 +201,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
         let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let f: Vec<&'static str> = line.split('\t').collect();
         let pat = |patterns: &[Static], s: &str| -> Result<Option<Static>, ChunkError> {
-            let id: u16 = s.parse().map_err(|_| bad("pattern number"))?;
+            let id: u16 = crate::text::parse_uint(s).ok_or_else(|| bad("pattern number"))?;
             if id == 0 {
                 return Ok(None);
             }
@@ -210,7 +210,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
         let mask = |s: &str| u32::from_str_radix(s, 16).map_err(|_| bad("length set"));
         match (f[0], f.len()) {
             ("p", 3) => {
-                let id: u16 = f[1].parse().map_err(|_| bad("pattern number"))?;
+                let id: u16 = crate::text::parse_uint(f[1]).ok_or_else(|| bad("pattern number"))?;
                 if id == 0 {
                     return Err(bad("pattern number"));
                 }
@@ -218,7 +218,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
             }
             ("r", 14) => {
                 let c = f[1].as_bytes();
-                let cc: u16 = f[2].parse().map_err(|_| bad("calling code"))?;
+                let cc: u16 = crate::text::parse_uint(f[2]).ok_or_else(|| bad("calling code"))?;
                 if c.len() != 2 || cc != code {
                     return Err(bad("region"));
                 }

@@ -224,7 +224,7 @@ pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String>
             let _ = meta::region(id);
         }
     }
-    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
+    meta::take_misses().into_iter().map(|cc| ["phone-", &crate::text::decimal(cc.into())].concat()).collect()
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
@@ -426,7 +426,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         }
         if !full.starts_with('0') {
             for n in 1..=full.len().min(3) {
-                let cc: u32 = full[..n].parse().unwrap_or(0);
+                let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
                 if meta::is_calling_code(cc) {
                     return Ok((cc, full[n..].to_string()));
                 }
@@ -618,7 +618,7 @@ fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNum
     e164.push_str(&nsn);
     let (national, international) = match meta::main_region(cc) {
         Some(main) => format::format_number(&nsn, main, ccs),
-        None => (nsn.clone(), format!("+{ccs} {nsn}")),
+        None => (nsn.clone(), ["+", ccs, " ", &nsn].concat()),
     };
     PhoneNumber { region: r.id(), calling_code: r.cc, national_number: nsn, number_type: t, e164, national, international }
 }
