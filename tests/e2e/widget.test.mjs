@@ -201,7 +201,7 @@ test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict',
   await page.goto(ctx.server.url + '/t/csp.html');
   await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
   // The form's own region (France) is fetched at ready, before any keystroke.
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/phone-33.tsv')));
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/phones-fr.tsv')));
   await page.locator('#phone').pressSequentially('0612345678');
   assert.equal(await page.inputValue('#phone'), '06 12 34 56 78');
   await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'));

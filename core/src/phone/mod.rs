@@ -212,24 +212,42 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
 
 /// The data chunks (`phone-<calling code>`) that checking `value` with
 /// this default country needs and that are not loaded; with an empty value,
-/// the default country's. Empty when the chunks are compiled in.
+/// the default country's. A default country of a family (FAMILIES) asks for
+/// the family's pack (`phones-fr`) instead of its codes' chunks one by one.
+/// Empty when the chunks are compiled in.
 pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String> {
     meta::clear_misses();
-    let _ = parse(value, default_country);
     // A national number that is invalid at home is tried in the rest of
     // its family (FAMILIES): those regions are wanted from the start too,
     // or every number still being typed would wait for them.
-    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
-        for id in *family {
+    let family = default_country.and_then(|c| FAMILIES.iter().find(|f| f.1.iter().any(|id| id.eq_ignore_ascii_case(c.trim()))));
+    let mut out: Vec<String> = Vec::new();
+    if let Some((_, ids)) = family {
+        for id in *ids {
             let _ = meta::region(id);
         }
     }
-    meta::take_misses().into_iter().map(|cc| ["phone-", &crate::text::decimal(cc.into())].concat()).collect()
+    let in_pack = meta::take_misses();
+    if let (Some((pack, _)), false) = (family, in_pack.is_empty()) {
+        out.push(pack.to_string());
+    }
+    let _ = parse(value, default_country);
+    let rest = meta::take_misses().into_iter().filter(|cc| !in_pack.contains(cc));
+    out.extend(rest.map(|cc| ["phone-", &crate::text::decimal(cc.into())].concat()));
+    out
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
 pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::error::ChunkError> {
     meta::load(cc, text)
+}
+
+/// Loads a family's pack (`phones-fr`).
+pub(crate) fn load_pack(name: &str, text: &str) -> Result<(), crate::chunks::error::ChunkError> {
+    if !FAMILIES.iter().any(|f| f.0 == name) {
+        return Err(crate::chunks::error::ChunkError::UnknownChunk(name.to_string()));
+    }
+    meta::load_pack(text)
 }
 
 /// Parses and validates a phone number; the error is the verdict code
@@ -248,7 +266,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     let Some(r) = region else {
         return first.map(build);
     };
-    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id())) else {
+    let Some((_, family)) = FAMILIES.iter().find(|f| f.1.contains(&r.id())) else {
         return first.map(build);
     };
     for other in family.iter().filter(|id| **id != r.id()) {
@@ -266,7 +284,9 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
 /// codes: France and its overseas departments and collectivities dialled
 /// with the national prefix 0 (ARCEP's 10-digit plan). Not Saint-Pierre-et-
 /// Miquelon: +508 has its own 6-digit plan, dialled internationally from France.
-const FAMILIES: &[&[&str]] = &[&["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"]];
+/// Each with the name of its pack, the chunks of its calling codes in one
+/// file (data/gen/phone.py's PACKS).
+const FAMILIES: &[(&str, &[&str])] = &[("phones-fr", &["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"])];
 
 // ---------------------------------------------------------------------------
 // Cleaning the raw input.
