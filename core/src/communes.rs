@@ -281,10 +281,9 @@ fn query_key(s: &str) -> String {
 
 /// Lower-case words of place names that stay lower case inside a name
 /// ("Saint-Germain-en-Laye", "Villeneuve-d'Ascq", "Rio de Janeiro").
-const PARTICLES: &[&str] = &[
-    "de", "du", "des", "d", "la", "le", "les", "l", "en", "sur", "sous", "lès", "lez", "et", "aux", "au", "à", "on", "upon", "the", "of",
-    "y", "del", "di", "da", "dos", "das", "van", "von", "der",
-];
+const PARTICLES: &str = "\
+de du des d la le les l en sur sous lès lez et aux au à on upon the of y del di da dos das van \
+von der";
 
 /// "saint-jean-de-luz" → "Saint-Jean-de-Luz"; "LE HAVRE" → "Le Havre".
 fn capitalize(s: &str) -> String {
@@ -296,7 +295,7 @@ fn capitalize(s: &str) -> String {
             return;
         }
         let lower = text::lower_str(word);
-        if !*first && PARTICLES.contains(&lower.as_str()) {
+        if !*first && text::list_find(PARTICLES, &lower).is_some() {
             out.push_str(&lower);
         } else {
             let mut cs = lower.chars();

@@ -295,9 +295,24 @@ pub fn osa_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize>
     (d <= max).then_some(d)
 }
 
+/// The word of a space-separated list equal to `word`. The small word
+/// tables are such strings: as `&[&str]` each entry cost 8 B of pointers in
+/// the Wasm, data that compresses badly.
+pub fn list_find(list: &'static str, word: &str) -> Option<&'static str> {
+    list.split(' ').find(|w| *w == word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_find_matches_whole_words_only() {
+        assert_eq!(list_find("de du des", "du"), Some("du"));
+        assert_eq!(list_find("de du des", "d"), None);
+        assert_eq!(list_find("de du des", ""), None);
+        assert_eq!(list_find("de du des", "de du"), None);
+    }
 
     #[test]
     fn char_counts_agree_with_std() {
