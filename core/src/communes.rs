@@ -34,7 +34,8 @@ pub(crate) const MESSAGES: &[Msg] = &[
 
 /// Countries whose postcodes are French (La Poste): their communes are in
 /// the `communes-XX` chunks.
-pub const FRENCH_POSTAL: &[&str] = &["FR", "GP", "MQ", "GF", "RE", "YT", "PM", "BL", "MF", "WF", "PF", "NC"];
+/// Space-separated (see [`text::list_find`]).
+pub const FRENCH_POSTAL: &str = "FR GP MQ GF RE YT PM BL MF WF PF NC";
 
 /// One commune using a postcode.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -355,7 +356,7 @@ pub fn check_city(value: &str, opts: &Options, communes: &Communes) -> Verdict {
     let tidy = tidy(t);
     let french = match &opts.country {
         None => true,
-        Some(c) => crate::country::resolve(c).is_some_and(|c| FRENCH_POSTAL.contains(&c)),
+        Some(c) => crate::country::resolve(c).is_some_and(|c| text::list_find(FRENCH_POSTAL, c).is_some()),
     };
     if french {
         let found = communes.find_by_name(&tidy);

@@ -163,7 +163,7 @@ fn postcode_rule(v: &Validator, fields: &[Field], opts: &Options, address_countr
         return;
     }
     let country = fields[pi].options.country.as_deref().and_then(crate::country::resolve).or(address_country);
-    if country.is_some_and(|c| !crate::communes::FRENCH_POSTAL.contains(&c)) {
+    if country.is_some_and(|c| crate::text::list_find(crate::communes::FRENCH_POSTAL, c).is_none()) {
         return;
     }
     let pc = out[pi].normalized.clone().unwrap_or_else(|| fields[pi].value.trim().to_string());

@@ -222,7 +222,8 @@ impl Validator {
         let mut out = Vec::new();
         match kind {
             Kind::Postcode => {
-                let french = country.is_none_or(|c| country::resolve(c).is_some_and(|c| communes::FRENCH_POSTAL.contains(&c)));
+                let french =
+                    country.is_none_or(|c| country::resolve(c).is_some_and(|c| text::list_find(communes::FRENCH_POSTAL, c).is_some()));
                 if let Some(name) = communes::communes_chunk_for(value).filter(|_| french) {
                     if !self.communes.is_loaded(&name["communes-".len()..]) {
                         out.push(name);

@@ -30,10 +30,10 @@ use super::lists;
 use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
-const COMMON_TLDS: &[&str] = &["fr", "com", "net", "org", "de", "be", "ch", "it", "es", "eu", "co.uk"];
+const COMMON_TLDS: &str = "fr com net org de be ch it es eu co.uk";
 
 /// Second-level labels that form a public suffix under a ccTLD (`co.uk`, `com.br`).
-const SECOND_LEVEL: &[&str] = &["ac", "co", "com", "edu", "gouv", "gov", "ne", "net", "or", "org"];
+const SECOND_LEVEL: &str = "ac co com edu gouv gov ne net or org";
 
 /// What kind of correction was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub fn split_suffix(domain: &str) -> (&str, &str) {
     if tld.len() == 2 {
         let head = &domain[..last];
         if let Some(prev) = crate::text::rfind_byte(head, b'.') {
-            if SECOND_LEVEL.contains(&&head[prev + 1..]) {
+            if crate::text::list_find(SECOND_LEVEL, &head[prev + 1..]).is_some() {
                 return (&domain[..prev], &domain[prev + 1..]);
             }
         }
@@ -234,7 +234,7 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
     // `.c`, cut short: `.com`, not the ccTLD one letter away (`.ch`).
     let cut = domain.ends_with(".c");
     let mut best: Option<((usize, usize), &str)> = cut.then_some(((0, 0), "com"));
-    for (rank, &tld) in COMMON_TLDS.iter().enumerate().filter(|_| !cut) {
+    for (rank, tld) in COMMON_TLDS.split(' ').enumerate().filter(|_| !cut) {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
         let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[crate::text::rfind_byte(domain, b'.')? + 1..] };
         // Only slips of the hand here: a far-key substitution of an unknown

@@ -179,8 +179,8 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
     }
 }
 
-/// Words that introduce an extension, lower case, longest first.
-const EXTENSION_MARKS: &[&str] = &[";ext=", "extension", "poste", "ext.", "ext", "#", "x"];
+/// Words that introduce an extension, lower case, longest first, space-separated.
+const EXTENSION_MARKS: &str = ";ext= extension poste ext. ext # x";
 
 /// Splits an extension off the end: `01 23 45 67 89 poste 204` →
 /// (`01 23 45 67 89`, `Some("204")`). A mark, then 1 to 7 digits, after a
@@ -193,7 +193,7 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     }
     let ext = &t[t.len() - digits..];
     let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
-    for mark in EXTENSION_MARKS {
+    for mark in EXTENSION_MARKS.split(' ') {
         let n = mark.len();
         let Some(start) = head.len().checked_sub(n) else {
             continue;
