@@ -130,12 +130,19 @@ struct Provider {
     letters: u64,
 }
 
+/// The curated providers, most used first: (domain, closed brand).
+pub(crate) fn provider_list() -> impl Iterator<Item = (&'static str, bool)> {
+    PROVIDERS.lines().map(|l| match l.strip_suffix('!') {
+        Some(domain) => (domain, true),
+        None => (l, false),
+    })
+}
+
 fn providers() -> &'static [Provider] {
     static SPLIT: std::sync::OnceLock<Vec<Provider>> = std::sync::OnceLock::new();
     SPLIT.get_or_init(|| {
-        PROVIDERS
-            .iter()
-            .map(|&(domain, closed)| {
+        provider_list()
+            .map(|(domain, closed)| {
                 let (name, suffix) = split_suffix(domain);
                 Provider { domain, name, suffix, closed, letters: letters(name) }
             })
