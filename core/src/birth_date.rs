@@ -373,20 +373,9 @@ fn tokens(value: &str) -> Option<Vec<Tok>> {
     Some(toks)
 }
 
-const MONTHS: [(&str, &str); 12] = [
-    ("janvier", "january"),
-    ("fevrier", "february"),
-    ("mars", "march"),
-    ("avril", "april"),
-    ("mai", "may"),
-    ("juin", "june"),
-    ("juillet", "july"),
-    ("aout", "august"),
-    ("septembre", "september"),
-    ("octobre", "october"),
-    ("novembre", "november"),
-    ("decembre", "december"),
-];
+/// Each month's French and English names, space-separated, January first.
+const MONTHS: &str = "janvier january fevrier february mars march avril april mai may juin june juillet july \
+aout august septembre september octobre october novembre november decembre december";
 
 /// A month from its French or English name or an unambiguous abbreviation
 /// of at least three letters ("nov", "fev", "févr", "sept"; not "jui").
@@ -395,8 +384,9 @@ fn month(word: &str) -> Option<u8> {
         return None;
     }
     let mut found = None;
-    for (i, (fr, en)) in MONTHS.iter().enumerate() {
-        if fr.starts_with(word) || en.starts_with(word) || (word == "fev" && i == 1) {
+    for (n, name) in MONTHS.split(' ').enumerate() {
+        let i = n / 2;
+        if name.starts_with(word) || (word == "fev" && i == 1) {
             match found {
                 Some(f) if f != i => return None,
                 _ => found = Some(i),
