@@ -18,7 +18,7 @@ tables:
 	@set -e; for g in data/gen/*.py; do echo "  gen $$g"; python3 $$g; done
 	@echo "  gen pkg/consent.schema.json"; cargo run -q -p fiable-consent --example schema > pkg/consent.schema.json.tmp
 	@mv pkg/consent.schema.json.tmp pkg/consent.schema.json
-	@echo "  gen pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts"; cargo run -q -p fiable-core --example defs -- pkg
+	@echo "  gen pkg/defs.js pkg/hints.js pkg/fiable.schema.json pkg/index.d.ts"; cargo run -q -p fiable-core --example defs -- pkg
 
 # Refresh the raw snapshots from the registries (pinned versions, see data/SOURCES.md).
 fetch:
@@ -44,8 +44,16 @@ setup-test:
 # --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 # --merge-similar-functions: generic copies that differ in a constant (0.3 KB gzip).
+# std is rebuilt for the Wasm with the immediate-abort panic strategy (its
+# sources are the rust-src component, scripts/setup.sh adds it; the flags are
+# unstable, allowed on the stable toolchain by RUSTC_BOOTSTRAP like `make fuzz`):
+# a panic, which the core never means to reach, is then a bare trap, without
+# std's panic hook, payload boxing, messages, locations and the core::fmt they
+# pull in (−8.0 KB gzip of Wasm); -Zlocation-detail=none drops the source paths
+# std's #[track_caller] sites still embed.
+WASM_STD := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 pkg: setup
-	cargo build --profile wasm --target wasm32-unknown-unknown -p fiable
+	$(WASM_STD) cargo build --profile wasm --target wasm32-unknown-unknown -p fiable -Zbuild-std=std,panic_abort
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
 	$(BIN)/wasm-opt --merge-similar-functions -Oz --converge --strip-debug --strip-producers --low-memory-unused \
 	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
@@ -69,7 +77,7 @@ pkg: setup
 
 # Regenerating the tables from data/raw/ (and pkg/ files from the Rust
 # types) must change nothing that is checked in.
-GENERATED_PKG := pkg/consent.schema.json pkg/defs.js pkg/fiable.schema.json pkg/index.d.ts
+GENERATED_PKG := pkg/consent.schema.json pkg/defs.js pkg/hints.js pkg/fiable.schema.json pkg/index.d.ts
 tables-check: tables
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 	  if [ -n "$$(git status --porcelain -- core/src/tables core/chunks $(GENERATED_PKG))" ]; then \

@@ -57,6 +57,8 @@ function defaultLocale() {
   return (typeof document !== 'undefined' && document.documentElement.lang) || 'en';
 }
 
+// A country crosses into the Wasm as its two char codes (0 = none; opts() checks the option itself).
+const cc = (c) => (typeof c === 'string' && c.length === 2 ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
 const isLetter = (c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 function opts(options, where = 'options') {
@@ -154,10 +156,16 @@ export function validateForm(values, config = {}) {
 export async function validateFormAsync(values, config = {}) {
   const fields = config?.fields ?? {};
   const need = new Set();
-  for (const name of new Set([...Object.keys(fields), ...Object.keys(values ?? {})])) {
-    const type = fields[name]?.type ?? name;
-    const country = fields[name]?.country ?? config?.country;
-    if (isKind(type)) for (const c of chunksFor(type, values?.[name], country ? { country } : {})) need.add(c);
+  const names = [...new Set([...Object.keys(fields), ...Object.keys(values ?? {})])];
+  const typeOf = (name) => fields[name]?.type ?? name;
+  // Each field's country as the core's form rule gives it (the address country before the form's).
+  const address = names.filter((n) => typeOf(n) === 'country').map((n) => clean(text(values?.[n], `values.${n}`))).join('\u001f');
+  for (const name of names) {
+    const type = typeOf(name);
+    if (!isKind(type)) continue;
+    const n = raw.fieldCountry(kindIndex(type), cc(fields[name]?.country), address, cc(config?.country));
+    const country = n ? String.fromCharCode(n >> 8, n & 255) : '';
+    for (const c of chunksFor(type, values?.[name], country ? { country } : {})) need.add(c);
   }
   await loadData([...need]);
   return validateForm(values, config);

@@ -5,6 +5,9 @@
 // late answer is stale (each field's `seq`).
 
 import { validate, validateForm, loadData, chunksFor } from './api.js';
+import { fieldCountry, kindIndex } from './dist/fiable_wasm.js';
+import { HINT } from './hints.js';
+import { happened } from './show.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
@@ -15,9 +18,10 @@ import { validate, validateForm, loadData, chunksFor } from './api.js';
  * @property {(f: Field) => Verdict | null} local The local verdict of one field now (null if the call threw).
  * @property {(f: Field) => Promise<void>} check The local check of one field, shown (its data chunks loaded first).
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules, shown.
- * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (every field touched).
+ * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (the hint machine told so).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
  * @property {() => Record<string, string>} values Normalised values by field name (the raw ones before `ready`).
+ * @property {(f: Field) => string} country The country the field is checked with now (the core's form rule).
  */
 
 /**
@@ -28,16 +32,28 @@ import { validate, validateForm, loadData, chunksFor } from './api.js';
  */
 export function checksOf(s, show) {
   const { config, locale, fields } = s;
+  const countryFields = fields.filter((f) => f.type === 'country');
+  /** Kind indices, asked of the Wasm on first use (attach() runs before it has loaded). @type {Map<Field, number>} */
+  const kinds = new Map();
+  const kindOf = (/** @type {Field} */ f) => kinds.get(f) ?? kinds.set(f, kindIndex(f.type)).get(f) ?? 0;
+  // A country crosses into the Wasm as its two char codes (0 = none).
+  const cc = (/** @type {string | undefined} */ c) => (c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
+  /** The country the core's form rule gives the field: its own, else the address country (phones, postcodes, cities), else the form's. @param {Field} f */
+  const country = (f) => {
+    const n = fieldCountry(kindOf(f), cc(f.fc.country), countryFields.map((x) => x.el.value).join('\u001f'), cc(config.country));
+    return n ? String.fromCharCode(n >> 8, n & 255) : '';
+  };
   /** @param {Field} f */
-  const opts = (f) => ({ locale, country: f.country, required: f.required, minAge: f.minAge, today: config.today });
+  const opts = (f) => ({ locale, country: country(f), required: f.required, minAge: f.minAge, today: config.today });
+  // Each field's own country only: the core chooses between the address country and the form's.
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
-    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.country, required: f.required, minAge: f.minAge }])),
+    fields: Object.fromEntries(fields.map((f) => [f.name, { type: /** @type {import('./index.d.ts').Kind} */ (f.type), country: f.fc.country, required: f.required, minAge: f.minAge }])),
   });
   const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
   const verdicts = () => validateForm(valuesNow(), formConfig());
   /** @param {Field} f @returns {string[]} */
-  const chunks = (f) => chunksFor(f.type, f.el.value, { country: f.country });
+  const chunks = (f) => chunksFor(f.type, f.el.value, { country: country(f) });
   const missing = () => [...new Set(fields.flatMap(chunks))];
 
   /** @param {Field} f @returns {Verdict | null} */
@@ -53,6 +69,7 @@ export function checksOf(s, show) {
   return {
     local,
     missing,
+    country,
     async check(f) {
       const seq = ++f.seq;
       const need = chunks(f);
@@ -76,7 +93,7 @@ export function checksOf(s, show) {
     all() {
       const all = verdicts();
       for (const f of fields) {
-        f.touched = true;
+        happened(f, HINT.submit);
         const v = all[f.name];
         if (v) all[f.name] = show(f, v);
       }

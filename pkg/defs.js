@@ -89,7 +89,7 @@ export const CODES = [
   "street.valid",
 ];
 
-/** Texts of the verdicts the page builds from the lookup service's answers (the core never sees them). */
+/** Texts of the verdicts built from the lookup service's answers (core/src/remote.rs; the Wasm does not carry them). */
 export const MESSAGES = {
   fr: {
     "email.domain_pending": "Vérification du domaine…",
@@ -110,6 +110,9 @@ export const MESSAGES = {
     "address.mail_returned_on": "Mail to this address came back on {date}: check the address.",
   },
 };
+
+/** Facts the page reads from the lookup service's answers, as bits (core/src/remote.rs, the Wasm's remoteVerdict). */
+export const HEARD = { asking: 1, gating: 2, domainValid: 4, domainInvalid: 8, noMail: 16, disposable: 32, noMailbox: 64, postcodeFound: 128, returned: 256 };
 
 /** The shape of an E.164 phone number, as the core writes it. */
 export const E164 = /^\+[1-9][0-9]{5,14}$/;

@@ -7,7 +7,8 @@
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
 
-export const STATUSES = ['valid', 'warning', 'invalid', 'pending'];
+import { HINT, STATUSES } from './hints.js';
+
 const statusClasses = STATUSES.map((s) => `fiable-${s}`);
 
 /**
@@ -22,14 +23,31 @@ export function write(el, value) {
 }
 
 /**
- * Sets a value the way a person would, so React/Vue-controlled inputs follow.
+ * What the value fiable is writing now means to the field's hint state
+ * (a HINT event, core/src/hint.rs), for the input event it sends; null
+ * when the value is not fiable's write (the person's, the page's).
+ * @type {number | null}
+ */
+export let writing = null;
+
+/**
+ * Sets a value the way a person would, so React/Vue-controlled inputs
+ * follow; `event` is what the write is to the field's hint state (a pick
+ * from a list is the person's input).
  * @param {Control} el
  * @param {string} value
+ * @param {number} [event]
  */
-export function setValue(el, value) {
-  write(el, value);
-  el.dispatchEvent(new Event('input', { bubbles: true }));
-  el.dispatchEvent(new Event('change', { bubbles: true }));
+export function setValue(el, value, event = HINT.input) {
+  const outer = writing;
+  writing = event;
+  try {
+    write(el, value);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  } finally {
+    writing = outer;
+  }
 }
 
 /** Non-separator characters: what the caret is counted in when a value is reformatted. */
@@ -78,14 +96,15 @@ export function decorate({ el, hint }) {
 
 /**
  * Paints verdict `v` as `status` ('' shows nothing): the field's classes and
- * aria-invalid, the hint (with a suggestion button), the live region, and
- * the fiable:verdict / fiable:valid / fiable:invalid events.
+ * aria-invalid, the hint (with a suggestion button), the live region when
+ * `announce`, and the fiable:verdict / fiable:valid / fiable:invalid events.
  * @param {Field} f
  * @param {Verdict} v
  * @param {string} status
  * @param {HTMLElement} live
+ * @param {boolean} announce
  */
-export function paint(f, v, status, live) {
+export function paint(f, v, status, live, announce) {
   const { el, hint } = f;
   el.classList.remove(...statusClasses);
   hint.className = 'fiable-hint';
@@ -108,14 +127,14 @@ export function paint(f, v, status, live) {
     // Keep focus in the field: a blur would re-check and replace this button mid-click.
     b.addEventListener('mousedown', (e) => e.preventDefault());
     b.addEventListener('click', () => {
-      setValue(el, suggestion);
+      setValue(el, suggestion, HINT.suggestion);
       el.focus();
     });
     hint.append(b);
   } else if (say) {
     hint.textContent = say;
   }
-  if (say) live.textContent = say;
+  if (say && announce) live.textContent = say;
   const tell = (/** @type {string} */ type) => el.dispatchEvent(new CustomEvent(`fiable:${type}`, { bubbles: true, detail: v }));
   if (status) {
     tell('verdict');

@@ -32,12 +32,11 @@ export function fieldsOf(form, config, id) {
     hint.id = `${id}-${name}-hint`;
     fields.push({
       name, el: /** @type {import('./seam.js').Control} */ (el), type: fc.type, fc,
-      country: fc.country ?? config.country ?? '',
       required: fc.required ?? /** @type {HTMLInputElement} */ (el).required,
       minAge: fc.minAge,
       block: new Set(fc.block ?? formBlock),
       hint,
-      touched: false, verdict: null, base: null, shown: '', seq: 0,
+      stage: 0, verdict: null, base: null, shown: '', seq: 0,
       inflight: null, ctrl: null, asking: '', mailboxCtrl: null, probing: '', filling: false,
     });
   }

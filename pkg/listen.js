@@ -5,14 +5,16 @@
 // before `ready`.
 
 import { formatPhone } from './api.js';
-import { setValue, rewrite, decorate } from './dom.js';
+import { setValue, rewrite, decorate, writing } from './dom.js';
+import { happened } from './show.js';
+import { HINT } from './hints.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
 /** @typedef {import('./seam.js').State} State */
 
-/** Kinds formatted as they are typed (the formatter lives in Rust). */
-const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {Field} */ f) => formatPhone(value, f.country) };
+/** Kinds formatted as they are typed (the formatter lives in Rust), with the field's country. */
+const AS_YOU_TYPE = { phone: (/** @type {string} */ value, /** @type {string} */ country) => formatPhone(value, country) };
 /** Kinds whose value is replaced by the verdict's `normalized` on blur. */
 const NORMALIZE_ON_BLUR = new Set(['first_name', 'last_name']);
 
@@ -32,7 +34,7 @@ export function listen(s, c, show) {
     const fmt = AS_YOU_TYPE[/** @type {'phone'} */ (f.type)];
     if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
     const { el } = f;
-    const after = fmt(el.value, f);
+    const after = fmt(el.value, c.country(f));
     if (after === el.value) return;
     rewrite(el, after);
     // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.
@@ -47,20 +49,24 @@ export function listen(s, c, show) {
     on(el, 'input', (e) => {
       if (!s.ready || e.isComposing || e === echo) return;
       s.rc?.forget(f);
+      // The person's keystroke, fiable's own write (a suggestion, a chosen address), or the page's script.
+      happened(f, writing ?? (e.isTrusted ? HINT.input : HINT.page));
       reformat(f, e);
       c.check(f);
     });
     on(el, 'change', () => {
       if (!s.ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
-      f.touched = true;
+      happened(f, HINT.input);
+      happened(f, HINT.blur);
       c.check(f).then(c.crossCheck);
     });
     on(el, 'blur', () => {
       if (!s.ready) return;
-      f.touched = true;
+      happened(f, HINT.blur);
       if (NORMALIZE_ON_BLUR.has(f.type)) {
         const v = c.local(f);
-        if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized);
+        // Still leaving: the same event again changes nothing.
+        if (v && v.normalized && v.normalized !== el.value && v.status === 'valid') setValue(el, v.normalized, HINT.blur);
       }
       c.check(f).then(c.crossCheck).then(() => s.rc?.ask(f));
     });
@@ -71,7 +77,7 @@ export function listen(s, c, show) {
   on(s.form, 'invalid', (e) => {
     const f = fields.find((x) => x.el === e.target);
     if (f && s.ready) {
-      f.touched = true;
+      happened(f, HINT.submit);
       f.shown = '';
       if (f.verdict) show(f, f.verdict);
     }

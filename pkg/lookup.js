@@ -15,7 +15,7 @@
 // submit ever waits for it.
 import { combobox } from './combobox.js';
 import { call } from './net.js';
-import { MESSAGES } from './defs.js';
+import { MESSAGES, HEARD } from './defs.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
@@ -25,7 +25,7 @@ const LOOKUP_TIMEOUT_MS = 2500;
 /** The mailbox check talks to a mail server (the service gives up after 6 s by default); nothing waits for it. */
 const MAILBOX_TIMEOUT_MS = 8000;
 const DEBOUNCE_MS = 120;
-/** Texts of the verdicts built from the service's answers (from the core, see defs.js) and of the address list; config.messages overrides. */
+/** Texts of the verdicts the core builds from the service's answers (from the core, see defs.js) and of the address list; config.messages overrides. */
 const TEXT = {
   fr: {
     ...MESSAGES.fr,
@@ -44,7 +44,7 @@ const TEXT = {
  * @returns {import('./seam.js').RemoteChecks | null}
  */
 export function remoteChecks(w) {
-  const { lang, fields, id, live, on, undo, show, check, crossCheck, setValue } = w;
+  const { lang, fields, id, live, on, undo, show, check, crossCheck, place, remoteVerdict } = w;
   // Resolved against the page ("/" is its own origin); the API paths are appended to it.
   let base;
   try {
@@ -230,13 +230,6 @@ export function remoteChecks(w) {
   }
   undo.push(() => returnedCtrl?.abort());
 
-  /** A local street verdict, with the service's returned-mail warning for this person and address. */
-  function withReturned(f, v) {
-    if (!v || v.status === 'invalid' || v.status === 'pending') return v;
-    const r = returned.get(returnedQuery());
-    return r?.returned === true && typeof r.code === 'string' && r.status === 'warning' ? { ...v, status: 'warning', code: r.code, message: say(r.code) ?? '' } : v;
-  }
-
   /** On blur: what the service can add to this field's verdict. */
   function ask(f) {
     if (f.type === 'email') {
@@ -246,35 +239,39 @@ export function remoteChecks(w) {
     if (['email', 'phone', 'street', 'postcode', 'city'].includes(f.type)) askReturned();
   }
 
-  /** A local postcode verdict with the communes the service knows: a postcode unknown to the page but in the index is valid. */
-  function withPostcode(f, v) {
-    const r = postcodes.get(postcodeOf(f, v));
-    if (!r?.found) return v;
-    const cities = [...new Set(r.communes.map((c) => c?.name).filter((n) => typeof n === 'string' && n))];
-    if (!cities.length) return v;
-    const known = v.status === 'valid' ? v : { ...v, status: 'valid', code: 'postcode.valid', message: '' };
-    return { ...known, details: { ...v.details, cities } };
-  }
-
-  /** A local verdict, with what the service said (email domain, postcode, returned mail). */
-  function amend(f, v) {
-    if (f.type === 'street') return withReturned(f, v);
-    return f.type === 'postcode' ? withPostcode(f, v) : withDomain(f, v);
-  }
-
-  /** A local email verdict, with what the service said of its domain. */
-  function withDomain(f, v) {
+  /**
+   * What the service said about this field's value, as the core's facts
+   * (HEARD bits), with the communes it gave for a postcode: only reading
+   * its answers; the core's remote rules decide what they make of a verdict.
+   * @returns {[number, string[]]}
+   */
+  function heard(f, v) {
+    if (f.type === 'street') return [returned.get(returnedQuery())?.returned === true ? HEARD.returned : 0, []];
+    if (f.type === 'postcode') {
+      const r = postcodes.get(postcodeOf(f, v));
+      return r?.found ? [HEARD.postcodeFound, r.communes.map((c) => c?.name).filter((n) => typeof n === 'string')] : [0, []];
+    }
     const d = domainOf(f, v);
-    if (!d) return v;
+    if (!d) return [0, []];
     const r = domains.get(d);
-    const as = (status, code) => ({ ...v, status, code, message: say(code) });
-    // Pending shows over a valid verdict only: a warning (a typo's suggestion) stays in view meanwhile.
-    if (!r) return f.asking === d && !w.gating() && v.status === 'valid' ? as('pending', 'email.domain_pending') : v;
-    if (r.status === 'invalid') return as('invalid', r.code === 'email.domain_no_mail' ? r.code : 'email.domain_not_found');
-    // accept_all and exists say nothing the person needs to hear; unknown is never stored.
-    if (mailboxes.get(addressOf(f, v)) === 'does_not_exist') return as('invalid', 'email.mailbox_not_found');
-    if (r.disposable === true && v.status === 'valid') return { ...as('warning', 'email.disposable'), details: { ...v.details, disposable: true } };
-    return v;
+    if (!r) return [(f.asking === d ? HEARD.asking : 0) | (w.gating() ? HEARD.gating : 0), []];
+    return [
+      (r.status === 'valid' ? HEARD.domainValid : HEARD.domainInvalid)
+      | (r.code === 'email.domain_no_mail' ? HEARD.noMail : 0)
+      | (r.disposable === true ? HEARD.disposable : 0)
+      | (mailboxes.get(addressOf(f, v)) === 'does_not_exist' ? HEARD.noMailbox : 0),
+      [],
+    ];
+  }
+
+  /** A local verdict, with what the service said (email domain and mailbox, postcode, returned mail), as the core makes of it. */
+  function amend(f, v) {
+    if (!v) return v;
+    const [facts, cities] = heard(f, v);
+    const r = facts ? remoteVerdict(f.type, v.status, facts, cities.join('\u001f')) : '';
+    if (!r) return v;
+    const a = JSON.parse(r);
+    return { ...v, status: a.status, code: a.code, message: say(a.code) ?? '', details: a.details ? { ...v.details, ...a.details } : v.details };
   }
 
   /** The street field's combobox: addresses from the service (typed fragment, and a valid postcode). */
@@ -325,11 +322,10 @@ export function remoteChecks(w) {
         if (!g || typeof value !== 'string') return;
         g.filling = true;
         try {
-          setValue(g.el, value);
+          place(g.el, value);
         } finally {
           g.filling = false;
         }
-        g.touched = true;
         filled.push(check(g));
       };
       fill(f, hn ? h.street : [number, h.street].filter(Boolean).join(' '));

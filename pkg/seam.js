@@ -16,12 +16,11 @@
  * @property {Control} el
  * @property {WidgetField['type']} type
  * @property {WidgetField} fc Its config, as given.
- * @property {string} country
  * @property {boolean} required
  * @property {number | undefined} minAge
  * @property {Set<string>} block Statuses that stop a submit.
  * @property {HTMLSpanElement} hint Where its message shows (aria-describedby).
- * @property {boolean} touched Left (blur) or submitted once: warnings and errors show.
+ * @property {number} stage Its hint state (core/src/hint.rs): what shows and when; changed by show.js's happened() only.
  * @property {Verdict | null} verdict The verdict shown (remote facts and config.messages applied).
  * @property {Verdict | null} base The local verdict it came from.
  * @property {string} shown What is painted now (to skip repainting the same).
@@ -62,6 +61,8 @@
  * @property {(f: Field) => Promise<void>} check The local check of one field.
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules.
  * @property {(el: Control, value: string) => void} setValue Sets a value as a person would (frameworks follow).
+ * @property {(el: Control, value: string) => void} place Sets a value for the person (a chosen address's parts), as the page would: its problems show at once.
+ * @property {(kind: string, status: string, heard: number, cities: string) => string} remoteVerdict The core's verdict from the lookup service's answers (the Wasm export, passed here so that lazily loaded modules do not share the Wasm glue with the widget's own bundle, which would split it into a chunk of its own).
  * @property {() => Record<string, string>} values Normalised values by field name.
  * @property {() => string[]} cities The communes of the postcode's last verdict (the city field's options).
  * @property {() => boolean} detached

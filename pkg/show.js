@@ -1,9 +1,12 @@
 // Showing a verdict: the page's own wording (config.messages) over the
-// core's, what the lookup service added, and "reward early, punish late" (a
-// valid value shows at once; a warning or an error once the field was left or
-// the form submitted). dom.js paints; this decides the words and the moment.
+// core's, and what the lookup service added. When it shows ("reward early,
+// punish late") is the core's rule, a small state machine per field
+// (core/src/hint.rs): this tells it what happened (`happened`) and has dom.js
+// paint what it says to show.
 
 import { setValue, paint } from './dom.js';
+import { hint } from './dist/fiable_wasm.js';
+import { HINT, SHOWS, SHOWN_AT, ANNOUNCE, STATUSES } from './hints.js';
 
 /** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').Verdict} Verdict */
@@ -11,6 +14,15 @@ import { setValue, paint } from './dom.js';
 
 /** Kinds whose verdict `details.cities` feed the suggestions of the city field (a combobox). */
 const OFFERS_CITIES = new Set(['postcode']);
+
+/**
+ * Tells the field's hint state machine what happened.
+ * @param {Field} f
+ * @param {number} event One of HINT.
+ */
+export const happened = (f, event) => {
+  f.stage = hint(f.stage, event);
+};
 
 /** Whether the verdict shown stops a submit. @param {Field} f */
 export const blocks = (f) => !!f.verdict && f.block.has(f.verdict.status);
@@ -38,7 +50,7 @@ export function shows(s, cityField) {
     const cities = (s.cities = Array.isArray(list) ? list : []);
     const { el } = cityField;
     if (document.activeElement === el) s.offer?.();
-    else if (cities.length === 1 && el.value === '') setValue(el, cities[0]);
+    else if (cities.length === 1 && el.value === '') setValue(el, cities[0], HINT.page);
   }
 
   return (f, verdict) => {
@@ -49,12 +61,12 @@ export function shows(s, cityField) {
     const { el } = f;
     el.setCustomValidity?.(blocks(f) ? v.message || v.code : '');
     if (OFFERS_CITIES.has(f.type)) offerCities(v.details?.cities);
-    const empty = el.value.trim() === '';
-    const status = empty && v.status === 'valid' ? '' : v.status === 'valid' || f.touched ? v.status : '';
+    happened(f, HINT.verdict + STATUSES.indexOf(v.status) + (el.value.trim() === '' ? HINT.empty : 0));
+    const status = SHOWS[(f.stage >> SHOWN_AT) & 7] ?? '';
     const key = status && `${status}\u001f${v.code}\u001f${v.message}\u001f${v.suggestion ?? ''}`;
     if (key !== f.shown) {
       f.shown = key;
-      paint(f, v, status, live);
+      paint(f, v, status, live, (f.stage & ANNOUNCE) !== 0);
     }
     return v;
   };

@@ -9,7 +9,8 @@
 // show.js say which generic behaviour a kind gets, nothing more).
 //
 // "Reward early, punish late": a valid value is shown at once; warnings and
-// errors only once the field was left (blur) or the form submitted. Only the
+// errors only once the field was edited and left (blur), the form submitted or
+// the value set by the page (the core's state machine, core/src/hint.rs). Only the
 // statuses in `block` (default ["invalid"]) stop a submit. Fails open: a bad
 // config, a Wasm that cannot load, a data chunk that cannot be fetched leave
 // the form working as if fiable were not there.
@@ -24,12 +25,14 @@
 // parts.js loads the optional modules, which all receive one `Widget` object,
 // typed in seam.js with the `State` the widget's own modules share.
 import { loadData } from './api.js';
+import { remoteVerdict } from './dist/fiable_wasm.js';
 import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
 import { setValue } from './dom.js';
-import { shows } from './show.js';
+import { shows, happened } from './show.js';
+import { HINT } from './hints.js';
 import { checksOf } from './checks.js';
 import { listen } from './listen.js';
 import { loadParts } from './parts.js';
@@ -104,7 +107,10 @@ export function attach(formOrSelector, config) {
 
   /** The widget's side, as each lazily loaded module receives it (seam.js). @type {Widget} */
   const w = {
-    ...base, show, check: c.check, crossCheck: c.crossCheck, setValue, values: c.values,
+    ...base, show, check: c.check, crossCheck: c.crossCheck, values: c.values,
+    setValue: (el, value) => setValue(el, value),
+    place: (el, value) => setValue(el, value, HINT.page),
+    remoteVerdict,
     cities: () => s.cities,
     detached: () => s.detached,
     gating,
@@ -114,7 +120,11 @@ export function attach(formOrSelector, config) {
     () => {
       if (s.detached) return false;
       s.ready = true;
-      for (const f of fields) if (f.el.value !== '') c.check(f);
+      for (const f of fields) {
+        if (f.el.value === '') continue;
+        happened(f, HINT.page); // prefilled: its problems show at once
+        c.check(f);
+      }
       // The data the empty fields will need (a phone field's own region):
       // fetched now, so the first keystroke finds it; a failure only means
       // those checks answer "pending" until a later fetch succeeds.

@@ -3,7 +3,7 @@
 # needs and is missing, then stays out of the way: when everything is
 # present it only looks (well under a second, no network, no apt-get update).
 #
-#   demo: a Rust toolchain >= rust-version, the wasm32 target, wasm-bindgen-cli
+#   demo: a Rust toolchain >= rust-version, the wasm32 target and rust-src, wasm-bindgen-cli
 #         at the Cargo.lock version, Node with the packages of package-lock.json
 #         (wasm-opt comes from npm's binaryen, esbuild from npm too).
 #   test: all of the above, plus Chromium and chromedriver, Firefox ESR,
@@ -48,6 +48,8 @@ wasm_bindgen_found() { wasm-bindgen --version 2>/dev/null | awk '{print $2}' || 
 
 # The target's standard library sits in the sysroot whoever installed it.
 has_wasm_target() { [ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown/lib" ]; }
+# std's sources (the rust-src component): `make pkg` rebuilds std for the Wasm (-Zbuild-std).
+has_rust_src() { [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/std/Cargo.toml" ]; }
 
 # node_modules matches package-lock.json: npm ci leaves a stamp of the lock it
 # installed (mtimes say nothing after a git clone or checkout).
@@ -91,6 +93,12 @@ if ! has_wasm_target; then
     || die "the wasm32-unknown-unknown target is missing and rustup is not there to add it: install Rust with rustup (https://rustup.rs)"
   step "adding the Rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+if ! has_rust_src; then
+  command -v rustup >/dev/null \
+    || die "the rust-src component (std's sources, rebuilt for the Wasm) is missing and rustup is not there to add it: install Rust with rustup (https://rustup.rs)"
+  step "adding the Rust component rust-src"
+  rustup component add rust-src
 fi
 
 want=$(wasm_bindgen_wanted)

@@ -18,12 +18,12 @@ static ALLOC: alloc::Classes = alloc::Classes::new();
 
 use fiable_core::form::Field;
 use fiable_core::verdict::json_str;
-use fiable_core::{Date, Kind, Locale, Options, Validator};
+use fiable_core::{Date, Kind, Locale, Options, Status, Validator};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    static VALIDATOR: RefCell<Validator> = RefCell::new(Validator::new());
+    static VALIDATOR: RefCell<Validator> = const { RefCell::new(Validator::new()) };
 }
 
 fn kind(name: &str) -> Result<Kind, JsError> {
@@ -103,10 +103,8 @@ pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Re
         if p.len() != 6 {
             return Err(JsError::new("fiable: malformed form record"));
         }
-        let mut o = options(locale, p[3], p[5].parse().unwrap_or(0), p[4] == "1", today);
-        if o.country.is_none() {
-            o.country = form.country.clone();
-        }
+        // A field without a country of its own gets one from the core's form rule (the address country first).
+        let o = options(locale, p[3], fiable_core::text::parse_uint(p[5]).unwrap_or(0), p[4] == "1", today);
         fields.push(Field { name: p[0].to_string(), kind: kind(p[1])?, value: p[2].to_string(), options: o });
     }
     let verdicts = VALIDATOR.with(|v| v.borrow().validate_form(&fields, &form));
@@ -121,6 +119,54 @@ pub fn check_form_raw(spec: &str, locale: &str, country: &str, today: u32) -> Re
     }
     out.push('}');
     Ok(out)
+}
+
+/// The per-field hint state machine (`fiable_core::hint`): the state
+/// after `event` (the numbers of `Event::code`); an unknown event leaves
+/// the state as it was.
+#[wasm_bindgen]
+pub fn hint(state: u32, event: u32) -> u32 {
+    fiable_core::hint::step(state, event)
+}
+
+/// The country a field of kind `kind` (an index, as for [`check`]) is
+/// checked with in a form (the core's form rule): its own `own`, else for
+/// a phone, postcode or city the address country read from the values of
+/// the form's country fields (`address`, separated by U+001F), else the
+/// form's `form`. Countries as for [`check`]: two ASCII letters as
+/// `first << 8 | second`, 0 for none.
+#[wasm_bindgen(js_name = fieldCountry)]
+pub fn field_country(kind: u32, own: u32, address: &str, form: u32) -> u32 {
+    let (own, form) = (code_bytes(own), code_bytes(form));
+    let (own, form) = (own.as_ref().and_then(|b| std::str::from_utf8(b).ok()), form.as_ref().and_then(|b| std::str::from_utf8(b).ok()));
+    let address = fiable_core::form::address_country(address.split('\u{1f}'));
+    let k = Kind::ALL.get(kind as usize).copied().unwrap_or(Kind::Email);
+    fiable_core::form::field_country(k, own, address, form)
+        .map_or(0, |c| c.bytes().fold(0, |n, b| n << 8 | u32::from(b.to_ascii_uppercase())))
+}
+
+/// A country crossed as `first << 8 | second` (0 = none), as its two letters.
+fn code_bytes(c: u32) -> Option<[u8; 2]> {
+    (c != 0).then_some([(c >> 8) as u8, c as u8])
+}
+
+/// The verdict the lookup service's answers make of a local verdict (the
+/// core's `remote` rules): `kind` a kind name, `status` the local status,
+/// `heard` the facts the page read from the answers (`remote::Heard` bits),
+/// `cities` the communes the service gave for a postcode (separated by
+/// U+001F). The verdict as JSON, its message left to the page (the service
+/// codes' texts are not in the Wasm), or empty when nothing changes.
+#[wasm_bindgen(js_name = remoteVerdict)]
+pub fn remote_verdict(kind: &str, status: &str, heard: u32, cities: &str) -> String {
+    let local = match status {
+        "valid" => Status::Valid,
+        "warning" => Status::Warning,
+        "invalid" => Status::Invalid,
+        _ => Status::Pending,
+    };
+    let Some(k) = Kind::parse(kind) else { return String::new() };
+    let cities: Vec<&str> = cities.split('\u{1f}').collect();
+    fiable_core::remote::amend(k, local, fiable_core::remote::Heard(heard), &cities).map_or_else(String::new, |v| v.to_json())
 }
 
 /// Formats a phone number as it is being typed.
@@ -155,7 +201,9 @@ pub fn cities_raw(postcode: &str) -> String {
 /// Loads a data chunk (bytes of `chunks/NAME.tsv`).
 #[wasm_bindgen(js_name = loadChunk)]
 pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
-    VALIDATOR.with(|v| v.borrow_mut().load_chunk(name, bytes)).map_err(|e| JsError::new(&format!("fiable: data chunk {name}: {e}")))
+    VALIDATOR
+        .with(|v| v.borrow_mut().load_chunk(name, bytes))
+        .map_err(|e| JsError::new(&["fiable: data chunk ", name, ": ", &e.message()].concat()))
 }
 
 /// The chunks a check of this kind, value and country option would use

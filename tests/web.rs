@@ -2,7 +2,9 @@
 //! Run: `cargo test --target wasm32-unknown-unknown --test web`.
 #![cfg(target_arch = "wasm32")]
 
-use fiable::{check, check_form_raw, chunks_for, format_phone, kind_index, load_chunk, locale_index, version};
+use fiable::{
+    check, check_form_raw, chunks_for, field_country, format_phone, hint, kind_index, load_chunk, locale_index, remote_verdict, version,
+};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -106,6 +108,48 @@ fn form_and_chunks() {
     let o: js_sys::Object = js_sys::JSON::parse(&out).unwrap().into();
     assert_eq!(js_sys::Object::keys(&o).length(), 2);
     assert!(!version().is_empty());
+}
+
+/// A form-wide country does not override the address country: the Wasm
+/// leaves a field without its own country to the core's form rule.
+#[wasm_bindgen_test]
+fn the_address_country_beats_the_form_wide_country() {
+    data();
+    load_chunk("phone-32", include_bytes!("../core/chunks/phone-32.tsv")).unwrap();
+    let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
+    let spec = [rec("tel", "phone", "0470 12 34 56"), rec("pays", "country", "Belgique")].join("\u{1e}");
+    let out: js_sys::Object = js_sys::JSON::parse(&check_form_raw(&spec, "fr", "FR", 20261123).unwrap()).unwrap().into();
+    let tel: js_sys::Object = js_sys::Reflect::get(&out, &"tel".into()).unwrap().into();
+    assert_eq!(get(&tel, "status"), "valid");
+    assert_eq!(get(&tel, "normalized"), "+32470123456");
+    let code = |c: &str| c.bytes().fold(0, |n, b| n << 8 | u32::from(b));
+    let phone = kind_index("phone").unwrap();
+    assert_eq!(field_country(phone, 0, "\u{1f}Belgique", code("FR")), code("BE"));
+    assert_eq!(field_country(phone, code("CH"), "Belgique", code("FR")), code("CH"));
+    assert_eq!(field_country(kind_index("email").unwrap(), 0, "Belgique", code("FR")), code("FR"));
+}
+
+/// The hint state machine through its export: a field passed through is
+/// quiet at its first keystroke; an unknown event changes nothing.
+#[wasm_bindgen_test]
+fn hint_state_machine() {
+    let (input, blur, invalid) = (0, 1, 8 + 2);
+    let shown = |s: u32| s >> 2 & 7;
+    let passed = hint(hint(0, blur), input);
+    assert_eq!(shown(hint(passed, invalid)), 0);
+    assert_eq!(shown(hint(hint(passed, blur), invalid)), 3);
+    assert_eq!(hint(passed, 99), passed);
+}
+
+/// The lookup service's answers through the core's rules: a postcode the
+/// index knows is valid with its communes; facts about another kind change
+/// nothing.
+#[wasm_bindgen_test]
+fn remote_verdicts() {
+    let v: js_sys::Object = js_sys::JSON::parse(&remote_verdict("postcode", "invalid", 128, "Paris\u{1f}Paris")).unwrap().into();
+    assert_eq!((get(&v, "status"), get(&v, "code")), ("valid".into(), "postcode.valid".into()));
+    assert_eq!(remote_verdict("phone", "valid", 128, "Paris"), "");
+    assert_eq!(remote_verdict("nope", "valid", 1, ""), "");
 }
 
 #[wasm_bindgen_test]

@@ -2,8 +2,9 @@
 //! Rust is their one source (`make tables` runs it, `make tables-check`
 //! fails when its output is not committed):
 //! - `pkg/defs.js`: the kinds, every verdict code, the texts of the
-//!   verdicts the JS layer builds from the lookup service's answers, and
-//!   the E.164 pattern;
+//!   verdicts the JS layer builds from the lookup service's answers, the
+//!   facts it reads from them, and the E.164 pattern;
+//! - `pkg/hints.js`: the numbers of the per-field hint state machine;
 //! - the field-kind enum of `pkg/fiable.schema.json`;
 //! - the `Kind` and `Code` unions of `pkg/index.d.ts`.
 //!
@@ -40,7 +41,7 @@ fn defs_js() -> String {
         out += &format!("  {},\n", quoted(c));
     }
     out += "];\n\n";
-    out += "/** Texts of the verdicts the page builds from the lookup service's answers (the core never sees them). */\n";
+    out += "/** Texts of the verdicts built from the lookup service's answers (core/src/remote.rs; the Wasm does not carry them). */\n";
     out += "export const MESSAGES = {\n";
     for locale in [Locale::Fr, Locale::En] {
         out += &format!("  {}: {{\n", locale.as_str());
@@ -52,8 +53,74 @@ fn defs_js() -> String {
         out += "  },\n";
     }
     out += "};\n\n";
+    {
+        use fiable_core::remote::Heard;
+        let facts = [
+            ("asking", Heard::ASKING),
+            ("gating", Heard::GATING),
+            ("domainValid", Heard::DOMAIN_VALID),
+            ("domainInvalid", Heard::DOMAIN_INVALID),
+            ("noMail", Heard::NO_MAIL),
+            ("disposable", Heard::DISPOSABLE),
+            ("noMailbox", Heard::NO_MAILBOX),
+            ("postcodeFound", Heard::POSTCODE_FOUND),
+            ("returned", Heard::RETURNED),
+        ];
+        let items: Vec<String> = facts.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        out += "/** Facts the page reads from the lookup service's answers, as bits (core/src/remote.rs, the Wasm's remoteVerdict). */\n";
+        out += &format!("export const HEARD = {{ {} }};\n\n", items.join(", "));
+    }
     out += "/** The shape of an E.164 phone number, as the core writes it. */\n";
     out += &format!("export const E164 = /{}/;\n", fiable_core::phone::E164_PATTERN);
+    out
+}
+
+/// The numbers of the per-field hint state machine (core/src/hint.rs).
+fn hint_js() -> String {
+    use fiable_core::Status;
+    use fiable_core::hint::{Event, Hint, Show};
+    let statuses = [Status::Valid, Status::Warning, Status::Invalid, Status::Pending];
+    let mut out = format!(
+        "// {HEADER}.\n//\n// Apart from defs.js: the widget's eager bundle imports these, and a module\n// shared with the lazily loaded ones would be split out whole.\n\n"
+    );
+    out += "/** The statuses, in the order of the hint events' numbers. */\n";
+    let names: Vec<String> = statuses.iter().map(|s| quoted(s.as_str())).collect();
+    out += &format!("export const STATUSES = [{}];\n\n", names.join(", "));
+    out += "/**\n * The events of the per-field hint state machine (core/src/hint.rs, the Wasm's\n";
+    out += " * `hint(state, event)`); a verdict is `verdict` + its index in STATUSES, + `empty`\n";
+    out += " * when the value is empty.\n */\n";
+    let verdict = Event::Verdict(Status::Valid, false).code();
+    out += &format!(
+        "export const HINT = {{ input: {}, blur: {}, suggestion: {}, submit: {}, page: {}, verdict: {verdict}, empty: {} }};\n\n",
+        Event::Input.code(),
+        Event::Blur.code(),
+        Event::Suggestion.code(),
+        Event::Submit.code(),
+        Event::PageSet.code(),
+        Event::Verdict(Status::Valid, true).code() - verdict,
+    );
+    // What a state shows and whether to say it, read from the bits of two probes.
+    let probe = |s: Show, announce: bool| Hint { shown: s, announce, ..Hint::default() }.bits();
+    let shift = probe(Show::Valid, false).trailing_zeros();
+    let shows = [Show::Nothing, Show::Valid, Show::Warning, Show::Invalid, Show::Pending];
+    let names: Vec<String> = shows
+        .iter()
+        .map(|s| {
+            quoted(match s {
+                Show::Nothing => "",
+                Show::Valid => "valid",
+                Show::Warning => "warning",
+                Show::Invalid => "invalid",
+                Show::Pending => "pending",
+            })
+        })
+        .collect();
+    out += "/** What a hint state shows: SHOWS[(state >> SHOWN_AT) & 7]; `state & ANNOUNCE`: say it (aria-live). */\n";
+    out += &format!(
+        "export const SHOWS = [{}];\nexport const SHOWN_AT = {shift};\nexport const ANNOUNCE = {};\n",
+        names.join(", "),
+        probe(Show::Nothing, true)
+    );
     out
 }
 
@@ -85,6 +152,7 @@ fn main() -> std::io::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "pkg".into());
     let dir = Path::new(&dir);
     std::fs::write(dir.join("defs.js"), defs_js())?;
+    std::fs::write(dir.join("hints.js"), hint_js())?;
     let schema = dir.join("fiable.schema.json");
     let text = std::fs::read_to_string(&schema)?;
     std::fs::write(&schema, schema_kinds(&text, "\"description\": \"The field kind"))?;

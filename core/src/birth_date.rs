@@ -99,7 +99,7 @@ impl Date {
         }
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let part = s.get(r)?;
-            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+            if part.bytes().all(|c| c.is_ascii_digit()) { crate::text::parse_uint(part) } else { None }
         };
         Date::new(num(0..4)? as i32, num(5..7)? as u8, num(8..10)? as u8)
     }
@@ -114,23 +114,31 @@ impl Date {
     }
 }
 
-impl std::fmt::Display for Date {
-    /// ISO `YYYY-MM-DD`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Date {
+    /// ISO `YYYY-MM-DD`. Used instead of `to_string()`, which would go
+    /// through `core::fmt`'s machinery.
+    pub fn iso(&self) -> String {
         let mut s = String::with_capacity(10);
         push_padded(&mut s, self.year, 4);
         s.push('-');
         push_padded(&mut s, self.month.into(), 2);
         s.push('-');
         push_padded(&mut s, self.day.into(), 2);
-        f.write_str(&s)
+        s
+    }
+}
+
+impl std::fmt::Display for Date {
+    /// ISO `YYYY-MM-DD`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.iso())
     }
 }
 
 /// `format!("{:0w$}", n)` without the padding machinery of `std::fmt`
 /// (the sign counts in the width, as there).
 fn push_padded(out: &mut String, n: i32, width: usize) {
-    let digits = n.unsigned_abs().to_string();
+    let digits = crate::text::decimal(n.unsigned_abs().into());
     let sign = usize::from(n < 0);
     if n < 0 {
         out.push('-');
@@ -211,7 +219,7 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         Err(ParseError::Impossible) => return Verdict::invalid("birth_date.impossible"),
     };
     let d = parsed.date;
-    let iso = d.to_string();
+    let iso = d.iso();
     let display = display_date(&d, us);
     let mut verdict = match opts.today {
         Some(today) => {
@@ -365,20 +373,9 @@ fn tokens(value: &str) -> Option<Vec<Tok>> {
     Some(toks)
 }
 
-const MONTHS: [(&str, &str); 12] = [
-    ("janvier", "january"),
-    ("fevrier", "february"),
-    ("mars", "march"),
-    ("avril", "april"),
-    ("mai", "may"),
-    ("juin", "june"),
-    ("juillet", "july"),
-    ("aout", "august"),
-    ("septembre", "september"),
-    ("octobre", "october"),
-    ("novembre", "november"),
-    ("decembre", "december"),
-];
+/// Each month's French and English names, space-separated, January first.
+const MONTHS: &str = "janvier january fevrier february mars march avril april mai may juin june juillet july \
+aout august septembre september octobre october novembre november decembre december";
 
 /// A month from its French or English name or an unambiguous abbreviation
 /// of at least three letters ("nov", "fev", "févr", "sept"; not "jui").
@@ -387,8 +384,9 @@ fn month(word: &str) -> Option<u8> {
         return None;
     }
     let mut found = None;
-    for (i, (fr, en)) in MONTHS.iter().enumerate() {
-        if fr.starts_with(word) || en.starts_with(word) || (word == "fev" && i == 1) {
+    for (n, name) in MONTHS.split(' ').enumerate() {
+        let i = n / 2;
+        if name.starts_with(word) || (word == "fev" && i == 1) {
             match found {
                 Some(f) if f != i => return None,
                 _ => found = Some(i),

@@ -68,6 +68,13 @@ pub struct FirstNames {
     loaded: u32,
 }
 
+impl FirstNames {
+    /// None loaded yet; `const` so the Wasm's validator is a plain static.
+    pub const fn new() -> Self {
+        FirstNames { parts: [const { Vec::new() }; PARTS], loaded: 0 }
+    }
+}
+
 /// The name of the chunk that holds a first name (by its folded initial:
 /// "Élodie" → `firstnames-e`, "Ölaf" → `firstnames-o`, "1" → `firstnames-other`);
 /// `None` for a value with no name in it.
@@ -79,7 +86,7 @@ pub fn chunk_for(first_name: &str) -> Option<String> {
     if key.is_empty() {
         return None;
     }
-    Some(format!("firstnames-{}", part_name(bucket(&key))))
+    Some(["firstnames-", part_name(bucket(&key))].concat())
 }
 
 impl FirstNames {
@@ -91,7 +98,7 @@ impl FirstNames {
     #[inline(never)]
     pub fn load(&mut self, part: &str, text: &str) -> Result<(), ChunkError> {
         let Some(idx) = part_index(part) else {
-            return Err(ChunkError::UnknownChunk(format!("firstnames-{part}")));
+            return Err(ChunkError::UnknownChunk(["firstnames-", part].concat()));
         };
         let mut names: Vec<(Box<str>, NameStats)> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
@@ -111,8 +118,8 @@ impl FirstNames {
             if bucket(&key) != idx {
                 return Err(bad("first name does not belong to this chunk (wrong initial)"));
             }
-            let male = m.trim().parse::<u32>().map_err(|_| bad("male births is not a number"))?;
-            let female = f.trim().parse::<u32>().map_err(|_| bad("female births is not a number"))?;
+            let male = crate::text::parse_uint::<u32>(m.trim()).ok_or_else(|| bad("male births is not a number"))?;
+            let female = crate::text::parse_uint::<u32>(f.trim()).ok_or_else(|| bad("female births is not a number"))?;
             // Generated chunks are sorted, so this is a push; a hand-made one
             // is put in order here (no sort routine in the Wasm binary).
             let stats = NameStats { male, female };

@@ -1,10 +1,12 @@
 //! Whole-form validation and cross-field rules.
 //!
 //! Every field is checked on its own first, with the form's locale (and the
-//! form's `today` and default `country` when the field has none). A phone
-//! or postcode field without a country option takes the address country
-//! (the form's first `country` field) as its default, so "06 12 34 56 78"
-//! next to "Belgique" is read as a Belgian number.
+//! form's `today` and default `country` when the field has none). A phone,
+//! postcode or city field without a country option of its own takes the
+//! address country (the form's first `country` field, a code or a name) as
+//! its default, before the form-wide `country`: the person's own choice beats
+//! the shop's guess, so "0470 12 34 56" next to "Belgique" is a Belgian
+//! mobile in a form configured for France ([`field_country`]).
 //!
 //! Then the cross-field rules, each a *warning* on the field the person
 //! should look at; a cross-field rule never overrides a verdict that is
@@ -67,7 +69,7 @@ pub struct Field {
 /// Validates every field, then the cross-field rules. Returns one verdict
 /// per field, in the order of `fields`, each with `field` set to its name.
 pub fn validate(v: &Validator, fields: &[Field], opts: &Options) -> Vec<Verdict> {
-    let address_country: Option<&'static str> = first_of(fields, Kind::Country).and_then(|i| crate::country::resolve(&fields[i].value));
+    let address_country = address_country(fields.iter().filter(|f| f.kind == Kind::Country).map(|f| f.value.as_str()));
     let mut out: Vec<Verdict> = fields
         .iter()
         .map(|f| {
@@ -94,13 +96,25 @@ fn field_options(f: &Field, form: &Options, address_country: Option<&'static str
     if o.min_age.is_none() {
         o.min_age = form.min_age;
     }
-    if o.country.is_none() {
-        o.country = match f.kind {
-            Kind::Phone | Kind::Postcode | Kind::City => address_country.map(str::to_string).or_else(|| form.country.clone()),
-            _ => form.country.clone(),
-        };
-    }
+    o.country = field_country(f.kind, o.country.as_deref(), address_country, form.country.as_deref()).map(str::to_string);
     o
+}
+
+/// The country a field is checked with in a form: its own option, else
+/// (phones, postcodes, cities) the address country, else the form's.
+/// `address` is the resolved address country ([`address_country`]).
+pub fn field_country<'a>(kind: Kind, own: Option<&'a str>, address: Option<&'a str>, form: Option<&'a str>) -> Option<&'a str> {
+    own.or(match kind {
+        Kind::Phone | Kind::Postcode | Kind::City => address.or(form),
+        _ => form,
+    })
+}
+
+/// The address country of a form from the values of its country fields,
+/// in order: the first one filled in, resolved (`BE`, `Belgique`,
+/// `Belgium` → `BE`); `None` when it names no country.
+pub fn address_country<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    values.find(|v| !v.trim().is_empty()).and_then(crate::country::resolve)
 }
 
 fn first_of(fields: &[Field], kind: Kind) -> Option<usize> {
@@ -149,7 +163,7 @@ fn postcode_rule(v: &Validator, fields: &[Field], opts: &Options, address_countr
         return;
     }
     let country = fields[pi].options.country.as_deref().and_then(crate::country::resolve).or(address_country);
-    if country.is_some_and(|c| !crate::communes::FRENCH_POSTAL.contains(&c)) {
+    if country.is_some_and(|c| crate::text::list_find(crate::communes::FRENCH_POSTAL, c).is_none()) {
         return;
     }
     let pc = out[pi].normalized.clone().unwrap_or_else(|| fields[pi].value.trim().to_string());

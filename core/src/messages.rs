@@ -54,8 +54,8 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::street::MESSAGES,
 ];
 
-/// The codes of the verdicts the JS layer builds itself from the lookup
-/// service's answers: their texts are exported to `pkg/defs.js`.
+/// The codes of the verdicts built from the lookup service's answers (the
+/// rules: [`crate::remote`]): their texts are exported to `pkg/defs.js`.
 pub const SERVICE_CODES: [&str; 7] = [
     "email.domain_pending",
     "email.domain_not_found",
@@ -66,8 +66,8 @@ pub const SERVICE_CODES: [&str; 7] = [
     "address.mail_returned_on",
 ];
 
-/// Texts of the verdicts the page builds from the lookup service's answers
-/// (the core never gives them): kept with the others for translators, but
+/// Texts of the verdicts built from the lookup service's answers (no local
+/// check gives them): kept with the others for translators, but
 /// outside [`CATALOGUES`] so that the Wasm does not carry them; they reach
 /// the page through `pkg/defs.js`. `email.disposable` is in the email
 /// catalogue, the core gives it too.
@@ -127,33 +127,115 @@ pub(crate) const COMMON: &[Msg] = &[
     Msg { code: "field.too_long", en: "This is too long.", fr: "C'est trop long." },
 ];
 
+// What the Wasm carries of the catalogues, packed when compiled: each
+// locale's texts in one string with the end of each text, beside the codes.
+// A text as a `&str` in the table cost two pointers (8 B of little-
+// compressible data an entry and locale); an end, 2 B.
+const COUNT: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < CATALOGUES.len() {
+        n += CATALOGUES[i].len();
+        i += 1;
+    }
+    n
+};
+
+/// The codes of [`CATALOGUES`], in order.
+static CODES: [&str; COUNT] = {
+    let mut out = [""; COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < CATALOGUES.len() {
+        let mut j = 0;
+        while j < CATALOGUES[i].len() {
+            out[n] = CATALOGUES[i][j].code;
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+const fn text(m: &Msg, fr: bool) -> &'static str {
+    if fr { m.fr } else { m.en }
+}
+
+const fn packed_len(fr: bool) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < CATALOGUES.len() {
+        let mut j = 0;
+        while j < CATALOGUES[i].len() {
+            n += text(&CATALOGUES[i][j], fr).len();
+            j += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// A locale's texts end to end, and where each ends.
+struct Packed<const L: usize> {
+    text: [u8; L],
+    ends: [u16; COUNT],
+}
+
+const fn pack<const L: usize>(fr: bool) -> Packed<L> {
+    let mut p = Packed { text: [0; L], ends: [0; COUNT] };
+    let (mut n, mut at, mut i) = (0, 0, 0);
+    while i < CATALOGUES.len() {
+        let mut j = 0;
+        while j < CATALOGUES[i].len() {
+            let t = text(&CATALOGUES[i][j], fr).as_bytes();
+            let mut k = 0;
+            while k < t.len() {
+                p.text[at] = t[k];
+                at += 1;
+                k += 1;
+            }
+            assert!(at <= u16::MAX as usize, "the packed messages outgrow u16 ends");
+            p.ends[n] = at as u16;
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    p
+}
+
+const EN_LEN: usize = packed_len(false);
+const FR_LEN: usize = packed_len(true);
+static EN: Packed<EN_LEN> = pack(false);
+static FR: Packed<FR_LEN> = pack(true);
+// Checked when compiled: a compile error, never a run-time one.
+static EN_TEXT: &str = match std::str::from_utf8(&EN.text) {
+    Ok(s) => s,
+    Err(_) => panic!("messages are UTF-8"),
+};
+static FR_TEXT: &str = match std::str::from_utf8(&FR.text) {
+    Ok(s) => s,
+    Err(_) => panic!("messages are UTF-8"),
+};
+
+/// The text of entry `i` of [`CODES`] in a locale.
+fn packed(i: usize, locale: Locale) -> Option<&'static str> {
+    let (text, ends) = match locale {
+        Locale::En => (EN_TEXT, &EN.ends),
+        Locale::Fr => (FR_TEXT, &FR.ends),
+    };
+    let start = if i == 0 { 0 } else { usize::from(*ends.get(i - 1)?) };
+    text.get(start..usize::from(*ends.get(i)?))
+}
+
 /// The template of a code in a locale, if the code is known.
 pub fn template(code: &str, locale: Locale) -> Option<&'static str> {
     // A verdict's code is nearly always the very literal of its catalogue
     // (the compiler merges equal literals): found by address, one compare an
     // entry, before the text comparisons (a tenth of a phone check's time).
-    for c in CATALOGUES {
-        for m in c.iter() {
-            if std::ptr::eq(m.code, code) {
-                return Some(match locale {
-                    Locale::En => m.en,
-                    Locale::Fr => m.fr,
-                });
-            }
-        }
-    }
-    // Plain loops: the flattened iterator cost more than the comparisons.
-    for c in CATALOGUES {
-        for m in c.iter() {
-            if m.code == code {
-                return Some(match locale {
-                    Locale::En => m.en,
-                    Locale::Fr => m.fr,
-                });
-            }
-        }
-    }
-    None
+    let i = match CODES.iter().position(|c| std::ptr::eq(*c, code)) {
+        Some(i) => i,
+        None => CODES.iter().position(|c| *c == code)?,
+    };
+    packed(i, locale)
 }
 
 /// Renders the verdict's message for `value` in `locale`.
@@ -211,6 +293,20 @@ mod tests {
             assert!(m.code.contains('.'), "code {} lacks a kind prefix", m.code);
             assert_eq!(m.en.is_empty(), m.fr.is_empty(), "code {} translated in one language only", m.code);
         }
+    }
+
+    #[test]
+    fn the_packed_texts_are_the_catalogues() {
+        let msgs: Vec<&Msg> = CATALOGUES.iter().flat_map(|c| c.iter()).collect();
+        assert_eq!(msgs.len(), COUNT);
+        for m in msgs {
+            assert_eq!(template(m.code, Locale::En), Some(m.en), "{}", m.code);
+            assert_eq!(template(m.code, Locale::Fr), Some(m.fr), "{}", m.code);
+            // A code that is not the catalogue's literal (another address).
+            let copy = String::from(m.code);
+            assert_eq!(template(copy.as_str(), Locale::Fr), Some(m.fr), "{}", m.code);
+        }
+        assert_eq!(template("email.nope", Locale::En), None);
     }
 
     #[test]

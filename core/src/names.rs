@@ -127,7 +127,7 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     if is_keyboard_run(&letters) {
         return Verdict::invalid("name.keyboard");
     }
-    if PLACEHOLDERS.contains(&letters.as_str()) {
+    if text::list_find(PLACEHOLDERS, &letters).is_some() {
         return with_norm(Verdict::warning("name.placeholder"));
     }
     // One letter of a cased alphabet is an initial; one CJK or Hangul
@@ -137,7 +137,7 @@ fn check(value: &str, _opts: &Options, which: Which) -> Verdict {
     if only.is_some_and(|c| text::is_upper(c) || text::is_lower(c)) {
         return with_norm(Verdict::warning("name.too_short"));
     }
-    let len = normalized.chars().count();
+    let len = text::char_count(&normalized);
     if len > MAX_LEN {
         return with_norm(Verdict::warning("name.too_long").with_number("max_length", MAX_LEN as f64));
     }
@@ -251,7 +251,7 @@ fn recase(tidied: &str, which: Which) -> String {
         }
         let f = fold(word);
         let is_last_word = wi + 1 == n;
-        let particle = matches!(f.as_str(), "de" | "du" | "des") || (wi > 0 && MID_PARTICLES.contains(&f.as_str()));
+        let particle = matches!(f.as_str(), "de" | "du" | "des") || (wi > 0 && text::list_find(MID_PARTICLES, &f).is_some());
         if which == Which::Last && !is_last_word && particle && shouty_or_quiet(word) {
             out.push_str(&f);
             continue;
@@ -297,8 +297,7 @@ fn particle_case(after: &str) -> bool {
 
 /// Particles written in lower case inside a name, not at its start:
 /// "Van der Berg", "Pereira da Silva", "López y García".
-const MID_PARTICLES: &[&str] =
-    &["van", "von", "der", "den", "ter", "da", "das", "do", "dos", "di", "del", "della", "dei", "degli", "y", "e"];
+const MID_PARTICLES: &str = "van von der den ter da das do dos di del della dei degli y e";
 
 /// True when a word is all capitals or all lower case (ignoring uncased letters).
 fn shouty_or_quiet(word: &str) -> bool {
@@ -332,7 +331,7 @@ fn push_cased(out: &mut String, seg: &str) {
 fn is_repeated(letters: &str) -> bool {
     let mut it = letters.chars();
     let Some(first) = it.next() else { return false };
-    letters.chars().count() >= 3 && it.all(|c| c == first)
+    text::char_count(letters) >= 3 && it.all(|c| c == first)
 }
 
 /// Keyboard rows (AZERTY, QWERTY, QWERTZ) a bored finger runs along.
@@ -354,51 +353,11 @@ fn is_keyboard_run(letters: &str) -> bool {
 }
 
 /// Folded, letters-only values that are fill-ins rather than names.
-const PLACEHOLDERS: &[&str] = &[
-    "test",
-    "tests",
-    "testtest",
-    "toto",
-    "titi",
-    "tutu",
-    "nom",
-    "prenom",
-    "nomprenom",
-    "name",
-    "firstname",
-    "lastname",
-    "surname",
-    "givenname",
-    "inconnu",
-    "inconnue",
-    "unknown",
-    "none",
-    "null",
-    "nil",
-    "undefined",
-    "anonyme",
-    "anonymous",
-    "foo",
-    "foobar",
-    "lorem",
-    "ipsum",
-    "loremipsum",
-    "blabla",
-    "bla",
-    "exemple",
-    "example",
-    "sample",
-    "xyz",
-    "abc",
-    "abcd",
-    "abcde",
-    "abcdef",
-    "johndoe",
-    "janedoe",
-    "na",
-    "nc",
-    "neant",
-];
+const PLACEHOLDERS: &str = "\
+test tests testtest toto titi tutu nom prenom nomprenom name firstname lastname surname \
+givenname inconnu inconnue unknown none null nil undefined anonyme anonymous foo foobar lorem \
+ipsum loremipsum blabla bla exemple example sample xyz abc abcd abcde abcdef johndoe janedoe na \
+nc neant";
 
 #[cfg(test)]
 mod tests {

@@ -43,7 +43,7 @@ pub(crate) const MESSAGES: &[Msg] = &[
 
 /// Without a country, the order in which formats are tried; the other
 /// countries follow in code order (Ireland's loose Eircode shape among them).
-pub const GUESS_ORDER: &[&str] = &["FR", "BE", "CH", "LU", "GB", "NL", "PT", "DE", "ES", "IT", "US", "CA", "PL", "JP", "BR"];
+pub const GUESS_ORDER: &str = "FR BE CH LU GB NL PT DE ES IT US CA PL JP BR";
 
 /// The longest value looked at once separators are removed.
 const MAX_COMPACT: usize = 16;
@@ -184,9 +184,9 @@ fn split_atom(p: &[u8]) -> Option<(&[u8], usize, usize, &[u8])> {
         let close = rest.iter().position(|&b| b == b'}')?;
         let body = std::str::from_utf8(&rest[1..close]).ok()?;
         (lo, hi) = match body.split_once(',') {
-            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            Some((a, b)) => (crate::text::parse_uint(a)?, crate::text::parse_uint(b)?),
             None => {
-                let n = body.parse().ok()?;
+                let n = crate::text::parse_uint(body)?;
                 (n, n)
             }
         };
@@ -292,8 +292,8 @@ pub fn check(value: &str, opts: &Options, communes: &Communes) -> Verdict {
             if !others_loaded() {
                 return pending();
             }
-            let first = GUESS_ORDER.iter().filter_map(|&cc| Some((cc, rules(cc)?.0)));
-            let others = table().iter().filter(|r| !GUESS_ORDER.contains(&r.0)).map(|r| (r.0, r.2.as_slice()));
+            let first = GUESS_ORDER.split(' ').filter_map(|cc| Some((cc, rules(cc)?.0)));
+            let others = table().iter().filter(|r| crate::text::list_find(GUESS_ORDER, r.0).is_none()).map(|r| (r.0, r.2.as_slice()));
             for (cc, shapes) in first.chain(others) {
                 if let Some(canon) = canonical(shapes, &compact) {
                     return Verdict::valid("postcode.valid").with_normalized(canon).with_text("country", cc);
@@ -317,7 +317,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
     if shapes.is_empty() {
         return Verdict::warning("postcode.not_used").with_text("country", cc);
     }
-    let french = FRENCH_POSTAL.contains(&cc);
+    let french = crate::text::list_find(FRENCH_POSTAL, cc).is_some();
     if cc == "FR" {
         if let Some(v) = check_french_prefixed(compact, communes) {
             return v;
@@ -327,7 +327,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         let mut v = Verdict::invalid("postcode.invalid_format").with_text("example", example);
         // A spreadsheet dropped the leading zero: "1000" for "01000".
         if french && compact.len() == 4 && compact.bytes().all(|b| b.is_ascii_digit()) {
-            let padded = format!("0{compact}");
+            let padded = ["0", compact].concat();
             if canonical(shapes, &padded).is_some() && !communes.for_postcode(&padded).is_empty() {
                 v = v.with_suggestion(padded);
             }
@@ -343,7 +343,7 @@ fn check_in(cc: &str, compact: &str, communes: &Communes) -> Verdict {
         return Verdict::invalid("postcode.unknown").with_normalized(canon).with_text("country", cc);
     }
     if !communes.is_loaded(prefix) {
-        return v.with_text("chunk", format!("communes-{prefix}"));
+        return v.with_text("chunk", ["communes-", prefix].concat());
     }
     let mut names: Vec<String> = communes.for_postcode(&canon).into_iter().map(|c| c.name).collect();
     if names.is_empty() {
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn compiled_in_rows_are_the_french_postal_system() {
         let mut home: Vec<&str> = parse_rows(POSTCODES).iter().map(|r| r.0).collect();
-        let mut french = FRENCH_POSTAL.to_vec();
+        let mut french: Vec<&str> = FRENCH_POSTAL.split(' ').collect();
         home.sort_unstable();
         french.sort_unstable();
         assert_eq!(home, french);

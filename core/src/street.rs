@@ -31,12 +31,12 @@ pub(crate) const MESSAGES: &[Msg] = &[
 pub const MAX_CHARS: usize = 100;
 
 /// Repetition indexes written after a house number ("12 bis").
-const INDEXES: [&str; 4] = ["bis", "ter", "quater", "quinquies"];
+const INDEXES: &str = "bis ter quater quinquies";
 
 /// Checks a street line (non-empty: empty values are handled before).
 pub fn check(value: &str, _opts: &Options) -> Verdict {
     let line = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > MAX_CHARS {
+    if crate::text::char_count(&line) > MAX_CHARS {
         return Verdict::invalid("field.too_long");
     }
     let allowed = |c: char| is_letter(c) || is_digit(c) || matches!(c, ' ' | '\'' | '’' | '-' | ',' | '.' | '/' | '°' | '(' | ')' | '&');
@@ -73,7 +73,7 @@ fn house_number(line: &str) -> Option<String> {
     let word_end = word.find([' ', ',']).unwrap_or(word.len());
     let w = &word[..word_end];
     let glued = rest.len() == word.len();
-    let is_index = INDEXES.iter().any(|i| w.eq_ignore_ascii_case(i));
+    let is_index = INDEXES.split(' ').any(|i| w.eq_ignore_ascii_case(i));
     // One letter glued ("12B") or alone before the street ("12 B rue …").
     let is_letter_index = w.len() == 1 && w.bytes().all(|b| b.is_ascii_alphabetic()) && (glued || word_end < word.len());
     if is_index || is_letter_index {

@@ -50,7 +50,7 @@ impl Detail {
         match self {
             Detail::Text(s) => s.clone(),
             Detail::Number(n) => number_text(*n),
-            Detail::Flag(b) => b.to_string(),
+            Detail::Flag(b) => (if *b { "true" } else { "false" }).to_string(),
             Detail::List(l) => {
                 let mut s = String::new();
                 for (i, x) in l.iter().enumerate() {
@@ -82,7 +82,7 @@ fn number_text(n: f64) -> String {
     if neg && scaled > 0 {
         s.push('-');
     }
-    s.push_str(&int.to_string());
+    crate::text::push_decimal(&mut s, int);
     if frac > 0 {
         let mut digits = 4;
         while frac % 10 == 0 {
@@ -90,7 +90,7 @@ fn number_text(n: f64) -> String {
             digits -= 1;
         }
         s.push('.');
-        let f = frac.to_string();
+        let f = crate::text::decimal(frac);
         for _ in f.len()..digits {
             s.push('0');
         }

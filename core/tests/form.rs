@@ -166,6 +166,44 @@ fn phone_reads_national_numbers_with_the_address_country() {
     assert_eq!(out[0].status, Status::Valid, "{out:?}");
 }
 
+/// A form-wide `country` is the shop's guess; the address country is the
+/// person's own choice, and wins for a phone without a country of its own.
+#[test]
+fn the_address_country_beats_the_form_wide_country() {
+    let opts = Options { country: Some("FR".into()), ..form_opts(Locale::Fr) };
+    for pays in ["Belgique", "belgique ", "BELGIQUE", "Belgium", "BE", "be", "BEL"] {
+        let out = validator().validate_form(&[field("tel", Kind::Phone, "0470 12 34 56"), field("pays", Kind::Country, pays)], &opts);
+        let tel = by_name(&out, "tel");
+        assert_eq!(tel.status, Status::Valid, "{pays:?}: {tel:?}");
+        assert_eq!(tel.normalized.as_deref(), Some("+32470123456"), "{pays:?}: a Belgian mobile");
+    }
+    // An empty or unknown country field leaves the form's country.
+    for pays in ["", "Atlantide"] {
+        let out = validator().validate_form(&[field("tel", Kind::Phone, "06 12 34 56 78"), field("pays", Kind::Country, pays)], &opts);
+        assert_eq!(by_name(&out, "tel").normalized.as_deref(), Some("+33612345678"), "{pays:?}");
+    }
+    // The field's own country still wins over both.
+    let mut tel = field("tel", Kind::Phone, "06 12 34 56 78");
+    tel.options.country = Some("FR".into());
+    let out = validator().validate_form(&[tel, field("pays", Kind::Country, "Belgique")], &opts);
+    assert_eq!(out[0].normalized.as_deref(), Some("+33612345678"), "{out:?}");
+}
+
+#[test]
+fn field_country_rule() {
+    use fiable_core::form::{address_country, field_country};
+    let be = address_country(["", " ", "Belgique", "France"].into_iter());
+    assert_eq!(be, Some("BE"), "the first country field filled in");
+    assert_eq!(address_country(["Atlantide", "France"].into_iter()), None, "the first filled in, even when it names no country");
+    for kind in [Kind::Phone, Kind::Postcode, Kind::City] {
+        assert_eq!(field_country(kind, None, be, Some("FR")), Some("BE"), "{kind:?}");
+        assert_eq!(field_country(kind, Some("CH"), be, Some("FR")), Some("CH"), "{kind:?}");
+        assert_eq!(field_country(kind, None, None, Some("FR")), Some("FR"), "{kind:?}");
+    }
+    assert_eq!(field_country(Kind::Email, None, be, Some("FR")), Some("FR"), "the address country is for phones and addresses");
+    assert_eq!(field_country(Kind::Email, None, be, None), None);
+}
+
 #[test]
 fn phone_from_another_country_than_the_address_is_a_question() {
     let out = run(&[field("tel", Kind::Phone, "+33 6 12 34 56 78"), field("pays", Kind::Country, "Belgique")]);

@@ -25,6 +25,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SRC = os.path.join(ROOT, "data", "raw", "phone", "metadata.json")
 OUT = os.path.join(ROOT, "core", "src", "tables", "phone.rs")
 CHUNKS = os.path.join(ROOT, "core", "chunks")
+# The calling codes of each family pack (see main): France's, with the
+# overseas departments and collectivities that share its national plan.
+PACKS = {"fr": [33, 590, 594, 596, 262]}
 
 TYPES = ["fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "voip",
          "personal_number", "pager", "uan", "voicemail"]
@@ -236,6 +239,22 @@ def main():
                 fail(f"calling code {cc}: unknown region {m}")
             lines += c["regions"][m]
         with open(os.path.join(CHUNKS, "phone-%d.tsv" % cc), "w", encoding="utf-8", newline="\n") as f:
+            f.write("\n".join(lines) + "\n")
+
+    # A pack: the chunks of a family of calling codes in one file (one
+    # fetch, and gzip sees their shared patterns once), for a form whose
+    # country is in the family: the patterns, then each code's regions.
+    # The families are core/src/phone/mod.rs's FAMILIES; a pack is named
+    # after its first region (phones-fr).
+    for name, ccs in PACKS.items():
+        used, rows = {}, []
+        for cc in ccs:
+            c = chunks[cc]
+            used.update(c["patterns"])
+            for m in cc_map[cc]:
+                rows += c["regions"][("001_%d" % cc) if m == "001" else m]
+        lines = [f"p\t{i}\t{tsv(text, name)}" for i, text in sorted(used.items())] + rows
+        with open(os.path.join(CHUNKS, "phones-%s.tsv" % name), "w", encoding="utf-8", newline="\n") as f:
             f.write("\n".join(lines) + "\n")
 
     geo = sorted((k, regions[k]["country_code"]) for k in keys if not k.startswith("001"))

@@ -201,7 +201,7 @@ test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict',
   await page.goto(ctx.server.url + '/t/csp.html');
   await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
   // The form's own region (France) is fetched at ready, before any keystroke.
-  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/phone-33.tsv')));
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/phones-fr.tsv')));
   await page.locator('#phone').pressSequentially('0612345678');
   assert.equal(await page.inputValue('#phone'), '06 12 34 56 78');
   await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'));
@@ -220,5 +220,72 @@ test('a_phone_region_whose_data_does_not_load_is_pending_never_a_wrong_verdict',
   await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'), null, { timeout: 15000 });
   // The aborted fetches themselves are logged by the browser; nothing else may be.
   assert.deepEqual(errors.filter((e) => !/phone-41|Failed to load resource: net::ERR_FAILED/.test(e)), []);
+  await page.close();
+});
+
+test('a_suggestion_applied_then_the_next_field_is_not_punished_at_its_first_keystroke', async () => {
+  const { page, errors } = await open('/t/csp.html');
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  // The email, left for the phone field: its typo's suggestion shows; one click fixes it.
+  await page.locator('#email').click();
+  await page.keyboard.type('jean@gmial.com');
+  await page.locator('#phone').click();
+  await page.locator('#email + .fiable-hint .fiable-suggest').click();
+  assert.equal(await page.inputValue('#email'), 'jean@gmail.com');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the click gives the focus back to the email');
+  await page.waitForFunction(() => document.querySelector('#email').classList.contains('fiable-valid'));
+  // The phone field was entered, then left without a keystroke: typing in it
+  // later shows nothing but the reward. Every class it takes is recorded.
+  await page.evaluate(() => {
+    const el = document.querySelector('#phone');
+    window.phoneClasses = [];
+    new MutationObserver(() => window.phoneClasses.push(el.className)).observe(el, { attributes: true, attributeFilter: ['class'] });
+  });
+  await page.locator('#phone').click();
+  await page.keyboard.type('0');
+  assert.equal(await page.textContent('#phone + .fiable-hint'), '', 'no "too short" at the first digit');
+  await page.keyboard.type('612345678');
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-valid'));
+  const seen = await page.evaluate(() => window.phoneClasses);
+  assert.deepEqual(seen.filter((c) => /fiable-(invalid|warning)/.test(c)), [], seen.join('\n'));
+  // Left after an edit, a problem shows (punish late, not never).
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelector('#phone').classList.contains('fiable-invalid'));
+  assert.equal(await page.textContent('#phone + .fiable-hint'), 'This is not a valid phone number.');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the_address_country_beats_the_form_wide_country', async () => {
+  const { page, errors } = await open('/t/npm.html');
+  await page.waitForFunction(() => window.handle);
+  assert.equal(await page.evaluate(() => window.handle.ready), true);
+  // A form configured for France, with its own country field.
+  const ready = await page.evaluate(async () => {
+    const pays = document.createElement('input');
+    pays.name = 'pays';
+    document.getElementById('f').prepend(pays);
+    const h = window.fiable.attach('#f', {
+      locale: 'fr', country: 'FR',
+      fields: { pays: { selector: '[name=pays]', type: 'country' }, phone: { selector: '[name=phone]', type: 'phone' } },
+    });
+    window.handle = h;
+    return h.ready;
+  });
+  assert.equal(ready, true);
+  await page.locator('[name=pays]').click();
+  await page.keyboard.type('Belgique');
+  await page.locator('[name=phone]').click();
+  await page.keyboard.type('0470123456');
+  // Formatted and checked as a Belgian number, as typed and once left.
+  assert.equal(await page.inputValue('[name=phone]'), '0470 12 34 56');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelector('[name=phone]').classList.contains('fiable-valid'), null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.handle.values().phone), '+32470123456');
+  const verdicts = await page.evaluate(() => window.handle.validate());
+  assert.equal(verdicts.phone.status, 'valid', JSON.stringify(verdicts.phone));
+  assert.equal(verdicts.phone.details?.country, 'BE', JSON.stringify(verdicts.phone));
+  assert.deepEqual(errors, []);
   await page.close();
 });

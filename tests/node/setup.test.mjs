@@ -66,6 +66,16 @@ test('a sysroot without the wasm32 target is seen as missing, and with it as pre
   assert.equal(detect('has_wasm_target', env).code, 0);
 });
 
+test('a sysroot without std\'s sources (rust-src) is seen as missing, and with them as present', () => {
+  const sysroot = mkdtempSync(join(tmpdir(), 'fiable-sysroot-'));
+  const bin = fakeBin({ rustc: `echo "${sysroot}"` });
+  const env = { PATH: `${bin}:/usr/bin:/bin`, CARGO_HOME: bin };
+  assert.notEqual(detect('has_rust_src', env).code, 0);
+  mkdirSync(join(sysroot, 'lib/rustlib/src/rust/library/std'), { recursive: true });
+  writeFileSync(join(sysroot, 'lib/rustlib/src/rust/library/std/Cargo.toml'), '[package]\n');
+  assert.equal(detect('has_rust_src', env).code, 0);
+});
+
 test('wasm-bindgen: absent, another version, the Cargo.lock version', () => {
   const lock = readFileSync(join(root, 'Cargo.lock'), 'utf8');
   const want = lock.match(/name = "wasm-bindgen"\nversion = "([^"]+)"/)[1];
@@ -105,7 +115,7 @@ test('the Debian packages of the tests: each absent one is named by its package'
 test('not root: one message with the exact apt-get command, and a non-zero exit', () => {
   // Everything of `demo` is present (make test ran the script first), so the
   // run reaches the Debian packages without installing anything.
-  const ready = detect('has_wasm_target && [ "$(wasm_bindgen_found)" = "$(wasm_bindgen_wanted)" ] && node_modules_current');
+  const ready = detect('has_wasm_target && has_rust_src && [ "$(wasm_bindgen_found)" = "$(wasm_bindgen_wanted)" ] && node_modules_current');
   assert.equal(ready.code, 0, 'run scripts/setup.sh first');
   const bin = fakeBin({ id: 'echo 1000' });
   const r = spawnSync('bash', [script, 'test'], {

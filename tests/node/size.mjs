@@ -13,8 +13,8 @@ const bundle = readFileSync(new URL('widget.js', dist), 'utf8');
 const statics = [...bundle.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},*\s]+from\s*)?"\.\/([\w.-]+\.js)"/g)].map((m) => `dist/${m[1]}`);
 // The widget also fetches, at ready, the phone numbering plan of the form's
 // own country (the demo form's: France, with the overseas departments that
-// share its national plan): counted here too.
-const plan = ['33', '590', '594', '596', '262'].map((cc) => `dist/chunks/phone-${cc}.tsv`);
+// share its national plan, in one pack): counted here too.
+const plan = ['dist/chunks/phones-fr.tsv'];
 const upFront = ['dist/fiable_wasm_bg.wasm', 'dist/fiable.js', 'dist/widget.js', ...new Set(statics), 'fiable.css', ...plan];
 const lazy = readdirSync(dist).filter((f) => f.endsWith('.js') && !upFront.includes(`dist/${f}`) && !['fiable_wasm.js', 'assets.js'].includes(f));
 const gz = (b) => gzipSync(b, { level: 9 }).length;

@@ -16,14 +16,27 @@ pub enum ChunkError {
     },
 }
 
+impl ChunkError {
+    /// The error as text, built by hand: the Wasm uses this instead of
+    /// `Display`, so that `core::fmt`'s machinery stays out of it.
+    pub fn message(&self) -> String {
+        match self {
+            ChunkError::UnknownChunk(n) => ["unknown data chunk \"", n, "\""].concat(),
+            ChunkError::NotText => "data chunk is not UTF-8 text".into(),
+            ChunkError::BadLine { line, reason } => {
+                let mut s = String::from("data chunk line ");
+                crate::text::push_decimal(&mut s, *line as u64);
+                s.push_str(": ");
+                s.push_str(reason);
+                s
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for ChunkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // Quoted by hand: `{:?}` would pull Debug escaping (and its Unicode tables) into the Wasm.
-            ChunkError::UnknownChunk(n) => write!(f, "unknown data chunk \"{n}\""),
-            ChunkError::NotText => write!(f, "data chunk is not UTF-8 text"),
-            ChunkError::BadLine { line, reason } => write!(f, "data chunk line {line}: {reason}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

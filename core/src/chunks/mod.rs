@@ -11,7 +11,10 @@
 //! - `postcodes` — the postcode rules of the countries other than France and
 //!   its postal territories (see `crate::postcode`); process-wide;
 //! - `phone-CC` — the phone metadata of the regions of calling code `CC`
-//!   (see `crate::phone::meta`); unlike the others, shared by every validator.
+//!   (see `crate::phone::meta`); unlike the others, shared by every validator;
+//! - `phones-fr` — the `phone-CC` chunks of a family of calling codes in one
+//!   file (France's: 33, 590, 594, 596, 262), what a form of that country
+//!   fetches at ready.
 
 use crate::Validator;
 
@@ -36,6 +39,8 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
         crate::email::lists::load(text)
     } else if name == "postcodes" {
         crate::postcode::load(text)
+    } else if name.starts_with("phones-") {
+        crate::phone::load_pack(name, text)
     } else if let Some(cc) = name.strip_prefix("phone-") {
         crate::phone::load_chunk(cc, text)
     } else if let Some(prefix) = name.strip_prefix("communes-") {

@@ -35,7 +35,7 @@ pub fn decode(input: &str) -> Option<String> {
     if !input.is_ascii() {
         return None;
     }
-    let (mut out, rest): (Vec<char>, &str) = match input.rfind('-') {
+    let (mut out, rest): (Vec<char>, &str) = match crate::text::rfind_byte(input, b'-') {
         Some(i) => (input[..i].chars().collect(), &input[i + 1..]),
         None => (Vec::new(), input),
     };
@@ -171,7 +171,7 @@ pub(crate) fn ascii_label(label: &str) -> Option<std::borrow::Cow<'_, str>> {
     if label.is_ascii() {
         return Some(label.into());
     }
-    Some(format!("xn--{}", punycode(label)?).into())
+    Some(["xn--", &punycode(label)?].concat().into())
 }
 
 #[cfg(test)]

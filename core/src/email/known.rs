@@ -12,14 +12,13 @@
 //! local verdict stands.
 
 use super::lists;
-use crate::tables::email_domains::PROVIDERS;
 
 /// True when the domain is in fiable's curated tables of real mailbox
 /// providers (`gmail.com`, `orange.fr`…) and the companies behind them
 /// (`google.com`, `orange.com`…): domains known to exist and take mail,
 /// whatever a resolver says. Any spelling: case, trailing dot, IDN.
 pub fn is_known_mail_domain(domain: &str) -> bool {
-    super::lookup_form(domain).is_some_and(|d| PROVIDERS.iter().any(|(p, _)| *p == d) || lists::real().contains(&d))
+    super::lookup_form(domain).is_some_and(|d| super::typo::provider_list().any(|(p, _)| p == d) || lists::real().contains(&d))
 }
 
 /// Why a negative DNS answer is not believed.

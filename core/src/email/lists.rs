@@ -77,7 +77,7 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
             "disposable" => &mut tables[3],
             _ => return Err(bad("unknown table")),
         };
-        let len: usize = len.parse().map_err(|_| bad("length"))?;
+        let len: usize = crate::text::parse_uint(len).ok_or_else(|| bad("length"))?;
         if len == 0 || len > 255 || bucket.len() % len != 0 || !bucket.is_ascii() {
             return Err(bad("domains do not have that length"));
         }

@@ -111,56 +111,14 @@ pub(crate) const MESSAGES: &[Msg] = &[
     },
 ];
 
-/// Local parts of role (shared) mailboxes, sorted, lower case, no `+tag`.
-const ROLES: &[&str] = &[
-    "abuse",
-    "accounts",
-    "accueil",
-    "admin",
-    "administrateur",
-    "administrator",
-    "billing",
-    "bonjour",
-    "careers",
-    "commercial",
-    "communication",
-    "compta",
-    "comptabilite",
-    "contact",
-    "direction",
-    "do-not-reply",
-    "donotreply",
-    "dpo",
-    "facturation",
-    "hello",
-    "help",
-    "hostmaster",
-    "hr",
-    "info",
-    "infos",
-    "jobs",
-    "marketing",
-    "newsletter",
-    "no-reply",
-    "noreply",
-    "office",
-    "postmaster",
-    "press",
-    "presse",
-    "privacy",
-    "recrutement",
-    "rgpd",
-    "rh",
-    "sales",
-    "sav",
-    "secretariat",
-    "security",
-    "service-client",
-    "serviceclient",
-    "support",
-    "team",
-    "webmaster",
-];
+/// Local parts of role (shared) mailboxes, sorted, lower case, no `+tag`,
+/// space-separated (see [`text::list_find`]).
+const ROLES: &str = "\
+abuse accounts accueil admin administrateur administrator billing bonjour careers commercial \
+communication compta comptabilite contact direction do-not-reply donotreply dpo facturation \
+hello help hostmaster hr info infos jobs marketing newsletter no-reply noreply office postmaster \
+press presse privacy recrutement rgpd rh sales sav secretariat security service-client \
+serviceclient support team webmaster";
 
 /// A sorted set of lower-case ASCII domains, packed for the browser: entry
 /// `n` holds every domain of `n` bytes, sorted and concatenated. Looked up by
@@ -287,7 +245,7 @@ pub fn is_free_in(list: &DomainList, domain: &str) -> bool {
 /// lookup service's DNS check; `None` when there is no usable domain.
 pub fn domain_of(value: &str) -> Option<String> {
     let value = value.trim();
-    let at = value.rfind('@')?;
+    let at = crate::text::rfind_byte(value, b'@')?;
     let d = normalize_domain(&value[at + 1..]).ok()?;
     lists::tlds().contains(d.tld()).then_some(d.ascii)
 }
@@ -302,7 +260,7 @@ struct Domain {
 
 impl Domain {
     fn tld(&self) -> &str {
-        self.ascii.rsplit('.').next().unwrap_or("")
+        crate::text::after_last(&self.ascii, b'.')
     }
 }
 
@@ -366,9 +324,9 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if ascii.len() > 253 {
         return Err(Verdict::invalid("email.too_long"));
     }
-    let tld = ascii.rsplit('.').next().unwrap_or("");
+    let tld = crate::text::after_last(&ascii, b'.');
     if tld.bytes().all(|b| b.is_ascii_digit()) {
-        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && l.parse::<u8>().is_ok());
+        let ip = labels == 4 && ascii.split('.').all(|l| l.len() <= 3 && crate::text::parse_uint::<u8>(l).is_some());
         return Err(Verdict::invalid(if ip { "email.ip_literal" } else { "email.invalid_domain" }));
     }
     if labels < 2 {
@@ -410,7 +368,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
     let base = local.split('+').next().unwrap_or(local).to_ascii_lowercase();
-    ROLES.binary_search(&base.as_str()).ok().map(|i| ROLES[i])
+    crate::text::list_find(ROLES, &base)
 }
 
 /// Checks an email address with the compiled-in (browser) tables.
@@ -443,7 +401,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     if value.len() > crate::MAX_INPUT {
         return Err(Verdict::invalid("email.too_long"));
     }
-    let Some(at) = value.rfind('@') else {
+    let Some(at) = crate::text::rfind_byte(value, b'@') else {
         return Err(Verdict::invalid("email.missing_at"));
     };
     if value[..at].bytes().any(|b| b == b'"') {
@@ -480,16 +438,16 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
             // "frée.fr", "gmaïl.com": an accent slipped into a provider's name.
             let folded = crate::text::fold(u);
             if folded.is_ascii() && folded != domain.ascii {
-                let folded_tld_known = lists::tlds().contains(folded.rsplit('.').next().unwrap_or(""));
+                let folded_tld_known = lists::tlds().contains(crate::text::after_last(&folded, b'.'));
                 typo = if typo::is_known(&folded) {
                     Some((folded, typo::Kind::Domain))
                 } else if let Some(t) = typo::suggest(&folded, folded_tld_known) {
                     Some(t)
                 } else if !tld_known && folded_tld_known {
                     // "exemple.café": no such TLD, but .cafe exists.
-                    let (stem, _) = domain.ascii.rsplit_once('.').unwrap_or(("", ""));
-                    let tld = folded.rsplit('.').next().unwrap_or("");
-                    Some((format!("{stem}.{tld}"), typo::Kind::Tld))
+                    let stem = crate::text::rfind_byte(&domain.ascii, b'.').map_or("", |i| &domain.ascii[..i]);
+                    let tld = crate::text::after_last(&folded, b'.');
+                    Some(([stem, ".", tld].concat(), typo::Kind::Tld))
                 } else {
                     None
                 };
@@ -515,7 +473,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         let folded = crate::text::fold(local);
         let v = Verdict::warning("email.unicode_local");
         if folded.is_ascii() && check_local(&folded).is_ok() && folded != crate::text::lower_str(local) {
-            v.with_suggestion(format!("{}@{}", ascii_like(local, &folded), domain.ascii))
+            v.with_suggestion(join_at(&ascii_like(local, &folded), &domain.ascii))
         } else {
             v
         }
@@ -633,7 +591,7 @@ mod tests {
         assert!(!is_disposable_in(&list, "orange.fr"));
         assert_eq!(domain_of(" jean@BÜCHER.de").as_deref(), Some("xn--bcher-kva.de"));
         assert_eq!(domain_of("jean@x"), None);
-        let roles = ROLES.to_vec();
+        let roles: Vec<&str> = ROLES.split(' ').collect();
         let mut sorted = roles.clone();
         sorted.sort_unstable();
         assert_eq!(roles, sorted, "ROLES must stay sorted");

@@ -30,10 +30,10 @@ use super::lists;
 use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
-const COMMON_TLDS: &[&str] = &["fr", "com", "net", "org", "de", "be", "ch", "it", "es", "eu", "co.uk"];
+const COMMON_TLDS: &str = "fr com net org de be ch it es eu co.uk";
 
 /// Second-level labels that form a public suffix under a ccTLD (`co.uk`, `com.br`).
-const SECOND_LEVEL: &[&str] = &["ac", "co", "com", "edu", "gouv", "gov", "ne", "net", "or", "org"];
+const SECOND_LEVEL: &str = "ac co com edu gouv gov ne net or org";
 
 /// What kind of correction was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,14 +47,14 @@ pub enum Kind {
 /// Splits a domain into (name, suffix): `hotmail.co.uk` → (`hotmail`, `co.uk`).
 /// Mirrors `split` in data/gen/email.py.
 pub fn split_suffix(domain: &str) -> (&str, &str) {
-    let Some(last) = domain.rfind('.') else {
+    let Some(last) = crate::text::rfind_byte(domain, b'.') else {
         return ("", domain);
     };
     let tld = &domain[last + 1..];
     if tld.len() == 2 {
         let head = &domain[..last];
-        if let Some(prev) = head.rfind('.') {
-            if SECOND_LEVEL.contains(&&head[prev + 1..]) {
+        if let Some(prev) = crate::text::rfind_byte(head, b'.') {
+            if crate::text::list_find(SECOND_LEVEL, &head[prev + 1..]).is_some() {
                 return (&domain[..prev], &domain[prev + 1..]);
             }
         }
@@ -130,12 +130,19 @@ struct Provider {
     letters: u64,
 }
 
+/// The curated providers, most used first: (domain, closed brand).
+pub(crate) fn provider_list() -> impl Iterator<Item = (&'static str, bool)> {
+    PROVIDERS.lines().map(|l| match l.strip_suffix('!') {
+        Some(domain) => (domain, true),
+        None => (l, false),
+    })
+}
+
 fn providers() -> &'static [Provider] {
     static SPLIT: std::sync::OnceLock<Vec<Provider>> = std::sync::OnceLock::new();
     SPLIT.get_or_init(|| {
-        PROVIDERS
-            .iter()
-            .map(|&(domain, closed)| {
+        provider_list()
+            .map(|(domain, closed)| {
                 let (name, suffix) = split_suffix(domain);
                 Provider { domain, name, suffix, closed, letters: letters(name) }
             })
@@ -234,9 +241,9 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
     // `.c`, cut short: `.com`, not the ccTLD one letter away (`.ch`).
     let cut = domain.ends_with(".c");
     let mut best: Option<((usize, usize), &str)> = cut.then_some(((0, 0), "com"));
-    for (rank, &tld) in COMMON_TLDS.iter().enumerate().filter(|_| !cut) {
+    for (rank, tld) in COMMON_TLDS.split(' ').enumerate().filter(|_| !cut) {
         // Compare like with like: `co.ul` with `co.uk`, `con` with `com`.
-        let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[domain.rfind('.')? + 1..] };
+        let typed = if tld.bytes().any(|b| b == b'.') { suffix } else { &domain[crate::text::rfind_byte(domain, b'.')? + 1..] };
         // Only slips of the hand here: a far-key substitution of an unknown
         // TLD (.yu → .eu) is as likely a dead or made-up TLD as a typo.
         if one_edit(typed, tld) == Some(true) {
@@ -247,11 +254,11 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
         }
     }
     let (_, tld) = best?;
-    let stem = if tld.bytes().any(|b| b == b'.') { name } else { &domain[..domain.rfind('.')?] };
+    let stem = if tld.bytes().any(|b| b == b'.') { name } else { &domain[..crate::text::rfind_byte(domain, b'.')?] };
     if stem.is_empty() {
         return None;
     }
-    Some((format!("{stem}.{tld}"), Kind::Tld))
+    Some(([stem, ".", tld].concat(), Kind::Tld))
 }
 
 #[cfg(test)]

@@ -115,7 +115,7 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
             .filter(|&e| e > 0 && !digits[e..].starts_with('0'))
     };
     if let Some(n) = idd_len {
-        return international(&format!("{} ", &digits[..n]), &digits[n..]);
+        return international(&[&digits[..n], " "].concat(), &digits[n..]);
     }
     let Some(region) = region else {
         return digits.to_string();
@@ -125,20 +125,20 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
 
 /// `prefix` (`+` or `00 `) then the calling code and the national number.
 fn international(prefix: &str, digits: &str) -> String {
-    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(digits[..n].parse().unwrap_or(0)));
+    let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(crate::text::parse_uint(&digits[..n]).unwrap_or(0)));
     let (Some(n), false) = (cc, digits.starts_with('0')) else {
-        return format!("{prefix}{digits}");
+        return [prefix, digits].concat();
     };
     let rest = &digits[n..];
     if rest.is_empty() {
-        return format!("{prefix}{digits}");
+        return [prefix, digits].concat();
     }
-    let Some(main) = meta::main_region(digits[..n].parse().unwrap_or(0)) else {
-        return format!("{prefix}{digits}");
+    let Some(main) = meta::main_region(crate::text::parse_uint(&digits[..n]).unwrap_or(0)) else {
+        return [prefix, digits].concat();
     };
     match partial(rest, main, Typed::International) {
-        Some(f) => format!("{prefix}{} {f}", &digits[..n]),
-        None => format!("{prefix}{digits}"),
+        Some(f) => [prefix, &digits[..n], " ", &f].concat(),
+        None => [prefix, digits].concat(),
     }
 }
 
@@ -189,18 +189,18 @@ fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
             continue;
         };
         let (template, expected) = match typed {
-            Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), format!("{np}{nsn}")),
+            Typed::WithPrefix(np) if adds_prefix => (with_np_rule(f.template, f.np_rule), [np, nsn].concat()),
             _ => (f.template.to_string(), nsn.to_string()),
         };
         let mut out = render(&template, &m, nsn);
         if let Typed::WithPrefix(np) = typed {
             if !adds_prefix {
-                out = format!("{np} {out}");
+                out = [np, " ", &out].concat();
             }
         }
         let got: String = out.chars().filter(char::is_ascii_digit).collect();
         let want = match typed {
-            Typed::WithPrefix(np) if !adds_prefix => format!("{np}{expected}"),
+            Typed::WithPrefix(np) if !adds_prefix => [np, &expected].concat(),
             _ => expected,
         };
         if got == want {

@@ -175,24 +175,38 @@ pub(crate) fn is_loaded(cc: u16) -> bool {
 /// Loads the chunk `phone-<cc>`; `cc` is the part after `phone-`. A chunk
 /// already loaded stays as it is (its regions are handed out as `'static`).
 pub(crate) fn load(cc: &str, text: &str) -> Result<(), ChunkError> {
-    let unknown = || ChunkError::UnknownChunk(format!("phone-{cc}"));
-    let code: u16 = cc.parse().map_err(|_| unknown())?;
+    let unknown = || ChunkError::UnknownChunk(["phone-", cc].concat());
+    let code: u16 = crate::text::parse_uint(cc).ok_or_else(unknown)?;
     if cc.starts_with('0') || CALLING_CODES.binary_search(&code).is_err() {
         return Err(unknown());
     }
     if is_loaded(code) {
         return Ok(());
     }
-    let regions = parse(code, text)?;
-    let regions: &'static [Region] = Box::leak(regions.into_boxed_slice());
-    let mut l = LOADED.write().unwrap_or_else(|e| e.into_inner());
-    if let Err(i) = l.binary_search_by_key(&code, |e| e.0) {
-        l.insert(i, (code, regions));
-    }
+    insert(parse(Some(code), text)?);
     Ok(())
 }
 
-fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
+/// Loads a pack (`phones-<family>`): the chunks of several calling codes in
+/// one text, their patterns first, then each code's regions, main region
+/// first. A code already loaded keeps its regions.
+pub(crate) fn load_pack(text: &str) -> Result<(), ChunkError> {
+    insert(parse(None, text)?);
+    Ok(())
+}
+
+fn insert(regions: Vec<Region>) {
+    let regions: &'static [Region] = Box::leak(regions.into_boxed_slice());
+    let mut l = LOADED.write().unwrap_or_else(|e| e.into_inner());
+    for group in regions.chunk_by(|a, b| a.cc == b.cc) {
+        if let Err(i) = l.binary_search_by_key(&group[0].cc, |e| e.0) {
+            l.insert(i, (group[0].cc, group));
+        }
+    }
+}
+
+/// The regions of a chunk (`code`: its calling code) or of a pack (`None`).
+fn parse(code: Option<u16>, text: &str) -> Result<Vec<Region>, ChunkError> {
     // The patterns are slices of the chunk's text, which lives on.
     let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
     let mut patterns: Vec<Static> = Vec::new();
@@ -201,7 +215,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
         let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let f: Vec<&'static str> = line.split('\t').collect();
         let pat = |patterns: &[Static], s: &str| -> Result<Option<Static>, ChunkError> {
-            let id: u16 = s.parse().map_err(|_| bad("pattern number"))?;
+            let id: u16 = crate::text::parse_uint(s).ok_or_else(|| bad("pattern number"))?;
             if id == 0 {
                 return Ok(None);
             }
@@ -210,7 +224,7 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
         let mask = |s: &str| u32::from_str_radix(s, 16).map_err(|_| bad("length set"));
         match (f[0], f.len()) {
             ("p", 3) => {
-                let id: u16 = f[1].parse().map_err(|_| bad("pattern number"))?;
+                let id: u16 = crate::text::parse_uint(f[1]).ok_or_else(|| bad("pattern number"))?;
                 if id == 0 {
                     return Err(bad("pattern number"));
                 }
@@ -218,8 +232,10 @@ fn parse(code: u16, text: &str) -> Result<Vec<Region>, ChunkError> {
             }
             ("r", 14) => {
                 let c = f[1].as_bytes();
-                let cc: u16 = f[2].parse().map_err(|_| bad("calling code"))?;
-                if c.len() != 2 || cc != code {
+                let cc: u16 = crate::text::parse_uint(f[2]).ok_or_else(|| bad("calling code"))?;
+                // A pack's codes are known ones, each code's regions together
+                // (data/gen/phone.py writes them so).
+                if c.len() != 2 || code.is_some_and(|k| k != cc) || CALLING_CODES.binary_search(&cc).is_err() {
                     return Err(bad("region"));
                 }
                 let (tp, tl): (Vec<&str>, Vec<&str>) = (f[12].split(',').collect(), f[13].split(',').collect());
@@ -323,11 +339,36 @@ mod tests {
             ("f\t1\t0\t\\1\t\t0", 1),                         // format before region
         ];
         for (text, line) in cases {
-            assert!(matches!(parse(41, text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
+            assert!(matches!(parse(Some(41), text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
         }
         let ok = format!("p\t1\t\\d{{9}}\n{row}\n");
-        assert_eq!(parse(41, &ok).map(|r| r.len()).ok(), Some(1));
-        assert!(parse(33, &ok).is_err(), "a region of another calling code");
+        assert_eq!(parse(Some(41), &ok).map(|r| r.len()).ok(), Some(1));
+        assert!(parse(Some(33), &ok).is_err(), "a region of another calling code");
         assert!(load("0041", &ok).is_err() && load("999", &ok).is_err() && load("x", &ok).is_err());
+    }
+
+    #[test]
+    fn the_french_pack_holds_each_code_of_the_family_main_region_first() {
+        let pack = include_str!("../../chunks/phones-fr.tsv");
+        let regions = parse(None, pack).unwrap();
+        let groups: Vec<(u16, &[u8; 2], usize)> = regions.chunk_by(|a, b| a.cc == b.cc).map(|g| (g[0].cc, &g[0].code, g.len())).collect();
+        assert_eq!(groups, [(33, b"FR", 1), (590, b"GP", 3), (594, b"GF", 1), (596, b"MQ", 1), (262, b"RE", 2)]);
+        // The same regions as the codes' own chunks, formats included.
+        for (cc, own) in [(33, include_str!("../../chunks/phone-33.tsv")), (262, include_str!("../../chunks/phone-262.tsv"))] {
+            let own = parse(Some(cc), own).unwrap();
+            let packed: Vec<&Region> = regions.iter().filter(|r| r.cc == cc).collect();
+            assert_eq!(packed.len(), own.len());
+            for (a, b) in packed.iter().zip(&own) {
+                assert_eq!(
+                    (a.code, a.formats.len(), a.intl_formats.len(), a.lens),
+                    (b.code, b.formats.len(), b.intl_formats.len(), b.lens)
+                );
+            }
+        }
+        // Only known codes.
+        let row = |c: &str, cc: &str| format!("r\t{c}\t{cc}\t0\t0\t0\t\t0\t0\t1\t400\t0\t0,0,0,0,0,0,0,0,0,0\t0,0,0,0,0,0,0,0,0,0\n");
+        let p = "p\t1\t\\d{9}\n";
+        assert!(parse(None, &[p, &row("CH", "41"), &row("LI", "423")].concat()).is_ok());
+        assert!(parse(None, &[p, &row("ZZ", "999")].concat()).is_err());
     }
 }

@@ -179,8 +179,8 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
     }
 }
 
-/// Words that introduce an extension, lower case, longest first.
-const EXTENSION_MARKS: &[&str] = &[";ext=", "extension", "poste", "ext.", "ext", "#", "x"];
+/// Words that introduce an extension, lower case, longest first, space-separated.
+const EXTENSION_MARKS: &str = ";ext= extension poste ext. ext # x";
 
 /// Splits an extension off the end: `01 23 45 67 89 poste 204` →
 /// (`01 23 45 67 89`, `Some("204")`). A mark, then 1 to 7 digits, after a
@@ -193,7 +193,7 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     }
     let ext = &t[t.len() - digits..];
     let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
-    for mark in EXTENSION_MARKS {
+    for mark in EXTENSION_MARKS.split(' ') {
         let n = mark.len();
         let Some(start) = head.len().checked_sub(n) else {
             continue;
@@ -212,24 +212,42 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
 
 /// The data chunks (`phone-<calling code>`) that checking `value` with
 /// this default country needs and that are not loaded; with an empty value,
-/// the default country's. Empty when the chunks are compiled in.
+/// the default country's. A default country of a family (FAMILIES) asks for
+/// the family's pack (`phones-fr`) instead of its codes' chunks one by one.
+/// Empty when the chunks are compiled in.
 pub fn missing_chunks(value: &str, default_country: Option<&str>) -> Vec<String> {
     meta::clear_misses();
-    let _ = parse(value, default_country);
     // A national number that is invalid at home is tried in the rest of
     // its family (FAMILIES): those regions are wanted from the start too,
     // or every number still being typed would wait for them.
-    if let Some(family) = default_country.and_then(|c| FAMILIES.iter().find(|f| f.iter().any(|id| id.eq_ignore_ascii_case(c.trim())))) {
-        for id in *family {
+    let family = default_country.and_then(|c| FAMILIES.iter().find(|f| f.1.iter().any(|id| id.eq_ignore_ascii_case(c.trim()))));
+    let mut out: Vec<String> = Vec::new();
+    if let Some((_, ids)) = family {
+        for id in *ids {
             let _ = meta::region(id);
         }
     }
-    meta::take_misses().into_iter().map(|cc| format!("phone-{cc}")).collect()
+    let in_pack = meta::take_misses();
+    if let (Some((pack, _)), false) = (family, in_pack.is_empty()) {
+        out.push(pack.to_string());
+    }
+    let _ = parse(value, default_country);
+    let rest = meta::take_misses().into_iter().filter(|cc| !in_pack.contains(cc));
+    out.extend(rest.map(|cc| ["phone-", &crate::text::decimal(cc.into())].concat()));
+    out
 }
 
 /// Loads a `phone-<calling code>` chunk; `cc` is the part after `phone-`.
 pub(crate) fn load_chunk(cc: &str, text: &str) -> Result<(), crate::chunks::error::ChunkError> {
     meta::load(cc, text)
+}
+
+/// Loads a family's pack (`phones-fr`).
+pub(crate) fn load_pack(name: &str, text: &str) -> Result<(), crate::chunks::error::ChunkError> {
+    if !FAMILIES.iter().any(|f| f.0 == name) {
+        return Err(crate::chunks::error::ChunkError::UnknownChunk(name.to_string()));
+    }
+    meta::load_pack(text)
 }
 
 /// Parses and validates a phone number; the error is the verdict code
@@ -248,7 +266,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     let Some(r) = region else {
         return first.map(build);
     };
-    let Some(family) = FAMILIES.iter().find(|f| f.contains(&r.id())) else {
+    let Some((_, family)) = FAMILIES.iter().find(|f| f.1.contains(&r.id())) else {
         return first.map(build);
     };
     for other in family.iter().filter(|id| **id != r.id()) {
@@ -266,7 +284,9 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
 /// codes: France and its overseas departments and collectivities dialled
 /// with the national prefix 0 (ARCEP's 10-digit plan). Not Saint-Pierre-et-
 /// Miquelon: +508 has its own 6-digit plan, dialled internationally from France.
-const FAMILIES: &[&[&str]] = &[&["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"]];
+/// Each with the name of its pack, the chunks of its calling codes in one
+/// file (data/gen/phone.py's PACKS).
+const FAMILIES: &[(&str, &[&str])] = &[("phones-fr", &["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"])];
 
 // ---------------------------------------------------------------------------
 // Cleaning the raw input.
@@ -426,7 +446,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         }
         if !full.starts_with('0') {
             for n in 1..=full.len().min(3) {
-                let cc: u32 = full[..n].parse().unwrap_or(0);
+                let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
                 if meta::is_calling_code(cc) {
                     return Ok((cc, full[n..].to_string()));
                 }
@@ -618,7 +638,7 @@ fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNum
     e164.push_str(&nsn);
     let (national, international) = match meta::main_region(cc) {
         Some(main) => format::format_number(&nsn, main, ccs),
-        None => (nsn.clone(), format!("+{ccs} {nsn}")),
+        None => (nsn.clone(), ["+", ccs, " ", &nsn].concat()),
     };
     PhoneNumber { region: r.id(), calling_code: r.cc, national_number: nsn, number_type: t, e164, national, international }
 }

@@ -341,5 +341,6 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
     ("phone-995", include_bytes!("../../chunks/phone-995.tsv")),
     ("phone-996", include_bytes!("../../chunks/phone-996.tsv")),
     ("phone-998", include_bytes!("../../chunks/phone-998.tsv")),
+    ("phones-fr", include_bytes!("../../chunks/phones-fr.tsv")),
     ("postcodes", include_bytes!("../../chunks/postcodes.tsv")),
 ];
