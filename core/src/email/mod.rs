@@ -367,8 +367,14 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
 
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
-    let base = local.split('+').next().unwrap_or(local).to_ascii_lowercase();
-    crate::text::list_find(ROLES, &base)
+    let base = local.split('+').next().unwrap_or(local).as_bytes();
+    // Lower-cased on the stack: no String per check; longer than any role is none.
+    let mut buf = [0u8; 16];
+    let low = buf.get_mut(..base.len())?;
+    for (d, s) in low.iter_mut().zip(base) {
+        *d = s.to_ascii_lowercase();
+    }
+    crate::text::list_find(ROLES, core::str::from_utf8(low).ok()?)
 }
 
 /// Checks an email address with the compiled-in (browser) tables.
@@ -595,6 +601,10 @@ mod tests {
         let mut sorted = roles.clone();
         sorted.sort_unstable();
         assert_eq!(roles, sorted, "ROLES must stay sorted");
+        assert!(ROLES.iter().all(|r| r.len() <= 16), "role_of lower-cases into 16 bytes");
+        assert_eq!(role_of("Contact+shop"), Some("contact"));
+        assert_eq!(role_of("CONTACT"), Some("contact"));
+        assert_eq!(role_of("jean.dupont.tres.long.nom"), None);
     }
 
     mod props {
