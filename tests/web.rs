@@ -12,8 +12,47 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn verdict(kind: &str, value: &str, country: &str) -> js_sys::Object {
     // The country crosses as its two char codes (0 = none).
     let cc = country.bytes().fold(0, |n, b| n << 8 | u32::from(b));
-    let json = check(kind_index(kind).unwrap(), value, locale_index("fr-FR"), cc, 0, false, 20261123);
-    js_sys::JSON::parse(&json).unwrap().into()
+    from_record(&check(kind_index(kind).unwrap(), value, locale_index("fr-FR"), cc, 0, false, 20261123))
+}
+
+/// A verdict record (`Verdict::to_record`: fields split by U+001F, JSON
+/// when a text holds a separator) as the object pkg/api.js builds from it.
+fn from_record(r: &str) -> js_sys::Object {
+    if r.starts_with('{') {
+        return js_sys::JSON::parse(r).unwrap().into();
+    }
+    let o = js_sys::Object::new();
+    let set = |o: &js_sys::Object, k: &str, v: wasm_bindgen::JsValue| {
+        js_sys::Reflect::set(o, &k.into(), &v).unwrap();
+    };
+    let p: Vec<&str> = r.split('\u{1f}').collect();
+    for (k, v) in ["field", "status", "code", "message"].iter().zip(&p) {
+        set(&o, k, (*v).into());
+    }
+    for (k, v) in ["suggestion", "normalized"].iter().zip(p.iter().skip(4)) {
+        if let Some(v) = v.strip_prefix('+') {
+            set(&o, k, v.into());
+        }
+    }
+    if p.len() > 6 {
+        let d = js_sys::Object::new();
+        for kv in p[6..].chunks(2) {
+            let (k, v) = (kv[0], kv.get(1).copied().unwrap_or(""));
+            let value: wasm_bindgen::JsValue = match v.split_at_checked(1) {
+                Some(("s", t)) => t.into(),
+                Some(("n", "null")) => wasm_bindgen::JsValue::NULL,
+                Some(("n", n)) => n.parse::<f64>().unwrap().into(),
+                Some(("t", _)) => true.into(),
+                Some(("f", _)) => false.into(),
+                Some(("l", "")) => js_sys::Array::new().into(),
+                Some(("l", l)) => l.split('\u{1e}').map(wasm_bindgen::JsValue::from).collect::<js_sys::Array>().into(),
+                _ => panic!("bad detail {v:?} in {r:?}"),
+            };
+            set(&d, k, value);
+        }
+        set(&o, "details", d.into());
+    }
+    o
 }
 
 /// The data a French form loads up front (its phone region) and on the
