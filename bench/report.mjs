@@ -61,7 +61,7 @@ export function markdown(o) {
     }
     L.push(`| ${r.what} | ${r.peerName} | ${r.fiableText} | ${r.peerText} | **${rfmt(r.ratio)}** | ${r.ratioMin ? rfmt(r.ratioMin) : ''} |`);
   }
-  L.push('', 'fiable is called as a page calls it: `validate(kind, value, options)` through the JS wrapper, JS↔Wasm crossing and JSON verdict object included. ' +
+  L.push('', 'fiable is called as a page calls it: `validate(kind, value, options)` through the JS wrapper, JS↔Wasm crossing and the verdict object included. ' +
     'mailcheck runs with its default lists plus the French providers a French site would add. ' +
     'libphonenumber-js `min` metadata has no per-type patterns: its `getType()` is timed but is not reliable. ' +
     'The postcode peer is a bare regex per country (each slice run 50 times over, the calls being shorter than the timer step); fiable also checks that a French postcode is in use (commune table, its chunks loaded before timing).', '');
@@ -70,7 +70,7 @@ export function markdown(o) {
   for (const [bm, sides] of Object.entries(o.timings)) {
     for (const [k, st] of Object.entries(sides)) if (k === 'fiable' || k.includes('diagnostic')) L.push(`| ${bm} | ${k} | ${f1(st.median)} |`);
   }
-  L.push('', '"raw export" calls the wasm-bindgen export `check` directly (kind and locale as cached indices, the country as two char codes, the value as a string; JSON string out): the difference to `fiable` is the JS wrapper (option checks, date, `JSON.parse`).', '');
+  L.push('', '"raw export" calls the wasm-bindgen export `check` directly (kind and locale as cached indices, the country as two char codes, the value as a string; the verdict record string out): the difference to `fiable` is the JS wrapper (option checks, date, decoding the record into an object).', '');
   L.push('## Sizes', '', '| what | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');
   for (const [k, s] of Object.entries(o.sizes)) L.push(`| ${k} | ${kb(s.raw)} | ${kb(s.gzip)} | ${kb(s.brotli)} |`);
   L.push('', 'fiable also fetches data chunks lazily (communes, first names) for checks not timed here; they are not counted.', '');

@@ -99,7 +99,7 @@ window.runBench = async function runBench(cfg) {
 
   T.email = await measure({
     fiable: over(E, (v) => { if (validate('email', v).suggestion) sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(E, (v) => { sink += raw.check(K.email, v, FR, 0, 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no decoding)': over(E, (v) => { sink += raw.check(K.email, v, FR, 0, 0, false, TODAY).length; }),
     'validator.isEmail + mailcheck': over(E, (v) => {
         if (MAX.isEmail(v)) sink++;
         MAX.mailcheck.run({ email: v, domains: FR_DOMAINS, suggested: cb, empty: cb });
@@ -108,7 +108,7 @@ window.runBench = async function runBench(cfg) {
 
   T.phone = await measure({
     fiable: over(P, ([v, c]) => { if (validate('phone', v, { country: c }).status === 'valid') sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(P, ([v, c]) => { sink += raw.check(K.phone, v, FR, cc(c), 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no decoding)': over(P, ([v, c]) => { sink += raw.check(K.phone, v, FR, cc(c), 0, false, TODAY).length; }),
     'libphonenumber-js max': over(P, ([v, c]) => {
         const n = MAX.parsePhoneNumberFromString(v, c || undefined);
         if (n && n.isValid() && n.getType()) sink++;
@@ -127,7 +127,7 @@ window.runBench = async function runBench(cfg) {
 
   T.postcode = await measure({
     fiable: over(PC, ([v, c]) => { if (validate('postcode', v, { country: c }).status === 'valid') sink++; }),
-    'fiable raw export (diagnostic: no wrapper, no JSON.parse)': over(PC, ([v, c]) => { sink += raw.check(K.postcode, v, FR, cc(c), 0, false, TODAY).length; }),
+    'fiable raw export (diagnostic: no wrapper, no decoding)': over(PC, ([v, c]) => { sink += raw.check(K.postcode, v, FR, cc(c), 0, false, TODAY).length; }),
     'fiable raw export, no country (diagnostic)': over(PC, ([v]) => { sink += raw.check(K.postcode, v, FR, 0, 0, false, TODAY).length; }),
     'Wasm call floor: version() (diagnostic)': over(PC, () => { sink += raw.version().length; }, 10),
     'regex table (Google address metadata)': over(PC, ([v, c]) => {
