@@ -132,7 +132,7 @@ def render(r):
     if r["address"]:
         o += ["## Address search", "",
               "Index: `fiable-lookup index` under `/usr/bin/time -v` (wall time, peak RSS). Quality: "
-              "`fiable-lookup bench --rounds 1` on 600 queries drawn from the same file by `fiable-lookup corpus` "
+              "`fiable-lookup bench --rounds 4` (hit rates from the first round) on 600 queries drawn from the same file by `fiable-lookup corpus` "
               "(expected BAN id at rank 1 / in the top 5). Server memory: `VmRSS` once ready, after the "
               "runs, and the peak `VmHWM` (the index is memory-mapped: its pages count once touched).", "",
               "| set | rows | CSV (gz) | index build | build peak RSS | index on disk | ready | RSS ready | RSS after | peak RSS | top-1 | top-5 |",
