@@ -39,9 +39,18 @@ export function checksOf(s, show) {
   // A country crosses into the Wasm as its two char codes (0 = none).
   const cc = (/** @type {string | undefined} */ c) => (c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
   /** The country the core's form rule gives the field: its own, else the address country (phones, postcodes, cities), else the form's. @param {Field} f */
+  // Asked again only when a country field's value changed, not on every
+  // keystroke in the field itself (kind, own and form countries are fixed).
+  /** @type {Map<Field, { address: string, country: string }>} */
+  const countries = new Map();
   const country = (f) => {
-    const n = fieldCountry(kindOf(f), cc(f.fc.country), countryFields.map((x) => x.el.value).join('\u001f'), cc(config.country));
-    return n ? String.fromCharCode(n >> 8, n & 255) : '';
+    const address = countryFields.map((x) => x.el.value).join('\u001f');
+    const known = countries.get(f);
+    if (known?.address === address) return known.country;
+    const n = fieldCountry(kindOf(f), cc(f.fc.country), address, cc(config.country));
+    const c = n ? String.fromCharCode(n >> 8, n & 255) : '';
+    countries.set(f, { address, country: c });
+    return c;
   };
   /** @param {Field} f */
   const opts = (f) => ({ locale, country: country(f), required: f.required, minAge: f.minAge, today: config.today });

@@ -47,6 +47,10 @@ impl Heard {
     }
 }
 
+/// Most communes taken from the service's answer for one postcode (France's
+/// largest share of one postcode is under fifty).
+pub const MAX_CITIES: usize = 100;
+
 /// The verdict the service's answers make of a field's local verdict of
 /// status `local`; `None` when they change nothing. `cities` are the
 /// communes the service gave for a postcode (deduplicated here). The
@@ -68,7 +72,9 @@ pub fn amend(kind: Kind, local: Status, heard: Heard, cities: &[&str]) -> Option
         }
         Kind::Postcode if heard.has(Heard::POSTCODE_FOUND) => {
             let mut names: Vec<String> = Vec::new();
-            for c in cities.iter().filter(|c| !c.is_empty()) {
+            // A postcode serves a few dozen communes at most; a longer answer
+            // is cut, so the quadratic de-duplication stays small.
+            for c in cities.iter().filter(|c| !c.is_empty()).take(MAX_CITIES) {
                 if !names.iter().any(|n| n == c) {
                     names.push(c.to_string());
                 }
@@ -84,6 +90,22 @@ pub fn amend(kind: Kind, local: Status, heard: Heard, cities: &[&str]) -> Option
 mod tests {
     use super::*;
     use Status::{Invalid, Pending, Valid, Warning};
+
+    #[test]
+    fn a_huge_or_junk_answer_is_cut_not_trusted() {
+        let many: Vec<String> = (0..50_000).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let v = amend(Kind::Postcode, Invalid, Heard(Heard::POSTCODE_FOUND), &many).unwrap();
+        assert!(matches!(v.details.get("cities"), Some(Detail::List(l)) if l.len() == MAX_CITIES));
+        // Every bit pattern and kind answers, without a panic.
+        for k in Kind::ALL {
+            for bits in [0, u32::MAX, 0x5555_5555, 1 << 31] {
+                for local in [Valid, Warning, Invalid, Pending] {
+                    let _ = amend(k, local, Heard(bits), &["", "\u{1f}", "Paris"]);
+                }
+            }
+        }
+    }
 
     fn code(kind: Kind, local: Status, bits: u32) -> Option<(Status, &'static str)> {
         amend(kind, local, Heard(bits), &["Paris"]).map(|v| (v.status, v.code))

@@ -128,6 +128,11 @@ fn every_query_shape_touches_a_bounded_number_of_entries() {
         "1 rue saint baco saint-baco",
         "1 route des bacon",
         "1 place des ba",
+        // A word cut short, then the postcode: still a prefix, same bound.
+        "3 rue sain 10000",
+        "3 r 10000",
+        "1 place des ba 10000",
+        "ro 10000",
         "1 rue des babal cocor",
         "1 rue des rurul popo saint-rurul",
         "roue",
