@@ -16,7 +16,7 @@ import { happened } from './show.js';
 /**
  * @typedef {object} Checks
  * @property {(f: Field) => Verdict | null} local The local verdict of one field now (null if the call threw).
- * @property {(f: Field) => Promise<void>} check The local check of one field, shown (its data chunks loaded first).
+ * @property {(f: Field, arrived?: () => void) => Promise<void>} check The local check of one field, shown (its data chunks loaded first; `arrived` runs when they came late and the value is still current).
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules, shown.
  * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (the hint machine told so).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
@@ -79,12 +79,13 @@ export function checksOf(s, show) {
     local,
     missing,
     country,
-    async check(f) {
+    async check(f, arrived) {
       const seq = ++f.seq;
       const need = chunks(f);
       if (need.length) {
         await loadData(need).catch(() => {}); // fail open: no data, the check does what it can
         if (seq !== f.seq || s.detached) return;
+        arrived?.();
       }
       const v = local(f);
       if (v) show(f, v);

@@ -52,7 +52,9 @@ export function listen(s, c, show) {
       // The person's keystroke, fiable's own write (a suggestion, a chosen address), or the page's script.
       happened(f, writing ?? (e.isTrusted ? HINT.input : HINT.page));
       reformat(f, e);
-      c.check(f);
+      // A region's data that arrives after the last keystroke still formats
+      // what was typed (a country just chosen, a slow network).
+      c.check(f, () => reformat(f, e));
     });
     on(el, 'change', () => {
       if (!s.ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
