@@ -76,6 +76,8 @@ fn corrupt_index_files_are_refused() {
     let bytes = std::fs::read(&out).unwrap();
     let cut = file("cut.idx", &bytes[..bytes.len() - 16]);
     assert!(matches!(fiable_lookup::address::Index::open(&cut), Err(IndexError::Corrupt { .. })));
+    let empty = file("empty.idx", b"");
+    assert!(matches!(fiable_lookup::address::Index::open(&empty), Err(IndexError::Corrupt { .. })));
     let junk = file("junk.idx", b"not an index at all");
     assert!(matches!(fiable_lookup::address::Index::open(&junk), Err(IndexError::Corrupt { .. })));
     // Flip bytes across the file: refused or valid, never a panic.
@@ -86,5 +88,21 @@ fn corrupt_index_files_are_refused() {
         if let Ok(idx) = fiable_lookup::address::Index::open(&p) {
             let _ = fiable_lookup::address::search(&idx, "1 rue de la roquette", &Default::default(), 5);
         }
+    }
+}
+
+/// An index file is read into memory the kernel may back with 2 MiB pages
+/// (a national index's searches then miss the TLB less), unless this
+/// machine has transparent huge pages off.
+#[test]
+fn an_opened_index_may_live_on_huge_pages() {
+    let p = file("huge.csv.gz", &gz(format!("{HEADER}\n{ROW}\n").as_bytes()));
+    let out = p.with_file_name("huge.idx");
+    index::write(&[p], &out, &BuildOptions::default()).unwrap();
+    let idx = fiable_lookup::address::Index::open(&out).unwrap();
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").unwrap_or_default();
+    match idx.huge_pages() {
+        Some(eligible) if thp.contains("[madvise]") || thp.contains("[always]") => assert!(eligible, "THP: {thp}"),
+        seen => eprintln!("transparent huge pages not available here ({thp:?}): {seen:?}"),
     }
 }
