@@ -112,7 +112,7 @@ pub(crate) const MESSAGES: &[Msg] = &[
 ];
 
 /// Local parts of role (shared) mailboxes, sorted, lower case, no `+tag`,
-/// space-separated (see [`text::list_find`]).
+/// space-separated (see [`text::sorted_list_find`]).
 const ROLES: &str = "\
 abuse accounts accueil admin administrateur administrator billing bonjour careers commercial \
 communication compta comptabilite contact direction do-not-reply donotreply dpo facturation \
@@ -374,7 +374,7 @@ fn role_of(local: &str) -> Option<&'static str> {
     for (d, s) in low.iter_mut().zip(base) {
         *d = s.to_ascii_lowercase();
     }
-    crate::text::list_find(ROLES, core::str::from_utf8(low).ok()?)
+    crate::text::sorted_list_find(ROLES, low)
 }
 
 /// Checks an email address with the compiled-in (browser) tables.
@@ -605,6 +605,7 @@ mod tests {
         assert_eq!(role_of("Contact+shop"), Some("contact"));
         assert_eq!(role_of("CONTACT"), Some("contact"));
         assert_eq!(role_of("jean.dupont.tres.long.nom"), None);
+        assert!(ROLES.split(' ').all(|r| role_of(r) == Some(r)), "the binary search finds every role");
     }
 
     mod props {
@@ -637,6 +638,12 @@ mod tests {
                 let s: String = std::iter::repeat_n(c, n).collect();
                 let _ = check(&s, &Options::default());
                 let _ = check(&format!("{s}@{s}.fr"), &Options::default());
+            }
+
+            #[test]
+            fn role_of_agrees_with_a_scan_of_the_list(s in "(contact|info|no-?reply|[a-zA-Z.+-]{0,18})(\\+[a-z]{0,3})?") {
+                let base = s.split('+').next().unwrap_or("").to_ascii_lowercase();
+                prop_assert_eq!(role_of(&s), ROLES.split(' ').find(|r| *r == base));
             }
 
             #[test]
