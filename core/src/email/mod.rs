@@ -205,7 +205,7 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         if f(d) {
             return true;
         }
-        match d.find('.') {
+        match d.bytes().position(|b| b == b'.') {
             Some(i) if d[i + 1..].bytes().any(|b| b == b'.') => d = &d[i + 1..],
             _ => return false,
         }
@@ -269,16 +269,16 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if raw.is_empty() {
         return Err(Verdict::invalid("email.empty_domain"));
     }
-    if raw.starts_with('[') {
+    if raw.as_bytes().first() == Some(&b'[') {
         return Err(Verdict::invalid("email.ip_literal"));
     }
     // Most domains are ASCII: no mapped copy, no punycode copy of a label.
     let mapped: std::borrow::Cow<str> =
         if raw.is_ascii() { raw.into() } else { raw.chars().map(idna::map_char).collect::<String>().into() };
-    if mapped.ends_with('.') {
+    if mapped.as_bytes().last() == Some(&b'.') {
         return Err(Verdict::invalid("email.trailing_dot"));
     }
-    if mapped.starts_with('.') {
+    if mapped.as_bytes().first() == Some(&b'.') {
         return Err(Verdict::invalid("email.invalid_domain"));
     }
     if mapped.as_bytes().windows(2).any(|w| w == b"..") {
@@ -289,7 +289,14 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     let uni = !mapped.is_ascii();
     let mut unicode = String::with_capacity(if uni { mapped.len() } else { 0 });
     let mut labels = 0;
-    for label in mapped.split('.') {
+    // Split by bytes: `split('.')` costs a char searcher per label.
+    let mut rest = Some(&*mapped);
+    while let Some(r) = rest {
+        let label;
+        (label, rest) = match r.bytes().position(|b| b == b'.') {
+            Some(i) => (r.get(..i).unwrap_or(""), r.get(i + 1..)),
+            None => (r, None),
+        };
         labels += 1;
         if !ascii.is_empty() {
             ascii.push('.');
@@ -317,7 +324,12 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         if a.len() > 63 {
             return Err(Verdict::invalid("email.label_too_long"));
         }
-        if a.starts_with('-') || a.ends_with('-') || !idna::is_valid_ace(a) || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let ab = a.as_bytes();
+        if ab.first() == Some(&b'-')
+            || ab.last() == Some(&b'-')
+            || !idna::is_valid_ace(a)
+            || !ab.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
@@ -341,7 +353,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     if local.is_empty() {
         return Err(Verdict::invalid("email.empty_local"));
     }
-    if local.starts_with('.') || local.ends_with('.') {
+    if local.as_bytes().first() == Some(&b'.') || local.as_bytes().last() == Some(&b'.') {
         return Err(Verdict::invalid("email.local_dot"));
     }
     if local.as_bytes().windows(2).any(|w| w == b"..") {
@@ -367,7 +379,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
 
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
-    let base = local.split('+').next().unwrap_or(local).as_bytes();
+    let base = local.as_bytes().split(|&b| b == b'+').next().unwrap_or_default();
     // Lower-cased on the stack: no String per check; longer than any role is none.
     let mut buf = [0u8; 16];
     let low = buf.get_mut(..base.len())?;
@@ -420,7 +432,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
         return Err(Verdict::invalid("email.several_at"));
     }
     // ASCII white space (tab to carriage return, space) by bytes, the rest only in non-ASCII text.
-    if value.bytes().any(|b| b == b' ' || (9..=13).contains(&b)) || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
+    if value.bytes().any(|b| matches!(b, b' ' | 9..=13)) || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
         return Err(Verdict::invalid("email.space"));
     }
     let (local, raw_domain) = (&value[..at], &value[at + 1..]);
@@ -437,7 +449,9 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     // A typo first: it also catches typosquats that sit in the disposable lists.
     // Each list searched once: the typo check asks the same of them.
     let free = lists::free().contains(&domain.ascii);
-    let real = lists::real().contains(&domain.ascii);
+    // The free and company lists are disjoint, and no free domain is disposable
+    // (tested): a free provider, most addresses, skips those searches.
+    let real = !free && lists::real().contains(&domain.ascii);
     let mut typo = typo::suggest_unless_known(&domain.ascii, tld_known, tld_known && (free || real));
     if typo.is_none() {
         if let Some(u) = &domain.unicode {
@@ -466,7 +480,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
 
     let normalized = join_at(local, &domain.ascii);
     let is_disposable =
-        !real && any_parent(&domain.ascii, |p| lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p)));
+        !real && any_parent(&domain.ascii, |p| (!free && lists::disposable().contains(p)) || disposable.is_some_and(|l| l.contains(p)));
     let role = role_of(local);
 
     let mut v = if let Some((fixed, kind)) = typo {
@@ -606,6 +620,21 @@ mod tests {
         assert_eq!(role_of("CONTACT"), Some("contact"));
         assert_eq!(role_of("jean.dupont.tres.long.nom"), None);
         assert!(ROLES.split(' ').all(|r| role_of(r) == Some(r)), "the binary search finds every role");
+    }
+
+    #[test]
+    fn free_domains_are_neither_companies_nor_disposable() {
+        // `parse` skips those two searches for a free domain.
+        let free = lists::free();
+        let mut n = 0;
+        for (len, bucket) in free.0.iter().enumerate().filter(|(len, _)| *len > 0) {
+            for d in bucket.as_bytes().chunks(len).filter_map(|d| std::str::from_utf8(d).ok()) {
+                n += 1;
+                assert!(free.contains(d) && !lists::real().contains(d), "{d}");
+                assert!(!any_parent(d, |p| lists::disposable().contains(p)), "{d}");
+            }
+        }
+        assert_eq!(n, free.len());
     }
 
     mod props {

@@ -187,6 +187,11 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
             }
             continue;
         }
+        // Every way below needs the names within one edit, two from ten
+        // letters: lengths further apart skip the comparisons (most providers).
+        if name.len().abs_diff(pname.len()) > 1 + usize::from(pname.len() >= 10) {
+            continue;
+        }
         let name_cost = if name == pname {
             0
         } else if pname.len() == 4 && psuffix == "fr" && suffix == "fr" && name.len() >= 3 {
