@@ -251,7 +251,33 @@ pub fn name_words(s: &str) -> Vec<String> {
 /// The comparison key of a place name: "St-Denis", "saint denis" and
 /// "SAINT-DENIS" all give "saintdenis".
 pub fn name_key(s: &str) -> String {
-    name_words(s).concat()
+    join(&name_words(s), "")
+}
+
+/// The words of `s` separated by single spaces, without the `Vec` that
+/// `split_whitespace().collect().join(" ")` builds (and its code in the Wasm).
+pub fn squash_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// `words.join(sep)`, by hand: the standard one for `String`s would be a
+/// second copy of the joining code in the Wasm (844 B) beside the one for `&str`.
+pub fn join(words: &[String], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent
@@ -299,21 +325,7 @@ pub fn osa_distance<T: PartialEq>(a: &[T], b: &[T], max: usize) -> Option<usize>
 /// tables are such strings: as `&[&str]` each entry cost 8 B of pointers in
 /// the Wasm, data that compresses badly.
 pub fn list_find(list: &'static str, word: &str) -> Option<&'static str> {
-    // By bytes, the lengths compared before the words: `split(' ')` with
-    // `find` cost 150 instructions a word, half of an email check.
-    let (l, w) = (list.as_bytes(), word.as_bytes());
-    let mut i = 0;
-    while i <= l.len() {
-        let mut j = i;
-        while l.get(j).is_some_and(|&b| b != b' ') {
-            j += 1;
-        }
-        if j - i == w.len() && l.get(i..j) == Some(w) {
-            return list.get(i..j);
-        }
-        i = j + 1;
-    }
-    None
+    list.split(' ').find(|w| *w == word)
 }
 
 /// [`list_find`] for a list sorted by bytes (a test of the list's owner
@@ -349,6 +361,16 @@ mod tests {
         for w in ["", "a", "z"] {
             assert_eq!(sorted_list_find("", w.as_bytes()), list_find("", w).filter(|w| !w.is_empty()), "{w:?}");
             assert_eq!(sorted_list_find("m", w.as_bytes()), list_find("m", w), "{w:?}");
+        }
+    }
+
+    #[test]
+    fn join_and_squash_agree_with_std() {
+        for s in ["", " ", "a", "  a  b\tc\n", "rue  de la\u{a0}Paix ", "é  ü"] {
+            assert_eq!(squash_spaces(s), s.split_whitespace().collect::<Vec<_>>().join(" "), "{s:?}");
+            let words: Vec<String> = s.split(' ').map(str::to_string).collect();
+            assert_eq!(join(&words, ","), words.join(","), "{s:?}");
+            assert_eq!(join(&words, ""), words.concat(), "{s:?}");
         }
     }
 
