@@ -87,7 +87,38 @@ pub fn char_count(s: &str) -> usize {
 /// byte: `s.rfind(c)` with a `char` goes through std's char searcher
 /// (~0.7 KB of Wasm) for the same answer.
 pub fn rfind_byte(s: &str, b: u8) -> Option<usize> {
-    s.bytes().rposition(|c| c == b)
+    // A slice pattern, not `bytes().rposition`: at opt-level z the Wasm
+    // calls the iterator's `next` for every byte.
+    let mut rest = s.as_bytes();
+    while let [head @ .., last] = rest {
+        if *last == b {
+            return Some(head.len());
+        }
+        rest = head;
+    }
+    None
+}
+
+/// The index of the first `b` in `s` (a plain loop, as [`rfind_byte`]).
+pub fn find_byte(s: &str, b: u8) -> Option<usize> {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        if c == b {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// True when `s` holds `b` twice in a row (`..`).
+pub fn has_double(s: &str, b: u8) -> bool {
+    let mut prev = None;
+    for &c in s.as_bytes() {
+        if c == b && prev == Some(b) {
+            return true;
+        }
+        prev = Some(c);
+    }
+    false
 }
 
 /// What follows the last `b` in `s`, or all of `s` without one: `s.rsplit(c).next()`.
@@ -371,6 +402,14 @@ mod tests {
             let words: Vec<String> = s.split(' ').map(str::to_string).collect();
             assert_eq!(join(&words, ","), words.join(","), "{s:?}");
             assert_eq!(join(&words, ""), words.concat(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn byte_helpers_agree_with_std() {
+        for s in ["", ".", "..", "a.b", "a..b", "ab.", ".ab", "é.ü..x", "x"] {
+            assert_eq!(find_byte(s, b'.'), s.find('.'), "{s}");
+            assert_eq!(has_double(s, b'.'), s.contains(".."), "{s}");
         }
     }
 

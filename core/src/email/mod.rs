@@ -205,8 +205,8 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         if f(d) {
             return true;
         }
-        match d.bytes().position(|b| b == b'.') {
-            Some(i) if d[i + 1..].bytes().any(|b| b == b'.') => d = &d[i + 1..],
+        match crate::text::find_byte(d, b'.') {
+            Some(i) if crate::text::find_byte(&d[i + 1..], b'.').is_some() => d = &d[i + 1..],
             _ => return false,
         }
     }
@@ -281,7 +281,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if mapped.as_bytes().first() == Some(&b'.') {
         return Err(Verdict::invalid("email.invalid_domain"));
     }
-    if mapped.as_bytes().windows(2).any(|w| w == b"..") {
+    if crate::text::has_double(&mapped, b'.') {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
     let mut ascii = String::with_capacity(mapped.len() + 8);
@@ -293,7 +293,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     let mut rest = Some(&*mapped);
     while let Some(r) = rest {
         let label;
-        (label, rest) = match r.bytes().position(|b| b == b'.') {
+        (label, rest) = match crate::text::find_byte(r, b'.') {
             Some(i) => (r.get(..i).unwrap_or(""), r.get(i + 1..)),
             None => (r, None),
         };
@@ -325,11 +325,11 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
             return Err(Verdict::invalid("email.label_too_long"));
         }
         let ab = a.as_bytes();
-        if ab.first() == Some(&b'-')
-            || ab.last() == Some(&b'-')
-            || !idna::is_valid_ace(a)
-            || !ab.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
-        {
+        let mut letters = true;
+        for &b in ab {
+            letters &= b.is_ascii_alphanumeric() || b == b'-';
+        }
+        if ab.first() == Some(&b'-') || ab.last() == Some(&b'-') || !idna::is_valid_ace(a) || !letters {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
@@ -356,20 +356,12 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     if local.as_bytes().first() == Some(&b'.') || local.as_bytes().last() == Some(&b'.') {
         return Err(Verdict::invalid("email.local_dot"));
     }
-    if local.as_bytes().windows(2).any(|w| w == b"..") {
+    if crate::text::has_double(local, b'.') {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
-    let mut unicode = false;
-    for c in local.chars() {
-        let ok = if c.is_ascii() {
-            c.is_ascii_alphanumeric() || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
-        } else {
-            unicode = true;
-            crate::text::is_alphanumeric(c)
-        };
-        if !ok {
-            return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
-        }
+    let unicode = !local.is_ascii();
+    if let Some(c) = bad_local_char(local, unicode) {
+        return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
     }
     if local.len() > 64 {
         return Err(Verdict::invalid("email.local_too_long"));
@@ -377,9 +369,24 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     Ok(unicode)
 }
 
+/// The first character not allowed in a local part. ASCII text (nearly every
+/// address) by bytes: `chars()` decodes each one through a call in the Wasm.
+fn bad_local_char(local: &str, unicode: bool) -> Option<char> {
+    let ok = |c: u8| c.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&c);
+    if !unicode {
+        for &b in local.as_bytes() {
+            if !ok(b) {
+                return Some(char::from(b));
+            }
+        }
+        return None;
+    }
+    local.chars().find(|&c| if c.is_ascii() { !ok(c as u8) } else { !crate::text::is_alphanumeric(c) })
+}
+
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
-    let base = local.as_bytes().split(|&b| b == b'+').next().unwrap_or_default();
+    let base = local.as_bytes().get(..crate::text::find_byte(local, b'+').unwrap_or(local.len()))?;
     // Lower-cased on the stack: no String per check; longer than any role is none.
     let mut buf = [0u8; 16];
     let low = buf.get_mut(..base.len())?;
@@ -422,17 +429,26 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     let Some(at) = crate::text::rfind_byte(value, b'@') else {
         return Err(Verdict::invalid("email.missing_at"));
     };
-    if value[..at].bytes().any(|b| b == b'"') {
+    // One plain loop over the bytes for the four refusals below, in their
+    // order (iterator adapters cost a call per byte in the Wasm).
+    let (mut quote, mut paren, mut second_at, mut space) = (false, false, false, false);
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        quote |= b == b'"' && i < at;
+        paren |= b == b'(' || b == b')';
+        second_at |= b == b'@' && i < at;
+        // ASCII white space (tab to carriage return, space); the rest only in non-ASCII text, below.
+        space |= matches!(b, b' ' | 9..=13);
+    }
+    if quote {
         return Err(Verdict::invalid("email.quoted_local"));
     }
-    if value.bytes().any(|b| b == b'(' || b == b')') {
+    if paren {
         return Err(Verdict::invalid("email.comment"));
     }
-    if value[..at].bytes().any(|b| b == b'@') {
+    if second_at {
         return Err(Verdict::invalid("email.several_at"));
     }
-    // ASCII white space (tab to carriage return, space) by bytes, the rest only in non-ASCII text.
-    if value.bytes().any(|b| matches!(b, b' ' | 9..=13)) || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
+    if space || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
         return Err(Verdict::invalid("email.space"));
     }
     let (local, raw_domain) = (&value[..at], &value[at + 1..]);
