@@ -111,12 +111,13 @@ pub fn find_byte(s: &str, b: u8) -> Option<usize> {
 
 /// True when `s` holds `b` twice in a row (`..`).
 pub fn has_double(s: &str, b: u8) -> bool {
-    let mut prev = None;
+    let mut prev = false;
     for &c in s.as_bytes() {
-        if c == b && prev == Some(b) {
+        let now = c == b;
+        if now && prev {
             return true;
         }
-        prev = Some(c);
+        prev = now;
     }
     false
 }

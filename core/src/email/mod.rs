@@ -269,16 +269,16 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if raw.is_empty() {
         return Err(Verdict::invalid("email.empty_domain"));
     }
-    if raw.as_bytes().first() == Some(&b'[') {
+    if let [b'[', ..] = raw.as_bytes() {
         return Err(Verdict::invalid("email.ip_literal"));
     }
     // Most domains are ASCII: no mapped copy, no punycode copy of a label.
     let mapped: std::borrow::Cow<str> =
         if raw.is_ascii() { raw.into() } else { raw.chars().map(idna::map_char).collect::<String>().into() };
-    if mapped.as_bytes().last() == Some(&b'.') {
+    if let [.., b'.'] = mapped.as_bytes() {
         return Err(Verdict::invalid("email.trailing_dot"));
     }
-    if mapped.as_bytes().first() == Some(&b'.') {
+    if let [b'.', ..] = mapped.as_bytes() {
         return Err(Verdict::invalid("email.invalid_domain"));
     }
     if crate::text::has_double(&mapped, b'.') {
@@ -329,7 +329,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
         for &b in ab {
             letters &= b.is_ascii_alphanumeric() || b == b'-';
         }
-        if ab.first() == Some(&b'-') || ab.last() == Some(&b'-') || !idna::is_valid_ace(a) || !letters {
+        if matches!(ab, [b'-', ..] | [.., b'-']) || !idna::is_valid_ace(a) || !letters {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
@@ -353,7 +353,7 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     if local.is_empty() {
         return Err(Verdict::invalid("email.empty_local"));
     }
-    if local.as_bytes().first() == Some(&b'.') || local.as_bytes().last() == Some(&b'.') {
+    if matches!(local.as_bytes(), [b'.', ..] | [.., b'.']) {
         return Err(Verdict::invalid("email.local_dot"));
     }
     if crate::text::has_double(local, b'.') {
@@ -372,10 +372,11 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
 /// The first character not allowed in a local part. ASCII text (nearly every
 /// address) by bytes: `chars()` decodes each one through a call in the Wasm.
 fn bad_local_char(local: &str, unicode: bool) -> Option<char> {
-    let ok = |c: u8| c.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&c);
+    const OK: &[u8] = b".!#$%&'*+/=?^_`{|}~-";
+    let ok = |c: u8| c.is_ascii_alphanumeric() || OK.contains(&c);
     if !unicode {
         for &b in local.as_bytes() {
-            if !ok(b) {
+            if !b.is_ascii_alphanumeric() && !OK.contains(&b) {
                 return Some(char::from(b));
             }
         }
