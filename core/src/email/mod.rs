@@ -139,7 +139,7 @@ impl DomainTable {
         let (mut lo, mut hi) = (0, b.len() / n);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match b[mid * n..(mid + 1) * n].cmp(domain.as_bytes()) {
+            match cmp_bytes(&b[mid * n..(mid + 1) * n], domain.as_bytes()) {
                 std::cmp::Ordering::Equal => return true,
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -157,6 +157,20 @@ impl DomainTable {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `a.cmp(b)` for slices of one length, by a plain loop: most probes of a
+/// search differ at the first byte, and the slice compare calls `memcmp`,
+/// a loop behind a call in the Wasm.
+fn cmp_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    while let ([x, ar @ ..], [y, br @ ..]) = (a, b) {
+        if x != y {
+            return x.cmp(y);
+        }
+        (a, b) = (ar, br);
+    }
+    a.len().cmp(&b.len())
 }
 
 /// A list of domains loaded at run time, e.g. `core/data/disposable-full.txt`
@@ -214,7 +228,7 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
 
 /// Normalises a bare domain for the lookups (lower case, punycode).
 fn lookup_form(domain: &str) -> Option<String> {
-    normalize_domain(domain.trim().trim_end_matches('.')).ok().map(|d| d.ascii)
+    normalize_domain(domain.trim().trim_end_matches('.')).ok().map(|d| d.ascii.into_owned())
 }
 
 /// True when the domain (or a parent) is a disposable-mail domain of the
@@ -247,25 +261,25 @@ pub fn domain_of(value: &str) -> Option<String> {
     let value = value.trim();
     let at = crate::text::rfind_byte(value, b'@')?;
     let d = normalize_domain(&value[at + 1..]).ok()?;
-    lists::tlds().contains(d.tld()).then_some(d.ascii)
+    lists::tlds().contains(d.tld()).then(|| d.ascii.into_owned())
 }
 
 /// A domain after normalisation.
-struct Domain {
-    /// Lower-case ASCII (punycode) form.
-    ascii: String,
+struct Domain<'a> {
+    /// Lower-case ASCII (punycode) form: the input itself when it was that already.
+    ascii: std::borrow::Cow<'a, str>,
     /// Lower-case Unicode form, when the input had non-ASCII letters.
     unicode: Option<String>,
 }
 
-impl Domain {
+impl Domain<'_> {
     fn tld(&self) -> &str {
         crate::text::after_last(&self.ascii, b'.')
     }
 }
 
 /// Normalises and checks a domain's syntax (not its TLD).
-fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
+fn normalize_domain(raw: &str) -> Result<Domain<'_>, Verdict> {
     if raw.is_empty() {
         return Err(Verdict::invalid("email.empty_domain"));
     }
@@ -284,7 +298,14 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
     if crate::text::has_double(&mapped, b'.') {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
-    let mut ascii = String::with_capacity(mapped.len() + 8);
+    // A lower-case ASCII domain (nearly every one) is its own ASCII form:
+    // borrowed, not copied label by label.
+    let mut upper = false;
+    for &b in raw.as_bytes() {
+        upper |= b.is_ascii_uppercase();
+    }
+    let borrow = !upper && raw.is_ascii();
+    let mut ascii = String::with_capacity(if borrow { 0 } else { mapped.len() + 8 });
     // An ASCII domain's Unicode form is its ASCII form: not built.
     let uni = !mapped.is_ascii();
     let mut unicode = String::with_capacity(if uni { mapped.len() } else { 0 });
@@ -298,29 +319,33 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
             None => (r, None),
         };
         labels += 1;
-        if !ascii.is_empty() {
-            ascii.push('.');
-            if uni {
-                unicode.push('.');
-            }
-        }
-        let at = ascii.len();
-        if label.is_ascii() {
-            // Lower-cased in place: no copy of the label (most domains).
-            ascii.push_str(label);
-            if let Some(a) = ascii.get_mut(at..) {
-                a.make_ascii_lowercase();
-            }
-            if uni {
-                unicode.push_str(ascii.get(at..).unwrap_or(""));
-            }
+        let a = if borrow {
+            label
         } else {
-            let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-            let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-            ascii.push_str(&a);
-            unicode.push_str(&lower);
-        }
-        let a = ascii.get(at..).unwrap_or("");
+            if !ascii.is_empty() {
+                ascii.push('.');
+                if uni {
+                    unicode.push('.');
+                }
+            }
+            let at = ascii.len();
+            if label.is_ascii() {
+                // Lower-cased in place: no copy of the label.
+                ascii.push_str(label);
+                if let Some(a) = ascii.get_mut(at..) {
+                    a.make_ascii_lowercase();
+                }
+                if uni {
+                    unicode.push_str(ascii.get(at..).unwrap_or(""));
+                }
+            } else {
+                let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+                let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+                ascii.push_str(&a);
+                unicode.push_str(&lower);
+            }
+            ascii.get(at..).unwrap_or("")
+        };
         if a.len() > 63 {
             return Err(Verdict::invalid("email.label_too_long"));
         }
@@ -333,6 +358,7 @@ fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
+    let ascii: std::borrow::Cow<str> = if borrow { raw.into() } else { ascii.into() };
     if ascii.len() > 253 {
         return Err(Verdict::invalid("email.too_long"));
     }
@@ -637,6 +663,23 @@ mod tests {
         assert_eq!(role_of("CONTACT"), Some("contact"));
         assert_eq!(role_of("jean.dupont.tres.long.nom"), None);
         assert!(ROLES.split(' ').all(|r| role_of(r) == Some(r)), "the binary search finds every role");
+    }
+
+    #[test]
+    fn cmp_bytes_is_the_slice_order() {
+        let words: [&[u8]; 7] = [b"", b"a", b"b", b"ab", b"ba", b"abc", b"abd"];
+        for a in words {
+            for b in words {
+                assert_eq!(cmp_bytes(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lower_case_and_mixed_case_domains_normalise_alike() {
+        for (raw, ascii) in [("gmail.com", "gmail.com"), ("GMail.Com", "gmail.com"), ("bücher.de", "xn--bcher-kva.de")] {
+            assert_eq!(normalize_domain(raw).map(|d| d.ascii.into_owned()).ok().as_deref(), Some(ascii), "{raw}");
+        }
     }
 
     #[test]
