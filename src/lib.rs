@@ -213,7 +213,7 @@ pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
 pub fn chunks_for(kind_name: &str, value: &str, country: &str) -> Result<String, JsError> {
     let k = kind(kind_name)?;
     let c = (!country.is_empty()).then_some(country);
-    Ok(VALIDATOR.with(|v| v.borrow().missing_chunks(k, value, c).join(",")))
+    Ok(fiable_core::text::join(&VALIDATOR.with(|v| v.borrow().missing_chunks(k, value, c)), ","))
 }
 
 /// The package version.

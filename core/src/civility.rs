@@ -170,7 +170,7 @@ pub fn consistency_in(civility_value: &str, first_name_value: &str, names: &Firs
     if !mismatch {
         return None;
     }
-    let first: String = first_name_value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first: String = crate::text::squash_spaces(first_name_value);
     Some(
         Verdict::warning("civility.first_name_mismatch")
             .with_normalized(title.canonical(locale))

@@ -277,7 +277,7 @@ fn query_key(s: &str) -> String {
     if w.len() == 2 && matches!(w[0].as_str(), "paris" | "lyon" | "marseille") && is_arrondissement_number(&w[1]) {
         w.pop();
     }
-    w.concat()
+    text::join(&w, "")
 }
 
 /// Lower-case words of place names that stay lower case inside a name

@@ -35,7 +35,7 @@ const INDEXES: &str = "bis ter quater quinquies";
 
 /// Checks a street line (non-empty: empty values are handled before).
 pub fn check(value: &str, _opts: &Options) -> Verdict {
-    let line = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = crate::text::squash_spaces(value);
     if crate::text::char_count(&line) > MAX_CHARS {
         return Verdict::invalid("field.too_long");
     }

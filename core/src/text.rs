@@ -87,7 +87,39 @@ pub fn char_count(s: &str) -> usize {
 /// byte: `s.rfind(c)` with a `char` goes through std's char searcher
 /// (~0.7 KB of Wasm) for the same answer.
 pub fn rfind_byte(s: &str, b: u8) -> Option<usize> {
-    s.bytes().rposition(|c| c == b)
+    // A slice pattern, not `bytes().rposition`: at opt-level z the Wasm
+    // calls the iterator's `next` for every byte.
+    let mut rest = s.as_bytes();
+    while let [head @ .., last] = rest {
+        if *last == b {
+            return Some(head.len());
+        }
+        rest = head;
+    }
+    None
+}
+
+/// The index of the first `b` in `s` (a plain loop, as [`rfind_byte`]).
+pub fn find_byte(s: &str, b: u8) -> Option<usize> {
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        if c == b {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// True when `s` holds `b` twice in a row (`..`).
+pub fn has_double(s: &str, b: u8) -> bool {
+    let mut prev = false;
+    for &c in s.as_bytes() {
+        let now = c == b;
+        if now && prev {
+            return true;
+        }
+        prev = now;
+    }
+    false
 }
 
 /// What follows the last `b` in `s`, or all of `s` without one: `s.rsplit(c).next()`.
@@ -251,7 +283,33 @@ pub fn name_words(s: &str) -> Vec<String> {
 /// The comparison key of a place name: "St-Denis", "saint denis" and
 /// "SAINT-DENIS" all give "saintdenis".
 pub fn name_key(s: &str) -> String {
-    name_words(s).concat()
+    join(&name_words(s), "")
+}
+
+/// The words of `s` separated by single spaces, without the `Vec` that
+/// `split_whitespace().collect().join(" ")` builds (and its code in the Wasm).
+pub fn squash_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// `words.join(sep)`, by hand: the standard one for `String`s would be a
+/// second copy of the joining code in the Wasm (844 B) beside the one for `&str`.
+pub fn join(words: &[String], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent
@@ -302,9 +360,59 @@ pub fn list_find(list: &'static str, word: &str) -> Option<&'static str> {
     list.split(' ').find(|w| *w == word)
 }
 
+/// [`list_find`] for a list sorted by bytes (a test of the list's owner
+/// says so): a binary search, a few words compared instead of all.
+pub fn sorted_list_find(list: &'static str, word: &[u8]) -> Option<&'static str> {
+    let l = list.as_bytes();
+    // `lo..hi` holds whole words: `lo` starts one, `hi` ends one.
+    let (mut lo, mut hi) = (0, l.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        let start = l.get(lo..mid)?.iter().rposition(|&b| b == b' ').map_or(lo, |p| lo + p + 1);
+        let end = l.get(mid..hi)?.iter().position(|&b| b == b' ').map_or(hi, |p| mid + p);
+        match l.get(start..end)?.cmp(word) {
+            std::cmp::Ordering::Equal => return list.get(start..end),
+            std::cmp::Ordering::Less => lo = end + 1,
+            std::cmp::Ordering::Greater => hi = start.saturating_sub(1),
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorted_list_find_agrees_with_list_find() {
+        let list = "ab abc b ba bb c do-not-reply donotreply x";
+        for w in ["", "a", "ab", "abc", "abd", "b", "ba", "bb", "bc", "c", "d", "do-not-reply", "donotreply", "x", "y", "ab abc", " ", "aa"]
+        {
+            assert_eq!(sorted_list_find(list, w.as_bytes()), list_find(list, w), "{w:?}");
+        }
+        for w in ["", "a", "z"] {
+            assert_eq!(sorted_list_find("", w.as_bytes()), list_find("", w).filter(|w| !w.is_empty()), "{w:?}");
+            assert_eq!(sorted_list_find("m", w.as_bytes()), list_find("m", w), "{w:?}");
+        }
+    }
+
+    #[test]
+    fn join_and_squash_agree_with_std() {
+        for s in ["", " ", "a", "  a  b\tc\n", "rue  de la\u{a0}Paix ", "é  ü"] {
+            assert_eq!(squash_spaces(s), s.split_whitespace().collect::<Vec<_>>().join(" "), "{s:?}");
+            let words: Vec<String> = s.split(' ').map(str::to_string).collect();
+            assert_eq!(join(&words, ","), words.join(","), "{s:?}");
+            assert_eq!(join(&words, ""), words.concat(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn byte_helpers_agree_with_std() {
+        for s in ["", ".", "..", "a.b", "a..b", "ab.", ".ab", "é.ü..x", "x"] {
+            assert_eq!(find_byte(s, b'.'), s.find('.'), "{s}");
+            assert_eq!(has_double(s, b'.'), s.contains(".."), "{s}");
+        }
+    }
 
     #[test]
     fn list_find_matches_whole_words_only() {
@@ -312,6 +420,9 @@ mod tests {
         assert_eq!(list_find("de du des", "d"), None);
         assert_eq!(list_find("de du des", ""), None);
         assert_eq!(list_find("de du des", "de du"), None);
+        assert_eq!(list_find("de du des", "des"), Some("des"));
+        assert_eq!(list_find("de du des", "dex"), None);
+        assert_eq!(list_find("de du des", "des "), None);
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub(crate) const MESSAGES: &[Msg] = &[
 ];
 
 /// Local parts of role (shared) mailboxes, sorted, lower case, no `+tag`,
-/// space-separated (see [`text::list_find`]).
+/// space-separated (see [`text::sorted_list_find`]).
 const ROLES: &str = "\
 abuse accounts accueil admin administrateur administrator billing bonjour careers commercial \
 communication compta comptabilite contact direction do-not-reply donotreply dpo facturation \
@@ -139,7 +139,7 @@ impl DomainTable {
         let (mut lo, mut hi) = (0, b.len() / n);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match b[mid * n..(mid + 1) * n].cmp(domain.as_bytes()) {
+            match cmp_bytes(&b[mid * n..(mid + 1) * n], domain.as_bytes()) {
                 std::cmp::Ordering::Equal => return true,
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -157,6 +157,20 @@ impl DomainTable {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `a.cmp(b)` for slices of one length, by a plain loop: most probes of a
+/// search differ at the first byte, and the slice compare calls `memcmp`,
+/// a loop behind a call in the Wasm.
+fn cmp_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let (mut a, mut b) = (a, b);
+    while let ([x, ar @ ..], [y, br @ ..]) = (a, b) {
+        if x != y {
+            return x.cmp(y);
+        }
+        (a, b) = (ar, br);
+    }
+    a.len().cmp(&b.len())
 }
 
 /// A list of domains loaded at run time, e.g. `core/data/disposable-full.txt`
@@ -205,8 +219,8 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         if f(d) {
             return true;
         }
-        match d.find('.') {
-            Some(i) if d[i + 1..].bytes().any(|b| b == b'.') => d = &d[i + 1..],
+        match crate::text::find_byte(d, b'.') {
+            Some(i) if crate::text::find_byte(&d[i + 1..], b'.').is_some() => d = &d[i + 1..],
             _ => return false,
         }
     }
@@ -214,7 +228,7 @@ fn any_parent(domain: &str, mut f: impl FnMut(&str) -> bool) -> bool {
 
 /// Normalises a bare domain for the lookups (lower case, punycode).
 fn lookup_form(domain: &str) -> Option<String> {
-    normalize_domain(domain.trim().trim_end_matches('.')).ok().map(|d| d.ascii)
+    normalize_domain(domain.trim().trim_end_matches('.')).ok().map(|d| d.ascii.into_owned())
 }
 
 /// True when the domain (or a parent) is a disposable-mail domain of the
@@ -247,80 +261,104 @@ pub fn domain_of(value: &str) -> Option<String> {
     let value = value.trim();
     let at = crate::text::rfind_byte(value, b'@')?;
     let d = normalize_domain(&value[at + 1..]).ok()?;
-    lists::tlds().contains(d.tld()).then_some(d.ascii)
+    lists::tlds().contains(d.tld()).then(|| d.ascii.into_owned())
 }
 
 /// A domain after normalisation.
-struct Domain {
-    /// Lower-case ASCII (punycode) form.
-    ascii: String,
+struct Domain<'a> {
+    /// Lower-case ASCII (punycode) form: the input itself when it was that already.
+    ascii: std::borrow::Cow<'a, str>,
     /// Lower-case Unicode form, when the input had non-ASCII letters.
     unicode: Option<String>,
 }
 
-impl Domain {
+impl Domain<'_> {
     fn tld(&self) -> &str {
         crate::text::after_last(&self.ascii, b'.')
     }
 }
 
 /// Normalises and checks a domain's syntax (not its TLD).
-fn normalize_domain(raw: &str) -> Result<Domain, Verdict> {
+fn normalize_domain(raw: &str) -> Result<Domain<'_>, Verdict> {
     if raw.is_empty() {
         return Err(Verdict::invalid("email.empty_domain"));
     }
-    if raw.starts_with('[') {
+    if let [b'[', ..] = raw.as_bytes() {
         return Err(Verdict::invalid("email.ip_literal"));
     }
     // Most domains are ASCII: no mapped copy, no punycode copy of a label.
     let mapped: std::borrow::Cow<str> =
         if raw.is_ascii() { raw.into() } else { raw.chars().map(idna::map_char).collect::<String>().into() };
-    if mapped.ends_with('.') {
+    if let [.., b'.'] = mapped.as_bytes() {
         return Err(Verdict::invalid("email.trailing_dot"));
     }
-    if mapped.starts_with('.') {
+    if let [b'.', ..] = mapped.as_bytes() {
         return Err(Verdict::invalid("email.invalid_domain"));
     }
-    if mapped.as_bytes().windows(2).any(|w| w == b"..") {
+    if crate::text::has_double(&mapped, b'.') {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
-    let mut ascii = String::with_capacity(mapped.len() + 8);
+    // A lower-case ASCII domain (nearly every one) is its own ASCII form:
+    // borrowed, not copied label by label.
+    let mut upper = false;
+    for &b in raw.as_bytes() {
+        upper |= b.is_ascii_uppercase();
+    }
+    let borrow = !upper && raw.is_ascii();
+    let mut ascii = String::with_capacity(if borrow { 0 } else { mapped.len() + 8 });
     // An ASCII domain's Unicode form is its ASCII form: not built.
     let uni = !mapped.is_ascii();
     let mut unicode = String::with_capacity(if uni { mapped.len() } else { 0 });
     let mut labels = 0;
-    for label in mapped.split('.') {
+    // Split by bytes: `split('.')` costs a char searcher per label.
+    let mut rest = Some(&*mapped);
+    while let Some(r) = rest {
+        let label;
+        (label, rest) = match crate::text::find_byte(r, b'.') {
+            Some(i) => (r.get(..i).unwrap_or(""), r.get(i + 1..)),
+            None => (r, None),
+        };
         labels += 1;
-        if !ascii.is_empty() {
-            ascii.push('.');
-            if uni {
-                unicode.push('.');
-            }
-        }
-        let at = ascii.len();
-        if label.is_ascii() {
-            // Lower-cased in place: no copy of the label (most domains).
-            ascii.push_str(label);
-            if let Some(a) = ascii.get_mut(at..) {
-                a.make_ascii_lowercase();
-            }
-            if uni {
-                unicode.push_str(ascii.get(at..).unwrap_or(""));
-            }
+        let a = if borrow {
+            label
         } else {
-            let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-            let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
-            ascii.push_str(&a);
-            unicode.push_str(&lower);
-        }
-        let a = ascii.get(at..).unwrap_or("");
+            if !ascii.is_empty() {
+                ascii.push('.');
+                if uni {
+                    unicode.push('.');
+                }
+            }
+            let at = ascii.len();
+            if label.is_ascii() {
+                // Lower-cased in place: no copy of the label.
+                ascii.push_str(label);
+                if let Some(a) = ascii.get_mut(at..) {
+                    a.make_ascii_lowercase();
+                }
+                if uni {
+                    unicode.push_str(ascii.get(at..).unwrap_or(""));
+                }
+            } else {
+                let lower = idna::lower_label(label).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+                let a = idna::ascii_label(&lower).ok_or_else(|| Verdict::invalid("email.invalid_domain"))?;
+                ascii.push_str(&a);
+                unicode.push_str(&lower);
+            }
+            ascii.get(at..).unwrap_or("")
+        };
         if a.len() > 63 {
             return Err(Verdict::invalid("email.label_too_long"));
         }
-        if a.starts_with('-') || a.ends_with('-') || !idna::is_valid_ace(a) || !a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let ab = a.as_bytes();
+        let mut letters = true;
+        for &b in ab {
+            letters &= b.is_ascii_alphanumeric() || b == b'-';
+        }
+        if matches!(ab, [b'-', ..] | [.., b'-']) || !idna::is_valid_ace(a) || !letters {
             return Err(Verdict::invalid("email.invalid_domain"));
         }
     }
+    let ascii: std::borrow::Cow<str> = if borrow { raw.into() } else { ascii.into() };
     if ascii.len() > 253 {
         return Err(Verdict::invalid("email.too_long"));
     }
@@ -341,23 +379,15 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     if local.is_empty() {
         return Err(Verdict::invalid("email.empty_local"));
     }
-    if local.starts_with('.') || local.ends_with('.') {
+    if matches!(local.as_bytes(), [b'.', ..] | [.., b'.']) {
         return Err(Verdict::invalid("email.local_dot"));
     }
-    if local.as_bytes().windows(2).any(|w| w == b"..") {
+    if crate::text::has_double(local, b'.') {
         return Err(Verdict::invalid("email.consecutive_dots"));
     }
-    let mut unicode = false;
-    for c in local.chars() {
-        let ok = if c.is_ascii() {
-            c.is_ascii_alphanumeric() || (c.is_ascii() && b".!#$%&'*+/=?^_`{|}~-".contains(&(c as u8)))
-        } else {
-            unicode = true;
-            crate::text::is_alphanumeric(c)
-        };
-        if !ok {
-            return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
-        }
+    let unicode = !local.is_ascii();
+    if let Some(c) = bad_local_char(local, unicode) {
+        return Err(Verdict::invalid("email.invalid_char").with_text("char", c.to_string()));
     }
     if local.len() > 64 {
         return Err(Verdict::invalid("email.local_too_long"));
@@ -365,16 +395,32 @@ fn check_local(local: &str) -> Result<bool, Verdict> {
     Ok(unicode)
 }
 
+/// The first character not allowed in a local part. ASCII text (nearly every
+/// address) by bytes: `chars()` decodes each one through a call in the Wasm.
+fn bad_local_char(local: &str, unicode: bool) -> Option<char> {
+    const OK: &[u8] = b".!#$%&'*+/=?^_`{|}~-";
+    let ok = |c: u8| c.is_ascii_alphanumeric() || OK.contains(&c);
+    if !unicode {
+        for &b in local.as_bytes() {
+            if !b.is_ascii_alphanumeric() && !OK.contains(&b) {
+                return Some(char::from(b));
+            }
+        }
+        return None;
+    }
+    local.chars().find(|&c| if c.is_ascii() { !ok(c as u8) } else { !crate::text::is_alphanumeric(c) })
+}
+
 /// The role of a local part (`contact`, `info`…), compared without case or `+tag`.
 fn role_of(local: &str) -> Option<&'static str> {
-    let base = local.split('+').next().unwrap_or(local).as_bytes();
+    let base = local.as_bytes().get(..crate::text::find_byte(local, b'+').unwrap_or(local.len()))?;
     // Lower-cased on the stack: no String per check; longer than any role is none.
     let mut buf = [0u8; 16];
     let low = buf.get_mut(..base.len())?;
     for (d, s) in low.iter_mut().zip(base) {
         *d = s.to_ascii_lowercase();
     }
-    crate::text::list_find(ROLES, core::str::from_utf8(low).ok()?)
+    crate::text::sorted_list_find(ROLES, low)
 }
 
 /// Checks an email address with the compiled-in (browser) tables.
@@ -410,17 +456,26 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     let Some(at) = crate::text::rfind_byte(value, b'@') else {
         return Err(Verdict::invalid("email.missing_at"));
     };
-    if value[..at].bytes().any(|b| b == b'"') {
+    // One plain loop over the bytes for the four refusals below, in their
+    // order (iterator adapters cost a call per byte in the Wasm).
+    let (mut quote, mut paren, mut second_at, mut space) = (false, false, false, false);
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        quote |= b == b'"' && i < at;
+        paren |= b == b'(' || b == b')';
+        second_at |= b == b'@' && i < at;
+        // ASCII white space (tab to carriage return, space); the rest only in non-ASCII text, below.
+        space |= matches!(b, b' ' | 9..=13);
+    }
+    if quote {
         return Err(Verdict::invalid("email.quoted_local"));
     }
-    if value.bytes().any(|b| b == b'(' || b == b')') {
+    if paren {
         return Err(Verdict::invalid("email.comment"));
     }
-    if value[..at].bytes().any(|b| b == b'@') {
+    if second_at {
         return Err(Verdict::invalid("email.several_at"));
     }
-    // ASCII white space (tab to carriage return, space) by bytes, the rest only in non-ASCII text.
-    if value.bytes().any(|b| b == b' ' || (9..=13).contains(&b)) || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
+    if space || (!value.is_ascii() && value.chars().any(char::is_whitespace)) {
         return Err(Verdict::invalid("email.space"));
     }
     let (local, raw_domain) = (&value[..at], &value[at + 1..]);
@@ -437,7 +492,9 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
     // A typo first: it also catches typosquats that sit in the disposable lists.
     // Each list searched once: the typo check asks the same of them.
     let free = lists::free().contains(&domain.ascii);
-    let real = lists::real().contains(&domain.ascii);
+    // The free and company lists are disjoint, and no free domain is disposable
+    // (tested): a free provider, most addresses, skips those searches.
+    let real = !free && lists::real().contains(&domain.ascii);
     let mut typo = typo::suggest_unless_known(&domain.ascii, tld_known, tld_known && (free || real));
     if typo.is_none() {
         if let Some(u) = &domain.unicode {
@@ -466,7 +523,7 @@ fn parse(value: &str, disposable: Option<&DomainList>) -> Result<Verdict, Verdic
 
     let normalized = join_at(local, &domain.ascii);
     let is_disposable =
-        !real && any_parent(&domain.ascii, |p| lists::disposable().contains(p) || disposable.is_some_and(|l| l.contains(p)));
+        !real && any_parent(&domain.ascii, |p| (!free && lists::disposable().contains(p)) || disposable.is_some_and(|l| l.contains(p)));
     let role = role_of(local);
 
     let mut v = if let Some((fixed, kind)) = typo {
@@ -605,6 +662,39 @@ mod tests {
         assert_eq!(role_of("Contact+shop"), Some("contact"));
         assert_eq!(role_of("CONTACT"), Some("contact"));
         assert_eq!(role_of("jean.dupont.tres.long.nom"), None);
+        assert!(ROLES.split(' ').all(|r| role_of(r) == Some(r)), "the binary search finds every role");
+    }
+
+    #[test]
+    fn cmp_bytes_is_the_slice_order() {
+        let words: [&[u8]; 7] = [b"", b"a", b"b", b"ab", b"ba", b"abc", b"abd"];
+        for a in words {
+            for b in words {
+                assert_eq!(cmp_bytes(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lower_case_and_mixed_case_domains_normalise_alike() {
+        for (raw, ascii) in [("gmail.com", "gmail.com"), ("GMail.Com", "gmail.com"), ("bücher.de", "xn--bcher-kva.de")] {
+            assert_eq!(normalize_domain(raw).map(|d| d.ascii.into_owned()).ok().as_deref(), Some(ascii), "{raw}");
+        }
+    }
+
+    #[test]
+    fn free_domains_are_neither_companies_nor_disposable() {
+        // `parse` skips those two searches for a free domain.
+        let free = lists::free();
+        let mut n = 0;
+        for (len, bucket) in free.0.iter().enumerate().filter(|(len, _)| *len > 0) {
+            for d in bucket.as_bytes().chunks(len).filter_map(|d| std::str::from_utf8(d).ok()) {
+                n += 1;
+                assert!(free.contains(d) && !lists::real().contains(d), "{d}");
+                assert!(!any_parent(d, |p| lists::disposable().contains(p)), "{d}");
+            }
+        }
+        assert_eq!(n, free.len());
     }
 
     mod props {
@@ -637,6 +727,12 @@ mod tests {
                 let s: String = std::iter::repeat_n(c, n).collect();
                 let _ = check(&s, &Options::default());
                 let _ = check(&format!("{s}@{s}.fr"), &Options::default());
+            }
+
+            #[test]
+            fn role_of_agrees_with_a_scan_of_the_list(s in "(contact|info|no-?reply|[a-zA-Z.+-]{0,18})(\\+[a-z]{0,3})?") {
+                let base = s.split('+').next().unwrap_or("").to_ascii_lowercase();
+                prop_assert_eq!(role_of(&s), ROLES.split(' ').find(|r| *r == base));
             }
 
             #[test]

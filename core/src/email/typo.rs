@@ -187,6 +187,11 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
             }
             continue;
         }
+        // Every way below needs the names within one edit, two from ten
+        // letters: lengths further apart skip the comparisons (most providers).
+        if name.len().abs_diff(pname.len()) > 1 + usize::from(pname.len() >= 10) {
+            continue;
+        }
         let name_cost = if name == pname {
             0
         } else if pname.len() == 4 && psuffix == "fr" && suffix == "fr" && name.len() >= 3 {
@@ -201,7 +206,10 @@ pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -
             if (name_letters ^ p.letters).count_ones() > 2 * max as u32 {
                 continue;
             }
-            match distance(name, pname, max) {
+            // Within one edit (the names differ here) is `one_edit`: no
+            // distance table for most providers (tested to agree).
+            let d = if max == 1 { one_edit(name, pname).map(|_| 1) } else { distance(name, pname, max) };
+            match d {
                 Some(d) => d,
                 None => continue,
             }
@@ -298,6 +306,16 @@ mod tests {
         assert_eq!(distance("hotmial", "hotmail", 2), Some(1));
         assert_eq!(distance("gmail", "yahoo", 2), None);
         assert_eq!(distance("outlok", "outlook", 1), Some(1));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        // A two-letter alphabet: near pairs (one edit, a swap, two edits) are common.
+        #[test]
+        fn one_edit_is_distance_one(a in "[ab]{0,6}", b in "[ab]{0,6}") {
+            proptest::prop_assert_eq!(one_edit(&a, &b).is_some(), distance(&a, &b, 1) == Some(1), "{} {}", a, b);
+        }
     }
 
     #[test]
