@@ -92,13 +92,14 @@ export interface InitOptions {
   assetsBase?: string | URL;
 }
 /**
- * Browser/bundler: loads the Wasm module once (Node: already done on import).
+ * Browser/bundler: loads the Wasm module once (Node: already done on import),
+ * then the English texts (chunk "text-en") unless the page's `<html lang>` is French.
  * Without options the files come from the package's dist/, as the bundler emitted them.
  */
 export function init(options?: InitOptions): Promise<void>;
 /** Checks one value. Throws only for a wrong call (unknown kind, bad option type). */
 export function validate(kind: Kind, value: string | number | null | undefined, options?: Options): Verdict;
-/** Like validate, after loading the data chunks the check uses (communes, first names). */
+/** Like validate, after loading the data chunks the check uses (communes, first names, English texts). */
 export function validateAsync(kind: Kind, value: string | number | null | undefined, options?: Options): Promise<Verdict>;
 /** Checks a whole form with the cross-field rules; keyed by field name. */
 export function validateForm(values: Record<string, string | number | null | undefined>, config?: FormConfig): Record<string, Verdict>;
@@ -110,7 +111,7 @@ export function formatPhone(value: string, country?: string): string;
 export function citiesForPostcode(postcode: string | number): City[];
 /** Loads data chunks by name ("firstnames-j", "communes-75"…). */
 export function loadData(names: string[]): Promise<void>;
-/** The data chunks a check would use that are not loaded yet. */
+/** The data chunks a check would use that are not loaded yet ("text-en" for an English check until its texts are). */
 export function chunksFor(kind: Kind, value: string, options?: Options): string[];
 /** The package version. */
 export function version(): string;
