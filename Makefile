@@ -74,7 +74,8 @@ pkg: setup
 	node pkg/tools/gen-assets.mjs
 	$(BIN)/esbuild pkg/widget.js --bundle --splitting --format=esm --minify --legal-comments=none \
 	  --target=es2020 --outdir=$(DIST) --entry-names=widget --chunk-names=[name]-[hash] --log-level=warning
-	cp pkg/script-tag.js $(DIST)/fiable.js
+	@# The loader every page fetches first, minified too (its notes stay in pkg/script-tag.js).
+	$(BIN)/esbuild pkg/script-tag.js --minify --legal-comments=inline --target=es2020 --log-level=warning --outfile=$(DIST)/fiable.js
 	cp LICENSE-MIT LICENSE-APACHE pkg/
 	node scripts/compress.mjs $(DIST) pkg/fiable.css # .br/.gz for the service (lookup/src/assets.rs)
 	@node tests/node/size.mjs
