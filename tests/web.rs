@@ -224,7 +224,8 @@ fn english_texts_load_on_first_use() {
     assert_eq!(chunks_for("country", "Germany", "", 1).unwrap(), "text-en");
     assert_eq!(chunks_for("country", "Germany", "", 0).unwrap(), "text-en");
     assert_eq!(chunks_for("country", "Allemagne", "", 1).unwrap(), "");
-    assert_eq!(get(&verdict("country", "Germany", ""), "code"), "country.unknown");
+    assert_eq!(get(&verdict("country", "Germany", ""), "code"), "country.pending");
+    assert_eq!(get(&verdict("country", "Narnia", ""), "status"), "pending");
     assert_eq!(get(&en("country", "Allemagne"), "normalized"), "DE");
     assert!(load_chunk("text-en", b"field.nope\tx\n").is_err());
     load_chunk("text-en", include_bytes!("../core/chunks/text-en.tsv")).unwrap();
@@ -232,6 +233,7 @@ fn english_texts_load_on_first_use() {
     assert_eq!(chunks_for("country", "Germany", "", 1).unwrap(), "");
     assert_eq!(get(&en("email", ""), "message"), "This field is required.");
     assert_eq!(get(&verdict("country", "Germany", ""), "normalized"), "DE");
+    assert_eq!(get(&verdict("country", "Narnia", ""), "code"), "country.unknown");
     assert_eq!(get(&en("country", "Alemagne"), "suggestion"), "Germany");
     assert_eq!(get(&verdict("country", "Alemagne", ""), "suggestion"), "Allemagne");
 }

@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 pub(crate) const MESSAGES: &[Msg] = &[
     Msg { code: "country.valid", en: "", fr: "" },
     Msg { code: "country.unknown", en: "This country is not recognised.", fr: "Ce pays n'est pas reconnu." },
+    Msg { code: "country.pending", en: "Checking the country…", fr: "Vérification du pays…" },
 ];
 
 /// Longest input looked at (the longest name is about 45 characters).
@@ -121,7 +122,15 @@ pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
 /// Whether checking this country value would need the chunk `text-en`: it
 /// is not resolved yet, and might be an English name.
 pub(crate) fn needs_english(value: &str) -> bool {
-    !crate::messages::english_loaded() && !value.trim().is_empty() && resolve(value).is_none()
+    !crate::messages::english_loaded() && could_be_name(value.trim()) && resolve(value).is_none()
+}
+
+/// Whether a trimmed value is written like a country name: letters, and
+/// the spaces and punctuation names use, not too long.
+fn could_be_name(v: &str) -> bool {
+    v.len() <= MAX_LEN
+        && v.chars().any(crate::text::is_letter)
+        && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')'))
 }
 
 /// The one country whose name is close to `key`, if exactly one is.
@@ -168,8 +177,13 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         }
         return out;
     }
+    // In the Wasm an English name may still be on its way (chunk `text-en`):
+    // no verdict until it is there, never a wrong one.
+    if needs_english(v) {
+        return Verdict::new(crate::verdict::Status::Pending, "country.pending");
+    }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')) {
+    if could_be_name(v) {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }
