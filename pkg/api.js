@@ -202,7 +202,7 @@ export async function validateFormAsync(values, config = {}) {
     if (!isKind(type)) continue;
     const n = raw.fieldCountry(kindIndex(type), cc(fields[name]?.country), address, cc(config?.country));
     const country = n ? String.fromCharCode(n >> 8, n & 255) : '';
-    for (const c of chunksFor(type, values?.[name], country ? { country } : {})) need.add(c);
+    for (const c of chunksFor(type, values?.[name], { locale: config?.locale, country: country || undefined })) need.add(c);
   }
   await loadData([...need]);
   return validateForm(values, config);
@@ -210,7 +210,7 @@ export async function validateFormAsync(values, config = {}) {
 
 function isKind(name) {
   try {
-    raw.chunksFor(name, '', '');
+    raw.chunksFor(name, '', '', 1);
     return true;
   } catch {
     return false;
@@ -257,13 +257,24 @@ export function loadDataSync(name, bytes) {
   loaded.add(name);
 }
 
-/** The data chunks a check of `kind` on `value` (with these options) would use and that are not loaded. */
+/**
+ * The data chunks a check of `kind` on `value` (with these options) would
+ * use and that are not loaded, the locale's texts among them (the Wasm
+ * carries French; English is the chunk `text-en`).
+ */
 export function chunksFor(kind, value, options) {
-  const s = raw.chunksFor(String(kind), text(value, 'value'), opts(options).country);
+  const o = opts(options);
+  const s = raw.chunksFor(String(kind), text(value, 'value'), o.country, localeIndex(o.locale));
   return s ? s.split(',') : [];
 }
 
-/** Like validate, but first loads the data the check needs (communes, first names). */
+/** @internal The chunks the texts of a locale need that are not loaded (none for French). */
+export function textChunks(locale = defaultLocale()) {
+  const s = raw.chunksFor('email', '', '', localeIndex(locale));
+  return s ? s.split(',') : [];
+}
+
+/** Like validate, but first loads the data the check needs (communes, first names, the locale's texts). */
 export async function validateAsync(kind, value, options) {
   await loadData(chunksFor(kind, value, options));
   return validate(kind, value, options);

@@ -62,7 +62,7 @@ export function checksOf(s, show) {
   const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
   const verdicts = () => validateForm(valuesNow(), formConfig());
   /** @param {Field} f @returns {string[]} */
-  const chunks = (f) => chunksFor(f.type, f.el.value, { country: country(f) });
+  const chunks = (f) => chunksFor(f.type, f.el.value, { locale, country: country(f) });
   const missing = () => [...new Set(fields.flatMap(chunks))];
 
   /** @param {Field} f @returns {Verdict | null} */

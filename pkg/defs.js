@@ -25,6 +25,7 @@ export const CODES = [
   "civility.first_name_mismatch",
   "civility.unknown",
   "civility.valid",
+  "country.pending",
   "country.unknown",
   "country.valid",
   "email.comment",

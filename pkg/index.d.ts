@@ -13,17 +13,17 @@ export type Code =
   | 'address.mail_returned' | 'address.mail_returned_on' | 'birth_date.format' | 'birth_date.format_us' | 'birth_date.future' | 'birth_date.impossible'
   | 'birth_date.out_of_range' | 'birth_date.reordered' | 'birth_date.too_old' | 'birth_date.too_young' | 'birth_date.valid' | 'birth_date.very_old'
   | 'city.invalid_characters' | 'city.no_letters' | 'city.normalized' | 'city.postcode_mismatch' | 'city.valid' | 'civility.first_name_mismatch'
-  | 'civility.unknown' | 'civility.valid' | 'country.unknown' | 'country.valid' | 'email.comment' | 'email.consecutive_dots'
-  | 'email.disposable' | 'email.domain_no_mail' | 'email.domain_not_found' | 'email.domain_pending' | 'email.domain_typo' | 'email.empty_domain'
-  | 'email.empty_local' | 'email.invalid_char' | 'email.invalid_domain' | 'email.ip_literal' | 'email.label_too_long' | 'email.local_dot'
-  | 'email.local_too_long' | 'email.mailbox_not_found' | 'email.missing_at' | 'email.missing_tld' | 'email.pending' | 'email.quoted_local'
-  | 'email.role_account' | 'email.several_at' | 'email.space' | 'email.tld_typo' | 'email.too_long' | 'email.trailing_dot'
-  | 'email.unicode_local' | 'email.unknown_tld' | 'email.valid' | 'field.empty' | 'field.required' | 'field.too_long'
-  | 'name.invalid_chars' | 'name.keyboard' | 'name.no_letters' | 'name.placeholder' | 'name.repeated' | 'name.too_long'
-  | 'name.too_short' | 'name.valid' | 'phone.country_mismatch' | 'phone.invalid_chars' | 'phone.invalid_country_code' | 'phone.invalid_length'
-  | 'phone.invalid_number' | 'phone.missing_country' | 'phone.other_country' | 'phone.pending' | 'phone.too_long' | 'phone.too_short'
-  | 'phone.valid' | 'postcode.invalid_format' | 'postcode.not_used' | 'postcode.pending' | 'postcode.unknown' | 'postcode.valid'
-  | 'street.bad_characters' | 'street.no_letters' | 'street.no_number' | 'street.valid';
+  | 'civility.unknown' | 'civility.valid' | 'country.pending' | 'country.unknown' | 'country.valid' | 'email.comment'
+  | 'email.consecutive_dots' | 'email.disposable' | 'email.domain_no_mail' | 'email.domain_not_found' | 'email.domain_pending' | 'email.domain_typo'
+  | 'email.empty_domain' | 'email.empty_local' | 'email.invalid_char' | 'email.invalid_domain' | 'email.ip_literal' | 'email.label_too_long'
+  | 'email.local_dot' | 'email.local_too_long' | 'email.mailbox_not_found' | 'email.missing_at' | 'email.missing_tld' | 'email.pending'
+  | 'email.quoted_local' | 'email.role_account' | 'email.several_at' | 'email.space' | 'email.tld_typo' | 'email.too_long'
+  | 'email.trailing_dot' | 'email.unicode_local' | 'email.unknown_tld' | 'email.valid' | 'field.empty' | 'field.required'
+  | 'field.too_long' | 'name.invalid_chars' | 'name.keyboard' | 'name.no_letters' | 'name.placeholder' | 'name.repeated'
+  | 'name.too_long' | 'name.too_short' | 'name.valid' | 'phone.country_mismatch' | 'phone.invalid_chars' | 'phone.invalid_country_code'
+  | 'phone.invalid_length' | 'phone.invalid_number' | 'phone.missing_country' | 'phone.other_country' | 'phone.pending' | 'phone.too_long'
+  | 'phone.too_short' | 'phone.valid' | 'postcode.invalid_format' | 'postcode.not_used' | 'postcode.pending' | 'postcode.unknown'
+  | 'postcode.valid' | 'street.bad_characters' | 'street.no_letters' | 'street.no_number' | 'street.valid';
 // END generated codes
 
 /** valid → fine; warning → usable but probably not meant; invalid → cannot be right; pending → remote check running. */
@@ -92,13 +92,14 @@ export interface InitOptions {
   assetsBase?: string | URL;
 }
 /**
- * Browser/bundler: loads the Wasm module once (Node: already done on import).
+ * Browser/bundler: loads the Wasm module once (Node: already done on import),
+ * then the English texts (chunk "text-en") unless the page's `<html lang>` is French.
  * Without options the files come from the package's dist/, as the bundler emitted them.
  */
 export function init(options?: InitOptions): Promise<void>;
 /** Checks one value. Throws only for a wrong call (unknown kind, bad option type). */
 export function validate(kind: Kind, value: string | number | null | undefined, options?: Options): Verdict;
-/** Like validate, after loading the data chunks the check uses (communes, first names). */
+/** Like validate, after loading the data chunks the check uses (communes, first names, English texts). */
 export function validateAsync(kind: Kind, value: string | number | null | undefined, options?: Options): Promise<Verdict>;
 /** Checks a whole form with the cross-field rules; keyed by field name. */
 export function validateForm(values: Record<string, string | number | null | undefined>, config?: FormConfig): Record<string, Verdict>;
@@ -110,7 +111,7 @@ export function formatPhone(value: string, country?: string): string;
 export function citiesForPostcode(postcode: string | number): City[];
 /** Loads data chunks by name ("firstnames-j", "communes-75"…). */
 export function loadData(names: string[]): Promise<void>;
-/** The data chunks a check would use that are not loaded yet. */
+/** The data chunks a check would use that are not loaded yet ("text-en" for an English check until its texts are). */
 export function chunksFor(kind: Kind, value: string, options?: Options): string[];
 /** The package version. */
 export function version(): string;

@@ -2,7 +2,7 @@
 // the data chunks are. Its own module so that index.js (which re-exports the
 // widget) and widget.js (which waits for it) import it without a cycle.
 import wasmInit from './dist/fiable_wasm.js';
-import { setChunkLoader } from './api.js';
+import { setChunkLoader, loadData, textChunks } from './api.js';
 
 /**
  * @typedef {object} InitOptions
@@ -24,8 +24,10 @@ export function assetsBeside(src) {
 
 /**
  * Loads and instantiates the Wasm module (streaming where the server sends
- * application/wasm). Without options the files come from dist/ next to this
- * module, through dist/assets.js, whose literal URLs bundlers see and emit.
+ * application/wasm), then the texts of the page's language (`<html lang>`,
+ * else English) unless French, the Wasm's own. Without options the files
+ * come from dist/ next to this module, through dist/assets.js, whose
+ * literal URLs bundlers see and emit.
  * Options say where they are instead.
  * @param {InitOptions} [options]
  * @returns {Promise<void>}
@@ -50,5 +52,9 @@ export function init(options) {
   });
   return (ready = (async () => {
     await wasmInit({ module_or_path: o.wasm ?? (base ? new URL('fiable_wasm_bg.wasm', base) : (await assets()).wasm) });
+    // The page's own texts, when they are not French (the Wasm's): English
+    // comes as the chunk text-en. Without it a message is in French, not
+    // missing: a failed fetch does not fail init().
+    await loadData(textChunks()).catch(() => {});
   })());
 }

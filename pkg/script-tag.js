@@ -1,6 +1,7 @@
-/*! fiable script tag: <script src=".../dist/fiable.js" defer data-form="#signup" data-config='{…}'></script>
- *  (or <script type="application/json" data-fiable>). Adds ../fiable.css and imports ./widget.js (the
- *  minified bundle `make pkg` writes next to it), both relative to its own URL: see README.md. */
+/*! fiable script tag (pkg/script-tag.js, minified by `make pkg`); see README.md */
+// <script src=".../dist/fiable.js" defer data-form="#signup" data-config='{…}'></script>
+// (or <script type="application/json" data-fiable>). Adds ../fiable.css and imports ./widget.js (the
+// minified bundle `make pkg` writes next to it), both relative to its own URL.
 (function () {
   'use strict';
   var me = /** @type {HTMLScriptElement | null} */ (document.currentScript);

@@ -207,13 +207,20 @@ pub fn load_chunk(name: &str, bytes: &[u8]) -> Result<(), JsError> {
         .map_err(|e| JsError::new(&["fiable: data chunk ", name, ": ", &e.message()].concat()))
 }
 
-/// The chunks a check of this kind, value and country option would use
-/// that are not loaded yet, comma-separated (empty when none).
+/// The chunks a check of this kind, value, country option and locale (an
+/// index, as for [`check`]) would use that are not loaded yet, the locale's
+/// texts among them, comma-separated (empty when none).
 #[wasm_bindgen(js_name = chunksFor)]
-pub fn chunks_for(kind_name: &str, value: &str, country: &str) -> Result<String, JsError> {
+pub fn chunks_for(kind_name: &str, value: &str, country: &str, locale: u32) -> Result<String, JsError> {
     let k = kind(kind_name)?;
     let c = (!country.is_empty()).then_some(country);
-    Ok(fiable_core::text::join(&VALIDATOR.with(|v| v.borrow().missing_chunks(k, value, c)), ","))
+    let mut out = VALIDATOR.with(|v| v.borrow().missing_chunks(k, value, c));
+    let locale = if locale == 1 { Locale::Fr } else { Locale::En };
+    // A country check asks for the English texts last, if at all: listed once.
+    if let Some(t) = fiable_core::messages::chunk_for(locale).filter(|t| out.last().is_none_or(|l| l != t)) {
+        out.push(t.to_string());
+    }
+    Ok(fiable_core::text::join(&out, ","))
 }
 
 /// The package version.

@@ -95,19 +95,19 @@ fn phone_regions_load_on_first_use() {
     data();
     // A Swiss number in a French form: pending (never a wrong verdict)
     // until its region's chunk is there; formatting never waits for it.
-    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "phone-41");
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR", 1).unwrap(), "phone-41");
     let v = verdict("phone", "+41 79 123 45 67", "FR");
     assert_eq!(get(&v, "status"), "pending");
     assert_eq!(get(&v, "code"), "phone.pending");
     assert_eq!(format_phone("+41791234567", "FR"), "+41791234567");
     // The form's own region is asked for even before anything is typed
     // (France's with its overseas departments, which share its plan).
-    assert_eq!(chunks_for("phone", "", "CH").unwrap(), "phone-41");
-    assert_eq!(chunks_for("phone", "", "FR").unwrap(), "");
+    assert_eq!(chunks_for("phone", "", "CH", 1).unwrap(), "phone-41");
+    assert_eq!(chunks_for("phone", "", "FR", 1).unwrap(), "");
     assert!(load_chunk("phone-41", b"r\tXX\n").is_err());
     assert!(load_chunk("phone-999", b"").is_err());
     load_chunk("phone-41", include_bytes!("../core/chunks/phone-41.tsv")).unwrap();
-    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR").unwrap(), "");
+    assert_eq!(chunks_for("phone", "+41 79 123 45 67", "FR", 1).unwrap(), "");
     let v = verdict("phone", "+41 79 123 45 67", "FR");
     assert_eq!(get(&v, "status"), "valid");
     assert_eq!(get(&v, "normalized"), "+41791234567");
@@ -129,18 +129,18 @@ fn every_kind_answers_junk_with_a_verdict() {
 fn unknown_kind_is_an_error_not_a_trap() {
     assert!(kind_index("emial").is_err());
     assert!(check(99, "x", 1, 0, 0, false, 0).is_empty(), "a bad kind index gives no verdict");
-    assert!(chunks_for("nope", "", "").is_err());
+    assert!(chunks_for("nope", "", "", 1).is_err());
     assert!(check_form_raw("a\u{1f}b", "fr", "", 0).is_err());
 }
 
 #[wasm_bindgen_test]
 fn form_and_chunks() {
     // Without its chunk the first-names check is silent and asks for the data.
-    assert_eq!(chunks_for("first_name", "Jean", "").unwrap(), "firstnames-j");
-    assert_eq!(chunks_for("first_name", "Élodie", "").unwrap(), "firstnames-e");
-    assert_eq!(chunks_for("civility", "Mme", "").unwrap(), "");
-    assert_eq!(chunks_for("postcode", "75011", "FR").unwrap(), "communes-75");
-    assert_eq!(chunks_for("postcode", "00740", "").unwrap(), "");
+    assert_eq!(chunks_for("first_name", "Jean", "", 1).unwrap(), "firstnames-j");
+    assert_eq!(chunks_for("first_name", "Élodie", "", 1).unwrap(), "firstnames-e");
+    assert_eq!(chunks_for("civility", "Mme", "", 1).unwrap(), "");
+    assert_eq!(chunks_for("postcode", "75011", "FR", 1).unwrap(), "communes-75");
+    assert_eq!(chunks_for("postcode", "00740", "", 1).unwrap(), "");
     let rec = |n: &str, k: &str, v: &str| format!("{n}\u{1f}{k}\u{1f}{v}\u{1f}\u{1f}0\u{1f}0");
     let spec = [rec("civ", "civility", "Mme"), rec("prenom", "first_name", "Jean")].join("\u{1e}");
     let out = check_form_raw(&spec, "fr", "FR", 20261123).unwrap();
@@ -198,14 +198,42 @@ fn other_countries_postcodes_load_on_first_use() {
     // wrong one), and the page is told to fetch it. Only this test loads it.
     assert_eq!(get(&verdict("postcode", "2000", "CH"), "status"), "pending");
     assert_eq!(get(&verdict("postcode", "2000", "CH"), "code"), "postcode.pending");
-    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "postcodes");
-    assert_eq!(chunks_for("postcode", "SW1A 1AA", "").unwrap(), "postcodes");
-    assert_eq!(chunks_for("postcode", "97100", "GP").unwrap(), "communes-97");
+    assert_eq!(chunks_for("postcode", "00740", "IT", 1).unwrap(), "postcodes");
+    assert_eq!(chunks_for("postcode", "SW1A 1AA", "", 1).unwrap(), "postcodes");
+    assert_eq!(chunks_for("postcode", "97100", "GP", 1).unwrap(), "communes-97");
     assert_eq!(get(&verdict("postcode", "7501", "FR"), "code"), "postcode.invalid_format");
     assert!(load_chunk("postcodes", b"ch\t2000\n").is_err());
     load_chunk("postcodes", include_bytes!("../core/chunks/postcodes.tsv")).unwrap();
-    assert_eq!(chunks_for("postcode", "00740", "IT").unwrap(), "");
+    assert_eq!(chunks_for("postcode", "00740", "IT", 1).unwrap(), "");
     let v = verdict("postcode", "2000", "CH");
     assert_eq!((get(&v, "status"), get(&v, "normalized")), ("valid".to_string(), "2000".to_string()));
     assert_eq!(get(&verdict("postcode", "sw1a1aa", ""), "normalized"), "SW1A 1AA");
+}
+
+#[wasm_bindgen_test]
+fn english_texts_load_on_first_use() {
+    // The Wasm carries the French texts; English (messages, the country
+    // names that differ) is the chunk `text-en`. Until it is loaded an
+    // English message is in French, never empty, and the page is told to
+    // fetch it. Only this test loads it.
+    let en = |kind: &str, value: &str| from_record(&check(kind_index(kind).unwrap(), value, locale_index("en"), 0, 0, true, 20261123));
+    assert_eq!(chunks_for("email", "", "", 0).unwrap(), "text-en");
+    assert_eq!(chunks_for("email", "", "", 1).unwrap(), "");
+    assert_eq!(get(&en("email", ""), "message"), "Ce champ est obligatoire.");
+    // A name the French names and aliases do not know may be English, whatever the page's language.
+    assert_eq!(chunks_for("country", "Germany", "", 1).unwrap(), "text-en");
+    assert_eq!(chunks_for("country", "Germany", "", 0).unwrap(), "text-en");
+    assert_eq!(chunks_for("country", "Allemagne", "", 1).unwrap(), "");
+    assert_eq!(get(&verdict("country", "Germany", ""), "code"), "country.pending");
+    assert_eq!(get(&verdict("country", "Narnia", ""), "status"), "pending");
+    assert_eq!(get(&en("country", "Allemagne"), "normalized"), "DE");
+    assert!(load_chunk("text-en", b"field.nope\tx\n").is_err());
+    load_chunk("text-en", include_bytes!("../core/chunks/text-en.tsv")).unwrap();
+    assert_eq!(chunks_for("email", "", "", 0).unwrap(), "");
+    assert_eq!(chunks_for("country", "Germany", "", 1).unwrap(), "");
+    assert_eq!(get(&en("email", ""), "message"), "This field is required.");
+    assert_eq!(get(&verdict("country", "Germany", ""), "normalized"), "DE");
+    assert_eq!(get(&verdict("country", "Narnia", ""), "code"), "country.unknown");
+    assert_eq!(get(&en("country", "Alemagne"), "suggestion"), "Germany");
+    assert_eq!(get(&verdict("country", "Alemagne", ""), "suggestion"), "Allemagne");
 }

@@ -6,7 +6,9 @@
 //!   facts it reads from them, and the E.164 pattern;
 //! - `pkg/hints.js`: the numbers of the per-field hint state machine;
 //! - the field-kind enum of `pkg/fiable.schema.json`;
-//! - the `Kind` and `Code` unions of `pkg/index.d.ts`.
+//! - the `Kind` and `Code` unions of `pkg/index.d.ts`;
+//! - the data chunk `core/chunks/text-en.tsv`: the English texts the Wasm
+//!   leaves out (messages, the country names that differ from the French).
 //!
 //! `cargo run -q -p fiable-core --example defs -- pkg`
 use fiable_core::messages::{self, SERVICE_CODES};
@@ -161,5 +163,7 @@ fn main() -> std::io::Result<()> {
     let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
     let text = dts_union(&text, "kinds", "Kind", &kinds);
     std::fs::write(&dts, dts_union(&text, "codes", "Code", &codes()))?;
+    let chunks = Path::new(env!("CARGO_MANIFEST_DIR")).join("chunks");
+    std::fs::write(chunks.join(format!("{}.tsv", messages::ENGLISH_CHUNK)), messages::english_chunk())?;
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! apostrophes: "FR", "fra", "France", "Allemagne", "Germany",
 //! "royaume uni", "UK", "Côte d'Ivoire". The canonical form is the alpha-2
 //! code. Names come from `i18n-iso-countries` (see `data/gen/countries.py`).
+//! The English names that differ from the French ones are not in the Wasm:
+//! they come with the chunk `text-en` ([`crate::messages::ENGLISH_CHUNK`]).
 
 use crate::messages::{Locale, Msg};
 use crate::tables::countries::{ALIASES, COUNTRIES};
@@ -15,13 +17,14 @@ use std::sync::OnceLock;
 pub(crate) const MESSAGES: &[Msg] = &[
     Msg { code: "country.valid", en: "", fr: "" },
     Msg { code: "country.unknown", en: "This country is not recognised.", fr: "Ce pays n'est pas reconnu." },
+    Msg { code: "country.pending", en: "Checking the country…", fr: "Vérification du pays…" },
 ];
 
 /// Longest input looked at (the longest name is about 45 characters).
 const MAX_LEN: usize = 80;
 
-/// One country: alpha-2, alpha-3, English name, French name ("" when the same).
-type Row = (&'static str, &'static str, &'static str, &'static str);
+/// One country: alpha-2, alpha-3, French name.
+type Row = (&'static str, &'static str, &'static str);
 
 /// Every country of the table, by alpha-2; split once on first use.
 fn table() -> &'static [Row] {
@@ -32,7 +35,7 @@ fn table() -> &'static [Row] {
             .map(|l| {
                 let mut f = l.split('\t');
                 let mut next = || f.next().unwrap_or("");
-                (next(), next(), next(), next())
+                (next(), next(), next())
             })
             .collect()
     })
@@ -47,22 +50,31 @@ fn aliases() -> impl Iterator<Item = (&'static str, &'static str)> {
     ALIASES.lines().filter_map(|l| l.split_once('\t'))
 }
 
-/// (name key, alpha-2) of every name and alias.
+/// (name key, alpha-2) of every name and alias: the French names, the
+/// aliases and the English names that differ (in the Wasm, once the chunk
+/// `text-en` is loaded: a second index then, the first one lacks them).
 fn index() -> &'static [(String, &'static str)] {
-    static INDEX: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut v = Vec::with_capacity(700);
-        for (a2, _, en, fr) in rows() {
-            v.push((name_key(en), a2));
-            if !fr.is_empty() {
-                v.push((name_key(fr), a2));
-            }
+    static HOME: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    static FULL: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    let lock = if crate::messages::english_loaded() { &FULL } else { &HOME };
+    lock.get_or_init(|| {
+        let mut v = Vec::with_capacity(600);
+        for (a2, _, fr) in rows() {
+            v.push((name_key(fr), a2));
         }
         for (name, a2) in aliases() {
             v.push((name_key(name), a2));
         }
+        for (a2, en) in english_names() {
+            v.push((name_key(en), *a2));
+        }
         v
     })
+}
+
+/// The English names that differ from the French ones, `(alpha-2, name)`.
+fn english_names() -> &'static [(&'static str, &'static str)] {
+    crate::messages::english_country_names()
 }
 
 fn by_code(code: &str) -> Option<Row> {
@@ -98,12 +110,27 @@ pub fn resolve(value: &str) -> Option<&'static str> {
     index().iter().find(|(k, _)| *k == key).map(|(_, a2)| *a2)
 }
 
-/// The name of a country (alpha-2 or alpha-3 code, any case) in a locale.
+/// The name of a country (alpha-2 or alpha-3 code, any case) in a locale
+/// (in the Wasm, English falls back to French until `text-en` is loaded).
 pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
-    by_code(code).map(|(_, _, en, fr)| match locale {
-        Locale::Fr if !fr.is_empty() => fr,
-        _ => en,
+    by_code(code).map(|(a2, _, fr)| match locale {
+        Locale::En => english_names().iter().find(|(c, _)| *c == a2).map_or(fr, |(_, en)| en),
+        Locale::Fr => fr,
     })
+}
+
+/// Whether checking this country value would need the chunk `text-en`: it
+/// is not resolved yet, and might be an English name.
+pub(crate) fn needs_english(value: &str) -> bool {
+    !crate::messages::english_loaded() && could_be_name(value.trim()) && resolve(value).is_none()
+}
+
+/// Whether a trimmed value is written like a country name: letters, and
+/// the spaces and punctuation names use, not too long.
+fn could_be_name(v: &str) -> bool {
+    v.len() <= MAX_LEN
+        && v.chars().any(crate::text::is_letter)
+        && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')'))
 }
 
 /// The one country whose name is close to `key`, if exactly one is.
@@ -150,8 +177,13 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
         }
         return out;
     }
+    // In the Wasm an English name may still be on its way (chunk `text-en`):
+    // no verdict until it is there, never a wrong one.
+    if needs_english(v) {
+        return Verdict::new(crate::verdict::Status::Pending, "country.pending");
+    }
     let mut out = Verdict::invalid("country.unknown");
-    if v.len() <= MAX_LEN && v.chars().all(|c| crate::text::is_letter(c) || matches!(c, ' ' | '-' | '\'' | '’' | '.' | ',' | '(' | ')')) {
+    if could_be_name(v) {
         if let Some(n) = closest(&name_key(v)).and_then(|a2| name(a2, opts.locale)) {
             out = out.with_suggestion(n);
         }
@@ -214,15 +246,17 @@ mod tests {
         assert_eq!(rows().count(), 250);
         assert!(aliases().count() > 50);
         // every country has a name in both languages and resolves to itself
-        for (a2, a3, en, fr) in rows() {
+        for (a2, a3, fr) in rows() {
             assert_eq!(resolve(a2), Some(a2));
             assert_eq!(resolve(a3), Some(a2));
-            assert!(a2.len() == 2 && a3.len() == 3 && !en.is_empty(), "{a2}");
+            assert!(a2.len() == 2 && a3.len() == 3 && !fr.is_empty(), "{a2}");
+            assert_eq!(resolve(fr), Some(a2), "{fr}");
+            let en = name(a2, Locale::En).unwrap_or_default();
             assert_eq!(resolve(en), Some(a2), "{en}");
-            if !fr.is_empty() {
-                assert_eq!(resolve(fr), Some(a2), "{fr}");
-            }
         }
+        assert!(english_names().len() > 150);
+        assert!(english_names().windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(!needs_english("Germany") && !needs_english(""));
         for (n, a2) in aliases() {
             assert_eq!(resolve(n), Some(a2), "{n}");
         }

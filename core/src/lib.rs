@@ -239,6 +239,8 @@ impl Validator {
             }
             Kind::Phone => out = phone::missing_chunks(value, country),
             Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => out.push("email-domains".into()),
+            // A name the French names and aliases do not know may be English.
+            Kind::Country if country::needs_english(value) => out.push(messages::ENGLISH_CHUNK.into()),
             // The civility ↔ first-name rule needs the first name's chunk,
             // which the first-name field asks for; a civility alone needs none.
             Kind::FirstName => {

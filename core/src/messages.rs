@@ -202,11 +202,19 @@ const fn pack<const L: usize>(fr: bool) -> Packed<L> {
     p
 }
 
+// English is not in the Wasm: a French page needs none of it, so the Wasm
+// carries the French texts and fetches the English ones (these messages and
+// the country names that differ) as the data chunk `text-en`, written by
+// `make tables` (core/examples/defs.rs); until it is loaded a message is in
+// French rather than empty. Native builds (the service, tests) compile both in.
+#[cfg(not(target_arch = "wasm32"))]
 const EN_LEN: usize = packed_len(false);
 const FR_LEN: usize = packed_len(true);
+#[cfg(not(target_arch = "wasm32"))]
 static EN: Packed<EN_LEN> = pack(false);
 static FR: Packed<FR_LEN> = pack(true);
 // Checked when compiled: a compile error, never a run-time one.
+#[cfg(not(target_arch = "wasm32"))]
 static EN_TEXT: &str = match std::str::from_utf8(&EN.text) {
     Ok(s) => s,
     Err(_) => panic!("messages are UTF-8"), // ok: a static initialiser, evaluated when compiled
@@ -216,11 +224,105 @@ static FR_TEXT: &str = match std::str::from_utf8(&FR.text) {
     Err(_) => panic!("messages are UTF-8"), // ok: a static initialiser, evaluated when compiled
 };
 
+/// The data chunk of the English texts the Wasm leaves out.
+pub const ENGLISH_CHUNK: &str = "text-en";
+
+/// The English texts of the chunk `text-en`: each message in [`CODES`]
+/// order, and the English names of the countries whose French name
+/// differs, `(alpha-2, name)`.
+struct English<'a> {
+    texts: Vec<&'a str>,
+    names: Vec<(&'a str, &'a str)>,
+}
+
+/// Parses the chunk `text-en`: a line `code \t text` for each code of
+/// [`CODES`], in that order (a chunk of another build is refused, not
+/// misread), then lines `alpha-2 \t country name`.
+fn parse_english(text: &str) -> Result<English<'_>, crate::chunks::ChunkError> {
+    let mut e = English { texts: Vec::with_capacity(COUNT), names: Vec::new() };
+    for (n, line) in text.lines().enumerate() {
+        let bad = |reason| crate::chunks::ChunkError::BadLine { line: n + 1, reason };
+        let (key, t) = line.split_once('\t').ok_or(bad("expected a code, a tab and a text"))?;
+        match CODES.get(n) {
+            Some(code) if *code == key => e.texts.push(t),
+            Some(_) => return Err(bad("expected the next message code")),
+            None if key.len() == 2 && key.bytes().all(|b| b.is_ascii_uppercase()) && !t.is_empty() => e.names.push((key, t)),
+            None => return Err(bad("expected a country code and its name")),
+        }
+    }
+    if e.texts.len() < COUNT {
+        return Err(crate::chunks::ChunkError::BadLine { line: e.texts.len() + 1, reason: "expected the next message code" });
+    }
+    Ok(e)
+}
+
+#[cfg(target_arch = "wasm32")]
+static ENGLISH: std::sync::OnceLock<English<'static>> = std::sync::OnceLock::new();
+
+/// Loads the chunk `text-en` (the Wasm keeps it; native builds, which
+/// compile the texts in, only check it). A second load changes nothing.
+pub(crate) fn load_english(text: &str) -> Result<(), crate::chunks::ChunkError> {
+    #[cfg(target_arch = "wasm32")]
+    if ENGLISH.get().is_none() {
+        let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
+        let _ = ENGLISH.set(parse_english(text)?);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    parse_english(text)?;
+    Ok(())
+}
+
+/// Whether the English texts are at hand (always, natively).
+pub fn english_loaded() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return ENGLISH.get().is_some();
+    #[cfg(not(target_arch = "wasm32"))]
+    true
+}
+
+/// The data chunk a locale's texts need that is not loaded yet, if any.
+pub fn chunk_for(locale: Locale) -> Option<&'static str> {
+    (locale == Locale::En && !english_loaded()).then_some(ENGLISH_CHUNK)
+}
+
+/// The English names of the countries whose French name differs, `(alpha-2,
+/// name)` in alpha-2 order (in the Wasm, empty until `text-en` is loaded).
+pub(crate) fn english_country_names() -> &'static [(&'static str, &'static str)] {
+    #[cfg(target_arch = "wasm32")]
+    return ENGLISH.get().map_or(&[], |e| &e.names);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static NAMES: std::sync::OnceLock<Vec<(&str, &str)>> = std::sync::OnceLock::new();
+        NAMES.get_or_init(|| crate::tables::countries::COUNTRIES_EN.lines().filter_map(|l| l.split_once('\t')).collect())
+    }
+}
+
+/// The contents of the chunk `text-en`, from the compiled-in texts (what
+/// `make tables` writes to `core/chunks/text-en.tsv`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn english_chunk() -> String {
+    let mut out = String::new();
+    for (i, code) in CODES.iter().enumerate() {
+        for part in [code, "\t", packed(i, Locale::En).unwrap_or_default(), "\n"] {
+            out.push_str(part);
+        }
+    }
+    for (a2, name) in english_country_names() {
+        for part in [a2, "\t", name, "\n"] {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// The text of entry `i` of [`CODES`] in a locale.
 fn packed(i: usize, locale: Locale) -> Option<&'static str> {
     let (text, ends) = match locale {
+        #[cfg(not(target_arch = "wasm32"))]
         Locale::En => (EN_TEXT, &EN.ends),
-        Locale::Fr => (FR_TEXT, &FR.ends),
+        #[cfg(target_arch = "wasm32")]
+        Locale::En if ENGLISH.get().is_some() => return ENGLISH.get().and_then(|e| e.texts.get(i).copied()),
+        _ => (FR_TEXT, &FR.ends),
     };
     let start = if i == 0 { 0 } else { usize::from(*ends.get(i - 1)?) };
     text.get(start..usize::from(*ends.get(i)?))
@@ -307,6 +409,31 @@ mod tests {
             assert_eq!(template(copy.as_str(), Locale::Fr), Some(m.fr), "{}", m.code);
         }
         assert_eq!(template("email.nope", Locale::En), None);
+    }
+
+    #[test]
+    fn the_english_chunk_holds_the_compiled_in_english() {
+        use crate::chunks::ChunkError;
+        let chunk = english_chunk();
+        let e = parse_english(&chunk).unwrap();
+        for (i, code) in CODES.iter().enumerate() {
+            assert_eq!(Some(e.texts[i]), template(code, Locale::En), "{code}");
+        }
+        assert_eq!(e.names, english_country_names());
+        assert!(e.names.contains(&("DE", "Germany")));
+        // What `make tables` wrote is what the texts make.
+        #[cfg(feature = "embedded-chunks")]
+        {
+            let file = crate::chunks::EMBEDDED.iter().find(|(n, _)| *n == ENGLISH_CHUNK).map(|(_, b)| *b);
+            assert_eq!(file, Some(chunk.as_bytes()));
+        }
+        for (bad, line) in [("field.nope\tx", 1), ("field.required\tx\nFR", 2), ("FRA\tFrance", 1), ("fr\tFrance", 1), ("FR\t", 1)] {
+            assert!(matches!(parse_english(bad), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{bad:?}");
+        }
+        assert!(load_english(&chunk).is_ok());
+        // Native builds have the English compiled in: nothing to fetch.
+        assert!(english_loaded());
+        assert_eq!((chunk_for(Locale::En), chunk_for(Locale::Fr)), (None, None));
     }
 
     #[test]

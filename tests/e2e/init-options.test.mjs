@@ -19,7 +19,9 @@ async function run(options) {
     const chunks = o.chunks === 'function' ? (name) => (asked.push(name), `/cdn/fiable@0/dist/chunks/${name}.tsv`) : o.chunks;
     await m.init({ ...o, chunks });
     const v = await m.validateAsync('postcode', '01000', { country: 'FR' });
-    return { asked, cities: v.details.cities };
+    // The page has no lang: English, whose texts (not in the Wasm) init() fetched.
+    const message = m.validate('email', '', { required: true }).message;
+    return { asked, cities: v.details.cities, message };
   }, options);
   await page.close();
   return { ...got, requests, errors };
@@ -28,7 +30,8 @@ async function run(options) {
 test('init_wasm_and_chunks_function', async () => {
   const r = await run({ wasm: '/cdn/fiable@0/dist/fiable_wasm_bg.wasm', chunks: 'function' });
   assert.deepEqual(r.cities, ['Bourg-en-Bresse', 'Saint-Denis-lès-Bourg']);
-  assert.deepEqual(r.asked, ['communes-01']);
+  assert.deepEqual(r.asked, ['text-en', 'communes-01']);
+  assert.equal(r.message, 'This field is required.');
   assert.ok(r.requests.includes('/cdn/fiable@0/dist/fiable_wasm_bg.wasm'), r.requests.join('\n'));
   assert.ok(r.requests.includes('/cdn/fiable@0/dist/chunks/communes-01.tsv'));
   assert.ok(!r.requests.some((p) => p.endsWith('/assets.js') || p.startsWith('/pkg/dist/chunks/')), r.requests.join('\n'));

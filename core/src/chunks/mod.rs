@@ -12,6 +12,8 @@
 //!   its postal territories (see `crate::postcode`); process-wide;
 //! - `phone-CC` — the phone metadata of the regions of calling code `CC`
 //!   (see `crate::phone::meta`); unlike the others, shared by every validator;
+//! - `text-en` — the English texts the Wasm leaves out (messages, country
+//!   names; see [`crate::messages::ENGLISH_CHUNK`]); process-wide;
 //! - `phones-fr` — the `phone-CC` chunks of a family of calling codes in one
 //!   file (France's: 33, 590, 594, 596, 262), what a form of that country
 //!   fetches at ready.
@@ -37,6 +39,8 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
         v.first_names.load(part, text)
     } else if name == "email-domains" {
         crate::email::lists::load(text)
+    } else if name == crate::messages::ENGLISH_CHUNK {
+        crate::messages::load_english(text)
     } else if name == "postcodes" {
         crate::postcode::load(text)
     } else if name.starts_with("phones-") {

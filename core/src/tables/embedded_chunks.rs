@@ -343,4 +343,5 @@ pub const EMBEDDED: &[(&str, &[u8])] = &[
     ("phone-998", include_bytes!("../../chunks/phone-998.tsv")),
     ("phones-fr", include_bytes!("../../chunks/phones-fr.tsv")),
     ("postcodes", include_bytes!("../../chunks/postcodes.tsv")),
+    ("text-en", include_bytes!("../../chunks/text-en.tsv")),
 ];
