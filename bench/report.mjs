@@ -31,6 +31,12 @@ export function rows(o) {
       fiable: L.fiable.median, peer: L[peer].median, fiableText: spread(L.fiable), peerText: spread(L[peer]),
       ratio: ratio(L[peer].median, L.fiable.median), ratioMin: ratio(L[peer].min, L.fiable.min) });
   }
+  const tag = L['fiable script tag (signup form)'], empty = L['empty page'];
+  if (tag && empty) {
+    R.push({ group: 'page load, ms from navigation to ready (min / median / max)', what: 'the widget on a signup form (script tag), ready', peerName: 'empty page',
+      fiable: tag.median, peer: empty.median, fiableText: spread(tag), peerText: spread(empty),
+      ratio: ratio(empty.median, tag.median), ratioMin: ratio(empty.min, tag.min) });
+  }
   const S = o.sizes;
   const ft = S['fiable total (.wasm + minified JS)'];
   for (const [peer, key] of [['peers, max', 'peers, libphonenumber-js max (isEmail + mailcheck + parse + AsYouType, minified)'],
@@ -65,6 +71,12 @@ export function markdown(o) {
     'mailcheck runs with its default lists plus the French providers a French site would add. ' +
     'libphonenumber-js `min` metadata has no per-type patterns: its `getType()` is timed but is not reliable. ' +
     'The postcode peer is a bare regex per country (each slice run 50 times over, the calls being shorter than the timer step); fiable also checks that a French postcode is in use (commune table, its chunks loaded before timing).', '');
+  const tag = o.pageLoadMs['fiable script tag (signup form)'], empty = o.pageLoadMs['empty page'];
+  if (tag && empty) {
+    L.push(`Page load: \`fiable\` is \`await init()\` from the npm entry, unbundled (its module graph, then the .wasm); the peers are one bundled script. ` +
+      `The script tag row is what a shop adds: \`dist/fiable.js\` on the French signup form (the demo's fields), ready when the widget says so (\`fiable:ready\`): ` +
+      `**${f1(tag.median - empty.median)} ms** over an empty page (medians; ${f1(tag.min - empty.min)} ms between the minimums).`, '');
+  }
 
   L.push('### Where fiable\'s time goes (diagnostic, same run)', '', '| benchmark | variant | median ns per call |', '| --- | --- | ---: |');
   for (const [bm, sides] of Object.entries(o.timings)) {

@@ -9,7 +9,10 @@
 
 /**
  * Starts loading what the form of `s` needs; once loaded, each is set on `s`
- * (offer, rc, cc). Returns the loads, which `ready` waits for.
+ * (offer, rc, cc). Returns the loads `ready` waits for: the lookup checks
+ * and consent capture. The city combobox (two round trips after widget.js)
+ * is not waited for: until it comes, the city field is checked without
+ * suggestions.
  * @param {State} s
  * @param {import('./seam.js').Widget} w
  * @param {Field | undefined} cityField
@@ -20,9 +23,9 @@ export function loadParts(s, w, cityField) {
   const parts = [];
   if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
     const city = cityField;
-    parts.push(import('./combobox.js').then((m) => {
+    import('./combobox.js').then((m) => {
       if (!s.detached) s.offer = m.cityBox(city, w);
-    }, (e) => console.debug('fiable: no city suggestions', e)));
+    }, (e) => console.debug('fiable: no city suggestions', e));
   }
   if (config.lookup) {
     parts.push(import('./lookup.js').then((m) => {
