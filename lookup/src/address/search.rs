@@ -446,7 +446,7 @@ fn score_street(idx: &Index, st: &Street, resolved: &[Resolved], matcher: &Match
         got += resolved[i].weight * best[i].max(city[i]);
     }
     if let Some(pc) = &q.postcode {
-        if idx.str(loc.postcode) == pc {
+        if idx.str_bytes(loc.postcode) == pc.as_bytes() {
             got += 1.0;
         }
     }
@@ -466,7 +466,7 @@ fn score_street(idx: &Index, st: &Street, resolved: &[Resolved], matcher: &Match
     // A pseudo-street or lieu-dit named by a number or a code ("180Z1 Rue
     // de la Roquette", BAN artefacts) comes after real streets, unless the
     // code itself was typed.
-    let pseudo = toks.first().is_some_and(|&t| idx.token(t).bytes().any(|b| b.is_ascii_digit())) && !matched[0];
+    let pseudo = toks.first().is_some_and(|&t| idx.token_has_digit(t)) && !matched[0];
     Some((0.85 * qcov + 0.15 * scov, pseudo))
 }
 

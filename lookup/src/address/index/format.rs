@@ -78,10 +78,15 @@ pub enum IndexError {
 }
 
 pub(super) fn slice_str<'a>(off: &[u32], bytes: &'a [u8], i: u32) -> &'a str {
+    std::str::from_utf8(slice_bytes(off, bytes, i)).unwrap_or("")
+}
+
+/// [`slice_str`]'s bytes, not checked as UTF-8 (for comparisons on the hot path).
+pub(super) fn slice_bytes<'a>(off: &[u32], bytes: &'a [u8], i: u32) -> &'a [u8] {
     let i = i as usize;
     match (off.get(i), off.get(i + 1)) {
-        (Some(&a), Some(&b)) if a <= b && (b as usize) <= bytes.len() => std::str::from_utf8(&bytes[a as usize..b as usize]).unwrap_or(""),
-        _ => "",
+        (Some(&a), Some(&b)) if a <= b && (b as usize) <= bytes.len() => &bytes[a as usize..b as usize],
+        _ => &[],
     }
 }
 

@@ -92,6 +92,8 @@ pub struct Index {
     /// Class of every vocabulary token (computed at open: scoring asks
     /// it for every token of every candidate street).
     classes: Vec<normalize::TokenClass>,
+    /// Per token: it holds a digit (a pseudo-street's code, "180z1").
+    digits: Vec<bool>,
     source: PathBuf,
 }
 
@@ -184,11 +186,12 @@ impl Index {
             }
             *s = off..end;
         }
-        let mut idx = Index { data, sections, rep_canon: Vec::new(), classes: Vec::new(), source: path.to_path_buf() };
+        let mut idx = Index { data, sections, rep_canon: Vec::new(), classes: Vec::new(), digits: Vec::new(), source: path.to_path_buf() };
         idx.validate().map_err(|r| corrupt(path, r))?;
         idx.rep_canon =
             (0..idx.u32s(Sec::Reps).len()).map(|i| normalize::canonical_rep(idx.rep_str(i as u32)).unwrap_or_default()).collect();
         idx.classes = (0..idx.vocab_len() as u32).map(|t| normalize::class(idx.token(t))).collect();
+        idx.digits = (0..idx.vocab_len() as u32).map(|t| idx.token(t).bytes().any(|b| b.is_ascii_digit())).collect();
         Ok(idx)
     }
 
@@ -339,6 +342,11 @@ impl Index {
         slice_str(self.u32s(Sec::StrOff), self.bytes(Sec::StrBytes), id)
     }
 
+    /// A string's bytes (to compare, without checking them as UTF-8).
+    pub fn str_bytes(&self, id: u32) -> &[u8] {
+        slice_bytes(self.u32s(Sec::StrOff), self.bytes(Sec::StrBytes), id)
+    }
+
     /// BAN id of a house number.
     pub fn number_id(&self, i: u32) -> &str {
         slice_str(self.u32s(Sec::IdOff), self.bytes(Sec::IdBytes), i)
@@ -482,6 +490,11 @@ impl Index {
         let off = self.u32s(Sec::LocPostOff);
         let (a, b) = (off[range.start as usize] as usize, off[range.end as usize] as usize);
         &self.u32s(Sec::LocPostings)[a..b]
+    }
+
+    /// Whether a vocabulary token holds a digit (a code: "180z1").
+    pub fn token_has_digit(&self, t: u32) -> bool {
+        self.digits.get(t as usize).copied().unwrap_or(false)
     }
 
     /// Class of a vocabulary token (`Word` for an unknown id).
