@@ -225,7 +225,7 @@ impl TermSet {
             return Vec::new();
         }
         // Max-heap of (importance, list): each list's next street.
-        let key = |s: u32| order_key(idx.street(s).importance);
+        let key = |s: u32| idx.importance_key(s);
         let mut heap: BinaryHeap<(u32, std::cmp::Reverse<u32>)> =
             lists.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| (key(p[0]), std::cmp::Reverse(i as u32))).collect();
         let mut next = vec![0usize; lists.len()];
@@ -261,12 +261,6 @@ impl TermSet {
         }
         out
     }
-}
-
-/// An f32 as a u32 of the same order (for a heap of importances).
-fn order_key(x: f32) -> u32 {
-    let b = x.to_bits();
-    if b >> 31 == 1 { !b } else { b | 1 << 31 }
 }
 
 /// ⌈log2 n⌉ (at least 1): the steps of a binary search, per entry of a sort.
