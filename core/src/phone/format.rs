@@ -15,10 +15,7 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
     let mut national = String::with_capacity(nsn.len() + 8);
     match chosen {
         None => national.push_str(nsn),
-        Some(f) if !f.np_rule.is_empty() => {
-            substitute(&mut national, f.pattern, &with_np_rule(f.template, f.np_rule), nsn);
-        }
-        Some(f) => substitute(&mut national, f.pattern, f.template, nsn),
+        Some((f, m)) => substitute(&mut national, f, m, f.np_rule, nsn),
     }
     let mut international = String::with_capacity(cc.len() + nsn.len() + 10);
     international.push('+');
@@ -26,17 +23,21 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
     international.push(' ');
     match intl {
         None => international.push_str(nsn),
-        Some(f) => substitute(&mut international, f.pattern, f.template, nsn),
+        Some((f, m)) => substitute(&mut international, f, m, "", nsn),
     }
     (national, international)
 }
 
-fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
-    // Both must hold; the leading digits, whose first digits and lengths
-    // are checked before any matching, reject more formats faster.
-    formats
-        .filter(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)))
-        .find(|f| pattern::cached::full_match(f.pattern, nsn))
+/// The first format whose leading digits and pattern fit, with the
+/// pattern's first match at the start of `nsn`: the first step of
+/// [`substitute`], which nearly always covers the whole number.
+fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<(Format, pattern::Captures)> {
+    // The leading digits, whose first digits and lengths are checked before
+    // any matching, reject more formats faster.
+    formats.filter(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn))).find_map(|f| {
+        let m = pattern::cached::captures_fitting(f.pattern, nsn)?;
+        (m.end == nsn.len() || pattern::cached::full_match(f.pattern, nsn)).then_some((f, m))
+    })
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -67,15 +68,19 @@ fn with_np_rule(template: &str, rule: &str) -> String {
     }
 }
 
-/// Python's `re.sub(pattern, template, s)`: every non-overlapping match.
-fn substitute(out: &mut String, pat: pattern::Static, template: &str, s: &str) {
+/// Python's `re.sub(f.pattern, template, s)`: every non-overlapping match,
+/// the first being `first` (from [`pick`]). The template is the format's,
+/// its first group reference written as the national-prefix formatting
+/// `rule` when there is one.
+fn substitute(out: &mut String, f: Format, first: pattern::Captures, rule: &str, s: &str) {
     let mut pos = 0;
     let mut start = 0;
+    let mut next = Some(first);
     while start < s.len() {
-        match pattern::cached::captures_prefix(pat, &s[start..]) {
+        match next.take().or_else(|| pattern::cached::captures_prefix(f.pattern, &s[start..])) {
             Some(m) if m.end > 0 => {
                 out.push_str(&s[pos..start]);
-                expand_into(out, template, &m, &s[start..]);
+                expand_into(out, f.template, &m, &s[start..], rule, 1);
                 start += m.end;
                 pos = start;
             }

@@ -305,17 +305,16 @@ pub(crate) fn region(code: &str) -> Option<&'static Region> {
 }
 
 /// The regions sharing a calling code, main region first (empty if unknown).
-pub(crate) fn regions_for_code(cc: u32) -> impl Iterator<Item = &'static Region> {
-    let slice = match u16::try_from(cc) {
+pub(crate) fn regions_for_code(cc: u32) -> &'static [Region] {
+    match u16::try_from(cc) {
         Ok(c) if is_calling_code(cc) => loaded(c).unwrap_or(&[]),
         _ => &[],
-    };
-    slice.iter()
+    }
 }
 
 /// The main region of a calling code.
 pub(crate) fn main_region(cc: u32) -> Option<&'static Region> {
-    regions_for_code(cc).next()
+    regions_for_code(cc).first()
 }
 
 /// Whether a calling code is known (without any chunk).

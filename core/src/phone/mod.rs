@@ -193,6 +193,10 @@ fn split_extension(value: &str) -> (&str, Option<&str>) {
     }
     let ext = &t[t.len() - digits..];
     let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
+    // Every mark ends with a letter, `=` or `#`: most numbers stop here.
+    if !head.bytes().next_back().is_some_and(|b| b.is_ascii_alphabetic() || b == b'=' || b == b'#') {
+        return (value, None);
+    }
     for mark in EXTENSION_MARKS.split(' ') {
         let n = mark.len();
         let Some(start) = head.len().checked_sub(n) else {
@@ -255,7 +259,7 @@ pub(crate) fn load_pack(name: &str, text: &str) -> Result<(), crate::chunks::err
 pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
     let region = default_country.and_then(meta::region);
     let cleaned = clean(value)?;
-    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| classify(cc, &nsn).map(|(r, t)| (cc, nsn, r, t)));
+    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| classify(cc, nsn));
     if first.is_ok() || cleaned.plus || cleaned.digits.starts_with("00") {
         return first.map(build);
     }
@@ -272,7 +276,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     for other in family.iter().filter(|id| **id != r.id()) {
         let found = meta::region(other)
             .and_then(|o| parse_digits(&cleaned, Some(o)).ok().filter(|(cc, _)| *cc == u32::from(o.cc)))
-            .and_then(|(cc, nsn)| classify(cc, &nsn).ok().map(|(r, t)| (cc, nsn, r, t)));
+            .and_then(|(cc, nsn)| classify(cc, nsn).ok());
         if let Some(n) = found {
             return Ok(build(n));
         }
@@ -411,7 +415,14 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
     if let Some(m) = meta {
         let (stripped, _) = strip_national_prefix(&nsn, m);
         if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
-            nsn = stripped.into_owned();
+            match stripped {
+                Cow::Owned(s) => nsn = s,
+                // A tail of `nsn`: cut in place.
+                Cow::Borrowed(tail) => {
+                    let cut = nsn.len() - tail.len();
+                    nsn.drain(..cut);
+                }
+            }
         }
     }
     if nsn.len() > MAX_NSN {
@@ -489,7 +500,7 @@ fn strip_national_prefix<'a>(number: &'a str, r: &Region) -> (Cow<'a, str>, bool
         Cow::Borrowed(&number[m.end..])
     } else {
         let mut t = String::with_capacity(rule.len() + number.len());
-        expand_into(&mut t, rule, &m, number);
+        expand_into(&mut t, rule, &m, number, "", 1);
         t.push_str(&number[m.end..]);
         Cow::Owned(t)
     };
@@ -513,24 +524,38 @@ fn decimal(mut n: u32, buf: &mut [u8; 5]) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
-/// Fills `\1`…`\9` in a template from a match on `s`.
-fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str) {
-    let mut chars = template.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(d) = chars.next() {
-                if let Some(g) = d.to_digit(10) {
-                    if let Some((a, b)) = m.group(g as usize) {
-                        out.push_str(s.get(a..b).unwrap_or(""));
-                    }
-                } else {
-                    out.push(d);
+/// Fills `\1`…`\9` in a template from a match on `s`, `\1` standing for
+/// group `one`. With a national-prefix formatting `rule`, the first group
+/// reference is written as that rule, whose `\1` stands for the group.
+fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str, mut rule: &str, one: usize) {
+    let t = template.as_bytes();
+    let (mut lit, mut i) = (0, 0);
+    while i < t.len() {
+        if t[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&template[lit..i]);
+        // After an ASCII backslash: a char boundary.
+        let Some(c) = template[i + 1..].chars().next() else {
+            return;
+        };
+        i += 1 + c.len_utf8();
+        lit = i;
+        match c.to_digit(10) {
+            Some(d) => {
+                let g = if d == 1 { one } else { d as usize };
+                if !rule.is_empty() {
+                    expand_into(out, rule, m, s, "", g);
+                    rule = "";
+                } else if let Some((a, b)) = m.group(g) {
+                    out.push_str(s.get(a..b).unwrap_or(""));
                 }
             }
-        } else {
-            out.push(c);
+            None => out.push(c),
         }
     }
+    out.push_str(&template[lit..]);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -596,13 +621,11 @@ fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
 }
 
 /// The region of a number and its type, as libphonenumber's getRegionCodeForNumber.
-fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneType>)> {
-    let mut regions = meta::regions_for_code(cc).peekable();
-    let first = regions.next()?;
-    if regions.peek().is_none() {
-        return Some((first, number_type(nsn, first)));
+fn region_and_type(regions: &'static [Region], nsn: &str) -> Option<(&'static Region, Option<PhoneType>)> {
+    if let [only] = regions {
+        return Some((only, number_type(nsn, only)));
     }
-    for r in std::iter::once(first).chain(regions) {
+    for r in regions {
         if let Some(lead) = r.leading() {
             if pattern::cached::prefix_match(lead, nsn) {
                 return Some((r, number_type(nsn, r)));
@@ -614,12 +637,17 @@ fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneT
     None
 }
 
+/// A valid number: calling code, national significant number, region, type
+/// and the calling code's main region (whose formats it is written with).
+type Valid = (u32, String, &'static Region, PhoneType, &'static Region);
+
 /// The region and type of a valid number, or why it is not valid.
-fn classify(cc: u32, nsn: &str) -> Result<(&'static Region, PhoneType), &'static str> {
-    let main = meta::main_region(cc).ok_or("phone.invalid_country_code")?;
-    match region_and_type(cc, nsn) {
-        Some((r, Some(t))) => Ok((r, t)),
-        _ => Err(match test_length(nsn, main) {
+fn classify(cc: u32, nsn: String) -> Result<Valid, &'static str> {
+    let regions = meta::regions_for_code(cc);
+    let main = regions.first().ok_or("phone.invalid_country_code")?;
+    match region_and_type(regions, &nsn) {
+        Some((r, Some(t))) => Ok((cc, nsn, r, t, main)),
+        _ => Err(match test_length(&nsn, main) {
             Length::TooShort | Length::LocalOnly => "phone.too_short",
             Length::TooLong => "phone.too_long",
             Length::Invalid => "phone.invalid_length",
@@ -629,17 +657,14 @@ fn classify(cc: u32, nsn: &str) -> Result<(&'static Region, PhoneType), &'static
 }
 
 /// The number in all its forms, once [`classify`] found it valid.
-fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNumber {
+fn build((cc, nsn, r, t, main): Valid) -> PhoneNumber {
     let mut buf = [0u8; 5];
     let ccs = decimal(cc, &mut buf);
     let mut e164 = String::with_capacity(1 + ccs.len() + nsn.len());
     e164.push('+');
     e164.push_str(ccs);
     e164.push_str(&nsn);
-    let (national, international) = match meta::main_region(cc) {
-        Some(main) => format::format_number(&nsn, main, ccs),
-        None => (nsn.clone(), ["+", ccs, " ", &nsn].concat()),
-    };
+    let (national, international) = format::format_number(&nsn, main, ccs);
     PhoneNumber { region: r.id(), calling_code: r.cc, national_number: nsn, number_type: t, e164, national, international }
 }
 
