@@ -31,13 +31,20 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
 /// The first format whose leading digits and pattern fit, with the
 /// pattern's first match at the start of `nsn`: the first step of
 /// [`substitute`], which nearly always covers the whole number.
-fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<(Format, pattern::Captures)> {
-    // The leading digits, whose first digits and lengths are checked before
-    // any matching, reject more formats faster.
-    formats.filter(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn))).find_map(|f| {
-        let m = pattern::cached::captures_fitting(f.pattern, nsn)?;
-        (m.end == nsn.len() || pattern::cached::full_match(f.pattern, nsn)).then_some((f, m))
-    })
+fn pick<'a>(formats: &'a [Format], nsn: &str) -> Option<(&'a Format, pattern::Captures)> {
+    for f in formats {
+        // The leading digits, whose first digits and lengths are checked
+        // before any matching, reject more formats faster.
+        if f.leading.is_some_and(|ld| !pattern::cached::prefix_match(ld, nsn)) {
+            continue;
+        }
+        if let Some(m) = pattern::cached::captures_fitting(f.pattern, nsn) {
+            if m.end == nsn.len() || pattern::cached::full_match(f.pattern, nsn) {
+                return Some((f, m));
+            }
+        }
+    }
+    None
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -72,7 +79,7 @@ fn with_np_rule(template: &str, rule: &str) -> String {
 /// the first being `first` (from [`pick`]). The template is the format's,
 /// its first group reference written as the national-prefix formatting
 /// `rule` when there is one.
-fn substitute(out: &mut String, f: Format, first: pattern::Captures, rule: &str, s: &str) {
+fn substitute(out: &mut String, f: &Format, first: pattern::Captures, rule: &str, s: &str) {
     let mut pos = 0;
     let mut start = 0;
     let mut next = Some(first);
@@ -174,8 +181,7 @@ enum Typed<'a> {
 /// still match it, as libphonenumber's AsYouTypeFormatter chooses.
 fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
     let intl = matches!(typed, Typed::International);
-    let formats: &mut dyn Iterator<Item = Format> = if intl { &mut main.intl_formats() } else { &mut main.formats() };
-    for f in formats {
+    for f in if intl { main.intl_formats() } else { main.formats() } {
         let adds_prefix = !f.np_rule.is_empty() && f.np_rule != "\\1" && f.np_rule != "(\\1)";
         match typed {
             Typed::WithPrefix(_) if !adds_prefix && !f.np_optional => continue,

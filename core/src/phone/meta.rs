@@ -107,17 +107,16 @@ impl Region {
         *self.types.get(i)?
     }
     /// National number formats.
-    pub(crate) fn formats(&self) -> impl Iterator<Item = Format> + '_ {
-        self.formats.iter().copied()
+    pub(crate) fn formats(&self) -> &[Format] {
+        &self.formats
     }
     /// Whether the international format has formats of its own.
     pub(crate) fn has_intl_formats(&self) -> bool {
         !self.intl_formats.is_empty()
     }
     /// Formats for the international format (the national ones when none).
-    pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> + '_ {
-        let list = if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats };
-        list.iter().copied()
+    pub(crate) fn intl_formats(&self) -> &[Format] {
+        if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats }
     }
 }
 

@@ -415,14 +415,7 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
     if let Some(m) = meta {
         let (stripped, _) = strip_national_prefix(&nsn, m);
         if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
-            match stripped {
-                Cow::Owned(s) => nsn = s,
-                // A tail of `nsn`: cut in place.
-                Cow::Borrowed(tail) => {
-                    let cut = nsn.len() - tail.len();
-                    nsn.drain(..cut);
-                }
-            }
+            nsn = stripped.into_owned();
         }
     }
     if nsn.len() > MAX_NSN {
@@ -531,20 +524,13 @@ fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str,
     let t = template.as_bytes();
     let (mut lit, mut i) = (0, 0);
     while i < t.len() {
-        if t[i] != b'\\' {
-            i += 1;
-            continue;
-        }
-        out.push_str(&template[lit..i]);
-        // After an ASCII backslash: a char boundary.
-        let Some(c) = template[i + 1..].chars().next() else {
-            return;
-        };
-        i += 1 + c.len_utf8();
-        lit = i;
-        match c.to_digit(10) {
-            Some(d) => {
-                let g = if d == 1 { one } else { d as usize };
+        if t[i] == b'\\' {
+            out.push_str(template.get(lit..i).unwrap_or(""));
+            // The escaped character is written as it is, a digit as its group.
+            lit = i + 1;
+            if let Some(d) = t.get(i + 1).filter(|d| d.is_ascii_digit()) {
+                lit = i + 2;
+                let g = if *d == b'1' { one } else { usize::from(d - b'0') };
                 if !rule.is_empty() {
                     expand_into(out, rule, m, s, "", g);
                     rule = "";
@@ -552,10 +538,11 @@ fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str,
                     out.push_str(s.get(a..b).unwrap_or(""));
                 }
             }
-            None => out.push(c),
+            i += 1;
         }
+        i += 1;
     }
-    out.push_str(&template[lit..]);
+    out.push_str(template.get(lit..).unwrap_or(""));
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
