@@ -402,9 +402,9 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
         },
         other => other?,
     };
-    let (cc, mut nsn, meta) = match extracted {
+    let (cc, nsn, meta) = match extracted {
         (0, _) => match region {
-            Some(r) => (u32::from(r.cc), digits.to_string(), Some(r)),
+            Some(r) => (u32::from(r.cc), Cow::Borrowed(digits), Some(r)),
             None => return Err("phone.missing_country"),
         },
         (cc, rest) => (cc, rest, meta::main_region(cc)),
@@ -412,26 +412,32 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
     if nsn.len() < MIN_NSN {
         return Err("phone.too_short");
     }
-    if let Some(m) = meta {
-        let (stripped, _) = strip_national_prefix(&nsn, m);
-        if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
-            nsn = stripped.into_owned();
-        }
-    }
+    // Borrowed from the input until here: one allocation for the result.
+    let nsn = match (meta, nsn) {
+        (Some(m), Cow::Borrowed(n)) => without_national_prefix(n, m),
+        (Some(m), Cow::Owned(n)) => Cow::Owned(without_national_prefix(&n, m).into_owned()),
+        (None, n) => n,
+    };
     if nsn.len() > MAX_NSN {
         return Err("phone.too_long");
     }
     if nsn.len() < MIN_NSN {
         return Err("phone.too_short");
     }
-    Ok((cc, nsn))
+    Ok((cc, nsn.into_owned()))
+}
+
+/// The number without its national prefix, if what is left has a possible length.
+fn without_national_prefix<'a>(n: &'a str, m: &Region) -> Cow<'a, str> {
+    let (stripped, _) = strip_national_prefix(n, m);
+    if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) { stripped } else { Cow::Borrowed(n) }
 }
 
 /// libphonenumber's maybeExtractCountryCode: (0, "") when the number has no
 /// calling code of its own.
-fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Result<(u32, String), &'static str> {
+fn extract_country_code<'a>(plus: bool, number: &'a str, region: Option<&Region>) -> Result<(u32, Cow<'a, str>), &'static str> {
     if number.is_empty() {
-        return Ok((0, String::new()));
+        return Ok((0, Cow::Borrowed("")));
     }
     let mut full = number;
     let mut international = plus;
@@ -452,7 +458,7 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
             for n in 1..=full.len().min(3) {
                 let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
                 if meta::is_calling_code(cc) {
-                    return Ok((cc, full[n..].to_string()));
+                    return Ok((cc, Cow::Borrowed(&full[n..])));
                 }
             }
         }
@@ -463,11 +469,11 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         if let Some(rest) = full.strip_prefix(decimal(u32::from(r.cc), &mut buf)) {
             let (potential, _) = strip_national_prefix(rest, r);
             if (!general_match(full, r) && general_match(&potential, r)) || test_length(full, r) == Length::TooLong {
-                return Ok((u32::from(r.cc), potential.into_owned()));
+                return Ok((u32::from(r.cc), potential));
             }
         }
     }
-    Ok((0, String::new()))
+    Ok((0, Cow::Borrowed("")))
 }
 
 fn general_match(n: &str, r: &Region) -> bool {
