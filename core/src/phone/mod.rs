@@ -187,16 +187,26 @@ const EXTENSION_MARKS: &str = ";ext= extension poste ext. ext # x";
 /// space or a digit; anything else is left for the number's own check.
 fn split_extension(value: &str) -> (&str, Option<&str>) {
     let t = value.trim_end();
-    let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
-    if !(1..=7).contains(&digits) {
+    // Plain loops over bytes: iterator chains and char patterns are calls per
+    // character in the size-built Wasm, and this runs on every number.
+    let b = t.as_bytes();
+    let mut k = b.len();
+    while k > 0 && b[k - 1].is_ascii_digit() {
+        k -= 1;
+    }
+    if !(1..=7).contains(&(b.len() - k)) {
         return (value, None);
     }
-    let ext = &t[t.len() - digits..];
-    let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
+    let mut h = k;
+    while h > 0 && matches!(b[h - 1], b' ' | b':' | b'.') {
+        h -= 1;
+    }
     // Every mark ends with a letter, `=` or `#`: most numbers stop here.
-    if !head.bytes().next_back().is_some_and(|b| b.is_ascii_alphabetic() || b == b'=' || b == b'#') {
+    if h == 0 || !(b[h - 1].is_ascii_alphabetic() || b[h - 1] == b'=' || b[h - 1] == b'#') {
         return (value, None);
     }
+    // Both cuts next to ASCII bytes: char boundaries.
+    let (head, ext) = (t.get(..h).unwrap_or(""), t.get(k..).unwrap_or(""));
     for mark in EXTENSION_MARKS.split(' ') {
         let n = mark.len();
         let Some(start) = head.len().checked_sub(n) else {
@@ -310,7 +320,16 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
         s = s[4..].trim_start();
     }
     let mut out = Cleaned { plus: false, digits: String::with_capacity(s.len()) };
-    for c in s.chars() {
+    // By index, ASCII without decoding: `chars()` is a call per character in
+    // the size-built Wasm.
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = match b[i] {
+            a @ 0..0x80 => char::from(a),
+            _ => s.get(i..).and_then(|t| t.chars().next()).unwrap_or('\u{FFFD}'),
+        };
+        i += c.len_utf8();
         if let Some(d) = digit_value(c) {
             if out.digits.len() >= 2 * pattern::MAX_INPUT {
                 return Err("phone.too_long");
@@ -455,10 +474,13 @@ fn extract_country_code<'a>(plus: bool, number: &'a str, region: Option<&Region>
             return Err("phone.too_short");
         }
         if !full.starts_with('0') {
-            for n in 1..=full.len().min(3) {
-                let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
+            // The calling code: one to three digits, the shortest that exists.
+            let (d, mut cc, mut n) = (full.as_bytes(), 0, 0);
+            while n < 3 && n < d.len() {
+                cc = cc * 10 + u32::from(d[n].wrapping_sub(b'0'));
+                n += 1;
                 if meta::is_calling_code(cc) {
-                    return Ok((cc, Cow::Borrowed(&full[n..])));
+                    return Ok((cc, Cow::Borrowed(full.get(n..).unwrap_or(""))));
                 }
             }
         }
@@ -596,7 +618,7 @@ fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
         return None;
     }
     // Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail.
-    for i in [3, 2, 4, 5, 6, 7, 8, 9] {
+    for &i in &[3, 2, 4, 5, 6, 7, 8, 9] {
         if matches_desc(nsn, r, i) {
             return Some(TABLE_TYPES[i]);
         }
