@@ -261,6 +261,66 @@ fn render(template: &str, m: &pattern::Captures, s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::format_as_you_type as f;
+    use super::*;
+
+    /// libphonenumber's formatting the plain way: the first format whose
+    /// leading digits and pattern fit, then `re.sub` with its template, into
+    /// which the national-prefix formatting rule is spliced first.
+    fn plain(nsn: &str, main: &Region, cc: &str) -> (String, String) {
+        let pick = |formats: &'static [Format]| -> Option<&'static Format> {
+            formats
+                .iter()
+                .find(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)) && pattern::cached::full_match(f.pattern, nsn))
+        };
+        let sub = |f: &Format, template: &str| {
+            let (mut out, mut pos, mut start) = (String::new(), 0, 0);
+            while start < nsn.len() {
+                match pattern::cached::captures_prefix(f.pattern, &nsn[start..]) {
+                    Some(m) if m.end > 0 => {
+                        out.push_str(&nsn[pos..start]);
+                        expand_into(&mut out, template, &m, &nsn[start..], "", 1);
+                        start += m.end;
+                        pos = start;
+                    }
+                    _ => start += 1,
+                }
+            }
+            out + &nsn[pos..]
+        };
+        // The regions are leaked: their formats live as long as the test.
+        let main: &'static Region = meta::main_region(u32::from(main.cc)).unwrap();
+        let national = match pick(main.formats()) {
+            None => nsn.to_string(),
+            Some(f) if !f.np_rule.is_empty() => sub(f, &with_np_rule(f.template, f.np_rule)),
+            Some(f) => sub(f, f.template),
+        };
+        let intl = pick(main.intl_formats()).map_or_else(|| nsn.to_string(), |f| sub(f, f.template));
+        (national, ["+", cc, " ", &intl].concat())
+    }
+
+    #[test]
+    fn formats_agree_with_the_plain_way_on_every_example_number() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/raw/phone/metadata.json");
+        let snap: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut count = 0;
+        for region in snap["regions"].as_object().unwrap().values() {
+            let cc = region["country_code"].as_u64().unwrap().to_string();
+            let main = meta::main_region(cc.parse().unwrap()).unwrap();
+            for desc in region.as_object().unwrap().values() {
+                let Some(ex) = desc.get("example").and_then(serde_json::Value::as_str) else {
+                    continue;
+                };
+                // The example, its prefixes and one digit more: formats that
+                // fit, that fit only in part and that do not fit.
+                let longer = [ex, "0"].concat();
+                for nsn in (2..=ex.len()).map(|n| &ex[..n]).chain([longer.as_str()]) {
+                    assert_eq!(format_number(nsn, main, &cc), plain(nsn, main, &cc), "+{cc} {nsn}");
+                    count += 1;
+                }
+            }
+        }
+        assert!(count > 5_000, "only {count} numbers");
+    }
 
     #[test]
     fn french_as_you_type() {
