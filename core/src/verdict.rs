@@ -272,13 +272,8 @@ impl Verdict {
         s.push_str(self.code);
         s.push(US);
         s.push_str(&self.message);
-        for x in [&self.suggestion, &self.normalized] {
-            s.push(US);
-            if let Some(x) = x {
-                s.push('+');
-                s.push_str(x);
-            }
-        }
+        push_optional(&mut s, &self.suggestion);
+        push_optional(&mut s, &self.normalized);
         for (k, v) in &self.details.0 {
             s.push(US);
             s.push_str(k);
@@ -325,6 +320,15 @@ impl Verdict {
                 Detail::List(l) => l.iter().any(|t| sep(t)),
                 _ => false,
             })
+    }
+}
+
+/// A record's optional part: `+` and the text, or nothing.
+fn push_optional(s: &mut String, x: &Option<String>) {
+    s.push(US);
+    if let Some(x) = x {
+        s.push('+');
+        s.push_str(x);
     }
 }
 
