@@ -15,10 +15,7 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
     let mut national = String::with_capacity(nsn.len() + 8);
     match chosen {
         None => national.push_str(nsn),
-        Some(f) if !f.np_rule.is_empty() => {
-            substitute(&mut national, f.pattern, &with_np_rule(f.template, f.np_rule), nsn);
-        }
-        Some(f) => substitute(&mut national, f.pattern, f.template, nsn),
+        Some((f, m)) => substitute(&mut national, f, m, f.np_rule, nsn),
     }
     let mut international = String::with_capacity(cc.len() + nsn.len() + 10);
     international.push('+');
@@ -26,17 +23,28 @@ pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, Stri
     international.push(' ');
     match intl {
         None => international.push_str(nsn),
-        Some(f) => substitute(&mut international, f.pattern, f.template, nsn),
+        Some((f, m)) => substitute(&mut international, f, m, "", nsn),
     }
     (national, international)
 }
 
-fn pick(formats: impl Iterator<Item = Format>, nsn: &str) -> Option<Format> {
-    // Both must hold; the leading digits, whose first digits and lengths
-    // are checked before any matching, reject more formats faster.
-    formats
-        .filter(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)))
-        .find(|f| pattern::cached::full_match(f.pattern, nsn))
+/// The first format whose leading digits and pattern fit, with the
+/// pattern's first match at the start of `nsn`: the first step of
+/// [`substitute`], which nearly always covers the whole number.
+fn pick<'a>(formats: &'a [Format], nsn: &str) -> Option<(&'a Format, pattern::Captures)> {
+    for f in formats {
+        // The leading digits, whose first digits and lengths are checked
+        // before any matching, reject more formats faster.
+        if f.leading.is_some_and(|ld| !pattern::cached::prefix_match(ld, nsn)) {
+            continue;
+        }
+        if let Some(m) = pattern::cached::captures_fitting(f.pattern, nsn) {
+            if m.end == nsn.len() || pattern::cached::full_match(f.pattern, nsn) {
+                return Some((f, m));
+            }
+        }
+    }
+    None
 }
 
 /// Replaces the first group reference of `template` with the national-prefix
@@ -67,15 +75,19 @@ fn with_np_rule(template: &str, rule: &str) -> String {
     }
 }
 
-/// Python's `re.sub(pattern, template, s)`: every non-overlapping match.
-fn substitute(out: &mut String, pat: pattern::Static, template: &str, s: &str) {
+/// Python's `re.sub(f.pattern, template, s)`: every non-overlapping match,
+/// the first being `first` (from [`pick`]). The template is the format's,
+/// its first group reference written as the national-prefix formatting
+/// `rule` when there is one.
+fn substitute(out: &mut String, f: &Format, first: pattern::Captures, rule: &str, s: &str) {
     let mut pos = 0;
     let mut start = 0;
+    let mut next = Some(first);
     while start < s.len() {
-        match pattern::cached::captures_prefix(pat, &s[start..]) {
+        match next.take().or_else(|| pattern::cached::captures_prefix(f.pattern, &s[start..])) {
             Some(m) if m.end > 0 => {
                 out.push_str(&s[pos..start]);
-                expand_into(out, template, &m, &s[start..]);
+                expand_into(out, f.template, &m, &s[start..], rule, 1);
                 start += m.end;
                 pos = start;
             }
@@ -169,8 +181,7 @@ enum Typed<'a> {
 /// still match it, as libphonenumber's AsYouTypeFormatter chooses.
 fn partial(nsn: &str, main: &Region, typed: Typed) -> Option<String> {
     let intl = matches!(typed, Typed::International);
-    let formats: &mut dyn Iterator<Item = Format> = if intl { &mut main.intl_formats() } else { &mut main.formats() };
-    for f in formats {
+    for f in if intl { main.intl_formats() } else { main.formats() } {
         let adds_prefix = !f.np_rule.is_empty() && f.np_rule != "\\1" && f.np_rule != "(\\1)";
         match typed {
             Typed::WithPrefix(_) if !adds_prefix && !f.np_optional => continue,
@@ -250,6 +261,66 @@ fn render(template: &str, m: &pattern::Captures, s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::format_as_you_type as f;
+    use super::*;
+
+    /// libphonenumber's formatting the plain way: the first format whose
+    /// leading digits and pattern fit, then `re.sub` with its template, into
+    /// which the national-prefix formatting rule is spliced first.
+    fn plain(nsn: &str, main: &Region, cc: &str) -> (String, String) {
+        let pick = |formats: &'static [Format]| -> Option<&'static Format> {
+            formats
+                .iter()
+                .find(|f| f.leading.is_none_or(|ld| pattern::cached::prefix_match(ld, nsn)) && pattern::cached::full_match(f.pattern, nsn))
+        };
+        let sub = |f: &Format, template: &str| {
+            let (mut out, mut pos, mut start) = (String::new(), 0, 0);
+            while start < nsn.len() {
+                match pattern::cached::captures_prefix(f.pattern, &nsn[start..]) {
+                    Some(m) if m.end > 0 => {
+                        out.push_str(&nsn[pos..start]);
+                        expand_into(&mut out, template, &m, &nsn[start..], "", 1);
+                        start += m.end;
+                        pos = start;
+                    }
+                    _ => start += 1,
+                }
+            }
+            out + &nsn[pos..]
+        };
+        // The regions are leaked: their formats live as long as the test.
+        let main: &'static Region = meta::main_region(u32::from(main.cc)).unwrap();
+        let national = match pick(main.formats()) {
+            None => nsn.to_string(),
+            Some(f) if !f.np_rule.is_empty() => sub(f, &with_np_rule(f.template, f.np_rule)),
+            Some(f) => sub(f, f.template),
+        };
+        let intl = pick(main.intl_formats()).map_or_else(|| nsn.to_string(), |f| sub(f, f.template));
+        (national, ["+", cc, " ", &intl].concat())
+    }
+
+    #[test]
+    fn formats_agree_with_the_plain_way_on_every_example_number() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/raw/phone/metadata.json");
+        let snap: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut count = 0;
+        for region in snap["regions"].as_object().unwrap().values() {
+            let cc = region["country_code"].as_u64().unwrap().to_string();
+            let main = meta::main_region(cc.parse().unwrap()).unwrap();
+            for desc in region.as_object().unwrap().values() {
+                let Some(ex) = desc.get("example").and_then(serde_json::Value::as_str) else {
+                    continue;
+                };
+                // The example, its prefixes and one digit more: formats that
+                // fit, that fit only in part and that do not fit.
+                let longer = [ex, "0"].concat();
+                for nsn in (2..=ex.len()).map(|n| &ex[..n]).chain([longer.as_str()]) {
+                    assert_eq!(format_number(nsn, main, &cc), plain(nsn, main, &cc), "+{cc} {nsn}");
+                    count += 1;
+                }
+            }
+        }
+        assert!(count > 5_000, "only {count} numbers");
+    }
 
     #[test]
     fn french_as_you_type() {

@@ -107,17 +107,16 @@ impl Region {
         *self.types.get(i)?
     }
     /// National number formats.
-    pub(crate) fn formats(&self) -> impl Iterator<Item = Format> + '_ {
-        self.formats.iter().copied()
+    pub(crate) fn formats(&self) -> &[Format] {
+        &self.formats
     }
     /// Whether the international format has formats of its own.
     pub(crate) fn has_intl_formats(&self) -> bool {
         !self.intl_formats.is_empty()
     }
     /// Formats for the international format (the national ones when none).
-    pub(crate) fn intl_formats(&self) -> impl Iterator<Item = Format> + '_ {
-        let list = if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats };
-        list.iter().copied()
+    pub(crate) fn intl_formats(&self) -> &[Format] {
+        if self.intl_formats.is_empty() { &self.formats } else { &self.intl_formats }
     }
 }
 
@@ -286,36 +285,38 @@ fn parse(code: Option<u16>, text: &str) -> Result<Vec<Region>, ChunkError> {
     Ok(regions)
 }
 
-/// The calling code of a geographic region (upper or lower case), known
-/// without any chunk.
-pub(crate) fn region_cc(code: &str) -> Option<u16> {
-    let b = code.trim().as_bytes();
-    if b.len() != 2 || !b.iter().all(u8::is_ascii_alphabetic) {
-        return None;
+/// A region code's two letters in upper case.
+fn upper(code: &str) -> Option<[u8; 2]> {
+    match code.trim().as_bytes() {
+        &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()]),
+        _ => None,
     }
-    let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
-    REGION_CC.binary_search_by(|r| r.0.cmp(&up)).ok().map(|i| REGION_CC[i].1)
+}
+
+/// The calling code of a geographic region, known without any chunk.
+fn cc_of(up: &[u8; 2]) -> Option<u16> {
+    // Compared as numbers: a two-byte slice comparison is a memcmp call in the Wasm.
+    let key = u16::from_be_bytes(*up);
+    REGION_CC.binary_search_by_key(&key, |r| u16::from_be_bytes(r.0)).ok().map(|i| REGION_CC[i].1)
 }
 
 /// The geographic region with an ISO code (upper or lower case).
 pub(crate) fn region(code: &str) -> Option<&'static Region> {
-    let cc = region_cc(code)?;
-    let b = code.trim().as_bytes();
-    loaded(cc)?.iter().find(|r| r.code.eq_ignore_ascii_case(b))
+    let up = upper(code)?;
+    loaded(cc_of(&up)?)?.iter().find(|r| r.code == up)
 }
 
 /// The regions sharing a calling code, main region first (empty if unknown).
-pub(crate) fn regions_for_code(cc: u32) -> impl Iterator<Item = &'static Region> {
-    let slice = match u16::try_from(cc) {
+pub(crate) fn regions_for_code(cc: u32) -> &'static [Region] {
+    match u16::try_from(cc) {
         Ok(c) if is_calling_code(cc) => loaded(c).unwrap_or(&[]),
         _ => &[],
-    };
-    slice.iter()
+    }
 }
 
 /// The main region of a calling code.
 pub(crate) fn main_region(cc: u32) -> Option<&'static Region> {
-    regions_for_code(cc).next()
+    regions_for_code(cc).first()
 }
 
 /// Whether a calling code is known (without any chunk).

@@ -187,12 +187,26 @@ const EXTENSION_MARKS: &str = ";ext= extension poste ext. ext # x";
 /// space or a digit; anything else is left for the number's own check.
 fn split_extension(value: &str) -> (&str, Option<&str>) {
     let t = value.trim_end();
-    let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
-    if !(1..=7).contains(&digits) {
+    // Plain loops over bytes: iterator chains and char patterns are calls per
+    // character in the size-built Wasm, and this runs on every number.
+    let b = t.as_bytes();
+    let mut k = b.len();
+    while k > 0 && b[k - 1].is_ascii_digit() {
+        k -= 1;
+    }
+    if !(1..=7).contains(&(b.len() - k)) {
         return (value, None);
     }
-    let ext = &t[t.len() - digits..];
-    let head = t[..t.len() - digits].trim_end_matches([' ', ':', '.']);
+    let mut h = k;
+    while h > 0 && matches!(b[h - 1], b' ' | b':' | b'.') {
+        h -= 1;
+    }
+    // Every mark ends with a letter, `=` or `#`: most numbers stop here.
+    if h == 0 || !(b[h - 1].is_ascii_alphabetic() || b[h - 1] == b'=' || b[h - 1] == b'#') {
+        return (value, None);
+    }
+    // Both cuts next to ASCII bytes: char boundaries.
+    let (head, ext) = (t.get(..h).unwrap_or(""), t.get(k..).unwrap_or(""));
     for mark in EXTENSION_MARKS.split(' ') {
         let n = mark.len();
         let Some(start) = head.len().checked_sub(n) else {
@@ -255,7 +269,7 @@ pub(crate) fn load_pack(name: &str, text: &str) -> Result<(), crate::chunks::err
 pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
     let region = default_country.and_then(meta::region);
     let cleaned = clean(value)?;
-    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| classify(cc, &nsn).map(|(r, t)| (cc, nsn, r, t)));
+    let first = parse_digits(&cleaned, region).and_then(|(cc, nsn)| classify(cc, nsn));
     if first.is_ok() || cleaned.plus || cleaned.digits.starts_with("00") {
         return first.map(build);
     }
@@ -272,7 +286,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
     for other in family.iter().filter(|id| **id != r.id()) {
         let found = meta::region(other)
             .and_then(|o| parse_digits(&cleaned, Some(o)).ok().filter(|(cc, _)| *cc == u32::from(o.cc)))
-            .and_then(|(cc, nsn)| classify(cc, &nsn).ok().map(|(r, t)| (cc, nsn, r, t)));
+            .and_then(|(cc, nsn)| classify(cc, nsn).ok());
         if let Some(n) = found {
             return Ok(build(n));
         }
@@ -305,23 +319,33 @@ pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("tel:") {
         s = s[4..].trim_start();
     }
-    let mut out = Cleaned { plus: false, digits: String::with_capacity(s.len()) };
-    for c in s.chars() {
+    // Bytes, ASCII digits only, made a String once: a char pushed on a
+    // String is encoded first, a call per digit in the size-built Wasm.
+    let (mut plus, mut digits) = (false, Vec::with_capacity(s.len()));
+    // By index, ASCII without decoding: `chars()` is a call per character too.
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = match b[i] {
+            a @ 0..0x80 => char::from(a),
+            _ => s.get(i..).and_then(|t| t.chars().next()).unwrap_or('\u{FFFD}'),
+        };
+        i += c.len_utf8();
         if let Some(d) = digit_value(c) {
-            if out.digits.len() >= 2 * pattern::MAX_INPUT {
+            if digits.len() >= 2 * pattern::MAX_INPUT {
                 return Err("phone.too_long");
             }
-            out.digits.push(char::from(b'0' + d));
+            digits.push(b'0' + d);
         } else if c == '+' || c == '\u{FF0B}' {
-            if !out.digits.is_empty() {
+            if !digits.is_empty() {
                 return Err("phone.invalid_chars");
             }
-            out.plus = true;
+            plus = true;
         } else if !is_separator(c) {
             return Err("phone.invalid_chars");
         }
     }
-    Ok(out)
+    Ok(Cleaned { plus, digits: String::from_utf8(digits).unwrap_or_default() })
 }
 
 fn digit_value(c: char) -> Option<u8> {
@@ -398,9 +422,9 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
         },
         other => other?,
     };
-    let (cc, mut nsn, meta) = match extracted {
+    let (cc, nsn, meta) = match extracted {
         (0, _) => match region {
-            Some(r) => (u32::from(r.cc), digits.to_string(), Some(r)),
+            Some(r) => (u32::from(r.cc), Cow::Borrowed(digits), Some(r)),
             None => return Err("phone.missing_country"),
         },
         (cc, rest) => (cc, rest, meta::main_region(cc)),
@@ -408,26 +432,32 @@ fn parse_with(plus: bool, digits: &str, region: Option<&'static Region>) -> Resu
     if nsn.len() < MIN_NSN {
         return Err("phone.too_short");
     }
-    if let Some(m) = meta {
-        let (stripped, _) = strip_national_prefix(&nsn, m);
-        if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) {
-            nsn = stripped.into_owned();
-        }
-    }
+    // Borrowed from the input until here: one allocation for the result.
+    let nsn = match (meta, nsn) {
+        (Some(m), Cow::Borrowed(n)) => without_national_prefix(n, m),
+        (Some(m), Cow::Owned(n)) => Cow::Owned(without_national_prefix(&n, m).into_owned()),
+        (None, n) => n,
+    };
     if nsn.len() > MAX_NSN {
         return Err("phone.too_long");
     }
     if nsn.len() < MIN_NSN {
         return Err("phone.too_short");
     }
-    Ok((cc, nsn))
+    Ok((cc, nsn.into_owned()))
+}
+
+/// The number without its national prefix, if what is left has a possible length.
+fn without_national_prefix<'a>(n: &'a str, m: &Region) -> Cow<'a, str> {
+    let (stripped, _) = strip_national_prefix(n, m);
+    if matches!(test_length(&stripped, m), Length::Possible | Length::TooLong) { stripped } else { Cow::Borrowed(n) }
 }
 
 /// libphonenumber's maybeExtractCountryCode: (0, "") when the number has no
 /// calling code of its own.
-fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Result<(u32, String), &'static str> {
+fn extract_country_code<'a>(plus: bool, number: &'a str, region: Option<&Region>) -> Result<(u32, Cow<'a, str>), &'static str> {
     if number.is_empty() {
-        return Ok((0, String::new()));
+        return Ok((0, Cow::Borrowed("")));
     }
     let mut full = number;
     let mut international = plus;
@@ -445,10 +475,13 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
             return Err("phone.too_short");
         }
         if !full.starts_with('0') {
-            for n in 1..=full.len().min(3) {
-                let cc: u32 = crate::text::parse_uint(&full[..n]).unwrap_or(0);
+            // The calling code: one to three digits, the shortest that exists.
+            let (d, mut cc, mut n) = (full.as_bytes(), 0, 0);
+            while n < 3 && n < d.len() {
+                cc = cc * 10 + u32::from(d[n].wrapping_sub(b'0'));
+                n += 1;
                 if meta::is_calling_code(cc) {
-                    return Ok((cc, full[n..].to_string()));
+                    return Ok((cc, Cow::Borrowed(full.get(n..).unwrap_or(""))));
                 }
             }
         }
@@ -459,11 +492,11 @@ fn extract_country_code(plus: bool, number: &str, region: Option<&Region>) -> Re
         if let Some(rest) = full.strip_prefix(decimal(u32::from(r.cc), &mut buf)) {
             let (potential, _) = strip_national_prefix(rest, r);
             if (!general_match(full, r) && general_match(&potential, r)) || test_length(full, r) == Length::TooLong {
-                return Ok((u32::from(r.cc), potential.into_owned()));
+                return Ok((u32::from(r.cc), potential));
             }
         }
     }
-    Ok((0, String::new()))
+    Ok((0, Cow::Borrowed("")))
 }
 
 fn general_match(n: &str, r: &Region) -> bool {
@@ -489,7 +522,7 @@ fn strip_national_prefix<'a>(number: &'a str, r: &Region) -> (Cow<'a, str>, bool
         Cow::Borrowed(&number[m.end..])
     } else {
         let mut t = String::with_capacity(rule.len() + number.len());
-        expand_into(&mut t, rule, &m, number);
+        expand_into(&mut t, rule, &m, number, "", 1);
         t.push_str(&number[m.end..]);
         Cow::Owned(t)
     };
@@ -513,24 +546,32 @@ fn decimal(mut n: u32, buf: &mut [u8; 5]) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
-/// Fills `\1`…`\9` in a template from a match on `s`.
-fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str) {
-    let mut chars = template.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(d) = chars.next() {
-                if let Some(g) = d.to_digit(10) {
-                    if let Some((a, b)) = m.group(g as usize) {
-                        out.push_str(s.get(a..b).unwrap_or(""));
-                    }
-                } else {
-                    out.push(d);
+/// Fills `\1`…`\9` in a template from a match on `s`, `\1` standing for
+/// group `one`. With a national-prefix formatting `rule`, the first group
+/// reference is written as that rule, whose `\1` stands for the group.
+fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str, mut rule: &str, one: usize) {
+    let t = template.as_bytes();
+    let (mut lit, mut i) = (0, 0);
+    while i < t.len() {
+        if t[i] == b'\\' {
+            out.push_str(template.get(lit..i).unwrap_or(""));
+            // The escaped character is written as it is, a digit as its group.
+            lit = i + 1;
+            if let Some(d) = t.get(i + 1).filter(|d| d.is_ascii_digit()) {
+                lit = i + 2;
+                let g = if *d == b'1' { one } else { usize::from(d - b'0') };
+                if !rule.is_empty() {
+                    expand_into(out, rule, m, s, "", g);
+                    rule = "";
+                } else if let Some((a, b)) = m.group(g) {
+                    out.push_str(s.get(a..b).unwrap_or(""));
                 }
             }
-        } else {
-            out.push(c);
+            i += 1;
         }
+        i += 1;
     }
+    out.push_str(template.get(lit..).unwrap_or(""));
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -578,7 +619,7 @@ fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
         return None;
     }
     // Premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail.
-    for i in [3, 2, 4, 5, 6, 7, 8, 9] {
+    for &i in &[3, 2, 4, 5, 6, 7, 8, 9] {
         if matches_desc(nsn, r, i) {
             return Some(TABLE_TYPES[i]);
         }
@@ -596,13 +637,11 @@ fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
 }
 
 /// The region of a number and its type, as libphonenumber's getRegionCodeForNumber.
-fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneType>)> {
-    let mut regions = meta::regions_for_code(cc).peekable();
-    let first = regions.next()?;
-    if regions.peek().is_none() {
-        return Some((first, number_type(nsn, first)));
+fn region_and_type(regions: &'static [Region], nsn: &str) -> Option<(&'static Region, Option<PhoneType>)> {
+    if let [only] = regions {
+        return Some((only, number_type(nsn, only)));
     }
-    for r in std::iter::once(first).chain(regions) {
+    for r in regions {
         if let Some(lead) = r.leading() {
             if pattern::cached::prefix_match(lead, nsn) {
                 return Some((r, number_type(nsn, r)));
@@ -614,12 +653,17 @@ fn region_and_type(cc: u32, nsn: &str) -> Option<(&'static Region, Option<PhoneT
     None
 }
 
+/// A valid number: calling code, national significant number, region, type
+/// and the calling code's main region (whose formats it is written with).
+type Valid = (u32, String, &'static Region, PhoneType, &'static Region);
+
 /// The region and type of a valid number, or why it is not valid.
-fn classify(cc: u32, nsn: &str) -> Result<(&'static Region, PhoneType), &'static str> {
-    let main = meta::main_region(cc).ok_or("phone.invalid_country_code")?;
-    match region_and_type(cc, nsn) {
-        Some((r, Some(t))) => Ok((r, t)),
-        _ => Err(match test_length(nsn, main) {
+fn classify(cc: u32, nsn: String) -> Result<Valid, &'static str> {
+    let regions = meta::regions_for_code(cc);
+    let main = regions.first().ok_or("phone.invalid_country_code")?;
+    match region_and_type(regions, &nsn) {
+        Some((r, Some(t))) => Ok((cc, nsn, r, t, main)),
+        _ => Err(match test_length(&nsn, main) {
             Length::TooShort | Length::LocalOnly => "phone.too_short",
             Length::TooLong => "phone.too_long",
             Length::Invalid => "phone.invalid_length",
@@ -629,17 +673,14 @@ fn classify(cc: u32, nsn: &str) -> Result<(&'static Region, PhoneType), &'static
 }
 
 /// The number in all its forms, once [`classify`] found it valid.
-fn build((cc, nsn, r, t): (u32, String, &'static Region, PhoneType)) -> PhoneNumber {
+fn build((cc, nsn, r, t, main): Valid) -> PhoneNumber {
     let mut buf = [0u8; 5];
     let ccs = decimal(cc, &mut buf);
     let mut e164 = String::with_capacity(1 + ccs.len() + nsn.len());
     e164.push('+');
     e164.push_str(ccs);
     e164.push_str(&nsn);
-    let (national, international) = match meta::main_region(cc) {
-        Some(main) => format::format_number(&nsn, main, ccs),
-        None => (nsn.clone(), ["+", ccs, " ", &nsn].concat()),
-    };
+    let (national, international) = format::format_number(&nsn, main, ccs);
     PhoneNumber { region: r.id(), calling_code: r.cc, national_number: nsn, number_type: t, e164, national, international }
 }
 

@@ -83,7 +83,7 @@ fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures
     if pattern.len() > MAX_PATTERN {
         return None;
     }
-    compile(pattern.as_bytes())?.exec(input.as_bytes(), full, partial)
+    compile(pattern.as_bytes())?.exec(input.as_bytes(), full, partial, false)
 }
 
 /// A pattern of the generated tables: its number there (which names its
@@ -100,7 +100,7 @@ pub struct Static {
 /// once, on first use, into the slot of its number.
 pub mod cached {
     use super::{Captures, MAX_PATTERN, Program, Static, compile};
-    use std::cell::RefCell;
+    use std::sync::RwLock;
 
     enum Slot {
         Unknown,
@@ -108,47 +108,52 @@ pub mod cached {
         Ready(Program),
     }
 
-    thread_local! {
-        static CACHE: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
-    }
+    /// A static, not a thread-local: no accessor to call through for each
+    /// of the dozen patterns a phone check tries (in the Wasm, without
+    /// threads, the lock is a counter).
+    static CACHE: RwLock<Vec<Slot>> = RwLock::new(Vec::new());
 
-    fn run(p: Static, input: &str, full: bool, partial: bool) -> Option<Captures> {
+    fn run(p: Static, input: &str, full: bool, partial: bool, fit: bool) -> Option<Captures> {
         let id = usize::from(p.id);
-        CACHE.with(|c| {
-            {
-                let slots = c.borrow();
-                match slots.get(id) {
-                    Some(Slot::Ready(prog)) => return prog.exec(input.as_bytes(), full, partial),
-                    Some(Slot::Malformed) => return None,
-                    _ => {}
-                }
+        {
+            let slots = CACHE.read().unwrap_or_else(|e| e.into_inner());
+            match slots.get(id) {
+                Some(Slot::Ready(prog)) => return prog.exec(input.as_bytes(), full, partial, fit),
+                Some(Slot::Malformed) => return None,
+                _ => {}
             }
-            let compiled = if p.text.len() > MAX_PATTERN { None } else { compile(p.text.as_bytes()) };
-            let out = compiled.as_ref().and_then(|prog| prog.exec(input.as_bytes(), full, partial));
-            let mut slots = c.borrow_mut();
-            if slots.len() <= id {
-                slots.resize_with(id + 1, || Slot::Unknown);
-            }
-            slots[id] = compiled.map_or(Slot::Malformed, Slot::Ready);
-            out
-        })
+        }
+        let compiled = if p.text.len() > MAX_PATTERN { None } else { compile(p.text.as_bytes()) };
+        let out = compiled.as_ref().and_then(|prog| prog.exec(input.as_bytes(), full, partial, fit));
+        let mut slots = CACHE.write().unwrap_or_else(|e| e.into_inner());
+        if slots.len() <= id {
+            slots.resize_with(id + 1, || Slot::Unknown);
+        }
+        slots[id] = compiled.map_or(Slot::Malformed, Slot::Ready);
+        out
     }
 
     /// See [`super::full_match`].
     pub fn full_match(p: Static, input: &str) -> bool {
-        run(p, input, true, false).is_some()
+        run(p, input, true, false, false).is_some()
     }
     /// See [`super::prefix_match`].
     pub fn prefix_match(p: Static, input: &str) -> bool {
-        run(p, input, false, false).is_some()
+        run(p, input, false, false, false).is_some()
     }
     /// See [`super::captures_prefix`].
     pub fn captures_prefix(p: Static, input: &str) -> Option<Captures> {
-        run(p, input, false, false)
+        run(p, input, false, false, false)
     }
     /// See [`super::partial`].
     pub fn partial(p: Static, input: &str, prefix: bool) -> Option<Captures> {
-        run(p, input, !prefix, true)
+        run(p, input, !prefix, true, false)
+    }
+    /// The first match at the start of `input`, as [`captures_prefix`], if
+    /// the pattern can match that many digits at all (else `None` at once):
+    /// what a number format's `re.sub` matches first.
+    pub fn captures_fitting(p: Static, input: &str) -> Option<Captures> {
+        run(p, input, false, false, true)
     }
 }
 
@@ -494,13 +499,14 @@ fn bit(d: u8) -> u16 {
 }
 
 impl Program {
-    pub(crate) fn exec(&self, inp: &[u8], full: bool, partial: bool) -> Option<Captures> {
+    /// `fit`: match a prefix only if the whole input is not too long to match.
+    pub(crate) fn exec(&self, inp: &[u8], full: bool, partial: bool, fit: bool) -> Option<Captures> {
         let len = inp.len();
         if len > MAX_INPUT {
             return None;
         }
         // What the pattern's shape alone rules out.
-        if (full && len as u32 > self.max) || (!partial && (len as u32) < self.min) {
+        if ((full || fit) && len as u32 > self.max) || (!partial && (len as u32) < self.min) {
             return None;
         }
         if self.first & NULLABLE == 0 {
