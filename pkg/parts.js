@@ -8,25 +8,16 @@
 /** @typedef {import('./seam.js').State} State */
 
 /**
- * Starts loading what the form of `s` needs; once loaded, each is set on `s`
- * (offer, rc, cc). Returns the loads `ready` waits for: the lookup checks
- * and consent capture. The city combobox (two round trips after widget.js)
- * is not waited for: until it comes, the city field is checked without
- * suggestions.
+ * Starts loading what the form of `s` needs before `ready`; once loaded,
+ * each is set on `s` (rc, cc). Returns the loads `ready` waits for: the
+ * lookup checks and consent capture.
  * @param {State} s
  * @param {import('./seam.js').Widget} w
- * @param {Field | undefined} cityField
  * @returns {Promise<void>[]}
  */
-export function loadParts(s, w, cityField) {
+export function loadParts(s, w) {
   const { config } = s;
   const parts = [];
-  if (cityField?.el instanceof HTMLInputElement && !cityField.el.getAttribute('list')) {
-    const city = cityField;
-    import('./combobox.js').then((m) => {
-      if (!s.detached) s.offer = m.cityBox(city, w);
-    }, (e) => console.debug('fiable: no city suggestions', e));
-  }
   if (config.lookup) {
     parts.push(import('./lookup.js').then((m) => {
       if (!s.detached) s.rc = m.remoteChecks(w);
@@ -44,4 +35,20 @@ export function loadParts(s, w, cityField) {
     parts.push(load);
   }
   return parts;
+}
+
+/**
+ * Loads the city combobox (a city input without its own datalist) and sets
+ * `s.offer`. Not waited for: the widget asks for it once ready and the page
+ * idle, and until it comes the city field is checked without suggestions.
+ * @param {State} s
+ * @param {import('./seam.js').Widget} w
+ * @param {Field | undefined} cityField
+ */
+export function loadCityBox(s, w, cityField) {
+  if (!(cityField?.el instanceof HTMLInputElement) || cityField.el.getAttribute('list')) return;
+  const city = cityField;
+  import('./combobox.js').then((m) => {
+    if (!s.detached) s.offer = m.cityBox(city, w);
+  }, (e) => console.debug('fiable: no city suggestions', e));
 }

@@ -35,7 +35,7 @@ import { shows, happened } from './show.js';
 import { HINT } from './hints.js';
 import { checksOf } from './checks.js';
 import { listen } from './listen.js';
-import { loadParts } from './parts.js';
+import { loadParts, loadCityBox } from './parts.js';
 
 /** @typedef {import('./seam.js').State} State */
 /** @typedef {import('./seam.js').Widget} Widget */
@@ -45,6 +45,9 @@ import { loadParts } from './parts.js';
 let uid = 0;
 /** @type {WeakMap<HTMLFormElement, WidgetHandle>} */
 const attached = new WeakMap();
+
+/** Runs `fn` when the page is idle (Safari has no requestIdleCallback: soon after). @param {() => void} fn */
+const whenIdle = (fn) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(fn, { timeout: 500 }) : setTimeout(fn, 50));
 
 /** @param {string} [reason] @returns {WidgetHandle} */
 function inert(reason) {
@@ -116,7 +119,7 @@ export function attach(formOrSelector, config) {
     gating,
   };
 
-  const started = Promise.all([init(), ...loadParts(s, w, cityField)]).then(
+  const started = Promise.all([init(), ...loadParts(s, w)]).then(
     () => {
       if (s.detached) return false;
       s.ready = true;
@@ -125,12 +128,18 @@ export function attach(formOrSelector, config) {
         happened(f, HINT.page); // prefilled: its problems show at once
         c.check(f);
       }
-      // The data the empty fields will need (a phone field's own region):
-      // fetched now, so the first keystroke finds it; a failure only means
-      // those checks answer "pending" until a later fetch succeeds.
-      loadData(c.missing()).catch(() => {});
       form.classList.add('fiable-ready');
       form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
+      // What can wait, once the page is idle: the data the empty fields will
+      // need (a phone field's own region), so that the first keystroke finds
+      // it, and the city suggestions. A keystroke before then fetches its own
+      // chunk (checks.js: its verdict waits for it); a failed fetch only
+      // means those checks answer "pending" until a later one succeeds.
+      whenIdle(() => {
+        if (s.detached) return;
+        loadData(c.missing()).catch(() => {});
+        loadCityBox(s, w, cityField);
+      });
       return true;
     },
     (e) => {
