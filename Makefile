@@ -40,7 +40,7 @@ setup-test:
 
 # The npm package: Wasm + glue (wasm-bindgen, as dist/fiable_wasm*), optimised
 # for size, plus the data chunks; dist/fiable.js is the script-tag entry
-# (pkg/script-tag.js), pkg/widget.js + pkg/fiable.css the DOM layer.
+# (pkg/script-tag.js with the widget bundled in), pkg/widget.js + pkg/fiable.css the DOM layer.
 # --low-memory-unused: Rust puts the stack first, growing down from 1 MiB,
 # so the low 1 KiB is never addressed; wasm-opt then folds more offsets.
 # --merge-similar-functions: generic copies that differ in a constant (0.3 KB gzip).
@@ -68,18 +68,16 @@ pkg: setup
 	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
 	  $(DIST)/fiable_wasm_bg.wasm -o $(DIST)/fiable_wasm_bg.wasm
 	rm -f $(DIST)/fiable_bg.wasm
-	@# The script-tag path, minified: dist/widget.js plus a file per lazily
-	@# loaded module (lookup service client, comboboxes, consent).
+	@# The script-tag path, minified: dist/fiable.js (loader and widget in one
+	@# classic script) plus a file per lazily loaded module (lookup service
+	@# client, comboboxes, consent), by pkg/tools/build-tag.mjs.
 	@# pkg/config.js, the config checker, is generated from pkg/fiable.schema.json.
 	node pkg/tools/gen-config-check.mjs
 	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js -delete
 	@# Chunks first: dist/assets.js names each file (pkg/tools/gen-assets.mjs).
 	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
 	node pkg/tools/gen-assets.mjs
-	$(BIN)/esbuild pkg/widget.js --bundle --splitting --format=esm --minify --legal-comments=none \
-	  --target=es2020 --outdir=$(DIST) --entry-names=widget --chunk-names=[name]-[hash] --log-level=warning
-	@# The loader every page fetches first, minified too (its notes stay in pkg/script-tag.js).
-	$(BIN)/esbuild pkg/script-tag.js --minify --legal-comments=inline --target=es2020 --log-level=warning --outfile=$(DIST)/fiable.js
+	node pkg/tools/build-tag.mjs
 	cp LICENSE-MIT LICENSE-APACHE pkg/
 	node scripts/compress.mjs $(DIST) pkg/fiable.css # .br/.gz for the service (lookup/src/assets.rs)
 	@node tests/node/size.mjs

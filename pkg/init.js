@@ -22,6 +22,12 @@ export function assetsBeside(src) {
   tagBase = src;
 }
 
+/** @internal A file beside the script tag as an absolute URL: the tag's build
+ * (pkg/tools/build-tag.mjs) imports its parts through it, since a classic
+ * script served from another origin resolves a relative import() against
+ * about:blank. @param {string} path */
+export const besideTag = (path) => (tagBase ? new URL(path, tagBase).href : path);
+
 /**
  * Loads and instantiates the Wasm module (streaming where the server sends
  * application/wasm), then the texts of the page's language (`<html lang>`,

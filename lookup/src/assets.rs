@@ -6,8 +6,8 @@
 //!   once at build time at the highest levels, not per request.
 //! - `Cache-Control: public, max-age=31536000, immutable` for the bundle
 //!   chunks whose names carry esbuild's content hash; `no-cache` for every
-//!   other file. The entry files (`fiable.js`, `widget.js`, the wasm-bindgen
-//!   glue and its `.wasm`) keep their names across releases and must change
+//!   other file. The entry files (`fiable.js`, the wasm-bindgen glue and its
+//!   `.wasm`) keep their names across releases and must change
 //!   together — a short max-age could pair a new glue with an old `.wasm` —
 //!   so they are revalidated each time (`Last-Modified`, answered with 304).
 //! - `Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy:

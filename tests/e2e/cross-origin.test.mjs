@@ -1,7 +1,7 @@
 // A shop whose page is on one origin and whose fiable service is on another:
 // the script tag points at the real lookup service (`fiable-lookup serve`,
 // another port), whose /pkg files must be readable from anywhere (CORS on
-// the loader's import() and the Wasm fetch) and arrive compressed.
+// the script's import() of a part and the Wasm fetch) and arrive compressed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -18,12 +18,14 @@ const page = (lookup) => `<!doctype html>
   <meta charset="utf-8">
   <title>a shop on another origin</title>
   <script src="${lookup}/pkg/dist/fiable.js" defer data-form="#f" data-config='{ "locale": "en", "country": "FR",
-    "fields": { "email": { "selector": "#email", "type": "email" }, "phone": { "selector": "#phone", "type": "phone" } } }'></script>
+    "fields": { "email": { "selector": "#email", "type": "email" }, "phone": { "selector": "#phone", "type": "phone" },
+      "city": { "selector": "#city", "type": "city" } } }'></script>
 </head>
 <body>
   <form id="f" novalidate>
     <label>Email <input id="email" name="email"></label>
     <label>Phone <input id="phone" name="phone" type="tel"></label>
+    <label>City <input id="city" name="city"></label>
     <button type="submit">OK</button>
   </form>
 </body>
@@ -60,7 +62,7 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
   assert.equal(await tab.inputValue('#phone'), '06 12');
   assert.deepEqual(errors, []);
 
-  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/widget.js', '/pkg/dist/fiable_wasm_bg.wasm']) {
+  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/fiable_wasm_bg.wasm']) {
     const r = responses.get(path);
     assert.ok(r, `${path} was not loaded: ${[...responses.keys()].join(', ')}`);
     assert.equal(new URL(r.url()).origin, service.url);
@@ -71,6 +73,12 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
     assert.equal(h['cache-control'], 'no-cache', path);
   }
   assert.equal((await responses.get('/pkg/dist/fiable_wasm_bg.wasm').allHeaders())['content-type'], 'application/wasm');
+  // A part (the city combobox, asked for once the page is idle): the classic
+  // script's import() resolves beside the script, on the service's origin.
+  await tab.waitForFunction(() => document.querySelector('#city')?.getAttribute('role') === 'combobox', null, { timeout: 15000 });
+  const part = [...responses.keys()].find((p) => /^\/pkg\/dist\/combobox-[A-Z2-7]{8}\.js$/.test(p));
+  assert.ok(part, [...responses.keys()].join(', '));
+  assert.equal(new URL(responses.get(part).url()).origin, service.url);
   // A lazily loaded chunk's name carries its content hash: fetched from the
   // shop's page (CORS), it is cached for a year.
   const chunk = readdirSync(new URL('../../pkg/dist/', import.meta.url)).find((f) => /^\w+-[A-Z2-7]{8}\.js$/.test(f));

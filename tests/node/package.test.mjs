@@ -128,7 +128,7 @@ test('the widget ships: script-tag entry, stylesheet, schema; checkConfig in Nod
   const r = run(`import { checkConfig, attach } from 'fiable';
     import { existsSync, readFileSync } from 'node:fs';
     const dir = 'node_modules/fiable/';
-    const files = ['dist/fiable.js', 'dist/widget.js', 'dist/assets.js', 'dist/fiable_wasm.js', 'dist/fiable_wasm_bg.wasm', 'widget.js', 'init.js', 'field.js', 'gate.js', 'show.js', 'checks.js', 'listen.js', 'parts.js', 'dom.js', 'net.js', 'defs.js', 'config.js', 'fiable.css', 'fiable.schema.json', 'lookup.js', 'backoff.js', 'combobox.js', 'consent.js', 'advisor.js', 'consent.schema.json'];
+    const files = ['dist/fiable.js', 'dist/assets.js', 'dist/fiable_wasm.js', 'dist/fiable_wasm_bg.wasm', 'widget.js', 'init.js', 'field.js', 'gate.js', 'show.js', 'checks.js', 'listen.js', 'parts.js', 'dom.js', 'net.js', 'defs.js', 'config.js', 'fiable.css', 'fiable.schema.json', 'lookup.js', 'backoff.js', 'combobox.js', 'consent.js', 'advisor.js', 'consent.schema.json'];
     let thrown = null;
     try { attach('#f', {}); } catch (e) { thrown = e.message; }
     console.log(JSON.stringify({

@@ -6,16 +6,14 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 const root = new URL('../../pkg/', import.meta.url);
 const dist = new URL('dist/', root);
-// The script-tag path: loader, Wasm, stylesheet and the minified widget
-// bundle with the chunks it imports statically; its dynamic imports (lookup
+// The script-tag path: the loader with the widget in it (one classic script,
+// pkg/tools/build-tag.mjs), Wasm and stylesheet; its dynamic imports (lookup
 // client, comboboxes, consent) load later, only on forms that use them.
-const bundle = readFileSync(new URL('widget.js', dist), 'utf8');
-const statics = [...bundle.matchAll(/(?:^|[;}\s])import\s*(?:[\w${},*\s]+from\s*)?"\.\/([\w.-]+\.js)"/g)].map((m) => `dist/${m[1]}`);
 // The widget also fetches, at ready, the phone numbering plan of the form's
 // own country (the demo form's: France, with the overseas departments that
 // share its national plan, in one pack): counted here too.
 const plan = ['dist/chunks/phones-fr.tsv'];
-const upFront = ['dist/fiable_wasm_bg.wasm', 'dist/fiable.js', 'dist/widget.js', ...new Set(statics), 'fiable.css', ...plan];
+const upFront = ['dist/fiable_wasm_bg.wasm', 'dist/fiable.js', 'fiable.css', ...plan];
 const lazy = readdirSync(dist).filter((f) => f.endsWith('.js') && !upFront.includes(`dist/${f}`) && !['fiable_wasm.js', 'assets.js'].includes(f));
 const gz = (b) => gzipSync(b, { level: 9 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
