@@ -23,8 +23,14 @@ import { autoAttach } from './widget.js';
       document.head.appendChild(link);
     }
   }
+  // A second tag on the page (one per form, say) runs a second copy of this
+  // bundle: it hands its tag to the first copy, so that the page has one
+  // widget and one Wasm, and each form is attached once.
+  var key = Symbol.for('fiable.autoAttach');
+  var shared = /** @type {any} */ (window);
+  var attachTag = shared[key] || (shared[key] = autoAttach);
   try {
-    autoAttach(me);
+    attachTag(me);
   } catch (e) {
     console.error('fiable: could not start; the form works without it.', e);
   }

@@ -80,6 +80,20 @@ test('script_tag_from_a_sub_folder_attaches_to_several_forms', async () => {
   await page.close();
 });
 
+test('two_script_tags_one_widget_each_form_attached_once', async () => {
+  // Each tag is a copy of the whole bundle; the second hands its tag to the first.
+  const { page, errors, requests } = await open('/t/two-tags.html');
+  await page.waitForFunction(() => document.querySelectorAll('form.fiable-ready').length === 3, null, { timeout: 15000 });
+  assert.deepEqual(await page.evaluate(() => [...document.forms].map((f) => f.querySelectorAll('.fiable-live').length)), [1, 1, 1]);
+  assert.equal(requests.filter((p) => p.endsWith('.wasm')).length, 1, requests.join('\n'));
+  await page.fill('#c [name=email]', 'jean@');
+  await page.locator('#c button').focus();
+  await page.waitForFunction(() => document.querySelector('#c [name=email]').classList.contains('fiable-invalid'));
+  assert.equal((await page.evaluate(() => window.fiableEvents)).filter((e) => e.type === 'fiable:invalid').length, 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('attach_from_npm_validate_values_messages_block_detach', async () => {
   const { page, errors } = await open('/t/npm.html');
   assert.equal(await page.evaluate(() => window.handle.ready), true);
