@@ -3,7 +3,7 @@
 // and node.js. Rules live in Rust; nothing here decides a verdict.
 import { FULL_MODULE } from './hints.js';
 
-/** @typedef {typeof import('./dist/fiable_wasm.js')} Wasm */
+/** @typedef {Omit<typeof import('./dist/fiable_wasm.js'), 'default' | 'initSync'>} Wasm The exports the checks call. */
 /**
  * The Wasm module the checks call: the full one (dist/fiable_wasm.js, every
  * kind), or on a script-tag page the eager one (dist/fiable_first.js) until

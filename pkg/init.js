@@ -1,7 +1,11 @@
 // init() of the browser entry: loads the Wasm once and tells api.js where
 // the data chunks are. Its own module so that index.js (which re-exports the
 // widget) and widget.js (which waits for it) import it without a cycle.
-import * as first from './dist/fiable_first.js';
+// The eager module's exports, named: a namespace object (import *) passed
+// around would keep every export of the glue and a helper to build it.
+import initFirst, {
+  check, checkFormRaw, chunksFor, citiesRaw, fieldCountry, formatPhone, hint, kindIndex, loadChunk, localeIndex, remoteVerdict, version,
+} from './dist/fiable_first.js';
 import { setChunkLoader, loadData, textChunks, useWasm } from './api.js';
 
 /**
@@ -63,8 +67,8 @@ export function init(options) {
     // the page loads up front stays small. init() called by a developer
     // loads the full one: validate() of every kind is synchronous after it.
     if (tagBase && !options) {
-      await first.default({ module_or_path: new URL('fiable_first_bg.wasm', base) });
-      useWasm(first, full);
+      await initFirst({ module_or_path: new URL('fiable_first_bg.wasm', base) });
+      useWasm({ check, checkFormRaw, chunksFor, citiesRaw, fieldCountry, formatPhone, hint, kindIndex, loadChunk, localeIndex, remoteVerdict, version }, full);
     } else {
       useWasm(await full());
     }
