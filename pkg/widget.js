@@ -36,6 +36,7 @@ import { checksOf } from './checks.js';
 import { listen } from './listen.js';
 import { loadParts } from './parts.js';
 
+/** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').State} State */
 /** @typedef {import('./seam.js').Widget} Widget */
 /** @typedef {import('./seam.js').WidgetConfig} WidgetConfig */
@@ -119,22 +120,26 @@ export function attach(formOrSelector, config) {
     () => {
       if (s.detached) return false;
       s.ready = true;
+      // The full Wasm module, when a field's kind needs it (script tag): not
+      // before the first keystroke, so that what the page loads up front
+      // stays small, but on focusing such a field or once the page is idle
+      // after the first keystroke anywhere in the form. A prefilled field
+      // that needs it is checked then.
+      const need = c.missing();
+      /** @type {Field[]} */
+      const later = [];
       for (const f of fields) {
         if (f.el.value === '') continue;
         happened(f, HINT.page); // prefilled: its problems show at once
-        c.check(f);
+        if (c.chunks(f).includes(FULL_MODULE)) later.push(f);
+        else c.check(f);
       }
       // The data the empty fields will need (a phone field's own region):
       // fetched now, so the first keystroke finds it; a failure only means
       // those checks answer "pending" until a later fetch succeeds.
-      const need = c.missing();
       loadData(need.filter((n) => n !== FULL_MODULE)).catch(() => {});
-      // The full Wasm module, when a field's kind needs it (script tag): not
-      // before the first keystroke, so that what the page loads up front
-      // stays small, but on focusing such a field or once the page is idle
-      // after the first keystroke anywhere in the form.
       if (need.includes(FULL_MODULE)) {
-        const full = () => loadData([FULL_MODULE]).catch(() => {});
+        const full = () => loadData([FULL_MODULE]).then(() => later.splice(0).forEach((f) => c.check(f)), () => {});
         s.on(form, 'input', () => (window.requestIdleCallback ?? setTimeout)(full), { once: true });
         s.on(form, 'focusin', (e) => {
           const f = fields.find((x) => x.el === e.target);

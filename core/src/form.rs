@@ -122,17 +122,14 @@ pub fn field_country<'a>(kind: Kind, own: Option<&'a str>, address: Option<&'a s
 pub const UNKNOWN_COUNTRY: u32 = 1;
 
 /// The eager Wasm module (without the feature `more`) has no country
-/// table: there a form with a country field is checked by the full module
-/// (`missing_chunks` asks for it), and this is `None`.
+/// table: it reads only the countries of the French numbering plans
+/// ([`crate::country::resolve_home`]), `None` for the others.
 pub fn address_country<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<&'static str> {
     let value = values.find(|v| !v.trim().is_empty())?;
     #[cfg(feature = "more")]
     return crate::country::resolve(value);
     #[cfg(not(feature = "more"))]
-    {
-        let _ = value;
-        None
-    }
+    return crate::country::resolve_home(value);
 }
 
 fn first_of(fields: &[Field], kind: Kind) -> Option<usize> {
