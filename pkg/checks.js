@@ -72,7 +72,7 @@ export function checksOf(s, show) {
   const missing = () => [...new Set(fields.flatMap(chunks))];
   // What `need()` lists, then, when the full Wasm module was among it, what
   // the full module needs in turn (a postcode's communes). Fails open.
-  const fetch = async (/** @type {() => string[]} */ need) => {
+  const fetchFor = async (/** @type {() => string[]} */ need) => {
     const first = need();
     await loadData(first).catch(() => {});
     if (first.includes(FULL_MODULE)) await loadData(need()).catch(() => {});
@@ -93,11 +93,11 @@ export function checksOf(s, show) {
     missing,
     chunks,
     country,
-    fetchMissing: () => fetch(missing),
+    fetchMissing: () => fetchFor(missing),
     async check(f, arrived) {
       const seq = ++f.seq;
       if (chunks(f).length) {
-        await fetch(() => chunks(f)); // fail open: no data, the check does what it can
+        await fetchFor(() => chunks(f)); // fail open: no data, the check does what it can
         if (seq !== f.seq || s.detached) return;
         arrived?.();
       }
@@ -106,7 +106,7 @@ export function checksOf(s, show) {
     },
     async crossCheck() {
       if (s.detached) return;
-      await fetch(missing);
+      await fetchFor(missing);
       if (s.detached) return;
       const seqs = fields.map((f) => f.seq);
       const all = verdicts();
