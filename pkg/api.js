@@ -1,13 +1,38 @@
 // The friendly API over the raw Wasm exports: argument checks, defaults,
 // JSON → objects, lazy data chunks. Shared by index.js (browser/bundler)
 // and node.js. Rules live in Rust; nothing here decides a verdict.
-import * as raw from './dist/fiable_wasm.js';
+import { FULL_MODULE } from './hints.js';
+
+/** @typedef {Omit<typeof import('./dist/fiable_wasm.js'), 'default' | 'initSync'>} Wasm The exports the checks call. */
+/**
+ * The Wasm module the checks call: the full one (dist/fiable_wasm.js, every
+ * kind), or on a script-tag page the eager one (dist/fiable_first.js) until
+ * a check asks for the full one as the chunk FULL_MODULE (init.js).
+ * @type {Wasm}
+ */
+let raw;
+/** How the full module is loaded while the eager one answers. @type {(() => Promise<Wasm>) | null} */
+let fullLoader = null;
+/** The chunks loaded into the eager module, loaded into the full one when it comes. @type {Map<string, Uint8Array> | null} */
+let kept = null;
 
 const OPTION_KEYS = new Set(['locale', 'country', 'minAge', 'required', 'today']);
 /** @type {((name: string) => Uint8Array | Promise<Uint8Array>) | null} */
 let chunkLoader = null;
 const loaded = new Set();
 const loading = new Map();
+
+/** @internal The Wasm module the checks call; `full` loads the full one when `m` is the eager one. @param {Wasm} m @param {() => Promise<Wasm>} [full] */
+export function useWasm(m, full) {
+  raw = m;
+  fullLoader = full ?? null;
+  kept = full ? new Map() : null;
+}
+
+/** @internal The Wasm exports the checks call now. @returns {Wasm} */
+export function wasm() {
+  return raw;
+}
 
 /** @internal Sets how chunks are fetched (browser: fetch; Node: fs). */
 export function setChunkLoader(fn) {
@@ -246,8 +271,9 @@ export async function loadData(names) {
 function loadOne(name) {
   if (!loading.has(name)) {
     if (!chunkLoader) fail('call init() before loading data');
-    const p = Promise.resolve(chunkLoader(name)).then((bytes) => {
+    const p = name === FULL_MODULE ? loadFull() : Promise.resolve(chunkLoader(name)).then((bytes) => {
       raw.loadChunk(name, bytes);
+      kept?.set(name, bytes);
       loaded.add(name);
     });
     p.catch(() => loading.delete(name)); // allow a retry after a network error
@@ -259,7 +285,18 @@ function loadOne(name) {
 /** @internal Loads a chunk from bytes already at hand. */
 export function loadDataSync(name, bytes) {
   raw.loadChunk(name, bytes);
+  kept?.set(name, bytes);
   loaded.add(name);
+}
+
+// The full module, given the chunks the eager one holds (their bytes, not
+// fetched again), then called instead of it. Only the eager module's
+// chunksFor names it, so there is always a loader.
+async function loadFull() {
+  if (!fullLoader) return;
+  const m = await fullLoader();
+  for (const [name, bytes] of kept ?? []) m.loadChunk(name, bytes);
+  useWasm(m);
 }
 
 /**

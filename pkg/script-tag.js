@@ -35,7 +35,7 @@
     wasm.rel = 'preload';
     wasm.as = 'fetch';
     wasm.crossOrigin = 'anonymous';
-    wasm.href = new URL('./fiable_wasm_bg.wasm', me.src).href;
+    wasm.href = new URL('./fiable_first_bg.wasm', me.src).href;
     document.head.appendChild(wasm);
   }
   import(new URL('./widget.js', me.src).href).then(

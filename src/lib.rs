@@ -135,15 +135,25 @@ pub fn hint(state: u32, event: u32) -> u32 {
 /// a phone, postcode or city the address country read from the values of
 /// the form's country fields (`address`, separated by U+001F), else the
 /// form's `form`. Countries as for [`check`]: two ASCII letters as
-/// `first << 8 | second`, 0 for none.
+/// `first << 8 | second`, 0 for none. The eager module, which has no
+/// country table, answers `form::UNKNOWN_COUNTRY` when the address country
+/// would decide: the full module knows it.
 #[wasm_bindgen(js_name = fieldCountry)]
 pub fn field_country(kind: u32, own: u32, address: &str, form: u32) -> u32 {
     let (own, form) = (code_bytes(own), code_bytes(form));
     let (own, form) = (own.as_ref().and_then(|b| std::str::from_utf8(b).ok()), form.as_ref().and_then(|b| std::str::from_utf8(b).ok()));
-    let address = fiable_core::form::address_country(address.split('\u{1f}'));
+    let read = fiable_core::form::address_country(address.split('\u{1f}'));
+    // The eager module reads only the French plans' countries: another one, named, would decide.
+    #[cfg(not(feature = "more"))]
+    if own.is_none()
+        && read.is_none()
+        && matches!(Kind::ALL.get(kind as usize), Some(Kind::Phone | Kind::Postcode | Kind::City))
+        && address.split('\u{1f}').any(|v| !v.trim().is_empty())
+    {
+        return fiable_core::form::UNKNOWN_COUNTRY;
+    }
     let k = Kind::ALL.get(kind as usize).copied().unwrap_or(Kind::Email);
-    fiable_core::form::field_country(k, own, address, form)
-        .map_or(0, |c| c.bytes().fold(0, |n, b| n << 8 | u32::from(b.to_ascii_uppercase())))
+    fiable_core::form::field_country(k, own, read, form).map_or(0, |c| c.bytes().fold(0, |n, b| n << 8 | u32::from(b.to_ascii_uppercase())))
 }
 
 /// A country crossed as `first << 8 | second` (0 = none), as its two letters.
@@ -177,9 +187,16 @@ pub fn format_phone(value: &str, country: &str) -> String {
     fiable_core::phone::format_as_you_type(value, c.as_deref())
 }
 
-/// The communes of a French postcode as a JSON array of `{name, insee, postcode}`.
+/// The communes of a French postcode as a JSON array of `{name, insee, postcode}`
+/// (none in the eager module, which loads no communes).
 #[wasm_bindgen(js_name = citiesRaw)]
 pub fn cities_raw(postcode: &str) -> String {
+    #[cfg(not(feature = "more"))]
+    return {
+        let _ = postcode;
+        "[]".to_string()
+    };
+    #[cfg(feature = "more")]
     VALIDATOR.with(|v| {
         let mut out = String::from("[");
         for (i, c) in v.borrow().cities_for_postcode(postcode).iter().enumerate() {

@@ -60,7 +60,8 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
   assert.equal(await tab.inputValue('#phone'), '06 12');
   assert.deepEqual(errors, []);
 
-  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/widget.js', '/pkg/dist/fiable_wasm_bg.wasm']) {
+  // The tag's Wasm is the eager module (its form's kinds are all in it).
+  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/widget.js', '/pkg/dist/fiable_first_bg.wasm']) {
     const r = responses.get(path);
     assert.ok(r, `${path} was not loaded: ${[...responses.keys()].join(', ')}`);
     assert.equal(new URL(r.url()).origin, service.url);
@@ -70,7 +71,7 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
     assert.equal(h['content-encoding'], 'br', `${path}: Chromium accepts br, the build wrote .br`);
     assert.equal(h['cache-control'], 'no-cache', path);
   }
-  assert.equal((await responses.get('/pkg/dist/fiable_wasm_bg.wasm').allHeaders())['content-type'], 'application/wasm');
+  assert.equal((await responses.get('/pkg/dist/fiable_first_bg.wasm').allHeaders())['content-type'], 'application/wasm');
   // A lazily loaded chunk's name carries its content hash: fetched from the
   // shop's page (CORS), it is cached for a year.
   const chunk = readdirSync(new URL('../../pkg/dist/', import.meta.url)).find((f) => /^\w+-[A-Z2-7]{8}\.js$/.test(f));
