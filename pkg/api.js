@@ -41,7 +41,6 @@ function todayNow() {
 }
 
 function yyyymmdd(today) {
-  if (today === undefined) return todayNow();
   if (typeof today === 'string') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(today);
     if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
@@ -75,7 +74,8 @@ function opts(options, where = 'options') {
     fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);
   if (!Number.isInteger(minAge) || minAge < 0 || minAge > 150) fail(`${where}.minAge must be a whole number of years`);
   if (typeof required !== 'boolean') fail(`${where}.required must be true or false`);
-  return { locale, country, minAge, required, today: yyyymmdd(options.today) };
+  // 0: no date given; the clock is read only where a check needs it (see verdict()).
+  return { locale, country, minAge, required, today: options.today === undefined ? 0 : yyyymmdd(options.today) };
 }
 
 /**
@@ -84,15 +84,19 @@ function opts(options, where = 'options') {
  */
 export function validate(kind, value, options) {
   // No options: the defaults without building an options object.
-  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, todayNow());
+  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, 0);
   const o = opts(options);
   const c = o.country;
   // The country as its two char codes: a number crosses into the Wasm, a string is copied.
   return verdict(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0, o.minAge, o.required, o.today);
 }
 
+// Without a date (today 0) a check whose kind reads it answers an empty
+// record (src/lib.rs check): only then is the clock read and the check made
+// again, and the other kinds, most checks, never pay for Date.now().
 function verdict(k, value, loc, country, minAge, required, today) {
-  return fromRecord(raw.check(k, value, loc, country, minAge, required, today) || fail('unknown kind index'));
+  return fromRecord(raw.check(k, value, loc, country, minAge, required, today)
+    || (!today && raw.check(k, value, loc, country, minAge, required, todayNow())) || fail('unknown kind index'));
 }
 
 // A verdict record (Rust `Verdict::to_record`) as the object JSON.parse would
@@ -193,7 +197,7 @@ export function validateForm(values, config = {}) {
     const fo = opts({ country: f.country, required: f.required, minAge: f.minAge, today: config.today }, `config.fields.${name}`);
     recs.push([clean(name), f.type, clean(text(values[name], `values.${name}`)), fo.country, fo.required ? '1' : '0', String(fo.minAge)].join('\u001f'));
   }
-  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today));
+  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today || todayNow()));
 }
 
 /**
