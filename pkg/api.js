@@ -26,19 +26,9 @@ function text(value, what) {
   return fail(`${what} must be a string, got ${typeof value}`);
 }
 
-// Today as yyyymmdd, recomputed only when the day changes: a Date per
-// keystroke was a measurable part of a check's time.
-let today8 = 0;
-let tomorrow = 0;
-function todayNow() {
-  const now = Date.now();
-  if (now >= tomorrow) {
-    const d = new Date(now);
-    today8 = d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
-    tomorrow = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
-  }
-  return today8;
-}
+const ymd = (d) => d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+// Today as yyyymmdd, read only for a check that needs the date (see verdict()).
+const todayNow = () => ymd(new Date(Date.now()));
 
 function yyyymmdd(today) {
   if (typeof today === 'string') {
@@ -46,9 +36,7 @@ function yyyymmdd(today) {
     if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
     return Number(m[1] + m[2] + m[3]);
   }
-  if (today instanceof Date && !Number.isNaN(today.getTime())) {
-    return today.getFullYear() * 10000 + (today.getMonth() + 1) * 100 + today.getDate();
-  }
+  if (today instanceof Date && !Number.isNaN(today.getTime())) return ymd(today);
   return fail('options.today must be a Date or a "YYYY-MM-DD" string');
 }
 
