@@ -51,30 +51,17 @@ function text(value, what) {
   return fail(`${what} must be a string, got ${typeof value}`);
 }
 
-// Today as yyyymmdd, recomputed only when the day changes: a Date per
-// keystroke was a measurable part of a check's time.
-let today8 = 0;
-let tomorrow = 0;
-function todayNow() {
-  const now = Date.now();
-  if (now >= tomorrow) {
-    const d = new Date(now);
-    today8 = d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
-    tomorrow = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
-  }
-  return today8;
-}
+const ymd = (d) => d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+// Today as yyyymmdd, read only for a check that needs the date (see verdict()).
+const todayNow = () => ymd(new Date(Date.now()));
 
 function yyyymmdd(today) {
-  if (today === undefined) return todayNow();
   if (typeof today === 'string') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(today);
     if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
     return Number(m[1] + m[2] + m[3]);
   }
-  if (today instanceof Date && !Number.isNaN(today.getTime())) {
-    return today.getFullYear() * 10000 + (today.getMonth() + 1) * 100 + today.getDate();
-  }
+  if (today instanceof Date && !Number.isNaN(today.getTime())) return ymd(today);
   return fail('options.today must be a Date or a "YYYY-MM-DD" string');
 }
 
@@ -100,7 +87,8 @@ function opts(options, where = 'options') {
     fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);
   if (!Number.isInteger(minAge) || minAge < 0 || minAge > 150) fail(`${where}.minAge must be a whole number of years`);
   if (typeof required !== 'boolean') fail(`${where}.required must be true or false`);
-  return { locale, country, minAge, required, today: yyyymmdd(options.today) };
+  // 0: no date given; the clock is read only where a check needs it (see verdict()).
+  return { locale, country, minAge, required, today: options.today === undefined ? 0 : yyyymmdd(options.today) };
 }
 
 /**
@@ -109,44 +97,54 @@ function opts(options, where = 'options') {
  */
 export function validate(kind, value, options) {
   // No options: the defaults without building an options object.
-  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, todayNow());
+  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, 0);
   const o = opts(options);
   const c = o.country;
   // The country as its two char codes: a number crosses into the Wasm, a string is copied.
   return verdict(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0, o.minAge, o.required, o.today);
 }
 
+// Without a date (today 0) a check whose kind reads it answers an empty
+// record (src/lib.rs check): only then is the clock read and the check made
+// again, and the other kinds, most checks, never pay for Date.now().
 function verdict(k, value, loc, country, minAge, required, today) {
-  return fromRecord(raw.check(k, value, loc, country, minAge, required, today) || fail('unknown kind index'));
+  return fromRecord(raw.check(k, value, loc, country, minAge, required, today)
+    || (!today && raw.check(k, value, loc, country, minAge, required, todayNow())) || fail('unknown kind index'));
 }
 
 // A verdict record (Rust `Verdict::to_record`) as the object JSON.parse would
 // give for the same verdict, same keys in the same order: read part by part
-// (indexOf and slice, no array of parts) into object literals, a fraction of
-// JSON.parse's cost on every keystroke.
+// (indexOf and slice: no array of parts, no closure per call) into object
+// literals, a fraction of JSON.parse's cost on every keystroke.
+let rec = ''; // the record being read
+let at = 0; // where its next part starts
+/** The next part, its first `skip` characters (a mark) left out. */
+function part(skip = 0) {
+  const start = at;
+  at = rec.indexOf('\u001f', start) + 1 || rec.length + 1;
+  return rec.slice(start + skip, at - 1);
+}
+/** A text detail's value, its key skipped (the literal below names it). */
+const textDetail = () => ((at = rec.indexOf('\u001f', at) + 1), part(1));
+
 function fromRecord(r) {
   if (r.charCodeAt(0) === 123) return JSON.parse(r); // "{": text holding a separator came as JSON
-  let end = -1;
-  const next = () => {
-    const start = end + 1;
-    end = r.indexOf('\u001f', start);
-    if (end < 0) end = r.length;
-    return r.slice(start, end);
-  };
-  const v = { field: next(), status: next(), code: next(), message: next() };
-  let x = next();
-  if (x) v.suggestion = x.slice(1);
-  x = next();
-  if (x) v.normalized = x.slice(1);
-  if (end < r.length) {
+  rec = r;
+  at = 0;
+  const v = { field: part(), status: part(), code: part(), message: part() };
+  // Suggestion and normalized form: "+" and the text, or nothing.
+  if (r.charCodeAt(at) === 43) v.suggestion = part(1);
+  else at++;
+  if (r.charCodeAt(at) === 43) v.normalized = part(1);
+  else at++;
+  if (at < r.length) {
     // A valid phone's first four details, always these (core/src/phone/mod.rs
     // check): a literal, where keys read from the record would each be looked
     // up in the engine's string table.
-    const text = () => (next(), next().slice(1)); // a text detail's value, its key skipped
-    const d = r.startsWith('type\u001f', end + 1)
-      ? { type: text(), country: text(), national: text(), international: text() }
+    const d = r.startsWith('type\u001f', at)
+      ? { type: textDetail(), country: textDetail(), national: textDetail(), international: textDetail() }
       : {};
-    while (end < r.length) d[next()] = detail(next());
+    while (at < r.length) d[part()] = detail(part());
     v.details = d;
   }
   return v;
@@ -212,7 +210,7 @@ export function validateForm(values, config = {}) {
     const fo = opts({ country: f.country, required: f.required, minAge: f.minAge, today: config.today }, `config.fields.${name}`);
     recs.push([clean(name), f.type, clean(text(values[name], `values.${name}`)), fo.country, fo.required ? '1' : '0', String(fo.minAge)].join('\u001f'));
   }
-  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today));
+  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today || todayNow()));
 }
 
 /**

@@ -81,10 +81,16 @@ pub fn locale_index(tag: &str) -> u32 {
 /// [`kind_index`] and [`locale_index`] (cached by the page), `country` two
 /// ASCII letters as `first << 8 | second` (0 = none): two strings fewer to
 /// copy into the Wasm memory per check. `min_age` 0 = none, `today` as
-/// `yyyymmdd` (0 = skip age checks).
+/// `yyyymmdd`, or 0 when the page has not read its clock: a kind whose
+/// check reads the date (`Kind::reads_today`) then answers an empty record
+/// and the page asks again with the date; the other kinds, most checks,
+/// cost the page no clock read.
 #[wasm_bindgen]
 pub fn check(kind: u32, value: &str, locale: u32, country: u32, min_age: u32, required: bool, today: u32) -> String {
     let Some(&k) = Kind::ALL.get(kind as usize) else { return String::new() };
+    if today == 0 && k.reads_today() {
+        return String::new();
+    }
     let locale = if locale == 1 { Locale::Fr } else { Locale::En };
     let cc = [(country >> 8) as u8, country as u8];
     let o = options(locale, if country == 0 { "" } else { std::str::from_utf8(&cc).unwrap_or("") }, min_age, required, today);

@@ -125,6 +125,12 @@ impl Kind {
         matches!(self, Kind::Email | Kind::Phone | Kind::FirstName | Kind::LastName | Kind::Civility)
     }
 
+    /// Whether this kind's check reads `Options::today` (a birth date's
+    /// age): the page reads its clock for these checks only.
+    pub fn reads_today(self) -> bool {
+        matches!(self, Kind::BirthDate)
+    }
+
     /// The prefix of the verdict codes this kind's check may give besides
     /// the `field.` ones: `email` for emails, `name` for both names, …
     pub fn code_prefix(self) -> &'static str {
