@@ -61,19 +61,28 @@ setup-test:
 # std's #[track_caller] sites still embed.
 WASM_STD := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 pkg: setup
+	@# Two modules from the same crates: the eager one (dist/fiable_first*,
+	@# without the feature `more`) is what the script tag loads up front; the
+	@# full one (dist/fiable_wasm*) is what init() loads for the npm API, and
+	@# what the script tag fetches when a field, the cross-field rules or a
+	@# submit need a kind the eager one leaves out (issue 13, weight).
+	$(WASM_STD) cargo build --profile wasm --target wasm32-unknown-unknown -p fiable -Zbuild-std=std,panic_abort --no-default-features
+	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_first $(WASM)
 	$(WASM_STD) cargo build --profile wasm --target wasm32-unknown-unknown -p fiable -Zbuild-std=std,panic_abort
 	wasm-bindgen --target web --out-dir $(DIST) --out-name fiable_wasm $(WASM)
-	$(BIN)/wasm-opt --generate-global-effects --merge-similar-functions --one-caller-inline-max-function-size=16 -Oz --converge --strip-debug --strip-producers --strip-target-features --low-memory-unused \
-	  --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-	  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-	  $(DIST)/fiable_wasm_bg.wasm -o $(DIST)/fiable_wasm_bg.wasm
+	for m in fiable_first fiable_wasm; do \
+	  $(BIN)/wasm-opt --generate-global-effects --merge-similar-functions --one-caller-inline-max-function-size=16 -Oz --converge --strip-debug --strip-producers --strip-target-features --low-memory-unused \
+	    --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+	    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+	    $(DIST)/$${m}_bg.wasm -o $(DIST)/$${m}_bg.wasm || exit 1; \
+	done
 	rm -f $(DIST)/fiable_bg.wasm
 	@# The script-tag path, minified: dist/fiable.js (loader and widget in one
 	@# classic script) plus a file per lazily loaded module (lookup service
 	@# client, comboboxes, consent), by pkg/tools/build-tag.mjs.
 	@# pkg/config.js, the config checker, is generated from pkg/fiable.schema.json.
 	node pkg/tools/gen-config-check.mjs
-	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js -delete
+	find $(DIST) -maxdepth 1 -name '*.js' ! -name fiable_wasm.js ! -name fiable_first.js -delete
 	@# Chunks first: dist/assets.js names each file (pkg/tools/gen-assets.mjs).
 	rm -rf $(DIST)/chunks && mkdir -p $(DIST)/chunks && find core/chunks -name "*.tsv" -exec cp {} $(DIST)/chunks/ \;
 	node pkg/tools/gen-assets.mjs

@@ -1,13 +1,38 @@
 // The friendly API over the raw Wasm exports: argument checks, defaults,
 // JSON → objects, lazy data chunks. Shared by index.js (browser/bundler)
 // and node.js. Rules live in Rust; nothing here decides a verdict.
-import * as raw from './dist/fiable_wasm.js';
+import { FULL_MODULE } from './hints.js';
+
+/** @typedef {Omit<typeof import('./dist/fiable_wasm.js'), 'default' | 'initSync'>} Wasm The exports the checks call. */
+/**
+ * The Wasm module the checks call: the full one (dist/fiable_wasm.js, every
+ * kind), or on a script-tag page the eager one (dist/fiable_first.js) until
+ * a check asks for the full one as the chunk FULL_MODULE (init.js).
+ * @type {Wasm}
+ */
+let raw;
+/** How the full module is loaded while the eager one answers. @type {(() => Promise<Wasm>) | null} */
+let fullLoader = null;
+/** The chunks loaded into the eager module, loaded into the full one when it comes. @type {Map<string, Uint8Array> | null} */
+let kept = null;
 
 const OPTION_KEYS = new Set(['locale', 'country', 'minAge', 'required', 'today']);
 /** @type {((name: string) => Uint8Array | Promise<Uint8Array>) | null} */
 let chunkLoader = null;
 const loaded = new Set();
 const loading = new Map();
+
+/** @internal The Wasm module the checks call; `full` loads the full one when `m` is the eager one. @param {Wasm} m @param {() => Promise<Wasm>} [full] */
+export function useWasm(m, full) {
+  raw = m;
+  fullLoader = full ?? null;
+  kept = full ? new Map() : null;
+}
+
+/** @internal The Wasm exports the checks call now. @returns {Wasm} */
+export function wasm() {
+  return raw;
+}
 
 /** @internal Sets how chunks are fetched (browser: fetch; Node: fs). */
 export function setChunkLoader(fn) {
@@ -26,30 +51,17 @@ function text(value, what) {
   return fail(`${what} must be a string, got ${typeof value}`);
 }
 
-// Today as yyyymmdd, recomputed only when the day changes: a Date per
-// keystroke was a measurable part of a check's time.
-let today8 = 0;
-let tomorrow = 0;
-function todayNow() {
-  const now = Date.now();
-  if (now >= tomorrow) {
-    const d = new Date(now);
-    today8 = d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
-    tomorrow = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
-  }
-  return today8;
-}
+const ymd = (d) => d.getFullYear() * 10000 + (d.getMonth() + 1) * 100 + d.getDate();
+// Today as yyyymmdd, read only for a check that needs the date (see verdict()).
+const todayNow = () => ymd(new Date(Date.now()));
 
 function yyyymmdd(today) {
-  if (today === undefined) return todayNow();
   if (typeof today === 'string') {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(today);
     if (!m) fail('options.today must be a Date or a "YYYY-MM-DD" string');
     return Number(m[1] + m[2] + m[3]);
   }
-  if (today instanceof Date && !Number.isNaN(today.getTime())) {
-    return today.getFullYear() * 10000 + (today.getMonth() + 1) * 100 + today.getDate();
-  }
+  if (today instanceof Date && !Number.isNaN(today.getTime())) return ymd(today);
   return fail('options.today must be a Date or a "YYYY-MM-DD" string');
 }
 
@@ -75,7 +87,8 @@ function opts(options, where = 'options') {
     fail(`${where}.country must be a two-letter ISO 3166 code such as "FR"`);
   if (!Number.isInteger(minAge) || minAge < 0 || minAge > 150) fail(`${where}.minAge must be a whole number of years`);
   if (typeof required !== 'boolean') fail(`${where}.required must be true or false`);
-  return { locale, country, minAge, required, today: yyyymmdd(options.today) };
+  // 0: no date given; the clock is read only where a check needs it (see verdict()).
+  return { locale, country, minAge, required, today: options.today === undefined ? 0 : yyyymmdd(options.today) };
 }
 
 /**
@@ -84,44 +97,54 @@ function opts(options, where = 'options') {
  */
 export function validate(kind, value, options) {
   // No options: the defaults without building an options object.
-  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, todayNow());
+  if (options === undefined) return verdict(kindIndex(kind), text(value, 'value'), localeIndex(defaultLocale()), 0, 0, false, 0);
   const o = opts(options);
   const c = o.country;
   // The country as its two char codes: a number crosses into the Wasm, a string is copied.
   return verdict(kindIndex(kind), text(value, 'value'), localeIndex(o.locale), c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0, o.minAge, o.required, o.today);
 }
 
+// Without a date (today 0) a check whose kind reads it answers an empty
+// record (src/lib.rs check): only then is the clock read and the check made
+// again, and the other kinds, most checks, never pay for Date.now().
 function verdict(k, value, loc, country, minAge, required, today) {
-  return fromRecord(raw.check(k, value, loc, country, minAge, required, today) || fail('unknown kind index'));
+  return fromRecord(raw.check(k, value, loc, country, minAge, required, today)
+    || (!today && raw.check(k, value, loc, country, minAge, required, todayNow())) || fail('unknown kind index'));
 }
 
 // A verdict record (Rust `Verdict::to_record`) as the object JSON.parse would
 // give for the same verdict, same keys in the same order: read part by part
-// (indexOf and slice, no array of parts) into object literals, a fraction of
-// JSON.parse's cost on every keystroke.
+// (indexOf and slice: no array of parts, no closure per call) into object
+// literals, a fraction of JSON.parse's cost on every keystroke.
+let rec = ''; // the record being read
+let at = 0; // where its next part starts
+/** The next part, its first `skip` characters (a mark) left out. */
+function part(skip = 0) {
+  const start = at;
+  at = rec.indexOf('\u001f', start) + 1 || rec.length + 1;
+  return rec.slice(start + skip, at - 1);
+}
+/** A text detail's value, its key skipped (the literal below names it). */
+const textDetail = () => ((at = rec.indexOf('\u001f', at) + 1), part(1));
+
 function fromRecord(r) {
   if (r.charCodeAt(0) === 123) return JSON.parse(r); // "{": text holding a separator came as JSON
-  let end = -1;
-  const next = () => {
-    const start = end + 1;
-    end = r.indexOf('\u001f', start);
-    if (end < 0) end = r.length;
-    return r.slice(start, end);
-  };
-  const v = { field: next(), status: next(), code: next(), message: next() };
-  let x = next();
-  if (x) v.suggestion = x.slice(1);
-  x = next();
-  if (x) v.normalized = x.slice(1);
-  if (end < r.length) {
+  rec = r;
+  at = 0;
+  const v = { field: part(), status: part(), code: part(), message: part() };
+  // Suggestion and normalized form: "+" and the text, or nothing.
+  if (r.charCodeAt(at) === 43) v.suggestion = part(1);
+  else at++;
+  if (r.charCodeAt(at) === 43) v.normalized = part(1);
+  else at++;
+  if (at < r.length) {
     // A valid phone's first four details, always these (core/src/phone/mod.rs
     // check): a literal, where keys read from the record would each be looked
     // up in the engine's string table.
-    const text = () => (next(), next().slice(1)); // a text detail's value, its key skipped
-    const d = r.startsWith('type\u001f', end + 1)
-      ? { type: text(), country: text(), national: text(), international: text() }
+    const d = r.startsWith('type\u001f', at)
+      ? { type: textDetail(), country: textDetail(), national: textDetail(), international: textDetail() }
       : {};
-    while (end < r.length) d[next()] = detail(next());
+    while (at < r.length) d[part()] = detail(part());
     v.details = d;
   }
   return v;
@@ -187,7 +210,7 @@ export function validateForm(values, config = {}) {
     const fo = opts({ country: f.country, required: f.required, minAge: f.minAge, today: config.today }, `config.fields.${name}`);
     recs.push([clean(name), f.type, clean(text(values[name], `values.${name}`)), fo.country, fo.required ? '1' : '0', String(fo.minAge)].join('\u001f'));
   }
-  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today));
+  return JSON.parse(raw.checkFormRaw(recs.join('\u001e'), o.locale, o.country, o.today || todayNow()));
 }
 
 /**
@@ -246,8 +269,9 @@ export async function loadData(names) {
 function loadOne(name) {
   if (!loading.has(name)) {
     if (!chunkLoader) fail('call init() before loading data');
-    const p = Promise.resolve(chunkLoader(name)).then((bytes) => {
+    const p = name === FULL_MODULE ? loadFull() : Promise.resolve(chunkLoader(name)).then((bytes) => {
       raw.loadChunk(name, bytes);
+      kept?.set(name, bytes);
       loaded.add(name);
     });
     p.catch(() => loading.delete(name)); // allow a retry after a network error
@@ -259,7 +283,18 @@ function loadOne(name) {
 /** @internal Loads a chunk from bytes already at hand. */
 export function loadDataSync(name, bytes) {
   raw.loadChunk(name, bytes);
+  kept?.set(name, bytes);
   loaded.add(name);
+}
+
+// The full module, given the chunks the eager one holds (their bytes, not
+// fetched again), then called instead of it. Only the eager module's
+// chunksFor names it, so there is always a loader.
+async function loadFull() {
+  if (!fullLoader) return;
+  const m = await fullLoader();
+  for (const [name, bytes] of kept ?? []) m.loadChunk(name, bytes);
+  useWasm(m);
 }
 
 /**

@@ -4,9 +4,8 @@
 // The rules are all in Rust; this says only which call to make, and when a
 // late answer is stale (each field's `seq`).
 
-import { validate, validateForm, loadData, chunksFor } from './api.js';
-import { fieldCountry, kindIndex } from './dist/fiable_wasm.js';
-import { HINT } from './hints.js';
+import { validate, validateForm, loadData, chunksFor, wasm } from './api.js';
+import { HINT, FULL_MODULE, UNKNOWN_COUNTRY } from './hints.js';
 import { happened } from './show.js';
 
 /** @typedef {import('./seam.js').Field} Field */
@@ -20,8 +19,10 @@ import { happened } from './show.js';
  * @property {() => Promise<void>} crossCheck The whole form with the cross-field rules, shown.
  * @property {() => Record<string, Verdict>} all Every field's verdict now, shown as on a submit (the hint machine told so).
  * @property {() => string[]} missing Data chunks the fields' values need and the page has not loaded.
+ * @property {() => Promise<void>} fetchMissing Loads them (then, when the full Wasm module was among them, what it needs in turn); never rejects.
+ * @property {(f: Field) => string[]} chunks Data chunks the field's check needs and the page has not loaded.
  * @property {() => Record<string, string>} values Normalised values by field name (the raw ones before `ready`).
- * @property {(f: Field) => string} country The country the field is checked with now (the core's form rule).
+ * @property {(f: Field) => string | null} country The country the field is checked with now (the core's form rule); null when only the full Wasm module can tell.
  */
 
 /**
@@ -35,25 +36,26 @@ export function checksOf(s, show) {
   const countryFields = fields.filter((f) => f.type === 'country');
   /** Kind indices, asked of the Wasm on first use (attach() runs before it has loaded). @type {Map<Field, number>} */
   const kinds = new Map();
-  const kindOf = (/** @type {Field} */ f) => kinds.get(f) ?? kinds.set(f, kindIndex(f.type)).get(f) ?? 0;
+  const kindOf = (/** @type {Field} */ f) => kinds.get(f) ?? kinds.set(f, wasm().kindIndex(f.type)).get(f) ?? 0;
   // A country crosses into the Wasm as its two char codes (0 = none).
   const cc = (/** @type {string | undefined} */ c) => (c ? (c.charCodeAt(0) << 8) | c.charCodeAt(1) : 0);
   /** The country the core's form rule gives the field: its own, else the address country (phones, postcodes, cities), else the form's. @param {Field} f */
-  // Asked again only when a country field's value changed, not on every
-  // keystroke in the field itself (kind, own and form countries are fixed).
-  /** @type {Map<Field, { address: string, country: string }>} */
+  // Asked again only when a country field's value changed or the full Wasm
+  // module came, not on every keystroke in the field itself (kind, own and
+  // form countries are fixed).
+  /** @type {Map<Field, { address: string, wasm: object, country: string | null }>} */
   const countries = new Map();
   const country = (f) => {
     const address = countryFields.map((x) => x.el.value).join('\u001f');
     const known = countries.get(f);
-    if (known?.address === address) return known.country;
-    const n = fieldCountry(kindOf(f), cc(f.fc.country), address, cc(config.country));
-    const c = n ? String.fromCharCode(n >> 8, n & 255) : '';
-    countries.set(f, { address, country: c });
+    if (known?.address === address && known.wasm === wasm()) return known.country;
+    const n = wasm().fieldCountry(kindOf(f), cc(f.fc.country), address, cc(config.country));
+    const c = n === UNKNOWN_COUNTRY ? null : n ? String.fromCharCode(n >> 8, n & 255) : '';
+    countries.set(f, { address, wasm: wasm(), country: c });
     return c;
   };
   /** @param {Field} f */
-  const opts = (f) => ({ locale, country: country(f), required: f.required, minAge: f.minAge, today: config.today });
+  const opts = (f) => ({ locale, country: country(f) ?? '', required: f.required, minAge: f.minAge, today: config.today });
   // Each field's own country only: the core chooses between the address country and the form's.
   const formConfig = () => ({
     locale, country: config.country, today: config.today,
@@ -62,8 +64,19 @@ export function checksOf(s, show) {
   const valuesNow = () => Object.fromEntries(fields.map((f) => [f.name, f.el.value]));
   const verdicts = () => validateForm(valuesNow(), formConfig());
   /** @param {Field} f @returns {string[]} */
-  const chunks = (f) => chunksFor(f.type, f.el.value, { locale, country: country(f) });
+  const chunks = (f) => {
+    const c = country(f);
+    const need = chunksFor(f.type, f.el.value, { locale, country: c ?? '' });
+    return c === null ? [...need, FULL_MODULE] : need;
+  };
   const missing = () => [...new Set(fields.flatMap(chunks))];
+  // What `need()` lists, then, when the full Wasm module was among it, what
+  // the full module needs in turn (a postcode's communes). Fails open.
+  const fetchFor = async (/** @type {() => string[]} */ need) => {
+    const first = need();
+    await loadData(first).catch(() => {});
+    if (first.includes(FULL_MODULE)) await loadData(need()).catch(() => {});
+  };
 
   /** @param {Field} f @returns {Verdict | null} */
   function local(f) {
@@ -78,12 +91,13 @@ export function checksOf(s, show) {
   return {
     local,
     missing,
+    chunks,
     country,
+    fetchMissing: () => fetchFor(missing),
     async check(f, arrived) {
       const seq = ++f.seq;
-      const need = chunks(f);
-      if (need.length) {
-        await loadData(need).catch(() => {}); // fail open: no data, the check does what it can
+      if (chunks(f).length) {
+        await fetchFor(() => chunks(f)); // fail open: no data, the check does what it can
         if (seq !== f.seq || s.detached) return;
         arrived?.();
       }
@@ -92,7 +106,7 @@ export function checksOf(s, show) {
     },
     async crossCheck() {
       if (s.detached) return;
-      await loadData(missing()).catch(() => {});
+      await fetchFor(missing);
       if (s.detached) return;
       const seqs = fields.map((f) => f.seq);
       const all = verdicts();

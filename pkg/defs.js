@@ -58,6 +58,7 @@ export const CODES = [
   "email.unknown_tld",
   "email.valid",
   "field.empty",
+  "field.pending",
   "field.required",
   "field.too_long",
   "name.invalid_chars",

@@ -3,7 +3,6 @@
 // A submit that comes while data chunks load or a remote check runs (2.5 s at
 // most) is held, checked once they are done, and sent again; consent capture
 // (consent.js) may hold it too, and sends it again itself.
-import { loadData } from './api.js';
 import { blocks } from './show.js';
 
 /**
@@ -65,7 +64,7 @@ export function submitGate(s, c) {
       e.preventDefault();
       e.stopImmediatePropagation();
       const submitter = e.submitter;
-      Promise.all([loadData(need).catch(() => {}), ...asking]).then(() => {
+      Promise.all([c.fetchMissing(), ...asking]).then(() => {
         if (!s.detached && !mustStop() && !s.cc?.capture(submitter, resubmit)) resubmit(submitter);
       });
       return;

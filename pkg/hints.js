@@ -17,3 +17,8 @@ export const HINT = { input: 0, blur: 1, suggestion: 2, submit: 3, page: 4, verd
 export const SHOWS = ["", "valid", "warning", "invalid", "pending"];
 export const SHOWN_AT = 2;
 export const ANNOUNCE = 32;
+
+/** The name the eager Wasm module's chunksFor gives for a kind only the full module checks (core/src/chunks/mod.rs): the page loads that module as a chunk. */
+export const FULL_MODULE = "wasm-full";
+/** The eager module's fieldCountry when the address country decides and only the full module can read it (core/src/form.rs). */
+export const UNKNOWN_COUNTRY = 1;

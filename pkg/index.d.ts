@@ -18,12 +18,12 @@ export type Code =
   | 'email.empty_domain' | 'email.empty_local' | 'email.invalid_char' | 'email.invalid_domain' | 'email.ip_literal' | 'email.label_too_long'
   | 'email.local_dot' | 'email.local_too_long' | 'email.mailbox_not_found' | 'email.missing_at' | 'email.missing_tld' | 'email.pending'
   | 'email.quoted_local' | 'email.role_account' | 'email.several_at' | 'email.space' | 'email.tld_typo' | 'email.too_long'
-  | 'email.trailing_dot' | 'email.unicode_local' | 'email.unknown_tld' | 'email.valid' | 'field.empty' | 'field.required'
-  | 'field.too_long' | 'name.invalid_chars' | 'name.keyboard' | 'name.no_letters' | 'name.placeholder' | 'name.repeated'
-  | 'name.too_long' | 'name.too_short' | 'name.valid' | 'phone.country_mismatch' | 'phone.invalid_chars' | 'phone.invalid_country_code'
-  | 'phone.invalid_length' | 'phone.invalid_number' | 'phone.missing_country' | 'phone.other_country' | 'phone.pending' | 'phone.too_long'
-  | 'phone.too_short' | 'phone.valid' | 'postcode.invalid_format' | 'postcode.not_used' | 'postcode.pending' | 'postcode.unknown'
-  | 'postcode.valid' | 'street.bad_characters' | 'street.no_letters' | 'street.no_number' | 'street.valid';
+  | 'email.trailing_dot' | 'email.unicode_local' | 'email.unknown_tld' | 'email.valid' | 'field.empty' | 'field.pending'
+  | 'field.required' | 'field.too_long' | 'name.invalid_chars' | 'name.keyboard' | 'name.no_letters' | 'name.placeholder'
+  | 'name.repeated' | 'name.too_long' | 'name.too_short' | 'name.valid' | 'phone.country_mismatch' | 'phone.invalid_chars'
+  | 'phone.invalid_country_code' | 'phone.invalid_length' | 'phone.invalid_number' | 'phone.missing_country' | 'phone.other_country' | 'phone.pending'
+  | 'phone.too_long' | 'phone.too_short' | 'phone.valid' | 'postcode.invalid_format' | 'postcode.not_used' | 'postcode.pending'
+  | 'postcode.unknown' | 'postcode.valid' | 'street.bad_characters' | 'street.no_letters' | 'street.no_number' | 'street.valid';
 // END generated codes
 
 /** valid → fine; warning → usable but probably not meant; invalid → cannot be right; pending → remote check running. */

@@ -1,8 +1,12 @@
 // init() of the browser entry: loads the Wasm once and tells api.js where
 // the data chunks are. Its own module so that index.js (which re-exports the
 // widget) and widget.js (which waits for it) import it without a cycle.
-import wasmInit from './dist/fiable_wasm.js';
-import { setChunkLoader, loadData, textChunks } from './api.js';
+// The eager module's exports, named: a namespace object (import *) passed
+// around would keep every export of the glue and a helper to build it.
+import initFirst, {
+  check, checkFormRaw, chunksFor, citiesRaw, fieldCountry, formatPhone, hint, kindIndex, loadChunk, localeIndex, remoteVerdict, version,
+} from './dist/fiable_first.js';
+import { setChunkLoader, loadData, textChunks, useWasm } from './api.js';
 
 /**
  * @typedef {object} InitOptions
@@ -56,8 +60,24 @@ export function init(options) {
     if (!res.ok) throw new Error(`fiable: data chunk ${name}: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   });
+  // The full module (every kind): its glue a lazily loaded file of its own.
+  const full = async () => {
+    const m = await import('./dist/fiable_wasm.js');
+    await m.default({ module_or_path: o.wasm ?? (base ? new URL('fiable_wasm_bg.wasm', base) : (await assets()).wasm) });
+    return m;
+  };
   return (ready = (async () => {
-    await wasmInit({ module_or_path: o.wasm ?? (base ? new URL('fiable_wasm_bg.wasm', base) : (await assets()).wasm) });
+    // The script tag (its folder given, no options) starts with the eager
+    // module, the kinds a signup form's first keystrokes need: the full one
+    // comes when a check asks for it (chunksFor's FULL_MODULE), so that what
+    // the page loads up front stays small. init() called by a developer
+    // loads the full one: validate() of every kind is synchronous after it.
+    if (tagBase && !options) {
+      await initFirst({ module_or_path: new URL('fiable_first_bg.wasm', base) });
+      useWasm({ check, checkFormRaw, chunksFor, citiesRaw, fieldCountry, formatPhone, hint, kindIndex, loadChunk, localeIndex, remoteVerdict, version }, full);
+    } else {
+      useWasm(await full());
+    }
     // The page's own texts, when they are not French (the Wasm's): English
     // comes as the chunk text-en. Without it a message is in French, not
     // missing: a failed fetch does not fail init().

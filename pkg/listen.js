@@ -34,7 +34,7 @@ export function listen(s, c, show) {
     const fmt = AS_YOU_TYPE[/** @type {'phone'} */ (f.type)];
     if (!fmt || (e.inputType ?? '').startsWith('delete')) return;
     const { el } = f;
-    const after = fmt(el.value, c.country(f));
+    const after = fmt(el.value, c.country(f) ?? '');
     if (after === el.value) return;
     rewrite(el, after);
     // A framework whose listener ran before ours (Vue's v-model) holds the unformatted value: tell it.

@@ -1,11 +1,11 @@
 // fiable for Node: ready on import, every data chunk loaded synchronously
 // from the package's own files (no network).
 import { readFileSync } from 'node:fs';
-import { initSync } from './dist/fiable_wasm.js';
+import * as full from './dist/fiable_wasm.js';
 // Literal file URLs, so a server bundle (Next.js, Vite SSR) that inlines this
 // package emits the files too; readFileSync takes the file: URLs it rewrites.
 import { wasm, chunks } from './dist/assets.js';
-import { setChunkLoader, loadDataSync } from './api.js';
+import { setChunkLoader, loadDataSync, useWasm } from './api.js';
 
 export * from './api.js';
 export { checkConfig } from './config.js';
@@ -23,7 +23,8 @@ const onDisk = (/** @type {unknown} */ u) => u instanceof URL && u.protocol === 
 const unreadable = onDisk(wasm) ? null
   : new Error('fiable: this server bundle moved the package files (the checks run in the browser); to check on the server, keep fiable external, e.g. serverExternalPackages: [\'fiable\'] in next.config');
 if (!unreadable) {
-  initSync({ module: readFileSync(wasm) });
+  full.initSync({ module: readFileSync(wasm) });
+  useWasm(full);
   const chunk = (name) => {
     if (!Object.hasOwn(chunks, name)) throw new Error(`fiable: no data chunk ${name}`);
     return readFileSync(chunks[name]);

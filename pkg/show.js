@@ -5,7 +5,7 @@
 // paint what it says to show.
 
 import { setValue, paint } from './dom.js';
-import { hint } from './dist/fiable_wasm.js';
+import { wasm } from './api.js';
 import { HINT, SHOWS, SHOWN_AT, ANNOUNCE, STATUSES } from './hints.js';
 
 /** @typedef {import('./seam.js').Field} Field */
@@ -21,7 +21,7 @@ const OFFERS_CITIES = new Set(['postcode']);
  * @param {number} event One of HINT.
  */
 export const happened = (f, event) => {
-  f.stage = hint(f.stage, event);
+  f.stage = wasm().hint(f.stage, event);
 };
 
 /** Whether the verdict shown stops a submit. @param {Field} f */

@@ -24,19 +24,19 @@
 // decides when a verdict shows and dom.js paints it, gate.js holds a submit,
 // parts.js loads the optional modules, which all receive one `Widget` object,
 // typed in seam.js with the `State` the widget's own modules share.
-import { loadData } from './api.js';
-import { remoteVerdict } from './dist/fiable_wasm.js';
+import { loadData, wasm } from './api.js';
 import { init, assetsBeside } from './init.js';
 import { checkConfig } from './config.js';
 import { fieldsOf } from './field.js';
 import { submitGate } from './gate.js';
 import { setValue } from './dom.js';
 import { shows, happened } from './show.js';
-import { HINT } from './hints.js';
+import { HINT, FULL_MODULE } from './hints.js';
 import { checksOf } from './checks.js';
 import { listen } from './listen.js';
 import { loadParts, loadCityBox } from './parts.js';
 
+/** @typedef {import('./seam.js').Field} Field */
 /** @typedef {import('./seam.js').State} State */
 /** @typedef {import('./seam.js').Widget} Widget */
 /** @typedef {import('./seam.js').WidgetConfig} WidgetConfig */
@@ -113,7 +113,7 @@ export function attach(formOrSelector, config) {
     ...base, show, check: c.check, crossCheck: c.crossCheck, values: c.values,
     setValue: (el, value) => setValue(el, value),
     place: (el, value) => setValue(el, value, HINT.page),
-    remoteVerdict,
+    remoteVerdict: (kind, status, heard, cities) => wasm().remoteVerdict(kind, status, heard, cities),
     cities: () => s.cities,
     detached: () => s.detached,
     gating,
@@ -123,10 +123,27 @@ export function attach(formOrSelector, config) {
     () => {
       if (s.detached) return false;
       s.ready = true;
+      // The full Wasm module, when a field's kind needs it (script tag): not
+      // before the first keystroke, so that what the page loads up front
+      // stays small, but on focusing such a field or once the page is idle
+      // after the first keystroke anywhere in the form. A prefilled field
+      // that needs it is checked then.
+      const need = c.missing();
+      /** @type {Field[]} */
+      const later = [];
       for (const f of fields) {
         if (f.el.value === '') continue;
         happened(f, HINT.page); // prefilled: its problems show at once
-        c.check(f);
+        if (c.chunks(f).includes(FULL_MODULE)) later.push(f);
+        else c.check(f);
+      }
+      if (need.includes(FULL_MODULE)) {
+        const full = () => loadData([FULL_MODULE]).then(() => later.splice(0).forEach((f) => c.check(f)), () => {});
+        s.on(form, 'input', () => (window.requestIdleCallback ?? setTimeout)(full), { once: true });
+        s.on(form, 'focusin', (e) => {
+          const f = fields.find((x) => x.el === e.target);
+          if (f && c.chunks(f).includes(FULL_MODULE)) full();
+        });
       }
       form.classList.add('fiable-ready');
       form.dispatchEvent(new CustomEvent('fiable:ready', { bubbles: true }));
@@ -137,7 +154,7 @@ export function attach(formOrSelector, config) {
       // means those checks answer "pending" until a later one succeeds.
       whenIdle(() => {
         if (s.detached) return;
-        loadData(c.missing()).catch(() => {});
+        loadData(c.missing().filter((n) => n !== FULL_MODULE)).catch(() => {});
         loadCityBox(s, w, cityField);
       });
       return true;
@@ -161,7 +178,7 @@ export function attach(formOrSelector, config) {
     },
     async validate() {
       if (!(await started) || s.detached) return {};
-      await loadData(c.missing()).catch(() => {});
+      await c.fetchMissing();
       return c.all();
     },
     values: c.values,

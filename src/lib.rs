@@ -81,10 +81,16 @@ pub fn locale_index(tag: &str) -> u32 {
 /// [`kind_index`] and [`locale_index`] (cached by the page), `country` two
 /// ASCII letters as `first << 8 | second` (0 = none): two strings fewer to
 /// copy into the Wasm memory per check. `min_age` 0 = none, `today` as
-/// `yyyymmdd` (0 = skip age checks).
+/// `yyyymmdd`, or 0 when the page has not read its clock: a kind whose
+/// check reads the date (`Kind::reads_today`) then answers an empty record
+/// and the page asks again with the date; the other kinds, most checks,
+/// cost the page no clock read.
 #[wasm_bindgen]
 pub fn check(kind: u32, value: &str, locale: u32, country: u32, min_age: u32, required: bool, today: u32) -> String {
     let Some(&k) = Kind::ALL.get(kind as usize) else { return String::new() };
+    if today == 0 && k.reads_today() {
+        return String::new();
+    }
     let locale = if locale == 1 { Locale::Fr } else { Locale::En };
     let cc = [(country >> 8) as u8, country as u8];
     let o = options(locale, if country == 0 { "" } else { std::str::from_utf8(&cc).unwrap_or("") }, min_age, required, today);
@@ -135,15 +141,25 @@ pub fn hint(state: u32, event: u32) -> u32 {
 /// a phone, postcode or city the address country read from the values of
 /// the form's country fields (`address`, separated by U+001F), else the
 /// form's `form`. Countries as for [`check`]: two ASCII letters as
-/// `first << 8 | second`, 0 for none.
+/// `first << 8 | second`, 0 for none. The eager module, which has no
+/// country table, answers `form::UNKNOWN_COUNTRY` when the address country
+/// would decide: the full module knows it.
 #[wasm_bindgen(js_name = fieldCountry)]
 pub fn field_country(kind: u32, own: u32, address: &str, form: u32) -> u32 {
     let (own, form) = (code_bytes(own), code_bytes(form));
     let (own, form) = (own.as_ref().and_then(|b| std::str::from_utf8(b).ok()), form.as_ref().and_then(|b| std::str::from_utf8(b).ok()));
-    let address = fiable_core::form::address_country(address.split('\u{1f}'));
+    let read = fiable_core::form::address_country(address.split('\u{1f}'));
+    // The eager module reads only the French plans' countries: another one, named, would decide.
+    #[cfg(not(feature = "more"))]
+    if own.is_none()
+        && read.is_none()
+        && matches!(Kind::ALL.get(kind as usize), Some(Kind::Phone | Kind::Postcode | Kind::City))
+        && address.split('\u{1f}').any(|v| !v.trim().is_empty())
+    {
+        return fiable_core::form::UNKNOWN_COUNTRY;
+    }
     let k = Kind::ALL.get(kind as usize).copied().unwrap_or(Kind::Email);
-    fiable_core::form::field_country(k, own, address, form)
-        .map_or(0, |c| c.bytes().fold(0, |n, b| n << 8 | u32::from(b.to_ascii_uppercase())))
+    fiable_core::form::field_country(k, own, read, form).map_or(0, |c| c.bytes().fold(0, |n, b| n << 8 | u32::from(b.to_ascii_uppercase())))
 }
 
 /// A country crossed as `first << 8 | second` (0 = none), as its two letters.
@@ -177,9 +193,16 @@ pub fn format_phone(value: &str, country: &str) -> String {
     fiable_core::phone::format_as_you_type(value, c.as_deref())
 }
 
-/// The communes of a French postcode as a JSON array of `{name, insee, postcode}`.
+/// The communes of a French postcode as a JSON array of `{name, insee, postcode}`
+/// (none in the eager module, which loads no communes).
 #[wasm_bindgen(js_name = citiesRaw)]
 pub fn cities_raw(postcode: &str) -> String {
+    #[cfg(not(feature = "more"))]
+    return {
+        let _ = postcode;
+        "[]".to_string()
+    };
+    #[cfg(feature = "more")]
     VALIDATOR.with(|v| {
         let mut out = String::from("[");
         for (i, c) in v.borrow().cities_for_postcode(postcode).iter().enumerate() {

@@ -133,6 +133,16 @@ fn unknown_kind_is_an_error_not_a_trap() {
     assert!(check_form_raw("a\u{1f}b", "fr", "", 0).is_err());
 }
 
+/// Without a date only a kind that reads it asks for one (an empty record):
+/// the page reads its clock for a birth date, not for a phone.
+#[wasm_bindgen_test]
+fn only_a_check_that_reads_the_date_asks_for_it() {
+    let k = |name| kind_index(name).unwrap();
+    assert!(check(k("birth_date"), "01/02/1990", 1, 0, 0, false, 0).is_empty());
+    assert!(!check(k("birth_date"), "01/02/1990", 1, 0, 0, false, 20261123).is_empty());
+    assert!(check(k("phone"), "06 12 34 56 78", 1, 0x4652, 0, false, 0).starts_with("phone\u{1f}valid\u{1f}"));
+}
+
 #[wasm_bindgen_test]
 fn form_and_chunks() {
     // Without its chunk the first-names check is silent and asks for the data.

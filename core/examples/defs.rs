@@ -123,6 +123,10 @@ fn hint_js() -> String {
         names.join(", "),
         probe(Show::Nothing, true)
     );
+    out += "\n/** The name the eager Wasm module's chunksFor gives for a kind only the full module checks (core/src/chunks/mod.rs): the page loads that module as a chunk. */\n";
+    out += &format!("export const FULL_MODULE = {};\n", quoted(fiable_core::chunks::FULL_MODULE));
+    out += "/** The eager module's fieldCountry when the address country decides and only the full module can read it (core/src/form.rs). */\n";
+    out += &format!("export const UNKNOWN_COUNTRY = {};\n", fiable_core::form::UNKNOWN_COUNTRY);
     out
 }
 

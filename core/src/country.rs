@@ -110,6 +110,27 @@ pub fn resolve(value: &str) -> Option<&'static str> {
     index().iter().find(|(k, _)| *k == key).map(|(_, a2)| *a2)
 }
 
+/// The alpha-2 code of a code or name of the countries whose numbering
+/// plans a French form loads up front (`HOME`: France and the overseas
+/// regions sharing its plan), else `None`. What the eager Wasm module,
+/// which has no country table, reads of an address country: where it
+/// answers, [`resolve`] answers the same (a test checks).
+pub fn resolve_home(value: &str) -> Option<&'static str> {
+    // Folded letters and digits only: lighter than `name_key` in the eager
+    // module, which has no other use for it ("St-Martin" is then left to
+    // the full module).
+    let key = |s: &str| crate::text::fold(s).chars().filter(|c| crate::text::is_alphanumeric(*c)).collect::<String>();
+    let v = value.trim();
+    let k = key(v);
+    crate::tables::countries::HOME.lines().find_map(|l| {
+        let mut f = l.split('\t');
+        let a2 = f.next()?;
+        let a3 = f.next()?;
+        let same = a2.eq_ignore_ascii_case(v) || a3.eq_ignore_ascii_case(v) || f.any(|n| key(n) == k);
+        same.then_some(a2)
+    })
+}
+
 /// The name of a country (alpha-2 or alpha-3 code, any case) in a locale
 /// (in the Wasm, English falls back to French until `text-en` is loaded).
 pub fn name(code: &str, locale: Locale) -> Option<&'static str> {
@@ -193,6 +214,31 @@ pub fn check(value: &str, opts: &Options) -> Verdict {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_home_countries_are_the_french_pack_read_as_resolve_reads_them() {
+        let home: Vec<&str> = crate::tables::countries::HOME.lines().filter_map(|l| l.split('\t').next()).collect();
+        let mut pack = crate::phone::FAMILIES[0].1.to_vec();
+        pack.sort_unstable();
+        assert_eq!(home, pack);
+        for v in [
+            "FR",
+            "fra",
+            "France",
+            " FRANCE ",
+            "Réunion",
+            "reunion",
+            "French Guiana",
+            "guyane francaise",
+            "Saint-Martin (partie française)",
+        ] {
+            assert!(resolve_home(v).is_some(), "{v}");
+            assert_eq!(resolve_home(v), resolve(v), "{v}");
+        }
+        for v in ["Belgique", "BE", "bel", "", "Allemagne"] {
+            assert_eq!(resolve_home(v), None, "{v}");
+        }
+    }
+
     use super::*;
 
     fn fr() -> Options {

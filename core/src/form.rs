@@ -81,7 +81,9 @@ pub fn validate(v: &Validator, fields: &[Field], opts: &Options) -> Vec<Verdict>
         .collect();
 
     civility_rule(v, fields, opts, &mut out);
+    #[cfg(feature = "more")]
     postcode_rule(v, fields, opts, address_country, &mut out);
+    #[cfg(feature = "more")]
     phone_rule(fields, opts, address_country, &mut out);
     out
 }
@@ -113,8 +115,21 @@ pub fn field_country<'a>(kind: Kind, own: Option<&'a str>, address: Option<&'a s
 /// The address country of a form from the values of its country fields,
 /// in order: the first one filled in, resolved (`BE`, `Belgique`,
 /// `Belgium` → `BE`); `None` when it names no country.
+/// What the Wasm's `fieldCountry` answers (a country crosses as `first << 8
+/// | second`) in the eager module, which has no country table, when the
+/// address country would decide: not two letters, so never a country. The
+/// page then waits for the full module (`chunks::FULL_MODULE`).
+pub const UNKNOWN_COUNTRY: u32 = 1;
+
+/// The eager Wasm module (without the feature `more`) has no country
+/// table: it reads only the countries of the French numbering plans
+/// ([`crate::country::resolve_home`]), `None` for the others.
 pub fn address_country<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<&'static str> {
-    values.find(|v| !v.trim().is_empty()).and_then(crate::country::resolve)
+    let value = values.find(|v| !v.trim().is_empty())?;
+    #[cfg(feature = "more")]
+    return crate::country::resolve(value);
+    #[cfg(not(feature = "more"))]
+    return crate::country::resolve_home(value);
 }
 
 fn first_of(fields: &[Field], kind: Kind) -> Option<usize> {
@@ -155,6 +170,7 @@ fn civility_rule(v: &Validator, fields: &[Field], opts: &Options, out: &mut [Ver
     }
 }
 
+#[cfg(feature = "more")]
 fn postcode_rule(v: &Validator, fields: &[Field], opts: &Options, address_country: Option<&'static str>, out: &mut [Verdict]) {
     let (Some(pi), Some(ci)) = (first_of(fields, Kind::Postcode), first_of(fields, Kind::City)) else {
         return;
@@ -188,6 +204,7 @@ fn postcode_rule(v: &Validator, fields: &[Field], opts: &Options, address_countr
     apply(out, ci, w, city.trim(), opts);
 }
 
+#[cfg(feature = "more")]
 fn phone_rule(fields: &[Field], opts: &Options, address_country: Option<&'static str>, out: &mut [Verdict]) {
     let Some(addr) = address_country else { return };
     let name = |c: &str| crate::country::name(c, opts.locale).map(str::to_string).unwrap_or_else(|| c.to_string());
@@ -239,6 +256,7 @@ fn phone_rule(fields: &[Field], opts: &Options, address_country: Option<&'static
 
 /// The region (ISO alpha-2) of a phone number read with a default country;
 /// `None` when it does not parse or is non-geographic (+800…).
+#[cfg(feature = "more")]
 fn phone_region(value: &str, default_country: &str) -> Option<&'static str> {
     let n = crate::phone::parse(value, Some(default_country)).ok()?;
     (n.region.len() == 2).then_some(n.region)

@@ -118,6 +118,19 @@ impl Kind {
         }
     }
 
+    /// Whether the eager Wasm module (built without the feature `more`)
+    /// checks this kind: what a French signup form's first keystrokes need.
+    /// The others answer `pending` there until the full module is loaded.
+    pub const fn is_eager(self) -> bool {
+        matches!(self, Kind::Email | Kind::Phone | Kind::FirstName | Kind::LastName | Kind::Civility)
+    }
+
+    /// Whether this kind's check reads `Options::today` (a birth date's
+    /// age): the page reads its clock for these checks only.
+    pub fn reads_today(self) -> bool {
+        matches!(self, Kind::BirthDate)
+    }
+
     /// The prefix of the verdict codes this kind's check may give besides
     /// the `field.` ones: `email` for emails, `name` for both names, …
     pub fn code_prefix(self) -> &'static str {
@@ -203,14 +216,22 @@ impl Validator {
             Kind::Email if !email::lists_loaded() => Verdict::new(verdict::Status::Pending, "email.pending"),
             Kind::Email => email::check(value, opts),
             Kind::Phone => phone::check(value, opts),
+            #[cfg(feature = "more")]
             Kind::Postcode => postcode::check(value, opts, &self.communes),
+            #[cfg(feature = "more")]
             Kind::City => communes::check_city(value, opts, &self.communes),
             Kind::FirstName => names::check_first(value, opts),
             Kind::LastName => names::check_last(value, opts),
             Kind::Civility => civility::check(value, opts),
+            #[cfg(feature = "more")]
             Kind::BirthDate => birth_date::check(value, opts),
+            #[cfg(feature = "more")]
             Kind::Country => country::check(value, opts),
+            #[cfg(feature = "more")]
             Kind::Street => street::check(value, opts),
+            // The eager module: the full one checks it (`missing_chunks` asks for it).
+            #[cfg(not(feature = "more"))]
+            _ => Verdict::new(verdict::Status::Pending, "field.pending"),
         }
     }
 
@@ -221,6 +242,9 @@ impl Validator {
     pub fn missing_chunks(&self, kind: Kind, value: &str, country: Option<&str>) -> Vec<String> {
         let mut out = Vec::new();
         match kind {
+            #[cfg(not(feature = "more"))]
+            k if !k.is_eager() => out.push(chunks::FULL_MODULE.into()),
+            #[cfg(feature = "more")]
             Kind::Postcode => {
                 let french =
                     country.is_none_or(|c| country::resolve(c).is_some_and(|c| text::list_find(communes::FRENCH_POSTAL, c).is_some()));
@@ -240,6 +264,7 @@ impl Validator {
             Kind::Phone => out = phone::missing_chunks(value, country),
             Kind::Email if !value.trim().is_empty() && !email::lists_loaded() => out.push("email-domains".into()),
             // A name the French names and aliases do not know may be English.
+            #[cfg(feature = "more")]
             Kind::Country if country::needs_english(value) => out.push(messages::ENGLISH_CHUNK.into()),
             // The civility ↔ first-name rule needs the first name's chunk,
             // which the first-name field asks for; a civility alone needs none.
@@ -256,6 +281,7 @@ impl Validator {
     }
 
     /// The communes that use a French postcode (empty until the chunk is loaded).
+    #[cfg(feature = "more")]
     #[inline(never)]
     pub fn cities_for_postcode(&self, postcode: &str) -> Vec<communes::City> {
         self.communes.for_postcode(postcode)

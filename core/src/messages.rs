@@ -53,6 +53,14 @@ const CATALOGUES: &[&[Msg]] = &[
     crate::country::MESSAGES,
     crate::street::MESSAGES,
 ];
+/// The catalogues the Wasm carries, packed below: all of them, or in the
+/// eager module (without the feature `more`) those of the kinds it checks,
+/// in the same order, so that the chunk `text-en`, written from them all,
+/// still reads in one pass.
+#[cfg(feature = "more")]
+const PACKED: &[&[Msg]] = CATALOGUES;
+#[cfg(not(feature = "more"))]
+const PACKED: &[&[Msg]] = &[COMMON, crate::email::MESSAGES, crate::phone::MESSAGES, crate::names::MESSAGES, crate::civility::MESSAGES];
 
 /// The codes of the verdicts built from the lookup service's answers (the
 /// rules: [`crate::remote`]): their texts are exported to `pkg/defs.js`.
@@ -125,6 +133,9 @@ pub(crate) const COMMON: &[Msg] = &[
     Msg { code: "field.required", en: "This field is required.", fr: "Ce champ est obligatoire." },
     Msg { code: "field.empty", en: "", fr: "" },
     Msg { code: "field.too_long", en: "This is too long.", fr: "C'est trop long." },
+    // The eager Wasm module's answer for a kind only the full one checks,
+    // until that one is loaded: nothing to say yet.
+    Msg { code: "field.pending", en: "", fr: "" },
 ];
 
 // What the Wasm carries of the catalogues, packed when compiled: each
@@ -133,21 +144,21 @@ pub(crate) const COMMON: &[Msg] = &[
 // compressible data an entry and locale); an end, 2 B.
 const COUNT: usize = {
     let (mut n, mut i) = (0, 0);
-    while i < CATALOGUES.len() {
-        n += CATALOGUES[i].len();
+    while i < PACKED.len() {
+        n += PACKED[i].len();
         i += 1;
     }
     n
 };
 
-/// The codes of [`CATALOGUES`], in order.
+/// The codes of [`PACKED`], in order.
 static CODES: [&str; COUNT] = {
     let mut out = [""; COUNT];
     let (mut n, mut i) = (0, 0);
-    while i < CATALOGUES.len() {
+    while i < PACKED.len() {
         let mut j = 0;
-        while j < CATALOGUES[i].len() {
-            out[n] = CATALOGUES[i][j].code;
+        while j < PACKED[i].len() {
+            out[n] = PACKED[i][j].code;
             n += 1;
             j += 1;
         }
@@ -162,10 +173,10 @@ const fn text(m: &Msg, fr: bool) -> &'static str {
 
 const fn packed_len(fr: bool) -> usize {
     let (mut n, mut i) = (0, 0);
-    while i < CATALOGUES.len() {
+    while i < PACKED.len() {
         let mut j = 0;
-        while j < CATALOGUES[i].len() {
-            n += text(&CATALOGUES[i][j], fr).len();
+        while j < PACKED[i].len() {
+            n += text(&PACKED[i][j], fr).len();
             j += 1;
         }
         i += 1;
@@ -182,10 +193,10 @@ struct Packed<const L: usize> {
 const fn pack<const L: usize>(fr: bool) -> Packed<L> {
     let mut p = Packed { text: [0; L], ends: [0; COUNT] };
     let (mut n, mut at, mut i) = (0, 0, 0);
-    while i < CATALOGUES.len() {
+    while i < PACKED.len() {
         let mut j = 0;
-        while j < CATALOGUES[i].len() {
-            let t = text(&CATALOGUES[i][j], fr).as_bytes();
+        while j < PACKED[i].len() {
+            let t = text(&PACKED[i][j], fr).as_bytes();
             let mut k = 0;
             while k < t.len() {
                 p.text[at] = t[k];
@@ -237,14 +248,16 @@ struct English<'a> {
 
 /// Parses the chunk `text-en`: a line `code \t text` for each code of
 /// [`CODES`], in that order (a chunk of another build is refused, not
-/// misread), then lines `alpha-2 \t country name`.
+/// misread), then lines `alpha-2 \t country name`. The eager Wasm module
+/// (without the feature `more`) skips the codes of the kinds it leaves out.
 fn parse_english(text: &str) -> Result<English<'_>, crate::chunks::ChunkError> {
     let mut e = English { texts: Vec::with_capacity(COUNT), names: Vec::new() };
     for (n, line) in text.lines().enumerate() {
         let bad = |reason| crate::chunks::ChunkError::BadLine { line: n + 1, reason };
         let (key, t) = line.split_once('\t').ok_or(bad("expected a code, a tab and a text"))?;
-        match CODES.get(n) {
+        match CODES.get(e.texts.len()) {
             Some(code) if *code == key => e.texts.push(t),
+            _ if !cfg!(feature = "more") && key.contains('.') => {}
             Some(_) => return Err(bad("expected the next message code")),
             None if key.len() == 2 && key.bytes().all(|b| b.is_ascii_uppercase()) && !t.is_empty() => e.names.push((key, t)),
             None => return Err(bad("expected a country code and its name")),

@@ -110,11 +110,7 @@ fn empty_values_follow_required() {
     }
 }
 
-/// Random text rarely reaches the deep branches of a check; the fixture
-/// values do. Every fixture value, run through every kind, must give
-/// only that kind's codes (and keep the other invariants).
-#[test]
-fn every_fixture_value_in_every_kind_is_consistent() {
+fn fixture_values() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut values = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap() {
@@ -125,6 +121,40 @@ fn every_fixture_value_in_every_kind_is_consistent() {
         }
     }
     assert!(values.len() > 100, "only {} fixture values", values.len());
+    values
+}
+
+/// The page reads its clock only for the kinds that say they read today
+/// (`Kind::reads_today`): every other kind gives the same verdict on every
+/// fixture value with no date and with two different dates; a kind that
+/// says so does change some verdict.
+#[test]
+fn only_the_kinds_that_say_so_read_today() {
+    let values = fixture_values();
+    let day = |year, month, day| Some(Date { year, month, day });
+    for kind in Kind::ALL {
+        let mut changed = false;
+        for v in &values {
+            let mut o = opts(Some("FR"), Locale::Fr);
+            o.today = None;
+            let none = validator().validate(kind, v, &o);
+            for today in [day(2026, 11, 23), day(1990, 1, 1)] {
+                o.today = today;
+                let with = validator().validate(kind, v, &o);
+                assert!(kind.reads_today() || with == none, "{kind:?} {v:?} reads today but does not say so");
+                changed |= with != none;
+            }
+        }
+        assert_eq!(changed, kind.reads_today(), "{kind:?}");
+    }
+}
+
+/// Random text rarely reaches the deep branches of a check; the fixture
+/// values do. Every fixture value, run through every kind, must give
+/// only that kind's codes (and keep the other invariants).
+#[test]
+fn every_fixture_value_in_every_kind_is_consistent() {
+    let values = fixture_values();
     for kind in Kind::ALL {
         for v in &values {
             consistent(kind, v, &opts(Some("FR"), Locale::Fr));

@@ -11,7 +11,11 @@ core/src/tables/countries.rs:
 - ALIASES: other names accepted as input: the package's alternative English
   names plus the short list EXTRA below (usage names such as "England",
   native names of neighbours). A name two countries share ("Congo") is
-  dropped; so is one that folds to a display name.
+  dropped; so is one that folds to a display name;
+- HOME: alpha-2, alpha-3, French name and English name when it differs, of
+  the countries whose numbering plans a French form loads up front (the
+  regions of phone.py's pack "fr"): what the eager Wasm module, which has
+  no country table, reads of an address country.
 
 Matching keys are computed at run time by core/src/country.rs; `key` below
 mirrors it closely enough to find clashes. Python 3 standard library only.
@@ -25,6 +29,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 RAW = os.path.join(ROOT, "data", "raw", "places")
 PKG = "i18n-iso-countries-7.14.0"
 OUT = os.path.join(ROOT, "core", "src", "tables", "countries.rs")
+
+# The regions of phone.py's PACKS["fr"] (core/src/phone/mod.rs FAMILIES; a core test compares).
+HOME = ["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"]
 
 # Names people write that the package does not list (kept short: each costs bytes).
 EXTRA = {
@@ -145,6 +152,15 @@ def main():
     for r in rows:
         if r[3] != r[2]:
             lines.append("%s\\t%s\\n\\" % (r[0], r[3]))
+    lines.append("\";")
+    lines.append("")
+    lines.append("/// The countries of the French numbering-plan pack, what the eager Wasm")
+    lines.append("/// module reads of an address country: `alpha-2 \\t alpha-3 \\t French")
+    lines.append("/// name`, then ` \\t English name` when it differs.")
+    lines.append("pub const HOME: &str = \"\\")
+    for r in rows:
+        if r[0] in HOME:
+            lines.append("%s\\n\\" % "\\t".join(r if r[3] != r[2] else r[:3]))
     lines.append("\";")
     lines.append("")
     lines.append("/// Other names accepted as input, one a line: `name \\t alpha-2`.")

@@ -62,7 +62,8 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
   assert.equal(await tab.inputValue('#phone'), '06 12');
   assert.deepEqual(errors, []);
 
-  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/fiable_wasm_bg.wasm']) {
+  // The tag's Wasm is the eager module (its form's kinds are all in it).
+  for (const path of ['/pkg/dist/fiable.js', '/pkg/dist/fiable_first_bg.wasm']) {
     const r = responses.get(path);
     assert.ok(r, `${path} was not loaded: ${[...responses.keys()].join(', ')}`);
     assert.equal(new URL(r.url()).origin, service.url);
@@ -72,7 +73,7 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
     assert.equal(h['content-encoding'], 'br', `${path}: Chromium accepts br, the build wrote .br`);
     assert.equal(h['cache-control'], 'no-cache', path);
   }
-  assert.equal((await responses.get('/pkg/dist/fiable_wasm_bg.wasm').allHeaders())['content-type'], 'application/wasm');
+  assert.equal((await responses.get('/pkg/dist/fiable_first_bg.wasm').allHeaders())['content-type'], 'application/wasm');
   // A part (the city combobox, asked for once the page is idle): the classic
   // script's import() resolves beside the script, on the service's origin.
   await tab.waitForFunction(() => document.querySelector('#city')?.getAttribute('role') === 'combobox', null, { timeout: 15000 });

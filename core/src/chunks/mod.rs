@@ -30,6 +30,11 @@ pub(crate) mod embedded;
 #[cfg(feature = "embedded-chunks")]
 pub use embedded::EMBEDDED;
 
+/// The name `missing_chunks` gives, in the eager Wasm module (built
+/// without the feature `more`), for a kind only the full module checks:
+/// the page loads that module (`fiable_wasm_bg.wasm`) as it would a chunk.
+pub const FULL_MODULE: &str = "wasm-full";
+
 /// Loads a chunk into the validator.
 #[inline(never)]
 pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkError> {
@@ -41,13 +46,13 @@ pub fn load(v: &mut Validator, name: &str, bytes: &[u8]) -> Result<(), ChunkErro
         crate::email::lists::load(text)
     } else if name == crate::messages::ENGLISH_CHUNK {
         crate::messages::load_english(text)
-    } else if name == "postcodes" {
+    } else if cfg!(feature = "more") && name == "postcodes" {
         crate::postcode::load(text)
     } else if name.starts_with("phones-") {
         crate::phone::load_pack(name, text)
     } else if let Some(cc) = name.strip_prefix("phone-") {
         crate::phone::load_chunk(cc, text)
-    } else if let Some(prefix) = name.strip_prefix("communes-") {
+    } else if let Some(prefix) = name.strip_prefix("communes-").filter(|_| cfg!(feature = "more")) {
         v.communes.load(prefix, text)
     } else {
         Err(ChunkError::UnknownChunk(name.to_string()))

@@ -1,8 +1,8 @@
-//! The long email-domain lists — the IANA TLDs (`TLD`), free mailboxes near
-//! a provider (`FREE`), company domains near one (`REAL`), the browser's
-//! disposable subset (`DISPOSABLE`) — come in the data chunk `email-domains`
-//! (`data/gen/email.py`): the Wasm keeps only the providers,
-//! and the page fetches the lists when an address is first typed. Like the
+//! The curated providers and the long email-domain lists — the IANA TLDs
+//! (`TLD`), free mailboxes near a provider (`FREE`), company domains near
+//! one (`REAL`), the browser's disposable subset (`DISPOSABLE`) — come in
+//! the data chunk `email-domains` (`data/gen/email.py`), which the page
+//! fetches when an address is first typed (the email check waits for it). Like the
 //! phone regions they are process-wide and, once loaded, never change.
 
 use super::DomainTable;
@@ -10,6 +10,9 @@ use crate::chunks::error::ChunkError;
 use std::sync::OnceLock;
 
 pub(crate) struct Lists {
+    /// The curated providers, most used first, separated by spaces; a
+    /// closed brand's domain ends in `!`.
+    pub providers: &'static str,
     pub tlds: DomainTable,
     pub free: DomainTable,
     pub real: DomainTable,
@@ -31,6 +34,11 @@ pub(crate) fn get() -> Option<&'static Lists> {
 
 static EMPTY: DomainTable = DomainTable(&[]);
 
+/// The curated providers (empty until loaded; see [`Lists::providers`]).
+pub(crate) fn providers() -> &'static str {
+    get().map_or("", |l| l.providers)
+}
+
 /// The root-zone TLDs (empty until loaded: the email check waits for them).
 pub(crate) fn tlds() -> &'static DomainTable {
     get().map_or(&EMPTY, |l| &l.tlds)
@@ -51,8 +59,9 @@ pub(crate) fn disposable() -> &'static DomainTable {
     get().map_or(&EMPTY, |l| &l.disposable)
 }
 
-/// Loads the chunk `email-domains`: lines `table<TAB>length<TAB>domains of
-/// that length, concatenated and sorted`. A second load changes nothing.
+/// Loads the chunk `email-domains`: a line `provider<TAB>count<TAB>the
+/// providers separated by spaces`, then lines `table<TAB>length<TAB>domains
+/// of that length, concatenated and sorted`. A second load changes nothing.
 pub(crate) fn load(text: &str) -> Result<(), ChunkError> {
     if LISTS.get().is_none() {
         let lists = parse(text)?;
@@ -64,12 +73,20 @@ pub(crate) fn load(text: &str) -> Result<(), ChunkError> {
 fn parse(text: &str) -> Result<Lists, ChunkError> {
     let text: &'static str = Box::leak(text.to_owned().into_boxed_str());
     let mut tables: [Vec<&'static str>; 4] = Default::default();
+    let mut providers = "";
     for (n, line) in text.lines().enumerate() {
         let bad = |reason| ChunkError::BadLine { line: n + 1, reason };
         let mut f = line.split('\t');
         let (Some(tag), Some(len), Some(bucket), None) = (f.next(), f.next(), f.next(), f.next()) else {
             return Err(bad("expected table, length, domains"));
         };
+        if tag == "provider" {
+            if crate::text::parse_uint(len) != Some(bucket.split(' ').count()) || !bucket.is_ascii() {
+                return Err(bad("not that many providers"));
+            }
+            providers = bucket;
+            continue;
+        }
         let t = match tag {
             "tld" => &mut tables[0],
             "free" => &mut tables[1],
@@ -87,7 +104,7 @@ fn parse(text: &str) -> Result<Lists, ChunkError> {
         t[len] = bucket;
     }
     let [tlds, free, real, disposable] = tables.map(|t| DomainTable(Box::leak(t.into_boxed_slice())));
-    Ok(Lists { tlds, free, real, disposable })
+    Ok(Lists { providers, tlds, free, real, disposable })
 }
 
 #[cfg(test)]
@@ -101,8 +118,10 @@ mod tests {
         {
             assert!(matches!(parse(text), Err(ChunkError::BadLine { line: l, .. }) if l == line), "{text:?}");
         }
-        let l = parse("free\t5\tpm.me\ndisposable\t7\tyopm.fr\n").unwrap_or_else(|_| panic!("valid chunk"));
+        assert!(matches!(parse("provider\t2\tgmail.com!"), Err(ChunkError::BadLine { line: 1, .. })));
+        let l = parse("provider\t2\tgmail.com! pm.me\nfree\t5\tpm.me\ndisposable\t7\tyopm.fr\n").unwrap_or_else(|_| panic!("valid chunk"));
         assert!(l.free.contains("pm.me") && l.disposable.contains("yopm.fr") && !l.real.contains("pm.me"));
+        assert_eq!(l.providers, "gmail.com! pm.me");
         assert!(!l.tlds.contains("fr"), "no TLD line, no TLD");
     }
 

@@ -15,8 +15,8 @@
 //! domain, a role account (contact@, info@…). `details.free` tells a free
 //! mailbox from a business one.
 //!
-//! The browser build carries the providers (see `tables::email_domains`)
-//! and fetches the TLDs and the other lists as a chunk (see `lists`);
+//! The browser build fetches the providers, the TLDs and the other lists
+//! as a chunk (see `lists`);
 //! the lookup service loads the full public lists with [`DomainList`] and
 //! [`check_with`].
 

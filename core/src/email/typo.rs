@@ -27,7 +27,6 @@
 //!    typo.
 
 use super::lists;
-use crate::tables::email_domains::PROVIDERS;
 
 /// TLDs a mistyped unknown TLD is matched against, most likely first.
 const COMMON_TLDS: &str = "fr com net org de be ch it es eu co.uk";
@@ -130,9 +129,10 @@ struct Provider {
     letters: u64,
 }
 
-/// The curated providers, most used first: (domain, closed brand).
+/// The curated providers, most used first: (domain, closed brand). None
+/// until the chunk `email-domains` is loaded.
 pub(crate) fn provider_list() -> impl Iterator<Item = (&'static str, bool)> {
-    PROVIDERS.lines().map(|l| match l.strip_suffix('!') {
+    lists::providers().split(' ').filter(|l| !l.is_empty()).map(|l| match l.strip_suffix('!') {
         Some(domain) => (domain, true),
         None => (l, false),
     })
@@ -140,6 +140,10 @@ pub(crate) fn provider_list() -> impl Iterator<Item = (&'static str, bool)> {
 
 fn providers() -> &'static [Provider] {
     static SPLIT: std::sync::OnceLock<Vec<Provider>> = std::sync::OnceLock::new();
+    // Split once they are there: an empty list kept from before would stay.
+    if lists::providers().is_empty() {
+        return &[];
+    }
     SPLIT.get_or_init(|| {
         provider_list()
             .map(|(domain, closed)| {

@@ -300,7 +300,7 @@ pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, 
 /// Miquelon: +508 has its own 6-digit plan, dialled internationally from France.
 /// Each with the name of its pack, the chunks of its calling codes in one
 /// file (data/gen/phone.py's PACKS).
-const FAMILIES: &[(&str, &[&str])] = &[("phones-fr", &["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"])];
+pub(crate) const FAMILIES: &[(&str, &[&str])] = &[("phones-fr", &["FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF"])];
 
 // ---------------------------------------------------------------------------
 // Cleaning the raw input.

@@ -438,6 +438,20 @@ ZA\tSouth Africa\n\
 ZM\tZambia\n\
 ";
 
+/// The countries of the French numbering-plan pack, what the eager Wasm
+/// module reads of an address country: `alpha-2 \t alpha-3 \t French
+/// name`, then ` \t English name` when it differs.
+pub const HOME: &str = "\
+BL\tBLM\tSaint-Barthélemy\tSaint Barthélemy\n\
+FR\tFRA\tFrance\n\
+GF\tGUF\tGuyane française\tFrench Guiana\n\
+GP\tGLP\tGuadeloupe\n\
+MF\tMAF\tSaint-Martin (partie française)\tSaint Martin (French part)\n\
+MQ\tMTQ\tMartinique\n\
+RE\tREU\tRéunion\tReunion\n\
+YT\tMYT\tMayotte\n\
+";
+
 /// Other names accepted as input, one a line: `name \t alpha-2`.
 pub const ALIASES: &str = "\
 UAE\tAE\n\

@@ -118,8 +118,7 @@ impl TermSet {
             }
             // One token's localities come ascending; several need a sort.
             if several {
-                locs.sort_unstable();
-                locs.dedup();
+                sort_dedup(&mut locs);
             }
             *work += locs.len();
             size += locs.iter().map(|&l| idx.locality(l).street_count as usize).sum::<usize>();
@@ -129,8 +128,7 @@ impl TermSet {
 
     /// The set of the streets of some localities.
     pub fn for_localities(idx: &Index, mut locs: Vec<u32>) -> TermSet {
-        locs.sort_unstable();
-        locs.dedup();
+        sort_dedup(&mut locs);
         let size = locs.iter().map(|&l| idx.locality(l).street_count as usize).sum();
         TermSet { toks: Vec::new(), locs, size, kind: SetKind::Place }
     }
@@ -162,8 +160,7 @@ impl TermSet {
                 }
             }
             *work += out.len() * log2(out.len());
-            out.sort_unstable();
-            out.dedup();
+            sort_dedup(&mut out);
             return out;
         }
         let mut out = places;
@@ -209,19 +206,14 @@ impl TermSet {
     /// Up to `k` of the most important streets whose name has a token of
     /// the set and that are in set `within` too, best first across all the
     /// set's tokens (their postings are merged by importance), each checked
-    /// by a binary search in `within`'s few token lists (or, when it has
-    /// many, a look at the street's own tokens) and in its communes.
+    /// against its own tokens and its commune.
     /// At most [`MAX_WALK_TOTAL`] postings are walked: a word whose streets
     /// are rarely of that type stops there, never walks a long list whole.
     pub fn top_within(&self, idx: &Index, k: usize, within: &TermSet, work: &mut usize) -> Vec<u32> {
-        let n_within: usize = within.toks.iter().map(|r| r.len()).sum();
-        let few = n_within <= MAX_MERGED_RUNS;
-        let of_type: Vec<&[u32]> =
-            if few { within.toks.iter().flat_map(|r| r.clone()).map(|t| idx.postings_by_id(t)).collect() } else { Vec::new() };
         let lists: Vec<&[u32]> =
             self.toks.iter().flat_map(|r| r.clone()).take(MAX_TOKENS_VISITED).map(|t| idx.postings(t..t + 1)).collect();
         *work += lists.len();
-        if n_within == 0 && within.locs.is_empty() {
+        if within.toks.iter().all(|r| r.is_empty()) && within.locs.is_empty() {
             return Vec::new();
         }
         // Max-heap of (importance, list): each list's next street.
@@ -229,18 +221,20 @@ impl TermSet {
         let mut heap: BinaryHeap<(u32, std::cmp::Reverse<u32>)> =
             lists.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| (key(p[0]), std::cmp::Reverse(i as u32))).collect();
         let mut next = vec![0usize; lists.len()];
-        let check = of_type.iter().map(|p| log2(p.len())).sum::<usize>() + log2(within.locs.len());
+        let check = log2(within.locs.len());
+        let of_type = TokenRanges::new(&within.toks);
+        // A street is in `within` when its commune is, or when one of its
+        // own few tokens is: read next to its record, cheaper than a binary
+        // search in the type's postings ("rue": a million streets, the
+        // deep steps of each search missing the cache).
         let member = |s: u32, work: &mut usize| {
             let st = idx.street(s);
             if within.locs.binary_search(&st.locality).is_ok() {
                 return true;
             }
-            if few {
-                return of_type.iter().any(|p| p.binary_search(&s).is_ok());
-            }
             let toks = idx.street_tokens(&st);
-            *work += toks.len() * within.toks.len();
-            toks.iter().any(|t| within.toks.iter().any(|r| r.contains(t)))
+            *work += toks.len() * log2(of_type.len());
+            toks.iter().any(|&t| of_type.contains(t))
         };
         let mut out = Vec::new();
         for _ in 0..MAX_WALK_TOTAL {
@@ -261,6 +255,75 @@ impl TermSet {
         }
         out
     }
+}
+
+/// The tokens of a set's ranges, for checking a street's own tokens: a
+/// typo word has dozens of variants, each its own range, and a street
+/// token is looked up among them by a binary search, not against each.
+struct TokenRanges(Vec<Range<u32>>);
+
+impl TokenRanges {
+    /// Sorted, adjacent or overlapping ranges merged, empty ones dropped.
+    fn new(toks: &[Range<u32>]) -> Self {
+        let mut v: Vec<Range<u32>> = toks.iter().filter(|r| !r.is_empty()).cloned().collect();
+        v.sort_unstable_by_key(|r| r.start);
+        let mut out: Vec<Range<u32>> = Vec::with_capacity(v.len());
+        for r in v {
+            match out.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => out.push(r),
+            }
+        }
+        TokenRanges(out)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn contains(&self, t: u32) -> bool {
+        // The last range starting at or before `t`.
+        let i = self.0.partition_point(|r| r.start <= t);
+        i > 0 && t < self.0[i - 1].end
+    }
+}
+
+/// Sorts ids ascending and drops repeats. Candidate lists are thousands
+/// of ids below a few million: a radix sort (a byte a pass, the four
+/// counts taken in one read, a pass skipped when every id has the same
+/// byte there) does less than a comparison sort.
+pub fn sort_dedup(v: &mut Vec<u32>) {
+    if v.len() < 256 {
+        v.sort_unstable();
+    } else {
+        let mut count = [[0u32; 256]; 4];
+        for &x in v.iter() {
+            for (k, c) in count.iter_mut().enumerate() {
+                c[(x >> (8 * k)) as usize & 255] += 1;
+            }
+        }
+        let mut from = std::mem::take(v);
+        let mut to = vec![0u32; from.len()];
+        for (k, c) in count.iter_mut().enumerate() {
+            if c.iter().any(|&n| n as usize == from.len()) {
+                continue; // one byte for all: the order stands
+            }
+            let mut at = 0;
+            for n in c.iter_mut() {
+                let here = *n;
+                *n = at;
+                at += here;
+            }
+            for &x in &from {
+                let d = (x >> (8 * k)) as usize & 255;
+                to[c[d] as usize] = x;
+                c[d] += 1;
+            }
+            std::mem::swap(&mut from, &mut to);
+        }
+        *v = from;
+    }
+    v.dedup();
 }
 
 /// ⌈log2 n⌉ (at least 1): the steps of a binary search, per entry of a sort.
@@ -350,14 +413,15 @@ pub fn probe_counted(idx: &Index, a: &[u32], b: &TermSet, work: &mut usize) -> V
         // (The communes' ranges cost about the same either way.)
         // Galloping through many postings (a prefix) would cost more: the
         // listed streets' own tokens are checked (read in street order).
+        let in_b = TokenRanges::new(&b.toks);
         return a
             .iter()
             .copied()
             .filter(|&s| {
                 let st = idx.street(s);
                 let toks = idx.street_tokens(&st);
-                *work += 1 + log2(b.locs.len()) + toks.len();
-                b.locs.binary_search(&st.locality).is_ok() || toks.iter().any(|t| b.toks.iter().any(|r| r.contains(t)))
+                *work += 1 + log2(b.locs.len()) + toks.len() * log2(in_b.len());
+                b.locs.binary_search(&st.locality).is_ok() || toks.iter().any(|&t| in_b.contains(t))
             })
             .collect();
     }
@@ -478,8 +542,7 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
     }
     if paired.len() > MAX_PAIRED {
         *work += paired.len() * log2(paired.len());
-        paired.sort_unstable();
-        paired.dedup();
+        sort_dedup(&mut paired);
         // Two words of a commune's name pair into all its streets: keep
         // those matching one more word, while some do.
         for (k, s) in sets.iter().enumerate().chain(later.iter().enumerate().map(|(k, s)| (k + 3, s))) {
@@ -527,8 +590,7 @@ pub fn candidates_counted(idx: &Index, mut sets: Vec<TermSet>, work: &mut usize)
         }
     }
     *work += out.len() * log2(out.len());
-    out.sort_unstable();
-    out.dedup();
+    sort_dedup(&mut out);
     out
 }
 
@@ -556,6 +618,22 @@ mod tests {
             union.sort_unstable();
             union.dedup();
             assert_eq!(merge(&a, &b), union);
+            let ranges: Vec<Range<u32>> = (0..rng.below(70))
+                .map(|_| {
+                    let s = rng.below(200) as u32;
+                    s..s + rng.below(4) as u32
+                })
+                .collect();
+            let mut big: Vec<u32> = (0..rng.below(3000)).map(|_| rng.below(5_000_000) as u32 | (rng.below(2) as u32) << 31).collect();
+            let mut want = big.clone();
+            want.sort_unstable();
+            want.dedup();
+            sort_dedup(&mut big);
+            assert_eq!(big, want);
+            let tr = TokenRanges::new(&ranges);
+            for t in 0..210 {
+                assert_eq!(tr.contains(t), ranges.iter().any(|r| r.contains(&t)), "{t} in {ranges:?}");
+            }
         }
     }
 }

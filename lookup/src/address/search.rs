@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::candidates::{self, TermSet};
-use super::index::{Index, Street};
+use super::index::{Index, Street, order_key};
 use super::normalize::{self, TokenClass};
 use super::query::{Query, Term};
 
@@ -180,6 +180,7 @@ fn allowed_localities(idx: &Index, f: &Filters) -> Option<Vec<u32>> {
     set
 }
 
+#[derive(Clone, Copy)]
 struct Scored {
     street: u32,
     score: f32,
@@ -315,10 +316,20 @@ pub fn search_traced(idx: &Index, q: &Query, filters: &Filters, limit: usize, tr
     // the typed number exactly, no later one can pass them and the walk
     // stops. Lookups stay within the first MAX_NUMBER_LOOKUPS streets.
     let step = |s: &Scored| (s.score * 20.0).round() as i32;
-    scored.sort_unstable_by(|a, b| {
-        a.pseudo.cmp(&b.pseudo).then(step(b).cmp(&step(a))).then(b.score.total_cmp(&a.score)).then(b.importance.total_cmp(&a.importance))
-    });
-    scored.truncate(MAX_NUMBER_LOOKUPS);
+    // The order as one integer, computed once per street (a comparator
+    // rounding scores was a sixth of a search's instructions), and only
+    // the head that can be looked at is sorted.
+    let rank_key = |s: &Scored| {
+        let desc = |k: u32| u128::from(!k);
+        u128::from(s.pseudo) << 96 | desc((step(s) as u32) ^ 1 << 31) << 64 | desc(order_key(s.score)) << 32 | desc(order_key(s.importance))
+    };
+    let mut keyed: Vec<(u128, u32)> = scored.iter().enumerate().map(|(i, s)| (rank_key(s), i as u32)).collect();
+    if keyed.len() > MAX_NUMBER_LOOKUPS {
+        keyed.select_nth_unstable(MAX_NUMBER_LOOKUPS);
+        keyed.truncate(MAX_NUMBER_LOOKUPS);
+    }
+    keyed.sort_unstable();
+    let scored: Vec<Scored> = keyed.iter().map(|&(_, i)| scored[i as usize]).collect();
     let number_rank = |s: &Scored| match q.number {
         Some(n) => match find_number(idx, &idx.street(s.street), n, q.rep.as_deref()) {
             Some((_, true)) => 2u8,

@@ -35,4 +35,5 @@ mod runs;
 
 pub use build::{BuildOptions, BuildReport, DEFAULT_RUN_LEN, build, build_in_memory, write};
 pub use format::IndexError;
+pub(crate) use reader::order_key;
 pub use reader::{Index, Locality, Number, Street};

@@ -19,6 +19,7 @@ enum Storage {
 
 impl Deref for Storage {
     type Target = [u8];
+    #[inline(always)]
     fn deref(&self) -> &[u8] {
         match self {
             Storage::Read(m, len) => &m[..*len],
@@ -28,7 +29,7 @@ impl Deref for Storage {
 }
 
 /// An f32 as a u32 of the same order.
-fn order_key(x: f32) -> u32 {
+pub(crate) fn order_key(x: f32) -> u32 {
     let b = x.to_bits();
     if b >> 31 == 1 { !b } else { b | 1 << 31 }
 }
@@ -214,10 +215,12 @@ impl Index {
         Ok(idx)
     }
 
+    #[inline(always)]
     fn bytes(&self, s: Sec) -> &[u8] {
         &self.data[self.sections[s as usize].clone()]
     }
 
+    #[inline(always)]
     fn u32s(&self, s: Sec) -> &[u32] {
         let b = self.bytes(s);
         // Sections are 8-aligned and validated to a multiple of 4 bytes.
@@ -387,6 +390,7 @@ impl Index {
     }
 
     /// A locality by id.
+    #[inline(always)]
     pub fn locality(&self, i: u32) -> Locality {
         let r = &self.u32s(Sec::Localities)[i as usize * LOC_W..][..LOC_W];
         Locality {
@@ -402,6 +406,7 @@ impl Index {
     }
 
     /// A street by id.
+    #[inline(always)]
     pub fn street(&self, i: u32) -> Street {
         let r = &self.u32s(Sec::Streets)[i as usize * ST_W..][..ST_W];
         Street {
@@ -434,11 +439,13 @@ impl Index {
     }
 
     /// Canonical tokens of a street's name.
+    #[inline]
     pub fn street_tokens(&self, s: &Street) -> &[u32] {
         &self.u32s(Sec::StreetTokens)[s.tok_start as usize..][..s.tok_len as usize]
     }
 
     /// Canonical tokens of a locality's commune name.
+    #[inline]
     pub fn locality_tokens(&self, l: &Locality) -> &[u32] {
         &self.u32s(Sec::LocTokens)[l.tok_start as usize..][..l.tok_len as usize]
     }
@@ -512,6 +519,7 @@ impl Index {
     }
 
     /// A street's importance as a key of the same order (higher: more important).
+    #[inline]
     pub fn importance_key(&self, s: u32) -> u32 {
         self.ranks.get(s as usize).copied().unwrap_or(0)
     }
