@@ -60,6 +60,15 @@ await build({
     name: 'parts',
     setup(b) {
       b.onLoad({ filter: /[\\/]parts\.js$/ }, () => ({ contents: `import { besideTag } from './init.js';\n${partsJs}`, loader: 'js' }));
+      // The full Wasm module's glue stays a module of its own beside the tag
+      // (bundled in, it would be 2 KB gzip up front for a module the tag
+      // fetches only when a field needs it).
+      b.onLoad({ filter: /[\\/]init\.js$/ }, () => {
+        const src = readFileSync(`${pkg}init.js`, 'utf8');
+        const out = src.replace("import('./dist/fiable_wasm.js')", "import(besideTag('./fiable_wasm.js'))");
+        if (out === src) throw new Error('build-tag: init.js no longer imports ./dist/fiable_wasm.js');
+        return { contents: out, loader: 'js', resolveDir: pkg };
+      });
       // dist/assets.js names files for bundlers; the tag passes its own folder instead and never imports it.
       b.onResolve({ filter: /^\.\/dist\/assets\.js$/ }, (a) => (a.kind === 'dynamic-import' ? { path: './assets.js', external: true } : undefined));
     },
