@@ -94,7 +94,7 @@ pub fn check(kind: u32, value: &str, locale: u32, country: u32, min_age: u32, re
     let locale = if locale == 1 { Locale::Fr } else { Locale::En };
     let cc = [(country >> 8) as u8, country as u8];
     let o = options(locale, if country == 0 { "" } else { std::str::from_utf8(&cc).unwrap_or("") }, min_age, required, today);
-    VALIDATOR.with(|v| v.borrow().validate(k, value, &o).to_record())
+    VALIDATOR.with(|v| v.borrow().validate_record(k, value, &o))
 }
 
 /// Checks a whole form. `spec` holds one record per field, separated by

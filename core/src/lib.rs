@@ -195,10 +195,26 @@ impl Validator {
     /// Checks one value of a kind. Never panics.
     #[inline(never)]
     pub fn validate(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
-        let mut v = self.check(kind, value, opts);
+        let mut v = self.rendered(kind, value, opts);
         if v.field.is_empty() {
             v.field = kind.as_str().to_string();
         }
+        v
+    }
+
+    /// [`Validator::validate`] as a verdict record (`Verdict::to_record`),
+    /// the same text: the field named by the kind without a copy of its
+    /// name (a check's verdict has no field name of its own). What the Wasm
+    /// answers per keystroke.
+    pub fn validate_record(&self, kind: Kind, value: &str, opts: &Options) -> String {
+        let v = self.rendered(kind, value, opts);
+        v.to_record_as(if v.field.is_empty() { kind.as_str() } else { &v.field })
+    }
+
+    /// The check's verdict with its message, its field not named yet.
+    #[inline(never)]
+    fn rendered(&self, kind: Kind, value: &str, opts: &Options) -> Verdict {
+        let mut v = self.check(kind, value, opts);
         v.message = messages::render(&v, value, opts.locale);
         v
     }

@@ -207,13 +207,18 @@ impl Verdict {
 impl Verdict {
     /// The verdict as compact JSON, written by hand so that the Wasm build
     /// needs no JSON library (size). Same shape as the serde form.
-    #[inline(never)]
     pub fn to_json(&self) -> String {
+        self.json_as(&self.field)
+    }
+
+    /// [`Verdict::to_json`] with the field named `field`.
+    #[inline(never)]
+    fn json_as(&self, field: &str) -> String {
         // One allocation for nearly every verdict: regrowing (a copy each
         // time) from a tighter guess cost more than the spare bytes.
         let mut s = String::with_capacity(256 + self.message.len());
         s.push_str("{\"field\":");
-        json_str(&mut s, &self.field);
+        json_str(&mut s, field);
         s.push_str(",\"status\":\"");
         s.push_str(self.status.as_str());
         s.push_str("\",\"code\":");
@@ -257,15 +262,21 @@ impl Verdict {
     /// text, `n` number (`null` for NaN), `t`/`f` flag, `l` list (items
     /// separated by U+001E). A verdict whose text holds either separator is
     /// written as JSON instead (it starts with `{`), so framing never breaks.
-    #[inline(never)]
     pub fn to_record(&self) -> String {
+        self.to_record_as(&self.field)
+    }
+
+    /// [`Verdict::to_record`] with the field named `field` (no separator in
+    /// it): a lone check's verdict names its kind without a copy of the name.
+    #[inline(never)]
+    pub fn to_record_as(&self, field: &str) -> String {
         if self.has_separator() {
-            return self.to_json();
+            return self.json_as(field);
         }
         let mut s = String::with_capacity(96 + self.message.len());
         // Written out: an iterator over an array is a call per item in the
         // size-built Wasm.
-        s.push_str(&self.field);
+        s.push_str(field);
         s.push(US);
         s.push_str(self.status.as_str());
         s.push(US);

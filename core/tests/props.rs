@@ -149,6 +149,24 @@ fn only_the_kinds_that_say_so_read_today() {
     }
 }
 
+/// The Wasm's record of a lone check (`validate_record`, the field named
+/// without a copy) is the record of `validate`'s verdict, byte for byte:
+/// every fixture value in every kind, and values holding a record separator
+/// (written as JSON).
+#[test]
+fn a_lone_check_record_is_the_verdict_record() {
+    let mut values = fixture_values();
+    values.extend(["a\u{1f}b@x.fr", "06\u{1e}12", "Jean\u{1f}"].map(str::to_string));
+    for kind in Kind::ALL {
+        for locale in [Locale::Fr, Locale::En] {
+            let o = opts(Some("FR"), locale);
+            for v in &values {
+                assert_eq!(validator().validate_record(kind, v, &o), validator().validate(kind, v, &o).to_record(), "{kind:?} {v:?}");
+            }
+        }
+    }
+}
+
 /// Random text rarely reaches the deep branches of a check; the fixture
 /// values do. Every fixture value, run through every kind, must give
 /// only that kind's codes (and keep the other invariants).
