@@ -179,9 +179,10 @@ impl Validator {
     pub fn with_embedded_chunks() -> Self {
         let mut v = Self::new();
         for (name, bytes) in chunks::EMBEDDED {
-            // ok: compiled-in files made by `make tables` (checked by tables-check), loaded by every core
-            // test; the feature is native only (service, tests), never in the Wasm, so no page input reaches it.
-            v.load_chunk(name, bytes).expect("embedded chunks are valid"); // ok: see above
+            // A chunk that does not load is left out, as in a page whose fetch
+            // failed: its checks answer `pending`, never panic. The test
+            // `every_embedded_chunk_loads` keeps the compiled-in files valid.
+            let _ = v.load_chunk(name, bytes);
         }
         v
     }

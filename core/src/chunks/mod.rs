@@ -110,6 +110,19 @@ mod tests {
 
     #[cfg(feature = "embedded-chunks")]
     #[test]
+    fn every_embedded_chunk_loads() {
+        let mut v = Validator::new();
+        for (name, bytes) in EMBEDDED {
+            assert!(v.load_chunk(name, bytes).is_ok(), "{name}");
+        }
+        // A broken one is left out, not a panic.
+        let mut w = Validator::new();
+        assert!(w.load_chunk("firstnames-j", b"jean\tmany\t1\n").is_err());
+        assert!(w.missing_chunks(Kind::FirstName, "Jean", None) == ["firstnames-j"]);
+    }
+
+    #[cfg(feature = "embedded-chunks")]
+    #[test]
     fn every_first_name_chunk_is_embedded() {
         let v = Validator::with_embedded_chunks();
         for c in ('a'..='z').map(String::from).chain(["other".to_string()]) {
