@@ -80,6 +80,17 @@ test('the_script_tag_works_from_another_origin_with_compressed_cacheable_files',
   const part = [...responses.keys()].find((p) => /^\/pkg\/dist\/combobox-[A-Z2-7]{8}\.js$/.test(p));
   assert.ok(part, [...responses.keys()].join(', '));
   assert.equal(new URL(responses.get(part).url()).origin, service.url);
+  // A field of a kind the eager module leaves out (the city): the full
+  // module's glue and Wasm come from beside the tag too, and its check runs.
+  await tab.locator('#city').pressSequentially('1234');
+  await tab.locator('#email').click();
+  await tab.waitForFunction(() => document.querySelector('#city')?.classList.contains('fiable-invalid'), null, { timeout: 15000 });
+  for (const path of ['/pkg/dist/fiable_wasm.js', '/pkg/dist/fiable_wasm_bg.wasm']) {
+    const r = responses.get(path);
+    assert.ok(r, `${path} was not loaded: ${[...responses.keys()].join(', ')}`);
+    assert.equal(new URL(r.url()).origin, service.url, path);
+  }
+  assert.deepEqual(errors, []);
   // A lazily loaded chunk's name carries its content hash: fetched from the
   // shop's page (CORS), it is cached for a year.
   const chunk = readdirSync(new URL('../../pkg/dist/', import.meta.url)).find((f) => /^\w+-[A-Z2-7]{8}\.js$/.test(f));
