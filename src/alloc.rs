@@ -44,6 +44,7 @@ impl Classes {
 }
 
 /// The class of a layout, or `None` when no block can hold it.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn class(layout: Layout) -> Option<usize> {
     let size = layout.size().max(layout.align()).max(1 << MIN_SHIFT);
     let c = size.checked_next_power_of_two()?.trailing_zeros() as usize;
@@ -52,6 +53,7 @@ fn class(layout: Layout) -> Option<usize> {
 
 impl State {
     /// A fresh block from the bump region, aligned to `align` (at least 16).
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     fn carve(&mut self, size: usize, align: usize) -> *mut u8 {
         let align = align.max(1 << MIN_SHIFT);
         let mut start = (self.next + align - 1) & !(align - 1);
@@ -76,6 +78,7 @@ impl State {
 }
 
 unsafe impl GlobalAlloc for Classes {
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some(c) = class(layout) else { return null_mut() };
         // SAFETY: single thread (see `Sync` above), and no allocation reenters this one.
@@ -92,6 +95,7 @@ unsafe impl GlobalAlloc for Classes {
         s.carve(1 << c, layout.align())
     }
 
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let Some(c) = class(layout) else { return };
         // SAFETY: as in `alloc`; `ptr` is a live block of class `c`, at least 16 bytes, ours again.
@@ -102,6 +106,7 @@ unsafe impl GlobalAlloc for Classes {
         }
     }
 
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY (whole body): the `GlobalAlloc::realloc` contract on `ptr` and `layout`.
         let Ok(new) = Layout::from_size_align(new_size, layout.align()) else { return null_mut() };

@@ -7,6 +7,8 @@
 // Only the allocator (`alloc.rs`) may use `unsafe`.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
+// The allocator's hot paths built for speed in the full module (see fiable-core's lib.rs).
+#![cfg_attr(fiable_speed, feature(optimize_attribute))]
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]

@@ -262,6 +262,7 @@ impl Verdict {
     /// text, `n` number (`null` for NaN), `t`/`f` flag, `l` list (items
     /// separated by U+001E). A verdict whose text holds either separator is
     /// written as JSON instead (it starts with `{`), so framing never breaks.
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     pub fn to_record(&self) -> String {
         self.to_record_as(&self.field)
     }
@@ -269,6 +270,7 @@ impl Verdict {
     /// [`Verdict::to_record`] with the field named `field` (no separator in
     /// it): a lone check's verdict names its kind without a copy of the name.
     #[inline(never)]
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     pub fn to_record_as(&self, field: &str) -> String {
         if self.has_separator() {
             return self.json_as(field);
@@ -313,6 +315,7 @@ impl Verdict {
         s
     }
 
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     fn has_separator(&self) -> bool {
         // A plain loop: `bytes().any()` is a call per byte in the size-built Wasm.
         let sep = |t: &str| {

@@ -8,6 +8,7 @@ use super::{clean, expand_into};
 /// Formats a national significant number with the region's formats, as
 /// libphonenumber's format(NATIONAL) and format(INTERNATIONAL) (the latter
 /// with `+cc `, `cc` being the calling code's digits).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub(crate) fn format_number(nsn: &str, main: &Region, cc: &str) -> (String, String) {
     let chosen = pick(main.formats(), nsn);
     // Most regions have no international formats of their own: one choice.
@@ -79,6 +80,7 @@ fn with_np_rule(template: &str, rule: &str) -> String {
 /// the first being `first` (from [`pick`]). The template is the format's,
 /// its first group reference written as the national-prefix formatting
 /// `rule` when there is one.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn substitute(out: &mut String, f: &Format, first: pattern::Captures, rule: &str, s: &str) {
     let mut pos = 0;
     let mut start = 0;
@@ -136,6 +138,7 @@ pub fn format_as_you_type(value: &str, country: Option<&str>) -> String {
 }
 
 /// `prefix` (`+` or `00 `) then the calling code and the national number.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn international(prefix: &str, digits: &str) -> String {
     let cc = (1..=digits.len().min(3)).find(|&n| meta::is_calling_code(crate::text::parse_uint(&digits[..n]).unwrap_or(0)));
     let (Some(n), false) = (cc, digits.starts_with('0')) else {
@@ -155,6 +158,7 @@ fn international(prefix: &str, digits: &str) -> String {
 }
 
 /// National input: national prefix (if typed) then the national number.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn national(digits: &str, region: &Region) -> Option<String> {
     let main = meta::main_region(u32::from(region.cc))?;
     let np = region.national_prefix();

@@ -138,6 +138,7 @@ pub(crate) fn take_misses() -> Vec<u16> {
     MISSES.with(|m| std::mem::take(&mut *m.borrow_mut()))
 }
 
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn loaded(cc: u16) -> Option<&'static [Region]> {
     {
         let l = LOADED.read().unwrap_or_else(|e| e.into_inner());
@@ -301,6 +302,7 @@ fn cc_of(up: &[u8; 2]) -> Option<u16> {
 }
 
 /// The geographic region with an ISO code (upper or lower case).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub(crate) fn region(code: &str) -> Option<&'static Region> {
     let up = upper(code)?;
     loaded(cc_of(&up)?)?.iter().find(|r| r.code == up)

@@ -151,6 +151,7 @@ pub fn is_e164(s: &str) -> bool {
 /// Checks a phone number. `opts.country` is the default region for numbers
 /// written in national format.
 #[inline(never)]
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn check(value: &str, opts: &Options) -> Verdict {
     let (value, extension) = split_extension(value);
     meta::clear_misses();
@@ -185,6 +186,7 @@ const EXTENSION_MARKS: &str = ";ext= extension poste ext. ext # x";
 /// Splits an extension off the end: `01 23 45 67 89 poste 204` →
 /// (`01 23 45 67 89`, `Some("204")`). A mark, then 1 to 7 digits, after a
 /// space or a digit; anything else is left for the number's own check.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn split_extension(value: &str) -> (&str, Option<&str>) {
     let t = value.trim_end();
     // Plain loops over bytes: iterator chains and char patterns are calls per
@@ -266,6 +268,7 @@ pub(crate) fn load_pack(name: &str, text: &str) -> Result<(), crate::chunks::err
 
 /// Parses and validates a phone number; the error is the verdict code
 /// (`phone.too_short`, `phone.invalid_number`, …).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn parse(value: &str, default_country: Option<&str>) -> Result<PhoneNumber, &'static str> {
     let region = default_country.and_then(meta::region);
     let cleaned = clean(value)?;
@@ -314,6 +317,7 @@ pub(crate) struct Cleaned {
 
 /// Keeps the digits, notes a leading `+`, accepts the usual separators and a
 /// leading `tel:`; rejects anything else. Also used as you type.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub(crate) fn clean(value: &str) -> Result<Cleaned, &'static str> {
     let mut s = value.trim();
     if s.len() >= 4 && s.is_char_boundary(4) && s[..4].eq_ignore_ascii_case("tel:") {
@@ -391,6 +395,7 @@ fn is_separator(c: char) -> bool {
 // libphonenumber's parse().
 
 /// Splits the digits into calling code and national significant number.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn parse_digits(c: &Cleaned, region: Option<&'static Region>) -> Result<(u32, String), &'static str> {
     let digits = c.digits.as_str();
     if digits.len() < MIN_NSN || (digits.len() == MIN_NSN && c.plus) {
@@ -549,6 +554,7 @@ fn decimal(mut n: u32, buf: &mut [u8; 5]) -> &str {
 /// Fills `\1`…`\9` in a template from a match on `s`, `\1` standing for
 /// group `one`. With a national-prefix formatting `rule`, the first group
 /// reference is written as that rule, whose `\1` stands for the group.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn expand_into(out: &mut String, template: &str, m: &pattern::Captures, s: &str, mut rule: &str, one: usize) {
     let t = template.as_bytes();
     let (mut lit, mut i) = (0, 0);
@@ -609,11 +615,13 @@ fn test_length(n: &str, r: &Region) -> Length {
 // ---------------------------------------------------------------------------
 // Validation, type, region.
 
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn matches_desc(nsn: &str, r: &Region, i: usize) -> bool {
     r.desc(i, nsn.len()).is_some_and(|p| pattern::cached::full_match(p, nsn))
 }
 
 /// libphonenumber's getNumberTypeHelper.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn number_type(nsn: &str, r: &Region) -> Option<PhoneType> {
     if !general_match(nsn, r) {
         return None;
@@ -658,6 +666,7 @@ fn region_and_type(regions: &'static [Region], nsn: &str) -> Option<(&'static Re
 type Valid = (u32, String, &'static Region, PhoneType, &'static Region);
 
 /// The region and type of a valid number, or why it is not valid.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn classify(cc: u32, nsn: String) -> Result<Valid, &'static str> {
     let regions = meta::regions_for_code(cc);
     let main = regions.first().ok_or("phone.invalid_country_code")?;
@@ -673,6 +682,7 @@ fn classify(cc: u32, nsn: String) -> Result<Valid, &'static str> {
 }
 
 /// The number in all its forms, once [`classify`] found it valid.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn build((cc, nsn, r, t, main): Valid) -> PhoneNumber {
     let mut buf = [0u8; 5];
     let ccs = decimal(cc, &mut buf);

@@ -79,6 +79,7 @@ pub fn partial(pattern: &str, input: &str, prefix: bool) -> Option<Captures> {
     run(pattern, input, !prefix, true)
 }
 
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn run(pattern: &str, input: &str, full: bool, partial: bool) -> Option<Captures> {
     if pattern.len() > MAX_PATTERN {
         return None;
@@ -113,6 +114,7 @@ pub mod cached {
     /// threads, the lock is a counter).
     static CACHE: RwLock<Vec<Slot>> = RwLock::new(Vec::new());
 
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     fn run(p: Static, input: &str, full: bool, partial: bool, fit: bool) -> Option<Captures> {
         let id = usize::from(p.id);
         {
@@ -500,6 +502,7 @@ fn bit(d: u8) -> u16 {
 
 impl Program {
     /// `fit`: match a prefix only if the whole input is not too long to match.
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     pub(crate) fn exec(&self, inp: &[u8], full: bool, partial: bool, fit: bool) -> Option<Captures> {
         let len = inp.len();
         if len > MAX_INPUT {
@@ -536,6 +539,7 @@ struct Machine<'a> {
 
 impl Machine<'_> {
     /// Runs from instruction `pc` at input `ii`; true once matched.
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     fn run(&mut self, mut pc: usize, mut ii: usize) -> bool {
         if self.depth >= MAX_DEPTH {
             self.budget = 0;
