@@ -79,6 +79,9 @@ export function attach(formOrSelector, config) {
   const fields = fieldsOf(form, config, id);
   if (typeof fields === 'string') return inert(fields);
   uid++;
+  // The Wasm requested now, the config being sound: it downloads while the
+  // listeners and hint slots below are set up, not after.
+  const booting = init();
 
   /** @type {(() => void)[]} */
   const undo = [];
@@ -119,7 +122,7 @@ export function attach(formOrSelector, config) {
     gating,
   };
 
-  const started = Promise.all([init(), ...loadParts(s, w)]).then(
+  const started = Promise.all([booting, ...loadParts(s, w)]).then(
     () => {
       if (s.detached) return false;
       s.ready = true;

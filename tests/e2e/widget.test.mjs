@@ -23,7 +23,7 @@ test('strict_csp_page_works', async () => {
   await page.locator('#phone').pressSequentially('0612');
   assert.equal(await page.inputValue('#phone'), '06 12');
   await page.waitForFunction(() => document.querySelector('#email').classList.contains('fiable-invalid'));
-  // The stylesheet loaded under style-src 'self': the custom property colours the field.
+  // The stylesheet (inside the tag, a constructed sheet) applies under style-src 'self': the custom property colours the field.
   const [border, bad] = await page.evaluate(() => {
     const el = document.querySelector('#email');
     return [getComputedStyle(el).borderTopColor, getComputedStyle(el).getPropertyValue('--fiable-bad').trim()];
@@ -70,7 +70,10 @@ test('script_tag_from_a_sub_folder_attaches_to_several_forms', async () => {
   await page.waitForFunction(() => document.querySelectorAll('form.shop.fiable-ready').length === 2, null, { timeout: 15000 });
   // The eager Wasm module: its form has only kinds that one checks.
   assert.ok(requests.includes('/cdn/fiable@0/dist/fiable_first_bg.wasm'), requests.join('\n'));
-  assert.ok(requests.includes('/cdn/fiable@0/fiable.css'));
+  // The stylesheet comes inside the tag, adopted as a constructed sheet: no request of its own.
+  assert.ok(!requests.some((p) => p.endsWith('.css')), requests.join('\n'));
+  assert.equal(await page.evaluate(() => document.adoptedStyleSheets.length), 1);
+  assert.equal(await page.$eval('form.shop', (f) => getComputedStyle(f).getPropertyValue('--fiable-bad').trim()), '#cf222e');
   const second = page.locator('form.shop').nth(1);
   await second.locator('[name=email]').fill('jean@gmial.com');
   await second.locator('button').focus();
@@ -91,6 +94,7 @@ test('two_script_tags_one_widget_each_form_attached_once', async () => {
   await page.waitForFunction(() => document.querySelectorAll('form.fiable-ready').length === 3, null, { timeout: 15000 });
   assert.deepEqual(await page.evaluate(() => [...document.forms].map((f) => f.querySelectorAll('.fiable-live').length)), [1, 1, 1]);
   assert.equal(requests.filter((p) => p.endsWith('.wasm')).length, 1, requests.join('\n'));
+  assert.equal(await page.evaluate(() => document.adoptedStyleSheets.length), 1); // one stylesheet, not one per tag
   await page.fill('#c [name=email]', 'jean@');
   await page.locator('#c button').focus();
   await page.waitForFunction(() => document.querySelector('#c [name=email]').classList.contains('fiable-invalid'));
@@ -190,7 +194,7 @@ test('native_constraint_validation_shows_the_same_hints', async () => {
 });
 
 test('focus_is_visible_and_the_look_follows_the_custom_properties', async () => {
-  const { page, errors } = await open('/t/csp.html'); // no page stylesheet: only fiable.css
+  const { page, errors } = await open('/t/csp.html'); // no page stylesheet: only the widget's
   await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
   const style = (sel, ...props) => page.$eval(sel, (el, p) => p.map((k) => getComputedStyle(el)[k]), props);
   const theme = (prop, value) => page.evaluate(([p, v]) => document.getElementById('f').style.setProperty(p, v), [prop, value]);

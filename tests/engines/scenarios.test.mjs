@@ -181,7 +181,7 @@ for (const engine of ENGINES) {
       await page.type('#phone', '0612');
       assert.equal(await read('#phone'), '06 12');
       await waitClass('#email', 'fiable-invalid');
-      // fiable.css loaded under style-src 'self'.
+      // The widget's stylesheet (a constructed sheet from the tag) applies under style-src 'self'.
       assert.equal(await page.eval(() => getComputedStyle(document.querySelector('#email')).getPropertyValue('--fiable-bad').trim()), '#cf222e');
       await page.click('#f button[type=submit]');
       await page.waitFor(() => document.activeElement?.id === 'email');

@@ -6,16 +6,16 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
 const root = new URL('../../pkg/', import.meta.url);
 const dist = new URL('dist/', root);
-// The script-tag path: the loader with the widget in it (one classic script,
-// pkg/tools/build-tag.mjs), the eager Wasm module (the full one,
-// dist/fiable_wasm_bg.wasm, comes when a field needs it: listed as lazy) and
-// the stylesheet; its dynamic imports (lookup
+// The script-tag path: the loader with the widget and the stylesheet in it
+// (one classic script, pkg/tools/build-tag.mjs) and the eager Wasm module
+// (the full one, dist/fiable_wasm_bg.wasm, comes when a field needs it:
+// listed as lazy); its dynamic imports (lookup
 // client, comboboxes, consent) load later, only on forms that use them.
 // The widget also fetches, at ready, the phone numbering plan of the form's
 // own country (the demo form's: France, with the overseas departments that
 // share its national plan, in one pack): counted here too.
 const plan = ['dist/chunks/phones-fr.tsv'];
-const upFront = ['dist/fiable_first_bg.wasm', 'dist/fiable.js', 'fiable.css', ...plan];
+const upFront = ['dist/fiable_first_bg.wasm', 'dist/fiable.js', ...plan];
 const lazy = readdirSync(dist).filter((f) => f.endsWith('.js') && !upFront.includes(`dist/${f}`) && !['fiable_wasm.js', 'fiable_first.js', 'assets.js'].includes(f));
 const gz = (b) => gzipSync(b, { level: 9 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
