@@ -58,11 +58,12 @@ setup-test:
 # a panic, which the core never means to reach, is then a bare trap, without
 # std's panic hook, payload boxing, messages, locations and the core::fmt they
 # pull in (−8.0 KB gzip of Wasm); -Zlocation-detail=none drops the source paths
-# std's #[track_caller] sites still embed. --cfg fiable_speed: the full
-# module's phone check and allocator built for speed, #[optimize(speed)] on
-# their hot functions (core/src/lib.rs): −9 % per phone check, +0.9 KB gzip
-# of the lazily fetched full module; the eager one is unchanged. Building all
-# of fiable-core for speed instead (opt-level s) gave −12 % for +13 KB.
+# std's #[track_caller] sites still embed. --cfg fiable_speed: in the full
+# module, the hot functions of the phone and email checks and the allocator
+# built for speed (#[optimize(speed)], core/src/lib.rs): −9 % per phone
+# check, −3 % per email check, +1.9 KB gzip of the lazily fetched full
+# module; the eager one is unchanged. Building all of fiable-core for speed
+# instead (opt-level s) gave −12 % per phone check for +13 KB.
 WASM_STD := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none --cfg fiable_speed"
 pkg: setup
 	@# Two modules from the same crates: the eager one (dist/fiable_first*,

@@ -86,6 +86,7 @@ pub fn char_count(s: &str) -> usize {
 /// The index of the last `b` in `s`. Searching the bytes for an ASCII
 /// byte: `s.rfind(c)` with a `char` goes through std's char searcher
 /// (~0.7 KB of Wasm) for the same answer.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn rfind_byte(s: &str, b: u8) -> Option<usize> {
     // A slice pattern, not `bytes().rposition`: at opt-level z the Wasm
     // calls the iterator's `next` for every byte.
@@ -100,6 +101,7 @@ pub fn rfind_byte(s: &str, b: u8) -> Option<usize> {
 }
 
 /// The index of the first `b` in `s` (a plain loop, as [`rfind_byte`]).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn find_byte(s: &str, b: u8) -> Option<usize> {
     for (i, &c) in s.as_bytes().iter().enumerate() {
         if c == b {
@@ -110,6 +112,7 @@ pub fn find_byte(s: &str, b: u8) -> Option<usize> {
 }
 
 /// True when `s` holds `b` twice in a row (`..`).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn has_double(s: &str, b: u8) -> bool {
     let mut prev = false;
     for &c in s.as_bytes() {
@@ -362,6 +365,7 @@ pub fn list_find(list: &'static str, word: &str) -> Option<&'static str> {
 
 /// [`list_find`] for a list sorted by bytes (a test of the list's owner
 /// says so): a binary search, a few words compared instead of all.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn sorted_list_find(list: &'static str, word: &[u8]) -> Option<&'static str> {
     let l = list.as_bytes();
     // `lo..hi` holds whole words: `lo` starts one, `hi` ends one.

@@ -127,6 +127,7 @@ pub struct DomainTable(pub &'static [&'static str]);
 
 impl DomainTable {
     /// True when `domain` (lower-case ASCII) is in the table.
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     pub fn contains(&self, domain: &str) -> bool {
         let n = domain.len();
         let Some(bucket) = self.0.get(n) else {
@@ -196,6 +197,7 @@ impl DomainList {
     }
 
     /// True when `domain` itself is listed.
+    #[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
     pub fn contains(&self, domain: &str) -> bool {
         self.domains.binary_search_by(|d| d.as_str().cmp(domain)).is_ok()
     }
@@ -279,6 +281,7 @@ impl Domain<'_> {
 }
 
 /// Normalises and checks a domain's syntax (not its TLD).
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn normalize_domain(raw: &str) -> Result<Domain<'_>, Verdict> {
     if raw.is_empty() {
         return Err(Verdict::invalid("email.empty_domain"));
@@ -375,6 +378,7 @@ fn normalize_domain(raw: &str) -> Result<Domain<'_>, Verdict> {
 }
 
 /// The local part checks; `Ok(true)` when it has non-ASCII letters.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 fn check_local(local: &str) -> Result<bool, Verdict> {
     if local.is_empty() {
         return Err(Verdict::invalid("email.empty_local"));
@@ -438,6 +442,7 @@ pub fn lists_loaded() -> bool {
 
 /// Checks an email address; `disposable` is an extra (full) disposable list,
 /// as the lookup service loads it.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub fn check_with(value: &str, _opts: &Options, disposable: Option<&DomainList>) -> Verdict {
     // Not loaded yet (the browser before its first fetch): no verdict rather than a wrong one.
     if !lists_loaded() {

@@ -169,6 +169,7 @@ pub fn suggest(domain: &str, tld_known: bool) -> Option<(String, Kind)> {
 
 /// [`suggest`] when the caller has looked the domain up already: `known`
 /// is `tld_known && is_known(domain)`.
+#[cfg_attr(all(fiable_speed, feature = "more"), optimize(speed))]
 pub(crate) fn suggest_unless_known(domain: &str, tld_known: bool, known: bool) -> Option<(String, Kind)> {
     if known {
         return None;
