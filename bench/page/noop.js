@@ -1,0 +1,1 @@
+window.__ready = performance.now(); // load-noop.html: the floor of a deferred script tag
