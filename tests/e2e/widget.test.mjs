@@ -103,6 +103,21 @@ test('two_script_tags_one_widget_each_form_attached_once', async () => {
   await page.close();
 });
 
+test('data_css_none_the_tag_adds_no_stylesheet_and_the_widget_still_works', async () => {
+  // A shop that styles the widget itself opts out: no constructed sheet, no link, no request.
+  const { page, errors, requests } = await open('/t/no-css.html');
+  await page.waitForSelector('#f.fiable-ready', { timeout: 15000 });
+  assert.equal(await page.evaluate(() => document.adoptedStyleSheets.length), 0);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('link[rel~="stylesheet"]').length), 0);
+  assert.ok(!requests.some((p) => p.endsWith('.css')), requests.join('\n'));
+  assert.equal(await page.$eval('#f', (f) => getComputedStyle(f).getPropertyValue('--fiable-bad').trim()), '');
+  await page.fill('[name=email]', 'jean@');
+  await page.locator('button').focus();
+  await page.waitForFunction(() => document.querySelector('[name=email]').classList.contains('fiable-invalid'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('attach_from_npm_validate_values_messages_block_detach', async () => {
   const { page, errors } = await open('/t/npm.html');
   assert.equal(await page.evaluate(() => window.handle.ready), true);
