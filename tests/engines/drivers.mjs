@@ -114,8 +114,10 @@ async function webkit() {
     stdio: 'ignore', detached: true,
   });
   const base = `http://127.0.0.1:${port}`;
-  const call = async (method, path, body) => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+  const call = async (method, path, body, ms) => {
+    const res = await fetch(base + path, {
+      method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body), signal: ms ? AbortSignal.timeout(ms) : undefined,
+    });
     const json = await res.json();
     if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value?.error} ${json.value?.message}`);
     return json.value;
@@ -142,9 +144,12 @@ async function webkit() {
     },
     async newPage() {
       // A session per page: each starts with its own storage, like a new context.
-      const session = await call('POST', '/session', {
+      // Starting MiniBrowser under xvfb now and then never answers (a CI run
+      // waited 300 s, fetch's own limit): bounded at 60 s, and tried once more.
+      const open = () => call('POST', '/session', {
         capabilities: { alwaysMatch: { 'webkitgtk:browserOptions': { args: ['--automation'] } } },
-      });
+      }, 60_000);
+      const session = await open().catch(open);
       version = `WebKitGTK ${session.capabilities.browserVersion}`;
       const s = `/session/${session.sessionId}`;
       sessions.push(s);
