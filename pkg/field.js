@@ -36,7 +36,7 @@ export function fieldsOf(form, config, id) {
       minAge: fc.minAge,
       block: new Set(fc.block ?? formBlock),
       hint,
-      stage: 0, verdict: null, base: null, shown: '', seq: 0,
+      stage: 0, early: [], verdict: null, base: null, shown: '', seq: 0,
       inflight: null, ctrl: null, asking: '', mailboxCtrl: null, probing: '', filling: false,
     });
   }

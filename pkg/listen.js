@@ -1,8 +1,10 @@
 // The events of an attached form's fields: a keystroke checks the field (a
 // phone reformatted as typed first), leaving it (blur; a <select>'s change)
 // also runs the cross-field rules and then asks the lookup service, and the
-// browser's own constraint validation shows the same hints. Nothing runs
-// before `ready`.
+// browser's own constraint validation shows the same hints. Before `ready`
+// (the Wasm still on its way) nothing is checked, but what happened is kept
+// (`Field.early`) and told to the hint state machine at ready: a field typed
+// in and still focused then is not punished early, one typed in and left is.
 
 import { formatPhone } from './api.js';
 import { setValue, rewrite, decorate, writing } from './dom.js';
@@ -43,11 +45,17 @@ export function listen(s, c, show) {
     echo = null;
   }
 
+  /** Keeps a hint event that came before ready (a repeat of the last one changes nothing). @param {Field} f @param {number} ev */
+  const early = (f, ev) => {
+    if (f.early[f.early.length - 1] !== ev && f.early.length < 32) f.early.push(ev);
+  };
+
   for (const f of fields) {
     const { el } = f;
     undo.push(decorate(f));
     on(el, 'input', (e) => {
-      if (!s.ready || e.isComposing || e === echo) return;
+      if (e.isComposing || e === echo) return;
+      if (!s.ready) return early(f, e.isTrusted ? HINT.input : HINT.page);
       s.rc?.forget(f);
       // The person's keystroke, fiable's own write (a suggestion, a chosen address), or the page's script.
       happened(f, writing ?? (e.isTrusted ? HINT.input : HINT.page));
@@ -57,13 +65,14 @@ export function listen(s, c, show) {
       c.check(f, () => reformat(f, e));
     });
     on(el, 'change', () => {
-      if (!s.ready || el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
+      if (el instanceof HTMLInputElement) return; // a <select> commits on change, an input on blur
+      if (!s.ready) return (early(f, HINT.input), early(f, HINT.blur));
       happened(f, HINT.input);
       happened(f, HINT.blur);
       c.check(f).then(c.crossCheck);
     });
     on(el, 'blur', () => {
-      if (!s.ready) return;
+      if (!s.ready) return early(f, HINT.blur);
       happened(f, HINT.blur);
       if (NORMALIZE_ON_BLUR.has(f.type)) {
         const v = c.local(f);

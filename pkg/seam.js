@@ -21,6 +21,7 @@
  * @property {Set<string>} block Statuses that stop a submit.
  * @property {HTMLSpanElement} hint Where its message shows (aria-describedby).
  * @property {number} stage Its hint state (core/src/hint.rs): what shows and when; changed by show.js's happened() only.
+ * @property {number[]} early The hint events that came before ready, kept by listen.js, told by widget.js at ready.
  * @property {Verdict | null} verdict The verdict shown (remote facts and config.messages applied).
  * @property {Verdict | null} base The local verdict it came from.
  * @property {string} shown What is painted now (to skip repainting the same).

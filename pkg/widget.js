@@ -135,8 +135,12 @@ export function attach(formOrSelector, config) {
       /** @type {Field[]} */
       const later = [];
       for (const f of fields) {
-        if (f.el.value === '') continue;
-        happened(f, HINT.page); // prefilled: its problems show at once
+        // What the person did before ready, told in order (listen.js);
+        // a value nobody typed was prefilled: its problems show at once.
+        const before = f.early.splice(0);
+        if (before.length) before.forEach((ev) => happened(f, ev));
+        else if (f.el.value === '') continue;
+        else happened(f, HINT.page);
         if (c.chunks(f).includes(FULL_MODULE)) later.push(f);
         else c.check(f);
       }
