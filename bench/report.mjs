@@ -25,24 +25,22 @@ export function rows(o) {
   time('asYouType', 'phone as you type (every prefix)', 'libphonenumber-js max');
   time('asYouType', 'phone as you type (every prefix)', 'libphonenumber-js min');
   time('postcode', 'postcode (country given)', 'regex table (Google address metadata)');
-  const L = o.pageLoadMs;
-  for (const peer of ['peers (libphonenumber-js max)', 'peers (libphonenumber-js min)']) {
-    R.push({ group: 'page load, ms from navigation to ready (min / median / max)', what: 'page load (cold, localhost)', peerName: peer,
-      fiable: L.fiable.median, peer: L[peer].median, fiableText: spread(L.fiable), peerText: spread(L[peer]),
-      ratio: ratio(L[peer].median, L.fiable.median), ratioMin: ratio(L[peer].min, L.fiable.min) });
-  }
-  const tag = L['fiable script tag (signup form)'], empty = L['empty page'];
-  if (tag && empty) {
-    R.push({ group: 'page load, ms from navigation to ready (min / median / max)', what: 'the widget on a signup form (script tag), ready', peerName: 'empty page',
-      fiable: tag.median, peer: empty.median, fiableText: spread(tag), peerText: spread(empty),
-      ratio: ratio(empty.median, tag.median), ratioMin: ratio(empty.min, tag.min) });
-  }
-  const floor = L['empty deferred script (signup form)'];
-  if (tag && floor) {
-    R.push({ group: 'page load, ms from navigation to ready (min / median / max)', what: 'the widget on a signup form (script tag), ready', peerName: 'an empty deferred script on the same form (the floor of any tag)',
-      fiable: tag.median, peer: floor.median, fiableText: spread(tag), peerText: spread(floor),
-      ratio: ratio(floor.median, tag.median), ratioMin: ratio(floor.min, tag.min) });
-  }
+  // Page loads: in one renderer process (compiled scripts and Wasm kept from
+  // one load to the next), and each in a new one (a first visit).
+  const loadRows = (L, group, where) => {
+    if (!L) return;
+    const row = (what, fiable, peerName, peer) => fiable && peer && R.push({ group, what, peerName,
+      fiable: fiable.median, peer: peer.median, fiableText: spread(fiable), peerText: spread(peer),
+      ratio: ratio(peer.median, fiable.median), ratioMin: ratio(peer.min, fiable.min) });
+    for (const peer of ['peers (libphonenumber-js max)', 'peers (libphonenumber-js min)']) row(`page load, npm init() (localhost, ${where})`, L.fiable, peer, L[peer]);
+    const tag = L['fiable script tag (signup form)'];
+    const what = `the widget on a signup form (script tag), ready (${where})`;
+    row(what, tag, 'empty page', L['empty page']);
+    row(what, tag, 'an empty deferred script on the same form (the floor of any tag)', L['empty deferred script (signup form)']);
+    row(what, tag, 'a deferred script of the tag\'s size on the same form, parsed, never run', L['deferred script of the tag\'s size, never run (signup form)']);
+  };
+  loadRows(o.pageLoadMs, 'page load, ms from navigation to ready (min / median / max)', 'same process');
+  loadRows(o.pageLoadNewProcessMs, 'page load in a new renderer process (a first visit), ms from navigation to ready', 'new process');
   const S = o.sizes;
   const ft = S['fiable total (.wasm + minified JS)'];
   for (const [peer, key] of [['peers, max', 'peers, libphonenumber-js max (isEmail + mailcheck + parse + AsYouType, minified)'],
@@ -77,14 +75,19 @@ export function markdown(o) {
     'mailcheck runs with its default lists plus the French providers a French site would add. ' +
     'libphonenumber-js `min` metadata has no per-type patterns: its `getType()` is timed but is not reliable. ' +
     'The postcode peer is a bare regex per country (each slice run 50 times over, the calls being shorter than the timer step); fiable also checks that a French postcode is in use (commune table, its chunks loaded before timing).', '');
-  const tag = o.pageLoadMs['fiable script tag (signup form)'], empty = o.pageLoadMs['empty page'];
-  if (tag && empty) {
+  const over = (P) => {
+    const tag = P?.['fiable script tag (signup form)'], empty = P?.['empty page'];
+    if (!tag || !empty) return '';
+    const by = (k) => (P[k] ? f1(P[k].median - empty.median) : '?');
+    return `**${f1(tag.median - empty.median)} ms** over an empty page (medians; ${f1(tag.min - empty.min)} ms between the minimums), ` +
+      `of which a deferred script that does nothing on the same form takes ${by('empty deferred script (signup form)')} ms ` +
+      `and one of the tag's size, parsed but never run, ${by('deferred script of the tag\'s size, never run (signup form)')} ms`;
+  };
+  if (o.pageLoadMs['fiable script tag (signup form)']) {
     L.push(`Page load: \`fiable\` is \`await init()\` from the npm entry, unbundled (its module graph, then the .wasm); the peers are one bundled script. ` +
-      `The script tag row is what a shop adds: \`dist/fiable.js\` on the French signup form (the demo's fields), ready when the widget says so (\`fiable:ready\`): ` +
-      `**${f1(tag.median - empty.median)} ms** over an empty page (medians; ${f1(tag.min - empty.min)} ms between the minimums)` +
-      (o.pageLoadMs['empty deferred script (signup form)']
-        ? `; a deferred script that does nothing, on the same form, already takes ${f1(o.pageLoadMs['empty deferred script (signup form)'].median - empty.median)} ms of that (the floor of any script tag: its request, streaming and deferred run).`
-        : '.'), '');
+      `The script tag rows are what a shop adds: \`dist/fiable.js\` on the French signup form (the demo's fields), ready when the widget says so (\`fiable:ready\`). ` +
+      `Loaded again and again in one renderer process (V8 keeps the compiled scripts and the compiled Wasm module): ${over(o.pageLoadMs)}. ` +
+      (o.pageLoadNewProcessMs ? `Each load in a new renderer process (a first visit: everything compiled anew): ${over(o.pageLoadNewProcessMs)}.` : ''), '');
   }
 
   L.push('### Where fiable\'s time goes (diagnostic, same run)', '', '| benchmark | variant | median ns per call |', '| --- | --- | ---: |');

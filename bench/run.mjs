@@ -52,27 +52,49 @@ try {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('bench page error:', e.message));
 
-  // Page load: navigation start → ready, cold (no-store), pages alternated.
+  // Page load: navigation start → ready, no HTTP cache (no-store), the pages
+  // taking turns (in reverse order every other round: the second of two
+  // identical pages measured 2-4 ms slower). These loads share one renderer
+  // process: V8 keeps compiled scripts and, by its bytes, the compiled Wasm
+  // module from one load to the next (a visitor's next page on the site).
   console.log(`bench: page load, ${loads} times each`);
   // fiable: init() from the npm entry; the script tag: the widget ready on
   // the French signup form (what a shop adds), against an empty page.
   const pages = { fiable: 'load-fiable', 'peers (libphonenumber-js max)': 'load-peers-max', 'peers (libphonenumber-js min)': 'load-peers-min',
     'fiable script tag (signup form)': 'load-tag', 'empty page': 'load-empty',
-    // The floor of any script tag: one empty deferred script on the same form.
-    'empty deferred script (signup form)': 'load-noop' };
+    // The floor of any script tag: one empty deferred script on the same form;
+    // and of a script of the tag's size: its bytes parsed, never run.
+    'empty deferred script (signup form)': 'load-noop', 'deferred script of the tag\'s size, never run (signup form)': 'load-noop-sized' };
+  // Polled by a plain evaluate, not waitForFunction: that one first injects
+  // Playwright's own script (milliseconds of parsing on the page's main
+  // thread, seen in a trace), which, right after the load event, can fall in
+  // the middle of a page still getting ready.
+  const readyAt = (pg) => pg.evaluate(() => new Promise((ok) => {
+    const poll = () => (window.__ready !== undefined ? ok(window.__ready) : setTimeout(poll, 5));
+    poll();
+  }));
+  const turns = (i) => (i % 2 ? Object.entries(pages).reverse() : Object.entries(pages));
   const load = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
   for (let i = 0; i < loads + 2; i++) {
-    for (const [k, p] of Object.entries(pages)) {
+    for (const [k, p] of turns(i)) {
       await page.goto(`${server.url}/page/${p}.html`);
-      // Polled by a plain evaluate, not waitForFunction: that one first
-      // injects Playwright's own script (milliseconds of parsing on the
-      // page's main thread, seen in a trace), which, right after the load
-      // event, can fall in the middle of a page still getting ready.
-      const ms = await page.evaluate(() => new Promise((ok) => {
-        const poll = () => (window.__ready !== undefined ? ok(window.__ready) : setTimeout(poll, 5));
-        poll();
-      }));
+      const ms = await readyAt(page);
       if (i >= 2) load[k].push(ms); // the first two are warm-up (browser start-up)
+    }
+  }
+  // The same pages, each load in a browser context of its own: a new renderer
+  // process, nothing compiled yet (a visitor's first page on the site).
+  console.log(`bench: page load in a new process, ${loads} times each`);
+  const loadNew = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
+  for (let i = 0; i < loads + 1; i++) {
+    for (const [k, p] of turns(i)) {
+      const own = await browser.newContext();
+      const pg = await own.newPage();
+      pg.on('pageerror', (e) => console.error('bench page error:', e.message));
+      await pg.goto(`${server.url}/page/${p}.html`);
+      const ms = await readyAt(pg);
+      await own.close();
+      if (i >= 1) loadNew[k].push(ms);
     }
   }
 
@@ -82,17 +104,19 @@ try {
     await page.waitForFunction(() => typeof window.runBench === 'function');
     const cfg = { rounds, warmupMs: 300, maxMs: 25000 };
     const page_ = await page.evaluate((c) => window.runBench(c), cfg);
-    result = { page: page_, load, cfg, chromium: browser.version() };
-  } else result = { load };
+    result = { page: page_, load, loadNew, cfg, chromium: browser.version() };
+  } else result = { load, loadNew };
 } finally {
   await browser.close();
   server.close();
 }
 
 if (onlyLoads) {
-  for (const [k, xs] of Object.entries(result.load)) {
-    const s = [...xs].sort((a, b) => a - b);
-    console.log(`${k.padEnd(36)} min ${s[0].toFixed(1)}  median ${s[s.length >> 1].toFixed(1)}  max ${s[s.length - 1].toFixed(1)} ms`);
+  for (const [what, L] of [['same process', result.load], ['new process', result.loadNew]]) {
+    for (const [k, xs] of Object.entries(L)) {
+      const s = [...xs].sort((a, b) => a - b);
+      console.log(`${what}: ${k.padEnd(60)} min ${s[0].toFixed(1)}  median ${s[s.length >> 1].toFixed(1)}  max ${s[s.length - 1].toFixed(1)} ms`);
+    }
   }
   process.exit(0);
 }
@@ -121,6 +145,7 @@ const out = {
   corpus: result.page.corpus,
   timings,
   pageLoadMs: Object.fromEntries(Object.entries(result.load).map(([k, xs]) => [k, { ...stats(xs), ms: xs }])),
+  pageLoadNewProcessMs: Object.fromEntries(Object.entries(result.loadNew).map(([k, xs]) => [k, { ...stats(xs), ms: xs }])),
   sizes,
   agreement: result.page.agreement,
 };
