@@ -1,7 +1,8 @@
 // `make bench`: builds the pages, runs fiable and its peers in one Chromium
 // run, writes bench/results/latest.{json,md,svg}. Every figure comes from this
 // one run; compare the ratios, not the absolute numbers. Nothing here asserts.
-//   BENCH_ROUNDS (default 21), BENCH_LOADS (default 15) to trade time for noise;
+//   BENCH_ROUNDS (default 21), BENCH_LOADS (default 15), BENCH_NEW_LOADS (page
+//   loads in a new process, default 25: noisier) to trade time for noise;
 //   BENCH_ONLY=load: the page loads alone, printed, no results written.
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { markdown, svg } from './report.mjs';
 const bench = new URL('./', import.meta.url);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 21);
 const loads = Number(process.env.BENCH_LOADS ?? 15);
+const newLoads = Number(process.env.BENCH_NEW_LOADS ?? 25);
 const onlyLoads = process.env.BENCH_ONLY === 'load';
 
 if (!existsSync(new URL('../pkg/dist/fiable_wasm_bg.wasm', bench))) {
@@ -84,9 +86,9 @@ try {
   }
   // The same pages, each load in a browser context of its own: a new renderer
   // process, nothing compiled yet (a visitor's first page on the site).
-  console.log(`bench: page load in a new process, ${loads} times each`);
+  console.log(`bench: page load in a new process, ${newLoads} times each`);
   const loadNew = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
-  for (let i = 0; i < loads + 1; i++) {
+  for (let i = 0; i < newLoads + 1; i++) {
     for (const [k, p] of turns(i)) {
       const own = await browser.newContext();
       const pg = await own.newPage();
