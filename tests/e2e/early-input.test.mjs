@@ -4,7 +4,7 @@
 // typed in does not (until it is left), and a value the page set shows at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servedBrowser, pageErrors } from './harness.mjs';
+import { servedBrowser, pageErrors, holdBack } from './harness.mjs';
 
 const ctx = servedBrowser();
 const EAGER = '/pkg/dist/fiable_first_bg.wasm';
@@ -15,15 +15,7 @@ const shown = (page, sel) => page.$eval(sel, (el) => ['valid', 'warning', 'inval
 test('input_before_ready_is_told_to_the_hint_rules_at_ready', async () => {
   const page = await ctx.browser.newPage();
   const errors = pageErrors(page);
-  let release = () => {};
-  let ask = () => {};
-  const released = new Promise((r) => (release = r));
-  const asked = new Promise((r) => (ask = r));
-  await page.route(`**${EAGER}`, async (route) => {
-    ask();
-    await released;
-    await route.continue();
-  });
+  const { asked, release } = await holdBack(page, `**${EAGER}`);
   await page.goto(`${ctx.server.url}/t/early.html`);
   await asked; // the widget is attached and waits for its engine
   await page.click('#phone');

@@ -35,6 +35,23 @@ export function pageErrors(page) {
 }
 
 /**
+ * Holds back a page's requests for `url` (a glob) until `release()`, as a
+ * slow network would; `asked` resolves when the page first asks for it.
+ */
+export async function holdBack(page, url) {
+  let release = () => {};
+  let ask = () => {};
+  const released = new Promise((r) => (release = r));
+  const asked = new Promise((r) => (ask = r));
+  await page.route(url, async (route) => {
+    ask();
+    await released;
+    await route.continue();
+  });
+  return { asked, release };
+}
+
+/**
  * Bundles a framework app of tests/e2e/pages/ into pages/dist/ with esbuild
  * (a file, no inline script: the strict CSP of serve.mjs holds). The package
  * stays external, as served, so its .wasm resolves next to it.

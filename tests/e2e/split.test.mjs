@@ -5,7 +5,7 @@
 // verdict, never a wrong one; a form of eager fields never fetches it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servedBrowser, pageErrors } from './harness.mjs';
+import { servedBrowser, pageErrors, holdBack } from './harness.mjs';
 
 const ctx = servedBrowser();
 const FULL = '/pkg/dist/fiable_wasm_bg.wasm';
@@ -16,15 +16,7 @@ async function openHeld(path, form = '#f') {
   const errors = pageErrors(page);
   const requests = [];
   page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-  let release = () => {};
-  let ask = () => {};
-  const released = new Promise((r) => (release = r));
-  const asked = new Promise((r) => (ask = r));
-  await page.route(`**${FULL}`, async (route) => {
-    ask();
-    await released;
-    await route.continue();
-  });
+  const { asked, release } = await holdBack(page, `**${FULL}`);
   await page.goto(ctx.server.url + path);
   await page.waitForSelector(`${form}.fiable-ready`, { timeout: 15000 });
   return { page, errors, requests, release, asked };

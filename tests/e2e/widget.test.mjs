@@ -2,7 +2,7 @@
 // config, the script tag from a sub-folder, attach() from the npm entry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { servedBrowser, pageErrors } from './harness.mjs';
+import { servedBrowser, pageErrors, holdBack } from './harness.mjs';
 
 const ctx = servedBrowser();
 
@@ -311,9 +311,7 @@ test('the_address_country_beats_the_form_wide_country', async () => {
   const { page, errors } = await open('/t/npm.html');
   // Belgium's phone data held back until the whole number is typed: a slow
   // network, or a person faster than it; the formatting must still come.
-  let release = () => {};
-  const held = new Promise((r) => { release = r; });
-  await page.route('**/chunks/phone-32.tsv', async (r) => { await held; await r.continue(); });
+  const { release } = await holdBack(page, '**/chunks/phone-32.tsv');
   await page.waitForFunction(() => window.handle);
   assert.equal(await page.evaluate(() => window.handle.ready), true);
   // A form configured for France, with its own country field.
