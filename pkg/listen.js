@@ -45,9 +45,9 @@ export function listen(s, c, show) {
     echo = null;
   }
 
-  /** Keeps a hint event that came before ready (a repeat of the last one changes nothing). @param {Field} f @param {number} ev */
+  /** Keeps a hint event that came before ready (a repeat of the last one changes nothing; the latest 32 kept). @param {Field} f @param {number} ev */
   const early = (f, ev) => {
-    if (f.early[f.early.length - 1] !== ev && f.early.length < 32) f.early.push(ev);
+    if (f.early[f.early.length - 1] !== ev && f.early.push(ev) > 32) f.early.shift();
   };
 
   for (const f of fields) {
