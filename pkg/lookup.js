@@ -156,6 +156,8 @@ export function remoteChecks(w) {
       forget(f);
       if (!w.detached()) show(f, f.base);
       askMailbox(f);
+      // Not while the street is being typed: only a left address is asked about.
+      if (returnedLater && document.activeElement !== streetField?.el) askReturned();
     });
     show(f, f.base);
   }
@@ -213,9 +215,13 @@ export function remoteChecks(w) {
     return JSON.stringify(q);
   }
 
+  /** A blur could not ask yet (the email's domain still being asked, say): the answer that settles it asks then. */
+  let returnedLater = false;
+
   /** On blur: asks once per question and page; the street field repaints with the answer. */
   function askReturned() {
     const q = returnedQuery();
+    returnedLater = !q;
     if (!q || !streetField || w.detached() || returned.has(q) || returnedAsking === q) return;
     returnedCtrl?.abort();
     const ctrl = (returnedCtrl = new AbortController());

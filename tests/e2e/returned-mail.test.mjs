@@ -69,17 +69,17 @@ async function api(method, path, body, key = ADVISOR_KEY) {
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
-/** Camille is a customer (a consent record with her email), and a letter to her came back. */
-async function knownCustomerWhoseMailCameBack() {
+/** Camille (or `email`) is a customer (a consent record with her email), and a letter to her came back. */
+async function knownCustomerWhoseMailCameBack(email = EMAIL) {
   const record = JSON.parse(readFileSync(join(root, 'consent/tests/fixtures/consent_record.json'), 'utf8'));
   delete record.withdraws;
   delete record.record_id;
-  Object.assign(record, { channel: 'web', subject: '', subject_data: { email: EMAIL } });
+  Object.assign(record, { channel: 'web', subject: '', subject_data: { email } });
   for (const p of record.purposes) p.text_sha256 = '';
   const r = await api('POST', '/v1/consents', record);
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const report = await api('POST', '/v1/address/returned', {
-    email: EMAIL, address: { text: '8 Boulevard Voltaire, 75011 PARIS' }, returned_on: '2026-11-02', reason: 'npai',
+    email, address: { text: '8 Boulevard Voltaire, 75011 PARIS' }, returned_on: '2026-11-02', reason: 'npai',
   });
   assert.equal(report.status, 201, JSON.stringify(report.body));
   assert.equal(report.body.subject, r.body.subject);
@@ -137,4 +137,35 @@ test('the_persons_own_form_warns_on_the_street_field_and_the_advisor_sees_the_da
   const again = await fetch(`${url}/v1/address/returned/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: EMAIL, address: { text: '8 bd Voltaire 75011 Paris' } }) });
   assert.deepEqual(await again.json(), { returned: false });
   await context.close();
+});
+
+test('the_street_left_while_the_email_domain_is_still_asked_about_gets_its_warning_once_answered', async () => {
+  // A quick person (or the browser's autofill): the address is left while
+  // the email is still "pending" (its domain being asked about), when the
+  // returned-mail question cannot be asked yet; the domain's answer asks it.
+  const email = 'dominique.roux@gmail.com';
+  await knownCustomerWhoseMailCameBack(email);
+  const page = await browser.newPage();
+  const sent = [];
+  page.on('request', (r) => r.url().includes('/v1/address/returned') && sent.push(r.postData()));
+  let release = () => {};
+  const held = new Promise((r) => (release = r));
+  await page.route('**/v1/email/domain*', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${url}/`);
+  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
+  const S = (n) => `#signup [name=${n}]`;
+  await page.fill(S('email'), email);
+  await page.fill(S('postcode'), '75011');
+  await page.fill(S('city'), 'Paris');
+  await page.fill(S('street'), '8 bd Voltaire');
+  await page.locator(S('phone')).focus();
+  await page.waitForFunction(() => document.querySelector('#signup [name=street]').classList.contains('fiable-valid'));
+  assert.deepEqual(sent, [], 'not asked while the email is pending');
+  release();
+  await page.waitForFunction(() => document.querySelector('#signup [name=street]').classList.contains('fiable-warning'));
+  assert.deepEqual(JSON.parse(sent.at(-1)), { email, address: { text: '8 bd Voltaire 75011 Paris' } });
+  await page.close();
 });
