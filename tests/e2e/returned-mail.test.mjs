@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from './browser.mjs';
+import { holdBack } from './harness.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = resolve(root, process.env.CARGO_TARGET_DIR ?? 'target', 'release/fiable-lookup');
@@ -86,6 +87,16 @@ async function knownCustomerWhoseMailCameBack(email = EMAIL) {
   return r.body.subject;
 }
 
+const S = (n) => `#signup [name=${n}]`;
+
+/** On the demo form, once ready: the email and an address typed, the street left for the phone field. */
+async function typeAddressAndLeave(page, email) {
+  await page.goto(`${url}/`);
+  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
+  for (const [name, value] of [['email', email], ['postcode', '75011'], ['city', 'Paris'], ['street', '8 bd Voltaire']]) await page.fill(S(name), value);
+  await page.locator(S('phone')).focus();
+}
+
 test('the_persons_own_form_warns_on_the_street_field_and_the_advisor_sees_the_day', async () => {
   const subject = await knownCustomerWhoseMailCameBack();
 
@@ -95,14 +106,7 @@ test('the_persons_own_form_warns_on_the_street_field_and_the_advisor_sees_the_da
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && !/^Failed to load resource/.test(m.text()) && errors.push(m.text()));
   page.on('request', (r) => r.url().includes('/v1/address/returned') && sent.push({ path: new URL(r.url()).pathname, body: r.postData() }));
-  await page.goto(`${url}/`);
-  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
-  const S = (n) => `#signup [name=${n}]`;
-  await page.fill(S('email'), EMAIL);
-  await page.fill(S('postcode'), '75011');
-  await page.fill(S('city'), 'Paris');
-  await page.fill(S('street'), '8 bd Voltaire');
-  await page.locator(S('phone')).focus();
+  await typeAddressAndLeave(page, EMAIL);
   await page.waitForFunction(() => document.querySelector('#signup [name=street]').classList.contains('fiable-warning'));
   assert.equal(await page.textContent(`${S('street')} + .fiable-hint`), 'Un courrier envoyé à cette adresse nous est revenu\u00a0: merci de la vérifier.');
   assert.equal(await page.getAttribute(S('street'), 'aria-invalid'), null, 'a warning, not an error');
@@ -148,20 +152,8 @@ test('the_street_left_while_the_email_domain_is_still_asked_about_gets_its_warni
   const page = await browser.newPage();
   const sent = [];
   page.on('request', (r) => r.url().includes('/v1/address/returned') && sent.push(r.postData()));
-  let release = () => {};
-  const held = new Promise((r) => (release = r));
-  await page.route('**/v1/email/domain*', async (route) => {
-    await held;
-    await route.continue();
-  });
-  await page.goto(`${url}/`);
-  await page.waitForSelector('#signup.fiable-ready', { timeout: 15000 });
-  const S = (n) => `#signup [name=${n}]`;
-  await page.fill(S('email'), email);
-  await page.fill(S('postcode'), '75011');
-  await page.fill(S('city'), 'Paris');
-  await page.fill(S('street'), '8 bd Voltaire');
-  await page.locator(S('phone')).focus();
+  const { release } = await holdBack(page, '**/v1/email/domain*');
+  await typeAddressAndLeave(page, email);
   await page.waitForFunction(() => document.querySelector('#signup [name=street]').classList.contains('fiable-valid'));
   assert.deepEqual(sent, [], 'not asked while the email is pending');
   release();
