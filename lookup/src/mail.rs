@@ -279,7 +279,8 @@ struct Stats {
 /// The mail-domain checker: lists, resolver, cache, counters, and the
 /// resolver's health (its canaries).
 pub struct MailChecker {
-    resolver: TokioResolver,
+    /// None when no resolver could be built: every question then fails (`unknown`).
+    resolver: Option<TokioResolver>,
     config: DnsConfig,
     lists: &'static (DomainList, DomainList),
     state: Mutex<State>,
@@ -351,12 +352,8 @@ impl MailChecker {
         o.use_hosts_file = ResolveHosts::Never;
         o.ndots = 0;
         o.num_concurrent_reqs = 1;
-        let resolver = builder.build().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "DNS resolver unusable: mail domain checks answer `unknown`");
-            Resolver::builder_with_config(ResolverConfig::from_name_servers(vec![]), TokioRuntimeProvider::default())
-                .build()
-                .expect("a resolver without servers") // ok: building one has no failure path but I/O config, which it has none of
-        });
+        let resolver =
+            builder.build().inspect_err(|e| tracing::warn!(error = %e, "DNS resolver unusable: mail domain checks answer `unknown`")).ok();
         let canaries: Vec<String> =
             config.canaries.iter().map(|c| c.trim().trim_end_matches('.').to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
         let health = DnsHealth::new(canaries, Duration::from_secs(config.canary_interval_secs.max(1)), config.canary_burst);
@@ -804,7 +801,8 @@ enum Reply {
 
 /// One upstream question: the reply and its kind (`answer`, `nodata`,
 /// `nxdomain`, or the failure's kind).
-async fn ask(resolver: &TokioResolver, name: &Name, rtype: RecordType) -> (Reply, &'static str) {
+async fn ask(resolver: &Option<TokioResolver>, name: &Name, rtype: RecordType) -> (Reply, &'static str) {
+    let Some(resolver) = resolver else { return (Reply::Failed, "no_connections") };
     match resolver.lookup(name.clone(), rtype).await {
         Ok(l) => {
             let ttl = l.answers().iter().filter(|r| r.record_type() == rtype).map(|r| r.ttl).min();
@@ -867,5 +865,11 @@ mod tests {
         assert_eq!(Outcome::NoMail.status(), "invalid");
         assert_eq!(Outcome::NotFound.code(), "email.domain_not_found");
         assert_eq!(Outcome::Unknown.status(), "unknown");
+    }
+
+    #[tokio::test]
+    async fn without_a_resolver_every_question_fails_as_unknown() {
+        let name = Name::from_ascii("example.fr.").unwrap();
+        assert!(matches!(ask(&None, &name, RecordType::MX).await, (Reply::Failed, "no_connections")));
     }
 }
