@@ -6,6 +6,7 @@
 //   LAT=40 MBPS=10 N=25 P=load-empty,load-tag,load-tag-preload node bench/load-network.mjs
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
+import { loadReady } from './ready.mjs';
 
 const server = await serve();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
@@ -20,11 +21,7 @@ for (let i = 0; i < Number(process.env.N ?? 25) + 1; i++) {
     const cdp = await ctx.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
-    await page.goto(`${server.url}/page/${p}.html`);
-    const ms = await page.evaluate(() => new Promise((ok) => {
-      const poll = () => (window.__ready !== undefined ? ok(window.__ready) : setTimeout(poll, 5));
-      poll();
-    }));
+    const ms = await loadReady(page, `${server.url}/page/${p}.html`);
     await ctx.close();
     if (i >= 1) rows[p].push(ms); // the first round warms the browser up
   }

@@ -1,6 +1,6 @@
 // Where a cold page load's time goes (a diagnostic, not in `make bench`):
 // loads bench pages interleaved and prints, per page, the median and the
-// minimum of navigation timings, each resource's start / first byte / end,
+// minimum of navigation timings, the first paint, each resource's start / first byte / end,
 // the page's own performance marks and its ready time, in ms from navigation.
 //   node bench/load-timeline.mjs                 load-tag and load-empty, 20 loads each
 //   P=load-tag,load-noop N=60 node bench/load-timeline.mjs
@@ -9,21 +9,21 @@
 // figures were taken).
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
+import { loadReady } from './ready.mjs';
 const server = await serve();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 const page = await (await browser.newContext()).newPage();
 const pages = (process.env.P ?? 'load-tag,load-empty').split(',');
 const rows = {};
-const wait = () => page.evaluate(() => new Promise((ok) => { const poll = () => (window.__ready !== undefined ? ok(window.__ready) : setTimeout(poll, 5)); poll(); }));
 for (let i = 0; i < Number(process.env.N ?? 20) + 3; i++) for (const p of pages) {
-  await page.goto(`${server.url}/page/${p}.html`);
-  const ready = await wait();
-  await new Promise((r) => setTimeout(r, 30));
+  const ready = await loadReady(page, `${server.url}/page/${p}.html`);
+  await new Promise((r) => setTimeout(r, 150)); // past the first paint of a page ready before it (the floors)
   const r = await page.evaluate(() => {
     const o = {};
     const n = performance.getEntriesByType('navigation')[0];
     o.responseEnd = n.responseEnd; o.domInteractive = n.domInteractive; o.dcl = n.domContentLoadedEventStart; o.load = n.loadEventStart;
     for (const e of performance.getEntriesByType('mark')) o['mark ' + e.name] = e.startTime;
+    for (const e of performance.getEntriesByType('paint')) o[e.name] = e.startTime;
     for (const e of performance.getEntriesByType('resource')) { const k = e.name.split('/').pop(); if (/phones|combobox|chunk-/.test(k)) continue; o[k + ' start'] = e.startTime; o[k + ' resp'] = e.responseStart; o[k + ' end'] = e.responseEnd; }
     return o;
   });

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { cpus } from 'node:os';
 import { serve } from './serve.mjs';
+import { loadReady } from './ready.mjs';
 import { markdown, svg } from './report.mjs';
 
 const bench = new URL('./', import.meta.url);
@@ -67,20 +68,11 @@ try {
     // The floor of any script tag: one empty deferred script on the same form;
     // and of a script of the tag's size: its bytes parsed, never run.
     'empty deferred script (signup form)': 'load-noop', 'deferred script of the tag\'s size, never run (signup form)': 'load-noop-sized' };
-  // Polled by a plain evaluate, not waitForFunction: that one first injects
-  // Playwright's own script (milliseconds of parsing on the page's main
-  // thread, seen in a trace), which, right after the load event, can fall in
-  // the middle of a page still getting ready.
-  const readyAt = (pg) => pg.evaluate(() => new Promise((ok) => {
-    const poll = () => (window.__ready !== undefined ? ok(window.__ready) : setTimeout(poll, 5));
-    poll();
-  }));
   const turns = (i) => (i % 2 ? Object.entries(pages).reverse() : Object.entries(pages));
   const load = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
   for (let i = 0; i < loads + 2; i++) {
     for (const [k, p] of turns(i)) {
-      await page.goto(`${server.url}/page/${p}.html`);
-      const ms = await readyAt(page);
+      const ms = await loadReady(page, `${server.url}/page/${p}.html`);
       if (i >= 2) load[k].push(ms); // the first two are warm-up (browser start-up)
     }
   }
@@ -93,8 +85,7 @@ try {
       const own = await browser.newContext();
       const pg = await own.newPage();
       pg.on('pageerror', (e) => console.error('bench page error:', e.message));
-      await pg.goto(`${server.url}/page/${p}.html`);
-      const ms = await readyAt(pg);
+      const ms = await loadReady(pg, `${server.url}/page/${p}.html`);
       await own.close();
       if (i >= 1) loadNew[k].push(ms);
     }

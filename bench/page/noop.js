@@ -1,1 +1,1 @@
-window.__ready = performance.now(); // load-noop.html: the floor of a deferred script tag
+console.debug('ready', performance.now()); // load-noop.html: the floor of a deferred script tag
