@@ -7,6 +7,9 @@
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
+import { pageUrl, writePages } from './pages.mjs';
+
+writePages();
 
 const server = await serve();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
@@ -21,7 +24,7 @@ for (let i = 0; i < Number(process.env.N ?? 25) + 1; i++) {
     const cdp = await ctx.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
-    const ms = await loadReady(page, `${server.url}/page/${p}.html`);
+    const ms = await loadReady(page, `${server.url}${pageUrl(p)}`);
     await ctx.close();
     if (i >= 1) rows[p].push(ms); // the first round warms the browser up
   }

@@ -10,13 +10,16 @@
 import { chromium } from 'playwright-core';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
+import { pageUrl, writePages } from './pages.mjs';
+
+writePages();
 const server = await serve();
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 const page = await (await browser.newContext()).newPage();
 const pages = (process.env.P ?? 'load-tag,load-empty').split(',');
 const rows = {};
 for (let i = 0; i < Number(process.env.N ?? 20) + 3; i++) for (const p of pages) {
-  const ready = await loadReady(page, `${server.url}/page/${p}.html`);
+  const ready = await loadReady(page, `${server.url}${pageUrl(p)}`);
   await new Promise((r) => setTimeout(r, 150)); // past the first paint of a page ready before it (the floors)
   const r = await page.evaluate(() => {
     const o = {};

@@ -10,6 +10,7 @@ import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { cpus } from 'node:os';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
+import { pageUrl } from './pages.mjs';
 import { markdown, svg } from './report.mjs';
 
 const bench = new URL('./', import.meta.url);
@@ -72,7 +73,7 @@ try {
   const load = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
   for (let i = 0; i < loads + 2; i++) {
     for (const [k, p] of turns(i)) {
-      const ms = await loadReady(page, `${server.url}/page/${p}.html`);
+      const ms = await loadReady(page, `${server.url}${pageUrl(p)}`);
       if (i >= 2) load[k].push(ms); // the first two are warm-up (browser start-up)
     }
   }
@@ -85,7 +86,7 @@ try {
       const own = await browser.newContext();
       const pg = await own.newPage();
       pg.on('pageerror', (e) => console.error('bench page error:', e.message));
-      const ms = await loadReady(pg, `${server.url}/page/${p}.html`);
+      const ms = await loadReady(pg, `${server.url}${pageUrl(p)}`);
       await own.close();
       if (i >= 1) loadNew[k].push(ms);
     }
