@@ -38,6 +38,7 @@ export function rows(o) {
     row(what, tag, 'empty page', L['empty page']);
     row(what, tag, 'an empty deferred script on the same form (the floor of any tag)', L['empty deferred script (signup form)']);
     row(what, tag, 'a deferred script of the tag\'s size on the same form, parsed, never run', L['deferred script of the tag\'s size, never run (signup form)']);
+    row(what, tag, 'a deferred script on the same form that instantiates an empty Wasm module (the floor of any tag running Wasm)', L['deferred script instantiating an empty Wasm module (signup form)']);
   };
   loadRows(o.pageLoadMs, 'page load, ms from navigation to ready (min / median / max)', 'same process');
   loadRows(o.pageLoadNewProcessMs, 'page load in a new renderer process (a first visit), ms from navigation to ready', 'new process');
@@ -80,8 +81,9 @@ export function markdown(o) {
     if (!tag || !empty) return '';
     const by = (k) => (P[k] ? f1(P[k].median - empty.median) : '?');
     return `**${f1(tag.median - empty.median)} ms** over an empty page (medians; ${f1(tag.min - empty.min)} ms between the minimums), ` +
-      `of which a deferred script that does nothing on the same form takes ${by('empty deferred script (signup form)')} ms ` +
-      `and one of the tag's size, parsed but never run, ${by('deferred script of the tag\'s size, never run (signup form)')} ms`;
+      `of which a deferred script that does nothing on the same form takes ${by('empty deferred script (signup form)')} ms` +
+      `, one of the tag's size, parsed but never run, ${by('deferred script of the tag\'s size, never run (signup form)')} ms ` +
+      `and one that only instantiates an empty Wasm module ${by('deferred script instantiating an empty Wasm module (signup form)')} ms`;
   };
   if (o.pageLoadMs['fiable script tag (signup form)']) {
     L.push(`Page load: \`fiable\` is \`await init()\` from the npm entry, unbundled (its module graph, then the .wasm); the peers are one bundled script. ` +

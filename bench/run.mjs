@@ -67,8 +67,10 @@ try {
   const pages = { fiable: 'load-fiable', 'peers (libphonenumber-js max)': 'load-peers-max', 'peers (libphonenumber-js min)': 'load-peers-min',
     'fiable script tag (signup form)': 'load-tag', 'empty page': 'load-empty',
     // The floor of any script tag: one empty deferred script on the same form;
-    // and of a script of the tag's size: its bytes parsed, never run.
-    'empty deferred script (signup form)': 'load-noop', 'deferred script of the tag\'s size, never run (signup form)': 'load-noop-sized' };
+    // of a script of the tag's size: its bytes parsed, never run; and of any
+    // tag that runs Wasm: a deferred script that instantiates an empty module.
+    'empty deferred script (signup form)': 'load-noop', 'deferred script of the tag\'s size, never run (signup form)': 'load-noop-sized',
+    'deferred script instantiating an empty Wasm module (signup form)': 'load-noop-wasm' };
   const turns = (i) => (i % 2 ? Object.entries(pages).reverse() : Object.entries(pages));
   const load = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
   for (let i = 0; i < loads + 2; i++) {
