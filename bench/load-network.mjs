@@ -4,7 +4,7 @@
 // new renderer process, the pages taking turns. Prints the median ready.
 //   node bench/load-network.mjs                      LAT=40, no cap, 25 loads
 //   LAT=40 MBPS=10 N=25 P=load-empty,load-tag,load-tag-preload node bench/load-network.mjs
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
 import { pageUrl, writePages } from './pages.mjs';
@@ -12,7 +12,7 @@ import { pageUrl, writePages } from './pages.mjs';
 writePages();
 
 const server = await serve();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+const browser = await launch();
 const pages = (process.env.P ?? 'load-empty,load-tag,load-tag-preload').split(',');
 const latency = Number(process.env.LAT ?? 40);
 const bytesPerSecond = process.env.MBPS ? (Number(process.env.MBPS) * 1e6) / 8 : -1;

@@ -4,21 +4,24 @@
 // the page's own performance marks and its ready time, in ms from navigation.
 //   node bench/load-timeline.mjs                 load-tag and load-empty, 20 loads each
 //   P=load-tag,load-noop N=60 node bench/load-timeline.mjs
+//   NEW=1 node bench/load-timeline.mjs           each load in a new renderer process (a first visit)
 // Marks come from the page: add performance.mark('…') calls to a build of
 // dist/fiable.js to split the widget's own steps (how issue 13's start-up
 // figures were taken).
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
 import { pageUrl, writePages } from './pages.mjs';
 
 writePages();
 const server = await serve();
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-const page = await (await browser.newContext()).newPage();
+const browser = await launch();
+const fresh = process.env.NEW === '1';
+const shared = fresh ? null : await (await browser.newContext()).newPage();
 const pages = (process.env.P ?? 'load-tag,load-empty').split(',');
 const rows = {};
 for (let i = 0; i < Number(process.env.N ?? 20) + 3; i++) for (const p of pages) {
+  const page = shared ?? await (await browser.newContext()).newPage();
   const ready = await loadReady(page, `${server.url}${pageUrl(p)}`);
   await new Promise((r) => setTimeout(r, 150)); // past the first paint of a page ready before it (the floors)
   const r = await page.evaluate(() => {
@@ -31,6 +34,7 @@ for (let i = 0; i < Number(process.env.N ?? 20) + 3; i++) for (const p of pages)
     return o;
   });
   r.ready = ready;
+  if (!shared) await page.context().close();
   if (i >= 3) for (const [k, v] of Object.entries(r)) ((rows[p] ??= {})[k] ??= []).push(v);
 }
 for (const [p, o] of Object.entries(rows)) { console.log('==', p); for (const [k, v] of Object.entries(o).sort((a, b) => a[1].sort((x, y) => x - y)[a[1].length >> 1] - b[1].sort((x, y) => x - y)[b[1].length >> 1])) { v.sort((a, b) => a - b); console.log('  ' + k.padEnd(34), v[v.length >> 1].toFixed(1).padStart(6), '  min', v[0].toFixed(1)); } }

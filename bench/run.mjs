@@ -4,10 +4,10 @@
 //   BENCH_ROUNDS (default 21), BENCH_LOADS (default 15), BENCH_NEW_LOADS (page
 //   loads in a new process, default 25: noisier) to trade time for noise;
 //   BENCH_ONLY=load: the page loads alone, printed, no results written.
-import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { cpus } from 'node:os';
+import { launch } from './browser.mjs';
 import { serve } from './serve.mjs';
 import { loadReady } from './ready.mjs';
 import { pageUrl } from './pages.mjs';
@@ -45,11 +45,7 @@ const sizes = {
 
 // ── the browser ──
 const server = await serve();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 let result;
 try {
   const context = await browser.newContext();
