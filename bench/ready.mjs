@@ -15,14 +15,13 @@
 export async function loadReady(page, url, timeoutMs = 30000) {
   /** @type {(m: import('playwright-core').ConsoleMessage) => void} */
   let heard = () => {};
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   const said = new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`bench: ${url} did not say it was ready within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => fail(new Error(`bench: ${url} did not say it was ready within ${timeoutMs} ms`)), timeoutMs);
     heard = (m) => {
       const [word, ms] = m.text().split(' ');
-      if (word === 'ready') {
-        clearTimeout(timer);
-        ok(Number(ms));
-      }
+      if (word === 'ready') ok(Number(ms));
     };
     page.on('console', heard);
   });
@@ -30,6 +29,7 @@ export async function loadReady(page, url, timeoutMs = 30000) {
     const [ms] = await Promise.all([said, page.goto(url)]);
     return /** @type {number} */ (ms);
   } finally {
+    clearTimeout(timer);
     page.off('console', heard);
   }
 }
